@@ -1,0 +1,61 @@
+"""reelgraph: a plugin-based microkernel for AI video production pipelines."""
+
+from __future__ import annotations
+
+from .errors import (
+    ConfigurationError,
+    FatalError,
+    InputError,
+    InvalidInputError,
+    NodeError,
+    PluginError,
+    Problem,
+    ProviderError,
+    RateLimitedError,
+    ReelgraphError,
+    SpecError,
+    TransientError,
+)
+from ._markers import hookimpl
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConfigurationError",
+    "FatalError",
+    "InputError",
+    "InvalidInputError",
+    "Kernel",
+    "NodeContext",
+    "NodeError",
+    "PluginError",
+    "Problem",
+    "ProviderError",
+    "RateLimitedError",
+    "ReelgraphError",
+    "Run",
+    "Spec",
+    "SpecError",
+    "TransientError",
+    "__version__",
+    "hookimpl",
+    "load_spec",
+]
+
+
+def __getattr__(name: str) -> object:
+    # Kernel, Run, Spec and load_spec pull in networkx and the scheduler; load
+    # them on first use so `import reelgraph` stays light.
+    if name in ("Kernel", "Run"):
+        from . import kernel as _kernel
+
+        return getattr(_kernel, name)
+    if name == "NodeContext":
+        from .context import NodeContext
+
+        return NodeContext
+    if name in ("Spec", "load_spec"):
+        from . import spec as _spec
+
+        return getattr(_spec, name)
+    raise AttributeError(f"module 'reelgraph' has no attribute {name!r}")

@@ -1,0 +1,307 @@
+"""The ``reelgraph`` command line.
+
+Heavy modules (pydantic, networkx, the scheduler) are imported inside the
+commands so ``reelgraph --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import typer
+
+from . import __version__
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+app = typer.Typer(
+    name="reelgraph",
+    help=(
+        "Build AI video pipelines from YAML specs and plugins.\n\n"
+        "Example: turn a Markdown file into a narrated, captioned MP4, offline:\n\n"
+        "    reelgraph run document-to-video -i document=README.md -o out"
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+
+
+def _stderr() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
+    _stderr().print(f"[bold red]error:[/] {message}", soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"reelgraph {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+    log_format: Annotated[
+        str, typer.Option("--log-format", help="Log format on stderr: console or json.")
+    ] = "console",
+    log_level: Annotated[
+        str, typer.Option("--log-level", help="Lowest log level: debug, info, warning, error.")
+    ] = "warning",
+) -> None:
+    """Build AI video pipelines from YAML specs and plugins."""
+    from .logs import configure_logging
+
+    if log_format not in ("console", "json"):
+        _fail(f"--log-format must be console or json, not {log_format!r}")
+    if log_level.lower() not in ("debug", "info", "warning", "error"):
+        _fail(f"--log-level must be debug, info, warning or error, not {log_level!r}")
+    configure_logging(log_format, log_level)
+
+
+def _kernel(concurrency: int | None = None) -> Any:
+    from .kernel import DEFAULT_CONCURRENCY, Kernel
+
+    return Kernel(concurrency=concurrency or DEFAULT_CONCURRENCY)
+
+
+def _plan_or_exit(kernel: Any, spec: str) -> Any:
+    from .errors import SpecError
+
+    try:
+        return kernel.plan(spec)
+    except SpecError as err:
+        _fail(_spec_error_text(err))
+
+
+def _spec_error_text(err: Any) -> str:
+    if len(err.problems) == 1:
+        return str(err.problems[0])
+    return str(err)
+
+
+def _parse_inputs(pairs: list[str]) -> dict[str, str]:
+    inputs = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            _fail(f"-i takes NAME=VALUE, got {pair!r} (e.g. -i document=README.md)")
+        inputs[name.strip()] = value
+    return inputs
+
+
+@app.command()
+def run(
+    spec: Annotated[str, typer.Argument(help="A spec file, or the name of a shipped spec.")],
+    inputs: Annotated[
+        list[str] | None,
+        typer.Option("--input", "-i", help="An input as NAME=VALUE; repeat for several."),
+    ] = None,
+    output_dir: Annotated[
+        Path, typer.Option("--output-dir", "-o", help="Where to write results and run.json.")
+    ] = Path("out"),
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the run as JSON on stdout, no progress bars.")
+    ] = False,
+    trace: Annotated[
+        bool, typer.Option("--trace", help="Print OpenTelemetry spans to stderr.")
+    ] = False,
+    concurrency: Annotated[
+        int | None, typer.Option("--concurrency", "-c", min=1, help="Hook calls in flight at once.")
+    ] = None,
+) -> None:
+    """Run a spec and write its outputs into OUTDIR.
+
+    Example:
+
+        reelgraph run document-to-video -i document=README.md -o out
+
+    writes out/video.mp4, out/video.srt, out/video.vtt and out/run.json.
+    File outputs appear in OUTDIR only when the run succeeds.
+    """
+    from .errors import InputError, ReelgraphError, SpecError
+    from .tracing import configure_tracing
+
+    try:
+        provider = configure_tracing(console=trace)
+    except ReelgraphError as err:
+        _fail(str(err))
+    kernel = _kernel(concurrency)
+    plan = _plan_or_exit(kernel, spec)
+    given = _parse_inputs(inputs or [])
+    console = _stderr()
+    try:
+        from .inputs import bind_inputs
+
+        bind_inputs(plan.spec, given)
+    except (InputError, SpecError) as err:
+        _fail(_spec_error_text(err))
+    from .kernel import new_run_id
+
+    run_id = new_run_id()
+    if not as_json:
+        console.print(f"run [bold]{run_id}[/] · spec {plan.spec.name} · output {output_dir}")
+    try:
+        result = _execute(kernel, plan, given, output_dir, run_id, console, quiet=as_json)
+    finally:
+        if provider is not None:
+            provider.shutdown()
+    output_dir.mkdir(parents=True, exist_ok=True)
+    _write_json(output_dir / "run.json", result.to_dict())
+    if as_json:
+        typer.echo(json.dumps(result.to_dict(), indent=2))
+    else:
+        _report(console, result, output_dir)
+    if result.status != "succeeded":
+        error = result.error
+        code = EXIT_BAD_INPUT if getattr(error, "invalid_input", False) else EXIT_FAILED
+        if not as_json:
+            _fail(str(error or f"run {result.status}"), code)
+        raise typer.Exit(code)
+
+
+def _execute(kernel: Any, plan: Any, given: dict[str, str], output_dir: Path, run_id: str,
+             console: Console, *, quiet: bool) -> Any:
+    if quiet:
+        return kernel.run(plan, given, output_dir=output_dir, run_id=run_id)
+    from ._display import RunDisplay
+
+    with RunDisplay(console, plan) as display:
+        return kernel.run(plan, given, output_dir=output_dir, run_id=run_id, on_event=display)
+
+
+def _report(console: Console, result: Any, output_dir: Path) -> None:
+    from ._display import run_table
+
+    console.print(run_table(result))
+    for name, path in result.published.items():
+        console.print(f"  {name}: [bold]{path}[/]")
+    console.print(f"  run record: {output_dir / 'run.json'}")
+
+
+def _write_json(path: Path, data: Any) -> None:
+    import os
+
+    temp = path.with_name(f".{path.name}.part")
+    temp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    os.replace(temp, path)
+
+
+@app.command()
+def plan(
+    spec: Annotated[str, typer.Argument(help="A spec file, or the name of a shipped spec.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
+) -> None:
+    """Validate a spec and print its execution order; exit 2 when it is invalid.
+
+    Example:
+
+        reelgraph plan document-to-video
+    """
+    from .errors import SpecError
+
+    kernel = _kernel()
+    try:
+        resolved = kernel.plan(spec)
+    except SpecError as err:
+        if as_json:
+            problems = [
+                {"message": p.message, "file": p.file, "node": p.node, "field": p.field, "hint": p.hint}
+                for p in err.problems
+            ]
+            typer.echo(json.dumps({"spec": spec, "valid": False, "problems": problems}, indent=2))
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+        _fail(str(err))
+    if as_json:
+        data = {
+            "spec": resolved.spec.name,
+            "valid": True,
+            "order": resolved.order,
+            "generations": resolved.generations(),
+            "inputs": {
+                name: {"type": decl.type, "required": decl.required, "default": decl.default}
+                for name, decl in resolved.spec.inputs.items()
+            },
+            "problems": [],
+        }
+        typer.echo(json.dumps(data, indent=2, default=str))
+        return
+    from rich.console import Console
+
+    from ._display import plan_table
+
+    console = Console()
+    console.print(plan_table(resolved))
+    for name, decl in resolved.spec.inputs.items():
+        default = "required" if decl.required else f"default {decl.default!r}"
+        console.print(f"  input [bold]{name}[/] ({decl.type}, {default}) {decl.description}")
+    console.print("[green]valid[/]")
+
+
+@app.command()
+def graph(
+    spec: Annotated[str, typer.Argument(help="A spec file, or the name of a shipped spec.")],
+) -> None:
+    """Print a spec's DAG as a Mermaid flowchart (paste it into any Mermaid viewer).
+
+    Example:
+
+        reelgraph graph document-to-video > dag.mmd
+    """
+    from ._display import mermaid
+
+    typer.echo(mermaid(_plan_or_exit(_kernel(), spec)), nl=False)
+
+
+@app.command()
+def plugins(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the plugins as JSON.")] = False,
+) -> None:
+    """List installed plugins: name (the provider a spec names), version, package, hooks.
+
+    Example:
+
+        REELGRAPH_DISABLE_PLUGINS=html reelgraph plugins --json
+    """
+    infos = _kernel().plugins()
+    if as_json:
+        typer.echo(json.dumps([info.to_dict() for info in infos], indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="reelgraph plugins")
+    for column in ("name", "version", "package", "hooks"):
+        table.add_column(column)
+    for info in infos:
+        hooks = ", ".join(info.hooks) if not info.error else f"[red]broken: {info.error}[/]"
+        table.add_row(info.name, info.version or "-", info.package or "-", hooks)
+    Console().print(table)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        _stderr().print("[yellow]cancelled[/]")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

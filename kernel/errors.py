@@ -1,0 +1,158 @@
+"""The error hierarchy of reelgraph.
+
+Every error the kernel raises derives from :class:`ReelgraphError`. Plugins
+raise the :class:`ProviderError` subclasses so the kernel can tell what may be
+retried: a transient or rate-limited failure may succeed on another attempt;
+invalid input, configuration and fatal errors never will.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "ConfigurationError",
+    "FatalError",
+    "InputError",
+    "InvalidInputError",
+    "NodeError",
+    "PluginError",
+    "Problem",
+    "ProviderError",
+    "RateLimitedError",
+    "ReelgraphError",
+    "SpecError",
+    "TransientError",
+]
+
+
+class ReelgraphError(Exception):
+    """Base class of every error reelgraph raises on purpose."""
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One problem found while validating a spec or a run's inputs.
+
+    Attributes:
+        message: what is wrong, one sentence.
+        file: the spec file (or ``"<spec>"`` for an in-memory spec).
+        node: the node id, when the problem belongs to a node.
+        field: the field inside the node or spec (``with.document``,
+            ``provider``, ``inputs.document``).
+        hint: how to fix it (``did you mean 'write_script'?``).
+    """
+
+    message: str
+    file: str = "<spec>"
+    node: str | None = None
+    field: str | None = None
+    hint: str | None = None
+
+    @property
+    def location(self) -> str:
+        parts = [self.file]
+        if self.node:
+            parts.append(f"node '{self.node}'")
+        if self.field:
+            parts.append(self.field)
+        return ": ".join(parts)
+
+    def __str__(self) -> str:
+        text = f"{self.location}: {self.message}"
+        return f"{text} ({self.hint})" if self.hint else text
+
+
+class SpecError(ReelgraphError):
+    """A spec is invalid. ``problems`` lists every problem found, not just the first."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = list(problems)
+        count = len(self.problems)
+        head = f"spec is invalid ({count} problem{'s' if count != 1 else ''})"
+        super().__init__(head + "".join(f"\n  - {p}" for p in self.problems))
+
+
+class InputError(SpecError):
+    """A run's inputs do not fit the spec (missing, wrong type, file not found)."""
+
+
+class PluginError(ReelgraphError):
+    """A plugin could not be loaded or registered; the message names its package."""
+
+
+class ProviderError(ReelgraphError):
+    """Raised by a hook implementation. Subclasses say whether retrying can help.
+
+    ``retryable`` is the kernel's default policy for the class.
+    """
+
+    retryable = False
+
+
+class TransientError(ProviderError):
+    """A failure that may pass on its own: a timeout, a 5xx, a dropped connection."""
+
+    retryable = True
+
+
+class RateLimitedError(TransientError):
+    """The provider asked us to slow down (HTTP 429).
+
+    Args:
+        retry_after_s: seconds the provider asked us to wait (``Retry-After``,
+            RFC 9110 section 10.2.3), when it said.
+    """
+
+    def __init__(self, message: str, *, retry_after_s: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class InvalidInputError(ProviderError):
+    """The input cannot be processed (empty document, unreadable file, HTTP 4xx)."""
+
+
+class ConfigurationError(ProviderError):
+    """The provider is not set up (missing API key, missing binary, bad option)."""
+
+
+class FatalError(ProviderError):
+    """Anything else that will not succeed on another attempt."""
+
+
+class NodeError(ReelgraphError):
+    """A node failed. Names the node, hook, provider and attempt, and keeps the cause.
+
+    ``__cause__`` is the exception the hook raised.
+    """
+
+    def __init__(
+        self,
+        *,
+        node_id: str,
+        hook: str,
+        provider: str | None,
+        cause: BaseException,
+        attempt: int = 1,
+        item_index: int | None = None,
+    ) -> None:
+        self.node_id = node_id
+        self.hook = hook
+        self.provider = provider
+        self.attempt = attempt
+        self.item_index = item_index
+        self.cause = cause
+        where = f"node '{node_id}'"
+        if item_index is not None:
+            where += f" item {item_index}"
+        detail = str(cause) or type(cause).__name__
+        super().__init__(
+            f"{where} (hook {hook}, provider {provider or 'any'}, attempt {attempt}) "
+            f"failed: {type(cause).__name__}: {detail}"
+        )
+
+    @property
+    def invalid_input(self) -> bool:
+        """True when the cause is bad input the user can fix."""
+        return isinstance(self.cause, InvalidInputError | InputError)

@@ -1,0 +1,189 @@
+"""The hook catalogue: every hook a reelgraph plugin can implement.
+
+A spec node names one of these hooks; its ``with`` arguments fill the hook's
+parameters, and the kernel adds ``ctx`` (a :class:`~reelgraph.NodeContext`).
+Hooks are always called with keyword arguments, and an implementation may
+accept a subset of the parameters, so adding a parameter never breaks an old
+plugin. Parameters left out of a node's ``with`` take the defaults declared
+with :func:`defaults` below. Implementations may be ``def`` (run in a worker
+thread) or ``async def`` (awaited on the event loop).
+
+"One answer" hooks are ``firstresult``: when a node names a provider only
+that plugin is called; otherwise implementations are tried last-registered
+first until one returns something other than ``None``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from ._markers import PROJECT, hookimpl, hookspec
+from .models import Document, Narration, Scene, Script, Video, Visual
+
+if TYPE_CHECKING:
+    from .context import NodeContext
+
+__all__ = ["PROJECT", "defaults", "hookimpl", "hookspec"]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def defaults(**values: Any) -> Callable[[_F], _F]:
+    """Declare the values the kernel passes for parameters a node leaves out.
+
+    pluggy hands an implementation only the parameters without a default in
+    its signature, so defaults live here rather than in the signature.
+    """
+
+    def mark(fn: _F) -> _F:
+        fn.reelgraph_defaults = dict(values)  # type: ignore[attr-defined]
+        return fn
+
+    return mark
+
+
+@hookspec(firstresult=True)
+@defaults(format=None)
+def ingest_document(source: Path, format: str | None, ctx: NodeContext) -> Document | None:
+    """Parse a source document into a :class:`~reelgraph.models.Document`.
+
+    Args:
+        source: path of the file to read.
+        format: ``"markdown"``, ``"text"`` or ``"html"``; ``None`` lets each
+            implementation decide from the file's suffix.
+        ctx: the node context.
+
+    Returns:
+        The parsed document, or ``None`` when this implementation does not
+        handle the format (the next implementation is then tried).
+
+    Raises:
+        InvalidInputError: the file is empty, not text, or has nothing to say.
+
+    Example provider: ``markdown`` (markdown-it-py, CommonMark).
+    """
+
+
+@hookspec(firstresult=True)
+@defaults(duration_s=None, key_messages=[], feedback=[], options={})
+def write_script(
+    document: Document,
+    duration_s: float | None,
+    key_messages: list[str],
+    feedback: list[str],
+    options: dict[str, Any],
+    ctx: NodeContext,
+) -> Script | None:
+    """Turn a document into a script of scenes.
+
+    Args:
+        document: the parsed source.
+        duration_s: target video length in seconds, or ``None`` for no target.
+        key_messages: points the narration must cover.
+        feedback: remedies from quality gates of an earlier revision, in
+            plain English; a writer acts on what it can.
+        options: provider-specific settings (e.g. ``max_bullets``).
+        ctx: the node context.
+
+    Returns:
+        A script whose first scene is a ``title`` scene and whose last is a
+        ``closing`` scene.
+
+    Raises:
+        InvalidInputError: the document has nothing to narrate.
+
+    Example provider: ``extractive`` (sentences taken from the text).
+    """
+
+
+@hookspec(firstresult=True)
+@defaults(aspect="16:9", options={})
+def render_shot(
+    scene: Scene, aspect: str, options: dict[str, Any], ctx: NodeContext
+) -> Visual | None:
+    """Render the picture for one scene: a still slide or a generated clip.
+
+    Args:
+        scene: the scene to show.
+        aspect: ``"16:9"`` (1920x1080 px), ``"9:16"`` (1080x1920) or ``"1:1"``
+            (1080x1080); see :data:`reelgraph.models.ASPECT_SIZES`.
+        options: provider-specific settings (theme, model name, seed...).
+        ctx: the node context; write files under ``ctx.workdir``.
+
+    Returns:
+        The visual, with alt text describing what it shows.
+
+    Raises:
+        InvalidInputError: the aspect or options are not supported.
+
+    Example provider: ``slides`` (Pillow).
+    """
+
+
+@hookspec(firstresult=True)
+@defaults(voice=None, rate_wpm=None, options={})
+def synthesize_speech(
+    sentences: list[str],
+    voice: str | None,
+    rate_wpm: int | None,
+    options: dict[str, Any],
+    ctx: NodeContext,
+) -> Narration | None:
+    """Speak sentences, one audio segment per sentence.
+
+    Args:
+        sentences: plain-text sentences, in order.
+        voice: a provider voice name (``"en-us"`` for espeak); ``None`` for the
+            provider's default.
+        rate_wpm: speaking rate in words per minute; ``None`` for the default.
+        options: provider-specific settings.
+        ctx: the node context; write files under ``ctx.workdir``.
+
+    Returns:
+        The narration: one WAV segment per sentence with its duration in
+        seconds.
+
+    Raises:
+        InvalidInputError: unknown voice, or a rate out of range.
+        ConfigurationError: the engine is not installed or has no key.
+
+    Example provider: ``espeak`` (libespeak-ng through ctypes).
+    """
+
+
+@hookspec(firstresult=True)
+@defaults(fps=30, pause_s=0.75, options={})
+def assemble_video(
+    script: Script,
+    visuals: list[Visual],
+    narrations: list[Narration],
+    fps: int,
+    pause_s: float,
+    options: dict[str, Any],
+    ctx: NodeContext,
+) -> Video | None:
+    """Join visuals and narration into a captioned video.
+
+    Args:
+        script: the script; scene ``i`` pairs ``visuals[i]`` with
+            ``narrations[i]``.
+        visuals: one per scene, in scene order.
+        narrations: one per scene, in scene order.
+        fps: frames per second of the output.
+        pause_s: silence after each scene's narration, in seconds.
+        options: provider-specific settings.
+        ctx: the node context; write files under ``ctx.workdir``.
+
+    Returns:
+        The video: each scene lasts its narration plus ``pause_s``; one
+        caption cue per sentence (split when longer than two lines of 42
+        characters, per common broadcast subtitle guidelines).
+
+    Raises:
+        InvalidInputError: the lists do not match the script's scenes.
+        ConfigurationError: ffmpeg is missing.
+
+    Example provider: ``ffmpeg`` (the static build in imageio-ffmpeg).
+    """

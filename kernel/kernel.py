@@ -1,0 +1,222 @@
+"""The embedding API: ``Kernel(plugins=[...]).run(spec, inputs={...})``."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import shutil
+import time
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from .errors import NodeError, ReelgraphError
+from .graph import Plan, build_plan
+from .inputs import bind_inputs
+from .registry import PluginInfo, PluginRegistry
+from .refs import parse_ref, resolve_path
+from .run import Event, Run
+from .scheduler import Scheduler
+from .spec import Spec, load_spec
+from .tracing import active_tracer
+
+__all__ = ["Kernel", "Run", "default_home"]
+
+DEFAULT_CONCURRENCY = 8
+
+
+def default_home(env: Mapping[str, str] | None = None) -> Path:
+    """``$REELGRAPH_HOME``, else the platform's user data directory for reelgraph."""
+    env = os.environ if env is None else env
+    if env.get("REELGRAPH_HOME"):
+        return Path(env["REELGRAPH_HOME"]).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("reelgraph", appauthor=False))
+
+
+def new_run_id() -> str:
+    """A run id that sorts by start time: ``20261130-101500-3fa2c1``."""
+    return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + secrets.token_hex(3)
+
+
+class Kernel:
+    """Loads plugins, validates specs and runs them.
+
+    Args:
+        plugins: plugin objects to register besides the installed entry points,
+            as a list or a ``{provider name: plugin}`` mapping.
+        entry_points: load the plugins installed in the ``reelgraph``
+            entry-point group (honouring ``REELGRAPH_PLUGINS`` and
+            ``REELGRAPH_DISABLE_PLUGINS``).
+        home: where runs keep their files (``$REELGRAPH_HOME`` or the user
+            data directory by default).
+        concurrency: hook calls in flight at once, across nodes and map items.
+        tracer_provider: an OpenTelemetry tracer provider; the global one by
+            default. No spans are made when none is configured.
+        hookspecs: extra hookspec modules for hook families of your own.
+        env: the environment to read ``REELGRAPH_*`` variables from.
+
+    Example::
+
+        from reelgraph import Kernel
+        run = Kernel().run("document-to-video", inputs={"document": "README.md"},
+                           output_dir="out")
+        print(run.status, run.outputs["video"])
+    """
+
+    def __init__(
+        self,
+        plugins: Iterable[object] | Mapping[str, object] | None = None,
+        *,
+        entry_points: bool = True,
+        home: str | Path | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        tracer_provider: Any = None,
+        hookspecs: Iterable[object] = (),
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        self.registry = PluginRegistry(
+            plugins, entry_points=entry_points, env=env, hookspecs=hookspecs
+        )
+        self._env = env
+        self._home = Path(home) if home is not None else None
+        self.concurrency = concurrency
+        self.tracer_provider = tracer_provider
+
+    @property
+    def home(self) -> Path:
+        if self._home is None:
+            self._home = default_home(self._env)
+        return self._home
+
+    def plugins(self) -> list[PluginInfo]:
+        """Every plugin found, loaded or broken."""
+        return self.registry.plugins()
+
+    def plan(self, spec: str | Path | Mapping[str, Any] | Spec) -> Plan:
+        """Load and validate a spec.
+
+        Raises:
+            SpecError: every problem in the spec, with file, node and field.
+        """
+        return build_plan(load_spec(spec), self.registry)
+
+    def run(
+        self,
+        spec: str | Path | Mapping[str, Any] | Spec | Plan,
+        inputs: Mapping[str, Any] | None = None,
+        *,
+        output_dir: str | Path | None = None,
+        on_event: Callable[[Event], None] | None = None,
+        run_id: str | None = None,
+    ) -> Run:
+        """Run a spec to completion in a new event loop. See :meth:`arun`."""
+        return asyncio.run(
+            self.arun(spec, inputs, output_dir=output_dir, on_event=on_event, run_id=run_id)
+        )
+
+    async def arun(
+        self,
+        spec: str | Path | Mapping[str, Any] | Spec | Plan,
+        inputs: Mapping[str, Any] | None = None,
+        *,
+        output_dir: str | Path | None = None,
+        on_event: Callable[[Event], None] | None = None,
+        run_id: str | None = None,
+    ) -> Run:
+        """Validate, then run a spec; return the finished :class:`Run`.
+
+        A node failure does not raise: the run comes back with status
+        ``failed`` and ``error`` set (call ``run.raise_for_status()`` to raise).
+        On success, outputs that are files are copied into ``output_dir``
+        (atomically, under their own file names); nothing is copied when the
+        run fails.
+
+        Raises:
+            SpecError: the spec is invalid (nothing has run).
+            InputError: the inputs do not fit the spec (nothing has run).
+        """
+        plan = spec if isinstance(spec, Plan) else self.plan(spec)
+        bound = bind_inputs(plan.spec, inputs or {})
+        run_id = run_id or new_run_id()
+        run = Run(id=run_id, spec=plan.spec.name, run_dir=self.home / "runs" / run_id, inputs=bound)
+        tracer = active_tracer(self.tracer_provider)
+        scheduler = Scheduler(plan, run, bound, concurrency=self.concurrency, tracer=tracer, emit=on_event)
+        started = time.perf_counter()
+        scheduler.emit("run.started", None, {"run_id": run.id, "spec": run.spec})
+        span = None
+        if tracer is not None:
+            span = tracer.start_span(
+                f"run {plan.spec.name}",
+                attributes={"reelgraph.run.id": run.id, "reelgraph.spec": plan.spec.name},
+            )
+        try:
+            if span is None:
+                await scheduler.execute()
+            else:
+                from opentelemetry import trace
+
+                with trace.use_span(span, end_on_exit=False, record_exception=False):
+                    await scheduler.execute()
+            run.outputs = _outputs(plan, scheduler.scope)
+            if output_dir is not None:
+                run.published = _publish(run.outputs, Path(output_dir))
+            run.status = "succeeded"
+        except NodeError as err:
+            run.status, run.error = "failed", err
+        except asyncio.CancelledError:
+            run.status = "cancelled"
+            raise
+        except ReelgraphError as err:
+            run.status, run.error = "failed", err
+        finally:
+            run.ended_at = time.time()
+            run.seconds = time.perf_counter() - started
+            scheduler.emit("run.finished", None, {"status": run.status, "seconds": run.seconds})
+            if span is not None:
+                _end_run_span(span, run)
+        return run
+
+
+def _end_run_span(span: Any, run: Run) -> None:
+    from opentelemetry.trace import Status, StatusCode
+
+    span.set_attribute("reelgraph.run.status", run.status)
+    if run.error is not None:
+        span.set_status(Status(StatusCode.ERROR, str(run.error)))
+    span.end()
+
+
+def _outputs(plan: Plan, scope: dict[str, Any]) -> dict[str, Any]:
+    if plan.spec.outputs:
+        out = {}
+        for name, text in plan.spec.outputs.items():
+            ref = parse_ref(text)
+            assert ref is not None and not isinstance(ref, str)
+            try:
+                out[name] = resolve_path(scope[ref.root], ref.path)
+            except LookupError as err:
+                raise ReelgraphError(f"outputs.{name}: {text}: {err}") from err
+        return out
+    return {n: scope[n] for n in plan.order if not plan.nodes[n].dependents}
+
+
+def _publish(outputs: dict[str, Any], output_dir: Path) -> dict[str, Path]:
+    """Copy file outputs into ``output_dir`` under their file names, atomically."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    published = {}
+    for name, value in outputs.items():
+        if isinstance(value, Path) and value.is_file():
+            target = output_dir / value.name
+            temp = output_dir / f".{value.name}.{secrets.token_hex(4)}.part"
+            try:
+                shutil.copyfile(value, temp)
+                os.replace(temp, target)
+            finally:
+                temp.unlink(missing_ok=True)
+            published[name] = target
+    return published

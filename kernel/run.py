@@ -1,0 +1,151 @@
+"""What a run returns: its status, outputs, per-node timings and events."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import NodeError, ReelgraphError
+
+__all__ = ["Event", "NodeRun", "Run", "jsonable"]
+
+RUN_STATUSES = ("running", "succeeded", "failed", "cancelled")
+NODE_STATUSES = ("pending", "running", "succeeded", "failed", "cancelled")
+
+
+@dataclass(slots=True)
+class Event:
+    """Something that happened in a run.
+
+    ``type`` is one of ``run.started``, ``node.started``, ``node.progress``,
+    ``node.succeeded``, ``node.failed``, ``node.cancelled``, ``run.finished``.
+    ``ts`` is a Unix time in seconds.
+    """
+
+    type: str
+    ts: float
+    node_id: str | None = None
+    data: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": self.type, "ts": round(self.ts, 6)}
+        if self.node_id is not None:
+            out["node_id"] = self.node_id
+        if self.data:
+            out["data"] = jsonable(self.data)
+        return out
+
+
+@dataclass(slots=True)
+class NodeRun:
+    """One node's state in a run. Times are Unix seconds; ``seconds`` is wall time."""
+
+    id: str
+    hook: str
+    provider: str | None
+    status: str = "pending"
+    started_at: float | None = None
+    ended_at: float | None = None
+    seconds: float | None = None
+    attempts: int = 0
+    items: int | None = None
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "hook": self.hook,
+            "provider": self.provider,
+            "status": self.status,
+            "attempts": self.attempts,
+            "items": self.items,
+            "started_at": self.started_at,
+            "ended_at": self.ended_at,
+            "seconds": None if self.seconds is None else round(self.seconds, 6),
+            "error": self.error,
+        }
+
+
+@dataclass(slots=True)
+class Run:
+    """The result of ``Kernel.run``.
+
+    Attributes:
+        id: the run id (sortable by start time).
+        spec: the spec's name.
+        status: ``succeeded``, ``failed`` or ``cancelled`` once finished.
+        inputs: the inputs after defaults and type conversion.
+        outputs: the spec's ``outputs`` (or the sink nodes' outputs), resolved.
+        nodes: per node, in execution order.
+        events: everything that happened, in order.
+        error: the :class:`NodeError` that failed the run, if any.
+        run_dir: where the nodes' files were written.
+        published: files copied to the output directory, by output name.
+    """
+
+    id: str
+    spec: str
+    run_dir: Path
+    inputs: dict[str, Any] = field(default_factory=dict)
+    status: str = "running"
+    outputs: dict[str, Any] = field(default_factory=dict)
+    nodes: dict[str, NodeRun] = field(default_factory=dict)
+    events: list[Event] = field(default_factory=list)
+    error: ReelgraphError | None = None
+    started_at: float = field(default_factory=time.time)
+    ended_at: float | None = None
+    seconds: float | None = None
+    published: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "succeeded"
+
+    def raise_for_status(self) -> Run:
+        """Return the run when it succeeded, else raise the error that failed it."""
+        if self.error is not None:
+            raise self.error
+        if self.status != "succeeded":
+            raise ReelgraphError(f"run {self.id} {self.status}")
+        return self
+
+    @property
+    def failed_node(self) -> str | None:
+        return self.error.node_id if isinstance(self.error, NodeError) else None
+
+    def to_dict(self, *, events: bool = False) -> dict[str, Any]:
+        """A JSON-ready summary (what ``run.json`` holds)."""
+        out = {
+            "id": self.id,
+            "spec": self.spec,
+            "status": self.status,
+            "started_at": self.started_at,
+            "ended_at": self.ended_at,
+            "seconds": None if self.seconds is None else round(self.seconds, 6),
+            "inputs": jsonable(self.inputs),
+            "outputs": jsonable(self.outputs),
+            "published": {k: str(v) for k, v in self.published.items()},
+            "nodes": [n.to_dict() for n in self.nodes.values()],
+            "error": str(self.error) if self.error else None,
+            "run_dir": str(self.run_dir),
+        }
+        if events:
+            out["events"] = [e.to_dict() for e in self.events]
+        return out
+
+
+def jsonable(value: Any) -> Any:
+    """Convert models, paths and containers into JSON-ready values."""
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return repr(value)

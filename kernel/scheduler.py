@@ -1,0 +1,320 @@
+"""The asyncio scheduler: runs every node as soon as its inputs exist.
+
+Independent nodes and the items of a ``map`` node run concurrently; every hook
+call takes a slot of one global semaphore, so ``concurrency`` bounds the calls
+in flight however they are nested. A single ready node runs inline, without a
+task. ``def`` hook implementations run in a worker thread, ``async def`` ones
+on the loop. The first node failure cancels the nodes still running and fails
+the run with a :class:`~reelgraph.errors.NodeError`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from .context import NodeContext
+from .errors import NodeError, ProviderError, ReelgraphError
+from .graph import CompiledNode, Plan
+from .refs import evaluate, resolve_path
+from .run import Event, NodeRun, Run
+
+__all__ = ["Scheduler"]
+
+_MUTABLE = (list, dict, set)
+
+
+class _ItemScope:
+    """The evaluation scope of one map item: ``$item`` plus everything else."""
+
+    __slots__ = ("_scope", "_item")
+
+    def __init__(self, scope: Mapping[str, Any], item: Any) -> None:
+        self._scope = scope
+        self._item = item
+
+    def __getitem__(self, key: str) -> Any:
+        return self._item if key == "item" else self._scope[key]
+
+
+class Scheduler:
+    """Executes one :class:`Plan` for one :class:`Run`.
+
+    Args:
+        plan: the validated plan.
+        run: the run record to fill (node states, events).
+        inputs: the run's inputs, after type conversion.
+        concurrency: how many hook calls may be in flight at once.
+        tracer: an OpenTelemetry tracer, or ``None`` when tracing is off.
+        emit: called with every event (after it is appended to ``run.events``).
+    """
+
+    def __init__(
+        self,
+        plan: Plan,
+        run: Run,
+        inputs: dict[str, Any],
+        *,
+        concurrency: int,
+        tracer: Any = None,
+        emit: Callable[[Event], None] | None = None,
+    ) -> None:
+        self.plan = plan
+        self.run = run
+        self.scope: dict[str, Any] = {"inputs": inputs}
+        self.concurrency = concurrency
+        self.tracer = tracer
+        self._listener = emit
+        self._events = run.events
+        self._sem: asyncio.Semaphore | None = None
+        for node_id in plan.order:
+            node = plan.nodes[node_id]
+            run.nodes[node_id] = NodeRun(id=node_id, hook=node.hook, provider=node.provider)
+
+    # -- events ---------------------------------------------------------------
+
+    def emit(self, type_: str, node_id: str | None = None, data: dict[str, Any] | None = None) -> None:
+        event = Event(type_, time.time(), node_id, data)
+        self._events.append(event)
+        if self._listener is not None:
+            self._listener(event)
+
+    def _progress(
+        self, node_id: str, item: int | None, completed: float, total: float | None, message: str | None
+    ) -> None:
+        self.emit(
+            "node.progress",
+            node_id,
+            {"item": item, "completed": completed, "total": total, "message": message},
+        )
+
+    # -- the loop ---------------------------------------------------------------
+
+    async def execute(self) -> None:
+        """Run every node. Raises the first :class:`NodeError`."""
+        self._sem = asyncio.Semaphore(self.concurrency)
+        nodes = self.plan.nodes
+        waiting = {node_id: len(node.deps) for node_id, node in nodes.items()}
+        ready: deque[str] = deque(n for n in self.plan.order if waiting[n] == 0)
+        running: set[asyncio.Task[None]] = set()
+        finished: deque[asyncio.Task[None]] = deque()
+        loop = asyncio.get_running_loop()
+        wake: asyncio.Future[None] | None = None
+
+        def on_done(task: asyncio.Task[None]) -> None:
+            finished.append(task)
+            if wake is not None and not wake.done():
+                wake.set_result(None)
+
+        def complete(node_id: str) -> None:
+            for child in nodes[node_id].dependents:
+                waiting[child] -= 1
+                if waiting[child] == 0:
+                    ready.append(child)
+
+        try:
+            while ready or running:
+                if len(ready) == 1 and not running:
+                    node_id = ready.popleft()
+                    await self._run_node(nodes[node_id])
+                    complete(node_id)
+                    continue
+                while ready:
+                    node_id = ready.popleft()
+                    task = loop.create_task(self._run_node(nodes[node_id]), name=node_id)
+                    task.add_done_callback(on_done)
+                    running.add(task)
+                if not finished:
+                    wake = loop.create_future()
+                    await wake
+                    wake = None
+                while finished:
+                    task = finished.popleft()
+                    running.discard(task)
+                    task.result()  # re-raises the node's error
+                    complete(task.get_name())
+        except BaseException:
+            await _cancel_all(running)
+            raise
+
+    # -- one node -----------------------------------------------------------------
+
+    async def _run_node(self, node: CompiledNode) -> None:
+        record = self.run.nodes[node.id]
+        record.status = "running"
+        record.started_at = time.time()
+        started = time.perf_counter()
+        self.emit("node.started", node.id)
+        span = None
+        if self.tracer is not None:
+            span = self.tracer.start_span(
+                f"node {node.id}",
+                attributes={
+                    "reelgraph.node.id": node.id,
+                    "reelgraph.hook": node.hook,
+                    "reelgraph.provider": node.provider or "",
+                    "reelgraph.run.id": self.run.id,
+                },
+            )
+        try:
+            if span is None:
+                result = await self._execute(node, record)
+            else:
+                from opentelemetry import trace
+
+                with trace.use_span(span, end_on_exit=False, record_exception=False):
+                    result = await self._execute(node, record)
+        except asyncio.CancelledError:
+            self._finish(record, started, "cancelled", span)
+            raise
+        except BaseException as err:
+            error = err if isinstance(err, NodeError) else self._wrap(node, err, None)
+            self._finish(record, started, "failed", span, error)
+            if error is err:
+                raise
+            raise error from err
+        self.scope[node.id] = result
+        self._finish(record, started, "succeeded", span)
+
+    def _finish(
+        self,
+        record: NodeRun,
+        started: float,
+        status: str,
+        span: Any,
+        error: BaseException | None = None,
+    ) -> None:
+        record.status = status
+        record.ended_at = time.time()
+        record.seconds = time.perf_counter() - started
+        if error is not None:
+            record.error = str(error)
+        self.emit(f"node.{status}", record.id, {"seconds": record.seconds, "error": record.error} if error else None)
+        if span is not None:
+            from opentelemetry.trace import Status, StatusCode
+
+            span.set_attribute("reelgraph.node.status", status)
+            span.set_attribute("reelgraph.node.attempts", record.attempts)
+            if error is not None:
+                cause = error.__cause__ or error
+                span.record_exception(cause)
+                span.set_status(Status(StatusCode.ERROR, str(error)))
+            span.end()
+
+    def _wrap(self, node: CompiledNode, err: BaseException, item: int | None) -> NodeError:
+        return NodeError(
+            node_id=node.id,
+            hook=node.hook,
+            provider=node.provider,
+            cause=err,
+            attempt=max(self.run.nodes[node.id].attempts, 1),
+            item_index=item,
+        )
+
+    async def _execute(self, node: CompiledNode, record: NodeRun) -> Any:
+        scope = self.scope
+        if node.map_ref is None:
+            return await self._call(node, self._kwargs(node, scope), None)
+        items = scope[node.map_ref.root]
+        if node.map_ref.path:
+            items = resolve_path(items, node.map_ref.path)
+        if not isinstance(items, list | tuple):
+            raise ReelgraphError(f"map: {node.map_ref} is a {type(items).__name__}, not a list")
+        record.items = len(items)
+        if len(items) == 1:
+            return [await self._call(node, self._kwargs(node, _ItemScope(scope, items[0])), 0)]
+        results: list[Any] = [None] * len(items)
+        total = len(items)
+        done = 0
+
+        async def one(index: int, item: Any) -> None:
+            nonlocal done
+            results[index] = await self._call(node, self._kwargs(node, _ItemScope(scope, item)), index)
+            done += 1
+            self.emit("node.progress", node.id, {"item": None, "completed": done, "total": total, "message": None})
+
+        try:
+            async with asyncio.TaskGroup() as group:
+                for index, item in enumerate(items):
+                    group.create_task(one(index, item))
+        except BaseExceptionGroup as group_error:
+            raise _first_error(group_error) from None
+        return results
+
+    def _kwargs(self, node: CompiledNode, scope: Any) -> dict[str, Any]:
+        kwargs = {
+            key: value.copy() if type(value) in _MUTABLE else value
+            for key, value in node.static_args.items()
+        }
+        for key, compiled in node.args:
+            try:
+                kwargs[key] = evaluate(compiled, scope)
+            except LookupError as err:
+                raise ReelgraphError(f"with.{key}: {err}") from err
+        return kwargs
+
+    async def _call(self, node: CompiledNode, kwargs: dict[str, Any], item: int | None) -> Any:
+        record = self.run.nodes[node.id]
+        record.attempts = max(record.attempts, 1)
+        kwargs["ctx"] = NodeContext(
+            run_id=self.run.id,
+            node_id=node.id,
+            hook=node.hook,
+            provider=node.provider,
+            run_dir=self.run.run_dir,
+            item_index=item,
+            progress=self._progress,
+        )
+        sem = self._sem
+        assert sem is not None
+        function = node.function
+        if function is not None:
+            # pluggy hands an implementation only the arguments it declares
+            kwargs = {name: kwargs[name] for name in node.argnames}
+        else:
+            function = node.caller
+        try:
+            async with sem:
+                if node.is_async:
+                    result = await function(**kwargs)
+                else:
+                    result = await asyncio.to_thread(function, **kwargs)
+                    if inspect.isawaitable(result):
+                        result = await result
+        except (ReelgraphError, Exception) as err:
+            if isinstance(err, NodeError):
+                raise
+            raise self._wrap(node, err, item) from err
+        if result is None:
+            message = (
+                f"provider '{node.provider}' returned no result"
+                if node.provider
+                else f"no installed plugin handled hook {node.hook} with these arguments"
+            )
+            raise self._wrap(node, ProviderError(message), item)
+        return result
+
+
+def _first_error(group: BaseExceptionGroup[Any]) -> BaseException:
+    for error in group.exceptions:
+        if isinstance(error, BaseExceptionGroup):
+            return _first_error(error)
+        if not isinstance(error, asyncio.CancelledError):
+            return error
+    return group.exceptions[0]
+
+
+async def _cancel_all(tasks: set[asyncio.Task[None]]) -> None:
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def run_dir_for(home: Path, run_id: str) -> Path:
+    return home / "runs" / run_id
