@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ._markers import hookimpl
 from .errors import (
     ConfigurationError,
     FatalError,
@@ -16,7 +17,6 @@ from .errors import (
     SpecError,
     TransientError,
 )
-from ._markers import hookimpl
 
 __version__ = "0.1.0"
 

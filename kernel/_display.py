@@ -134,23 +134,29 @@ def plan_table(plan: Plan) -> Table:
 def mermaid(plan: Plan) -> str:
     """A Mermaid flowchart of the plan: inputs, nodes (map nodes stacked), edges."""
     lines = ["flowchart TD"]
-    used_inputs = sorted({
-        ref.path[0]
-        for node in plan.spec.nodes
-        for ref in _refs(node.with_)
-        if ref.root == "inputs" and ref.path
-    })
+    used_inputs = sorted(
+        {
+            ref.path[0]
+            for node in plan.spec.nodes
+            for ref in _refs(node.with_)
+            if ref.root == "inputs" and ref.path
+        }
+    )
     for name in used_inputs:
         lines.append(f'    in_{_safe(name)}(["input: {name}"])')
     for node_id in plan.order:
         node = plan.nodes[node_id]
-        label = f"{node_id}<br/><small>{node.hook}" + (f" · {node.provider}" if node.provider else "") + "</small>"
+        label = (
+            f"{node_id}<br/><small>{node.hook}"
+            + (f" · {node.provider}" if node.provider else "")
+            + "</small>"
+        )
         shape = ('[["', '"]]') if node.map_ref else ('["', '"]')
         lines.append(f"    {_safe(node_id)}{shape[0]}{label}{shape[1]}")
-    for node in plan.spec.nodes:
-        for ref in _refs(node.with_):
+    for spec_node in plan.spec.nodes:
+        for ref in _refs(spec_node.with_):
             if ref.root == "inputs" and ref.path:
-                lines.append(f"    in_{_safe(ref.path[0])} --> {_safe(node.id)}")
+                lines.append(f"    in_{_safe(ref.path[0])} --> {_safe(spec_node.id)}")
     for source, target in sorted(plan.graph.edges):
         lines.append(f"    {_safe(source)} --> {_safe(target)}")
     return "\n".join(dict.fromkeys(lines)) + "\n"

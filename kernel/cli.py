@@ -175,8 +175,16 @@ def run(
         raise typer.Exit(code)
 
 
-def _execute(kernel: Any, plan: Any, given: dict[str, str], output_dir: Path, run_id: str,
-             console: Console, *, quiet: bool) -> Any:
+def _execute(
+    kernel: Any,
+    plan: Any,
+    given: dict[str, str],
+    output_dir: Path,
+    run_id: str,
+    console: Console,
+    *,
+    quiet: bool,
+) -> Any:
     if quiet:
         return kernel.run(plan, given, output_dir=output_dir, run_id=run_id)
     from ._display import RunDisplay
@@ -221,7 +229,13 @@ def plan(
     except SpecError as err:
         if as_json:
             problems = [
-                {"message": p.message, "file": p.file, "node": p.node, "field": p.field, "hint": p.hint}
+                {
+                    "message": p.message,
+                    "file": p.file,
+                    "node": p.node,
+                    "field": p.field,
+                    "hint": p.hint,
+                }
                 for p in err.problems
             ]
             typer.echo(json.dumps({"spec": spec, "valid": False, "problems": problems}, indent=2))

@@ -111,6 +111,8 @@ class NodeContext:
         self._progress(self.node_id, self.item_index, completed, total, message)
 
     @classmethod
-    def for_testing(cls, workdir: Path, *, node_id: str = "test", hook: str = "test") -> NodeContext:
+    def for_testing(
+        cls, workdir: Path, *, node_id: str = "test", hook: str = "test"
+    ) -> NodeContext:
         """A context for calling a hook implementation directly in a test."""
         return cls(run_id="test-run", node_id=node_id, hook=hook, provider=None, run_dir=workdir)

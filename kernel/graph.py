@@ -21,8 +21,8 @@ from pydantic import BaseModel
 
 from . import hookspecs
 from .errors import PluginError, Problem, SpecError
-from .registry import PluginRegistry
 from .refs import Ref, compile_value, find_refs, parse_ref
+from .registry import PluginRegistry
 from .spec import NodeSpec, Spec
 
 __all__ = ["CompiledNode", "Plan", "build_plan", "hook_signature"]
@@ -70,7 +70,7 @@ def hook_signature(name: str, registry: PluginRegistry | None = None) -> HookSig
 
 def _strip_optional(annotation: Any) -> Any:
     args = [a for a in typing.get_args(annotation) if a is not type(None)]
-    if typing.get_origin(annotation) in (typing.Union, getattr(__import__("types"), "UnionType")):
+    if typing.get_origin(annotation) in (typing.Union, __import__("types").UnionType):
         return args[0] if len(args) == 1 else annotation
     return annotation
 
@@ -123,9 +123,13 @@ def build_plan(spec: Spec, registry: PluginRegistry) -> Plan:
     by_id: dict[str, NodeSpec] = {}
     for node in spec.nodes:
         if node.id in by_id:
-            problems.append(Problem("duplicate node id", file, node.id, "id", "give each node a unique id"))
+            problems.append(
+                Problem("duplicate node id", file, node.id, "id", "give each node a unique id")
+            )
         elif node.id in _ROOTS:
-            problems.append(Problem(f"'{node.id}' is reserved", file, node.id, "id", "rename the node"))
+            problems.append(
+                Problem(f"'{node.id}' is reserved", file, node.id, "id", "rename the node")
+            )
         by_id[node.id] = node
         graph.add_node(node.id)
 
@@ -142,18 +146,24 @@ def build_plan(spec: Spec, registry: PluginRegistry) -> Plan:
     cycles = _cycles(graph)
     for cycle in cycles:
         path = " -> ".join([*cycle, cycle[0]])
-        problems.append(Problem(f"cycle: {path}", file, cycle[0], None, "remove one of these references"))
+        problems.append(
+            Problem(f"cycle: {path}", file, cycle[0], None, "remove one of these references")
+        )
     if problems:
         raise SpecError(problems)
     return _compile(spec, by_id, signatures, graph, registry)
 
 
-def _check_hook(node: NodeSpec, registry: PluginRegistry, file: str, problems: list[Problem]) -> HookSignature | None:
+def _check_hook(
+    node: NodeSpec, registry: PluginRegistry, file: str, problems: list[Problem]
+) -> HookSignature | None:
     sig = hook_signature(node.hook, registry)
     if sig is None:
         close = difflib.get_close_matches(node.hook, registry.hook_names(), n=3)
-        hint = "did you mean " + " or ".join(f"'{c}'" for c in close) + "?" if close else (
-            "known hooks: " + ", ".join(registry.hook_names())
+        hint = (
+            "did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
+            if close
+            else ("known hooks: " + ", ".join(registry.hook_names()))
         )
         problems.append(Problem(f"unknown hook '{node.hook}'", file, node.id, "hook", hint))
         return None
@@ -162,42 +172,82 @@ def _check_hook(node: NodeSpec, registry: PluginRegistry, file: str, problems: l
         info = registry.info(node.provider)
         if info is not None and info.error:
             package = f" (package {info.package})" if info.package else ""
-            problems.append(Problem(
-                f"provider '{node.provider}'{package} failed to load: {info.error}",
-                file, node.id, "provider", "reinstall or fix that package, or pick another provider",
-            ))
-        elif info is not None:
-            problems.append(Problem(
-                f"plugin '{node.provider}' does not implement hook '{node.hook}'",
-                file, node.id, "provider", _providers_hint(providers),
-            ))
-        else:
-            close = difflib.get_close_matches(node.provider, providers, n=3) or difflib.get_close_matches(
-                node.provider, [i.name for i in registry.plugins()], n=3
+            problems.append(
+                Problem(
+                    f"provider '{node.provider}'{package} failed to load: {info.error}",
+                    file,
+                    node.id,
+                    "provider",
+                    "reinstall or fix that package, or pick another provider",
+                )
             )
-            hint = ("did you mean " + " or ".join(f"'{c}'" for c in close) + "?") if close else _providers_hint(providers)
-            problems.append(Problem(f"unknown provider '{node.provider}'", file, node.id, "provider", hint))
+        elif info is not None:
+            problems.append(
+                Problem(
+                    f"plugin '{node.provider}' does not implement hook '{node.hook}'",
+                    file,
+                    node.id,
+                    "provider",
+                    _providers_hint(providers),
+                )
+            )
+        else:
+            close = difflib.get_close_matches(
+                node.provider, providers, n=3
+            ) or difflib.get_close_matches(node.provider, [i.name for i in registry.plugins()], n=3)
+            hint = (
+                ("did you mean " + " or ".join(f"'{c}'" for c in close) + "?")
+                if close
+                else _providers_hint(providers)
+            )
+            problems.append(
+                Problem(f"unknown provider '{node.provider}'", file, node.id, "provider", hint)
+            )
     elif not providers:
-        problems.append(Problem(
-            f"no installed plugin implements hook '{node.hook}'", file, node.id, "hook",
-            "install a plugin that provides it (see `reelgraph plugins`)",
-        ))
+        problems.append(
+            Problem(
+                f"no installed plugin implements hook '{node.hook}'",
+                file,
+                node.id,
+                "hook",
+                "install a plugin that provides it (see `reelgraph plugins`)",
+            )
+        )
     for arg in node.with_:
         if arg not in sig.params:
             close = difflib.get_close_matches(arg, sig.params, n=1)
-            hint = f"did you mean '{close[0]}'?" if close else f"{node.hook} takes: {', '.join(sig.params)}"
-            problems.append(Problem(f"hook '{node.hook}' has no argument '{arg}'", file, node.id, f"with.{arg}", hint))
+            hint = (
+                f"did you mean '{close[0]}'?"
+                if close
+                else f"{node.hook} takes: {', '.join(sig.params)}"
+            )
+            problems.append(
+                Problem(
+                    f"hook '{node.hook}' has no argument '{arg}'",
+                    file,
+                    node.id,
+                    f"with.{arg}",
+                    hint,
+                )
+            )
     for param in sig.params:
         if param not in node.with_ and param not in sig.defaults:
-            problems.append(Problem(
-                f"missing argument '{param}' of hook '{node.hook}'", file, node.id, f"with.{param}",
-                f"add `{param}: ...` under `with:`",
-            ))
+            problems.append(
+                Problem(
+                    f"missing argument '{param}' of hook '{node.hook}'",
+                    file,
+                    node.id,
+                    f"with.{param}",
+                    f"add `{param}: ...` under `with:`",
+                )
+            )
     return sig
 
 
 def _providers_hint(providers: list[str]) -> str:
-    return ("providers: " + ", ".join(providers)) if providers else "no installed plugin implements it"
+    return (
+        ("providers: " + ", ".join(providers)) if providers else "no installed plugin implements it"
+    )
 
 
 def _check_refs(
@@ -213,7 +263,14 @@ def _check_refs(
     if node.map is not None:
         parsed = parse_ref(node.map)
         if parsed is None:
-            problems.append(Problem("map must be a reference to a list, such as $script.scenes", file, node.id, "map"))
+            problems.append(
+                Problem(
+                    "map must be a reference to a list, such as $script.scenes",
+                    file,
+                    node.id,
+                    "map",
+                )
+            )
         else:
             refs.append(("map", parsed))
     for where, ref in refs:
@@ -222,8 +279,15 @@ def _check_refs(
             continue
         if ref.root == "item":
             if node.map is None or where == "map":
-                problems.append(Problem("$item is only defined in a node with map:", file, node.id, where,
-                                        "add `map: $node.list` or refer to a node"))
+                problems.append(
+                    Problem(
+                        "$item is only defined in a node with map:",
+                        file,
+                        node.id,
+                        where,
+                        "add `map: $node.list` or refer to a node",
+                    )
+                )
             continue
         problem = _check_ref(ref, spec, by_id, signatures, file, node.id, where)
         if problem:
@@ -232,24 +296,48 @@ def _check_refs(
             graph.add_edge(ref.root, node.id)
     for need in node.needs:
         if need not in by_id:
-            problems.append(Problem(f"needs unknown node '{need}'", file, node.id, "needs", _close_nodes(need, by_id)))
+            problems.append(
+                Problem(
+                    f"needs unknown node '{need}'",
+                    file,
+                    node.id,
+                    "needs",
+                    _close_nodes(need, by_id),
+                )
+            )
         else:
             graph.add_edge(need, node.id)
 
 
-def _check_output(name: str, value: str, spec: Spec, by_id: dict[str, NodeSpec],
-                  signatures: dict[str, HookSignature], file: str, problems: list[Problem]) -> None:
+def _check_output(
+    name: str,
+    value: str,
+    spec: Spec,
+    by_id: dict[str, NodeSpec],
+    signatures: dict[str, HookSignature],
+    file: str,
+    problems: list[Problem],
+) -> None:
     ref = parse_ref(value)
     if not isinstance(ref, Ref):
-        problems.append(Problem(ref or "an output must be a reference", file, None, f"outputs.{name}"))
+        problems.append(
+            Problem(ref or "an output must be a reference", file, None, f"outputs.{name}")
+        )
         return
     problem = _check_ref(ref, spec, by_id, signatures, file, None, f"outputs.{name}")
     if problem:
         problems.append(problem)
 
 
-def _check_ref(ref: Ref, spec: Spec, by_id: dict[str, NodeSpec], signatures: dict[str, HookSignature],
-               file: str, node_id: str | None, where: str) -> Problem | None:
+def _check_ref(
+    ref: Ref,
+    spec: Spec,
+    by_id: dict[str, NodeSpec],
+    signatures: dict[str, HookSignature],
+    file: str,
+    node_id: str | None,
+    where: str,
+) -> Problem | None:
     if ref.root == "item":
         return Problem("$item is only defined in a node with map:", file, node_id, where)
     if ref.root == "inputs":
@@ -261,8 +349,13 @@ def _check_ref(ref: Ref, spec: Spec, by_id: dict[str, NodeSpec], signatures: dic
             return Problem(f"unknown input '{ref.path[0]}' in {ref}", file, node_id, where, hint)
         return None
     if ref.root not in by_id:
-        return Problem(f"reference to unknown node '{ref.root}' in {ref}", file, node_id, where,
-                       _close_nodes(ref.root, by_id))
+        return Problem(
+            f"reference to unknown node '{ref.root}' in {ref}",
+            file,
+            node_id,
+            where,
+            _close_nodes(ref.root, by_id),
+        )
     if ref.root == node_id:
         return Problem(f"node refers to its own output in {ref}", file, node_id, where)
     sig = signatures.get(ref.root)
@@ -272,12 +365,25 @@ def _check_ref(ref: Ref, spec: Spec, by_id: dict[str, NodeSpec], signatures: dic
     if by_id[ref.root].map is not None:
         return None  # a map node's output is a list; indexes are checked at run time
     first = ref.path[0]
-    if isinstance(returns, type) and issubclass(returns, BaseModel) and first not in returns.model_fields:
+    if (
+        isinstance(returns, type)
+        and issubclass(returns, BaseModel)
+        and first not in returns.model_fields
+    ):
         fields = list(returns.model_fields)
         close = difflib.get_close_matches(first, fields, n=1)
-        hint = f"did you mean '${ref.root}.{close[0]}'?" if close else f"{returns.__name__} has: {', '.join(fields)}"
-        return Problem(f"{ref}: {returns.__name__} (output of '{ref.root}') has no field '{first}'",
-                       file, node_id, where, hint)
+        hint = (
+            f"did you mean '${ref.root}.{close[0]}'?"
+            if close
+            else f"{returns.__name__} has: {', '.join(fields)}"
+        )
+        return Problem(
+            f"{ref}: {returns.__name__} (output of '{ref.root}') has no field '{first}'",
+            file,
+            node_id,
+            where,
+            hint,
+        )
     return None
 
 
@@ -299,8 +405,13 @@ def _cycles(graph: nx.DiGraph) -> list[list[str]]:
     return found
 
 
-def _compile(spec: Spec, by_id: dict[str, NodeSpec], signatures: dict[str, HookSignature],
-             graph: nx.DiGraph, registry: PluginRegistry) -> Plan:
+def _compile(
+    spec: Spec,
+    by_id: dict[str, NodeSpec],
+    signatures: dict[str, HookSignature],
+    graph: nx.DiGraph,
+    registry: PluginRegistry,
+) -> Plan:
     order = list(nx.lexicographical_topological_sort(graph, key=_position(spec)))
     nodes: dict[str, CompiledNode] = {}
     problems = []
@@ -314,8 +425,10 @@ def _compile(spec: Spec, by_id: dict[str, NodeSpec], signatures: dict[str, HookS
             continue
         impls = caller.get_hookimpls()
         is_async = bool(impls) and all(inspect.iscoroutinefunction(i.function) for i in impls)
-        direct = node.provider is not None and len(impls) == 1 and not (
-            impls[0].hookwrapper or impls[0].wrapper
+        direct = (
+            node.provider is not None
+            and len(impls) == 1
+            and not (impls[0].hookwrapper or impls[0].wrapper)
         )
         static = {k: copy.deepcopy(v) for k, v in sig.defaults.items() if k not in node.with_}
         nodes[node_id] = CompiledNode(

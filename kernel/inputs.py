@@ -34,18 +34,26 @@ def bind_inputs(spec: Spec, given: Mapping[str, Any]) -> dict[str, Any]:
     for name in given:
         if name not in spec.inputs:
             close = difflib.get_close_matches(name, list(spec.inputs), n=1)
-            hint = f"did you mean '{close[0]}'?" if close else (
-                "this spec takes: " + (", ".join(spec.inputs) or "no inputs")
+            hint = (
+                f"did you mean '{close[0]}'?"
+                if close
+                else ("this spec takes: " + (", ".join(spec.inputs) or "no inputs"))
             )
             problems.append(Problem(f"unknown input '{name}'", file, None, f"inputs.{name}", hint))
     for name, decl in spec.inputs.items():
         if name in given:
             value = given[name]
         elif decl.required:
-            problems.append(Problem(
-                f"missing required input '{name}'" + (f" ({decl.description})" if decl.description else ""),
-                file, None, f"inputs.{name}", f"pass -i {name}=VALUE",
-            ))
+            problems.append(
+                Problem(
+                    f"missing required input '{name}'"
+                    + (f" ({decl.description})" if decl.description else ""),
+                    file,
+                    None,
+                    f"inputs.{name}",
+                    f"pass -i {name}=VALUE",
+                )
+            )
             continue
         else:
             value = decl.default

@@ -14,8 +14,8 @@ from typing import Any
 from .errors import NodeError, ReelgraphError
 from .graph import Plan, build_plan
 from .inputs import bind_inputs
-from .registry import PluginInfo, PluginRegistry
 from .refs import parse_ref, resolve_path
+from .registry import PluginInfo, PluginRegistry
 from .run import Event, Run
 from .scheduler import Scheduler
 from .spec import Spec, load_spec
@@ -145,7 +145,9 @@ class Kernel:
         run_id = run_id or new_run_id()
         run = Run(id=run_id, spec=plan.spec.name, run_dir=self.home / "runs" / run_id, inputs=bound)
         tracer = active_tracer(self.tracer_provider)
-        scheduler = Scheduler(plan, run, bound, concurrency=self.concurrency, tracer=tracer, emit=on_event)
+        scheduler = Scheduler(
+            plan, run, bound, concurrency=self.concurrency, tracer=tracer, emit=on_event
+        )
         started = time.perf_counter()
         scheduler.emit("run.started", None, {"run_id": run.id, "spec": run.spec})
         span = None

@@ -94,7 +94,7 @@ class PluginRegistry:
         self.pm = pluggy.PluginManager(PROJECT)
         self.pm.add_hookspecs(_hookspecs)
         for extra in hookspecs:
-            self.pm.add_hookspecs(extra)
+            self.pm.add_hookspecs(extra)  # type: ignore[arg-type]
 
     # -- loading ------------------------------------------------------------
 
@@ -145,7 +145,9 @@ class PluginRegistry:
         name = name or _default_name(plugin)
         if name in self._infos and self._infos[name].error is None:
             raise PluginError(f"a plugin named {name!r} is already registered")
-        module = plugin.__name__ if isinstance(plugin, types.ModuleType) else type(plugin).__module__
+        module = (
+            plugin.__name__ if isinstance(plugin, types.ModuleType) else type(plugin).__module__
+        )
         info = PluginInfo(name=name, module=module, package=_package_of(module))
         self._infos[name] = info
         self._register(plugin, info)
@@ -155,9 +157,7 @@ class PluginRegistry:
 
     def _register(self, plugin: object, info: PluginInfo) -> None:
         if inspect.isclass(plugin):
-            info.error = (
-                "the entry point names a class; point it at a module or an instance"
-            )
+            info.error = "the entry point names a class; point it at a module or an instance"
             return
         try:
             self.pm.register(plugin, name=info.name)
@@ -168,7 +168,9 @@ class PluginRegistry:
             impl_name
             for impl_name in dir(self.pm.hook)
             if not impl_name.startswith("_")
-            and any(i.plugin_name == info.name for i in getattr(self.pm.hook, impl_name).get_hookimpls())
+            and any(
+                i.plugin_name == info.name for i in getattr(self.pm.hook, impl_name).get_hookimpls()
+            )
         )
         self._callers.clear()
 
@@ -231,7 +233,9 @@ class PluginRegistry:
         return caller
 
 
-def _named(plugins: Iterable[object] | Mapping[str, object] | None) -> list[tuple[str | None, object]]:
+def _named(
+    plugins: Iterable[object] | Mapping[str, object] | None,
+) -> list[tuple[str | None, object]]:
     if plugins is None:
         return []
     if isinstance(plugins, Mapping):

@@ -78,14 +78,21 @@ class Scheduler:
 
     # -- events ---------------------------------------------------------------
 
-    def emit(self, type_: str, node_id: str | None = None, data: dict[str, Any] | None = None) -> None:
+    def emit(
+        self, type_: str, node_id: str | None = None, data: dict[str, Any] | None = None
+    ) -> None:
         event = Event(type_, time.time(), node_id, data)
         self._events.append(event)
         if self._listener is not None:
             self._listener(event)
 
     def _progress(
-        self, node_id: str, item: int | None, completed: float, total: float | None, message: str | None
+        self,
+        node_id: str,
+        item: int | None,
+        completed: float,
+        total: float | None,
+        message: str | None,
     ) -> None:
         self.emit(
             "node.progress",
@@ -194,7 +201,11 @@ class Scheduler:
         record.seconds = time.perf_counter() - started
         if error is not None:
             record.error = str(error)
-        self.emit(f"node.{status}", record.id, {"seconds": record.seconds, "error": record.error} if error else None)
+        self.emit(
+            f"node.{status}",
+            record.id,
+            {"seconds": record.seconds, "error": record.error} if error else None,
+        )
         if span is not None:
             from opentelemetry.trace import Status, StatusCode
 
@@ -234,9 +245,15 @@ class Scheduler:
 
         async def one(index: int, item: Any) -> None:
             nonlocal done
-            results[index] = await self._call(node, self._kwargs(node, _ItemScope(scope, item)), index)
+            results[index] = await self._call(
+                node, self._kwargs(node, _ItemScope(scope, item)), index
+            )
             done += 1
-            self.emit("node.progress", node.id, {"item": None, "completed": done, "total": total, "message": None})
+            self.emit(
+                "node.progress",
+                node.id,
+                {"item": None, "completed": done, "total": total, "message": None},
+            )
 
         try:
             async with asyncio.TaskGroup() as group:

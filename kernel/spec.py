@@ -127,9 +127,7 @@ def load_spec(source: str | Path | Mapping[str, Any] | Spec) -> Spec:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(err, "problem", None) or str(err)
-        raise SpecError(
-            [Problem(f"not valid YAML{where}: {problem}", file=str(path))]
-        ) from err
+        raise SpecError([Problem(f"not valid YAML{where}: {problem}", file=str(path))]) from err
     if not isinstance(data, dict):
         raise SpecError(
             [Problem("a spec must be a YAML mapping with name and nodes", file=str(path))]

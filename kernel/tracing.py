@@ -78,4 +78,6 @@ def _load_exporter(name: str) -> Any:
         if ep.name == name:
             return ep.load()()
     hint = " (pip install 'reelgraph[otlp]')" if name.startswith("otlp") else ""
-    raise ConfigurationError(f"OTEL_TRACES_EXPORTER names '{name}' but no such exporter is installed{hint}")
+    raise ConfigurationError(
+        f"OTEL_TRACES_EXPORTER names '{name}' but no such exporter is installed{hint}"
+    )

@@ -1,0 +1,102 @@
+"""The command line, run as a user runs it: a subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+CLI = [sys.executable, "-m", "reelgraph.cli"]
+
+
+def cli(*args: str, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, cwd=cwd, timeout=120)
+
+
+def test_version() -> None:
+    from reelgraph import __version__
+
+    result = cli("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"reelgraph {__version__}"
+
+
+@pytest.mark.parametrize("command", ["run", "plan", "graph", "plugins"])
+def test_every_command_help_teaches_with_an_example(command: str) -> None:
+    result = cli(command, "--help")
+    assert result.returncode == 0
+    assert "Example" in result.stdout and "reelgraph " in result.stdout
+
+
+def test_plan_prints_order_and_exits_2_on_invalid_spec(tmp_path) -> None:
+    ok = cli("plan", "document-to-video", "--json")
+    assert ok.returncode == 0, ok.stderr
+    data = json.loads(ok.stdout)
+    assert data["valid"] and data["order"][0] == "document" and data["order"][-1] == "video"
+    assert data["inputs"]["document"]["required"] is True
+    bad = tmp_path / "cyclic.yaml"
+    bad.write_text(
+        "name: cyclic\nnodes:\n"
+        "  - {id: a, hook: write_script, provider: extractive, with: {document: $b}}\n"
+        "  - {id: b, hook: ingest_document, with: {source: $a}}\n"
+    )
+    result = cli("plan", str(bad))
+    assert result.returncode == 2
+    assert "cycle: a -> b -> a" in result.stderr or "cycle: b -> a -> b" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_graph_prints_mermaid() -> None:
+    result = cli("graph", "document-to-video")
+    assert result.returncode == 0
+    lines = result.stdout.splitlines()
+    assert lines[0] == "flowchart TD"
+    assert "    n_script --> n_slides" in lines
+    assert "    n_document --> n_script" in lines
+    assert any(line.startswith("    n_slides[[") for line in lines)  # map node shape
+
+
+def test_plugins_json_lists_name_version_package_hooks() -> None:
+    result = cli("plugins", "--json")
+    assert result.returncode == 0
+    plugins = {p["name"]: p for p in json.loads(result.stdout)}
+    assert plugins["slides"]["hooks"] == ["render_shot"]
+    assert plugins["slides"]["package"] == "reelgraph"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["run", "no-such-spec", "-i", "document=x.md"], "no such spec file or shipped spec"),
+        (["run", "document-to-video", "-i", "document=missing.md"], "file not found: missing.md"),
+        (["run", "document-to-video"], "missing required input 'document'"),
+        (["run", "document-to-video", "-i", "document"], "-i takes NAME=VALUE"),
+        (["run", "document-to-video", "-i", "document=x.md", "-i", "aspect=4:3"], "not one of"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(tmp_path, args, expected) -> None:
+    result = cli(*args, "-o", str(tmp_path / "out"), cwd=tmp_path)
+    if "x.md" in " ".join(args):
+        (tmp_path / "x.md").write_text("# x\n\nHello there.\n")
+        result = cli(*args, "-o", str(tmp_path / "out"), cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out" / "video.mp4").exists()
+
+
+def test_empty_document_fails_with_exit_2_and_leaves_no_video(tmp_path) -> None:
+    empty = tmp_path / "empty.md"
+    empty.write_text("   \n\n")
+    out = tmp_path / "out"
+    result = cli("run", "document-to-video", "-i", f"document={empty}", "-o", str(out))
+    assert result.returncode == 2, result.stderr
+    assert "empty" in result.stderr.lower()
+    assert "Traceback" not in result.stderr
+    assert not (out / "video.mp4").exists()
+    record = json.loads((out / "run.json").read_text())
+    assert record["status"] == "failed"
+    assert record["nodes"][0]["status"] == "failed"

@@ -1,0 +1,85 @@
+"""A third-party plugin installed with pip, found through its own entry point."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+
+
+@pytest.fixture(scope="module")
+def venv(tmp_path_factory) -> Path:
+    """A venv that sees this environment's packages, plus the two fixture plugins."""
+    root = tmp_path_factory.mktemp("venv")
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(root)],
+        check=True,
+    )
+    python = root / "bin" / "python"
+    for name in ("reelgraph_shout", "broken_plugin"):
+        build = tmp_path_factory.mktemp(name)
+        subprocess.run(
+            [
+                str(python),
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--no-deps",
+                "--no-build-isolation",
+                "--no-index",
+                str(FIXTURES / name),
+            ],
+            check=True,
+            cwd=build,
+            capture_output=True,
+        )
+    return python
+
+
+def test_plugins_lists_the_third_party_plugin_and_names_the_broken_package(venv: Path) -> None:
+    result = subprocess.run(
+        [str(venv), "-m", "reelgraph.cli", "plugins", "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    plugins = {p["name"]: p for p in json.loads(result.stdout)}
+    assert plugins["shout"]["package"] == "reelgraph-shout"
+    assert plugins["shout"]["version"] == "1.2.3"
+    assert plugins["shout"]["hooks"] == ["write_script"]
+    assert plugins["broken"]["package"] == "reelgraph-broken"
+    assert "reelgraph_dependency_that_does_not_exist" in plugins["broken"]["error"]
+    assert plugins["markdown"]["error"] is None  # the rest still work
+
+
+def test_a_spec_uses_the_third_party_provider(venv: Path, tmp_path: Path) -> None:
+    doc = tmp_path / "talk.md"
+    doc.write_text("# Small talk\n\n## Weather\n\nIt rains.\n\n## Sports\n\nWe won.\n")
+    out = tmp_path / "out"
+    result = subprocess.run(
+        [
+            str(venv),
+            "-m",
+            "reelgraph.cli",
+            "run",
+            str(FIXTURES / "reelgraph_shout" / "shout.yaml"),
+            "-i",
+            f"document={doc}",
+            "-o",
+            str(out),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    record = json.loads((out / "run.json").read_text())
+    assert record["status"] == "succeeded"
+    assert record["outputs"]["title"] == "SMALL TALK"
+    assert [n["provider"] for n in record["nodes"]] == [None, "shout"]
