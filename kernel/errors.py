@@ -63,6 +63,9 @@ class Problem:
         return f"{text} ({self.hint})" if self.hint else text
 
 
+_SHOWN = 20
+
+
 class SpecError(ReelgraphError):
     """A spec is invalid. ``problems`` lists every problem found, not just the first."""
 
@@ -70,7 +73,10 @@ class SpecError(ReelgraphError):
         self.problems = list(problems)
         count = len(self.problems)
         head = f"spec is invalid ({count} problem{'s' if count != 1 else ''})"
-        super().__init__(head + "".join(f"\n  - {p}" for p in self.problems))
+        shown = "".join(f"\n  - {p}" for p in self.problems[:_SHOWN])
+        if count > _SHOWN:
+            shown += f"\n  ... and {count - _SHOWN} more"
+        super().__init__(head + shown)
 
 
 class InputError(SpecError):

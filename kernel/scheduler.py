@@ -11,6 +11,7 @@ the run with a :class:`~reelgraph.errors.NodeError`.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import inspect
 import time
 from collections import deque
@@ -133,9 +134,14 @@ class Scheduler:
                     continue
                 while ready:
                     node_id = ready.popleft()
-                    task = loop.create_task(self._run_node(nodes[node_id]), name=node_id)
+                    task = _start_eagerly(loop, self._run_node(nodes[node_id]), node_id)
+                    if task is None:  # finished without suspending: no task needed
+                        complete(node_id)
+                        continue
                     task.add_done_callback(on_done)
                     running.add(task)
+                if not running:
+                    continue  # everything launched finished eagerly
                 if not finished:
                     wake = loop.create_future()
                     await wake
@@ -315,6 +321,62 @@ class Scheduler:
             )
             raise self._wrap(node, ProviderError(message), item)
         return result
+
+
+class _Reyield:
+    """Yields an object the started coroutine yielded, to the task now driving it."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __await__(self) -> Any:
+        return (yield self.value)
+
+
+async def _resume(coro: Any, yielded: Any) -> Any:
+    """Drive ``coro``, started by hand and suspended on ``yielded``, to its end.
+
+    The task running this sees exactly what ``coro`` yields (futures with
+    their blocking flag set, or ``None``) and passes results and exceptions,
+    cancellation included, back into it.
+    """
+    while True:
+        try:
+            value = await _Reyield(yielded)
+        except BaseException as exc:  # noqa: BLE001 - handed to the coroutine
+            try:
+                yielded = coro.throw(exc)
+            except StopIteration as stop:
+                return stop.value
+        else:
+            try:
+                yielded = coro.send(value)
+            except StopIteration as stop:
+                return stop.value
+
+
+def _start_eagerly(
+    loop: asyncio.AbstractEventLoop, coro: Any, name: str
+) -> asyncio.Task[Any] | None:
+    """Run ``coro`` until it first suspends; return ``None`` if it finished.
+
+    Creating a task costs more than a no-op node itself; most cheap nodes
+    (cache hits, small transforms) finish without suspending. This is what
+    Python 3.12's eager task factory does. The coroutine runs in a copied
+    context that its task keeps, so context variables (the current span) set
+    before it suspends stay its own. Errors raised before suspending propagate.
+    """
+    context = contextvars.copy_context()
+    try:
+        yielded = context.run(coro.send, None)
+    except StopIteration:
+        return None
+    except BaseException:
+        coro.close()
+        raise
+    return loop.create_task(_resume(coro, yielded), name=name, context=context)
 
 
 def _first_error(group: BaseExceptionGroup[Any]) -> BaseException:

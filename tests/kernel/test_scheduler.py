@@ -180,3 +180,49 @@ def test_context_carries_ids_and_a_workdir(tmp_path) -> None:
         if e.type == "node.progress" and e.data["item"] is not None
     ]
     assert messages == ["wrote", "wrote"]
+
+
+def test_siblings_that_finish_without_suspending_do_not_stall_the_run(kernel: Kernel) -> None:
+    # a -> (b, c, d) -> e: b..d complete eagerly, with no task to wait for
+    nodes = [{"id": "a", "hook": "step", "provider": "adder", "with": {"value": 0}}]
+    nodes += [
+        {"id": x, "hook": "step", "provider": "adder", "with": {"value": "$a"}} for x in "bcd"
+    ]
+    nodes.append(
+        {
+            "id": "e",
+            "hook": "step",
+            "provider": "adder",
+            "with": {"value": "$d"},
+            "needs": ["b", "c"],
+        }
+    )
+    run = kernel.run({"name": "diamond", "nodes": nodes})
+    assert run.status == "succeeded", run.error
+    assert run.outputs == {"e": 3}
+
+
+def test_mixed_eager_and_suspending_nodes(kernel: Kernel) -> None:
+    nodes = [{"id": "a", "hook": "step", "provider": "adder", "with": {"value": 0}}]
+    nodes += [
+        {
+            "id": f"s{i}",
+            "hook": "step",
+            "provider": "adder" if i % 2 else "syncadder",
+            "with": {"value": "$a", "delay_s": 0.02 * (i % 3)},
+        }
+        for i in range(9)
+    ]
+    nodes.append(
+        {
+            "id": "z",
+            "hook": "step",
+            "provider": "adder",
+            "with": {"value": "$s8"},
+            "needs": [f"s{i}" for i in range(8)],
+        }
+    )
+    run = kernel.run({"name": "mixed", "nodes": nodes})
+    assert run.status == "succeeded", run.error
+    assert run.outputs == {"z": 3}
+    assert all(n.status == "succeeded" for n in run.nodes.values())
