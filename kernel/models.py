@@ -119,7 +119,8 @@ class Scene(_Model):
         kind: ``title`` opens the video, ``closing`` ends it, ``code`` shows a
             code block, ``content`` shows bullet points.
         title: the on-screen heading.
-        bullets: on-screen points (0 for title/closing/code scenes, else 2-6).
+        bullets: on-screen points: 0 for title, closing and code scenes; 2-6
+            on content scenes when the text allows, else 1.
         code: the code shown on a ``code`` scene.
         code_language: its language, when known.
         narration: sentences spoken over the scene, plain text (no URLs, no

@@ -1,70 +1,11 @@
-"""Small in-test hooks and plugins for exercising the kernel without media."""
+"""Fixtures for the kernel tests."""
 
 from __future__ import annotations
 
-import asyncio
-import threading
-import time
-
 import pytest
-from reelgraph import Kernel, ProviderError, hookimpl
-from reelgraph.hookspecs import defaults, hookspec
 
-
-class StepSpecs:
-    """A hook family of the tests' own, added with Kernel(hookspecs=[...])."""
-
-    @hookspec(firstresult=True)
-    @defaults(delay_s=0.0)
-    def step(value, delay_s, ctx):
-        """Return ``value + 1`` after ``delay_s`` seconds."""
-
-    @hookspec(firstresult=True)
-    def fail(value, ctx):
-        """Always raise."""
-
-
-class AsyncAdder:
-    reelgraph_name = "adder"
-
-    def __init__(self) -> None:
-        self.calls = 0
-        self.in_flight = 0
-        self.peak = 0
-
-    @hookimpl
-    async def step(self, value, delay_s, ctx):
-        self.calls += 1
-        self.in_flight += 1
-        self.peak = max(self.peak, self.in_flight)
-        try:
-            if delay_s:
-                await asyncio.sleep(delay_s)
-            return value + 1
-        finally:
-            self.in_flight -= 1
-
-
-class SyncAdder:
-    reelgraph_name = "syncadder"
-
-    def __init__(self) -> None:
-        self.threads: set[int] = set()
-
-    @hookimpl
-    def step(self, value, delay_s, ctx):
-        self.threads.add(threading.get_ident())
-        if delay_s:
-            time.sleep(delay_s)
-        return value + 1
-
-
-class Failer:
-    reelgraph_name = "failer"
-
-    @hookimpl
-    def fail(self, value, ctx):
-        raise ProviderError(f"cannot handle {value!r}")
+from reelgraph import Kernel
+from tests.kernel.steps import AsyncAdder, Failer, StepSpecs, SyncAdder
 
 
 @pytest.fixture
@@ -75,17 +16,3 @@ def adder() -> AsyncAdder:
 @pytest.fixture
 def kernel(adder: AsyncAdder) -> Kernel:
     return Kernel(plugins=[adder, SyncAdder(), Failer()], entry_points=False, hookspecs=[StepSpecs])
-
-
-def chain_spec(n: int, provider: str = "adder", **extra) -> dict:
-    nodes = [{"id": "n0", "hook": "step", "provider": provider, "with": {"value": "$inputs.start"}}]
-    nodes += [
-        {"id": f"n{i}", "hook": "step", "provider": provider, "with": {"value": f"$n{i - 1}"}}
-        for i in range(1, n)
-    ]
-    return {
-        "name": "chain",
-        "inputs": {"start": {"type": "integer", "default": 0}},
-        "nodes": nodes,
-        **extra,
-    }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 
 import pytest
+
 from reelgraph import hookspecs
 from reelgraph.registry import PluginRegistry
 from reelgraph.spec import load_spec, shipped_specs

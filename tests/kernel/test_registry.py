@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from reelgraph import Kernel, PluginError, hookimpl
 from reelgraph.registry import PluginRegistry
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 import time
 
-from conftest import chain_spec
 from reelgraph import Kernel, NodeError, ProviderError
+from tests.kernel.steps import chain_spec
 
 
 def test_chain_runs_in_order_and_records_every_node(kernel: Kernel) -> None:
@@ -22,7 +22,7 @@ def test_chain_runs_in_order_and_records_every_node(kernel: Kernel) -> None:
 
 
 def test_independent_nodes_run_concurrently_up_to_the_limit(adder) -> None:
-    from conftest import StepSpecs
+    from tests.kernel.steps import StepSpecs
 
     kernel = Kernel(plugins=[adder], entry_points=False, hookspecs=[StepSpecs], concurrency=4)
     nodes = [
@@ -135,8 +135,8 @@ def test_map_over_something_that_is_not_a_list_fails_clearly(kernel: Kernel) -> 
 
 
 def test_context_carries_ids_and_a_workdir(tmp_path) -> None:
-    from conftest import StepSpecs
     from reelgraph import hookimpl
+    from tests.kernel.steps import StepSpecs
 
     seen = []
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from conftest import Failer, StepSpecs
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import StatusCode
+
 from reelgraph import Kernel
+from tests.kernel.steps import Failer, StepSpecs
 
 
 def traced_kernel(adder):

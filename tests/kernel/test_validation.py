@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from conftest import chain_spec
+
 from reelgraph import InputError, Kernel, SpecError, load_spec
+from tests.kernel.steps import chain_spec
 
 
 def problems_of(kernel: Kernel, spec) -> list:

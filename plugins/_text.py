@@ -1,0 +1,345 @@
+"""Text helpers shared by the ingest plugins and the extractive scriptwriter.
+
+Three jobs:
+
+- reading a source file as UTF-8 text, with errors that say how to fix them
+  (:func:`read_source`), and assembling sections (:class:`SectionBuilder`);
+- cleaning text for the screen (:func:`clean_display`) and for the speech
+  engine (:func:`clean_for_speech`): no URLs, no Markdown or HTML syntax, no
+  emoji, abbreviations spelled out;
+- splitting text into sentences (:func:`split_sentences`) without breaking on
+  abbreviations, initials or version numbers such as ``3.11``, and shortening
+  on-screen lines at a clause or word boundary (:func:`shorten`).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from reelgraph.errors import InvalidInputError
+from reelgraph.models import Block, Document, Section
+
+__all__ = [
+    "HTML_SUFFIXES",
+    "MARKDOWN_SUFFIXES",
+    "TEXT_SUFFIXES",
+    "SectionBuilder",
+    "as_sentence",
+    "clean_display",
+    "clean_for_speech",
+    "ensure_has_text",
+    "handles",
+    "normalize_space",
+    "prettify_stem",
+    "read_source",
+    "shorten",
+    "split_clause",
+    "split_sentences",
+    "words",
+]
+
+MARKDOWN_SUFFIXES = frozenset({".md", ".markdown", ".mdown", ".mkd"})
+HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
+TEXT_SUFFIXES = frozenset({".txt", ".text", ""})
+
+_FIX = "pass a UTF-8 Markdown, text or HTML file"
+
+
+def handles(
+    source: Path | str, format: str | None, names: set[str], suffixes: frozenset[str]
+) -> bool:
+    """True when a plugin whose format names are ``names`` should parse ``source``.
+
+    An explicit ``format`` decides alone; with ``format=None`` the file's
+    suffix (lower-cased) must be in ``suffixes``.
+    """
+    if format is not None:
+        return format.strip().lower() in names
+    return Path(source).suffix.lower() in suffixes
+
+
+def read_source(source: Path | str) -> str:
+    """Read a file as UTF-8 text (a BOM is dropped, newlines normalised to ``\\n``).
+
+    Raises:
+        InvalidInputError: the file is missing, unreadable, or not UTF-8 text
+            (undecodable bytes or NUL bytes, as in images and archives).
+    """
+    path = Path(source)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InvalidInputError(f"cannot read {path}: no such file; {_FIX}") from None
+    except IsADirectoryError:
+        raise InvalidInputError(f"cannot read {path}: it is a directory; {_FIX}") from None
+    except OSError as err:
+        raise InvalidInputError(f"cannot read {path}: {err.strerror or err}; {_FIX}") from err
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        byte = data[err.start]
+        raise InvalidInputError(
+            f"cannot read {path}: not UTF-8 text (byte 0x{byte:02x} at offset {err.start}); {_FIX}"
+        ) from None
+    if "\x00" in text:
+        raise InvalidInputError(f"cannot read {path}: binary data (NUL bytes), not text; {_FIX}")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def ensure_has_text(document: Document, source: Path | str) -> Document:
+    """Return ``document`` unless it holds no text at all.
+
+    Raises:
+        InvalidInputError: no heading, paragraph, list item or code has text.
+    """
+    for section in document.sections:
+        if section.level > 0 and section.heading.strip():
+            return document
+        for block in section.blocks:
+            if block.text.strip() or any(item.strip() for item in block.items):
+                return document
+    raise InvalidInputError(
+        f"{source} is empty: it has no text (only whitespace or markup); "
+        "pass a document with headings and paragraphs"
+    )
+
+
+def prettify_stem(source: Path | str) -> str:
+    """A title from a file name: ``getting_started-guide.md`` -> ``Getting started guide``."""
+    stem = Path(source).stem
+    text = normalize_space(re.sub(r"[_\-.]+", " ", stem))
+    if not text:
+        return "Untitled"
+    return text[0].upper() + text[1:]
+
+
+def normalize_space(text: str) -> str:
+    """Collapse runs of whitespace into one space and strip the ends."""
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased word tokens (letters and digits) of ``text``."""
+    return re.findall(r"[a-z0-9]+", text.lower())
+
+
+class SectionBuilder:
+    """Collects headings and blocks in document order into sections.
+
+    Blocks before the first heading go to a level-0 section whose heading is
+    filled in with the title by :meth:`build`.
+    """
+
+    def __init__(self) -> None:
+        self.sections: list[Section] = []
+        self.first_h1: str | None = None
+
+    def heading(self, text: str, level: int) -> None:
+        text = normalize_space(text)
+        if not text:
+            return
+        if level == 1 and self.first_h1 is None:
+            self.first_h1 = text
+        self.sections.append(Section(heading=text, level=level))
+
+    def add(self, block: Block) -> None:
+        if not (block.text.strip() or block.items):
+            return
+        if not self.sections:
+            self.sections.append(Section(heading="", level=0))
+        self.sections[-1].blocks.append(block)
+
+    def build(self, fallback_title: str) -> tuple[str, list[Section]]:
+        """Return ``(title, sections)``: title is the first H1, else ``fallback_title``."""
+        title = self.first_h1 or fallback_title
+        for section in self.sections:
+            if section.level == 0 and not section.heading:
+                section.heading = title
+        return title, self.sections
+
+
+# -- cleaning -----------------------------------------------------------------
+
+_URL = re.compile(r"(?:https?|ftp)://\S*|www\.[^\s)]*", re.IGNORECASE)
+_TAG = re.compile(r"<!--.*?-->|</?[A-Za-z][^<>]*>", re.DOTALL)
+# Emoji and pictographs: Misc Symbols, Dingbats, arrows block B, the
+# supplementary symbol planes, regional indicators, variation selector 16 and
+# the zero-width joiner (Unicode emoji data, UTS #51).
+_EMOJI = re.compile(
+    "[\u2600-\u27bf\u2b00-\u2bff\u2190-\u21ff\ufe0f\u200d\U0001f000-\U0001faff\U0001f1e6-\U0001f1ff]"
+)
+_MARKUP = re.compile(r"\*\*|__|~~|[`#\[\]|*\\{}^]")
+
+# Spoken replacements, applied in order (case-insensitive, word-bounded).
+_ABBREVIATIONS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"\be\.\s?g\.(?=\W|$)", re.I), "for example"),
+    (re.compile(r"\bi\.\s?e\.(?=\W|$)", re.I), "that is"),
+    (re.compile(r"\betc\.(?=\s*$)", re.I), "and so on."),
+    (re.compile(r"\betc\.", re.I), "and so on"),
+    (re.compile(r"\bvs\.(?=\s)", re.I), "versus"),
+    (re.compile(r"\bcf\.(?=\s)", re.I), "compare"),
+    (re.compile(r"\bapprox\.(?=\s)", re.I), "approximately"),
+    (re.compile(r"\bC#", re.I), "C sharp"),
+    (re.compile(r"\bF#"), "F sharp"),
+    (re.compile(r"\s*(?:->|=>|\u2192)\s*"), " to "),
+    (re.compile(r"\s&\s"), " and "),
+    (re.compile(r"~(?=\s?\d)"), "about "),
+    (re.compile(r"\s<\s"), " less than "),
+    (re.compile(r"\s>\s"), " greater than "),
+]
+
+
+def clean_display(text: str) -> str:
+    """Plain text for the screen: no URLs, HTML, Markdown syntax or emoji.
+
+    Identifiers keep their underscores; abbreviations are left as written.
+    """
+    text = _TAG.sub(" ", text)
+    text = _URL.sub(" ", text)
+    text = _EMOJI.sub(" ", text)
+    text = re.sub(r"\*\*|__|~~|[`#\[\]|\\{}^<>]", " ", text)
+    text = re.sub(r"(?<!\w)\*|\*(?!\w)", " ", text)
+    return _tidy(text)
+
+
+def clean_for_speech(text: str) -> str:
+    """Text a speech engine can read aloud.
+
+    Removes URLs, HTML tags and comments, Markdown syntax (``**``, ``#``,
+    backticks, brackets, ``|``), emoji; spells out ``e.g.``, ``i.e.``,
+    ``etc.``, ``vs.``, arrows and ``&``; reads ``snake_case`` as words.
+    Returns ``""`` when nothing speakable is left.
+    """
+    text = _TAG.sub(" ", text)
+    text = _URL.sub(" ", text)
+    text = _EMOJI.sub(" ", text)
+    for pattern, spoken in _ABBREVIATIONS:
+        text = pattern.sub(spoken, text)
+    text = _MARKUP.sub(" ", text)
+    text = text.replace("<", " ").replace(">", " ")
+    text = re.sub(r"(?<=\w)_(?=\w)", " ", text).replace("_", " ")
+    text = re.sub(r"(?<![\w-])--?(?=[a-z])", "", text)  # command-line flags: --json
+    text = _tidy(text)
+    return text if re.search(r"[^\W\d_]", text) else ""
+
+
+def _tidy(text: str) -> str:
+    # "()" or "(see )" left after removing a URL
+    text = re.sub(
+        r"\(\s*(?:(?:or|and|see|at|via|from|on|in)\b)?\s*[,;:.]*\s*\)", " ", text, flags=re.I
+    )
+    text = re.sub(r"(?<!\.)\.\s*\)", ")", text)  # "(gen ai.)"
+    text = normalize_space(text)
+    text = re.sub(r"\s+([,;:.!?)])", r"\1", text)
+    text = re.sub(r"\(\s+", "(", text)
+    text = re.sub(r"([,;:])(?:\s*[,;:])+", r"\1", text)
+    return text.strip(" ,;")
+
+
+# -- sentences ----------------------------------------------------------------
+
+# A candidate boundary: terminal punctuation, optional closing quote/bracket,
+# whitespace, then something that can start a sentence. "3.11" never matches
+# (no space after the dot).
+_BOUNDARY = re.compile(r"(?<=[.!?])[\"'\u201d\u2019)\]]*\s+(?=[\"'\u201c\u2018(\[]?[A-Z0-9])")
+_NO_BREAK_AFTER = re.compile(
+    r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|Sr|Jr|St|No|Nos|Fig|Figs|Eq|Vol|Ch|Sec|Inc|Ltd|Co|Corp|"
+    r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|approx|vs|al)"
+    r"|\b[A-Z]|\b[a-z]\.[a-z])\.[\"')\]]*$"
+)
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split plain text into sentences.
+
+    Does not break after titles and common abbreviations (``Dr.``, ``Fig.``,
+    ``vs.``), single initials (``J. R.``, ``U.S.``) or inside numbers
+    (``3.11``). Text without terminal punctuation is one sentence.
+    """
+    text = normalize_space(text)
+    if not text:
+        return []
+    pieces: list[str] = []
+    start = 0
+    for match in _BOUNDARY.finditer(text):
+        head = text[start : match.start()] + text[match.start() : match.end()].rstrip()
+        if _NO_BREAK_AFTER.search(head):
+            continue
+        pieces.append(head.strip())
+        start = match.end()
+    pieces.append(text[start:].strip())
+    return [p for p in pieces if p]
+
+
+def as_sentence(text: str) -> str:
+    """End ``text`` with terminal punctuation (``.`` replaces a trailing ``:;,``)."""
+    text = text.rstrip()
+    if not text:
+        return text
+    if text[-1] in ":;,-\u2013\u2014":
+        text = text[:-1].rstrip()
+    if text and text[-1] not in ".!?\u2026":
+        text += "."
+    return text
+
+
+_CLAUSE = re.compile(r"[,;:]\s|\s[\u2013\u2014-]\s|\s\(")
+
+
+def shorten(text: str, limit: int = 70) -> str:
+    """Shorten an on-screen line to at most ``limit`` characters.
+
+    Cuts at the last clause boundary (``,`` ``;`` ``:`` dash, ``(``) that keeps
+    at least a third of the limit, else at the last word boundary, and ends
+    with an ellipsis. A trailing period is dropped.
+    """
+    text = normalize_space(text).rstrip(".")
+    if len(text) <= limit:
+        return text
+    room = text[: limit - 1]
+    cuts = [m.start() for m in _CLAUSE.finditer(room) if m.start() >= limit // 3]
+    if cuts:
+        return text[: cuts[-1]].rstrip(" ,;:.") + "\u2026"
+    space = room.rfind(" ")
+    cut = space if space >= limit // 3 else limit - 1
+    return text[:cut].rstrip(" ,;:-.") + "\u2026"
+
+
+_PUNCTUATION_SPLIT = re.compile(r"[,;:]\s|\s[\u2013\u2014-]\s")
+_WORD_SPLIT = re.compile(
+    r"\s(?:and|but|or|so|because|which|that|with|for|by|when|while|"
+    r"using|to|in|on|under|from|into)\s"
+)
+
+
+def split_clause(text: str) -> list[str]:
+    """Split one line into two parts at the clause boundary nearest its middle.
+
+    Punctuation (``,`` ``;`` ``:`` dash) is preferred to a connective word
+    (``and``, ``with``, ``under``...); with neither, the words are halved with
+    ellipses. Returns ``[text]`` for fewer than four words.
+    """
+    text = normalize_space(text).rstrip(".")
+    for pattern, keep_separator in ((_PUNCTUATION_SPLIT, False), (_WORD_SPLIT, True)):
+        middle = len(text) / 2
+        best: tuple[float, int, int] | None = None
+        for match in pattern.finditer(text):
+            head = text[: match.start()]
+            if len(head.split()) < 2 or not text[match.end() :].strip():
+                continue
+            if head.count("(") > head.count(")"):  # never inside parentheses
+                continue
+            distance = abs(match.start() - middle)
+            if best is None or distance < best[0]:
+                best = (distance, match.start(), match.end())
+        if best is not None:
+            _, start, end = best
+            # a connective word ("with", "under") stays at the head of the second part
+            right = text[start:].strip() if keep_separator else text[end:]
+            return [text[:start].rstrip(" ,;:"), right[0].upper() + right[1:]]
+    halves = text.split()
+    if len(halves) >= 4:  # no boundary at all: two halves of the words
+        cut = len(halves) // 2
+        return [" ".join(halves[:cut]) + "\u2026", "\u2026" + " ".join(halves[cut:])]
+    return [text]

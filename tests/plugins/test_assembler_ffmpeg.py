@@ -1,0 +1,356 @@
+"""The ffmpeg assembler on real PNGs, sine-tone WAVs and testsrc clips; checked with PyAV."""
+
+from __future__ import annotations
+
+import math
+import struct
+from array import array
+from importlib import metadata
+from pathlib import Path
+
+import av
+import pluggy
+import pytest
+import srt
+import webvtt
+
+from reelgraph import hookspecs
+from reelgraph.context import NodeContext
+from reelgraph.errors import InvalidInputError
+from reelgraph.models import Video
+from reelgraph.plugins.ffmpeg_assembler import assemble_video
+
+FPS = 30
+PAUSE_S = 0.5
+RED, GREEN, BLUE = (200, 40, 40), (40, 160, 60), (40, 60, 200)
+LONG = (
+    "This second sentence is deliberately long so that it cannot fit into a single "
+    "caption of two lines, and so it must be split."
+)
+# (text, seconds) per sentence, per scene; scene 2 has no speech.
+SENTENCES = [
+    [("Welcome to the reelgraph test video.", 1.2), (LONG, 2.4)],
+    [("Short one.", 0.5)],
+    [],
+]
+
+
+def scene_frames(seconds: list[float]) -> int:
+    """Frames a scene should last: speech + pause rounded to frames, else 2 s."""
+    return round((sum(seconds) + PAUSE_S) * FPS) if seconds else 2 * FPS
+
+
+EXPECTED_FRAMES = [scene_frames([s for _, s in scene]) for scene in SENTENCES]
+
+
+def run(media, visuals, narrations, workdir: Path, **kw) -> tuple[Video, list]:
+    events: list[tuple] = []
+    ctx = NodeContext(
+        run_id="t",
+        node_id="assemble",
+        hook="assemble_video",
+        provider="ffmpeg",
+        run_dir=workdir,
+        progress=lambda *args: events.append(args),
+    )
+    args = {"fps": FPS, "pause_s": PAUSE_S, "options": {}} | kw
+    video = assemble_video(
+        script=media.script(narrations), visuals=visuals, narrations=narrations, ctx=ctx, **args
+    )
+    return video, events
+
+
+@pytest.fixture(scope="module")
+def assembled(tmp_path_factory: pytest.TempPathFactory, make_media) -> tuple[Video, list]:
+    media = make_media(tmp_path_factory.mktemp("media"))
+    visuals = [
+        media.image(0, (1920, 1080), RED),
+        media.image(1, (1024, 768), GREEN),  # 4:3: pillarboxed into 16:9
+        media.image(2, (1920, 1080), BLUE),
+    ]
+    narrations = [media.narration(s, i) for i, s in enumerate(SENTENCES)]
+    return run(media, visuals, narrations, tmp_path_factory.mktemp("run"))
+
+
+def top_level_boxes(path: Path) -> list[str]:
+    """ISO BMFF top-level box types in file order (ISO/IEC 14496-12, section 4.2)."""
+    boxes, data = [], path.read_bytes()
+    at = 0
+    while at + 8 <= len(data):
+        size, kind = struct.unpack(">I4s", data[at : at + 8])
+        if size == 1:
+            size = struct.unpack(">Q", data[at + 8 : at + 16])[0]
+        elif size == 0:
+            size = len(data) - at
+        boxes.append(kind.decode("latin-1"))
+        at += size
+    return boxes
+
+
+def audio_rms(path: Path, start_s: float, end_s: float) -> float:
+    """RMS of the decoded (mono, float) audio between two times, in full-scale units."""
+    values = array("f")
+    with av.open(str(path)) as container:
+        stream = container.streams.audio[0]
+        for frame in container.decode(stream):
+            t0 = float(frame.pts * stream.time_base)
+            plane = array("f", bytes(frame.planes[0]))[: frame.samples]
+            for k, v in enumerate(plane):
+                if start_s <= t0 + k / frame.sample_rate < end_s:
+                    values.append(v)
+    return math.sqrt(sum(v * v for v in values) / max(len(values), 1))
+
+
+def frame_at(path: Path, t_s: float):
+    """The decoded frame shown at ``t_s`` seconds, as a PIL image."""
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        for frame in container.decode(stream):
+            if frame.pts * stream.time_base >= t_s:
+                return frame.to_image()
+    raise AssertionError(f"no frame at {t_s} s")
+
+
+def mean_difference(a, b) -> float:
+    """Mean absolute difference of two images, 0-255 per channel."""
+    from PIL import ImageChops, ImageStat
+
+    return max(ImageStat.Stat(ImageChops.difference(a, b)).mean)
+
+
+def close(rgb: tuple[int, ...], want: tuple[int, int, int], tol: int = 12) -> bool:
+    return all(abs(a - b) <= tol for a, b in zip(rgb, want, strict=False))
+
+
+# -- the MP4 ------------------------------------------------------------------------
+
+
+def test_streams_are_web_safe_h264_aac_and_mov_text(assembled):
+    video, _ = assembled
+    with av.open(str(video.path)) as container:
+        assert len(container.streams.video) == 1
+        v = container.streams.video[0]
+        assert v.codec_context.name == "h264"
+        assert v.codec_context.profile == "High"
+        assert v.codec_context.pix_fmt == "yuv420p"
+        assert (v.codec_context.width, v.codec_context.height) == (1920, 1080)
+        assert v.average_rate == FPS
+        a = container.streams.audio[0]
+        assert a.codec_context.name == "aac"
+        assert a.codec_context.profile == "LC"
+        assert a.codec_context.sample_rate == 48_000
+        assert a.codec_context.layout.nb_channels == 1
+        (s,) = container.streams.subtitles
+        assert s.codec_context.name == "mov_text"
+        assert s.metadata.get("language") == "eng"
+    assert (video.width_px, video.height_px, video.fps) == (1920, 1080, FPS)
+
+
+def test_constant_frame_rate_and_duration_match_the_narration(assembled):
+    video, _ = assembled
+    total = sum(EXPECTED_FRAMES)
+    with av.open(str(video.path)) as container:
+        stream = container.streams.video[0]
+        packets = [p for p in container.demux(stream) if p.pts is not None]
+        pts = [p.pts for p in packets]
+        keyframes = [k for k, p in enumerate(packets) if p.is_keyframe]
+        container_s = container.duration / 1_000_000
+    assert len(pts) == total
+    # GOP = the 1 s segment, restarting with each scene (the last repeat is cut short).
+    starts = [sum(EXPECTED_FRAMES[:i]) for i in range(len(EXPECTED_FRAMES))]
+    expected_keys = [
+        s + k for s, n in zip(starts, EXPECTED_FRAMES, strict=True) for k in range(0, n, FPS)
+    ]
+    assert keyframes == expected_keys
+    steps = {b - a for a, b in zip(sorted(pts), sorted(pts)[1:], strict=False)}
+    assert len(steps) == 1  # every frame lasts exactly 1/fps
+    assert abs(container_s - total / FPS) <= 1 / FPS
+    assert video.duration_s == pytest.approx(total / FPS)
+    spoken = sum(s for scene in SENTENCES for _, s in scene) + PAUSE_S * 2 + 2.0
+    assert abs(video.duration_s - spoken) <= 0.5
+
+
+def test_faststart_puts_moov_before_mdat(assembled):
+    boxes = top_level_boxes(assembled[0].path)
+    assert boxes[0] == "ftyp"
+    assert boxes.index("moov") < boxes.index("mdat")
+
+
+def test_audio_is_speech_where_sentences_are_and_silence_in_pauses(assembled):
+    path = assembled[0].path
+    scene1_start = EXPECTED_FRAMES[0] / FPS
+    scene2_start = scene1_start + EXPECTED_FRAMES[1] / FPS
+    loud = [(0.1, 1.1), (1.3, 3.5), (scene1_start + 0.1, scene1_start + 0.4)]
+    quiet = [(3.7, scene1_start - 0.05), (scene1_start + 0.6, scene2_start - 0.05)]
+    quiet.append((scene2_start + 0.1, scene2_start + 1.9))
+    for start, end in loud:
+        assert audio_rms(path, start, end) > 0.1, (start, end)  # the tone is ~0.24 full scale
+    for start, end in quiet:
+        assert audio_rms(path, start, end) < 0.01, (start, end)
+
+
+def test_each_scene_shows_its_slide_scaled_to_the_frame(assembled):
+    path = assembled[0].path
+    starts = [sum(EXPECTED_FRAMES[:i]) / FPS for i in range(3)]
+    red = frame_at(path, starts[0] + 1.0)
+    green = frame_at(path, starts[1] + 0.5)
+    blue = frame_at(path, starts[2] + 1.5)
+    assert close(red.getpixel((960, 700)), RED)
+    assert close(green.getpixel((960, 700)), GREEN)
+    assert close(green.getpixel((100, 540)), (0, 0, 0))  # pillarbox bar of the 4:3 slide
+    assert close(blue.getpixel((960, 700)), BLUE)
+
+
+def test_progress_is_reported_per_segment_and_ends_complete(assembled):
+    _, events = assembled
+    messages = [e[4] for e in events]
+    assert any(m == "encoding scene 1/3" for m in messages)
+    assert any(m == "encoding scene 3/3" for m in messages)
+    done = [e[2] for e in events]
+    assert done == sorted(done)
+    assert events[-1][2] == events[-1][3]
+
+
+# -- captions ---------------------------------------------------------------------
+
+
+def test_captions_are_timed_to_the_sentences(assembled):
+    video, _ = assembled
+    cues = video.captions
+    assert cues[0].start_s == 0.0
+    assert cues[0].text.replace("\n", " ") == SENTENCES[0][0][0]
+    long_cues = [c for c in cues if 1.2 <= c.start_s < 3.6]
+    assert len(long_cues) >= 2  # the long sentence is split
+    assert long_cues[0].start_s == pytest.approx(1.2)
+    assert " ".join(c.text.replace("\n", " ") for c in long_cues) == LONG
+    short = next(c for c in cues if c.text == "Short one.")
+    assert short.start_s == pytest.approx(EXPECTED_FRAMES[0] / FPS)
+    assert short.end_s - short.start_s == pytest.approx(1.0)  # 0.5 s sentence held 1 s
+
+
+def test_sidecar_files_parse_and_match_the_cues(assembled):
+    video, _ = assembled
+    subs = list(srt.parse(video.srt_path.read_text(encoding="utf-8")))
+    vtt = webvtt.read(str(video.vtt_path))
+    assert len(subs) == len(vtt) == len(video.captions) >= 4
+    previous_end = 0.0
+    for sub, cue, caption in zip(subs, vtt, video.captions, strict=True):
+        assert sub.start.total_seconds() == pytest.approx(caption.start_s)
+        assert cue.start_in_seconds + cue.start_time.milliseconds / 1000 == pytest.approx(
+            caption.start_s
+        )
+        assert sub.content == cue.text == caption.text
+        assert previous_end <= caption.start_s < caption.end_s <= video.duration_s
+        lines = caption.text.split("\n")
+        assert len(lines) <= 2 and all(len(line) <= 42 for line in lines)
+        previous_end = caption.end_s
+
+
+def test_soft_subtitle_track_carries_the_cues(assembled):
+    video, _ = assembled
+    with av.open(str(video.path)) as container:
+        stream = container.streams.subtitles[0]
+        texts = [bytes(p)[2:].decode("utf-8") for p in container.demux(stream) if p.size > 2]
+    assert texts == [c.text for c in video.captions]
+
+
+# -- other inputs -------------------------------------------------------------------
+
+
+def test_video_clips_are_trimmed_or_held_on_their_last_frame(media, tmp_path):
+    narrations = [
+        media.narration([("A clip longer than its scene.", 0.5)], 0),
+        media.narration([("A clip shorter than its scene.", 1.5)], 1),
+    ]
+    visuals = [media.clip(0, 2.0), media.clip(1, 0.6)]
+    video, _ = run(media, visuals, narrations, tmp_path / "run")
+    frames = [round((0.5 + PAUSE_S) * FPS), round((1.5 + PAUSE_S) * FPS)]
+    with av.open(str(video.path)) as container:
+        assert container.streams.video[0].frames == sum(frames)
+    # Scene 1 holds the clip's last frame (0.6 s in) until its end (2.0 s in).
+    start = frames[0] / FPS
+    held = frame_at(video.path, start + 0.7)
+    last = frame_at(video.path, start + 1.9)
+    assert mean_difference(held, last) < 2
+    moving = frame_at(video.path, start + 0.1)
+    assert mean_difference(moving, held) > 5  # testsrc moves: a real clip, not a still
+
+
+def test_wavs_of_other_rates_and_channels_are_converted(media, tmp_path):
+    narrations = [
+        media.narration([("Forty-four point one kilohertz stereo.", 0.8)], 0, rate_hz=44_100, channels=2),
+        media.narration([("Twenty-two kilohertz mono.", 0.6)], 1),
+    ]  # fmt: skip
+    visuals = [media.image(0, (640, 360), RED), media.image(1, (640, 360), BLUE)]
+    video, _ = run(media, visuals, narrations, tmp_path / "run")
+    assert (video.width_px, video.height_px) == (640, 360)
+    assert video.duration_s == pytest.approx((round(1.3 * FPS) + round(1.1 * FPS)) / FPS)
+    assert audio_rms(video.path, 0.1, 0.7) > 0.1
+
+
+# -- bad input ---------------------------------------------------------------------
+
+
+def test_mismatched_lists_raise_and_leave_no_video(media, tmp_path):
+    narrations = [media.narration([("One.", 0.3)], 0), media.narration([("Two.", 0.3)], 1)]
+    visuals = [media.image(0, (320, 180), RED)]
+    workdir = tmp_path / "run" / "assemble"
+    workdir.mkdir(parents=True)
+    (workdir / "video.mp4").write_bytes(b"stale output of an earlier attempt")
+    with pytest.raises(InvalidInputError, match=r"2 scenes but got 1 visuals and 2 narrations"):
+        run(media, visuals, narrations, tmp_path / "run")
+    assert not (workdir / "video.mp4").exists()
+
+
+def test_missing_file_is_named(media, tmp_path):
+    narrations = [media.narration([("One.", 0.3)], 0)]
+    visual = media.image(0, (320, 180), RED)
+    gone = visual.model_copy(update={"path": tmp_path / "nowhere.png"})
+    with pytest.raises(InvalidInputError, match="nowhere.png"):
+        run(media, [gone], narrations, tmp_path / "run")
+
+
+def test_unreadable_image_fails_without_leaving_files(media, tmp_path):
+    narrations = [media.narration([("One.", 0.3)], 0)]
+    bogus = tmp_path / "not_an_image.png"
+    bogus.write_text("this is not a PNG")
+    visual = media.image(0, (320, 180), RED).model_copy(update={"path": bogus})
+    with pytest.raises(InvalidInputError, match="not_an_image.png"):
+        run(media, [visual], narrations, tmp_path / "run")
+    assert list((tmp_path / "run" / "assemble").iterdir()) == []
+
+
+@pytest.mark.parametrize("fps", [0, 121, 29.97, True])
+def test_fps_out_of_range_is_rejected(media, tmp_path, fps):
+    narrations = [media.narration([("One.", 0.3)], 0)]
+    with pytest.raises(InvalidInputError, match="fps"):
+        run(media, [media.image(0, (320, 180), RED)], narrations, tmp_path / "run", fps=fps)
+
+
+def test_unknown_option_is_rejected(media, tmp_path):
+    narrations = [media.narration([("One.", 0.3)], 0)]
+    with pytest.raises(InvalidInputError, match="crf_typo"):
+        run(media, [media.image(0, (320, 180), RED)], narrations, tmp_path / "run",
+            options={"crf_typo": 3})  # fmt: skip
+
+
+def test_registered_under_its_entry_point_and_callable_through_pluggy(media, tmp_path):
+    (entry,) = [e for e in metadata.entry_points(group="reelgraph") if e.name == "ffmpeg"]
+    assert entry.value == "reelgraph.plugins.ffmpeg_assembler"
+    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs)
+    pm.register(entry.load(), name="ffmpeg")
+    pm.check_pending()
+    narrations = [media.narration([("Through pluggy.", 0.4)], 0)]
+    video = pm.hook.assemble_video(
+        script=media.script(narrations).model_dump(),  # plain dicts are accepted too
+        visuals=[media.image(0, (320, 180), RED).model_dump()],
+        narrations=[n.model_dump() for n in narrations],
+        fps=24,
+        pause_s=0.25,
+        options={"segment_s": 0.5},
+        ctx=NodeContext.for_testing(tmp_path),
+    )
+    assert isinstance(video, Video) and video.path.is_file()
+    with av.open(str(video.path)) as container:
+        assert container.streams.video[0].frames == round(0.65 * 24)

@@ -1,0 +1,208 @@
+"""Caption cues: splitting, wrapping, timing, and the SRT/WebVTT files."""
+
+from __future__ import annotations
+
+import srt
+import webvtt
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reelgraph.models import Caption, WordTiming
+from reelgraph.plugins._captions import (
+    TimedSentence,
+    build_cues,
+    iso639_2,
+    split_text,
+    wrap_text,
+    write_srt,
+    write_vtt,
+)
+
+LONG = (
+    "The kernel schedules every node of the graph as soon as its inputs are ready, "
+    "and plugins register their hooks through entry points so others can extend it."
+)
+
+
+def words_of(pieces: list[str]) -> list[str]:
+    return " ".join(pieces).split()
+
+
+def fits(text: str) -> bool:
+    lines = wrap_text(text)
+    return len(lines) <= 2 and all(len(line) <= 42 for line in lines)
+
+
+# -- wrapping and splitting ---------------------------------------------------------
+
+
+def test_short_text_stays_on_one_line():
+    assert wrap_text("Hello world.") == ["Hello world."]
+
+
+def test_wrap_prefers_a_break_after_punctuation():
+    lines = wrap_text("When the build finishes, the video is written to the run folder.")
+    assert lines == ["When the build finishes,", "the video is written to the run folder."]
+
+
+def test_wrap_breaks_before_a_conjunction_rather_than_mid_phrase():
+    lines = wrap_text("The slides are rendered with Pillow and the speech comes from espeak")
+    assert lines[1].startswith("and ")
+    assert all(len(line) <= 42 for line in lines)
+
+
+def test_long_sentence_is_split_at_the_clause_boundary():
+    pieces = split_text(LONG)
+    assert len(pieces) == 2
+    assert pieces[0].endswith("ready,")
+    assert all(fits(p) for p in pieces)
+    assert words_of(pieces) == LONG.split()
+
+
+def test_function_words_stay_with_the_words_they_introduce():
+    text = (
+        "Plugins register their hooks through entry points so that third parties "
+        "can extend the kernel with new providers."
+    )
+    pieces = split_text(text)
+    lines = [line for piece in pieces for line in wrap_text(piece)]
+    assert len(pieces) == 2
+    assert pieces[1].startswith("so that")
+    assert not any(line.split()[-1] in {"so", "the", "a", "their"} for line in lines)
+
+
+def test_a_word_longer_than_a_line_is_cut():
+    word = "x" * 100
+    pieces = split_text(f"see {word} here")
+    assert all(fits(p) for p in pieces)
+    assert "".join(words_of(pieces)).replace("see", "").replace("here", "") == word
+
+
+def test_blank_text_gives_no_pieces():
+    assert split_text("   ") == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.text(alphabet=st.sampled_from("abcdefghij,.;"), min_size=1, max_size=15),
+        min_size=1,
+        max_size=60,
+    )
+)
+def test_pieces_always_fit_and_keep_every_word(words):
+    text = " ".join(words)
+    pieces = split_text(text)
+    assert all(fits(p) for p in pieces)
+    assert words_of(pieces) == text.split()
+
+
+# -- timing ----------------------------------------------------------------------
+
+
+def test_one_cue_per_short_sentence_timed_to_its_audio():
+    cues = build_cues(
+        [TimedSentence("First sentence here.", 0.0, 1.5), TimedSentence("Second one.", 2.0, 3.25)],
+        video_duration_s=4.0,
+    )
+    assert [(c.index, c.start_s, c.end_s, c.text) for c in cues] == [
+        (1, 0.0, 1.5, "First sentence here."),
+        (2, 2.0, 3.25, "Second one."),
+    ]
+
+
+def test_pieces_are_timed_by_word_timings_when_present():
+    words = LONG.split()
+    second_piece_at = words.index("and")
+    # Words spoken at a slow then fast pace: a proportional split would be wrong.
+    timings = [
+        WordTiming(text=w, start_s=0.5 * k if k < second_piece_at else 8.0 + 0.1 * k)
+        for k, w in enumerate(words)
+    ]
+    cues = build_cues([TimedSentence(LONG, 10.0, 22.0, timings)], video_duration_s=30)
+    assert len(cues) == 2
+    assert cues[1].start_s == round(10.0 + 8.0 + 0.1 * second_piece_at, 3)
+    assert cues[0].end_s == cues[1].start_s
+    assert cues[1].end_s == 22.0
+
+
+def test_pieces_are_timed_by_characters_without_word_timings():
+    cues = build_cues([TimedSentence(LONG, 0.0, 10.0)], video_duration_s=12)
+    first_chars = len(split_text(LONG)[0]) + 1
+    assert cues[1].start_s == round(10.0 * first_chars / len(LONG), 3)
+
+
+def test_short_cue_is_held_one_second_into_the_pause():
+    cues = build_cues([TimedSentence("Yes.", 1.0, 1.3)], video_duration_s=5)
+    assert (cues[0].start_s, cues[0].end_s) == (1.0, 2.0)
+
+
+def test_short_cue_never_runs_into_the_next_cue_or_past_the_end():
+    cues = build_cues(
+        [TimedSentence("Yes.", 1.0, 1.3), TimedSentence("No.", 1.6, 1.8)], video_duration_s=2.2
+    )
+    assert cues[0].end_s == 1.6
+    assert cues[1].end_s == 2.2
+
+
+@st.composite
+def timelines(draw):
+    t, sentences = 0.0, []
+    for _ in range(draw(st.integers(1, 8))):
+        t += draw(st.floats(0, 1.5))
+        length = draw(st.floats(0.05, 8))
+        words = draw(st.lists(st.sampled_from(["a", "word", "longer,", "sentence."]), max_size=40))
+        sentences.append(TimedSentence(" ".join(words) or "x", t, t + length))
+        t += length
+    return sentences, t + draw(st.floats(0, 2))
+
+
+@settings(max_examples=80, deadline=None)
+@given(timelines())
+def test_cues_are_ordered_non_overlapping_inside_the_video_and_fit(timeline):
+    sentences, duration = timeline
+    cues = build_cues(sentences, duration)
+    assert [c.index for c in cues] == list(range(1, len(cues) + 1))
+    for a, b in zip(cues, cues[1:], strict=False):
+        assert a.end_s <= b.start_s
+    for cue in cues:
+        assert 0 <= cue.start_s < cue.end_s <= round(duration, 3)
+        lines = cue.text.split("\n")
+        assert len(lines) <= 2 and all(len(line) <= 42 for line in lines)
+
+
+# -- files -------------------------------------------------------------------------
+
+
+CUES = [
+    Caption(index=1, start_s=0.0, end_s=1.5, text="First line,\nsecond line."),
+    Caption(index=2, start_s=61.25, end_s=3725.004, text="Über: café, naïve — “quoted”."),
+]
+
+
+def test_srt_round_trips_through_the_srt_library(tmp_path):
+    path = write_srt(CUES, tmp_path / "video.srt")
+    subs = list(srt.parse(path.read_text(encoding="utf-8")))
+    assert [(s.index, s.start.total_seconds(), s.end.total_seconds(), s.content) for s in subs] == [
+        (c.index, c.start_s, c.end_s, c.text) for c in CUES
+    ]
+    assert list(tmp_path.iterdir()) == [path]  # no temporary file left behind
+
+
+def test_vtt_round_trips_through_webvtt_py(tmp_path):
+    path = write_vtt(CUES, tmp_path / "video.vtt")
+    assert path.read_text(encoding="utf-8").startswith("WEBVTT")
+    cues = webvtt.read(str(path))
+    assert [(c.identifier, c.start, c.end, c.text) for c in cues] == [
+        ("1", "00:00:00.000", "00:00:01.500", CUES[0].text),
+        ("2", "00:01:01.250", "01:02:05.004", CUES[1].text),
+    ]
+    assert list(tmp_path.iterdir()) == [path]
+
+
+def test_language_tags_map_to_iso_639_2():
+    assert iso639_2("en") == "eng"
+    assert iso639_2("en-GB") == "eng"
+    assert iso639_2("pt_BR") == "por"
+    assert iso639_2("deu") == "deu"
+    assert iso639_2("x-klingon") == "und"
