@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,19 +14,17 @@ FIXTURES = Path(__file__).parent.parent / "fixtures"
 
 
 @pytest.fixture(scope="module")
-def venv(tmp_path_factory) -> Path:
-    """A venv that sees this environment's packages, plus the two fixture plugins."""
-    root = tmp_path_factory.mktemp("venv")
-    subprocess.run(
-        [sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(root)],
-        check=True,
-    )
-    python = root / "bin" / "python"
+def site(tmp_path_factory) -> dict[str, str]:
+    """The two fixture plugins pip-installed into a folder of their own.
+
+    Returns the environment for a subprocess that sees them (``PYTHONPATH``)
+    besides everything installed here, as a user's environment would.
+    """
+    target = tmp_path_factory.mktemp("site")
     for name in ("reelgraph_shout", "broken_plugin"):
-        build = tmp_path_factory.mktemp(name)
         subprocess.run(
             [
-                str(python),
+                sys.executable,
                 "-m",
                 "pip",
                 "install",
@@ -33,18 +32,21 @@ def venv(tmp_path_factory) -> Path:
                 "--no-deps",
                 "--no-build-isolation",
                 "--no-index",
+                "--target",
+                str(target),
                 str(FIXTURES / name),
             ],
             check=True,
-            cwd=build,
+            cwd=tmp_path_factory.mktemp(name),
             capture_output=True,
         )
-    return python
+    return {**os.environ, "PYTHONPATH": str(target)}
 
 
-def test_plugins_lists_the_third_party_plugin_and_names_the_broken_package(venv: Path) -> None:
+def test_plugins_lists_the_third_party_plugin_and_names_the_broken_package(site: dict) -> None:
     result = subprocess.run(
-        [str(venv), "-m", "reelgraph.cli", "plugins", "--json"],
+        [sys.executable, "-m", "reelgraph.cli", "plugins", "--json"],
+        env=site,
         capture_output=True,
         text=True,
         check=True,
@@ -58,13 +60,13 @@ def test_plugins_lists_the_third_party_plugin_and_names_the_broken_package(venv:
     assert plugins["markdown"]["error"] is None  # the rest still work
 
 
-def test_a_spec_uses_the_third_party_provider(venv: Path, tmp_path: Path) -> None:
+def test_a_spec_uses_the_third_party_provider(site: dict, tmp_path: Path) -> None:
     doc = tmp_path / "talk.md"
     doc.write_text("# Small talk\n\n## Weather\n\nIt rains.\n\n## Sports\n\nWe won.\n")
     out = tmp_path / "out"
     result = subprocess.run(
         [
-            str(venv),
+            sys.executable,
             "-m",
             "reelgraph.cli",
             "run",
@@ -77,6 +79,7 @@ def test_a_spec_uses_the_third_party_provider(venv: Path, tmp_path: Path) -> Non
         ],
         capture_output=True,
         text=True,
+        env=site,
     )
     assert result.returncode == 0, result.stderr
     record = json.loads((out / "run.json").read_text())
