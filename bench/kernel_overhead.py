@@ -28,6 +28,7 @@ from reelgraph.hookspecs import hookspec
 
 
 class BenchSpecs:
+    @staticmethod
     @hookspec(firstresult=True)
     def noop(values, ctx):
         """Return 1 (benchmark hook)."""

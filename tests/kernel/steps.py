@@ -13,11 +13,13 @@ from reelgraph.hookspecs import defaults, hookspec
 class StepSpecs:
     """A hook family of the tests' own, added with Kernel(hookspecs=[...])."""
 
+    @staticmethod
     @hookspec(firstresult=True)
     @defaults(delay_s=0.0)
     def step(value, delay_s, ctx):
         """Return ``value + 1`` after ``delay_s`` seconds."""
 
+    @staticmethod
     @hookspec(firstresult=True)
     def fail(value, ctx):
         """Always raise."""

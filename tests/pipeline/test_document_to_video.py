@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from array import array
 from pathlib import Path
 
 import av
@@ -51,9 +52,10 @@ def probe(path: Path) -> dict:
         }
         peak = 0.0
         for frame in container.decode(audio=0):
-            samples = frame.to_ndarray() if hasattr(frame, "to_ndarray") else None
-            if samples is not None:
-                peak = max(peak, float(abs(samples).max()))
+            # AAC decodes to planar 32-bit float; read it without numpy
+            assert frame.format.name == "fltp"
+            samples = array("f", bytes(frame.planes[0]))[: frame.samples]
+            peak = max(peak, max(map(abs, samples), default=0.0))
         info["audio_peak"] = peak
     return info
 
