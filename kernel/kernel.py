@@ -146,7 +146,12 @@ class Kernel:
         run = Run(id=run_id, spec=plan.spec.name, run_dir=self.home / "runs" / run_id, inputs=bound)
         tracer = active_tracer(self.tracer_provider)
         scheduler = Scheduler(
-            plan, run, bound, concurrency=self.concurrency, tracer=tracer, emit=on_event
+            plan,
+            run,
+            bound,
+            concurrency=self.concurrency,
+            tracer=tracer,
+            emit=_with_logging(run, on_event),
         )
         started = time.perf_counter()
         scheduler.emit("run.started", None, {"run_id": run.id, "spec": run.spec})
@@ -182,6 +187,43 @@ class Kernel:
             if span is not None:
                 _end_run_span(span, run)
         return run
+
+
+_LOGGED = {
+    "run.started": "info",
+    "run.finished": "info",
+    "node.started": "debug",
+    "node.succeeded": "info",
+    "node.failed": "error",
+    "node.cancelled": "warning",
+}
+
+
+def _with_logging(
+    run: Run, on_event: Callable[[Event], None] | None
+) -> Callable[[Event], None] | None:
+    """Log run and node events with structlog, bound to the run id and node id.
+
+    Only when the application configured structlog: an unconfigured structlog
+    prints everything to stdout, which a library must not do by default.
+    """
+    import structlog
+
+    if not structlog.is_configured():
+        return on_event
+    log = structlog.get_logger("reelgraph").bind(run_id=run.id, spec=run.spec)
+
+    def listener(event: Event) -> None:
+        level = _LOGGED.get(event.type)
+        if level is not None:
+            fields = {k: v for k, v in (event.data or {}).items() if v is not None}
+            if event.node_id is not None:
+                fields["node_id"] = event.node_id
+            getattr(log, level)(event.type, **fields)
+        if on_event is not None:
+            on_event(event)
+
+    return listener
 
 
 def _end_run_span(span: Any, run: Run) -> None:

@@ -88,15 +88,62 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, args, expected) -> None:
     assert not (tmp_path / "out" / "video.mp4").exists()
 
 
-def test_empty_document_fails_with_exit_2_and_leaves_no_video(tmp_path) -> None:
-    empty = tmp_path / "empty.md"
-    empty.write_text("   \n\n")
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [(b"   \n\n", "empty"), (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe", "utf-8")],
+    ids=["empty", "binary"],
+)
+def test_unusable_document_fails_with_exit_2_and_leaves_no_video(
+    tmp_path, content, expected
+) -> None:
+    empty = tmp_path / "doc.md"
+    empty.write_bytes(content)
     out = tmp_path / "out"
     result = cli("run", "document-to-video", "-i", f"document={empty}", "-o", str(out))
     assert result.returncode == 2, result.stderr
-    assert "empty" in result.stderr.lower()
+    assert expected in result.stderr.lower()
+    lines = result.stderr.strip().splitlines()
+    errors = [line for line in lines if line.startswith("error: ")]
+    assert errors == [lines[-1]]  # one error line, last, after the run's progress
+    assert "node 'document'" in errors[0] and str(empty) in errors[0]
     assert "Traceback" not in result.stderr
     assert not (out / "video.mp4").exists()
     record = json.loads((out / "run.json").read_text())
     assert record["status"] == "failed"
     assert record["nodes"][0]["status"] == "failed"
+
+
+def test_json_logs_and_console_trace(tmp_path) -> None:
+    doc = tmp_path / "hi.md"
+    doc.write_text("# Hi\n\nHello there, this is short.\n")
+    result = cli(
+        "--log-format",
+        "json",
+        "--log-level",
+        "info",
+        "run",
+        "document-to-video",
+        "-i",
+        f"document={doc}",
+        "-o",
+        str(tmp_path / "out"),
+        "--json",
+        "--trace",
+    )
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout)
+    logs = [json.loads(line) for line in result.stderr.splitlines() if line.startswith('{"')]
+    events = {(e["event"], e.get("node_id")) for e in logs}
+    assert ("run.started", None) in events and ("run.finished", None) in events
+    assert ("node.succeeded", "video") in events
+    assert all(
+        e["run_id"] == record["id"] for e in logs if e["event"].startswith(("run.", "node."))
+    )
+    plugin_logs = [
+        e for e in logs if e.get("node_id") == "document" and e.get("hook") == "ingest_document"
+    ]
+    assert plugin_logs, "a plugin's ctx.log line is bound to its node"
+    # the console exporter prints each span as an indented JSON document
+    assert '"name": "run document-to-video"' in result.stderr
+    for node in ("document", "script", "slides", "narration", "video"):
+        assert f'"name": "node {node}"' in result.stderr
