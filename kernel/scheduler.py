@@ -28,6 +28,7 @@ from .run import Event, NodeRun, Run
 __all__ = ["Scheduler"]
 
 _MUTABLE = (list, dict, set)
+_NODE_EVENTS = {s: f"node.{s}" for s in ("succeeded", "failed", "cancelled")}
 
 
 class _ItemScope:
@@ -72,7 +73,7 @@ class Scheduler:
         self.tracer = tracer
         self._listener = emit
         self._events = run.events
-        self._sem: asyncio.Semaphore | None = None
+        self._limiter = _Limiter(concurrency)
         for node_id in plan.order:
             node = plan.nodes[node_id]
             run.nodes[node_id] = NodeRun(id=node_id, hook=node.hook, provider=node.provider)
@@ -80,9 +81,13 @@ class Scheduler:
     # -- events ---------------------------------------------------------------
 
     def emit(
-        self, type_: str, node_id: str | None = None, data: dict[str, Any] | None = None
+        self,
+        type_: str,
+        node_id: str | None = None,
+        data: dict[str, Any] | None = None,
+        ts: float | None = None,
     ) -> None:
-        event = Event(type_, time.time(), node_id, data)
+        event = Event(type_, ts or time.time(), node_id, data)
         self._events.append(event)
         if self._listener is not None:
             self._listener(event)
@@ -105,7 +110,6 @@ class Scheduler:
 
     async def execute(self) -> None:
         """Run every node. Raises the first :class:`NodeError`."""
-        self._sem = asyncio.Semaphore(self.concurrency)
         nodes = self.plan.nodes
         waiting = {node_id: len(node.deps) for node_id, node in nodes.items()}
         ready: deque[str] = deque(n for n in self.plan.order if waiting[n] == 0)
@@ -160,9 +164,9 @@ class Scheduler:
     async def _run_node(self, node: CompiledNode) -> None:
         record = self.run.nodes[node.id]
         record.status = "running"
-        record.started_at = time.time()
+        record.started_at = now = time.time()
         started = time.perf_counter()
-        self.emit("node.started", node.id)
+        self.emit("node.started", node.id, None, now)
         span = None
         if self.tracer is not None:
             span = self.tracer.start_span(
@@ -176,7 +180,10 @@ class Scheduler:
             )
         try:
             if span is None:
-                result = await self._execute(node, record)
+                if node.map_ref is None:  # the common case, one coroutine less
+                    result = await self._call(node, self._kwargs(node, self.scope), None)
+                else:
+                    result = await self._execute(node, record)
             else:
                 from opentelemetry import trace
 
@@ -203,14 +210,15 @@ class Scheduler:
         error: BaseException | None = None,
     ) -> None:
         record.status = status
-        record.ended_at = time.time()
+        record.ended_at = now = time.time()
         record.seconds = time.perf_counter() - started
         if error is not None:
             record.error = str(error)
         self.emit(
-            f"node.{status}",
+            _NODE_EVENTS[status],
             record.id,
             {"seconds": record.seconds, "error": record.error} if error else None,
+            now,
         )
         if span is not None:
             from opentelemetry.trace import Status, StatusCode
@@ -283,7 +291,8 @@ class Scheduler:
 
     async def _call(self, node: CompiledNode, kwargs: dict[str, Any], item: int | None) -> Any:
         record = self.run.nodes[node.id]
-        record.attempts = max(record.attempts, 1)
+        if not record.attempts:
+            record.attempts = 1
         kwargs["ctx"] = NodeContext(
             run_id=self.run.id,
             node_id=node.id,
@@ -293,26 +302,28 @@ class Scheduler:
             item_index=item,
             progress=self._progress,
         )
-        sem = self._sem
-        assert sem is not None
         function = node.function
         if function is not None:
             # pluggy hands an implementation only the arguments it declares
             kwargs = {name: kwargs[name] for name in node.argnames}
         else:
             function = node.caller
+        limiter = self._limiter
+        if not limiter.acquire_nowait():
+            await limiter.acquire()
         try:
-            async with sem:
-                if node.is_async:
-                    result = await function(**kwargs)
-                else:
-                    result = await asyncio.to_thread(function, **kwargs)
-                    if inspect.isawaitable(result):
-                        result = await result
-        except (ReelgraphError, Exception) as err:
+            if node.is_async:
+                result = await function(**kwargs)
+            else:
+                result = await asyncio.to_thread(function, **kwargs)
+                if inspect.isawaitable(result):
+                    result = await result
+        except Exception as err:
             if isinstance(err, NodeError):
                 raise
             raise self._wrap(node, err, item) from err
+        finally:
+            limiter.release()
         if result is None:
             message = (
                 f"provider '{node.provider}' returned no result"
@@ -321,6 +332,46 @@ class Scheduler:
             )
             raise self._wrap(node, ProviderError(message), item)
         return result
+
+
+class _Limiter:
+    """A counting semaphore whose uncontended acquire needs no ``await``.
+
+    ``asyncio.Semaphore.acquire`` is a coroutine even when a slot is free;
+    this one takes a free slot synchronously (``acquire_nowait``) and queues
+    only when all slots are taken. ``release`` hands the slot to the oldest
+    waiter still waiting, so waiters are served first come, first served.
+    """
+
+    __slots__ = ("free", "_waiters")
+
+    def __init__(self, slots: int) -> None:
+        self.free = slots
+        self._waiters: deque[asyncio.Future[None]] = deque()
+
+    def acquire_nowait(self) -> bool:
+        if self.free > 0 and not self._waiters:
+            self.free -= 1
+            return True
+        return False
+
+    async def acquire(self) -> None:
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self.release()  # the slot was handed over just before the cancel
+            raise
+
+    def release(self) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)  # the slot passes straight to the waiter
+                return
+        self.free += 1
 
 
 class _Reyield:
