@@ -27,7 +27,7 @@ app = typer.Typer(
     ),
     no_args_is_help=True,
     add_completion=False,
-    rich_markup_mode="rich",
+    rich_markup_mode=None,  # plain click help: rich help costs ~200 ms of imports
     pretty_exceptions_enable=False,
 )
 
