@@ -98,7 +98,7 @@ class RunDisplay:
 def run_table(run: Run) -> Table:
     """Per-node status and seconds."""
     table = Table(title=f"run {run.id} [{_STATUS_STYLE.get(run.status, '')}]{run.status}[/]")
-    for column in ("node", "hook", "provider", "status", "items", "seconds"):
+    for column in ("node", "hook", "provider", "status", "cached", "items", "seconds"):
         table.add_column(column, justify="right" if column in ("items", "seconds") else "left")
     for node in run.nodes.values():
         table.add_row(
@@ -106,6 +106,7 @@ def run_table(run: Run) -> Table:
             node.hook,
             node.provider or "-",
             f"[{_STATUS_STYLE.get(node.status, '')}]{node.status}[/]",
+            "yes" if node.cached else "",
             "" if node.items is None else str(node.items),
             "" if node.seconds is None else f"{node.seconds:.2f}",
         )

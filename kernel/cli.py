@@ -124,6 +124,9 @@ def run(
     concurrency: Annotated[
         int | None, typer.Option("--concurrency", "-c", min=1, help="Hook calls in flight at once.")
     ] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Run every node, even when a cached result exists.")
+    ] = False,
 ) -> None:
     """Run a spec and write its outputs into OUTDIR.
 
@@ -132,19 +135,17 @@ def run(
         reelgraph run document-to-video -i document=README.md -o out
 
     writes out/video.mp4, out/video.srt, out/video.vtt and out/run.json.
-    File outputs appear in OUTDIR only when the run succeeds.
+    File outputs appear in OUTDIR only when the run succeeds. The run id is
+    printed first: if the run crashes or you press Ctrl-C, continue it with
+    `reelgraph resume RUN_ID`. Results already paid for are reused from the
+    cache unless --no-cache is given.
     """
-    from .errors import InputError, ReelgraphError, SpecError
-    from .tracing import configure_tracing
+    from .errors import InputError, SpecError
 
-    try:
-        provider = configure_tracing(console=trace)
-    except ReelgraphError as err:
-        _fail(str(err))
+    provider = _tracing(trace)
     kernel = _kernel(concurrency)
     plan = _plan_or_exit(kernel, spec)
     given = _parse_inputs(inputs or [])
-    console = _stderr()
     try:
         from .inputs import bind_inputs
 
@@ -154,13 +155,118 @@ def run(
     from .kernel import new_run_id
 
     run_id = new_run_id()
+    console = _stderr()
     if not as_json:
         console.print(f"run [bold]{run_id}[/] · spec {plan.spec.name} · output {output_dir}")
+
+    def start(on_event: Any) -> Any:
+        return kernel.arun(
+            plan,
+            given,
+            output_dir=output_dir,
+            run_id=run_id,
+            on_event=on_event,
+            cache=not no_cache,
+        )
+
+    result = _drive(start, plan, run_id, console, quiet=as_json, provider=provider)
+    _finish(result, output_dir, console, as_json)
+
+
+@app.command()
+def resume(
+    run_id: Annotated[str, typer.Argument(help="The run id (or a unique prefix of it).")],
+    output_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--output-dir", "-o", help="Where to publish; default: where the run was started."
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the run as JSON on stdout, no progress bars.")
+    ] = False,
+    trace: Annotated[
+        bool, typer.Option("--trace", help="Print OpenTelemetry spans to stderr.")
+    ] = False,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Do not serve unfinished nodes from the cache.")
+    ] = False,
+) -> None:
+    """Continue a run that crashed, failed or was cancelled, under the same id.
+
+    Nodes that finished are reused, not run again; the rest run now.
+
+    Example:
+
+        reelgraph resume 20261130-101500-3fa2c1
+    """
+    from .errors import ReelgraphError, SpecError
+
+    provider = _tracing(trace)
+    kernel = _kernel()
     try:
-        result = _execute(kernel, plan, given, output_dir, run_id, console, quiet=as_json)
+        row = kernel.find_run(run_id)
+        from .graph import build_plan
+        from .spec import load_spec
+
+        plan = build_plan(load_spec(json.loads(row.spec_text)), kernel.registry)
+    except SpecError as err:
+        _fail(_spec_error_text(err))
+    except ReelgraphError as err:
+        _fail(str(err))
+    target = output_dir or Path(row.output_dir or "out")
+    console = _stderr()
+    if not as_json:
+        console.print(f"resume [bold]{row.id}[/] · spec {row.spec} · output {target}")
+
+    def start(on_event: Any) -> Any:
+        return kernel.aresume(row.id, output_dir=target, on_event=on_event, cache=not no_cache)
+
+    result = _drive(start, plan, row.id, console, quiet=as_json, provider=provider)
+    _finish(result, target, console, as_json)
+
+
+def _tracing(console_spans: bool) -> Any:
+    from .errors import ReelgraphError
+    from .tracing import configure_tracing
+
+    try:
+        return configure_tracing(console=console_spans)
+    except ReelgraphError as err:
+        _fail(str(err))
+
+
+def _drive(
+    start: Any, plan: Any, run_id: str, console: Console, *, quiet: bool, provider: Any
+) -> Any:
+    """Run ``start(on_event)`` on a new event loop; Ctrl-C and SIGTERM cancel it cleanly."""
+    import asyncio
+    import contextlib
+    import signal
+
+    async def main(on_event: Any) -> Any:
+        task = asyncio.current_task()
+        assert task is not None
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+        return await start(on_event)
+
+    try:
+        if quiet:
+            return asyncio.run(main(None))
+        from ._display import RunDisplay
+
+        with RunDisplay(console, plan) as display:
+            return asyncio.run(main(display))
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        console.print(f"[yellow]cancelled[/]; continue with: reelgraph resume {run_id}")
+        raise typer.Exit(130) from None
     finally:
         if provider is not None:
             provider.shutdown()
+
+
+def _finish(result: Any, output_dir: Path, console: Console, as_json: bool) -> None:
     output_dir.mkdir(parents=True, exist_ok=True)
     _write_json(output_dir / "run.json", result.to_dict())
     if as_json:
@@ -173,24 +279,6 @@ def run(
         if not as_json:
             _fail(str(error or f"run {result.status}"), code)
         raise typer.Exit(code)
-
-
-def _execute(
-    kernel: Any,
-    plan: Any,
-    given: dict[str, str],
-    output_dir: Path,
-    run_id: str,
-    console: Console,
-    *,
-    quiet: bool,
-) -> Any:
-    if quiet:
-        return kernel.run(plan, given, output_dir=output_dir, run_id=run_id)
-    from ._display import RunDisplay
-
-    with RunDisplay(console, plan) as display:
-        return kernel.run(plan, given, output_dir=output_dir, run_id=run_id, on_event=display)
 
 
 def _report(console: Console, result: Any, output_dir: Path) -> None:
@@ -306,6 +394,42 @@ def plugins(
         hooks = ", ".join(info.hooks) if not info.error else f"[red]broken: {info.error}[/]"
         table.add_row(info.name, info.version or "-", info.package or "-", hooks)
     Console().print(table)
+
+
+@app.command()
+def runs(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the runs as JSON.")] = False,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many runs.")] = 50,
+) -> None:
+    """List runs, newest first: id, spec, status, started, duration, cost.
+
+    Example:
+
+        reelgraph runs --limit 5
+    """
+    from ._inspect import runs_command
+
+    runs_command(_kernel(), as_json=as_json, limit=limit)
+
+
+@app.command()
+def show(
+    run_id: Annotated[str, typer.Argument(help="The run id (or a unique prefix of it).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the run as JSON.")] = False,
+) -> None:
+    """Show a run: status, inputs, outputs and every node's status, attempts and timing.
+
+    Example:
+
+        reelgraph show 20261130-101500-3fa2c1 --json
+    """
+    from ._inspect import show_command
+    from .errors import ReelgraphError
+
+    try:
+        show_command(_kernel(), run_id, as_json=as_json)
+    except ReelgraphError as err:
+        _fail(str(err))
 
 
 def main() -> None:

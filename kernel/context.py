@@ -8,7 +8,7 @@ from typing import Any
 
 import structlog
 
-__all__ = ["NodeContext", "ProgressCallback"]
+__all__ = ["Journal", "MemoryJournal", "NodeContext", "ProgressCallback"]
 
 #: ``(node_id, item_index, completed, total, message)``
 ProgressCallback = Callable[[str, "int | None", float, "float | None", "str | None"], None]
@@ -16,6 +16,58 @@ ProgressCallback = Callable[[str, "int | None", float, "float | None", "str | No
 
 def _no_progress(*_: Any) -> None:
     return None
+
+
+class MemoryJournal:
+    """Journal entries of an ephemeral run (no run store): kept in memory."""
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[str, str, int | None, str], str] = {}
+
+    def journal_get(self, run_id: str, node_id: str, item: int | None, key: str) -> str | None:
+        return self._entries.get((run_id, node_id, item, key))
+
+    def journal_put(
+        self, run_id: str, node_id: str, item: int | None, key: str, value: str
+    ) -> None:
+        self._entries[(run_id, node_id, item, key)] = value
+
+
+class Journal:
+    """Durable notes a hook keeps about remote work, so a resumed run does not repeat it.
+
+    Record a remote task id *before* polling it; after a crash, the resumed
+    node finds the id and polls the task it already paid for instead of
+    submitting again::
+
+        task_id = ctx.journal.get("task_id")
+        if task_id is None:
+            task_id = client.submit(prompt)
+            ctx.journal.record("task_id", task_id)
+        return client.wait(task_id)
+
+    Entries belong to one run, node and map item. With a run store they are
+    committed to SQLite before ``record`` returns; without one (an ephemeral
+    run) they live in memory for the run.
+    """
+
+    __slots__ = ("_store", "_run_id", "_node_id", "_item")
+
+    def __init__(self, store: Any, run_id: str, node_id: str, item_index: int | None) -> None:
+        self._store = store
+        self._run_id = run_id
+        self._node_id = node_id
+        self._item = item_index
+
+    def get(self, key: str) -> str | None:
+        """The value recorded under ``key`` by this node (in this or an earlier attempt)."""
+        return self._store.journal_get(self._run_id, self._node_id, self._item, key)
+
+    def record(self, key: str, value: str) -> None:
+        """Record ``value`` under ``key``; durable when this returns."""
+        if not isinstance(value, str):
+            raise TypeError(f"journal values are strings, got {type(value).__name__}")
+        self._store.journal_put(self._run_id, self._node_id, self._item, key, value)
 
 
 class NodeContext:
@@ -47,6 +99,8 @@ class NodeContext:
         "_log",
         "_workdir",
         "_progress",
+        "_store",
+        "_journal",
     )
 
     def __init__(
@@ -60,6 +114,7 @@ class NodeContext:
         attempt: int = 1,
         item_index: int | None = None,
         progress: ProgressCallback | None = None,
+        store: Any = None,
     ) -> None:
         self.run_id = run_id
         self.node_id = node_id
@@ -71,6 +126,17 @@ class NodeContext:
         self._log: Any = None
         self._workdir: Path | None = None
         self._progress = progress or _no_progress
+        self._store = store
+        self._journal: Journal | None = None
+
+    @property
+    def journal(self) -> Journal:
+        """This call's :class:`Journal` for idempotent remote submissions."""
+        if self._store is None:
+            self._store = MemoryJournal()
+        if self._journal is None:
+            self._journal = Journal(self._store, self.run_id, self.node_id, self.item_index)
+        return self._journal
 
     @property
     def log(self) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import secrets
 import shutil
@@ -11,14 +12,17 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from .artifacts import ArtifactStore
 from .errors import NodeError, ReelgraphError
 from .graph import Plan, build_plan
 from .inputs import bind_inputs
+from .persist import Recorder, restore_outputs
 from .refs import parse_ref, resolve_path
 from .registry import PluginInfo, PluginRegistry
-from .run import Event, Run
+from .run import Event, Run, jsonable
 from .scheduler import Scheduler
 from .spec import Spec, load_spec
+from .store import RunRow, RunStore
 from .tracing import active_tracer
 
 __all__ = ["Kernel", "Run", "default_home"]
@@ -57,6 +61,9 @@ class Kernel:
             default. No spans are made when none is configured.
         hookspecs: extra hookspec modules for hook families of your own.
         env: the environment to read ``REELGRAPH_*`` variables from.
+        persist: keep runs in the SQLite run store and outputs in the
+            artifact store under ``home`` (resume, memo cache, ``reelgraph
+            runs``). ``False`` makes every run ephemeral: nothing is written.
 
     Example::
 
@@ -76,6 +83,7 @@ class Kernel:
         tracer_provider: Any = None,
         hookspecs: Iterable[object] = (),
         env: Mapping[str, str] | None = None,
+        persist: bool = True,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -86,12 +94,35 @@ class Kernel:
         self._home = Path(home) if home is not None else None
         self.concurrency = concurrency
         self.tracer_provider = tracer_provider
+        self.persist = persist
+        self._store: RunStore | None = None
+        self._artifacts: ArtifactStore | None = None
 
     @property
     def home(self) -> Path:
         if self._home is None:
             self._home = default_home(self._env)
         return self._home
+
+    @property
+    def store(self) -> RunStore:
+        """The run store, ``<home>/reelgraph.db`` (opened on first use)."""
+        if self._store is None:
+            self._store = RunStore(self.home / "reelgraph.db")
+        return self._store
+
+    @property
+    def artifacts(self) -> ArtifactStore:
+        """The content-addressed artifact store, ``<home>/artifacts``."""
+        if self._artifacts is None:
+            self._artifacts = ArtifactStore(self.home / "artifacts")
+        return self._artifacts
+
+    def close(self) -> None:
+        """Close the run store (it reopens on next use)."""
+        if self._store is not None:
+            self._store.close()
+            self._store = None
 
     def plugins(self) -> list[PluginInfo]:
         """Every plugin found, loaded or broken."""
@@ -113,10 +144,13 @@ class Kernel:
         output_dir: str | Path | None = None,
         on_event: Callable[[Event], None] | None = None,
         run_id: str | None = None,
+        cache: bool = True,
     ) -> Run:
         """Run a spec to completion in a new event loop. See :meth:`arun`."""
         return asyncio.run(
-            self.arun(spec, inputs, output_dir=output_dir, on_event=on_event, run_id=run_id)
+            self.arun(
+                spec, inputs, output_dir=output_dir, on_event=on_event, run_id=run_id, cache=cache
+            )
         )
 
     async def arun(
@@ -127,6 +161,7 @@ class Kernel:
         output_dir: str | Path | None = None,
         on_event: Callable[[Event], None] | None = None,
         run_id: str | None = None,
+        cache: bool = True,
     ) -> Run:
         """Validate, then run a spec; return the finished :class:`Run`.
 
@@ -134,24 +169,122 @@ class Kernel:
         ``failed`` and ``error`` set (call ``run.raise_for_status()`` to raise).
         On success, outputs that are files are copied into ``output_dir``
         (atomically, under their own file names); nothing is copied when the
-        run fails.
+        run fails. With the run store on (the default), every state change
+        is committed as it happens, so a crashed run can be resumed, and
+        ``cache=False`` turns the memo cache off for this run.
 
         Raises:
             SpecError: the spec is invalid (nothing has run).
             InputError: the inputs do not fit the spec (nothing has run).
+            asyncio.CancelledError: the run was cancelled; it is recorded as
+                ``cancelled`` and can be resumed.
         """
         plan = spec if isinstance(spec, Plan) else self.plan(spec)
         bound = bind_inputs(plan.spec, inputs or {})
-        run_id = run_id or new_run_id()
-        run = Run(id=run_id, spec=plan.spec.name, run_dir=self.home / "runs" / run_id, inputs=bound)
+        run = Run(id=run_id or new_run_id(), spec=plan.spec.name, run_dir=Path(), inputs=bound)
+        run.run_dir = self.home / "runs" / run.id
+        if self.persist:
+            self.store.create_run(
+                run.id,
+                spec=plan.spec.name,
+                spec_path=str(plan.spec.path) if plan.spec.path else None,
+                spec_text=_spec_text(plan.spec),
+                inputs=jsonable(bound),
+                output_dir=str(output_dir) if output_dir is not None else None,
+                started_at=run.started_at,
+            )
+        return await self._execute(plan, run, output_dir, on_event, cache, {})
+
+    def resume(
+        self,
+        run_id: str,
+        *,
+        output_dir: str | Path | None = None,
+        on_event: Callable[[Event], None] | None = None,
+        cache: bool = True,
+    ) -> Run:
+        """Continue a run that crashed, failed or was cancelled. See :meth:`aresume`."""
+        return asyncio.run(
+            self.aresume(run_id, output_dir=output_dir, on_event=on_event, cache=cache)
+        )
+
+    async def aresume(
+        self,
+        run_id: str,
+        *,
+        output_dir: str | Path | None = None,
+        on_event: Callable[[Event], None] | None = None,
+        cache: bool = True,
+    ) -> Run:
+        """Continue a run from the run store, under the same run id.
+
+        Nodes that finished are reused, not executed again (an artifact that
+        fails its checksum makes its node run again, with a warning); nodes
+        that were running, failed or never started run now. Files are
+        published to ``output_dir``, or to the directory the run was started
+        with.
+
+        Raises:
+            ReelgraphError: no such run, or the store is off.
+            SpecError: the spec no longer validates against the installed plugins.
+        """
+        if not self.persist:
+            raise ReelgraphError("resume needs the run store; this kernel has persist=False")
+        row = self.find_run(run_id)
+        data = json.loads(row.spec_text)
+        spec = load_spec(data)
+        spec.path = Path(row.spec_path) if row.spec_path else None
+        plan = build_plan(spec, self.registry)
+        bound = bind_inputs(plan.spec, row.inputs)
+        values, stored = restore_outputs(self.store, self.artifacts, row.id)
+        reuse = {n: (values[n], stored[n]) for n in values if n in plan.nodes}
+        run = Run(id=row.id, spec=row.spec, run_dir=self.home / "runs" / row.id, inputs=bound)
+        self.store.set_run_status(row.id, "running")
+        target = output_dir if output_dir is not None else row.output_dir
+        return await self._execute(plan, run, target, on_event, cache, reuse)
+
+    def find_run(self, run_id: str) -> RunRow:
+        """The stored run with this id, or the one run whose id starts with it.
+
+        Raises:
+            ReelgraphError: no run, or several runs, match.
+        """
+        row = self.store.get_run(run_id)
+        if row is not None:
+            return row
+        matches = self.store.find_runs(run_id)
+        if len(matches) == 1:
+            return matches[0]
+        if not matches:
+            raise ReelgraphError(f"no run {run_id!r} in {self.home} (see `reelgraph runs`)")
+        ids = ", ".join(m.id for m in matches[:5])
+        raise ReelgraphError(f"run id {run_id!r} is ambiguous: {ids}")
+
+    async def _execute(
+        self,
+        plan: Plan,
+        run: Run,
+        output_dir: str | Path | None,
+        on_event: Callable[[Event], None] | None,
+        cache: bool,
+        reuse: dict[str, tuple[Any, Any]],
+    ) -> Run:
         tracer = active_tracer(self.tracer_provider)
+        recorder = None
+        if self.persist:
+            uncached = frozenset(n.id for n in plan.spec.nodes if not n.cache)
+            recorder = Recorder(
+                self.store, self.artifacts, run, self.registry, cache=cache, uncached=uncached
+            )
         scheduler = Scheduler(
             plan,
             run,
-            bound,
+            run.inputs,
             concurrency=self.concurrency,
             tracer=tracer,
             emit=_with_logging(run, on_event),
+            recorder=recorder,
+            reuse=reuse,
         )
         started = time.perf_counter()
         scheduler.emit("run.started", None, {"run_id": run.id, "spec": run.spec})
@@ -184,9 +317,23 @@ class Kernel:
             run.ended_at = time.time()
             run.seconds = time.perf_counter() - started
             scheduler.emit("run.finished", None, {"status": run.status, "seconds": run.seconds})
+            if recorder is not None:
+                recorder.flush_events()
+                self.store.set_run_status(
+                    run.id,
+                    run.status,
+                    ended_at=run.ended_at,
+                    seconds=run.seconds,
+                    error=str(run.error) if run.error else None,
+                )
             if span is not None:
                 _end_run_span(span, run)
         return run
+
+
+def _spec_text(spec: Spec) -> str:
+    """The spec as JSON, as loaded (unset fields left out so defaults stay defaults)."""
+    return json.dumps(spec.model_dump(mode="json", by_alias=True, exclude_unset=True))
 
 
 _LOGGED = {

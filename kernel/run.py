@@ -52,6 +52,8 @@ class NodeRun:
     attempts: int = 0
     items: int | None = None
     error: str | None = None
+    #: served from the memo cache or reused from the run being resumed
+    cached: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -60,6 +62,7 @@ class NodeRun:
             "provider": self.provider,
             "status": self.status,
             "attempts": self.attempts,
+            "cached": self.cached,
             "items": self.items,
             "started_at": self.started_at,
             "ended_at": self.ended_at,

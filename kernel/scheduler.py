@@ -17,13 +17,16 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .context import NodeContext
+from .context import MemoryJournal, NodeContext
 from .errors import NodeError, ProviderError, ReelgraphError
 from .graph import CompiledNode, Plan
 from .refs import evaluate, resolve_path
 from .run import Event, NodeRun, Run
+
+if TYPE_CHECKING:
+    from .persist import Recorder
 
 __all__ = ["Scheduler"]
 
@@ -54,6 +57,10 @@ class Scheduler:
         concurrency: how many hook calls may be in flight at once.
         tracer: an OpenTelemetry tracer, or ``None`` when tracing is off.
         emit: called with every event (after it is appended to ``run.events``).
+        recorder: writes state changes to the run store; ``None`` for an
+            ephemeral run.
+        reuse: outputs of nodes finished before (resume), as ``{node id:
+            (value, stored form)}``; those nodes are not executed again.
     """
 
     def __init__(
@@ -65,8 +72,12 @@ class Scheduler:
         concurrency: int,
         tracer: Any = None,
         emit: Callable[[Event], None] | None = None,
+        recorder: Recorder | None = None,
+        reuse: dict[str, tuple[Any, Any]] | None = None,
     ) -> None:
         self.plan = plan
+        self.recorder = recorder
+        self.reuse = reuse or {}
         self.run = run
         self.scope: dict[str, Any] = {"inputs": inputs}
         self.concurrency = concurrency
@@ -74,6 +85,9 @@ class Scheduler:
         self._listener = emit
         self._events = run.events
         self._limiter = _Limiter(concurrency)
+        #: per running node, per map item (None without map): (from cache, stored form)
+        self._stored: dict[str, dict[int | None, tuple[bool, Any]]] = {}
+        self._journal: Any = recorder.store if recorder is not None else MemoryJournal()
         for node_id in plan.order:
             node = plan.nodes[node_id]
             run.nodes[node_id] = NodeRun(id=node_id, hook=node.hook, provider=node.provider)
@@ -163,10 +177,17 @@ class Scheduler:
 
     async def _run_node(self, node: CompiledNode) -> None:
         record = self.run.nodes[node.id]
+        if node.id in self.reuse:
+            self._reuse(node, record)
+            return
         record.status = "running"
         record.started_at = now = time.time()
         started = time.perf_counter()
         self.emit("node.started", node.id, None, now)
+        recorder = self.recorder
+        if recorder is not None:
+            recorder.node_started(record)
+            self._stored[node.id] = {}
         span = None
         if self.tracer is not None:
             span = self.tracer.start_span(
@@ -199,7 +220,25 @@ class Scheduler:
                 raise
             raise error from err
         self.scope[node.id] = result
-        self._finish(record, started, "succeeded", span)
+        if recorder is not None:
+            calls = self._stored.pop(node.id)
+            record.cached = bool(calls) and all(hit for hit, _ in calls.values())
+            if node.map_ref is None:
+                stored = calls[None][1]
+            else:
+                stored = [calls[index][1] for index in range(len(calls))]
+        self._finish(record, started, "succeeded", span, None, stored if recorder else None)
+
+    def _reuse(self, node: CompiledNode, record: NodeRun) -> None:
+        value, _ = self.reuse[node.id]
+        self.scope[node.id] = value
+        record.status = "succeeded"
+        record.cached = True
+        record.started_at = record.ended_at = now = time.time()
+        record.seconds = 0.0
+        if node.map_ref is not None and isinstance(value, list):
+            record.items = len(value)
+        self.emit("node.succeeded", node.id, {"cached": True, "reused": True}, now)
 
     def _finish(
         self,
@@ -208,6 +247,7 @@ class Scheduler:
         status: str,
         span: Any,
         error: BaseException | None = None,
+        stored: Any = None,
     ) -> None:
         record.status = status
         record.ended_at = now = time.time()
@@ -220,6 +260,8 @@ class Scheduler:
             {"seconds": record.seconds, "error": record.error} if error else None,
             now,
         )
+        if self.recorder is not None:
+            self.recorder.node_finished(record, stored)
         if span is not None:
             from opentelemetry.trace import Status, StatusCode
 
@@ -293,6 +335,15 @@ class Scheduler:
         record = self.run.nodes[node.id]
         if not record.attempts:
             record.attempts = 1
+        recorder = self.recorder
+        key = None
+        if recorder is not None:
+            key = recorder.call_key(node, kwargs)
+            if key is not None:
+                hit, value, dumped = recorder.lookup(key)
+                if hit:
+                    self._stored[node.id][item] = (True, dumped)
+                    return value
         kwargs["ctx"] = NodeContext(
             run_id=self.run.id,
             node_id=node.id,
@@ -301,6 +352,7 @@ class Scheduler:
             run_dir=self.run.run_dir,
             item_index=item,
             progress=self._progress,
+            store=self._journal,
         )
         function = node.function
         if function is not None:
@@ -331,6 +383,9 @@ class Scheduler:
                 else f"no installed plugin handled hook {node.hook} with these arguments"
             )
             raise self._wrap(node, ProviderError(message), item)
+        if recorder is not None:
+            result, dumped = recorder.persist(node, key, result)
+            self._stored[node.id][item] = (False, dumped)
         return result
 
 

@@ -58,6 +58,7 @@ class NodeSpec(BaseModel):
         map: a reference to a list; the hook is called once per item, with
             ``$item`` bound to it, and the node's output is the list of results.
         needs: node ids this node must run after, without using their output.
+        cache: ``false`` turns the memo cache off for this node (always run).
     """
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
@@ -68,6 +69,7 @@ class NodeSpec(BaseModel):
     with_: dict[str, Any] = Field(default_factory=dict, alias="with")
     map: str | None = None
     needs: list[str] = Field(default_factory=list)
+    cache: bool = True
     description: str = ""
 
 
