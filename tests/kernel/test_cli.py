@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -147,3 +148,91 @@ def test_json_logs_and_console_trace(tmp_path) -> None:
     assert '"name": "run document-to-video"' in result.stderr
     for node in ("document", "script", "slides", "narration", "video"):
         assert f'"name": "node {node}"' in result.stderr
+
+
+def test_runs_show_and_a_cached_second_run(tmp_path) -> None:
+    doc = tmp_path / "hi.md"
+    doc.write_text("# Hi\n\nHello there, this is short.\n\n## More\n\nA second part.\n")
+    first = cli(
+        "run", "document-to-video", "-i", f"document={doc}", "-o", str(tmp_path / "a"), "--json"
+    )
+    assert first.returncode == 0, first.stderr
+    second = cli(
+        "run", "document-to-video", "-i", f"document={doc}", "-o", str(tmp_path / "b"), "--json"
+    )
+    assert second.returncode == 0, second.stderr
+    one, two = json.loads(first.stdout), json.loads(second.stdout)
+    assert not any(n["cached"] for n in one["nodes"])
+    assert all(n["cached"] for n in two["nodes"])
+    assert (tmp_path / "b" / "video.mp4").read_bytes() == (
+        tmp_path / "a" / "video.mp4"
+    ).read_bytes()
+    listed = json.loads(cli("runs", "--json").stdout)
+    assert [r["id"] for r in listed[:2]] == [two["id"], one["id"]]  # newest first
+    assert {r["status"] for r in listed[:2]} == {"succeeded"}
+    shown = cli("show", one["id"][:17], "--json")  # a unique prefix works
+    assert shown.returncode == 0, shown.stderr
+    data = json.loads(shown.stdout)
+    assert data["id"] == one["id"] and data["status"] == "succeeded"
+    assert data["inputs"]["document"] == str(doc)
+    assert data["outputs"]["video"].endswith("video.mp4")
+    for node in data["nodes"]:
+        assert set(node) >= {
+            "id",
+            "status",
+            "attempts",
+            "cached",
+            "started_at",
+            "ended_at",
+            "seconds",
+            "error",
+        }
+        assert node["status"] == "succeeded" and node["attempts"] == 1
+    missing = cli("show", "no-such-run")
+    assert missing.returncode == 2 and "no run 'no-such-run'" in missing.stderr
+
+
+@pytest.mark.parametrize("signal_name", ["SIGINT", "SIGTERM"])
+def test_signal_cancels_cleanly_and_the_run_resumes(tmp_path, signal_name: str) -> None:
+    import os
+    import signal
+    import time
+
+    from reelgraph.store import RunStore
+
+    doc = tmp_path / "doc.md"
+    doc.write_text(
+        "# Signals\n\n"
+        + "".join(f"## Part {i}\n\nSentence number {i} is here.\n\n" for i in range(6))
+    )
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [*CLI, "run", "document-to-video", "-i", f"document={doc}", "-o", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    store_path = Path(os.environ["REELGRAPH_HOME"]) / "reelgraph.db"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # wait until the assembler is running
+        if store_path.exists():
+            with RunStore(store_path) as store:
+                runs = store.list_runs(1)
+                if runs and any(n.node_id == "video" for n in store.get_nodes(runs[0].id)):
+                    break
+        time.sleep(0.05)
+    proc.send_signal(getattr(signal, signal_name))
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "reelgraph resume" in stderr and "Traceback" not in stderr
+    with RunStore(store_path) as store:
+        row = store.list_runs(1)[0]
+        assert row.status == "cancelled"
+        statuses = {n.node_id: n.status for n in store.get_nodes(row.id)}
+    assert statuses["video"] == "cancelled" and statuses["script"] == "succeeded"
+    assert not (out / "video.mp4").exists()
+    resumed = cli("resume", row.id, "--json")
+    assert resumed.returncode == 0, resumed.stderr
+    nodes = {n["id"]: n for n in json.loads(resumed.stdout)["nodes"]}
+    assert nodes["script"]["cached"] and not nodes["video"]["cached"]
+    assert (out / "video.mp4").exists()
