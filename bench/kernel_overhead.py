@@ -9,6 +9,8 @@ For each shape it measures, inside one event loop, the median of repeated
 ``Kernel.arun`` calls divided by the node count, with:
   us_per_node         async def hooks, no tracer provider configured
   otel_sdk_us_per_node async def hooks, OpenTelemetry SDK + in-memory exporter
+  store_us_per_node   async def hooks, SQLite run store on (cache off: every node runs,
+                      two commits per node plus its events)
   def_us_per_node     def hooks (run in a worker thread)
   plain_us_per_node   a plain loop awaiting the same async functions in order
 
@@ -21,6 +23,7 @@ import argparse
 import asyncio
 import json
 import statistics
+import tempfile
 import time
 
 from reelgraph import Kernel, hookimpl
@@ -124,7 +127,14 @@ def sdk_provider():
 def run(repeat: int) -> dict:
     plugins = [AsyncPlugin(), SyncPlugin()]
     plain_kernel = Kernel(
-        plugins=plugins, entry_points=False, hookspecs=[BenchSpecs], concurrency=64
+        plugins=plugins, entry_points=False, hookspecs=[BenchSpecs], concurrency=64, persist=False
+    )
+    store_kernel = Kernel(
+        plugins=plugins,
+        entry_points=False,
+        hookspecs=[BenchSpecs],
+        concurrency=64,
+        home=tempfile.mkdtemp(prefix="reelgraph-bench-"),
     )
     provider, exporter = sdk_provider()
     traced_kernel = Kernel(
@@ -133,6 +143,7 @@ def run(repeat: int) -> dict:
         hookspecs=[BenchSpecs],
         concurrency=64,
         tracer_provider=provider,
+        persist=False,
     )
     shapes = {}
     for shape in ("chain", "fan", "layered"):
@@ -141,6 +152,7 @@ def run(repeat: int) -> dict:
         async_plan = plain_kernel.plan(spec_for(deps, "async"))
         sync_plan = plain_kernel.plan(spec_for(deps, "sync"))
         traced_plan = traced_kernel.plan(spec_for(deps, "async"))
+        store_plan = store_kernel.plan(spec_for(deps, "async"))
 
         def traced_run(plan=traced_plan):
             exporter.clear()
@@ -152,6 +164,11 @@ def run(repeat: int) -> dict:
             "median_us_per_node": _MEDIANS[-1] / n * 1e6,
             "plain_us_per_node": measure(lambda d=deps: plain_loop(d), repeat) / n * 1e6,
             "otel_sdk_us_per_node": measure(traced_run, max(repeat // 4, 3)) / n * 1e6,
+            "store_us_per_node": measure(
+                lambda p=store_plan: store_kernel.arun(p, cache=False), max(repeat // 10, 3)
+            )
+            / n
+            * 1e6,
             "def_us_per_node": measure(
                 lambda p=sync_plan: plain_kernel.arun(p), max(repeat // 4, 3)
             )
@@ -176,12 +193,12 @@ def main() -> None:
         return
     print("us per node, best of --repeat runs (the kernel's median in brackets)")
     print(
-        f"{'shape':<8} {'nodes':>5} {'kernel (median)':>16} {'otel sdk':>10} {'def':>10} {'plain':>10}"
+        f"{'shape':<8} {'nodes':>5} {'kernel (median)':>16} {'otel sdk':>10} {'store':>10} {'def':>10} {'plain':>10}"
     )
     for shape, row in result["shapes"].items():
         print(
             f"{shape:<8} {row['nodes']:>5} {row['us_per_node']:>8.2f} ({row['median_us_per_node']:>5.2f})"
-            f" {row['otel_sdk_us_per_node']:>10.2f}"
+            f" {row['otel_sdk_us_per_node']:>10.2f} {row['store_us_per_node']:>10.2f}"
             f" {row['def_us_per_node']:>10.2f} {row['plain_us_per_node']:>10.2f}"
         )
 
