@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._markers import PROJECT, hookimpl, hookspec
-from .models import Document, Narration, Scene, Script, Video, Visual
+from .models import Document, GateResult, Narration, Scene, Script, Video, Visual
 
 if TYPE_CHECKING:
     from .context import NodeContext
@@ -186,4 +186,61 @@ def assemble_video(
         ConfigurationError: ffmpeg is missing.
 
     Example provider: ``ffmpeg`` (the static build in imageio-ffmpeg).
+    """
+
+
+@hookspec
+@defaults(
+    document=None,
+    script=None,
+    visuals=None,
+    narrations=None,
+    video=None,
+    targets={},
+    gates=None,
+    thresholds={},
+)
+def check_quality(
+    document: Document | None,
+    script: Script | None,
+    visuals: list[Visual] | None,
+    narrations: list[Narration] | None,
+    video: Video | None,
+    targets: dict[str, Any],
+    gates: list[str] | None,
+    thresholds: dict[str, dict[str, Any]],
+    ctx: NodeContext,
+) -> list[GateResult] | None:
+    """Measure artifacts against quality gates. Every implementation is called.
+
+    A gate node passes what exists at its place in the spec (after the
+    script: ``script``; after the shots: ``visuals``; after assembly:
+    ``video`` and the rest). Each gate checks what it can and returns
+    ``None`` when it has nothing to check at this stage. The node's output is
+    the list of all results; an ``error`` result that did not pass fails the
+    run with status ``failed_quality``, or sends the work back for revision
+    when the producing node has ``review:``.
+
+    Args:
+        document: the source document, when given.
+        script: the script, when given.
+        visuals: the rendered shots, one per scene, when given.
+        narrations: the narration per scene, when given.
+        video: the assembled video, when given.
+        targets: what the spec asked for: ``duration_s`` (seconds),
+            ``key_messages`` (list of str), ``width_px``, ``height_px``,
+            ``fps``, ``sample_rate_hz``, ``loudness_lufs``.
+        gates: names of the gates to run; ``None`` runs every installed gate.
+        thresholds: per gate name, overrides of its default thresholds
+            (``{"captions": {"max_cps": 20}}``).
+        ctx: the node context.
+
+    Returns:
+        The results of this implementation's gates, or ``None`` when none
+        applies.
+
+    Raises:
+        InvalidInputError: a threshold override is unknown or out of range.
+
+    Example provider: ``captions`` (reading speed, line length, cue timing).
     """

@@ -9,7 +9,7 @@ minute (``_wpm``).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -19,6 +19,7 @@ __all__ = [
     "Block",
     "Caption",
     "Document",
+    "GateResult",
     "Link",
     "Narration",
     "Scene",
@@ -242,3 +243,42 @@ class Video(_Model):
     height_px: int = Field(gt=0)
     fps: float = Field(gt=0)
     captions: list[Caption] = Field(default_factory=list)
+
+
+# -- quality ----------------------------------------------------------------
+
+
+class GateResult(_Model):
+    """The verdict of one quality gate on one artifact.
+
+    Attributes:
+        gate: the gate's name (``duration``, ``captions``, ``loudness``...).
+        passed: whether the measured value is within the threshold.
+        severity: ``error`` fails the run (status ``failed_quality``) or
+            triggers a revision; ``warning`` and ``info`` are reported only.
+        measured: the measured value (a number in ``unit``, or text).
+        threshold: the limit it was compared with, in ``unit``.
+        unit: ``s``, ``LUFS``, ``dBTP``, ``cps``, ``chars``, ``ratio``, ...
+        message: what was found, one sentence.
+        remedy: what to change; for gates before assembly, phrased so the
+            producing node can act on it as feedback (``too long: ...``,
+            ``missing key message: ...``).
+        stage: ``script``, ``shots`` or ``video``: what was checked.
+        details: gate-specific data (e.g. the missing key messages).
+    """
+
+    gate: str
+    passed: bool
+    severity: Literal["error", "warning", "info"] = "error"
+    measured: float | str | None = None
+    threshold: float | str | None = None
+    unit: str = ""
+    message: str
+    remedy: str = ""
+    stage: Literal["script", "shots", "video"] | None = None
+    details: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def blocking(self) -> bool:
+        """True when this result fails the run: an error-severity gate that did not pass."""
+        return not self.passed and self.severity == "error"

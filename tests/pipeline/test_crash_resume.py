@@ -82,7 +82,9 @@ def _check_video(path: Path) -> list[str]:
         if duration <= 1.0:
             problems.append(f"duration {duration:.2f} s")
         # decode every packet: a truncated or corrupt file raises here
-        frames = sum(1 for _ in container.decode(*container.streams.video, *container.streams.audio))
+        frames = sum(
+            1 for _ in container.decode(*container.streams.video, *container.streams.audio)
+        )
         if frames == 0:
             problems.append("no frames decoded")
     return problems
@@ -197,7 +199,9 @@ def crash_and_resume(root: Path, seeds: tuple[int, ...], name: str) -> dict[str,
         "resumes_completed": tally["resumes_completed"],
         "finished_nodes_before_kill": tally["finished_nodes_before_kill"],
         "finished_nodes_reexecuted": tally["finished_nodes_reexecuted"],
-        "landed_in": {k[len("landed_in_") :]: v for k, v in tally.items() if k.startswith("landed_in_")},
+        "landed_in": {
+            k[len("landed_in_") :]: v for k, v in tally.items() if k.startswith("landed_in_")
+        },
         "problems": len(problems),
         "seconds": round(time.perf_counter() - started, 1),
     }
