@@ -6,6 +6,7 @@ from ._markers import hookimpl
 from .errors import (
     ConfigurationError,
     FatalError,
+    GateFailed,
     InputError,
     InvalidInputError,
     NodeError,
@@ -23,6 +24,7 @@ __version__ = "0.1.0"
 __all__ = [
     "ConfigurationError",
     "FatalError",
+    "GateFailed",
     "InputError",
     "InvalidInputError",
     "Kernel",

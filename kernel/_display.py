@@ -25,6 +25,7 @@ _STATUS_STYLE = {
     "succeeded": "green",
     "failed": "bold red",
     "cancelled": "yellow",
+    "failed_quality": "bold red",
     "running": "cyan",
     "pending": "dim",
 }
@@ -109,6 +110,29 @@ def run_table(run: Run) -> Table:
             "yes" if node.cached else "",
             "" if node.items is None else str(node.items),
             "" if node.seconds is None else f"{node.seconds:.2f}",
+        )
+    return table
+
+
+def quality_table(results: list[Any]) -> Table:
+    """The quality report: one row per gate result."""
+    table = Table(title="quality")
+    for column in ("gate", "stage", "verdict", "measured", "threshold", "message"):
+        table.add_column(column)
+    for r in results:
+        if r.passed:
+            verdict = "[green]pass[/]"
+        else:
+            verdict = "[bold red]FAIL[/]" if r.severity == "error" else f"[yellow]{r.severity}[/]"
+        measured = f"{r.measured:.2f}" if isinstance(r.measured, float) else str(r.measured)
+        threshold = f"{r.threshold:g}" if isinstance(r.threshold, float) else str(r.threshold)
+        table.add_row(
+            r.gate + (f" ({r.details['check']})" if r.details.get("check") else ""),
+            r.stage or "-",
+            verdict,
+            f"{measured} {r.unit}".strip() if r.measured is not None else "-",
+            f"{threshold} {r.unit}".strip() if r.threshold is not None else "-",
+            r.message,
         )
     return table
 

@@ -72,6 +72,7 @@ def describe_run(kernel: Any, run_id: str) -> dict[str, Any]:
         "output_dir": row.output_dir,
         "inputs": row.inputs,
         "outputs": _outputs(kernel, row, nodes),
+        "quality": _quality(kernel, nodes),
         "nodes": [
             {
                 "id": n.node_id,
@@ -107,6 +108,22 @@ def _outputs(kernel: Any, row: Any, nodes: list[Any]) -> dict[str, Any]:
     return out
 
 
+def _quality(kernel: Any, nodes: list[Any]) -> list[Any]:
+    """Gate results stored as the outputs of gate (check_quality) nodes."""
+    from .models import GateResult
+
+    results: list[Any] = []
+    for n in nodes:
+        if n.hook != "check_quality" or n.output is None:
+            continue
+        try:
+            value = load_value(n.output, kernel.artifacts, verify=False)
+        except ArtifactError:
+            continue
+        results += [jsonable(r) for r in value if isinstance(r, GateResult)]
+    return results
+
+
 def show_command(kernel: Any, run_id: str, *, as_json: bool) -> None:
     data = describe_run(kernel, run_id)
     if as_json:
@@ -127,6 +144,9 @@ def show_command(kernel: Any, run_id: str, *, as_json: bool) -> None:
         console.print(f"  input  {name} = {value!r}")
     for name, value in data["outputs"].items():
         console.print(f"  output {name} = {value}")
+    for gate in data["quality"]:
+        verdict = "pass" if gate["passed"] else gate["severity"].upper()
+        console.print(f"  gate   {gate['gate']}: {verdict} ({gate['message']})")
     table = Table()
     for column in (
         "node",

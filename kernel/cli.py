@@ -33,6 +33,7 @@ app = typer.Typer(
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
+EXIT_QUALITY = 3
 
 
 def _stderr() -> Console:
@@ -134,8 +135,10 @@ def run(
 
         reelgraph run document-to-video -i document=README.md -o out
 
-    writes out/video.mp4, out/video.srt, out/video.vtt and out/run.json.
-    File outputs appear in OUTDIR only when the run succeeds. The run id is
+    writes out/video.mp4, out/video.srt, out/video.vtt, out/quality.json and
+    out/run.json. File outputs appear in OUTDIR only when the run succeeds,
+    or when it ends with status failed_quality (a quality gate failed: exit
+    code 3), so you can inspect them. The run id is
     printed first: if the run crashes or you press Ctrl-C, continue it with
     `reelgraph resume RUN_ID`. Results already paid for are reused from the
     cache unless --no-cache is given.
@@ -268,14 +271,30 @@ def _drive(
 
 def _finish(result: Any, output_dir: Path, console: Console, as_json: bool) -> None:
     output_dir.mkdir(parents=True, exist_ok=True)
-    _write_json(output_dir / "run.json", result.to_dict())
+    record = result.to_dict()
+    _write_json(output_dir / "run.json", record)
+    if result.quality:
+        _write_json(
+            output_dir / "quality.json",
+            {
+                "run": result.id,
+                "status": result.status,
+                "gates": record["quality"],
+                "revisions": record["revisions"],
+            },
+        )
     if as_json:
-        typer.echo(json.dumps(result.to_dict(), indent=2))
+        typer.echo(json.dumps(record, indent=2))
     else:
         _report(console, result, output_dir)
     if result.status != "succeeded":
         error = result.error
-        code = EXIT_BAD_INPUT if getattr(error, "invalid_input", False) else EXIT_FAILED
+        if result.status == "failed_quality":
+            code = EXIT_QUALITY
+        elif getattr(error, "invalid_input", False):
+            code = EXIT_BAD_INPUT
+        else:
+            code = EXIT_FAILED
         if not as_json:
             _fail(str(error or f"run {result.status}"), code)
         raise typer.Exit(code)
@@ -285,6 +304,11 @@ def _report(console: Console, result: Any, output_dir: Path) -> None:
     from ._display import run_table
 
     console.print(run_table(result))
+    if result.quality:
+        from ._display import quality_table
+
+        console.print(quality_table(result.quality_report))
+        console.print(f"  quality report: {output_dir / 'quality.json'}")
     for name, path in result.published.items():
         console.print(f"  {name}: [bold]{path}[/]")
     console.print(f"  run record: {output_dir / 'run.json'}")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 __all__ = [
     "ConfigurationError",
     "FatalError",
+    "GateFailed",
     "InputError",
     "InvalidInputError",
     "NodeError",
@@ -162,3 +163,19 @@ class NodeError(ReelgraphError):
     def invalid_input(self) -> bool:
         """True when the cause is bad input the user can fix."""
         return isinstance(self.cause, InvalidInputError | InputError)
+
+
+class GateFailed(ReelgraphError):
+    """An error-severity quality gate did not pass (after any revisions).
+
+    ``results`` are the failing :class:`~reelgraph.models.GateResult` s; the
+    run ends with status ``failed_quality`` and keeps its artifacts.
+    """
+
+    def __init__(self, node_id: str, results: list, revisions: int = 0) -> None:
+        self.node_id = node_id
+        self.results = list(results)
+        self.revisions = revisions
+        parts = "; ".join(f"{r.gate}: {r.message}" for r in self.results)
+        after = f" after {revisions} revision{'s' if revisions != 1 else ''}" if revisions else ""
+        super().__init__(f"quality gate failed at node '{node_id}'{after}: {parts}")

@@ -23,7 +23,7 @@ from . import hookspecs
 from .errors import PluginError, Problem, SpecError
 from .refs import Ref, compile_value, find_refs, parse_ref
 from .registry import PluginRegistry
-from .spec import NodeSpec, Spec
+from .spec import NodeSpec, ReviewSpec, Spec
 
 __all__ = ["CompiledNode", "Plan", "build_plan", "hook_signature"]
 
@@ -92,6 +92,9 @@ class CompiledNode:
     args: list[tuple[str, tuple[int, Any]]]
     static_args: dict[str, Any]
     map_ref: Ref | None
+    #: a collect hook (not firstresult): every implementation answers, results are a list
+    collect: bool = False
+    review: ReviewSpec | None = None
     deps: list[str] = field(default_factory=list)
     dependents: list[str] = field(default_factory=list)
 
@@ -104,6 +107,8 @@ class Plan:
     graph: nx.DiGraph
     nodes: dict[str, CompiledNode]
     order: list[str]
+    #: gate node id -> the node it sends back for revision
+    reviewers: dict[str, str] = field(default_factory=dict)
 
     def generations(self) -> list[list[str]]:
         """Nodes grouped by depth: each group can run once the previous ones are done."""
@@ -140,6 +145,9 @@ def build_plan(spec: Spec, registry: PluginRegistry) -> Plan:
             signatures[node.id] = sig
     for node in by_id.values():
         _check_refs(node, spec, by_id, signatures, graph, file, problems)
+    for node in by_id.values():
+        if node.review is not None:
+            _check_review(node, by_id, signatures, graph, file, problems)
     for out_name, value in spec.outputs.items():
         _check_output(out_name, value, spec, by_id, signatures, file, problems)
 
@@ -203,7 +211,7 @@ def _check_hook(
             problems.append(
                 Problem(f"unknown provider '{node.provider}'", file, node.id, "provider", hint)
             )
-    elif not providers:
+    elif not providers and _firstresult(registry, node.hook):
         problems.append(
             Problem(
                 f"no installed plugin implements hook '{node.hook}'",
@@ -242,6 +250,12 @@ def _check_hook(
                 )
             )
     return sig
+
+
+def _firstresult(registry: PluginRegistry, hook: str) -> bool:
+    """One-answer hooks need a provider; a collect hook may have none (no gates installed)."""
+    spec = getattr(getattr(registry.pm.hook, hook, None), "spec", None)
+    return bool(spec and spec.opts.get("firstresult"))
 
 
 def _providers_hint(providers: list[str]) -> str:
@@ -307,6 +321,57 @@ def _check_refs(
             )
         else:
             graph.add_edge(need, node.id)
+
+
+def _check_review(
+    node: NodeSpec,
+    by_id: dict[str, NodeSpec],
+    signatures: dict[str, HookSignature],
+    graph: nx.DiGraph,
+    file: str,
+    problems: list[Problem],
+) -> None:
+    review = node.review
+    assert review is not None
+    sig = signatures.get(node.id)
+    if review.gate not in by_id:
+        problems.append(
+            Problem(
+                f"review gate '{review.gate}' is not a node",
+                file,
+                node.id,
+                "review.gate",
+                _close_nodes(review.gate, by_id),
+            )
+        )
+        return
+    if not graph.has_edge(node.id, review.gate):
+        problems.append(
+            Problem(
+                f"gate '{review.gate}' does not use this node's output",
+                file,
+                node.id,
+                "review.gate",
+                f"pass ${node.id} to the gate node",
+            )
+        )
+        return
+    if node.map is not None:
+        problems.append(Problem("a map node cannot be reviewed", file, node.id, "review"))
+    if sig is not None and review.feedback not in sig.params:
+        problems.append(
+            Problem(
+                f"hook '{node.hook}' has no argument '{review.feedback}' for feedback",
+                file,
+                node.id,
+                "review.feedback",
+                f"{node.hook} takes: {', '.join(sig.params)}",
+            )
+        )
+    # whatever else uses the reviewed output waits for the verdict
+    for successor in list(graph.successors(node.id)):
+        if successor != review.gate:
+            graph.add_edge(review.gate, successor)
 
 
 def _check_output(
@@ -425,6 +490,7 @@ def _compile(
             continue
         impls = caller.get_hookimpls()
         is_async = bool(impls) and all(inspect.iscoroutinefunction(i.function) for i in impls)
+        collect = not (caller.spec and caller.spec.opts.get("firstresult"))
         direct = (
             node.provider is not None
             and len(impls) == 1
@@ -442,12 +508,15 @@ def _compile(
             args=[(k, compile_value(v)) for k, v in node.with_.items()],
             static_args=static,
             map_ref=parse_ref(node.map) if node.map else None,  # type: ignore[arg-type]
+            collect=collect,
+            review=node.review,
             deps=sorted(graph.predecessors(node_id)),
             dependents=sorted(graph.successors(node_id), key=_position(spec)),
         )
     if problems:
         raise SpecError(problems)
-    return Plan(spec=spec, graph=graph, nodes=nodes, order=order)
+    reviewers = {n.review.gate: n.id for n in spec.nodes if n.review is not None}
+    return Plan(spec=spec, graph=graph, nodes=nodes, order=order, reviewers=reviewers)
 
 
 def _position(spec: Spec) -> Any:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .artifacts import ArtifactStore
-from .errors import NodeError, ReelgraphError
+from .errors import GateFailed, NodeError, ReelgraphError
 from .graph import Plan, build_plan
 from .inputs import bind_inputs
 from .persist import Recorder, restore_outputs
@@ -306,6 +306,12 @@ class Kernel:
             if output_dir is not None:
                 run.published = _publish(run.outputs, Path(output_dir))
             run.status = "succeeded"
+        except GateFailed as err:
+            # keep what was made: publish the outputs that exist, for inspection
+            run.status, run.error = "failed_quality", err
+            run.outputs = _outputs(plan, scheduler.scope, partial=True)
+            if output_dir is not None:
+                run.published = _publish(run.outputs, Path(output_dir))
         except NodeError as err:
             run.status, run.error = "failed", err
         except asyncio.CancelledError:
@@ -382,18 +388,21 @@ def _end_run_span(span: Any, run: Run) -> None:
     span.end()
 
 
-def _outputs(plan: Plan, scope: dict[str, Any]) -> dict[str, Any]:
+def _outputs(plan: Plan, scope: dict[str, Any], *, partial: bool = False) -> dict[str, Any]:
+    """The spec's outputs resolved against node outputs; with ``partial``, those that exist."""
     if plan.spec.outputs:
         out = {}
         for name, text in plan.spec.outputs.items():
             ref = parse_ref(text)
             assert ref is not None and not isinstance(ref, str)
+            if partial and ref.root not in scope:
+                continue
             try:
                 out[name] = resolve_path(scope[ref.root], ref.path)
             except LookupError as err:
                 raise ReelgraphError(f"outputs.{name}: {text}: {err}") from err
         return out
-    return {n: scope[n] for n in plan.order if not plan.nodes[n].dependents}
+    return {n: scope[n] for n in plan.order if not plan.nodes[n].dependents and n in scope}
 
 
 def _publish(outputs: dict[str, Any], output_dir: Path) -> dict[str, Path]:

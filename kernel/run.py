@@ -11,7 +11,7 @@ from .errors import NodeError, ReelgraphError
 
 __all__ = ["Event", "NodeRun", "Run", "jsonable"]
 
-RUN_STATUSES = ("running", "succeeded", "failed", "cancelled")
+RUN_STATUSES = ("running", "succeeded", "failed", "failed_quality", "cancelled")
 NODE_STATUSES = ("pending", "running", "succeeded", "failed", "cancelled")
 
 
@@ -78,7 +78,8 @@ class Run:
     Attributes:
         id: the run id (sortable by start time).
         spec: the spec's name.
-        status: ``succeeded``, ``failed`` or ``cancelled`` once finished.
+        status: ``succeeded``, ``failed``, ``failed_quality`` (an error-severity
+            quality gate did not pass) or ``cancelled`` once finished.
         inputs: the inputs after defaults and type conversion.
         outputs: the spec's ``outputs`` (or the sink nodes' outputs), resolved.
         nodes: per node, in execution order.
@@ -86,6 +87,8 @@ class Run:
         error: the :class:`NodeError` that failed the run, if any.
         run_dir: where the nodes' files were written.
         published: files copied to the output directory, by output name.
+        quality: gate results by gate node; ``quality_report`` lists them all.
+        revisions: what review loops sent back, in order.
     """
 
     id: str
@@ -101,6 +104,15 @@ class Run:
     ended_at: float | None = None
     seconds: float | None = None
     published: dict[str, Path] = field(default_factory=dict)
+    #: quality gate results by gate node id (the final measurement of each)
+    quality: dict[str, list[Any]] = field(default_factory=dict)
+    #: revisions made by review loops: node, gate, revision number, feedback
+    revisions: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def quality_report(self) -> list[Any]:
+        """Every gate result of the run, in the order the gate nodes finished."""
+        return [result for results in self.quality.values() for result in results]
 
     @property
     def ok(self) -> bool:
@@ -133,6 +145,8 @@ class Run:
             "nodes": [n.to_dict() for n in self.nodes.values()],
             "error": str(self.error) if self.error else None,
             "run_dir": str(self.run_dir),
+            "quality": jsonable(self.quality_report),
+            "revisions": jsonable(self.revisions),
         }
         if events:
             out["events"] = [e.to_dict() for e in self.events]

@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .context import MemoryJournal, NodeContext
-from .errors import NodeError, ProviderError, ReelgraphError
+from .errors import GateFailed, NodeError, ProviderError, ReelgraphError
 from .graph import CompiledNode, Plan
+from .models import GateResult
 from .refs import evaluate, resolve_path
 from .run import Event, NodeRun, Run
 
@@ -210,8 +211,15 @@ class Scheduler:
 
                 with trace.use_span(span, end_on_exit=False, record_exception=False):
                     result = await self._execute(node, record)
+            if node.collect and node.map_ref is None:
+                result = await self._judge(node, result)
         except asyncio.CancelledError:
             self._finish(record, started, "cancelled", span)
+            raise
+        except GateFailed as err:
+            # keep the failing measurements with the node, for `reelgraph show`
+            last = self._stored.pop(node.id, {}).get(None)
+            self._finish(record, started, "failed", span, err, last[1] if last else None)
             raise
         except BaseException as err:
             error = err if isinstance(err, NodeError) else self._wrap(node, err, None)
@@ -229,9 +237,65 @@ class Scheduler:
                 stored = [calls[index][1] for index in range(len(calls))]
         self._finish(record, started, "succeeded", span, None, stored if recorder else None)
 
+    async def _judge(self, node: CompiledNode, results: list[Any]) -> list[Any]:
+        """Act on a gate node's results: revise the reviewed node, or fail the run.
+
+        While an error-severity gate fails and the node under review has
+        revisions left, that node runs again with the gates' remedies as
+        feedback (accumulated over revisions) and the gate measures again.
+
+        Raises:
+            GateFailed: an error-severity gate still fails.
+        """
+        producer_id = self.plan.reviewers.get(node.id)
+        revisions = 0
+        feedback: list[str] = []
+        while True:
+            blocking = [r for r in results if isinstance(r, GateResult) and r.blocking]
+            self.run.quality[node.id] = [r for r in results if isinstance(r, GateResult)]
+            if not blocking:
+                return results
+            producer = self.plan.nodes[producer_id] if producer_id else None
+            review = producer.review if producer else None
+            if producer is None or review is None or revisions >= review.max_revisions:
+                raise GateFailed(node.id, blocking, revisions)
+            revisions += 1
+            feedback += [r.remedy or r.message for r in blocking]
+            await self._revise(producer, review.feedback, list(feedback), revisions, node.id)
+            results = await self._call(node, self._kwargs(node, self.scope), None)
+
+    async def _revise(
+        self,
+        producer: CompiledNode,
+        argument: str,
+        feedback: list[str],
+        revision: int,
+        gate_id: str,
+    ) -> None:
+        record = self.run.nodes[producer.id]
+        self.emit(
+            "node.revised",
+            producer.id,
+            {"revision": revision, "gate": gate_id, "feedback": feedback},
+        )
+        self.run.revisions.append(
+            {"node": producer.id, "gate": gate_id, "revision": revision, "feedback": feedback}
+        )
+        kwargs = self._kwargs(producer, self.scope)
+        kwargs[argument] = feedback
+        if self.recorder is not None:
+            self._stored[producer.id] = {}
+        record.attempts += 1
+        self.scope[producer.id] = await self._call(producer, kwargs, None)
+        if self.recorder is not None:
+            record.cached = False
+            self.recorder.node_finished(record, self._stored.pop(producer.id)[None][1])
+
     def _reuse(self, node: CompiledNode, record: NodeRun) -> None:
         value, _ = self.reuse[node.id]
         self.scope[node.id] = value
+        if node.collect and isinstance(value, list):
+            self.run.quality[node.id] = [r for r in value if isinstance(r, GateResult)]
         record.status = "succeeded"
         record.cached = True
         record.started_at = record.ended_at = now = time.time()
@@ -364,7 +428,14 @@ class Scheduler:
         if not limiter.acquire_nowait():
             await limiter.acquire()
         try:
-            if node.is_async:
+            if node.collect:
+                raw = (
+                    function(**kwargs)
+                    if node.is_async
+                    else await asyncio.to_thread(function, **kwargs)
+                )
+                result = await _gather([raw] if node.function is not None else raw)
+            elif node.is_async:
                 result = await function(**kwargs)
             else:
                 result = await asyncio.to_thread(function, **kwargs)
@@ -387,6 +458,21 @@ class Scheduler:
             result, dumped = recorder.persist(node, key, result)
             self._stored[node.id][item] = (False, dumped)
         return result
+
+
+async def _gather(answers: list[Any]) -> list[Any]:
+    """Every implementation's answer to a collect hook, awaited and flattened one level."""
+    out: list[Any] = []
+    for answer in answers:
+        if inspect.isawaitable(answer):
+            answer = await answer
+        if answer is None:
+            continue
+        if isinstance(answer, list):
+            out.extend(answer)
+        else:
+            out.append(answer)
+    return out
 
 
 class _Limiter:

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import Problem, SpecError
 
-__all__ = ["InputSpec", "NodeSpec", "Spec", "load_spec", "shipped_specs"]
+__all__ = ["InputSpec", "NodeSpec", "ReviewSpec", "Spec", "load_spec", "shipped_specs"]
 
 _ID_PATTERN = r"^[A-Za-z_][A-Za-z0-9_-]*$"
 
@@ -46,6 +46,25 @@ class InputSpec(BaseModel):
         return "default" not in self.model_fields_set
 
 
+class ReviewSpec(BaseModel):
+    """Send a node's output back for revision while a quality gate fails.
+
+    Attributes:
+        gate: the id of the gate node (a ``check_quality`` node that refers
+            to this node's output). Other nodes that use this node's output
+            wait for the gate.
+        max_revisions: how many times the node may be re-run with feedback.
+        feedback: the hook argument that receives the gates' remedies (a
+            list of str).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    gate: str
+    max_revisions: int = Field(default=2, ge=0, le=20)
+    feedback: str = "feedback"
+
+
 class NodeSpec(BaseModel):
     """One node of a spec: a call of ``hook``, optionally pinned to ``provider``.
 
@@ -59,6 +78,8 @@ class NodeSpec(BaseModel):
             ``$item`` bound to it, and the node's output is the list of results.
         needs: node ids this node must run after, without using their output.
         cache: ``false`` turns the memo cache off for this node (always run).
+        review: re-run this node with a gate's remedies as feedback while the
+            gate fails (see :class:`ReviewSpec`).
     """
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
@@ -70,6 +91,7 @@ class NodeSpec(BaseModel):
     map: str | None = None
     needs: list[str] = Field(default_factory=list)
     cache: bool = True
+    review: ReviewSpec | None = None
     description: str = ""
 
 
