@@ -212,7 +212,10 @@ def resume(
         from .graph import build_plan
         from .spec import load_spec
 
+        from .inputs import bind_inputs
+
         plan = build_plan(load_spec(json.loads(row.spec_text)), kernel.registry)
+        bind_inputs(plan.spec, row.inputs)  # a moved or deleted input file: one clear line
     except SpecError as err:
         _fail(_spec_error_text(err))
     except ReelgraphError as err:

@@ -71,7 +71,8 @@ def _convert(name: str, decl: InputSpec, value: Any) -> Any:
         return None
     kind = decl.type
     if kind == "file":
-        path = Path(value).expanduser()
+        # absolute, so a run resumed from another directory finds the same file
+        path = Path(value).expanduser().resolve()
         if not path.exists():
             raise ValueError(f"input '{name}': file not found: {path}")
         if not path.is_file():

@@ -190,7 +190,7 @@ class Kernel:
                 spec_path=str(plan.spec.path) if plan.spec.path else None,
                 spec_text=_spec_text(plan.spec),
                 inputs=jsonable(bound),
-                output_dir=str(output_dir) if output_dir is not None else None,
+                output_dir=str(Path(output_dir).resolve()) if output_dir is not None else None,
                 started_at=run.started_at,
             )
         return await self._execute(plan, run, output_dir, on_event, cache, {})

@@ -25,6 +25,7 @@ from reelgraph.models import Caption, WordTiming
 __all__ = [
     "MAX_LINES",
     "MAX_LINE_CHARS",
+    "MAX_CPS",
     "MIN_CUE_S",
     "TimedSentence",
     "build_cues",
@@ -41,6 +42,11 @@ MAX_LINES = 2
 #: Shortest time a cue stays on screen when the timeline allows, in seconds
 #: (Netflix guide: minimum duration 5/6 s; rounded up to 1 s).
 MIN_CUE_S = 1.0
+#: Reading speed limit, characters per second (Netflix timed text style guide,
+#: adult English content: 17 cps).
+MAX_CPS = 17.0
+#: Pieces further apart than this (a scene change) are never merged into one cue.
+MERGE_GAP_S = 0.25
 
 # Words a line or cue may start with when broken before them (BBC guidelines:
 # break before conjunctions and prepositions rather than after them).
@@ -257,6 +263,34 @@ def _sentence_pieces(
     return list(zip(starts, ends, pieces, strict=True))
 
 
+def _merge_short(
+    raw: list[tuple[float, float, str]],
+    max_line_chars: int,
+    max_lines: int,
+    min_cue_s: float,
+    max_cps: float,
+) -> list[tuple[float, float, str]]:
+    """Join a too-short or too-fast piece with the next when the pair fits one cue.
+
+    Short sentences ("Tiny Talk.") make cues that flash by; a cue that holds
+    two of them reads better, as subtitle guidelines advise.
+    """
+    merged: list[tuple[float, float, str]] = []
+    for start, end, text in raw:
+        if merged:
+            p_start, p_end, p_text = merged[-1]
+            joined = f"{p_text} {text}"
+            hurried = (p_end - p_start) < min_cue_s or len(p_text) / max(
+                p_end - p_start, 1e-6
+            ) > max_cps
+            fits = len(wrap_text(joined, max_line_chars)) <= max_lines
+            if hurried and fits and start - p_end <= MERGE_GAP_S:
+                merged[-1] = (p_start, end, joined)
+                continue
+        merged.append((start, end, text))
+    return merged
+
+
 def build_cues(
     sentences: Iterable[TimedSentence],
     video_duration_s: float,
@@ -264,6 +298,7 @@ def build_cues(
     max_line_chars: int = MAX_LINE_CHARS,
     max_lines: int = MAX_LINES,
     min_cue_s: float = MIN_CUE_S,
+    max_cps: float = MAX_CPS,
 ) -> list[Caption]:
     """Caption cues for timed sentences: ordered, non-overlapping, inside the video.
 
@@ -271,8 +306,12 @@ def build_cues(
         sentences: in timeline order, not overlapping.
         video_duration_s: no cue ends after this, in seconds.
         max_line_chars, max_lines: the size of a cue (42 x 2 by default).
-        min_cue_s: a cue shorter than this is extended into the following
-            silence, never past the next cue's start or the video's end.
+        min_cue_s: a cue shorter than this is first merged with the next
+            one when both fit one cue and follow each other without a pause,
+            else extended into the following silence, never past the next
+            cue's start or the video's end.
+        max_cps: reading speed in characters per second; a faster cue is
+            held into the silence after it when there is some.
 
     Returns:
         Cues numbered from 1, times rounded to milliseconds, text wrapped into
@@ -282,12 +321,17 @@ def build_cues(
     for sentence in sentences:
         raw.extend(_sentence_pieces(sentence, max_line_chars, max_lines))
     raw.sort(key=lambda cue: cue[0])
+    raw = _merge_short(raw, max_line_chars, max_lines, min_cue_s, max_cps)
     cues: list[Caption] = []
     for k, (start, end, text) in enumerate(raw):
         limit = raw[k + 1][0] if k + 1 < len(raw) else video_duration_s
         limit = min(limit, video_duration_s)
         if end - start < min_cue_s:
             end = max(end, min(start + min_cue_s, limit))
+        chars = len(text)
+        if chars / max(end - start, 1e-6) > max_cps:
+            # hold a fast cue into the silence after it, up to the next cue
+            end = max(end, min(start + chars / max_cps, limit))
         start_ms, end_ms = round(max(0.0, start), 3), round(min(end, limit), 3)
         if end_ms <= start_ms:
             continue

@@ -14,6 +14,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from reelgraph import Kernel
 from reelgraph.store import RunStore
 
 DOCS = {
@@ -34,7 +35,11 @@ Pears ripen best off the tree.
 Keep pears in a cool place and bring them indoors a few days before eating.
 """,
 }
-NODES = {"document", "script", "slides", "narration", "video"}
+
+
+def _spec_nodes() -> set[str]:
+    """The node ids of the shipped spec (document, script, slides, narration, video, ...)."""
+    return set(Kernel().plan("document-to-video").order)
 
 
 def _cli(*args: str) -> list[str]:
@@ -79,10 +84,12 @@ def test_two_processes_share_one_store(tmp_path: Path) -> None:
     statuses = {r["id"]: r["status"] for r in json.loads(listed.stdout)}
     assert statuses == {run_id: "succeeded" for run_id in ids}
 
+    expected = _spec_nodes()
+    assert {"document", "script", "slides", "narration", "video"} <= expected
     with RunStore(home / "reelgraph.db") as store:
         for run_id in ids:
             nodes = store.get_nodes(run_id)
-            assert {n.node_id for n in nodes} == NODES
+            assert {n.node_id for n in nodes} == expected
             assert all(n.status == "succeeded" and n.output is not None for n in nodes)
             events = store.get_events(run_id)
             kinds = Counter(kind for _, kind, _, _ in events)
@@ -90,7 +97,7 @@ def test_two_processes_share_one_store(tmp_path: Path) -> None:
             assert kinds["run.finished"] == 1
             assert events[0][1] == "run.started" and events[-1][1] == "run.finished"
             succeeded = {node for _, kind, node, _ in events if kind == "node.succeeded"}
-            assert succeeded == NODES
+            assert succeeded == expected
             row = store.get_run(run_id)
             assert row.status == "succeeded" and row.ended_at is not None
         assert store.integrity_check() == "ok"

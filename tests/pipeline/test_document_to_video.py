@@ -75,7 +75,7 @@ def test_run_succeeds_and_publishes_files(rendered) -> None:
     run, out = rendered
     assert run.status == "succeeded", run.error
     assert {p.name for p in out.iterdir()} >= {"video.mp4", "video.srt", "video.vtt"}
-    assert [n.status for n in run.nodes.values()] == ["succeeded"] * 5
+    assert [n.status for n in run.nodes.values()] == ["succeeded"] * 8  # 5 steps, 3 gates
     scenes = run.nodes["slides"].items
     assert scenes == run.nodes["narration"].items
     assert scenes >= 4  # title, two sections (one with code), closing
@@ -155,10 +155,18 @@ def test_cli_writes_run_json_with_node_timings(tmp_path) -> None:
     assert [n["id"] for n in record["nodes"]] == [
         "document",
         "script",
+        "script_quality",
         "slides",
+        "shots_quality",
         "narration",
         "video",
+        "video_quality",
     ]
+    quality = json.loads((out / "quality.json").read_text())
+    assert quality["run"] == record["id"] and quality["status"] == "succeeded"
+    gates = {g["gate"] for g in quality["gates"]}
+    assert {"key_messages", "captions", "accessibility"} <= gates
+    assert all(g["passed"] or g["severity"] != "error" for g in quality["gates"])
     assert all(n["status"] == "succeeded" and n["seconds"] >= 0 for n in record["nodes"])
     assert record["outputs"]["video"].endswith("video.mp4")
     info = probe(out / "video.mp4")

@@ -119,7 +119,8 @@ def test_pieces_are_timed_by_word_timings_when_present():
         WordTiming(text=w, start_s=0.5 * k if k < second_piece_at else 8.0 + 0.1 * k)
         for k, w in enumerate(words)
     ]
-    cues = build_cues([TimedSentence(LONG, 10.0, 22.0, timings)], video_duration_s=30)
+    # (reading speed is not under test here: no hold into the silence after)
+    cues = build_cues([TimedSentence(LONG, 10.0, 22.0, timings)], video_duration_s=30, max_cps=1000)
     assert len(cues) == 2
     assert cues[1].start_s == round(10.0 + 8.0 + 0.1 * second_piece_at, 3)
     assert cues[0].end_s == cues[1].start_s
@@ -206,3 +207,23 @@ def test_language_tags_map_to_iso_639_2():
     assert iso639_2("pt_BR") == "por"
     assert iso639_2("deu") == "deu"
     assert iso639_2("x-klingon") == "und"
+
+
+def test_short_sentences_share_a_cue_and_fast_cues_hold_into_silence():
+    cues = build_cues(
+        [
+            TimedSentence("Tiny Talk.", 0.0, 0.6),
+            TimedSentence("This is a tiny document.", 0.6, 2.0),
+            # 50 characters in 2 s (25 cps), then 2 s of silence before the next scene
+            TimedSentence("A rather quick sentence with fifty characters, ok.", 2.75, 4.75),
+            TimedSentence("Next scene.", 6.75, 8.0),
+        ],
+        video_duration_s=9.0,
+    )
+    assert cues[0].text == "Tiny Talk. This is a tiny document."
+    # 35 characters in 2.0 s is 17.5 cps: held into the pause until 17 cps
+    assert (cues[0].start_s, cues[0].end_s) == (0.0, round(35 / 17, 3))
+    fast = cues[1]
+    assert fast.start_s == 2.75
+    assert fast.end_s == round(2.75 + 50 / 17, 3)  # held until 17 cps, before the next cue
+    assert fast.end_s <= cues[2].start_s

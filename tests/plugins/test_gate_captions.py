@@ -1,0 +1,211 @@
+"""The ``captions`` gate on real SRT/VTT files and a real MP4 whose speech starts at 1 s."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from reelgraph.context import NodeContext
+from reelgraph.errors import InvalidInputError
+from reelgraph.models import Caption, Narration, SpeechSegment, Video
+from reelgraph.plugins import gate_captions
+from reelgraph.plugins._captions import write_srt, write_vtt
+from reelgraph.registry import PluginRegistry
+
+from .conftest import make_tone_wav
+
+VIDEO_S = 6.0
+SPEECH_AT_S = 1.0
+
+
+@pytest.fixture(scope="module")
+def mp4(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """6 s, 160x90; silence, then a 440 Hz tone from 1 s to 5 s (the "speech")."""
+    import imageio_ffmpeg
+
+    path = tmp_path_factory.mktemp("captions") / "video.mp4"
+    tone = f"sine=frequency=440:duration=4,adelay={SPEECH_AT_S * 1000:g}:all=1"
+    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y"]
+    cmd += ["-f", "lavfi", "-i", f"color=c=black:s=160x90:r=10:d={VIDEO_S}"]
+    cmd += ["-f", "lavfi", "-i", f"{tone},apad=whole_dur={VIDEO_S}"]
+    cmd += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
+    cmd += ["-c:a", "aac", "-shortest", str(path)]
+    subprocess.run(cmd, check=True, capture_output=True)
+    return path
+
+
+@pytest.fixture
+def ctx(tmp_path: Path) -> NodeContext:
+    return NodeContext.for_testing(tmp_path)
+
+
+def _video(mp4: Path, root: Path, cues: list[tuple[float, float, str]], vtt: bool = True) -> Video:
+    """A Video whose sidecar files hold ``cues`` ((start_s, end_s, text)), written with srt."""
+    captions = [
+        Caption(index=i + 1, start_s=a, end_s=b, text=t) for i, (a, b, t) in enumerate(cues)
+    ]
+    srt_path = write_srt(captions, root / "video.srt")
+    vtt_path = write_vtt(captions, root / "video.vtt") if vtt else None
+    return Video(
+        path=mp4,
+        srt_path=srt_path,
+        vtt_path=vtt_path,
+        duration_s=VIDEO_S,
+        width_px=160,
+        height_px=90,
+        fps=10,
+        captions=captions,
+    )
+
+
+def _narrations(root: Path, sentences: list[str]) -> list[Narration]:
+    segments = []
+    for i, text in enumerate(sentences):
+        samples = make_tone_wav(root / f"s{i}.wav", 0.2)
+        segments.append(
+            SpeechSegment(
+                text=text, path=root / f"s{i}.wav", duration_s=samples / 22050, sample_rate_hz=22050
+            )
+        )
+    return [
+        Narration(segments=segments, voice="tone", duration_s=sum(s.duration_s for s in segments))
+    ]
+
+
+def _check(ctx: NodeContext, **kwargs) -> dict | None:
+    args = {"narrations": None, "video": None, "gates": None, "thresholds": {}}
+    args.update(kwargs)
+    results = gate_captions.check_quality(ctx=ctx, **args)
+    if results is None:
+        return None
+    assert all(r.gate == "captions" and r.stage == "video" for r in results)
+    return {r.details["check"]: r for r in results}
+
+
+GOOD = [
+    (1.0, 3.0, "Backups run every night."),  # 24 chars in 2 s = 12 cps
+    (3.0, 5.0, "Restores take a few\nminutes at most"),  # 34 chars in 2 s = 17 cps
+]
+
+
+def test_good_captions_pass_every_check(mp4, tmp_path, ctx) -> None:
+    video = _video(mp4, tmp_path, GOOD)
+    narrations = _narrations(tmp_path, ["Backups run every night.", "Restores take minutes."])
+    results = _check(ctx, video=video, narrations=narrations)
+    assert set(results) == {"present", "sync", "cps", "line_length", "lines", "min_duration"}
+    assert all(r.passed for r in results.values()), [r.message for r in results.values()]
+    assert results["present"].measured == 2
+    assert results["cps"].measured == pytest.approx(17.0)
+    assert results["cps"].details["worst_cue"] == 2
+    assert results["line_length"].measured == 24
+    assert results["lines"].measured == 2 and results["lines"].details["worst_cue"] == 2
+    assert results["min_duration"].measured == pytest.approx(2.0)
+    sync = results["sync"]
+    assert sync.measured == 0
+    assert sync.details["first_speech_s"] == pytest.approx(SPEECH_AT_S, abs=0.03)
+    assert sync.details["video_s"] == pytest.approx(VIDEO_S, abs=0.05)
+
+
+def test_captions_that_are_too_fast_fail(mp4, tmp_path, ctx) -> None:
+    fast = "Sixty characters of caption text, shown for one second only!"
+    assert len(fast) == 60
+    video = _video(mp4, tmp_path, [GOOD[0], (3.0, 4.0, fast)])
+    results = _check(ctx, video=video)
+    cps = results["cps"]
+    assert not cps.passed and cps.blocking
+    assert cps.measured == pytest.approx(60.0)
+    assert cps.threshold == 17.0 and cps.unit == "cps"
+    assert cps.details["worst_cue"] == 2 and cps.details["cues_over"] == [2]
+    assert not results["line_length"].passed
+    assert results["line_length"].measured == 60
+
+
+def test_line_length_lines_and_min_duration(mp4, tmp_path, ctx) -> None:
+    cues = [
+        (1.0, 3.0, "A line of exactly forty-five characters, yes."),
+        (3.0, 4.6, "one\ntwo\nthree"),
+        (4.6, 5.1, "Short."),
+    ]
+    results = _check(ctx, video=_video(mp4, tmp_path, cues))
+    assert not results["line_length"].passed
+    assert (
+        results["line_length"].measured == 45 and results["line_length"].details["worst_cue"] == 1
+    )
+    assert not results["lines"].passed
+    assert results["lines"].measured == 3 and results["lines"].details["worst_cue"] == 2
+    assert not results["min_duration"].passed
+    assert results["min_duration"].measured == pytest.approx(0.5)
+    assert results["min_duration"].details["worst_cue"] == 3
+    assert results["present"].passed and results["sync"].passed
+
+
+def test_out_of_sync_captions_fail(mp4, tmp_path, ctx) -> None:
+    cues = [
+        (2.0, 4.0, "Starts a second after the speech."),
+        (3.5, 5.0, "Overlaps the cue before."),
+        (5.0, 7.5, "Ends after the video."),
+    ]
+    narrations = _narrations(tmp_path, ["One.", "Two.", "Three.", "Four."])
+    sync = _check(ctx, video=_video(mp4, tmp_path, cues), narrations=narrations)["sync"]
+    assert not sync.passed
+    assert sync.measured == 4  # overlap, past the end, fewer cues than sentences, late start
+    assert sync.details["first_cue_offset_s"] == pytest.approx(1.0, abs=0.03)
+    text = " ".join(sync.details["problems"])
+    assert "overlaps cue 1" in text and "after the video" in text
+    assert "3 cues for 4 spoken sentences" in text and "first cue starts at 2.000 s" in text
+    assert sync.details["worst_cue"] == 2
+
+
+def test_missing_files(mp4, tmp_path, ctx) -> None:
+    results = _check(ctx, video=_video(mp4, tmp_path, GOOD, vtt=False))
+    assert not results["present"].passed
+    assert "no WebVTT file" in results["present"].message
+    assert results["cps"].passed  # the SRT was still read
+    no_files = Video(path=mp4, duration_s=VIDEO_S, width_px=160, height_px=90, fps=10)
+    only = _check(ctx, video=no_files)
+    assert list(only) == ["present"]
+    assert not only["present"].passed and only["present"].measured == 0
+
+
+def test_broken_srt_is_reported(mp4, tmp_path, ctx) -> None:
+    video = _video(mp4, tmp_path, GOOD)
+    Path(video.srt_path).write_text("1\nthis is not a timestamp\nhello\n", encoding="utf-8")
+    results = _check(ctx, video=video)
+    assert list(results) == ["present"] and not results["present"].passed
+    assert "does not parse" in results["present"].message
+
+
+def test_thresholds(mp4, tmp_path, ctx) -> None:
+    video = _video(mp4, tmp_path, [GOOD[0], (3.0, 5.0, "Forty characters of caption in two secs.")])
+    assert not _check(ctx, video=video)["cps"].passed  # 20 cps
+    relaxed = _check(ctx, video=video, thresholds={"captions": {"max_cps": 20}})
+    assert relaxed["cps"].passed and relaxed["cps"].threshold == 20
+    with pytest.raises(InvalidInputError, match="max_cpl"):
+        _check(ctx, video=video, thresholds={"captions": {"max_cpl": 40}})
+    with pytest.raises(InvalidInputError, match="max_lines"):
+        _check(ctx, video=video, thresholds={"captions": {"max_lines": True}})
+    assert _check(ctx, video=video, gates=["duration"]) is None
+    assert _check(ctx, video=None) is None
+
+
+def test_called_through_pluggy(mp4, tmp_path) -> None:
+    video = _video(mp4, tmp_path, GOOD)
+    outputs = (
+        PluginRegistry(env={"REELGRAPH_PLUGINS": "captions"})
+        .load()
+        .pm.hook.check_quality(
+            document=None,
+            script=None,
+            visuals=None,
+            narrations=None,
+            video=video,
+            targets={},
+            gates=["captions"],
+            thresholds={},
+            ctx=NodeContext.for_testing(tmp_path),
+        )
+    )
+    results = [r for batch in outputs if batch for r in batch]
+    assert len(results) == 6 and all(r.passed for r in results)
