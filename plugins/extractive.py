@@ -168,7 +168,7 @@ def write_script(
         raise InvalidInputError(
             f"duration_s must be a positive number of seconds, got {duration_s!r}"
         )
-    keys, shorter = _read_feedback(list(key_messages or []), list(feedback or []))
+    keys, shorter, shorten_s = _read_feedback(list(key_messages or []), list(feedback or []))
     title = clean_display(document.title) or "Untitled"
     runs = _collect(document, title, opts)
     if not any(s for run in runs for s in run.sentences if not s.protected):
@@ -180,7 +180,8 @@ def write_script(
     full_s = _estimate_s(runs, opts)
     budget = duration_s if duration_s is not None else float("inf")
     if shorter:
-        budget = min(budget, full_s * _SHORTEN_BY)
+        # cut at least what the gates asked for, and at least 20 % per request
+        budget = min(budget, full_s - shorten_s, full_s * _SHORTEN_BY**shorter)
     if full_s > budget:
         _fit(runs, budget, opts)
         if _estimate_s(runs, opts) > budget:
@@ -219,17 +220,24 @@ def _options(options: dict[str, Any] | None) -> dict[str, Any]:
     return opts
 
 
-def _read_feedback(keys: list[str], feedback: list[str]) -> tuple[list[str], bool]:
-    """Return (key messages including the feedback's, whether to shorten)."""
-    shorter = False
+def _read_feedback(keys: list[str], feedback: list[str]) -> tuple[list[str], int, float]:
+    """Return (key messages including the feedback's, how many times to shorten, seconds asked).
+
+    Feedback accumulates over revisions, so each "too long" item asks for
+    another cut; "shorten by about N s" items add up to the seconds to remove
+    from the full estimate.
+    """
+    shorter, seconds = 0, 0.0
     for item in feedback:
         lowered = item.lower()
         if re.search(r"too long|shorten|shorter", lowered):
-            shorter = True
+            shorter += 1
+            asked = re.search(r"by about (\d+(?:\.\d+)?)\s*s", lowered)
+            seconds += float(asked.group(1)) if asked else 0.0
         missing = re.search(r"missing key message\s*:?\s*(.+)", item, re.IGNORECASE)
         if missing:
             keys.append(missing.group(1).strip().strip("'\"\u201c\u201d"))
-    return [k for k in keys if k.strip()], shorter
+    return [k for k in keys if k.strip()], shorter, seconds
 
 
 # -- collecting sentences ---------------------------------------------------

@@ -14,14 +14,28 @@ frame by frame, 1.4 s with segment copies (2-core machine); see
 Output, under ``ctx.workdir`` (each written to a temporary name, then renamed):
 
 - ``video.mp4``: H.264 High, yuv420p, BT.709, constant ``fps``; AAC-LC 48 kHz
-  mono (``audio_channels`` option: 1 or 2); a ``mov_text`` subtitle track with
-  the script's language; ``+faststart`` (moov before mdat).
+  mono (``audio_channels`` option: 1 or 2) normalised to ``loudness_lufs``; a
+  ``mov_text`` subtitle track with the script's language; ``+faststart`` (moov
+  before mdat).
 - ``video.srt`` and ``video.vtt``: the same cues as sidecar files.
 
 Timeline: scene ``i`` lasts its sentences' WAV audio plus ``pause_s``, rounded
 to whole frames (``min_scene_s`` when it has no speech). The audio track is the
 sentences back to back, each scene padded with silence to its frame-rounded
 length, so picture and sound never drift.
+
+Loudness (option ``loudness_lufs``, default -16 LUFS; ``None`` leaves the level
+as spoken): EBU R128 / ITU-R BS.1770 integrated loudness, -16 LUFS being the
+common streaming speech target (AES TD1004: -16 to -20), true peak at most
+-1 dBTP. The track goes through a gentle speech compressor and ffmpeg
+``loudnorm`` in two passes (measure with ``print_format=json``, then apply with
+the measured values and ``linear=true``; loudnorm falls back to its dynamic
+mode when a linear gain would push the peaks over ``-1.5 dBTP``). Measured on
+espeak-ng speech (crest factor ~19 dB, four voices/rates): without the
+compressor loudnorm's limiter leaves the result at -16.5 to -17.1 LUFS; with it
+-16.0 to -16.1 LUFS. The AAC encoder uses ``-aac_coder fast``: the default
+``twoloop`` coder at 96 kb/s raised true peak by up to 1.7 dB over the
+normalised WAV (to +0.3 dBTP), ``fast`` by at most 0.1 dB (measured).
 """
 
 from __future__ import annotations
@@ -58,12 +72,18 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "audio_channels": 1,  # 1 = mono, 2 = stereo (speech is mono)
     "audio_bitrate_kbps": 96,  # AAC-LC bitrate
     "workers": 2,  # segments encoded at once (the target machine has 2 cores)
+    "loudness_lufs": -16.0,  # integrated loudness target (EBU R128); None = as spoken
 }
 _PRESETS = (
     "ultrafast", "superfast", "veryfast", "faster", "fast",
     "medium", "slow", "slower", "veryslow", "placebo",
 )  # fmt: skip
 _SAMPLE_WIDTH = 2  # bytes: 16-bit PCM
+_TRUE_PEAK_DBTP = -1.5  # loudnorm's ceiling: 0.5 dB under the -1 dBTP delivery limit
+_LOUDNESS_RANGE_LU = 11  # loudnorm's LRA target (its default); speech measures 1-3 LU
+# Gentle speech compression before loudnorm (threshold, 3:1, 5 ms attack, 80 ms
+# release): lowers the crest factor so the limiter does not pull the loudness down.
+_COMPRESSOR = "acompressor=threshold=-24dB:ratio=3:attack=5:release=80:knee=4"
 
 
 # -- settings and validation -----------------------------------------------------
@@ -80,6 +100,7 @@ class _Settings:
     audio_channels: int
     audio_bitrate_kbps: int
     workers: int
+    loudness_lufs: float | None
 
 
 def _number(options: dict[str, Any], key: str, low: float, high: float) -> float:
@@ -122,6 +143,9 @@ def _settings(fps: Any, pause_s: Any, options: dict[str, Any] | None) -> _Settin
         audio_channels=int(opts["audio_channels"]),
         audio_bitrate_kbps=int(_number(opts, "audio_bitrate_kbps", 32, 512)),
         workers=int(_number(opts, "workers", 1, 16)),
+        loudness_lufs=None
+        if opts["loudness_lufs"] is None
+        else _number(opts, "loudness_lufs", -70, -5),
     )
 
 
@@ -393,10 +417,69 @@ def _encode_job(ffmpeg: str, job: _Job, size: tuple[int, int], s: _Settings) -> 
         _run([*cmd, "-f", "mp4", str(job.result)], f"repeating the segment of scene {job.scene}")
 
 
+def _loudnorm_filter(ffmpeg: str, wav: Path, target_lufs: float) -> str | None:
+    """Pass 1 of loudnorm: measure ``wav``; return the pass-2 filter chain.
+
+    ``None`` when the track is (nearly) silent: loudnorm has nothing to measure
+    below its -70 LUFS absolute gate.
+    """
+    chain = f"{_COMPRESSOR},loudnorm=I={target_lufs:g}:TP={_TRUE_PEAK_DBTP}"
+    chain += f":LRA={_LOUDNESS_RANGE_LU}"
+    cmd = [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "info", "-i", str(wav)]
+    cmd += ["-af", f"{chain}:print_format=json", "-f", "null", "-"]
+    done = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    stats = _last_json(done.stderr) if done.returncode == 0 else None
+    if stats is None:
+        tail = "\n".join(done.stderr.strip().splitlines()[-6:])
+        raise FatalError(f"ffmpeg loudnorm failed to measure the audio track: {tail}")
+    try:
+        measured = {key: float(stats[key]) for key in _LOUDNORM_KEYS}
+    except (KeyError, TypeError, ValueError) as err:
+        raise FatalError(f"ffmpeg loudnorm printed unexpected statistics {stats}") from err
+    if not all(map(math.isfinite, measured.values())) or measured["input_i"] <= -70:
+        return None
+    applied = ":".join(f"{name}={measured[key]:.2f}" for key, name in _LOUDNORM_KEYS.items())
+    return f"{chain}:{applied}:linear=true"
+
+
+# loudnorm's pass-1 JSON key -> its pass-2 option
+_LOUDNORM_KEYS = {
+    "input_i": "measured_I",
+    "input_tp": "measured_TP",
+    "input_lra": "measured_LRA",
+    "input_thresh": "measured_thresh",
+    "target_offset": "offset",
+}
+
+
+def _last_json(text: str) -> dict[str, Any] | None:
+    """The last ``{...}`` block in ffmpeg's log (loudnorm prints its JSON last)."""
+    import json
+
+    end = text.rfind("}")
+    start = text.rfind("{", 0, end)
+    if start < 0:
+        return None
+    try:
+        value = json.loads(text[start : end + 1])
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
 def _encode_audio(ffmpeg: str, tmp: Path, s: _Settings) -> None:
-    """``audio.wav`` -> ``audio.m4a``: AAC-LC, 48 kHz, ``audio_channels`` channels."""
-    cmd = [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
-    cmd += ["-i", str(tmp / "audio.wav"), "-c:a", "aac", "-profile:a", "aac_low"]
+    """``audio.wav`` -> ``audio.m4a``: loudness-normalised AAC-LC, 48 kHz, ``audio_channels``.
+
+    The ``fast`` AAC coder keeps true peak within 0.1 dB of the normalised
+    input (the default ``twoloop`` overshot by up to 1.7 dB; see the module doc).
+    """
+    wav = tmp / "audio.wav"
+    cmd = [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-i", str(wav)]
+    if s.loudness_lufs is not None:
+        chain = _loudnorm_filter(ffmpeg, wav, s.loudness_lufs)
+        if chain is not None:
+            cmd += ["-af", chain]
+    cmd += ["-c:a", "aac", "-profile:a", "aac_low", "-aac_coder", "fast"]
     cmd += ["-ar", "48000", "-ac", str(s.audio_channels), "-b:a", f"{s.audio_bitrate_kbps}k"]
     _run([*cmd, "-f", "mp4", str(tmp / "audio.m4a")], "encoding the audio track")
 

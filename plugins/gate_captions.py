@@ -11,8 +11,10 @@ One result per check, ``details["check"]`` naming it:
   measured with PyAV), cues are ordered and do not overlap; with
   ``narrations``, the first cue starts within ``max_first_cue_offset_s`` of
   the first speech (the first audio sample of the video louder than
-  -40 dBFS, decoded with PyAV) and there are at least as many cues as spoken
-  sentences. ``measured`` = the number of problems found.
+  -40 dBFS, decoded with PyAV) and the words of every spoken sentence appear,
+  in order, in the cues (ignoring case and punctuation; a sentence may span
+  cues and short ones may share a cue, so cue and sentence counts need not
+  match). ``measured`` = the number of problems found.
 - ``cps``: reading speed, characters (line breaks excluded, spaces counted)
   per second of the cue; the fastest cue.
 - ``line_length``: characters per line; the longest line.
@@ -44,6 +46,7 @@ from reelgraph.models import GateResult, Narration, Video
 
 from ._captions import MAX_LINE_CHARS, MAX_LINES, MIN_CUE_S
 from .gate_duration import gate_selected, probe_duration_s, resolve_thresholds
+from .gate_key_messages import tokens
 
 if TYPE_CHECKING:
     from reelgraph.context import NodeContext
@@ -294,12 +297,20 @@ def _speech_sync(
     limits: dict[str, float],
     details: dict[str, Any],
 ) -> list[tuple[int, str]]:
-    """First-cue offset from the first speech, and cue count against sentence count."""
+    """First-cue offset from the first speech, and every spoken sentence captioned."""
     problems: list[tuple[int, str]] = []
-    sentences = sum(1 for n in narrations for seg in n.segments if seg.text.strip())
-    details["sentences"] = sentences
-    if len(cues) < sentences:
-        problems.append((cues[-1].index, f"{len(cues)} cues for {sentences} spoken sentences"))
+    spoken = [seg.text for n in narrations for seg in n.segments if seg.text.strip()]
+    details["sentences"] = len(spoken)
+    missing, at_cue = _uncaptioned(spoken, cues)
+    details["uncaptioned"] = missing
+    if missing:
+        problems.append(
+            (
+                at_cue,
+                f"{len(missing)} of {len(spoken)} spoken sentences not in the captions, "
+                f"first: {missing[0]!r}",
+            )
+        )
     speech_s = first_sound_s(Path(video.path))
     details["first_speech_s"] = None if speech_s is None else round(speech_s, 3)
     if speech_s is not None:
@@ -314,6 +325,39 @@ def _speech_sync(
                 )
             )
     return problems
+
+
+def _uncaptioned(spoken: list[str], cues: list[Cue]) -> tuple[list[str], int]:
+    """Sentences whose words do not appear, in order, in the cues' text; and the cue
+    where the first one should have been (its SRT index).
+
+    Words are compared case- and punctuation-insensitively, so a sentence split
+    over several cues, or two short ones merged into one cue, both count.
+    """
+    words: list[str] = []
+    owner: list[int] = []  # the cue each caption word belongs to
+    for cue in cues:
+        cue_words = tokens(" ".join(cue.lines))
+        words += cue_words
+        owner += [cue.index] * len(cue_words)
+    missing: list[str] = []
+    at_cue = cues[-1].index
+    pos = 0
+    for sentence in spoken:
+        found, cursor = True, pos
+        for word in tokens(sentence):
+            try:
+                cursor = words.index(word, cursor) + 1
+            except ValueError:
+                found = False
+                break
+        if found:
+            pos = cursor
+        else:
+            if not missing and pos < len(owner):
+                at_cue = owner[pos]
+            missing.append(sentence)
+    return missing, at_cue
 
 
 def _cps(cues: list[Cue], limit: float) -> GateResult:

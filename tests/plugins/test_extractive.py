@@ -176,6 +176,18 @@ def test_feedback_too_long_shortens_by_a_fifth(ctx: NodeContext) -> None:
     assert _write(doc, ctx, feedback=["looks great"]) == _write(doc, ctx)
 
 
+def test_feedback_accumulated_over_revisions_keeps_shortening(ctx: NodeContext) -> None:
+    doc = _ingest("guide.md", ctx)
+    full = _estimate_s(_write(doc, ctx))
+    once = _estimate_s(_write(doc, ctx, feedback=["too long: shorten by about 5 s"]))
+    twice = _estimate_s(_write(doc, ctx, feedback=["too long: shorten by about 5 s"] * 2))
+    asked = _estimate_s(
+        _write(doc, ctx, feedback=[f"too long: shorten by about {full * 0.5:.0f} s"])
+    )
+    assert twice < once <= 0.8 * full  # a second request cuts again
+    assert asked <= full * 0.5 + 1  # the seconds asked for are honoured
+
+
 def test_options(ctx: NodeContext) -> None:
     doc = _ingest("guide.md", ctx)
     script = _write(

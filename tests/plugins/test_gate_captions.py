@@ -147,14 +147,24 @@ def test_out_of_sync_captions_fail(mp4, tmp_path, ctx) -> None:
         (3.5, 5.0, "Overlaps the cue before."),
         (5.0, 7.5, "Ends after the video."),
     ]
-    narrations = _narrations(tmp_path, ["One.", "Two.", "Three.", "Four."])
+    narrations = _narrations(
+        tmp_path,
+        [
+            "Starts a second after the speech.",
+            "Overlaps the cue before.",
+            "Never captioned.",
+            "Ends after the video.",
+        ],
+    )
     sync = _check(ctx, video=_video(mp4, tmp_path, cues), narrations=narrations)["sync"]
     assert not sync.passed
-    assert sync.measured == 4  # overlap, past the end, fewer cues than sentences, late start
+    assert sync.measured == 4  # overlap, past the end, a sentence not captioned, late start
     assert sync.details["first_cue_offset_s"] == pytest.approx(1.0, abs=0.03)
     text = " ".join(sync.details["problems"])
     assert "overlaps cue 1" in text and "after the video" in text
-    assert "3 cues for 4 spoken sentences" in text and "first cue starts at 2.000 s" in text
+    assert "1 of 4 spoken sentences not in the captions, first: 'Never captioned.'" in text
+    assert "first cue starts at 2.000 s" in text
+    assert sync.details["uncaptioned"] == ["Never captioned."]
     assert sync.details["worst_cue"] == 2
 
 
@@ -209,3 +219,17 @@ def test_called_through_pluggy(mp4, tmp_path) -> None:
     )
     results = [r for batch in outputs if batch for r in batch]
     assert len(results) == 6 and all(r.passed for r in results)
+
+
+def test_sentences_split_or_merged_across_cues_are_in_sync(mp4, tmp_path, ctx) -> None:
+    cues = [
+        (1.0, 2.5, "Hi. Welcome."),  # two short sentences share a cue
+        (2.5, 4.0, "This long sentence is split"),
+        (4.0, 5.5, "over two cues."),
+    ]
+    narrations = _narrations(
+        tmp_path, ["Hi.", "Welcome!", "This long sentence is split over two cues."]
+    )
+    sync = _check(ctx, video=_video(mp4, tmp_path, cues), narrations=narrations)["sync"]
+    assert sync.passed, sync.details["problems"]
+    assert sync.details["sentences"] == 3 and sync.details["uncaptioned"] == []
