@@ -210,9 +210,8 @@ def resume(
     try:
         row = kernel.find_run(run_id)
         from .graph import build_plan
-        from .spec import load_spec
-
         from .inputs import bind_inputs
+        from .spec import load_spec
 
         plan = build_plan(load_spec(json.loads(row.spec_text)), kernel.registry)
         bind_inputs(plan.spec, row.inputs)  # a moved or deleted input file: one clear line

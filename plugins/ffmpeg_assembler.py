@@ -57,6 +57,7 @@ from reelgraph.errors import ConfigurationError, FatalError, InvalidInputError
 from reelgraph.models import Narration, Script, Video, Visual, WordTiming
 
 from ._captions import TimedSentence, build_cues, iso639_2, write_srt, write_vtt
+from ._probe import loudnorm_pass2
 
 if TYPE_CHECKING:
     from reelgraph.context import NodeContext
@@ -84,6 +85,10 @@ _LOUDNESS_RANGE_LU = 11  # loudnorm's LRA target (its default); speech measures 
 # Gentle speech compression before loudnorm (threshold, 3:1, 5 ms attack, 80 ms
 # release): lowers the crest factor so the limiter does not pull the loudness down.
 _COMPRESSOR = "acompressor=threshold=-24dB:ratio=3:attack=5:release=80:knee=4"
+
+
+def _loudnorm_chain(target_lufs: float) -> str:
+    return f"{_COMPRESSOR},loudnorm=I={target_lufs:g}:TP={_TRUE_PEAK_DBTP}:LRA={_LOUDNESS_RANGE_LU}"
 
 
 # -- settings and validation -----------------------------------------------------
@@ -417,56 +422,6 @@ def _encode_job(ffmpeg: str, job: _Job, size: tuple[int, int], s: _Settings) -> 
         _run([*cmd, "-f", "mp4", str(job.result)], f"repeating the segment of scene {job.scene}")
 
 
-def _loudnorm_filter(ffmpeg: str, wav: Path, target_lufs: float) -> str | None:
-    """Pass 1 of loudnorm: measure ``wav``; return the pass-2 filter chain.
-
-    ``None`` when the track is (nearly) silent: loudnorm has nothing to measure
-    below its -70 LUFS absolute gate.
-    """
-    chain = f"{_COMPRESSOR},loudnorm=I={target_lufs:g}:TP={_TRUE_PEAK_DBTP}"
-    chain += f":LRA={_LOUDNESS_RANGE_LU}"
-    cmd = [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "info", "-i", str(wav)]
-    cmd += ["-af", f"{chain}:print_format=json", "-f", "null", "-"]
-    done = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
-    stats = _last_json(done.stderr) if done.returncode == 0 else None
-    if stats is None:
-        tail = "\n".join(done.stderr.strip().splitlines()[-6:])
-        raise FatalError(f"ffmpeg loudnorm failed to measure the audio track: {tail}")
-    try:
-        measured = {key: float(stats[key]) for key in _LOUDNORM_KEYS}
-    except (KeyError, TypeError, ValueError) as err:
-        raise FatalError(f"ffmpeg loudnorm printed unexpected statistics {stats}") from err
-    if not all(map(math.isfinite, measured.values())) or measured["input_i"] <= -70:
-        return None
-    applied = ":".join(f"{name}={measured[key]:.2f}" for key, name in _LOUDNORM_KEYS.items())
-    return f"{chain}:{applied}:linear=true"
-
-
-# loudnorm's pass-1 JSON key -> its pass-2 option
-_LOUDNORM_KEYS = {
-    "input_i": "measured_I",
-    "input_tp": "measured_TP",
-    "input_lra": "measured_LRA",
-    "input_thresh": "measured_thresh",
-    "target_offset": "offset",
-}
-
-
-def _last_json(text: str) -> dict[str, Any] | None:
-    """The last ``{...}`` block in ffmpeg's log (loudnorm prints its JSON last)."""
-    import json
-
-    end = text.rfind("}")
-    start = text.rfind("{", 0, end)
-    if start < 0:
-        return None
-    try:
-        value = json.loads(text[start : end + 1])
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
-
-
 def _encode_audio(ffmpeg: str, tmp: Path, s: _Settings) -> None:
     """``audio.wav`` -> ``audio.m4a``: loudness-normalised AAC-LC, 48 kHz, ``audio_channels``.
 
@@ -476,7 +431,7 @@ def _encode_audio(ffmpeg: str, tmp: Path, s: _Settings) -> None:
     wav = tmp / "audio.wav"
     cmd = [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-i", str(wav)]
     if s.loudness_lufs is not None:
-        chain = _loudnorm_filter(ffmpeg, wav, s.loudness_lufs)
+        chain = loudnorm_pass2(ffmpeg, wav, _loudnorm_chain(s.loudness_lufs))
         if chain is not None:
             cmd += ["-af", chain]
     cmd += ["-c:a", "aac", "-profile:a", "aac_low", "-aac_coder", "fast"]

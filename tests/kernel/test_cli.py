@@ -71,7 +71,7 @@ def test_plugins_json_lists_name_version_package_hooks() -> None:
     ("args", "expected"),
     [
         (["run", "no-such-spec", "-i", "document=x.md"], "no such spec file or shipped spec"),
-        (["run", "document-to-video", "-i", "document=missing.md"], "file not found: missing.md"),
+        (["run", "document-to-video", "-i", "document=missing.md"], "file not found: /"),
         (["run", "document-to-video"], "missing required input 'document'"),
         (["run", "document-to-video", "-i", "document"], "-i takes NAME=VALUE"),
         (["run", "document-to-video", "-i", "document=x.md", "-i", "aspect=4:3"], "not one of"),

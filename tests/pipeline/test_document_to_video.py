@@ -165,7 +165,7 @@ def test_cli_writes_run_json_with_node_timings(tmp_path) -> None:
     quality = json.loads((out / "quality.json").read_text())
     assert quality["run"] == record["id"] and quality["status"] == "succeeded"
     gates = {g["gate"] for g in quality["gates"]}
-    assert {"key_messages", "captions", "accessibility"} <= gates
+    assert {"captions", "accessibility", "loudness", "conformance", "black_silence"} <= gates
     assert all(g["passed"] or g["severity"] != "error" for g in quality["gates"])
     assert all(n["status"] == "succeeded" and n["seconds"] >= 0 for n in record["nodes"])
     assert record["outputs"]["video"].endswith("video.mp4")

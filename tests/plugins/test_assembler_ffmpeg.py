@@ -354,3 +354,70 @@ def test_registered_under_its_entry_point_and_callable_through_pluggy(media, tmp
     assert isinstance(video, Video) and video.path.is_file()
     with av.open(str(video.path)) as container:
         assert container.streams.video[0].frames == round(0.65 * 24)
+
+
+# -- loudness -------------------------------------------------------------------------
+
+
+def test_audio_is_normalised_to_minus_16_lufs_with_true_peak_under_minus_1(assembled):
+    from reelgraph.plugins._probe import ebur128
+
+    measured = ebur128(assembled[0].path)
+    assert measured.integrated_lufs == pytest.approx(-16.0, abs=1.0)
+    assert measured.true_peak_dbtp <= -1.0
+
+
+def test_espeak_speech_is_normalised_too(make_media, tmp_path):
+    """Real TTS speech (peaky: ~-21 LUFS with -1.7 dBTP peaks as spoken) lands on target."""
+    from reelgraph.plugins._probe import ebur128
+    from reelgraph.plugins.espeak import synthesize_speech
+
+    media = make_media(tmp_path / "media")
+    sentences = [
+        ["Quality gates measure the real artifact.", "Plosives like p, t and k peak sharply!"],
+        ["The integrated loudness should be close to minus sixteen LUFS."],
+    ]
+    narrations = [
+        synthesize_speech(
+            sentences=s, voice=None, rate_wpm=None, options={},
+            ctx=NodeContext.for_testing(tmp_path / f"tts{i}"),
+        )
+        for i, s in enumerate(sentences)
+    ]  # fmt: skip
+    visuals = [media.image(i, (640, 360), RED) for i in range(2)]
+    video, _ = run(media, visuals, narrations, tmp_path / "run", pause_s=0.75)
+    measured = ebur128(video.path)
+    assert measured.integrated_lufs == pytest.approx(-16.0, abs=1.0)
+    assert measured.true_peak_dbtp <= -1.0
+
+
+def test_loudness_option_sets_the_target_or_disables_normalisation(media, tmp_path):
+    from reelgraph.plugins._probe import ebur128
+
+    narrations = [media.narration([("Quiet tone.", 2.0)], 0, amplitude=2000)]
+    visuals = [media.image(0, (320, 180), RED)]
+    as_spoken, _ = run(media, visuals, narrations, tmp_path / "off",
+                       options={"loudness_lufs": None})  # fmt: skip
+    quiet = ebur128(as_spoken.path).integrated_lufs
+    assert quiet < -24.0  # amplitude 2000/32768 is about -27 LUFS
+    louder, _ = run(media, visuals, narrations, tmp_path / "on", options={"loudness_lufs": -20})
+    assert ebur128(louder.path).integrated_lufs == pytest.approx(-20.0, abs=1.0)
+
+
+@pytest.mark.parametrize("value", [0, -80, "loud", True])
+def test_bad_loudness_target_is_rejected(media, tmp_path, value):
+    narrations = [media.narration([("One.", 0.3)], 0)]
+    with pytest.raises(InvalidInputError, match="loudness_lufs"):
+        run(media, [media.image(0, (320, 180), RED)], narrations, tmp_path / "run",
+            options={"loudness_lufs": value})  # fmt: skip
+
+
+def test_silent_track_is_left_silent(media, tmp_path):
+    """Nothing to normalise below loudnorm's -70 LUFS gate: the track stays digital silence."""
+    from reelgraph.plugins._probe import ebur128
+
+    narrations = [media.narration([], 0)]
+    video, _ = run(media, [media.image(0, (320, 180), RED)], narrations, tmp_path / "run")
+    measured = ebur128(video.path)
+    assert measured.integrated_lufs <= -70.0
+    assert audio_rms(video.path, 0.0, 2.0) == 0.0

@@ -1,0 +1,277 @@
+"""Measuring helpers shared by the ``loudness``, ``conformance`` and ``black_silence`` gates.
+
+- :func:`ebur128`: integrated loudness, loudness range and true peak of a
+  file's first audio stream, from ffmpeg's ``ebur128=peak=true`` filter
+  (EBU R128 / ITU-R BS.1770; true peak by 4x oversampling).
+- :func:`detect_black_and_silence`: ffmpeg ``blackdetect`` and ``silencedetect``
+  in one decoding pass.
+- :func:`loudnorm_pass2`: pass 1 of ffmpeg ``loudnorm`` (the ``ffmpeg``
+  assembler's normalisation): measure, return the pass-2 filter.
+- :func:`top_level_boxes`: the ISO BMFF (MP4) top-level boxes in file order
+  (ISO/IEC 14496-12, 4.2), read from the file's bytes.
+
+All run the static ffmpeg of imageio-ffmpeg and parse its log lines with
+anchored regular expressions; a line that does not match is ignored, a summary
+that is missing raises :class:`~reelgraph.errors.FatalError`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import struct
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from reelgraph.errors import ConfigurationError, FatalError, InvalidInputError
+
+__all__ = [
+    "Interval",
+    "Loudness",
+    "detect_black_and_silence",
+    "ebur128",
+    "ffmpeg_exe",
+    "loudnorm_pass2",
+    "top_level_boxes",
+]
+
+_NUMBER = r"(-?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?|-?inf|nan)"
+
+
+def ffmpeg_exe() -> str:
+    """The static ffmpeg shipped in imageio-ffmpeg.
+
+    Raises:
+        ConfigurationError: imageio-ffmpeg is missing or has no binary.
+    """
+    try:
+        import imageio_ffmpeg
+
+        return imageio_ffmpeg.get_ffmpeg_exe()
+    except (ImportError, RuntimeError) as err:
+        raise ConfigurationError(
+            f"ffmpeg is not available ({err}); install it with `pip install imageio-ffmpeg`"
+        ) from err
+
+
+def _check_file(path: Path) -> None:
+    if not Path(path).is_file():
+        raise InvalidInputError(f"video file not found: {path}; pass the assembled MP4")
+
+
+def _run_null(args: list[str], what: str, path: Path) -> str:
+    """Run ``ffmpeg -i path <args> -f null -``; return its log (stderr)."""
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", "-i", str(path), *args]
+    done = subprocess.run(
+        [*cmd, "-f", "null", "-"], capture_output=True, text=True, stdin=subprocess.DEVNULL
+    )
+    if done.returncode != 0:
+        tail = "\n".join(done.stderr.strip().splitlines()[-4:])
+        raise InvalidInputError(f"ffmpeg could not {what} {path} (exit {done.returncode}): {tail}")
+    return done.stderr
+
+
+def _float(text: str) -> float:
+    return float(text)  # "-inf" and "inf" parse; ffmpeg prints them for silence
+
+
+# -- loudness ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Loudness:
+    """EBU R128 measurements of one audio stream.
+
+    Attributes:
+        integrated_lufs: integrated loudness, LUFS (-70.0 for silence: the
+            absolute gate).
+        range_lu: loudness range, LU.
+        true_peak_dbtp: maximum true peak over all channels, dBTP
+            (``-inf`` for digital silence).
+    """
+
+    integrated_lufs: float
+    range_lu: float
+    true_peak_dbtp: float
+
+
+_SUMMARY_I = re.compile(rf"^\s*I:\s+{_NUMBER}\s+LUFS\s*$", re.M)
+_SUMMARY_LRA = re.compile(rf"^\s*LRA:\s+{_NUMBER}\s+LU\s*$", re.M)
+_SUMMARY_PEAK = re.compile(rf"^\s*Peak:\s+{_NUMBER}\s+dBFS\s*$", re.M)
+
+
+def ebur128(path: Path) -> Loudness:
+    """Measure the first audio stream of ``path`` with ``ebur128=peak=true``.
+
+    Parses the filter's final ``Summary:`` block (``I: -16.0 LUFS``,
+    ``LRA: 1.2 LU``, ``Peak: -1.5 dBFS``; with ``peak=true`` the peak is the
+    4x-oversampled true peak, i.e. dBTP).
+
+    Raises:
+        InvalidInputError: the file is missing or ffmpeg cannot decode it.
+        FatalError: ffmpeg printed no summary.
+    """
+    _check_file(path)
+    log = _run_null(["-map", "0:a:0", "-af", "ebur128=peak=true"], "measure the loudness of", path)
+    at = log.rfind("Summary:")
+    summary = log[at:] if at >= 0 else ""
+    found = [rx.search(summary) for rx in (_SUMMARY_I, _SUMMARY_LRA, _SUMMARY_PEAK)]
+    if not all(found):
+        raise FatalError(f"ffmpeg ebur128 printed no complete summary for {path}")
+    i, lra, peak = (_float(m.group(1)) for m in found if m)
+    return Loudness(integrated_lufs=i, range_lu=lra, true_peak_dbtp=peak)
+
+
+# loudnorm's pass-1 JSON key -> its pass-2 option
+_LOUDNORM_KEYS = {
+    "input_i": "measured_I",
+    "input_tp": "measured_TP",
+    "input_lra": "measured_LRA",
+    "input_thresh": "measured_thresh",
+    "target_offset": "offset",
+}
+
+
+def loudnorm_pass2(ffmpeg: str, wav: Path, chain: str) -> str | None:
+    """Pass 1 of two-pass loudnorm: run ``chain`` (ending in ``loudnorm=...``) on ``wav``.
+
+    Returns ``chain`` with the measured ``measured_I``, ``measured_TP``,
+    ``measured_LRA``, ``measured_thresh``, ``offset`` and ``linear=true``
+    appended: the pass-2 filter. ``None`` when the audio is (nearly) silent:
+    nothing to measure below loudnorm's -70 LUFS absolute gate.
+
+    Raises:
+        FatalError: ffmpeg failed, or printed no usable statistics.
+    """
+    cmd = [ffmpeg, "-hide_banner", "-nostdin", "-nostats", "-loglevel", "info", "-i", str(wav)]
+    cmd += ["-af", f"{chain}:print_format=json", "-f", "null", "-"]
+    done = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    stats = _last_json(done.stderr) if done.returncode == 0 else None
+    if stats is None:
+        tail = "\n".join(done.stderr.strip().splitlines()[-6:])
+        raise FatalError(f"ffmpeg loudnorm failed to measure {wav}: {tail}")
+    try:
+        measured = {key: float(stats[key]) for key in _LOUDNORM_KEYS}
+    except (KeyError, TypeError, ValueError) as err:
+        raise FatalError(f"ffmpeg loudnorm printed unexpected statistics {stats}") from err
+    if not all(map(math.isfinite, measured.values())) or measured["input_i"] <= -70:
+        return None
+    applied = ":".join(f"{name}={measured[key]:.2f}" for key, name in _LOUDNORM_KEYS.items())
+    return f"{chain}:{applied}:linear=true"
+
+
+def _last_json(text: str) -> dict[str, Any] | None:
+    """The last ``{...}`` block in ffmpeg's log (loudnorm prints its JSON last)."""
+    end = text.rfind("}")
+    start = text.rfind("{", 0, end)
+    if start < 0:
+        return None
+    try:
+        value = json.loads(text[start : end + 1])
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+# -- black frames and silence -------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Interval:
+    """A detected segment, seconds from the start of the file."""
+
+    start_s: float
+    end_s: float
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.start_s
+
+
+_BLACK = re.compile(
+    rf"\bblack_start:\s*{_NUMBER}\s+black_end:\s*{_NUMBER}\s+black_duration:\s*{_NUMBER}"
+)
+_SILENCE_START = re.compile(rf"\bsilence_start:\s*{_NUMBER}")
+_SILENCE_END = re.compile(rf"\bsilence_end:\s*{_NUMBER}\s*\|\s*silence_duration:\s*{_NUMBER}")
+
+
+def detect_black_and_silence(
+    path: Path,
+    *,
+    black_min_s: float,
+    pix_th: float,
+    pic_th: float,
+    silence_min_s: float,
+    noise_db: float,
+    duration_s: float,
+    has_audio: bool,
+) -> tuple[list[Interval], list[Interval]]:
+    """Black segments (``blackdetect``) and silences (``silencedetect``) of ``path``.
+
+    One ffmpeg run decodes the first video and audio streams. A silence still
+    open at the end of the file ends at ``duration_s``. Segments shorter than
+    ``black_min_s`` / ``silence_min_s`` are not reported by ffmpeg.
+
+    Returns:
+        ``(black, silence)``, each in time order.
+
+    Raises:
+        InvalidInputError: the file is missing or ffmpeg cannot decode it.
+    """
+    _check_file(path)
+    args = ["-map", "0:v:0", "-vf", f"blackdetect=d={black_min_s}:pix_th={pix_th}:pic_th={pic_th}"]
+    if has_audio:
+        args += ["-map", "0:a:0", "-af", f"silencedetect=noise={noise_db}dB:d={silence_min_s}"]
+    log = _run_null(args, "scan for black frames and silence in", path)
+    black = [Interval(_float(m.group(1)), _float(m.group(2))) for m in _BLACK.finditer(log)]
+    silence, open_start = [], None
+    for line in log.splitlines():
+        if (m := _SILENCE_START.search(line)) is not None:
+            open_start = max(0.0, _float(m.group(1)))
+        elif (m := _SILENCE_END.search(line)) is not None:
+            end = _float(m.group(1))
+            start = open_start if open_start is not None else end - _float(m.group(2))
+            silence.append(Interval(max(0.0, start), end))
+            open_start = None
+    if open_start is not None:
+        silence.append(Interval(open_start, max(open_start, duration_s)))
+    return black, silence
+
+
+# -- MP4 boxes ----------------------------------------------------------------------
+
+
+def top_level_boxes(path: Path) -> list[tuple[str, int, bytes]]:
+    """ISO BMFF top-level boxes of ``path`` in file order: ``(type, offset, head)``.
+
+    ``head`` is up to 16 bytes of the box's payload (enough for the ``ftyp``
+    major brand). Follows 64-bit sizes (``size == 1``) and "to end of file"
+    (``size == 0``); stops at a truncated or malformed header.
+    """
+    boxes = []
+    size_total = Path(path).stat().st_size
+    with open(path, "rb") as f:
+        at = 0
+        while at + 8 <= size_total:
+            f.seek(at)
+            header = f.read(16)
+            size, kind = struct.unpack(">I4s", header[:8])
+            head_len = 8
+            if size == 1 and len(header) >= 16:
+                size, head_len = struct.unpack(">Q", header[8:16])[0], 16
+            elif size == 0:
+                size = size_total - at
+            if size < head_len:
+                break
+            f.seek(at + head_len)
+            boxes.append((kind.decode("latin-1"), at, f.read(min(16, size - head_len))))
+            at += size
+    return boxes
+
+
+def finite_or_none(value: float, digits: int = 2) -> float | None:
+    """``value`` rounded, or ``None`` for ``-inf``/``inf``/``nan`` (JSON has no infinity)."""
+    return round(value, digits) if math.isfinite(value) else None
