@@ -443,6 +443,7 @@ def _fit(runs: list[_Run], budget_s: float, opts: dict[str, Any]) -> None:
     _drop_sentences(runs, budget_s, opts)
     if _estimate_s(runs, opts) > budget_s:
         _drop_scenes(runs, budget_s, opts)
+        _restore_sentences(runs, budget_s, opts)
     closing = runs[-1]
     for sentence in closing.kept():  # the recap would name dropped sections
         if sentence.text.startswith("We covered "):
@@ -510,6 +511,32 @@ def _drop_scenes(runs: list[_Run], budget_s: float, opts: dict[str, Any]) -> Non
         else:
             low = middle + 1
     fits(low)
+
+
+def _restore_sentences(runs: list[_Run], budget_s: float, opts: dict[str, Any]) -> None:
+    """Give scenes that survived back their best dropped sentences while the estimate fits.
+
+    Dropping whole scenes frees more time than was needed; without this the
+    script undershoots its target by up to a scene's worth of narration.
+    """
+    dropped = sorted(
+        (
+            (-s.score, s.section, s.pos, id(s), s)
+            for run in runs
+            if not run.dropped and run.kind == "content"
+            for s in run.sentences
+            if not s.keep
+        ),
+        key=lambda entry: entry[:4],
+    )
+    for *_, sentence in dropped[:_MAX_RESTORE]:
+        sentence.keep = True
+        if _estimate_s(runs, opts) > budget_s:
+            sentence.keep = False
+
+
+#: Bound on restore attempts: each re-estimates the script (linear in its size).
+_MAX_RESTORE = 300
 
 
 # -- scenes -------------------------------------------------------------------
