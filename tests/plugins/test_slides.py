@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
-import time
 from pathlib import Path
 
 import pluggy
@@ -386,15 +384,3 @@ def test_system_font_is_dejavu_when_found():
     for role, name in _layout.FONT_FILES.items():
         path = _layout.find_font_file(role)
         assert path is None or path.name == name
-
-
-@pytest.mark.slow
-def test_render_time_of_a_1080p_slide(ctx):
-    # Drawing plus PNG encoding and the atomic write, six bullets at 1920x1080.
-    scene = make_scene("content")
-    times = []
-    for _ in range(20):
-        started = time.perf_counter()
-        slides.render_shot(scene=scene, aspect="16:9", options={}, ctx=ctx)
-        times.append(time.perf_counter() - started)
-    assert statistics.median(times) < 0.2
