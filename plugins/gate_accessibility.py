@@ -38,8 +38,8 @@ from reelgraph import hookimpl
 from reelgraph.errors import InvalidInputError
 from reelgraph.models import GateResult, Video, Visual
 
+from ._gates import gate_selected, resolve_thresholds
 from ._layout import TITLE_SAFE_MARGIN
-from .gate_duration import gate_selected, resolve_thresholds
 from .slides import MIN_TEXT_CONTRAST, contrast_ratio
 
 if TYPE_CHECKING:

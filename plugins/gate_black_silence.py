@@ -45,8 +45,8 @@ from reelgraph import hookimpl
 from reelgraph.errors import InvalidInputError
 from reelgraph.models import GateResult, Video
 
+from ._gates import gate_selected, probe_duration_s, resolve_thresholds
 from ._probe import Interval, detect_black_and_silence
-from .gate_duration import gate_selected, probe_duration_s, resolve_thresholds
 
 if TYPE_CHECKING:
     from reelgraph.context import NodeContext

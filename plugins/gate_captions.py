@@ -45,7 +45,7 @@ from reelgraph import hookimpl
 from reelgraph.models import GateResult, Narration, Video
 
 from ._captions import MAX_LINE_CHARS, MAX_LINES, MIN_CUE_S
-from .gate_duration import gate_selected, probe_duration_s, resolve_thresholds
+from ._gates import gate_selected, probe_duration_s, resolve_thresholds
 from .gate_key_messages import tokens
 
 if TYPE_CHECKING:

@@ -46,8 +46,8 @@ from reelgraph import hookimpl
 from reelgraph.errors import InvalidInputError
 from reelgraph.models import GateResult, Video, frame_size
 
+from ._gates import gate_selected
 from ._probe import top_level_boxes
-from .gate_duration import gate_selected
 
 if TYPE_CHECKING:
     from reelgraph.context import NodeContext

@@ -26,7 +26,6 @@ This module also holds the helpers the other gates of this package share:
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +33,7 @@ from reelgraph import hookimpl
 from reelgraph.errors import InvalidInputError
 from reelgraph.models import GateResult, Script, Video
 
+from ._gates import gate_selected, probe_duration_s, resolve_thresholds
 from .extractive import DEFAULT_OPTIONS as _WRITER_OPTIONS
 
 if TYPE_CHECKING:
@@ -61,77 +61,6 @@ _LIMITS: dict[str, tuple[float, float]] = {
     "words_per_minute": (60.0, 400.0),
     "scene_overhead_s": (0.0, 30.0),
 }
-
-
-# -- helpers shared by the gates ------------------------------------------------
-
-
-def gate_selected(name: str, gates: Iterable[str] | None) -> bool:
-    """True when ``gates`` is ``None`` (run every gate) or names ``name``."""
-    return gates is None or name in gates
-
-
-def resolve_thresholds(
-    gate: str,
-    defaults: Mapping[str, float],
-    limits: Mapping[str, tuple[float, float]],
-    thresholds: Mapping[str, Any] | None,
-) -> dict[str, float]:
-    """``defaults`` updated with ``thresholds[gate]``, each override checked.
-
-    Raises:
-        InvalidInputError: ``thresholds[gate]`` is not a mapping, names an
-            unknown key, or gives a value that is not a number in ``limits``.
-    """
-    given = (thresholds or {}).get(gate) or {}
-    if not isinstance(given, Mapping):
-        raise InvalidInputError(
-            f"thresholds.{gate} must be a mapping of threshold names to numbers, got {given!r}"
-        )
-    values = {key: float(value) for key, value in defaults.items()}
-    for key, value in given.items():
-        if key not in defaults:
-            known = ", ".join(sorted(defaults))
-            raise InvalidInputError(
-                f"thresholds.{gate}: unknown threshold {key!r} for gate {gate!r}; known: {known}"
-            )
-        low, high = limits[key]
-        number_ok = isinstance(value, int | float) and not isinstance(value, bool)
-        if not number_ok or not math.isfinite(value) or not low <= value <= high:
-            raise InvalidInputError(
-                f"thresholds.{gate}.{key} must be a number from {low:g} to {high:g}, got {value!r}"
-            )
-        values[key] = float(value)
-    return values
-
-
-def probe_duration_s(path: Path) -> float:
-    """Length of a media file in seconds, from its packets' timestamps (PyAV demux).
-
-    The end of the last packet of any stream, minus the container's start
-    time; falls back to the container header's duration when no packet has a
-    timestamp.
-
-    Raises:
-        InvalidInputError: the file is missing or not a media file PyAV can read.
-    """
-    import av
-
-    try:
-        container = av.open(str(path))
-    except (OSError, av.error.FFmpegError) as err:
-        raise InvalidInputError(f"cannot read video {path}: {err}; check the file") from err
-    with container:
-        end = None
-        for packet in container.demux():
-            if packet.pts is None or packet.time_base is None:
-                continue  # the flush packet at the end of each stream
-            t = float((packet.pts + (packet.duration or 0)) * packet.time_base)
-            end = t if end is None else max(end, t)
-        start = (container.start_time or 0) / av.time_base
-        if end is None:
-            return (container.duration or 0) / av.time_base
-    return max(0.0, end - start)
 
 
 def estimate_script_s(script: Script, words_per_minute: float, scene_overhead_s: float) -> float:

@@ -35,8 +35,8 @@ from reelgraph import hookimpl
 from reelgraph.errors import InvalidInputError
 from reelgraph.models import Document, GateResult, Script, Video, Visual
 
+from ._gates import gate_selected, resolve_thresholds
 from .extractive import _STOPWORDS
-from .gate_duration import gate_selected, resolve_thresholds
 
 if TYPE_CHECKING:
     from reelgraph.context import NodeContext

@@ -28,8 +28,8 @@ from reelgraph import hookimpl
 from reelgraph.errors import InvalidInputError
 from reelgraph.models import GateResult, Video
 
+from ._gates import gate_selected, resolve_thresholds
 from ._probe import ebur128, finite_or_none
-from .gate_duration import gate_selected, resolve_thresholds
 
 if TYPE_CHECKING:
     from reelgraph.context import NodeContext
