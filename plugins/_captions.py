@@ -45,6 +45,9 @@ MIN_CUE_S = 1.0
 #: Reading speed limit, characters per second (Netflix timed text style guide,
 #: adult English content: 17 cps).
 MAX_CPS = 17.0
+#: How late a cue may start after its speech to give the cue before it time to be
+#: read (a few frames of lag are common practice; 0.3 s keeps lips and text together).
+MAX_DELAY_S = 0.3
 #: Pieces further apart than this (a scene change) are never merged into one cue.
 MERGE_GAP_S = 0.25
 
@@ -291,6 +294,29 @@ def _merge_short(
     return merged
 
 
+def _borrow_time(
+    raw: list[tuple[float, float, str]], min_cue_s: float, max_cps: float
+) -> list[tuple[float, float, str]]:
+    """Let a cue too short to read, with no pause after it, start its successor a little late.
+
+    The next cue starts at most ``MAX_DELAY_S`` after its speech, and only
+    when it stays at least ``min_cue_s`` long and within ``max_cps``.
+    """
+    out = list(raw)
+    for k in range(len(out) - 1):
+        start, end, text = out[k]
+        n_start, n_end, n_text = out[k + 1]
+        deficit = start + min_cue_s - n_start
+        if deficit <= 0:
+            continue
+        room = (n_end - n_start) - max(min_cue_s, len(n_text) / max_cps)
+        shift = min(deficit, MAX_DELAY_S, max(room, 0.0))
+        if shift > 0:
+            out[k + 1] = (n_start + shift, n_end, n_text)
+            out[k] = (start, max(end, n_start + shift), text)
+    return out
+
+
 def build_cues(
     sentences: Iterable[TimedSentence],
     video_duration_s: float,
@@ -322,6 +348,7 @@ def build_cues(
         raw.extend(_sentence_pieces(sentence, max_line_chars, max_lines))
     raw.sort(key=lambda cue: cue[0])
     raw = _merge_short(raw, max_line_chars, max_lines, min_cue_s, max_cps)
+    raw = _borrow_time(raw, min_cue_s, max_cps)
     cues: list[Caption] = []
     for k, (start, end, text) in enumerate(raw):
         limit = raw[k + 1][0] if k + 1 < len(raw) else video_duration_s

@@ -227,3 +227,25 @@ def test_short_sentences_share_a_cue_and_fast_cues_hold_into_silence():
     assert fast.start_s == 2.75
     assert fast.end_s == round(2.75 + 50 / 17, 3)  # held until 17 cps, before the next cue
     assert fast.end_s <= cues[2].start_s
+
+
+def test_a_short_cue_that_cannot_merge_borrows_time_from_the_next():
+    long_text = "reelgraph is a plugin-based microkernel for AI video production pipelines."
+    cues = build_cues(
+        [TimedSentence("reelgraph.", 0.0, 0.71), TimedSentence(long_text, 0.71, 6.0)],
+        video_duration_s=7.0,
+    )
+    assert [c.text.replace("\n", " ") for c in cues] == ["reelgraph.", long_text]
+    assert cues[0].end_s == cues[1].start_s == 1.0  # delayed by 0.29 s, under the 0.3 s cap
+    assert cues[1].end_s == 6.0
+    # the next cue lends only what it can spare and still be read at 17 cps
+    cues = build_cues(
+        [TimedSentence("reelgraph.", 0.0, 0.71), TimedSentence(long_text, 0.71, 5.2)],
+        video_duration_s=6.0,
+    )
+    assert cues[1].start_s == round(5.2 - len(long_text) / 17, 3)
+    # no more than 0.3 s of delay, however short the cue before
+    cues = build_cues(
+        [TimedSentence("Hi.", 0.0, 0.2), TimedSentence(long_text, 0.2, 6.0)], video_duration_s=7.0
+    )
+    assert cues[1].start_s == 0.5
