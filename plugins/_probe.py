@@ -62,9 +62,18 @@ def _check_file(path: Path) -> None:
         raise InvalidInputError(f"video file not found: {path}; pass the assembled MP4")
 
 
-def _run_null(args: list[str], what: str, path: Path) -> str:
-    """Run ``ffmpeg -i path <args> -f null -``; return its log (stderr)."""
-    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", "-i", str(path), *args]
+def _run_null(args: list[str], what: str, path: Path, inputs: list[str] | None = None) -> str:
+    """Run ``ffmpeg <inputs> -i path <args> -f null -``; return its log (stderr)."""
+    cmd = [
+        ffmpeg_exe(),
+        "-hide_banner",
+        "-nostdin",
+        "-nostats",
+        *(inputs or []),
+        "-i",
+        str(path),
+        *args,
+    ]
     done = subprocess.run(
         [*cmd, "-f", "null", "-"], capture_output=True, text=True, stdin=subprocess.DEVNULL
     )
@@ -208,12 +217,16 @@ def detect_black_and_silence(
     noise_db: float,
     duration_s: float,
     has_audio: bool,
+    keyframes_only: bool = False,
 ) -> tuple[list[Interval], list[Interval]]:
     """Black segments (``blackdetect``) and silences (``silencedetect``) of ``path``.
 
     One ffmpeg run decodes the first video and audio streams. A silence still
     open at the end of the file ends at ``duration_s``. Segments shorter than
     ``black_min_s`` / ``silence_min_s`` are not reported by ffmpeg.
+
+    With ``keyframes_only`` the video decoder skips every frame but
+    keyframes: black is then sampled at the keyframe interval.
 
     Returns:
         ``(black, silence)``, each in time order.
@@ -225,7 +238,8 @@ def detect_black_and_silence(
     args = ["-map", "0:v:0", "-vf", f"blackdetect=d={black_min_s}:pix_th={pix_th}:pic_th={pic_th}"]
     if has_audio:
         args += ["-map", "0:a:0", "-af", f"silencedetect=noise={noise_db}dB:d={silence_min_s}"]
-    log = _run_null(args, "scan for black frames and silence in", path)
+    inputs = ["-skip_frame:v", "nokey"] if keyframes_only else None
+    log = _run_null(args, "scan for black frames and silence in", path, inputs)
     black = [Interval(_float(m.group(1)), _float(m.group(2))) for m in _BLACK.finditer(log)]
     silence, open_start = [], None
     for line in log.splitlines():
@@ -239,6 +253,29 @@ def detect_black_and_silence(
     if open_start is not None:
         silence.append(Interval(open_start, max(open_start, duration_s)))
     return black, silence
+
+
+def max_keyframe_interval_s(path: Path) -> float | None:
+    """The longest gap between keyframes of the first video stream, in seconds.
+
+    Reads packets only (no decoding). ``None`` when there is no video stream
+    or fewer than two keyframes.
+    """
+    import av
+
+    with av.open(str(path)) as container:
+        if not container.streams.video:
+            return None
+        stream = container.streams.video[0]
+        times = [
+            float(packet.pts * packet.time_base)
+            for packet in container.demux(stream)
+            if packet.is_keyframe and packet.pts is not None
+        ]
+    times.sort()
+    if len(times) < 2:
+        return None
+    return max(b - a for a, b in zip(times, times[1:], strict=False))
 
 
 # -- MP4 boxes ----------------------------------------------------------------------

@@ -46,7 +46,7 @@ from reelgraph.errors import InvalidInputError
 from reelgraph.models import GateResult, Video
 
 from ._gates import gate_selected, probe_duration_s, resolve_thresholds
-from ._probe import Interval, detect_black_and_silence
+from ._probe import Interval, detect_black_and_silence, max_keyframe_interval_s
 
 if TYPE_CHECKING:
     from reelgraph.context import NodeContext
@@ -98,6 +98,11 @@ def check_quality(
     limits = resolve_thresholds(GATE, DEFAULTS, _LIMITS, thresholds)
     path = Path(video.path)
     duration, has_audio = _duration_and_audio(path)
+    # Decoding every 1080p frame is the cost of this gate (16 s for 6 minutes);
+    # when keyframes come at least as often as the black limit, decoding only
+    # them samples black finely enough (to within one keyframe interval).
+    interval = max_keyframe_interval_s(path)
+    sampled = interval is not None and interval <= limits["max_black_s"]
     black, silence = detect_black_and_silence(
         path,
         black_min_s=min(_DETECT_BLACK_S, limits["max_black_s"]) or 0.01,
@@ -107,10 +112,12 @@ def check_quality(
         noise_db=limits["silence_noise_db"],
         duration_s=duration,
         has_audio=has_audio,
+        keyframes_only=sampled,
     )
     if not has_audio:
         silence = [Interval(0.0, duration)]
     results = [_black_result(black, limits), _silence_result(silence, duration, has_audio, limits)]
+    results[0].details["sampled_every_s"] = round(interval, 3) if sampled and interval else None
     ctx.log.info(
         "black_silence gate",
         longest_black_s=results[0].measured,

@@ -18,6 +18,7 @@ from reelgraph import hookspecs
 from reelgraph.context import NodeContext
 from reelgraph.errors import InvalidInputError
 from reelgraph.models import Video
+from reelgraph.plugins import ffmpeg_assembler
 from reelgraph.plugins.ffmpeg_assembler import assemble_video
 
 FPS = 30
@@ -156,10 +157,12 @@ def test_constant_frame_rate_and_duration_match_the_narration(assembled):
         keyframes = [k for k, p in enumerate(packets) if p.is_keyframe]
         container_s = container.duration / 1_000_000
     assert len(pts) == total
-    # GOP = the 1 s segment, restarting with each scene (the last repeat is cut short).
+    # A keyframe every half second inside each 1 s segment, restarting with each
+    # scene (the last repeat is cut short).
+    gop = round(FPS * ffmpeg_assembler.KEYFRAME_INTERVAL_S)
     starts = [sum(EXPECTED_FRAMES[:i]) for i in range(len(EXPECTED_FRAMES))]
     expected_keys = [
-        s + k for s, n in zip(starts, EXPECTED_FRAMES, strict=True) for k in range(0, n, FPS)
+        s + k for s, n in zip(starts, EXPECTED_FRAMES, strict=True) for k in range(0, n, gop)
     ]
     assert keyframes == expected_keys
     steps = {b - a for a, b in zip(sorted(pts), sorted(pts)[1:], strict=False)}

@@ -26,6 +26,7 @@ def make_clip(
     black: tuple[float, float] | None = None,
     mute: list[tuple[float, float]] = (),  # type: ignore[assignment]
     audio: bool = True,
+    gop: int | None = None,
 ) -> Path:
     """Grey-blue 320x240 at 30 fps + a 440 Hz tone; black frames and muted spans (seconds)."""
     cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y"]
@@ -39,6 +40,8 @@ def make_clip(
         cmd += ["-f", "lavfi", "-i", f"sine=f=440:sample_rate=48000:d={seconds}", "-af", af]
         cmd += ["-c:a", "aac"]
     cmd += ["-vf", vf, "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p"]
+    if gop is not None:
+        cmd += ["-g", str(gop), "-keyint_min", str(gop), "-sc_threshold", "0"]
     cmd += [str(path)]
     subprocess.run(cmd, check=True, capture_output=True)
     return path
@@ -58,6 +61,9 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Video]:
         "edges": (4.0, {"mute": [(0.0, 0.4), (3.6, 4.0)]}),
         "late_start": (5.0, {"mute": [(0.0, 3.0)]}),
         "no_audio": (3.0, {"audio": False}),
+        # keyframes every 0.5 s, as the assembler writes them: black is sampled
+        "black_keyed": (4.0, {"black": (1.0, 2.5), "gop": FPS // 2}),
+        "clean_keyed": (4.0, {"black": (1.0, 1.3), "gop": FPS // 2}),
     }
     return {
         name: video_of(make_clip(root / f"{name}.mp4", seconds, **kw), seconds)
@@ -206,3 +212,14 @@ def test_real_dark_slides_video_passes_through_pluggy(media, tmp_path):
     assert c["black_frames"].passed and c["black_frames"].measured == 0.0
     assert c["silence"].passed
     assert c["silence"].measured == pytest.approx(0.75, abs=0.1)  # the pause after scene 0
+
+
+def test_keyframe_sampling_when_keyframes_are_frequent(clips, tmp_path):
+    full = checks(gate(clips["black"], tmp_path))["black_frames"]
+    keyed = checks(gate(clips["black_keyed"], tmp_path))["black_frames"]
+    assert full.details["sampled_every_s"] is None  # default x264 GOP: every frame decoded
+    assert keyed.details["sampled_every_s"] == 0.5
+    assert not keyed.passed
+    # 1.5 s of black, seen through keyframes every 0.5 s
+    assert keyed.measured == pytest.approx(1.5, abs=0.5)
+    assert checks(gate(clips["clean_keyed"], tmp_path))["black_frames"].passed
