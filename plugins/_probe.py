@@ -275,7 +275,8 @@ def max_keyframe_interval_s(path: Path) -> float | None:
     times.sort()
     if len(times) < 2:
         return None
-    return max(b - a for a, b in zip(times, times[1:], strict=False))
+    # to the millisecond: pts * time_base in floats is 0.5000000000000018
+    return round(max(b - a for a, b in zip(times, times[1:], strict=False)), 3)
 
 
 # -- MP4 boxes ----------------------------------------------------------------------

@@ -35,7 +35,9 @@ def test_plan_prints_order_and_exits_2_on_invalid_spec(tmp_path) -> None:
     ok = cli("plan", "document-to-video", "--json")
     assert ok.returncode == 0, ok.stderr
     data = json.loads(ok.stdout)
-    assert data["valid"] and data["order"][0] == "document" and data["order"][-1] == "video_quality"
+    assert (
+        data["valid"] and data["order"][0] == "document" and data["order"][-1] == "frames_quality"
+    )
     assert data["inputs"]["document"]["required"] is True
     bad = tmp_path / "cyclic.yaml"
     bad.write_text(

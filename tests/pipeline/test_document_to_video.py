@@ -75,7 +75,7 @@ def test_run_succeeds_and_publishes_files(rendered) -> None:
     run, out = rendered
     assert run.status == "succeeded", run.error
     assert {p.name for p in out.iterdir()} >= {"video.mp4", "video.srt", "video.vtt"}
-    assert [n.status for n in run.nodes.values()] == ["succeeded"] * 8  # 5 steps, 3 gates
+    assert [n.status for n in run.nodes.values()] == ["succeeded"] * 9  # 5 steps, 4 gate nodes
     scenes = run.nodes["slides"].items
     assert scenes == run.nodes["narration"].items
     assert scenes >= 4  # title, two sections (one with code), closing
@@ -161,6 +161,7 @@ def test_cli_writes_run_json_with_node_timings(tmp_path) -> None:
         "narration",
         "video",
         "video_quality",
+        "frames_quality",
     ]
     quality = json.loads((out / "quality.json").read_text())
     assert quality["run"] == record["id"] and quality["status"] == "succeeded"
