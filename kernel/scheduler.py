@@ -16,7 +16,6 @@ import inspect
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .context import MemoryJournal, NodeContext
@@ -585,7 +584,3 @@ async def _cancel_all(tasks: set[asyncio.Task[None]]) -> None:
         task.cancel()
     if tasks:
         await asyncio.gather(*tasks, return_exceptions=True)
-
-
-def run_dir_for(home: Path, run_id: str) -> Path:
-    return home / "runs" / run_id
