@@ -8,6 +8,8 @@ invalid input, configuration and fatal errors never will.
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 __all__ = [
@@ -65,6 +67,19 @@ class Problem:
 
 
 _SHOWN = 20
+
+
+def did_you_mean(
+    name: str, choices: Iterable[str], fallback: str, *, n: int = 1, shape: str = "'{}'"
+) -> str:
+    """A hint for a misspelled ``name``: the closest ``choices``, else ``fallback``.
+
+    ``shape`` formats each suggestion (``"'$inputs.{}'"``); up to ``n`` are offered.
+    """
+    close = difflib.get_close_matches(name, list(choices), n=n)
+    if not close:
+        return fallback
+    return "did you mean " + " or ".join(shape.format(c) for c in close) + "?"
 
 
 class SpecError(ReelgraphError):

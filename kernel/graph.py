@@ -10,7 +10,6 @@ outside a ``map``, and cycles (printed as the path ``a -> b -> a``).
 from __future__ import annotations
 
 import copy
-import difflib
 import inspect
 import typing
 from dataclasses import dataclass, field
@@ -20,7 +19,7 @@ import networkx as nx
 from pydantic import BaseModel
 
 from . import hookspecs
-from .errors import PluginError, Problem, SpecError
+from .errors import PluginError, Problem, SpecError, did_you_mean
 from .refs import Ref, compile_value, find_refs, parse_ref
 from .registry import PluginRegistry
 from .spec import NodeSpec, ReviewSpec, Spec
@@ -167,12 +166,8 @@ def _check_hook(
 ) -> HookSignature | None:
     sig = hook_signature(node.hook, registry)
     if sig is None:
-        close = difflib.get_close_matches(node.hook, registry.hook_names(), n=3)
-        hint = (
-            "did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
-            if close
-            else ("known hooks: " + ", ".join(registry.hook_names()))
-        )
+        known = registry.hook_names()
+        hint = did_you_mean(node.hook, known, "known hooks: " + ", ".join(known), n=3)
         problems.append(Problem(f"unknown hook '{node.hook}'", file, node.id, "hook", hint))
         return None
     providers = registry.providers(node.hook)
@@ -200,13 +195,10 @@ def _check_hook(
                 )
             )
         else:
-            close = difflib.get_close_matches(
-                node.provider, providers, n=3
-            ) or difflib.get_close_matches(node.provider, [i.name for i in registry.plugins()], n=3)
-            hint = (
-                ("did you mean " + " or ".join(f"'{c}'" for c in close) + "?")
-                if close
-                else _providers_hint(providers)
+            # a provider of this hook first, else any installed plugin
+            everyone = [i.name for i in registry.plugins()]
+            hint = did_you_mean(node.provider, providers, "", n=3) or did_you_mean(
+                node.provider, everyone, _providers_hint(providers), n=3
             )
             problems.append(
                 Problem(f"unknown provider '{node.provider}'", file, node.id, "provider", hint)
@@ -223,12 +215,7 @@ def _check_hook(
         )
     for arg in node.with_:
         if arg not in sig.params:
-            close = difflib.get_close_matches(arg, sig.params, n=1)
-            hint = (
-                f"did you mean '{close[0]}'?"
-                if close
-                else f"{node.hook} takes: {', '.join(sig.params)}"
-            )
+            hint = did_you_mean(arg, sig.params, f"{node.hook} takes: {', '.join(sig.params)}")
             problems.append(
                 Problem(
                     f"hook '{node.hook}' has no argument '{arg}'",
@@ -409,8 +396,9 @@ def _check_ref(
         if not ref.path:
             return Problem("refer to one input: $inputs.NAME", file, node_id, where)
         if ref.path[0] not in spec.inputs:
-            close = difflib.get_close_matches(ref.path[0], list(spec.inputs), n=1)
-            hint = f"did you mean '$inputs.{close[0]}'?" if close else "declare it under `inputs:`"
+            hint = did_you_mean(
+                ref.path[0], spec.inputs, "declare it under `inputs:`", shape="'$inputs.{}'"
+            )
             return Problem(f"unknown input '{ref.path[0]}' in {ref}", file, node_id, where, hint)
         return None
     if ref.root not in by_id:
@@ -436,12 +424,8 @@ def _check_ref(
         and first not in returns.model_fields
     ):
         fields = list(returns.model_fields)
-        close = difflib.get_close_matches(first, fields, n=1)
-        hint = (
-            f"did you mean '${ref.root}.{close[0]}'?"
-            if close
-            else f"{returns.__name__} has: {', '.join(fields)}"
-        )
+        has = f"{returns.__name__} has: {', '.join(fields)}"
+        hint = did_you_mean(first, fields, has, shape=f"'${ref.root}.{{}}'")
         return Problem(
             f"{ref}: {returns.__name__} (output of '{ref.root}') has no field '{first}'",
             file,
@@ -453,10 +437,7 @@ def _check_ref(
 
 
 def _close_nodes(name: str, by_id: dict[str, NodeSpec]) -> str:
-    close = difflib.get_close_matches(name, list(by_id), n=3)
-    if close:
-        return "did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
-    return "nodes: " + ", ".join(by_id)
+    return did_you_mean(name, by_id, "nodes: " + ", ".join(by_id), n=3)
 
 
 def _cycles(graph: nx.DiGraph) -> list[list[str]]:

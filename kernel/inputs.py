@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError, Problem
+from .errors import InputError, Problem, did_you_mean
 from .spec import InputSpec, Spec
 
 __all__ = ["bind_inputs"]
@@ -33,12 +32,8 @@ def bind_inputs(spec: Spec, given: Mapping[str, Any]) -> dict[str, Any]:
     file = spec.source
     for name in given:
         if name not in spec.inputs:
-            close = difflib.get_close_matches(name, list(spec.inputs), n=1)
-            hint = (
-                f"did you mean '{close[0]}'?"
-                if close
-                else ("this spec takes: " + (", ".join(spec.inputs) or "no inputs"))
-            )
+            takes = "this spec takes: " + (", ".join(spec.inputs) or "no inputs")
+            hint = did_you_mean(name, spec.inputs, takes)
             problems.append(Problem(f"unknown input '{name}'", file, None, f"inputs.{name}", hint))
     for name, decl in spec.inputs.items():
         if name in given:

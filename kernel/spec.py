@@ -8,7 +8,6 @@ Edges of the DAG come from the references and from ``needs``.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .errors import Problem, SpecError
+from .errors import Problem, SpecError, did_you_mean
 
 __all__ = ["InputSpec", "NodeSpec", "ReviewSpec", "Spec", "load_spec", "shipped_specs"]
 
@@ -166,12 +165,8 @@ def _resolve_path(source: str | Path) -> Path:
     shipped = shipped_specs()
     if isinstance(source, str) and source in shipped:
         return shipped[source]
-    hint = None
-    close = difflib.get_close_matches(str(source), list(shipped), n=3)
-    if close:
-        hint = "did you mean " + " or ".join(repr(c) for c in close) + "?"
-    elif shipped:
-        hint = "shipped specs: " + ", ".join(shipped)
+    listing = ("shipped specs: " + ", ".join(shipped)) if shipped else ""
+    hint = did_you_mean(str(source), shipped, listing, n=3) or None
     raise SpecError([Problem("no such spec file or shipped spec", file=str(source), hint=hint)])
 
 
@@ -200,7 +195,6 @@ def _problems_from(err: ValidationError, data: dict[str, Any], path: Path | None
         if item["type"] == "extra_forbidden" and loc:
             model = NodeSpec if node else Spec
             names = [f.alias or n for n, f in model.model_fields.items()]
-            close = difflib.get_close_matches(str(loc[-1]), names, n=1)
-            hint = f"did you mean '{close[0]}'?" if close else f"allowed: {', '.join(names)}"
+            hint = did_you_mean(str(loc[-1]), names, f"allowed: {', '.join(names)}")
         problems.append(Problem(item["msg"], file=file, node=node, field=field, hint=hint))
     return problems
