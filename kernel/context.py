@@ -8,7 +8,7 @@ from typing import Any
 
 import structlog
 
-__all__ = ["Journal", "MemoryJournal", "NodeContext", "ProgressCallback"]
+__all__ = ["Journal", "MemoryJournal", "NodeContext", "ProgressCallback", "Usage"]
 
 #: ``(node_id, item_index, completed, total, message)``
 ProgressCallback = Callable[[str, "int | None", float, "float | None", "str | None"], None]
@@ -70,6 +70,38 @@ class Journal:
         self._store.journal_put(self._run_id, self._node_id, self._item, key, value)
 
 
+class Usage:
+    """Cost and model usage one hook call reported through its context.
+
+    Attributes:
+        cost_usd: US dollars spent.
+        operation, provider_name, model: ``gen_ai.operation.name``,
+            ``gen_ai.provider.name`` and ``gen_ai.request.model`` of the
+            OpenTelemetry GenAI semantic conventions.
+        input_tokens, output_tokens: token counts, summed over calls.
+        details: free-text notes attached to costs.
+    """
+
+    __slots__ = (
+        "cost_usd",
+        "operation",
+        "provider_name",
+        "model",
+        "input_tokens",
+        "output_tokens",
+        "details",
+    )
+
+    def __init__(self) -> None:
+        self.cost_usd = 0.0
+        self.operation: str | None = None
+        self.provider_name: str | None = None
+        self.model: str | None = None
+        self.input_tokens: int | None = None
+        self.output_tokens: int | None = None
+        self.details: list[str] = []
+
+
 class NodeContext:
     """What a hook implementation gets from the kernel for one call.
 
@@ -101,6 +133,7 @@ class NodeContext:
         "_progress",
         "_store",
         "_journal",
+        "_usage",
     )
 
     def __init__(
@@ -128,6 +161,65 @@ class NodeContext:
         self._progress = progress or _no_progress
         self._store = store
         self._journal: Journal | None = None
+        self._usage: Usage | None = None
+
+    def report_cost(self, usd: float, *, detail: str = "") -> None:
+        """Report money this call spent, in US dollars (a vendor's price for a clip).
+
+        Costs are added up per node and per run, stored with the run, checked
+        against the spec's ``budget.max_cost_usd`` and set on the attempt's
+        span as ``reelgraph.cost_usd``. Report a cost once it is incurred
+        (after the vendor accepted the job), not before.
+
+        Raises:
+            ValueError: ``usd`` is negative or not a finite number.
+        """
+        if not (usd >= 0 and usd != float("inf")):
+            raise ValueError(f"cost must be a finite number of US dollars >= 0, got {usd!r}")
+        usage = self.usage
+        usage.cost_usd += float(usd)
+        if detail:
+            usage.details.append(detail)
+
+    def report_usage(
+        self,
+        *,
+        operation: str | None = None,
+        provider_name: str | None = None,
+        model: str | None = None,
+        input_tokens: int | None = None,
+        output_tokens: int | None = None,
+        cost_usd: float | None = None,
+    ) -> None:
+        """Report a generative-AI call (an LLM or a video model) made by this hook.
+
+        The values go on the attempt's span under the OpenTelemetry GenAI
+        semantic conventions (``gen_ai.operation.name``,
+        ``gen_ai.provider.name``, ``gen_ai.request.model``,
+        ``gen_ai.usage.input_tokens``, ``gen_ai.usage.output_tokens``); tokens
+        add up over several calls. ``cost_usd`` is passed to
+        :meth:`report_cost`.
+        """
+        usage = self.usage
+        if operation is not None:
+            usage.operation = operation
+        if provider_name is not None:
+            usage.provider_name = provider_name
+        if model is not None:
+            usage.model = model
+        if input_tokens is not None:
+            usage.input_tokens = (usage.input_tokens or 0) + int(input_tokens)
+        if output_tokens is not None:
+            usage.output_tokens = (usage.output_tokens or 0) + int(output_tokens)
+        if cost_usd is not None:
+            self.report_cost(cost_usd)
+
+    @property
+    def usage(self) -> Usage:
+        """What this call reported so far (cost, tokens, model)."""
+        if self._usage is None:
+            self._usage = Usage()
+        return self._usage
 
     @property
     def journal(self) -> Journal:

@@ -165,6 +165,17 @@ def _check_hook(
     node: NodeSpec, registry: PluginRegistry, file: str, problems: list[Problem]
 ) -> HookSignature | None:
     sig = hook_signature(node.hook, registry)
+    if node.hook in hookspecs.KERNEL_HOOKS:
+        problems.append(
+            Problem(
+                f"hook '{node.hook}' is called by the kernel, not by spec nodes",
+                file,
+                node.id,
+                "hook",
+                "known hooks: " + ", ".join(registry.hook_names()),
+            )
+        )
+        return None
     if sig is None:
         known = registry.hook_names()
         hint = did_you_mean(node.hook, known, "known hooks: " + ", ".join(known), n=3)

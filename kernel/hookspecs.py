@@ -25,7 +25,10 @@ from .models import Document, GateResult, Narration, Scene, Script, Video, Visua
 if TYPE_CHECKING:
     from .context import NodeContext
 
-__all__ = ["PROJECT", "defaults", "hookimpl", "hookspec"]
+__all__ = ["KERNEL_HOOKS", "PROJECT", "defaults", "hookimpl", "hookspec"]
+
+#: hooks the kernel calls itself; spec nodes cannot name them
+KERNEL_HOOKS = frozenset({"estimate_cost"})
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -243,4 +246,26 @@ def check_quality(
         InvalidInputError: a threshold override is unknown or out of range.
 
     Example provider: ``captions`` (reading speed, line length, cue timing).
+    """
+
+
+@hookspec(firstresult=True)
+def estimate_cost(hook: str, provider: str | None, arguments: dict[str, Any]) -> float | None:
+    """What one call of ``hook`` would cost, in US dollars, before it is made.
+
+    The kernel asks before starting each call of a node when the run has a
+    ``budget.max_cost_usd``; a call whose estimate would take the run past
+    the budget is not started. Implement it in a plugin that charges money
+    (a video vendor: price per second of clip from the vendor's price list).
+    This hook is for the kernel; spec nodes do not call it.
+
+    Args:
+        hook: the hook about to be called (``render_shot``).
+        provider: the provider that will answer, when the node pins one.
+        arguments: the call's resolved arguments (without ``ctx``).
+
+    Returns:
+        US dollars, or ``None`` when this implementation does not price
+        this hook or provider (the next implementation is asked; with no
+        answer the call is assumed free until it reports a cost).
     """

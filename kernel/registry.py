@@ -186,11 +186,15 @@ class PluginRegistry:
         return self._infos.get(name)
 
     def hook_names(self) -> list[str]:
-        """Names of every hookspec."""
+        """Names of every hookspec a spec node can call (kernel hooks left out)."""
+        from .hookspecs import KERNEL_HOOKS
+
         return sorted(
             n
             for n in dir(self.pm.hook)
-            if not n.startswith("_") and getattr(self.pm.hook, n).spec is not None
+            if not n.startswith("_")
+            and n not in KERNEL_HOOKS
+            and getattr(self.pm.hook, n).spec is not None
         )
 
     def providers(self, hook: str) -> list[str]:

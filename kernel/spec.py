@@ -14,11 +14,30 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from .errors import Problem, SpecError, did_you_mean
 
-__all__ = ["InputSpec", "NodeSpec", "ReviewSpec", "Spec", "load_spec", "shipped_specs"]
+__all__ = [
+    "BudgetSpec",
+    "ConcurrencySpec",
+    "DefaultsSpec",
+    "FallbackSpec",
+    "InputSpec",
+    "NodeSpec",
+    "RetrySpec",
+    "ReviewSpec",
+    "Spec",
+    "load_spec",
+    "shipped_specs",
+]
 
 _ID_PATTERN = r"^[A-Za-z_][A-Za-z0-9_-]*$"
 
@@ -39,6 +58,10 @@ class InputSpec(BaseModel):
     description: str = ""
     default: Any = None
     enum: list[Any] | None = None
+    secret: bool = Field(
+        default=False,
+        description="The value is a secret (an API key): never logged, traced or stored.",
+    )
 
     @property
     def required(self) -> bool:
@@ -64,6 +87,58 @@ class ReviewSpec(BaseModel):
     feedback: str = "feedback"
 
 
+class RetrySpec(BaseModel):
+    """How a failed hook call is retried.
+
+    Only transient and rate-limited errors are retried
+    (:class:`~reelgraph.errors.TransientError`, HTTP 5xx, timeouts, HTTP 429);
+    invalid input, configuration and fatal errors never are. The wait before
+    attempt ``n + 1`` is ``min(initial_s * exp_base ** (n - 1) + U(0, jitter_s),
+    max_s)`` seconds (tenacity's ``wait_exponential_jitter``), or the
+    provider's ``Retry-After`` when it asked for longer (RFC 9110 10.2.3).
+
+    Attributes:
+        max_attempts: attempts in all, the first included (1 = no retry).
+        initial_s: the first wait, seconds.
+        max_s: the longest wait, seconds.
+        exp_base: growth factor of the wait per attempt.
+        jitter_s: up to this many random seconds added to each wait.
+        deadline_s: no attempt starts (and no wait is slept) past this many
+            seconds after the first attempt started; ``None`` = no deadline.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_attempts: int = Field(default=3, ge=1, le=100)
+    initial_s: float = Field(default=1.0, ge=0)
+    max_s: float = Field(default=60.0, ge=0)
+    exp_base: float = Field(default=2.0, ge=1)
+    jitter_s: float = Field(default=1.0, ge=0)
+    deadline_s: float | None = Field(default=None, gt=0)
+
+
+class FallbackSpec(BaseModel):
+    """What to try when a node fails after its retries: exactly one of the two.
+
+    Attributes:
+        provider: another provider of the same hook, called with the same
+            arguments (``runway`` failed: ask ``luma``).
+        node: the id of a fallback node; it runs only when needed, and its
+            output stands in for this node's.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    provider: str | None = None
+    node: str | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> FallbackSpec:
+        if (self.provider is None) == (self.node is None):
+            raise ValueError("on_error needs exactly one of `provider` or `node`")
+        return self
+
+
 class NodeSpec(BaseModel):
     """One node of a spec: a call of ``hook``, optionally pinned to ``provider``.
 
@@ -79,6 +154,14 @@ class NodeSpec(BaseModel):
         cache: ``false`` turns the memo cache off for this node (always run).
         review: re-run this node with a gate's remedies as feedback while the
             gate fails (see :class:`ReviewSpec`).
+        when: a condition over ``inputs`` and upstream outputs (``inputs.aspect
+            == '16:9' and len(script.scenes) > 2``), evaluated with simpleeval;
+            when false the node and everything that depends on it are skipped.
+        retry: the retry policy (default: ``defaults.retry``).
+        timeout_s: seconds one attempt may take before it is cancelled
+            (default: ``defaults.timeout_s``; ``None`` = no limit).
+        on_error: fallbacks tried in order when the node still fails.
+        concurrency: how many calls of this node (map items) may be in flight.
     """
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
@@ -91,7 +174,65 @@ class NodeSpec(BaseModel):
     needs: list[str] = Field(default_factory=list)
     cache: bool = True
     review: ReviewSpec | None = None
+    when: str | None = None
+    retry: RetrySpec | None = None
+    timeout_s: float | None = Field(default=None, gt=0)
+    on_error: list[FallbackSpec] = Field(default_factory=list)
+    concurrency: int | None = Field(default=None, ge=1)
     description: str = ""
+
+    @field_validator("on_error", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, Mapping) else value
+
+
+class DefaultsSpec(BaseModel):
+    """Policies for every node that does not set its own."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    retry: RetrySpec = Field(default_factory=RetrySpec)
+    timeout_s: float | None = Field(default=None, gt=0)
+    concurrency: int | None = Field(default=None, ge=1)
+
+
+class ConcurrencySpec(BaseModel):
+    """Limits on hook calls in flight.
+
+    Attributes:
+        max: across the whole run (the kernel's ``concurrency`` when unset).
+        providers: per provider name, e.g. ``{runway: 2}`` when a vendor caps
+            concurrent jobs. Map items count one call each.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    max: int | None = Field(default=None, ge=1)
+    providers: dict[str, int] = Field(default_factory=dict)
+
+    @field_validator("providers")
+    @classmethod
+    def _positive(cls, value: dict[str, int]) -> dict[str, int]:
+        for name, limit in value.items():
+            if limit < 1:
+                raise ValueError(f"providers.{name} must be at least 1")
+        return value
+
+
+class BudgetSpec(BaseModel):
+    """Limits a run stops at: a node that would exceed one is not started.
+
+    Attributes:
+        max_cost_usd: US dollars, summed over the costs hooks report
+            (``ctx.report_cost``), across resumes of the run.
+        max_duration_s: wall-clock seconds of one execution of the run.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_cost_usd: float | None = Field(default=None, ge=0)
+    max_duration_s: float | None = Field(default=None, gt=0)
 
 
 class Spec(BaseModel):
@@ -105,6 +246,9 @@ class Spec(BaseModel):
     inputs: dict[str, InputSpec] = Field(default_factory=dict)
     nodes: list[NodeSpec] = Field(min_length=1)
     outputs: dict[str, str] = Field(default_factory=dict)
+    defaults: DefaultsSpec = Field(default_factory=DefaultsSpec)
+    concurrency: ConcurrencySpec = Field(default_factory=ConcurrencySpec)
+    budget: BudgetSpec = Field(default_factory=BudgetSpec)
     path: Path | None = Field(default=None, exclude=True)
 
     @property
