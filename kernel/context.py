@@ -134,6 +134,7 @@ class NodeContext:
         "_store",
         "_journal",
         "_usage",
+        "_cancelled",
     )
 
     def __init__(
@@ -162,6 +163,19 @@ class NodeContext:
         self._store = store
         self._journal: Journal | None = None
         self._usage: Usage | None = None
+        self._cancelled = False
+
+    @property
+    def cancelled(self) -> bool:
+        """True once the kernel gave up on this attempt (its ``timeout_s`` passed, or the
+        run was cancelled).
+
+        An ``async def`` hook is cancelled by the kernel itself. A ``def`` hook
+        runs in a worker thread that Python cannot stop from outside: check
+        this between steps of long work (and stop a child process you
+        started) so a timed-out attempt does not keep running.
+        """
+        return self._cancelled
 
     def report_cost(self, usd: float, *, detail: str = "") -> None:
         """Report money this call spent, in US dollars (a vendor's price for a clip).

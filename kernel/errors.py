@@ -12,7 +12,10 @@ import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from .secrets import redact
+
 __all__ = [
+    "BudgetExceeded",
     "ConfigurationError",
     "FatalError",
     "GateFailed",
@@ -113,22 +116,24 @@ class ProviderError(ReelgraphError):
 
 
 class TransientError(ProviderError):
-    """A failure that may pass on its own: a timeout, a 5xx, a dropped connection."""
+    """A failure that may pass on its own: a timeout, a 5xx, a dropped connection.
+
+    Args:
+        retry_after_s: seconds the provider asked us to wait before trying
+            again (``Retry-After``, RFC 9110 section 10.2.3, which a 503 may
+            carry too), when it said. The kernel waits at least that long.
+    """
 
     retryable = True
 
-
-class RateLimitedError(TransientError):
-    """The provider asked us to slow down (HTTP 429).
-
-    Args:
-        retry_after_s: seconds the provider asked us to wait (``Retry-After``,
-            RFC 9110 section 10.2.3), when it said.
-    """
-
-    def __init__(self, message: str, *, retry_after_s: float | None = None) -> None:
+    def __init__(self, message: str = "", *, retry_after_s: float | None = None) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
+
+
+class RateLimitedError(TransientError):
+    """The provider asked us to slow down (HTTP 429); ``retry_after_s`` as for
+    :class:`TransientError`."""
 
 
 class InvalidInputError(ProviderError):
@@ -146,7 +151,9 @@ class FatalError(ProviderError):
 class NodeError(ReelgraphError):
     """A node failed. Names the node, hook, provider and attempt, and keeps the cause.
 
-    ``__cause__`` is the exception the hook raised.
+    ``__cause__`` is the exception the hook raised. The message is redacted
+    (:func:`reelgraph.secrets.redact`): an API key in the cause's message
+    shows as ``[REDACTED:...]``; ``cause`` itself is kept as raised.
     """
 
     def __init__(
@@ -168,7 +175,7 @@ class NodeError(ReelgraphError):
         where = f"node '{node_id}'"
         if item_index is not None:
             where += f" item {item_index}"
-        detail = str(cause) or type(cause).__name__
+        detail = redact(str(cause)) or type(cause).__name__
         super().__init__(
             f"{where} (hook {hook}, provider {provider or 'any'}, attempt {attempt}) "
             f"failed: {type(cause).__name__}: {detail}"
@@ -184,7 +191,8 @@ class GateFailed(ReelgraphError):
     """An error-severity quality gate did not pass (after any revisions).
 
     ``results`` are the failing :class:`~reelgraph.models.GateResult` s; the
-    run ends with status ``failed_quality`` and keeps its artifacts.
+    run ends with status ``failed_quality`` and keeps its artifacts. The
+    message is redacted; ``results`` are kept as measured.
     """
 
     def __init__(self, node_id: str, results: list, revisions: int = 0) -> None:
@@ -193,4 +201,45 @@ class GateFailed(ReelgraphError):
         self.revisions = revisions
         parts = "; ".join(f"{r.gate}: {r.message}" for r in self.results)
         after = f" after {revisions} revision{'s' if revisions != 1 else ''}" if revisions else ""
-        super().__init__(f"quality gate failed at node '{node_id}'{after}: {parts}")
+        super().__init__(redact(f"quality gate failed at node '{node_id}'{after}: {parts}"))
+
+
+class BudgetExceeded(ReelgraphError):
+    """The run's budget would be exceeded: the node was not started.
+
+    The run ends with status ``over_budget``; resume it with a larger budget
+    (``reelgraph resume RUN --max-cost-usd 20``).
+
+    Attributes:
+        node_id: the node that was not started.
+        kind: ``"cost"`` (US dollars) or ``"duration"`` (seconds).
+        limit: the budget.
+        spent: what the run had used when the node was about to start.
+        estimate: the node's estimated cost (USD), when known.
+    """
+
+    def __init__(
+        self,
+        node_id: str,
+        kind: str,
+        limit: float,
+        spent: float,
+        estimate: float | None = None,
+    ) -> None:
+        self.node_id = node_id
+        self.kind = kind
+        self.limit = limit
+        self.spent = spent
+        self.estimate = estimate
+        if kind == "cost":
+            what = f"${spent:.4f} spent"
+            if estimate:
+                what += f" + ${estimate:.4f} estimated for this call"
+            text = f"cost budget ${limit:.4f} would be exceeded ({what})"
+            fix = "--max-cost-usd"
+        else:
+            text = f"duration budget {limit:g} s reached ({spent:.1f} s elapsed)"
+            fix = "--max-duration-s"
+        super().__init__(
+            f"node '{node_id}' not started: {text}; resume the run with a larger {fix}"
+        )

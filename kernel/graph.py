@@ -16,13 +16,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
-from pydantic import BaseModel
 
 from . import hookspecs
+from .conditions import Condition, ConditionError, compile_condition
 from .errors import PluginError, Problem, SpecError, did_you_mean
 from .refs import Ref, compile_value, find_refs, parse_ref
 from .registry import PluginRegistry
-from .spec import NodeSpec, ReviewSpec, Spec
+from .spec import NodeSpec, RetrySpec, ReviewSpec, Spec
+from .typecheck import (
+    FieldMissing,
+    Item,
+    check_edge,
+    check_map,
+    missing_field,
+    node_output_type,
+    reference_type,
+)
 
 __all__ = ["CompiledNode", "Plan", "build_plan", "hook_signature"]
 
@@ -38,6 +47,8 @@ class HookSignature:
     defaults: dict[str, Any]
     returns: Any
     param_types: dict[str, Any]
+    #: not firstresult: every implementation answers, list answers flattened
+    collect: bool = False
 
 
 def hook_signature(name: str, registry: PluginRegistry | None = None) -> HookSignature | None:
@@ -64,6 +75,7 @@ def hook_signature(name: str, registry: PluginRegistry | None = None) -> HookSig
         defaults=dict(getattr(fn, "reelgraph_defaults", {})),
         returns=_strip_optional(hints.get("return")),
         param_types={p: hints.get(p) for p in params},
+        collect=not (spec.opts if spec else getattr(fn, "reelgraph_spec", {})).get("firstresult"),
     )
 
 
@@ -96,6 +108,16 @@ class CompiledNode:
     review: ReviewSpec | None = None
     deps: list[str] = field(default_factory=list)
     dependents: list[str] = field(default_factory=list)
+    #: run only when this holds (``when:``); ``None`` = always
+    when: Condition | None = None
+    retry: RetrySpec = field(default_factory=RetrySpec)
+    #: seconds per attempt; ``None`` = no limit
+    timeout_s: float | None = None
+    #: calls of this node in flight at once (map items); ``None`` = no own limit
+    limit: int | None = None
+    #: tried in order when the node fails: the same node with another
+    #: provider (a CompiledNode), or the id of a standby fallback node (a str)
+    fallbacks: list[CompiledNode | str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -108,6 +130,8 @@ class Plan:
     order: list[str]
     #: gate node id -> the node it sends back for revision
     reviewers: dict[str, str] = field(default_factory=dict)
+    #: fallback node id -> the node it stands in for; run only when needed
+    standby: dict[str, str] = field(default_factory=dict)
 
     def generations(self) -> list[list[str]]:
         """Nodes grouped by depth: each group can run once the previous ones are done."""
@@ -147,6 +171,12 @@ def build_plan(spec: Spec, registry: PluginRegistry) -> Plan:
     for node in by_id.values():
         if node.review is not None:
             _check_review(node, by_id, signatures, graph, file, problems)
+    for node in by_id.values():
+        if node.when is not None:
+            _check_when(node, by_id, graph, file, problems)
+    for node in by_id.values():
+        if node.on_error:
+            _check_fallbacks(node, by_id, signatures, registry, graph, file, problems)
     for out_name, value in spec.outputs.items():
         _check_output(out_name, value, spec, by_id, signatures, file, problems)
 
@@ -271,20 +301,8 @@ def _check_refs(
     file: str,
     problems: list[Problem],
 ) -> None:
-    refs = list(find_refs(node.with_, "with"))
-    if node.map is not None:
-        parsed = parse_ref(node.map)
-        if parsed is None:
-            problems.append(
-                Problem(
-                    "map must be a reference to a list, such as $script.scenes",
-                    file,
-                    node.id,
-                    "map",
-                )
-            )
-        else:
-            refs.append(("map", parsed))
+    refs = _map_ref(node, file, problems) + list(find_refs(node.with_, "with"))
+    item: Item | None = None  # what $item is, once the map: reference checks out
     for where, ref in refs:
         if isinstance(ref, str):
             problems.append(Problem(ref, file, node.id, where))
@@ -300,12 +318,19 @@ def _check_refs(
                         "add `map: $node.list` or refer to a node",
                     )
                 )
-            continue
-        problem = _check_ref(ref, spec, by_id, signatures, file, node.id, where)
-        if problem:
+                continue
+            problem = _check_item(ref, item, by_id, file, node.id, where)
+        else:
+            problem = _check_ref(ref, spec, by_id, signatures, file, node.id, where)
+            if problem is None and ref.root != "inputs":
+                graph.add_edge(ref.root, node.id)
+        # typed edges: the value fits the parameter (or map: gets a list)
+        if problem is None and where == "map":
+            item, problem = check_map(ref, node, spec, by_id, signatures)
+        elif problem is None:
+            problem = check_edge(ref, where, node, spec, by_id, signatures, item)
+        if problem is not None:
             problems.append(problem)
-        elif ref.root != "inputs":
-            graph.add_edge(ref.root, node.id)
     for need in node.needs:
         if need not in by_id:
             problems.append(
@@ -319,6 +344,39 @@ def _check_refs(
             )
         else:
             graph.add_edge(need, node.id)
+
+
+def _map_ref(node: NodeSpec, file: str, problems: list[Problem]) -> list[tuple[str, Ref | str]]:
+    """The ``map:`` reference, first, so ``$item`` is typed before ``with`` is checked."""
+    if node.map is None:
+        return []
+    parsed = parse_ref(node.map)
+    if parsed is None:
+        problems.append(
+            Problem(
+                "map must be a reference to a list, such as $script.scenes", file, node.id, "map"
+            )
+        )
+        return []
+    return [("map", parsed)]
+
+
+def _check_item(
+    ref: Ref,
+    item: Item | None,
+    by_id: dict[str, NodeSpec],
+    file: str,
+    node_id: str,
+    where: str,
+) -> Problem | None:
+    """``$item.field`` exists on the map's item type (unknown when ``item`` is None)."""
+    if item is None or not ref.path:
+        return None
+    try:
+        reference_type(item.type, ref.path)
+    except FieldMissing as err:
+        return missing_field(ref, err, by_id, file, node_id, where)
+    return None
 
 
 def _check_review(
@@ -372,6 +430,141 @@ def _check_review(
             graph.add_edge(review.gate, successor)
 
 
+def _check_when(
+    node: NodeSpec,
+    by_id: dict[str, NodeSpec],
+    graph: nx.DiGraph,
+    file: str,
+    problems: list[Problem],
+) -> None:
+    """``when:`` parses, and reads only ``inputs`` and other nodes (edges from them)."""
+    assert node.when is not None
+    try:
+        condition = compile_condition(node.when)
+    except ConditionError as err:
+        problems.append(
+            Problem(str(err), file, node.id, "when", "write one expression, e.g. inputs.n > 2")
+        )
+        return
+    for name in sorted(condition.names):
+        if name == "inputs":
+            continue
+        if name == node.id:
+            problems.append(
+                Problem("a node's condition cannot read its own output", file, node.id, "when")
+            )
+        elif name in by_id:
+            graph.add_edge(name, node.id)
+        else:
+            choices = ["inputs", *by_id]
+            hint = did_you_mean(name, choices, "a condition reads `inputs` and node ids")
+            problems.append(
+                Problem(f"condition reads unknown name '{name}'", file, node.id, "when", hint)
+            )
+
+
+def _check_fallbacks(
+    node: NodeSpec,
+    by_id: dict[str, NodeSpec],
+    signatures: dict[str, HookSignature],
+    registry: PluginRegistry,
+    graph: nx.DiGraph,
+    file: str,
+    problems: list[Problem],
+) -> None:
+    """``on_error``: providers implement the hook; fallback nodes fit and stand by."""
+    for index, fallback in enumerate(node.on_error):
+        where = f"on_error.{index}"
+        if fallback.provider is not None:
+            providers = registry.providers(node.hook)
+            if fallback.provider == node.provider:
+                problems.append(
+                    Problem("the fallback is the node's own provider", file, node.id, where)
+                )
+            elif fallback.provider not in providers:
+                hint = did_you_mean(fallback.provider, providers, _providers_hint(providers))
+                problems.append(
+                    Problem(
+                        f"provider '{fallback.provider}' does not implement hook '{node.hook}'",
+                        file,
+                        node.id,
+                        f"{where}.provider",
+                        hint,
+                    )
+                )
+            continue
+        target = fallback.node
+        assert target is not None
+        if target not in by_id or target == node.id:
+            problems.append(
+                Problem(
+                    f"fallback node '{target}' is not another node of the spec",
+                    file,
+                    node.id,
+                    f"{where}.node",
+                    _close_nodes(target, by_id),
+                )
+            )
+            continue
+        if node.map is not None:
+            problems.append(
+                Problem(
+                    "a map node cannot fall back to a node",
+                    file,
+                    node.id,
+                    f"{where}.node",
+                    "use `on_error: {provider: ...}`, tried per item",
+                )
+            )
+            continue
+        mine, theirs = signatures.get(node.id), signatures.get(target)
+        if (
+            mine
+            and theirs
+            and None not in (mine.returns, theirs.returns)
+            and mine.returns != theirs.returns
+        ):
+            problems.append(
+                Problem(
+                    f"fallback node '{target}' returns {_type_name(theirs.returns)}, "
+                    f"'{node.id}' returns {_type_name(mine.returns)}",
+                    file,
+                    node.id,
+                    f"{where}.node",
+                    "a fallback must produce what the node produces",
+                )
+            )
+        users = list(graph.successors(target))
+        if users:
+            problems.append(
+                Problem(
+                    f"fallback node '{target}' is used by {', '.join(sorted(users))}",
+                    file,
+                    target,
+                    None,
+                    f"refer to ${node.id} instead: it carries the fallback's output",
+                )
+            )
+        # what the fallback needs is ready before the node it stands in for starts
+        for dep in list(graph.predecessors(target)):
+            if dep == node.id:
+                problems.append(
+                    Problem(
+                        f"fallback node '{target}' uses the output of '{node.id}'",
+                        file,
+                        target,
+                        None,
+                        "a fallback runs because that output does not exist",
+                    )
+                )
+            else:
+                graph.add_edge(dep, node.id)
+
+
+def _type_name(annotation: Any) -> str:
+    return getattr(annotation, "__name__", None) or str(annotation).replace("typing.", "")
+
+
 def _check_output(
     name: str,
     value: str,
@@ -422,28 +615,13 @@ def _check_ref(
         )
     if ref.root == node_id:
         return Problem(f"node refers to its own output in {ref}", file, node_id, where)
-    sig = signatures.get(ref.root)
-    if sig is None or not ref.path:
+    if not ref.path:
         return None
-    returns = sig.returns
-    if by_id[ref.root].map is not None:
-        return None  # a map node's output is a list; indexes are checked at run time
-    first = ref.path[0]
-    if (
-        isinstance(returns, type)
-        and issubclass(returns, BaseModel)
-        and first not in returns.model_fields
-    ):
-        fields = list(returns.model_fields)
-        has = f"{returns.__name__} has: {', '.join(fields)}"
-        hint = did_you_mean(first, fields, has, shape=f"'${ref.root}.{{}}'")
-        return Problem(
-            f"{ref}: {returns.__name__} (output of '{ref.root}') has no field '{first}'",
-            file,
-            node_id,
-            where,
-            hint,
-        )
+    try:
+        # every step of the path exists on the upstream output's type
+        reference_type(node_output_type(ref.root, by_id, signatures), ref.path)
+    except FieldMissing as err:
+        return missing_field(ref, err, by_id, file, node_id, where)
     return None
 
 
@@ -471,44 +649,76 @@ def _compile(
 ) -> Plan:
     order = list(nx.lexicographical_topological_sort(graph, key=_position(spec)))
     nodes: dict[str, CompiledNode] = {}
-    problems = []
+    problems: list[Problem] = []
+    defaults = spec.defaults
     for node_id in order:
         node = by_id[node_id]
         sig = signatures[node_id]
-        try:
-            caller = registry.caller(node.hook, node.provider)
-        except PluginError as err:
-            problems.append(Problem(str(err), spec.source, node_id, "provider"))
+        compiled = _compile_call(node, node.provider, registry, spec.source, problems)
+        if compiled is None:
             continue
-        impls = caller.get_hookimpls()
-        is_async = bool(impls) and all(inspect.iscoroutinefunction(i.function) for i in impls)
-        collect = not (caller.spec and caller.spec.opts.get("firstresult"))
-        direct = (
-            node.provider is not None
-            and len(impls) == 1
-            and not (impls[0].hookwrapper or impls[0].wrapper)
-        )
         static = {k: copy.deepcopy(v) for k, v in sig.defaults.items() if k not in node.with_}
-        nodes[node_id] = CompiledNode(
-            id=node_id,
-            hook=node.hook,
-            provider=node.provider,
-            caller=caller,
-            is_async=is_async,
-            function=impls[0].function if direct else None,
-            argnames=tuple(impls[0].argnames) if direct else (),
-            args=[(k, compile_value(v)) for k, v in node.with_.items()],
-            static_args=static,
-            map_ref=parse_ref(node.map) if node.map else None,  # type: ignore[arg-type]
-            collect=collect,
-            review=node.review,
-            deps=sorted(graph.predecessors(node_id)),
-            dependents=sorted(graph.successors(node_id), key=_position(spec)),
-        )
+        compiled.args = [(k, compile_value(v)) for k, v in node.with_.items()]
+        compiled.static_args = static
+        compiled.map_ref = parse_ref(node.map) if node.map else None  # type: ignore[assignment]
+        compiled.review = node.review
+        compiled.deps = sorted(graph.predecessors(node_id))
+        compiled.dependents = sorted(graph.successors(node_id), key=_position(spec))
+        compiled.when = compile_condition(node.when) if node.when is not None else None
+        compiled.retry = node.retry or defaults.retry
+        compiled.timeout_s = node.timeout_s if node.timeout_s is not None else defaults.timeout_s
+        compiled.limit = node.concurrency if node.concurrency is not None else defaults.concurrency
+        for fallback in node.on_error:
+            if fallback.node is not None:
+                compiled.fallbacks.append(fallback.node)
+                continue
+            variant = _compile_call(node, fallback.provider, registry, spec.source, problems)
+            if variant is not None:
+                for name in ("args", "static_args", "map_ref", "retry", "timeout_s", "limit"):
+                    setattr(variant, name, getattr(compiled, name))
+                compiled.fallbacks.append(variant)
+        nodes[node_id] = compiled
     if problems:
         raise SpecError(problems)
     reviewers = {n.review.gate: n.id for n in spec.nodes if n.review is not None}
-    return Plan(spec=spec, graph=graph, nodes=nodes, order=order, reviewers=reviewers)
+    standby = {f.node: n.id for n in spec.nodes for f in n.on_error if f.node is not None}
+    return Plan(
+        spec=spec, graph=graph, nodes=nodes, order=order, reviewers=reviewers, standby=standby
+    )
+
+
+def _compile_call(
+    node: NodeSpec,
+    provider: str | None,
+    registry: PluginRegistry,
+    file: str,
+    problems: list[Problem],
+) -> CompiledNode | None:
+    """A node's call of its hook through ``provider`` (arguments filled in by the caller)."""
+    try:
+        caller = registry.caller(node.hook, provider)
+    except PluginError as err:
+        problems.append(Problem(str(err), file, node.id, "provider"))
+        return None
+    impls = caller.get_hookimpls()
+    is_async = bool(impls) and all(inspect.iscoroutinefunction(i.function) for i in impls)
+    collect = not (caller.spec and caller.spec.opts.get("firstresult"))
+    direct = (
+        provider is not None and len(impls) == 1 and not (impls[0].hookwrapper or impls[0].wrapper)
+    )
+    return CompiledNode(
+        id=node.id,
+        hook=node.hook,
+        provider=provider,
+        caller=caller,
+        is_async=is_async,
+        function=impls[0].function if direct else None,
+        argnames=tuple(impls[0].argnames) if direct else (),
+        args=[],
+        static_args={},
+        map_ref=None,
+        collect=collect,
+    )
 
 
 def _position(spec: Spec) -> Any:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .artifacts import ArtifactStore
-from .errors import GateFailed, NodeError, ReelgraphError
+from .errors import BudgetExceeded, GateFailed, NodeError, ReelgraphError
 from .graph import Plan, build_plan
 from .inputs import bind_inputs
 from .persist import Recorder, restore_outputs
@@ -21,7 +21,7 @@ from .refs import parse_ref, resolve_path
 from .registry import PluginInfo, PluginRegistry
 from .run import Event, Run, jsonable
 from .scheduler import Scheduler
-from .spec import Spec, load_spec
+from .spec import BudgetSpec, Spec, load_spec
 from .store import RunRow, RunStore
 from .tracing import active_tracer
 
@@ -64,6 +64,10 @@ class Kernel:
         persist: keep runs in the SQLite run store and outputs in the
             artifact store under ``home`` (resume, memo cache, ``reelgraph
             runs``). ``False`` makes every run ephemeral: nothing is written.
+        provider_concurrency: calls in flight per provider name (``{"runway":
+            2}``: vendors cap concurrent jobs per account). A spec's
+            ``concurrency.providers`` may lower these, never raise them; the
+            same holds for ``concurrency`` and the spec's ``concurrency.max``.
 
     Example::
 
@@ -84,15 +88,20 @@ class Kernel:
         hookspecs: Iterable[object] = (),
         env: Mapping[str, str] | None = None,
         persist: bool = True,
+        provider_concurrency: Mapping[str, int] | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
+        for name, limit in (provider_concurrency or {}).items():
+            if limit < 1:
+                raise ValueError(f"provider_concurrency[{name!r}] must be at least 1")
         self.registry = PluginRegistry(
             plugins, entry_points=entry_points, env=env, hookspecs=hookspecs
         )
         self._env = env
         self._home = Path(home) if home is not None else None
         self.concurrency = concurrency
+        self.provider_concurrency = dict(provider_concurrency or {})
         self.tracer_provider = tracer_provider
         self.persist = persist
         self._store: RunStore | None = None
@@ -145,11 +154,18 @@ class Kernel:
         on_event: Callable[[Event], None] | None = None,
         run_id: str | None = None,
         cache: bool = True,
+        budget: BudgetSpec | Mapping[str, Any] | None = None,
     ) -> Run:
         """Run a spec to completion in a new event loop. See :meth:`arun`."""
         return asyncio.run(
             self.arun(
-                spec, inputs, output_dir=output_dir, on_event=on_event, run_id=run_id, cache=cache
+                spec,
+                inputs,
+                output_dir=output_dir,
+                on_event=on_event,
+                run_id=run_id,
+                cache=cache,
+                budget=budget,
             )
         )
 
@@ -162,6 +178,7 @@ class Kernel:
         on_event: Callable[[Event], None] | None = None,
         run_id: str | None = None,
         cache: bool = True,
+        budget: BudgetSpec | Mapping[str, Any] | None = None,
     ) -> Run:
         """Validate, then run a spec; return the finished :class:`Run`.
 
@@ -173,6 +190,12 @@ class Kernel:
         is committed as it happens, so a crashed run can be resumed, and
         ``cache=False`` turns the memo cache off for this run.
 
+        ``budget`` (``{"max_cost_usd": 5.0, "max_duration_s": 600}``) replaces
+        the spec's ``budget`` fields it sets. A node the budget cannot afford
+        is not started; the run ends with status ``over_budget`` and
+        ``error`` a :class:`~reelgraph.errors.BudgetExceeded`, and can be
+        resumed with a larger budget.
+
         Raises:
             SpecError: the spec is invalid (nothing has run).
             InputError: the inputs do not fit the spec (nothing has run).
@@ -180,6 +203,7 @@ class Kernel:
                 ``cancelled`` and can be resumed.
         """
         plan = spec if isinstance(spec, Plan) else self.plan(spec)
+        limits = _merged_budget(plan.spec.budget, budget)
         bound = bind_inputs(plan.spec, inputs or {})
         run = Run(id=run_id or new_run_id(), spec=plan.spec.name, run_dir=Path(), inputs=bound)
         run.run_dir = self.home / "runs" / run.id
@@ -188,12 +212,12 @@ class Kernel:
                 run.id,
                 spec=plan.spec.name,
                 spec_path=str(plan.spec.path) if plan.spec.path else None,
-                spec_text=_spec_text(plan.spec),
+                spec_text=_spec_text(plan.spec, limits),
                 inputs=jsonable(bound),
                 output_dir=str(Path(output_dir).resolve()) if output_dir is not None else None,
                 started_at=run.started_at,
             )
-        return await self._execute(plan, run, output_dir, on_event, cache, {})
+        return await self._execute(plan, run, output_dir, on_event, cache, {}, limits)
 
     def resume(
         self,
@@ -202,10 +226,13 @@ class Kernel:
         output_dir: str | Path | None = None,
         on_event: Callable[[Event], None] | None = None,
         cache: bool = True,
+        budget: BudgetSpec | Mapping[str, Any] | None = None,
     ) -> Run:
         """Continue a run that crashed, failed or was cancelled. See :meth:`aresume`."""
         return asyncio.run(
-            self.aresume(run_id, output_dir=output_dir, on_event=on_event, cache=cache)
+            self.aresume(
+                run_id, output_dir=output_dir, on_event=on_event, cache=cache, budget=budget
+            )
         )
 
     async def aresume(
@@ -215,6 +242,7 @@ class Kernel:
         output_dir: str | Path | None = None,
         on_event: Callable[[Event], None] | None = None,
         cache: bool = True,
+        budget: BudgetSpec | Mapping[str, Any] | None = None,
     ) -> Run:
         """Continue a run from the run store, under the same run id.
 
@@ -222,7 +250,9 @@ class Kernel:
         fails its checksum makes its node run again, with a warning); nodes
         that were running, failed or never started run now. Files are
         published to ``output_dir``, or to the directory the run was started
-        with.
+        with. The budget is the one the run started with, with the fields
+        ``budget`` sets replaced (raise ``max_cost_usd`` to continue a run
+        that stopped ``over_budget``); costs of earlier executions count.
 
         Raises:
             ReelgraphError: no such run, or the store is off.
@@ -234,6 +264,7 @@ class Kernel:
         data = json.loads(row.spec_text)
         spec = load_spec(data)
         spec.path = Path(row.spec_path) if row.spec_path else None
+        limits = _merged_budget(spec.budget, budget)
         plan = build_plan(spec, self.registry)
         bound = bind_inputs(plan.spec, row.inputs)
         values, stored = restore_outputs(self.store, self.artifacts, row.id)
@@ -241,7 +272,21 @@ class Kernel:
         run = Run(id=row.id, spec=row.spec, run_dir=self.home / "runs" / row.id, inputs=bound)
         self.store.set_run_status(row.id, "running")
         target = output_dir if output_dir is not None else row.output_dir
-        return await self._execute(plan, run, target, on_event, cache, reuse)
+        return await self._execute(plan, run, target, on_event, cache, reuse, limits)
+
+    def _provider_limits(self, plan: Plan) -> dict[str, int]:
+        """Per-provider limits: the kernel's, lowered by the spec's."""
+        limits = dict(self.provider_concurrency)
+        for name, limit in plan.spec.concurrency.providers.items():
+            limits[name] = min(limit, limits.get(name, limit))
+        return limits
+
+    def _estimate(self, hook: str, provider: str | None, arguments: dict[str, Any]) -> float | None:
+        """The ``estimate_cost`` hook's answer for one call, in US dollars."""
+        answer = self.registry.pm.hook.estimate_cost(
+            hook=hook, provider=provider, arguments=arguments
+        )
+        return None if answer is None else float(answer)
 
     def find_run(self, run_id: str) -> RunRow:
         """The stored run with this id, or the one run whose id starts with it.
@@ -268,6 +313,7 @@ class Kernel:
         on_event: Callable[[Event], None] | None,
         cache: bool,
         reuse: dict[str, tuple[Any, Any]],
+        budget: BudgetSpec,
     ) -> Run:
         tracer = active_tracer(self.tracer_provider)
         recorder = None
@@ -280,11 +326,15 @@ class Kernel:
             plan,
             run,
             run.inputs,
-            concurrency=self.concurrency,
+            concurrency=min(self.concurrency, plan.spec.concurrency.max or self.concurrency),
+            provider_limits=self._provider_limits(plan),
             tracer=tracer,
             emit=_with_logging(run, on_event),
             recorder=recorder,
             reuse=reuse,
+            budget=budget,
+            spent_usd=recorder.run_cost() if recorder is not None and reuse else 0.0,
+            estimate=self._estimate if budget.max_cost_usd is not None else None,
         )
         started = time.perf_counter()
         scheduler.emit("run.started", None, {"run_id": run.id, "spec": run.spec})
@@ -302,7 +352,8 @@ class Kernel:
 
                 with trace.use_span(span, end_on_exit=False, record_exception=False):
                     await scheduler.execute()
-            run.outputs = _outputs(plan, scheduler.scope)
+            skipped = frozenset(n for n, r in run.nodes.items() if r.status == "skipped")
+            run.outputs = _outputs(plan, scheduler.scope, skipped=skipped)
             if output_dir is not None:
                 run.published = _publish(run.outputs, Path(output_dir))
             run.status = "succeeded"
@@ -314,6 +365,8 @@ class Kernel:
                 run.published = _publish(run.outputs, Path(output_dir))
         except NodeError as err:
             run.status, run.error = "failed", err
+        except BudgetExceeded as err:
+            run.status, run.error = "over_budget", err
         except asyncio.CancelledError:
             run.status = "cancelled"
             raise
@@ -337,9 +390,43 @@ class Kernel:
         return run
 
 
-def _spec_text(spec: Spec) -> str:
-    """The spec as JSON, as loaded (unset fields left out so defaults stay defaults)."""
-    return json.dumps(spec.model_dump(mode="json", by_alias=True, exclude_unset=True))
+def _spec_text(spec: Spec, budget: BudgetSpec) -> str:
+    """The spec as JSON, as loaded (unset fields left out so defaults stay defaults).
+
+    ``budget`` is the run's effective budget (the spec's, with the run's
+    overrides), so a resume starts from it.
+    """
+    data = spec.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    limits = budget.model_dump(mode="json", exclude_none=True)
+    if limits:
+        data["budget"] = limits
+    return json.dumps(data)
+
+
+def _merged_budget(base: BudgetSpec, override: BudgetSpec | Mapping[str, Any] | None) -> BudgetSpec:
+    """``base`` with the fields ``override`` sets replaced.
+
+    Raises:
+        SpecError: ``override`` has unknown fields or bad values.
+    """
+    if override is None:
+        return base
+    if isinstance(override, BudgetSpec):
+        update = override.model_dump(exclude_unset=True)
+    else:
+        from pydantic import ValidationError
+
+        from .errors import Problem, SpecError
+
+        try:
+            update = BudgetSpec.model_validate(dict(override)).model_dump(exclude_unset=True)
+        except ValidationError as err:
+            problems = [
+                Problem(e["msg"], "<budget>", None, ".".join(map(str, e["loc"])))
+                for e in err.errors()
+            ]
+            raise SpecError(problems) from None
+    return base.model_copy(update=update)
 
 
 _LOGGED = {
@@ -388,15 +475,24 @@ def _end_run_span(span: Any, run: Run) -> None:
     span.end()
 
 
-def _outputs(plan: Plan, scope: dict[str, Any], *, partial: bool = False) -> dict[str, Any]:
-    """The spec's outputs resolved against node outputs; with ``partial``, those that exist."""
+def _outputs(
+    plan: Plan,
+    scope: dict[str, Any],
+    *,
+    partial: bool = False,
+    skipped: frozenset[str] = frozenset(),
+) -> dict[str, Any]:
+    """The spec's outputs resolved against node outputs; with ``partial``, those that exist.
+
+    Outputs of ``skipped`` nodes are left out.
+    """
     if plan.spec.outputs:
         out = {}
         for name, text in plan.spec.outputs.items():
             ref = parse_ref(text)
             assert ref is not None and not isinstance(ref, str)
-            if partial and ref.root not in scope:
-                continue
+            if ref.root not in scope and (partial or ref.root in skipped):
+                continue  # an output of a skipped node does not exist
             try:
                 out[name] = resolve_path(scope[ref.root], ref.path)
             except LookupError as err:

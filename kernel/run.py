@@ -11,8 +11,11 @@ from .errors import NodeError, ReelgraphError
 
 __all__ = ["Event", "NodeRun", "Run", "jsonable"]
 
-RUN_STATUSES = ("running", "succeeded", "failed", "failed_quality", "cancelled")
-NODE_STATUSES = ("pending", "running", "succeeded", "failed", "cancelled")
+RUN_STATUSES = ("running", "succeeded", "failed", "failed_quality", "over_budget", "cancelled")
+#: ``skipped``: its ``when:`` was false or a node it depends on was skipped (a
+#: standby fallback node that was not needed is skipped too); ``blocked``: not
+#: started because the budget would be exceeded
+NODE_STATUSES = ("pending", "running", "succeeded", "failed", "skipped", "blocked", "cancelled")
 
 
 @dataclass(slots=True)
@@ -20,8 +23,10 @@ class Event:
     """Something that happened in a run.
 
     ``type`` is one of ``run.started``, ``node.started``, ``node.progress``,
-    ``node.succeeded``, ``node.failed``, ``node.cancelled``, ``run.finished``.
-    ``ts`` is a Unix time in seconds.
+    ``node.retrying`` (data: attempt, error, wait_s), ``node.fallback``
+    (data: error, to), ``node.revised``, ``node.succeeded``, ``node.failed``,
+    ``node.skipped`` (data: reason), ``node.blocked`` (data: error),
+    ``node.cancelled``, ``run.finished``. ``ts`` is a Unix time in seconds.
     """
 
     type: str
@@ -54,6 +59,10 @@ class NodeRun:
     error: str | None = None
     #: served from the memo cache or reused from the run being resumed
     cached: bool = False
+    #: US dollars its hook calls reported (``ctx.report_cost``)
+    cost_usd: float = 0.0
+    #: what produced the output when the node fell back: ``provider:NAME`` or ``node:ID``
+    fallback: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -68,6 +77,8 @@ class NodeRun:
             "ended_at": self.ended_at,
             "seconds": None if self.seconds is None else round(self.seconds, 6),
             "error": self.error,
+            "cost_usd": self.cost_usd,
+            "fallback": self.fallback,
         }
 
 

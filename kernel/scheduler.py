@@ -1,29 +1,41 @@
 """The asyncio scheduler: runs every node as soon as its inputs exist.
 
-Independent nodes and the items of a ``map`` node run concurrently; every hook
-call takes a slot of one global semaphore, so ``concurrency`` bounds the calls
-in flight however they are nested. A single ready node runs inline, without a
-task. ``def`` hook implementations run in a worker thread, ``async def`` ones
-on the loop. The first node failure cancels the nodes still running and fails
-the run with a :class:`~reelgraph.errors.NodeError`.
+Independent nodes and the items of a ``map`` node run concurrently. Every
+hook call (one attempt) takes a slot of the node's own limit (``concurrency:``),
+of its provider's limit (``concurrency.providers``) and of the run's global
+limit, always in that order, so the limits hold however calls are nested. A
+single ready node runs inline, without a task; a node that finishes without
+suspending needs no task at all. ``def`` hook implementations run in a worker
+thread, ``async def`` ones on the loop.
+
+Per call: the memo cache is asked first; then attempts are made under the
+node's retry policy and ``timeout_s``; when they are used up, the node's
+``on_error`` fallbacks are tried in order. The first node failure cancels the
+nodes still running and fails the run with a
+:class:`~reelgraph.errors.NodeError`; a node the budget cannot afford is not
+started, the nodes already running finish, and the run stops with
+:class:`~reelgraph.errors.BudgetExceeded`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import inspect
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from ._aio import Limiter, cancel_all, first_error, gather_answers, start_eagerly
+from .conditions import ConditionError
 from .context import MemoryJournal, NodeContext
-from .errors import GateFailed, NodeError, ProviderError, ReelgraphError
+from .errors import BudgetExceeded, GateFailed, NodeError, ProviderError, ReelgraphError
 from .graph import CompiledNode, Plan
 from .models import GateResult
+from .policy import Budget, classify, retry_wait
 from .refs import evaluate, resolve_path
 from .run import Event, NodeRun, Run
+from .spec import BudgetSpec
 
 if TYPE_CHECKING:
     from .persist import Recorder
@@ -31,7 +43,7 @@ if TYPE_CHECKING:
 __all__ = ["Scheduler"]
 
 _MUTABLE = (list, dict, set)
-_NODE_EVENTS = {s: f"node.{s}" for s in ("succeeded", "failed", "cancelled")}
+_NODE_EVENTS = {s: f"node.{s}" for s in ("succeeded", "failed", "cancelled", "skipped", "blocked")}
 
 
 class _ItemScope:
@@ -55,12 +67,16 @@ class Scheduler:
         run: the run record to fill (node states, events).
         inputs: the run's inputs, after type conversion.
         concurrency: how many hook calls may be in flight at once.
+        provider_limits: calls in flight per provider name.
         tracer: an OpenTelemetry tracer, or ``None`` when tracing is off.
         emit: called with every event (after it is appended to ``run.events``).
         recorder: writes state changes to the run store; ``None`` for an
             ephemeral run.
         reuse: outputs of nodes finished before (resume), as ``{node id:
             (value, stored form)}``; those nodes are not executed again.
+        budget: the run's limits; ``None`` = none.
+        spent_usd: what earlier executions of this run spent (resume).
+        estimate: the ``estimate_cost`` hook, asked when a cost limit is set.
     """
 
     def __init__(
@@ -70,10 +86,14 @@ class Scheduler:
         inputs: dict[str, Any],
         *,
         concurrency: int,
+        provider_limits: Mapping[str, int] | None = None,
         tracer: Any = None,
         emit: Callable[[Event], None] | None = None,
         recorder: Recorder | None = None,
         reuse: dict[str, tuple[Any, Any]] | None = None,
+        budget: BudgetSpec | None = None,
+        spent_usd: float = 0.0,
+        estimate: Callable[[str, str | None, dict[str, Any]], float | None] | None = None,
     ) -> None:
         self.plan = plan
         self.recorder = recorder
@@ -84,7 +104,12 @@ class Scheduler:
         self.tracer = tracer
         self._listener = emit
         self._events = run.events
-        self._limiter = _Limiter(concurrency)
+        self._limiter = Limiter(concurrency)
+        self._provider_limiters = {p: Limiter(n) for p, n in (provider_limits or {}).items()}
+        self._node_limiters = {n.id: Limiter(n.limit) for n in plan.nodes.values() if n.limit}
+        budget_obj = Budget(budget or BudgetSpec(), spent_usd=spent_usd, estimate=estimate)
+        self.budget: Budget | None = budget_obj if budget_obj.active else None
+        self._skipped: set[str] = set()
         #: per running node, per map item (None without map): (from cache, stored form)
         self._stored: dict[str, dict[int | None, tuple[bool, Any]]] = {}
         self._journal: Any = recorder.store if recorder is not None else MemoryJournal()
@@ -114,6 +139,8 @@ class Scheduler:
         total: float | None,
         message: str | None,
     ) -> None:
+        if message:
+            message = _redact(message)
         self.emit(
             "node.progress",
             node_id,
@@ -123,14 +150,18 @@ class Scheduler:
     # -- the loop ---------------------------------------------------------------
 
     async def execute(self) -> None:
-        """Run every node. Raises the first :class:`NodeError`."""
+        """Run every node. Raises the first :class:`NodeError` (or :class:`BudgetExceeded`)."""
         nodes = self.plan.nodes
+        standby = self.plan.standby
         waiting = {node_id: len(node.deps) for node_id, node in nodes.items()}
-        ready: deque[str] = deque(n for n in self.plan.order if waiting[n] == 0)
+        ready: deque[str] = deque(
+            n for n in self.plan.order if waiting[n] == 0 and n not in standby
+        )
         running: set[asyncio.Task[None]] = set()
         finished: deque[asyncio.Task[None]] = deque()
         loop = asyncio.get_running_loop()
         wake: asyncio.Future[None] | None = None
+        stop: BudgetExceeded | None = None
 
         def on_done(task: asyncio.Task[None]) -> None:
             finished.append(task)
@@ -140,19 +171,27 @@ class Scheduler:
         def complete(node_id: str) -> None:
             for child in nodes[node_id].dependents:
                 waiting[child] -= 1
-                if waiting[child] == 0:
+                if waiting[child] == 0 and child not in standby:
                     ready.append(child)
 
         try:
-            while ready or running:
-                if len(ready) == 1 and not running:
+            while (ready and stop is None) or running:
+                if len(ready) == 1 and not running and stop is None:
                     node_id = ready.popleft()
-                    await self._run_node(nodes[node_id])
+                    try:
+                        await self._run_node(nodes[node_id])
+                    except BudgetExceeded as err:
+                        stop = err
+                        continue
                     complete(node_id)
                     continue
-                while ready:
+                while ready and stop is None:
                     node_id = ready.popleft()
-                    task = _start_eagerly(loop, self._run_node(nodes[node_id]), node_id)
+                    try:
+                        task = start_eagerly(loop, self._run_node(nodes[node_id]), node_id)
+                    except BudgetExceeded as err:
+                        stop = err
+                        break
                     if task is None:  # finished without suspending: no task needed
                         complete(node_id)
                         continue
@@ -167,27 +206,73 @@ class Scheduler:
                 while finished:
                     task = finished.popleft()
                     running.discard(task)
-                    task.result()  # re-raises the node's error
+                    try:
+                        task.result()  # re-raises the node's error
+                    except BudgetExceeded as err:
+                        stop = stop or err  # let the running nodes finish
+                        continue
                     complete(task.get_name())
         except BaseException:
-            await _cancel_all(running)
+            await cancel_all(running)
             raise
+        for node_id in standby:
+            if self.run.nodes[node_id].status == "pending":
+                self._mark(
+                    node_id, "skipped", {"reason": f"fallback of '{standby[node_id]}' not needed"}
+                )
+        if stop is not None:
+            raise stop
 
     # -- one node -----------------------------------------------------------------
+
+    def _mark(self, node_id: str, status: str, data: dict[str, Any]) -> None:
+        """A node that does not run: skipped, or blocked by the budget."""
+        record = self.run.nodes[node_id]
+        record.status = status
+        record.ended_at = now = time.time()
+        if status == "skipped":
+            self._skipped.add(node_id)
+        else:
+            record.error = data.get("error")
+        self.emit(_NODE_EVENTS[status], node_id, data, now)
+        if self.recorder is not None:
+            self.recorder.node_finished(record, None)
+
+    def _should_skip(self, node: CompiledNode) -> str | None:
+        """Why ``node`` is skipped (an upstream node was, or ``when:`` is false), or ``None``."""
+        if self._skipped:
+            for dep in node.deps:
+                if dep in self._skipped:
+                    return f"'{dep}' was skipped"
+        if node.when is not None and not node.when.evaluate(self.scope):
+            return f"when: {node.when.text} is false"
+        return None
 
     async def _run_node(self, node: CompiledNode) -> None:
         record = self.run.nodes[node.id]
         if node.id in self.reuse:
             self._reuse(node, record)
             return
-        record.status = "running"
-        record.started_at = now = time.time()
+        if node.when is not None or self._skipped:
+            try:
+                reason = self._should_skip(node)
+            except ConditionError as err:
+                reason = None
+                error = self._wrap(node, err, None)
+                self._start(node, record)
+                self._finish(record, time.perf_counter(), "failed", None, error)
+                raise error from None
+            if reason is not None:
+                self._mark(node.id, "skipped", {"reason": reason})
+                return
+        if self.budget is not None:
+            try:
+                self.budget.check_duration(node.id)
+            except BudgetExceeded as err:
+                self._mark(node.id, "blocked", {"error": str(err)})
+                raise
         started = time.perf_counter()
-        self.emit("node.started", node.id, None, now)
-        recorder = self.recorder
-        if recorder is not None:
-            recorder.node_started(record)
-            self._stored[node.id] = {}
+        self._start(node, record)
         span = None
         if self.tracer is not None:
             span = self.tracer.start_span(
@@ -215,6 +300,9 @@ class Scheduler:
         except asyncio.CancelledError:
             self._finish(record, started, "cancelled", span)
             raise
+        except BudgetExceeded as err:
+            self._finish(record, started, "blocked", span, err)
+            raise
         except GateFailed as err:
             # keep the failing measurements with the node, for `reelgraph show`
             last = self._stored.pop(node.id, {}).get(None)
@@ -227,14 +315,23 @@ class Scheduler:
                 raise
             raise error from err
         self.scope[node.id] = result
-        if recorder is not None:
+        stored = None
+        if self.recorder is not None:
             calls = self._stored.pop(node.id)
             record.cached = bool(calls) and all(hit for hit, _ in calls.values())
             if node.map_ref is None:
                 stored = calls[None][1]
             else:
                 stored = [calls[index][1] for index in range(len(calls))]
-        self._finish(record, started, "succeeded", span, None, stored if recorder else None)
+        self._finish(record, started, "succeeded", span, None, stored)
+
+    def _start(self, node: CompiledNode, record: NodeRun) -> None:
+        record.status = "running"
+        record.started_at = now = time.time()
+        self.emit("node.started", node.id, None, now)
+        if self.recorder is not None:
+            self.recorder.node_started(record)
+            self._stored[node.id] = {}
 
     async def _judge(self, node: CompiledNode, results: list[Any]) -> list[Any]:
         """Act on a gate node's results: revise the reviewed node, or fail the run.
@@ -284,7 +381,7 @@ class Scheduler:
         kwargs[argument] = feedback
         if self.recorder is not None:
             self._stored[producer.id] = {}
-        record.attempts += 1
+        record.attempts += 1  # a revision is one more call of the node
         self.scope[producer.id] = await self._call(producer, kwargs, None)
         if self.recorder is not None:
             record.cached = False
@@ -316,7 +413,7 @@ class Scheduler:
         record.ended_at = now = time.time()
         record.seconds = time.perf_counter() - started
         if error is not None:
-            record.error = str(error)
+            record.error = _redact(str(error))
         self.emit(
             _NODE_EVENTS[status],
             record.id,
@@ -326,15 +423,7 @@ class Scheduler:
         if self.recorder is not None:
             self.recorder.node_finished(record, stored)
         if span is not None:
-            from opentelemetry.trace import Status, StatusCode
-
-            span.set_attribute("reelgraph.node.status", status)
-            span.set_attribute("reelgraph.node.attempts", record.attempts)
-            if error is not None:
-                cause = error.__cause__ or error
-                span.record_exception(cause)
-                span.set_status(Status(StatusCode.ERROR, str(error)))
-            span.end()
+            _end_node_span(span, record, error)
 
     def _wrap(self, node: CompiledNode, err: BaseException, item: int | None) -> NodeError:
         return NodeError(
@@ -361,12 +450,17 @@ class Scheduler:
         results: list[Any] = [None] * len(items)
         total = len(items)
         done = 0
+        blocked: list[BudgetExceeded] = []
 
         async def one(index: int, item: Any) -> None:
             nonlocal done
-            results[index] = await self._call(
-                node, self._kwargs(node, _ItemScope(scope, item)), index
-            )
+            try:
+                results[index] = await self._call(
+                    node, self._kwargs(node, _ItemScope(scope, item)), index
+                )
+            except BudgetExceeded as err:  # the items already started finish first
+                blocked.append(err)
+                return
             done += 1
             self.emit(
                 "node.progress",
@@ -379,7 +473,9 @@ class Scheduler:
                 for index, item in enumerate(items):
                     group.create_task(one(index, item))
         except BaseExceptionGroup as group_error:
-            raise _first_error(group_error) from None
+            raise first_error(group_error) from None
+        if blocked:
+            raise blocked[0]
         return results
 
     def _kwargs(self, node: CompiledNode, scope: Any) -> dict[str, Any]:
@@ -394,10 +490,10 @@ class Scheduler:
                 raise ReelgraphError(f"with.{key}: {err}") from err
         return kwargs
 
+    # -- one call: cache, attempts, fallbacks ---------------------------------------
+
     async def _call(self, node: CompiledNode, kwargs: dict[str, Any], item: int | None) -> Any:
-        record = self.run.nodes[node.id]
-        if not record.attempts:
-            record.attempts = 1
+        """One call of ``node``'s hook (one map item): cached, retried, fallen back."""
         recorder = self.recorder
         key = None
         if recorder is not None:
@@ -406,46 +502,158 @@ class Scheduler:
                 hit, value, dumped = recorder.lookup(key)
                 if hit:
                     self._stored[node.id][item] = (True, dumped)
+                    if self.tracer is not None:
+                        _span_event("reelgraph.cache_hit", {"reelgraph.item_index": item})
                     return value
-        kwargs["ctx"] = NodeContext(
+        try:
+            result = await self._attempts(node, kwargs, item)
+        except NodeError as err:
+            if not node.fallbacks:
+                raise
+            return await self._fall_back(node, kwargs, item, err)
+        if recorder is not None:
+            result, dumped = recorder.persist(node, key, result)
+            self._stored[node.id][item] = (False, dumped)
+        return result
+
+    async def _attempts(self, node: CompiledNode, kwargs: dict[str, Any], item: int | None) -> Any:
+        """Attempts under the node's retry policy; raises the last attempt's NodeError."""
+        attempt = 1
+        first = time.monotonic()
+        while True:
+            try:
+                return await self._attempt(node, kwargs, item, attempt)
+            except NodeError as err:
+                error = classify(err.cause)
+                wait, reason = retry_wait(node.retry, attempt, error, time.monotonic() - first)
+                if wait is None:
+                    raise
+                self.emit(
+                    "node.retrying",
+                    node.id,
+                    {
+                        "item": item,
+                        "attempt": attempt,
+                        "error": _redact(f"{type(err.cause).__name__}: {err.cause}"),
+                        "wait_s": round(wait, 3),
+                    },
+                )
+                if self.tracer is not None:
+                    _span_event(
+                        "reelgraph.retry",
+                        {
+                            "reelgraph.attempt": attempt,
+                            "reelgraph.item_index": item,
+                            "reelgraph.retry.wait_s": wait,
+                            "error.type": type(error or err.cause).__name__,
+                        },
+                    )
+                await asyncio.sleep(wait)
+                attempt += 1
+
+    async def _fall_back(
+        self, node: CompiledNode, kwargs: dict[str, Any], item: int | None, failure: NodeError
+    ) -> Any:
+        """Try ``node``'s fallbacks in order; raise the last failure when none works."""
+        record = self.run.nodes[node.id]
+        for fallback in node.fallbacks:
+            label = (
+                f"node:{fallback}" if isinstance(fallback, str) else f"provider:{fallback.provider}"
+            )
+            self.emit(
+                "node.fallback",
+                node.id,
+                {"item": item, "to": label, "error": _redact(str(failure))},
+            )
+            if self.tracer is not None:
+                _span_event(
+                    "reelgraph.fallback",
+                    {"reelgraph.fallback": label, "error.type": type(failure.cause).__name__},
+                )
+            try:
+                if isinstance(fallback, str):
+                    result = await self._run_standby(self.plan.nodes[fallback], node)
+                else:
+                    arguments = {k: v for k, v in kwargs.items() if k != "ctx"}
+                    result = await self._call(fallback, arguments, item)
+            except NodeError as err:
+                failure = err
+                continue
+            record.fallback = label
+            return result
+        raise failure
+
+    async def _run_standby(self, standby: CompiledNode, primary: CompiledNode) -> Any:
+        """Run a fallback node in place of ``primary``; its output becomes ``primary``'s."""
+        record = self.run.nodes[standby.id]
+        started = time.perf_counter()
+        self._start(standby, record)
+        stored = self._stored.get(primary.id)
+        try:
+            result = await self._call(standby, self._kwargs(standby, self.scope), None)
+        except BaseException as err:
+            error = err if isinstance(err, NodeError) else self._wrap(standby, err, None)
+            self._finish(record, started, "failed", None, error)
+            raise
+        dumped = None
+        if self.recorder is not None:
+            dumped = self._stored.pop(standby.id)[None]
+            if stored is not None:
+                stored[None] = dumped  # the primary stores what the fallback made
+            dumped = dumped[1]
+        self.scope[standby.id] = result
+        self._finish(record, started, "succeeded", None, None, dumped)
+        return result
+
+    async def _attempt(
+        self, node: CompiledNode, kwargs: dict[str, Any], item: int | None, attempt: int
+    ) -> Any:
+        """One attempt: budget check, limits, timeout, span, cost accounting."""
+        record = self.run.nodes[node.id]
+        if attempt > record.attempts:
+            record.attempts = attempt
+        ctx = NodeContext(
             run_id=self.run.id,
             node_id=node.id,
             hook=node.hook,
             provider=node.provider,
             run_dir=self.run.run_dir,
+            attempt=attempt,
             item_index=item,
             progress=self._progress,
             store=self._journal,
         )
-        function = node.function
-        if function is not None:
-            # pluggy hands an implementation only the arguments it declares
-            kwargs = {name: kwargs[name] for name in node.argnames}
-        else:
-            function = node.caller
+        kwargs = dict(kwargs) if attempt > 1 else kwargs
+        kwargs["ctx"] = ctx
+        reserved = 0.0
+        if self.budget is not None:
+            reserved = self.budget.reserve(node.id, node.hook, node.provider, kwargs)
+        own = self._node_limiters.get(node.id) if self._node_limiters else None
+        vendor = self._provider_limiters.get(node.provider) if node.provider else None  # type: ignore[arg-type]
         limiter = self._limiter
-        if not limiter.acquire_nowait():
-            await limiter.acquire()
+        if own is not None and not own.acquire_nowait():
+            await own.acquire()
         try:
-            if node.collect:
-                raw = (
-                    function(**kwargs)
-                    if node.is_async
-                    else await asyncio.to_thread(function, **kwargs)
-                )
-                result = await _gather([raw] if node.function is not None else raw)
-            elif node.is_async:
-                result = await function(**kwargs)
-            else:
-                result = await asyncio.to_thread(function, **kwargs)
-                if inspect.isawaitable(result):
-                    result = await result
-        except Exception as err:
-            if isinstance(err, NodeError):
-                raise
-            raise self._wrap(node, err, item) from err
+            if vendor is not None and not vendor.acquire_nowait():
+                await vendor.acquire()
+            try:
+                if not limiter.acquire_nowait():
+                    await limiter.acquire()
+                try:
+                    if self.tracer is None and node.timeout_s is None:
+                        result = await self._invoke(node, kwargs, item)
+                    else:
+                        result = await self._observed(node, kwargs, item, attempt, ctx)
+                finally:
+                    limiter.release()
+            finally:
+                if vendor is not None:
+                    vendor.release()
         finally:
-            limiter.release()
+            if own is not None:
+                own.release()
+            if ctx._usage is not None or reserved:
+                self._account(node, record, item, ctx, reserved)
         if result is None:
             message = (
                 f"provider '{node.provider}' returned no result"
@@ -453,134 +661,173 @@ class Scheduler:
                 else f"no installed plugin handled hook {node.hook} with these arguments"
             )
             raise self._wrap(node, ProviderError(message), item)
-        if recorder is not None:
-            result, dumped = recorder.persist(node, key, result)
-            self._stored[node.id][item] = (False, dumped)
         return result
 
-
-async def _gather(answers: list[Any]) -> list[Any]:
-    """Every implementation's answer to a collect hook, awaited and flattened one level."""
-    out: list[Any] = []
-    for answer in answers:
-        if inspect.isawaitable(answer):
-            answer = await answer
-        if answer is None:
-            continue
-        if isinstance(answer, list):
-            out.extend(answer)
+    async def _invoke(self, node: CompiledNode, kwargs: dict[str, Any], item: int | None) -> Any:
+        """Call the hook (one implementation directly, or through pluggy)."""
+        function = node.function
+        if function is not None:
+            # pluggy hands an implementation only the arguments it declares
+            kwargs = {name: kwargs[name] for name in node.argnames}
         else:
-            out.append(answer)
-    return out
-
-
-class _Limiter:
-    """A counting semaphore whose uncontended acquire needs no ``await``.
-
-    ``asyncio.Semaphore.acquire`` is a coroutine even when a slot is free;
-    this one takes a free slot synchronously (``acquire_nowait``) and queues
-    only when all slots are taken. ``release`` hands the slot to the oldest
-    waiter still waiting, so waiters are served first come, first served.
-    """
-
-    __slots__ = ("free", "_waiters")
-
-    def __init__(self, slots: int) -> None:
-        self.free = slots
-        self._waiters: deque[asyncio.Future[None]] = deque()
-
-    def acquire_nowait(self) -> bool:
-        if self.free > 0 and not self._waiters:
-            self.free -= 1
-            return True
-        return False
-
-    async def acquire(self) -> None:
-        waiter = asyncio.get_running_loop().create_future()
-        self._waiters.append(waiter)
+            function = node.caller
         try:
-            await waiter
+            if node.collect:
+                raw = (
+                    function(**kwargs)
+                    if node.is_async
+                    else await asyncio.to_thread(function, **kwargs)
+                )
+                return await gather_answers([raw] if node.function is not None else raw)
+            if node.is_async:
+                return await function(**kwargs)
+            result = await asyncio.to_thread(function, **kwargs)
+            if inspect.isawaitable(result):
+                result = await result
+            return result
+        except Exception as err:
+            if isinstance(err, NodeError):
+                raise
+            raise self._wrap(node, err, item) from err
+
+    async def _observed(
+        self,
+        node: CompiledNode,
+        kwargs: dict[str, Any],
+        item: int | None,
+        attempt: int,
+        ctx: NodeContext,
+    ) -> Any:
+        """An attempt with a timeout and/or an attempt span."""
+        span = None
+        if self.tracer is not None:
+            attributes: dict[str, Any] = {
+                "reelgraph.node.id": node.id,
+                "reelgraph.attempt": attempt,
+                "reelgraph.hook": node.hook,
+                "reelgraph.provider": node.provider or "",
+            }
+            if item is not None:
+                attributes["reelgraph.item_index"] = item
+            span = self.tracer.start_span(f"attempt {attempt} {node.id}", attributes=attributes)
+        error: BaseException | None = None
+        try:
+            if span is not None:
+                from opentelemetry import trace
+
+                with trace.use_span(span, end_on_exit=False, record_exception=False):
+                    return await self._timed(node, kwargs, item, ctx)
+            return await self._timed(node, kwargs, item, ctx)
+        except BaseException as err:
+            error = err
+            raise
+        finally:
+            if span is not None:
+                _end_attempt_span(span, ctx, error)
+
+    async def _timed(
+        self, node: CompiledNode, kwargs: dict[str, Any], item: int | None, ctx: NodeContext
+    ) -> Any:
+        if node.timeout_s is None:
+            return await self._invoke(node, kwargs, item)
+        try:
+            async with asyncio.timeout(node.timeout_s):
+                return await self._invoke(node, kwargs, item)
+        except TimeoutError as err:
+            ctx._cancelled = True  # a `def` hook in its thread sees it and stops
+            message = f"attempt timed out after {node.timeout_s:g} s (timeout_s)"
+            raise self._wrap(node, TimeoutError(message), item) from err
         except asyncio.CancelledError:
-            if waiter.done() and not waiter.cancelled():
-                self.release()  # the slot was handed over just before the cancel
+            ctx._cancelled = True
             raise
 
-    def release(self) -> None:
-        while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(None)  # the slot passes straight to the waiter
-                return
-        self.free += 1
+    def _account(
+        self,
+        node: CompiledNode,
+        record: NodeRun,
+        item: int | None,
+        ctx: NodeContext,
+        reserved: float,
+    ) -> None:
+        """Add what an attempt reported to the node, the run and the store."""
+        usage = ctx._usage
+        spent = usage.cost_usd if usage is not None else 0.0
+        if self.budget is not None:
+            self.budget.settle(reserved, spent)
+        if spent:
+            record.cost_usd += spent
+            if self.recorder is not None:
+                detail = "; ".join(usage.details) if usage is not None else ""
+                self.recorder.add_cost(node.id, spent, _redact(detail))
 
 
-class _Reyield:
-    """Yields an object the started coroutine yielded, to the task now driving it."""
+def _redact(text: str) -> str:
+    from .secrets import redact
 
-    __slots__ = ("value",)
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-    def __await__(self) -> Any:
-        return (yield self.value)
+    return redact(text)
 
 
-async def _resume(coro: Any, yielded: Any) -> Any:
-    """Drive ``coro``, started by hand and suspended on ``yielded``, to its end.
+def _span_event(name: str, attributes: dict[str, Any]) -> None:
+    """An event on the current span (the node's), ``None`` values left out."""
+    from opentelemetry import trace
 
-    The task running this sees exactly what ``coro`` yields (futures with
-    their blocking flag set, or ``None``) and passes results and exceptions,
-    cancellation included, back into it.
-    """
-    while True:
-        try:
-            value = await _Reyield(yielded)
-        except BaseException as exc:  # noqa: BLE001 - handed to the coroutine
-            try:
-                yielded = coro.throw(exc)
-            except StopIteration as stop:
-                return stop.value
-        else:
-            try:
-                yielded = coro.send(value)
-            except StopIteration as stop:
-                return stop.value
+    clean = {k: v for k, v in attributes.items() if v is not None}
+    trace.get_current_span().add_event(name, clean)
 
 
-def _start_eagerly(
-    loop: asyncio.AbstractEventLoop, coro: Any, name: str
-) -> asyncio.Task[Any] | None:
-    """Run ``coro`` until it first suspends; return ``None`` if it finished.
-
-    Creating a task costs more than a no-op node itself; most cheap nodes
-    (cache hits, small transforms) finish without suspending. This is what
-    Python 3.12's eager task factory does. The coroutine runs in a copied
-    context that its task keeps, so context variables (the current span) set
-    before it suspends stay its own. Errors raised before suspending propagate.
-    """
-    context = contextvars.copy_context()
-    try:
-        yielded = context.run(coro.send, None)
-    except StopIteration:
-        return None
-    except BaseException:
-        coro.close()
-        raise
-    return loop.create_task(_resume(coro, yielded), name=name, context=context)
-
-
-def _first_error(group: BaseExceptionGroup[Any]) -> BaseException:
-    for error in group.exceptions:
-        if isinstance(error, BaseExceptionGroup):
-            return _first_error(error)
-        if not isinstance(error, asyncio.CancelledError):
-            return error
-    return group.exceptions[0]
+def _end_attempt_span(span: Any, ctx: NodeContext, error: BaseException | None) -> None:
+    """Usage (OpenTelemetry GenAI semantic conventions), cost and outcome of an attempt."""
+    usage = ctx._usage
+    if usage is not None:
+        if usage.cost_usd:
+            span.set_attribute("reelgraph.cost_usd", usage.cost_usd)
+        genai = {
+            "gen_ai.operation.name": usage.operation,
+            "gen_ai.provider.name": usage.provider_name,
+            "gen_ai.request.model": usage.model,
+            "gen_ai.usage.input_tokens": usage.input_tokens,
+            "gen_ai.usage.output_tokens": usage.output_tokens,
+        }
+        for name, value in genai.items():
+            if value is not None:
+                span.set_attribute(name, value)
+        if usage.operation:
+            # GenAI span name: "{gen_ai.operation.name} {gen_ai.request.model}"
+            span.update_name(f"{usage.operation} {usage.model or ''}".strip())
+    if error is not None:
+        _record_error(span, error)
+    span.end()
 
 
-async def _cancel_all(tasks: set[asyncio.Task[None]]) -> None:
-    for task in tasks:
-        task.cancel()
-    if tasks:
-        await asyncio.gather(*tasks, return_exceptions=True)
+def _end_node_span(span: Any, record: NodeRun, error: BaseException | None) -> None:
+    span.set_attribute("reelgraph.node.status", record.status)
+    span.set_attribute("reelgraph.node.attempts", record.attempts)
+    span.set_attribute("reelgraph.node.cached", record.cached)
+    if record.cost_usd:
+        span.set_attribute("reelgraph.cost_usd", record.cost_usd)
+    if record.fallback:
+        span.set_attribute("reelgraph.fallback", record.fallback)
+    if record.items is not None:
+        span.set_attribute("reelgraph.node.items", record.items)
+    if error is not None:
+        _record_error(span, error)
+    span.end()
+
+
+def _record_error(span: Any, error: BaseException) -> None:
+    """The exception as a span event and an ERROR status, secrets redacted."""
+    from opentelemetry.trace import Status, StatusCode
+
+    cause = error.cause if isinstance(error, NodeError) else error
+    if isinstance(cause, asyncio.CancelledError):
+        span.set_attribute("reelgraph.cancelled", True)
+        return
+    message = _redact(str(error))
+    span.add_event(
+        "exception",
+        {
+            "exception.type": f"{type(cause).__module__}.{type(cause).__qualname__}",
+            "exception.message": _redact(str(cause)),
+        },
+    )
+    span.set_status(Status(StatusCode.ERROR, message))

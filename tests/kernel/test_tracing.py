@@ -37,7 +37,11 @@ def test_span_tree_has_run_and_node_spans(adder) -> None:
     run = kernel.run(spec)
     assert run.status == "succeeded"
     spans = {s.name: s for s in exporter.get_finished_spans()}
-    assert set(spans) == {"run traced", "node a", "node b", "node c"}
+    # c asks what b asked (step(2)): the memo cache answers, no attempt is made
+    assert set(spans) == {"run traced", "node a", "node b", "node c", "attempt 1 a", "attempt 1 b"}
+    assert [e.name for e in spans["node c"].events] == ["reelgraph.cache_hit"]
+    assert spans["node c"].attributes["reelgraph.node.cached"] is True
+    assert spans["node b"].attributes["reelgraph.node.cached"] is False
     root = spans["run traced"]
     assert root.parent is None
     assert root.attributes["reelgraph.run.id"] == run.id
@@ -48,6 +52,10 @@ def test_span_tree_has_run_and_node_spans(adder) -> None:
         assert span.attributes["reelgraph.node.id"] == node_id
         assert span.attributes["reelgraph.hook"] == "step"
         assert span.attributes["reelgraph.provider"] == "adder"
+        attempt = spans.get(f"attempt 1 {node_id}")
+        if node_id != "c":
+            assert attempt.parent.span_id == span.context.span_id
+            assert attempt.attributes["reelgraph.attempt"] == 1
         assert span.attributes["reelgraph.node.status"] == "succeeded"
 
 

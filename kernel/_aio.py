@@ -1,0 +1,138 @@
+"""asyncio helpers of the scheduler: a cheap limiter, eager coroutine start, error picking."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import inspect
+from collections import deque
+from typing import Any
+
+__all__ = ["Limiter", "cancel_all", "first_error", "gather_answers", "start_eagerly"]
+
+
+async def gather_answers(answers: list[Any]) -> list[Any]:
+    """Every implementation's answer to a collect hook, awaited and flattened one level."""
+    out: list[Any] = []
+    for answer in answers:
+        if inspect.isawaitable(answer):
+            answer = await answer
+        if answer is None:
+            continue
+        if isinstance(answer, list):
+            out.extend(answer)
+        else:
+            out.append(answer)
+    return out
+
+
+class Limiter:
+    """A counting semaphore whose uncontended acquire needs no ``await``.
+
+    ``asyncio.Semaphore.acquire`` is a coroutine even when a slot is free;
+    this one takes a free slot synchronously (``acquire_nowait``) and queues
+    only when all slots are taken. ``release`` hands the slot to the oldest
+    waiter still waiting, so waiters are served first come, first served.
+    """
+
+    __slots__ = ("free", "_waiters")
+
+    def __init__(self, slots: int) -> None:
+        self.free = slots
+        self._waiters: deque[asyncio.Future[None]] = deque()
+
+    def acquire_nowait(self) -> bool:
+        if self.free > 0 and not self._waiters:
+            self.free -= 1
+            return True
+        return False
+
+    async def acquire(self) -> None:
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self.release()  # the slot was handed over just before the cancel
+            raise
+
+    def release(self) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)  # the slot passes straight to the waiter
+                return
+        self.free += 1
+
+
+class _Reyield:
+    """Yields an object the started coroutine yielded, to the task now driving it."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __await__(self) -> Any:
+        return (yield self.value)
+
+
+async def _resume(coro: Any, yielded: Any) -> Any:
+    """Drive ``coro``, started by hand and suspended on ``yielded``, to its end.
+
+    The task running this sees exactly what ``coro`` yields (futures with
+    their blocking flag set, or ``None``) and passes results and exceptions,
+    cancellation included, back into it.
+    """
+    while True:
+        try:
+            value = await _Reyield(yielded)
+        except BaseException as exc:  # noqa: BLE001 - handed to the coroutine
+            try:
+                yielded = coro.throw(exc)
+            except StopIteration as stop:
+                return stop.value
+        else:
+            try:
+                yielded = coro.send(value)
+            except StopIteration as stop:
+                return stop.value
+
+
+def start_eagerly(
+    loop: asyncio.AbstractEventLoop, coro: Any, name: str
+) -> asyncio.Task[Any] | None:
+    """Run ``coro`` until it first suspends; return ``None`` if it finished.
+
+    Creating a task costs more than a no-op node itself; most cheap nodes
+    (cache hits, small transforms) finish without suspending. This is what
+    Python 3.12's eager task factory does. The coroutine runs in a copied
+    context that its task keeps, so context variables (the current span) set
+    before it suspends stay its own. Errors raised before suspending propagate.
+    """
+    context = contextvars.copy_context()
+    try:
+        yielded = context.run(coro.send, None)
+    except StopIteration:
+        return None
+    except BaseException:
+        coro.close()
+        raise
+    return loop.create_task(_resume(coro, yielded), name=name, context=context)
+
+
+def first_error(group: BaseExceptionGroup[Any]) -> BaseException:
+    for error in group.exceptions:
+        if isinstance(error, BaseExceptionGroup):
+            return first_error(error)
+        if not isinstance(error, asyncio.CancelledError):
+            return error
+    return group.exceptions[0]
+
+
+async def cancel_all(tasks: set[asyncio.Task[None]]) -> None:
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        await asyncio.gather(*tasks, return_exceptions=True)
