@@ -28,6 +28,9 @@ _STATUS_STYLE = {
     "failed_quality": "bold red",
     "running": "cyan",
     "pending": "dim",
+    "skipped": "dim",
+    "blocked": "bold yellow",
+    "over_budget": "bold yellow",
 }
 
 
@@ -69,10 +72,18 @@ class RunDisplay:
                 return
             elif event.type == "node.progress" and event.data:
                 self._on_progress(task, node_id, event.data)
+            elif event.type in ("node.retrying", "node.fallback") and event.data:
+                node = self.plan.nodes[node_id]
+                what = (
+                    f"retry in {event.data.get('wait_s', 0):.1f} s"
+                    if event.type == "node.retrying"
+                    else f"falling back to {event.data.get('to')}"
+                )
+                self.progress.update(task, description=f"{node.hook} [yellow]{what}[/]")
             elif event.type == "node.succeeded":
                 total = self.progress.tasks[self._index(task)].total or 1
                 self.progress.update(task, total=total, completed=total)
-            elif event.type in ("node.failed", "node.cancelled"):
+            elif event.type in ("node.failed", "node.cancelled", "node.blocked"):
                 status = event.type.split(".")[1]
                 self.progress.update(task, description=f"[{_STATUS_STYLE[status]}]{status}[/]")
                 self.progress.stop_task(task)
@@ -85,8 +96,12 @@ class RunDisplay:
         if data.get("total") is not None:
             fields["total"] = data["total"]
         if data.get("message"):
+            from rich.markup import escape
+
+            from .secrets import redact
+
             node = self.plan.nodes[node_id]
-            fields["description"] = f"{node.hook} [dim]{data['message']}[/]"
+            fields["description"] = f"{node.hook} [dim]{escape(redact(data['message']))}[/]"
         self.progress.update(task, **fields)
 
     def _index(self, task: Any) -> int:
@@ -97,20 +112,31 @@ class RunDisplay:
 
 
 def run_table(run: Run) -> Table:
-    """Per-node status and seconds."""
+    """Per-node status, attempts, seconds and cost (a cost column only when something cost money)."""
     table = Table(title=f"run {run.id} [{_STATUS_STYLE.get(run.status, '')}]{run.status}[/]")
-    for column in ("node", "hook", "provider", "status", "cached", "items", "seconds"):
-        table.add_column(column, justify="right" if column in ("items", "seconds") else "left")
+    costs = any(node.cost_usd for node in run.nodes.values())
+    columns = ["node", "hook", "provider", "status", "cached", "attempts", "items", "seconds"]
+    columns += ["USD"] if costs else []
+    for column in columns:
+        right = column in ("attempts", "items", "seconds", "USD")
+        table.add_column(column, justify="right" if right else "left")
     for node in run.nodes.values():
-        table.add_row(
+        provider = node.provider or "-"
+        if node.fallback:
+            provider += f" -> {node.fallback.split(':', 1)[1]}"
+        row = [
             node.id,
             node.hook,
-            node.provider or "-",
+            provider,
             f"[{_STATUS_STYLE.get(node.status, '')}]{node.status}[/]",
             "yes" if node.cached else "",
+            str(node.attempts) if node.attempts > 1 else "",
             "" if node.items is None else str(node.items),
             "" if node.seconds is None else f"{node.seconds:.2f}",
-        )
+        ]
+        if costs:
+            row.append(f"{node.cost_usd:.4f}" if node.cost_usd else "")
+        table.add_row(*row)
     return table
 
 

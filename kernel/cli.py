@@ -34,6 +34,25 @@ app = typer.Typer(
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_QUALITY = 3
+EXIT_BUDGET = 4
+
+_MAX_COST = typer.Option(
+    "--max-cost-usd",
+    min=0,
+    help="Stop before a node would take the run's cost past this many US dollars.",
+)
+_MAX_DURATION = typer.Option(
+    "--max-duration-s", min=0, help="Start no node after this many seconds of wall time."
+)
+
+
+def _budget(max_cost_usd: float | None, max_duration_s: float | None) -> dict[str, float] | None:
+    budget = {}
+    if max_cost_usd is not None:
+        budget["max_cost_usd"] = max_cost_usd
+    if max_duration_s is not None:
+        budget["max_duration_s"] = max_duration_s
+    return budget or None
 
 
 def _stderr() -> Console:
@@ -43,7 +62,9 @@ def _stderr() -> Console:
 
 
 def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
-    _stderr().print(f"[bold red]error:[/] {message}", soft_wrap=True)
+    from .secrets import redact
+
+    _stderr().print(f"[bold red]error:[/] {redact(message)}", soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -128,6 +149,8 @@ def run(
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Run every node, even when a cached result exists.")
     ] = False,
+    max_cost_usd: Annotated[float | None, _MAX_COST] = None,
+    max_duration_s: Annotated[float | None, _MAX_DURATION] = None,
 ) -> None:
     """Run a spec and write its outputs into OUTDIR.
 
@@ -142,6 +165,10 @@ def run(
     printed first: if the run crashes or you press Ctrl-C, continue it with
     `reelgraph resume RUN_ID`. Results already paid for are reused from the
     cache unless --no-cache is given.
+
+    With a budget (--max-cost-usd 5, or `budget:` in the spec) a node that
+    would take the run past it is not started; the run ends over_budget
+    (exit code 4) and `reelgraph resume RUN_ID --max-cost-usd 10` continues it.
     """
     from .errors import InputError, SpecError
 
@@ -170,6 +197,7 @@ def run(
             run_id=run_id,
             on_event=on_event,
             cache=not no_cache,
+            budget=_budget(max_cost_usd, max_duration_s),
         )
 
     result = _drive(start, plan, run_id, console, quiet=as_json, provider=provider)
@@ -194,14 +222,18 @@ def resume(
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Do not serve unfinished nodes from the cache.")
     ] = False,
+    max_cost_usd: Annotated[float | None, _MAX_COST] = None,
+    max_duration_s: Annotated[float | None, _MAX_DURATION] = None,
 ) -> None:
     """Continue a run that crashed, failed or was cancelled, under the same id.
 
-    Nodes that finished are reused, not run again; the rest run now.
+    Nodes that finished are reused, not run again; the rest run now. The
+    budget is the one the run started with; raise it to continue a run that
+    stopped over_budget (costs already spent count).
 
     Example:
 
-        reelgraph resume 20261130-101500-3fa2c1
+        reelgraph resume 20261130-101500-3fa2c1 --max-cost-usd 10
     """
     from .errors import ReelgraphError, SpecError
 
@@ -225,7 +257,13 @@ def resume(
         console.print(f"resume [bold]{row.id}[/] · spec {row.spec} · output {target}")
 
     def start(on_event: Any) -> Any:
-        return kernel.aresume(row.id, output_dir=target, on_event=on_event, cache=not no_cache)
+        return kernel.aresume(
+            row.id,
+            output_dir=target,
+            on_event=on_event,
+            cache=not no_cache,
+            budget=_budget(max_cost_usd, max_duration_s),
+        )
 
     result = _drive(start, plan, row.id, console, quiet=as_json, provider=provider)
     _finish(result, target, console, as_json)
@@ -272,8 +310,10 @@ def _drive(
 
 
 def _finish(result: Any, output_dir: Path, console: Console, as_json: bool) -> None:
+    from .secrets import redact_value
+
     output_dir.mkdir(parents=True, exist_ok=True)
-    record = result.to_dict()
+    record = redact_value(result.to_dict())  # run.json, quality.json and --json output
     _write_json(output_dir / "run.json", record)
     if result.quality:
         _write_json(
@@ -293,6 +333,8 @@ def _finish(result: Any, output_dir: Path, console: Console, as_json: bool) -> N
         error = result.error
         if result.status == "failed_quality":
             code = EXIT_QUALITY
+        elif result.status == "over_budget":
+            code = EXIT_BUDGET
         elif getattr(error, "invalid_input", False):
             code = EXIT_BAD_INPUT
         else:
@@ -458,6 +500,65 @@ def show(
         _fail(str(err))
 
 
+@app.command()
+def schema(
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write the schema to FILE (atomically), not stdout."),
+    ] = None,
+) -> None:
+    """Print the JSON Schema of spec files, so editors complete and check specs.
+
+    Example:
+
+        reelgraph schema --output spec.schema.json
+
+    then make this the first line of a spec (YAML language server, as in
+    VS Code's YAML extension):
+
+        # yaml-language-server: $schema=spec.schema.json
+
+    The same schema ships as reelgraph/specs/spec.schema.json.
+    """
+    data = _spec_schema()
+    if output is None:
+        typer.echo(json.dumps(data, indent=2))
+        return
+    try:
+        _write_json(output, data)
+    except OSError as err:
+        _fail(f"cannot write {output}: {err}")
+
+
+def _spec_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of spec files, generated from ``Spec``."""
+    from .spec import Spec
+
+    generated = Spec.model_json_schema(by_alias=True)
+    generated["properties"].pop("path", None)  # where the spec was loaded from, not YAML
+    generated.pop("title", None)
+    generated.pop("description", None)
+    defs = generated["$defs"]
+    # on_error takes one fallback or a list of them (NodeSpec._one_or_many)
+    many = defs["NodeSpec"]["properties"]["on_error"]
+    defs["NodeSpec"]["properties"]["on_error"] = {
+        "description": many.pop("description", ""),
+        "anyOf": [{"$ref": "#/$defs/FallbackSpec"}, many],
+        "default": many.pop("default", []),
+    }
+    # ConcurrencySpec._positive: every per-provider limit is at least 1
+    defs["ConcurrencySpec"]["properties"]["providers"]["additionalProperties"]["minimum"] = 1
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "reelgraph spec",
+        "description": (
+            "A reelgraph workflow spec: typed inputs, nodes that each call one hook, "
+            "and outputs. Check one with `reelgraph plan SPEC`."
+        ),
+        **generated,
+    }
+
+
 def main() -> None:
     """Console-script entry point."""
     try:
@@ -465,6 +566,14 @@ def main() -> None:
     except KeyboardInterrupt:
         _stderr().print("[yellow]cancelled[/]")
         sys.exit(130)
+    except Exception:
+        # an unexpected error: the traceback, with any API key in it redacted
+        import traceback
+
+        from .secrets import redact
+
+        sys.stderr.write(redact(traceback.format_exc()))
+        sys.exit(EXIT_FAILED)
 
 
 if __name__ == "__main__":
