@@ -9,8 +9,9 @@ For each shape it measures, inside one event loop, the median of repeated
 ``Kernel.arun`` calls divided by the node count, with:
   us_per_node         async def hooks, no tracer provider configured
   otel_sdk_us_per_node async def hooks, OpenTelemetry SDK + in-memory exporter
-  store_us_per_node   async def hooks, SQLite run store on (cache off: every node runs,
-                      two commits per node plus its events)
+  store_us_per_node   async def hooks, SQLite run store on (cache off: every node runs;
+                      one commit per started node, which also carries the previous
+                      finishes and the events since the last commit; see persist.Recorder)
   def_us_per_node     def hooks (run in a worker thread)
   plain_us_per_node   a plain loop awaiting the same async functions in order
 

@@ -224,6 +224,12 @@ def resume(
     ] = False,
     max_cost_usd: Annotated[float | None, _MAX_COST] = None,
     max_duration_s: Annotated[float | None, _MAX_DURATION] = None,
+    inputs: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--input", "-i", help="A secret input as NAME=VALUE (secret inputs are not stored)."
+        ),
+    ] = None,
 ) -> None:
     """Continue a run that crashed, failed or was cancelled, under the same id.
 
@@ -243,10 +249,13 @@ def resume(
         row = kernel.find_run(run_id)
         from .graph import build_plan
         from .inputs import bind_inputs
+        from .kernel import resume_inputs
         from .spec import load_spec
 
         plan = build_plan(load_spec(json.loads(row.spec_text)), kernel.registry)
-        bind_inputs(plan.spec, row.inputs)  # a moved or deleted input file: one clear line
+        given = _parse_inputs(inputs or [])
+        # a moved or deleted input file, a secret not given again: one clear line
+        bind_inputs(plan.spec, resume_inputs(plan.spec, row.inputs, given))
     except SpecError as err:
         _fail(_spec_error_text(err))
     except ReelgraphError as err:
@@ -263,6 +272,7 @@ def resume(
             on_event=on_event,
             cache=not no_cache,
             budget=_budget(max_cost_usd, max_duration_s),
+            inputs=given,
         )
 
     result = _drive(start, plan, row.id, console, quiet=as_json, provider=provider)

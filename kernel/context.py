@@ -246,9 +246,19 @@ class NodeContext:
 
     @property
     def log(self) -> Any:
-        """A structlog logger bound to run, node, hook, provider and attempt."""
+        """A structlog logger bound to run, node, hook, provider and attempt.
+
+        It uses the application's structlog configuration, with
+        :func:`reelgraph.secrets.redact_processor` before the renderer.
+        """
         if self._log is None:
-            self._log = structlog.get_logger("reelgraph.node").bind(
+            from .secrets import with_redaction
+
+            # the application's structlog set-up, with secrets redacted before rendering
+            processors = with_redaction(structlog.get_config()["processors"])
+            self._log = structlog.wrap_logger(
+                None, processors=processors, logger_factory_args=("reelgraph.node",)
+            ).bind(
                 run_id=self.run_id,
                 node_id=self.node_id,
                 hook=self.hook,

@@ -22,7 +22,9 @@ def bind_inputs(spec: Spec, given: Mapping[str, Any]) -> dict[str, Any]:
 
     Strings (from the command line) are converted to the declared type; a
     ``file`` input becomes a :class:`~pathlib.Path` to an existing, readable
-    file.
+    file. Values of inputs declared ``secret: true`` are registered with
+    :func:`reelgraph.secrets.register_secret`, so no log, span, event, error
+    or store row shows them.
 
     Raises:
         InputError: listing every unknown, missing or ill-typed input.
@@ -52,6 +54,10 @@ def bind_inputs(spec: Spec, given: Mapping[str, Any]) -> dict[str, Any]:
             continue
         else:
             value = decl.default
+        if decl.secret and value is not None:
+            from .secrets import register_secret
+
+            register_secret(str(value), name=f"inputs.{name}")  # before any message can quote it
         try:
             bound[name] = _convert(name, decl, value)
         except ValueError as err:

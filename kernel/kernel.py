@@ -213,7 +213,7 @@ class Kernel:
                 spec=plan.spec.name,
                 spec_path=str(plan.spec.path) if plan.spec.path else None,
                 spec_text=_spec_text(plan.spec, limits),
-                inputs=jsonable(bound),
+                inputs=jsonable(_storable(plan.spec, bound)),
                 output_dir=str(Path(output_dir).resolve()) if output_dir is not None else None,
                 started_at=run.started_at,
             )
@@ -227,11 +227,17 @@ class Kernel:
         on_event: Callable[[Event], None] | None = None,
         cache: bool = True,
         budget: BudgetSpec | Mapping[str, Any] | None = None,
+        inputs: Mapping[str, Any] | None = None,
     ) -> Run:
         """Continue a run that crashed, failed or was cancelled. See :meth:`aresume`."""
         return asyncio.run(
             self.aresume(
-                run_id, output_dir=output_dir, on_event=on_event, cache=cache, budget=budget
+                run_id,
+                output_dir=output_dir,
+                on_event=on_event,
+                cache=cache,
+                budget=budget,
+                inputs=inputs,
             )
         )
 
@@ -243,6 +249,7 @@ class Kernel:
         on_event: Callable[[Event], None] | None = None,
         cache: bool = True,
         budget: BudgetSpec | Mapping[str, Any] | None = None,
+        inputs: Mapping[str, Any] | None = None,
     ) -> Run:
         """Continue a run from the run store, under the same run id.
 
@@ -253,6 +260,8 @@ class Kernel:
         with. The budget is the one the run started with, with the fields
         ``budget`` sets replaced (raise ``max_cost_usd`` to continue a run
         that stopped ``over_budget``); costs of earlier executions count.
+        Inputs declared ``secret: true`` are never stored: pass them again
+        in ``inputs``.
 
         Raises:
             ReelgraphError: no such run, or the store is off.
@@ -266,7 +275,7 @@ class Kernel:
         spec.path = Path(row.spec_path) if row.spec_path else None
         limits = _merged_budget(spec.budget, budget)
         plan = build_plan(spec, self.registry)
-        bound = bind_inputs(plan.spec, row.inputs)
+        bound = bind_inputs(plan.spec, resume_inputs(plan.spec, row.inputs, inputs or {}))
         values, stored = restore_outputs(self.store, self.artifacts, row.id)
         reuse = {n: (values[n], stored[n]) for n in values if n in plan.nodes}
         run = Run(id=row.id, spec=row.spec, run_dir=self.home / "runs" / row.id, inputs=bound)
@@ -401,6 +410,50 @@ def _spec_text(spec: Spec, budget: BudgetSpec) -> str:
     if limits:
         data["budget"] = limits
     return json.dumps(data)
+
+
+def _storable(spec: Spec, bound: Mapping[str, Any]) -> dict[str, Any]:
+    """The inputs the run store keeps: all but those declared ``secret: true``."""
+    return {k: v for k, v in bound.items() if not (k in spec.inputs and spec.inputs[k].secret)}
+
+
+def resume_inputs(
+    spec: Spec, stored: Mapping[str, Any], given: Mapping[str, Any]
+) -> dict[str, Any]:
+    """A resumed run's inputs: the stored ones, plus secret inputs given again.
+
+    Raises:
+        InputError: a secret input the spec requires was not given again,
+            or a non-secret input was given (the run's inputs are fixed).
+    """
+    from .errors import InputError, Problem
+
+    problems = []
+    for name in given:
+        if not (name in spec.inputs and spec.inputs[name].secret):
+            problems.append(
+                Problem(
+                    "only secret inputs can be given to a resumed run",
+                    spec.source,
+                    None,
+                    f"inputs.{name}",
+                    "a run keeps the inputs it started with; start a new run to change them",
+                )
+            )
+    for name, decl in spec.inputs.items():
+        if decl.secret and decl.required and name not in given:
+            problems.append(
+                Problem(
+                    f"secret input '{name}' is not stored with the run",
+                    spec.source,
+                    None,
+                    f"inputs.{name}",
+                    f"pass it again: reelgraph resume RUN -i {name}=VALUE",
+                )
+            )
+    if problems:
+        raise InputError(problems)
+    return {**stored, **given}
 
 
 def _merged_budget(base: BudgetSpec, override: BudgetSpec | Mapping[str, Any] | None) -> BudgetSpec:

@@ -150,7 +150,7 @@ class Run:
             "started_at": self.started_at,
             "ended_at": self.ended_at,
             "seconds": None if self.seconds is None else round(self.seconds, 6),
-            "inputs": jsonable(self.inputs),
+            "inputs": _redacted(jsonable(self.inputs)),
             "outputs": jsonable(self.outputs),
             "published": {k: str(v) for k, v in self.published.items()},
             "nodes": [n.to_dict() for n in self.nodes.values()],
@@ -162,6 +162,12 @@ class Run:
         if events:
             out["events"] = [e.to_dict() for e in self.events]
         return out
+
+
+def _redacted(value: Any) -> Any:
+    from .secrets import redact_value
+
+    return redact_value(value)
 
 
 def jsonable(value: Any) -> Any:

@@ -107,6 +107,8 @@ class Scheduler:
         self._limiter = Limiter(concurrency)
         self._provider_limiters = {p: Limiter(n) for p, n in (provider_limits or {}).items()}
         self._node_limiters = {n.id: Limiter(n.limit) for n in plan.nodes.values() if n.limit}
+        #: whether any node or provider has a limit of its own (else only the global one)
+        self._own_limits = bool(self._provider_limiters or self._node_limiters)
         budget_obj = Budget(budget or BudgetSpec(), spent_usd=spent_usd, estimate=estimate)
         self.budget: Budget | None = budget_obj if budget_obj.active else None
         self._skipped: set[str] = set()
@@ -505,51 +507,57 @@ class Scheduler:
                     if self.tracer is not None:
                         _span_event("reelgraph.cache_hit", {"reelgraph.item_index": item})
                     return value
-        try:
-            result = await self._attempts(node, kwargs, item)
-        except NodeError as err:
-            if not node.fallbacks:
-                raise
-            return await self._fall_back(node, kwargs, item, err)
+        attempt = 1
+        first = 0.0
+        while True:
+            try:
+                result = await self._attempt(node, kwargs, item, attempt)
+                break
+            except NodeError as err:
+                if attempt == 1:
+                    first = time.monotonic()  # close enough to the first attempt's start
+                wait = self._retry_wait(node, err, item, attempt, first)
+                if wait is None:
+                    if not node.fallbacks:
+                        raise
+                    return await self._fall_back(node, kwargs, item, err)
+                await asyncio.sleep(wait)
+                attempt += 1
         if recorder is not None:
             result, dumped = recorder.persist(node, key, result)
             self._stored[node.id][item] = (False, dumped)
         return result
 
-    async def _attempts(self, node: CompiledNode, kwargs: dict[str, Any], item: int | None) -> Any:
-        """Attempts under the node's retry policy; raises the last attempt's NodeError."""
-        attempt = 1
-        first = time.monotonic()
-        while True:
-            try:
-                return await self._attempt(node, kwargs, item, attempt)
-            except NodeError as err:
-                error = classify(err.cause)
-                wait, reason = retry_wait(node.retry, attempt, error, time.monotonic() - first)
-                if wait is None:
-                    raise
-                self.emit(
-                    "node.retrying",
-                    node.id,
-                    {
-                        "item": item,
-                        "attempt": attempt,
-                        "error": _redact(f"{type(err.cause).__name__}: {err.cause}"),
-                        "wait_s": round(wait, 3),
-                    },
-                )
-                if self.tracer is not None:
-                    _span_event(
-                        "reelgraph.retry",
-                        {
-                            "reelgraph.attempt": attempt,
-                            "reelgraph.item_index": item,
-                            "reelgraph.retry.wait_s": wait,
-                            "error.type": type(error or err.cause).__name__,
-                        },
-                    )
-                await asyncio.sleep(wait)
-                attempt += 1
+    def _retry_wait(
+        self, node: CompiledNode, err: NodeError, item: int | None, attempt: int, first: float
+    ) -> float | None:
+        """Seconds to wait before retrying a failed attempt (events and span events made),
+        or ``None`` to give up."""
+        error = classify(err.cause)
+        wait, _ = retry_wait(node.retry, attempt, error, time.monotonic() - first)
+        if wait is None:
+            return None
+        self.emit(
+            "node.retrying",
+            node.id,
+            {
+                "item": item,
+                "attempt": attempt,
+                "error": _redact(f"{type(err.cause).__name__}: {err.cause}"),
+                "wait_s": round(wait, 3),
+            },
+        )
+        if self.tracer is not None:
+            _span_event(
+                "reelgraph.retry",
+                {
+                    "reelgraph.attempt": attempt,
+                    "reelgraph.item_index": item,
+                    "reelgraph.retry.wait_s": wait,
+                    "error.type": type(error or err.cause).__name__,
+                },
+            )
+        return wait
 
     async def _fall_back(
         self, node: CompiledNode, kwargs: dict[str, Any], item: int | None, failure: NodeError
@@ -628,30 +636,38 @@ class Scheduler:
         reserved = 0.0
         if self.budget is not None:
             reserved = self.budget.reserve(node.id, node.hook, node.provider, kwargs)
-        own = self._node_limiters.get(node.id) if self._node_limiters else None
-        vendor = self._provider_limiters.get(node.provider) if node.provider else None  # type: ignore[arg-type]
-        limiter = self._limiter
-        if own is not None and not own.acquire_nowait():
-            await own.acquire()
+        limits = self._limits(node) if self._own_limits else ()
         try:
-            if vendor is not None and not vendor.acquire_nowait():
-                await vendor.acquire()
-            try:
-                if not limiter.acquire_nowait():
-                    await limiter.acquire()
+            if limits:
+                await _acquire_all(limits)
+            limiter = self._limiter
+            if not limiter.acquire_nowait():
                 try:
-                    if self.tracer is None and node.timeout_s is None:
-                        result = await self._invoke(node, kwargs, item)
+                    await limiter.acquire()
+                except BaseException:
+                    for held in limits:
+                        held.release()
+                    raise
+            try:
+                if self.tracer is None and node.timeout_s is None:
+                    # _invoke inlined: the common path, one coroutine less per call
+                    function = node.function
+                    if function is not None and node.is_async and not node.collect:
+                        try:
+                            result = await function(**{n: kwargs[n] for n in node.argnames})
+                        except Exception as err:
+                            if isinstance(err, NodeError):
+                                raise
+                            raise self._wrap(node, err, item) from err
                     else:
-                        result = await self._observed(node, kwargs, item, attempt, ctx)
-                finally:
-                    limiter.release()
+                        result = await self._invoke(node, kwargs, item)
+                else:
+                    result = await self._observed(node, kwargs, item, attempt, ctx)
             finally:
-                if vendor is not None:
-                    vendor.release()
+                limiter.release()
+                for held in limits:
+                    held.release()
         finally:
-            if own is not None:
-                own.release()
             if ctx._usage is not None or reserved:
                 self._account(node, record, item, ctx, reserved)
         if result is None:
@@ -662,6 +678,17 @@ class Scheduler:
             )
             raise self._wrap(node, ProviderError(message), item)
         return result
+
+    def _limits(self, node: CompiledNode) -> tuple[Limiter, ...]:
+        """The node's own limiter and its provider's, in the order they are taken."""
+        found = []
+        own = self._node_limiters.get(node.id)
+        if own is not None:
+            found.append(own)
+        vendor = self._provider_limiters.get(node.provider) if node.provider else None
+        if vendor is not None:
+            found.append(vendor)
+        return tuple(found)
 
     async def _invoke(self, node: CompiledNode, kwargs: dict[str, Any], item: int | None) -> Any:
         """Call the hook (one implementation directly, or through pluggy)."""
@@ -759,6 +786,20 @@ class Scheduler:
             if self.recorder is not None:
                 detail = "; ".join(usage.details) if usage is not None else ""
                 self.recorder.add_cost(node.id, spent, _redact(detail))
+
+
+async def _acquire_all(limiters: tuple[Limiter, ...]) -> None:
+    """Take a slot of each limiter in order; on cancellation, give back what was taken."""
+    taken: list[Limiter] = []
+    try:
+        for limiter in limiters:
+            if not limiter.acquire_nowait():
+                await limiter.acquire()
+            taken.append(limiter)
+    except BaseException:
+        for limiter in taken:
+            limiter.release()
+        raise
 
 
 def _redact(text: str) -> str:

@@ -54,10 +54,18 @@ class InputSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    type: InputType = "string"
-    description: str = ""
-    default: Any = None
-    enum: list[Any] | None = None
+    type: InputType = Field(
+        default="string",
+        description="What the input holds; a `file` must exist and be readable before the run starts.",
+    )
+    description: str = Field(
+        default="", description="What the input is for, shown by `reelgraph plan`."
+    )
+    default: Any = Field(
+        default=None,
+        description="The value when none is given; an input without `default` is required.",
+    )
+    enum: list[Any] | None = Field(default=None, description="The only values allowed, when set.")
     secret: bool = Field(
         default=False,
         description="The value is a secret (an API key): never logged, traced or stored.",
@@ -82,9 +90,16 @@ class ReviewSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    gate: str
-    max_revisions: int = Field(default=2, ge=0, le=20)
-    feedback: str = "feedback"
+    gate: str = Field(
+        description="The id of the gate node (a `check_quality` node that uses this node's output)."
+    )
+    max_revisions: int = Field(
+        default=2, ge=0, le=20, description="How many times the node may be re-run with feedback."
+    )
+    feedback: str = Field(
+        default="feedback",
+        description="The hook argument that receives the gates' remedies (a list of strings).",
+    )
 
 
 class RetrySpec(BaseModel):
@@ -109,12 +124,20 @@ class RetrySpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    max_attempts: int = Field(default=3, ge=1, le=100)
-    initial_s: float = Field(default=1.0, ge=0)
-    max_s: float = Field(default=60.0, ge=0)
-    exp_base: float = Field(default=2.0, ge=1)
-    jitter_s: float = Field(default=1.0, ge=0)
-    deadline_s: float | None = Field(default=None, gt=0)
+    max_attempts: int = Field(
+        default=3, ge=1, le=100, description="Attempts in all, the first included (1 = no retry)."
+    )
+    initial_s: float = Field(default=1.0, ge=0, description="The first wait, in seconds.")
+    max_s: float = Field(default=60.0, ge=0, description="The longest wait, in seconds.")
+    exp_base: float = Field(default=2.0, ge=1, description="Growth factor of the wait per attempt.")
+    jitter_s: float = Field(
+        default=1.0, ge=0, description="Up to this many random seconds added to each wait."
+    )
+    deadline_s: float | None = Field(
+        default=None,
+        gt=0,
+        description="No attempt starts past this many seconds after the first one started.",
+    )
 
 
 class FallbackSpec(BaseModel):
@@ -129,8 +152,14 @@ class FallbackSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    provider: str | None = None
-    node: str | None = None
+    provider: str | None = Field(
+        default=None,
+        description="Another provider of the same hook, called with the same arguments.",
+    )
+    node: str | None = Field(
+        default=None,
+        description="The id of a fallback node: it runs only when needed and stands in for this one.",
+    )
 
     @model_validator(mode="after")
     def _exactly_one(self) -> FallbackSpec:
@@ -166,20 +195,52 @@ class NodeSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    id: str = Field(pattern=_ID_PATTERN)
-    hook: str
-    provider: str | None = None
-    with_: dict[str, Any] = Field(default_factory=dict, alias="with")
-    map: str | None = None
-    needs: list[str] = Field(default_factory=list)
-    cache: bool = True
-    review: ReviewSpec | None = None
-    when: str | None = None
-    retry: RetrySpec | None = None
-    timeout_s: float | None = Field(default=None, gt=0)
-    on_error: list[FallbackSpec] = Field(default_factory=list)
-    concurrency: int | None = Field(default=None, ge=1)
-    description: str = ""
+    id: str = Field(
+        pattern=_ID_PATTERN,
+        description="Unique within the spec; other nodes refer to its output as `$id`.",
+    )
+    hook: str = Field(description="The hook to call (see `reelgraph plugins`), e.g. `render_shot`.")
+    provider: str | None = Field(
+        default=None,
+        description="The plugin that must answer; unset lets any implementation answer.",
+    )
+    with_: dict[str, Any] = Field(
+        default_factory=dict,
+        alias="with",
+        description="The hook's arguments: literals or references ($inputs.NAME, $node.field, $item).",
+    )
+    map: str | None = Field(
+        default=None,
+        description="A reference to a list: the hook is called once per item, with `$item` bound to it.",
+    )
+    needs: list[str] = Field(
+        default_factory=list,
+        description="Node ids this node runs after, without using their output.",
+    )
+    cache: bool = Field(
+        default=True, description="`false` turns the memo cache off for this node (always run)."
+    )
+    review: ReviewSpec | None = Field(
+        default=None, description="Re-run this node with a gate's remedies while the gate fails."
+    )
+    when: str | None = Field(
+        default=None,
+        description="A condition over `inputs` and upstream outputs; when false the node is skipped.",
+    )
+    retry: RetrySpec | None = Field(
+        default=None, description="The retry policy (default: `defaults.retry`)."
+    )
+    timeout_s: float | None = Field(
+        default=None, gt=0, description="Seconds one attempt may take before it is cancelled."
+    )
+    on_error: list[FallbackSpec] = Field(
+        default_factory=list,
+        description="Fallbacks tried in order when the node still fails: one or a list.",
+    )
+    concurrency: int | None = Field(
+        default=None, ge=1, description="How many calls of this node (map items) may be in flight."
+    )
+    description: str = Field(default="", description="What the node does, for readers.")
 
     @field_validator("on_error", mode="before")
     @classmethod
@@ -192,9 +253,15 @@ class DefaultsSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    retry: RetrySpec = Field(default_factory=RetrySpec)
-    timeout_s: float | None = Field(default=None, gt=0)
-    concurrency: int | None = Field(default=None, ge=1)
+    retry: RetrySpec = Field(
+        default_factory=RetrySpec, description="The retry policy of nodes without their own."
+    )
+    timeout_s: float | None = Field(
+        default=None, gt=0, description="Seconds per attempt for nodes without their own."
+    )
+    concurrency: int | None = Field(
+        default=None, ge=1, description="Calls in flight per node, for nodes without their own."
+    )
 
 
 class ConcurrencySpec(BaseModel):
@@ -208,8 +275,14 @@ class ConcurrencySpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    max: int | None = Field(default=None, ge=1)
-    providers: dict[str, int] = Field(default_factory=dict)
+    max: int | None = Field(
+        default=None,
+        ge=1,
+        description="Hook calls in flight across the run (default: the kernel's).",
+    )
+    providers: dict[str, int] = Field(
+        default_factory=dict, description="Calls in flight per provider name, e.g. `{runway: 2}`."
+    )
 
     @field_validator("providers")
     @classmethod
@@ -231,8 +304,12 @@ class BudgetSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    max_cost_usd: float | None = Field(default=None, ge=0)
-    max_duration_s: float | None = Field(default=None, gt=0)
+    max_cost_usd: float | None = Field(
+        default=None, ge=0, description="US dollars, summed over the costs hooks report."
+    )
+    max_duration_s: float | None = Field(
+        default=None, gt=0, description="Wall-clock seconds of one execution of the run."
+    )
 
 
 class Spec(BaseModel):
@@ -240,15 +317,28 @@ class Spec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str
-    version: str | int = 1
-    description: str = ""
-    inputs: dict[str, InputSpec] = Field(default_factory=dict)
-    nodes: list[NodeSpec] = Field(min_length=1)
-    outputs: dict[str, str] = Field(default_factory=dict)
-    defaults: DefaultsSpec = Field(default_factory=DefaultsSpec)
-    concurrency: ConcurrencySpec = Field(default_factory=ConcurrencySpec)
-    budget: BudgetSpec = Field(default_factory=BudgetSpec)
+    name: str = Field(description="The spec's name, shown in runs.")
+    version: str | int = Field(default=1, description="The spec's own version.")
+    description: str = Field(default="", description="What the spec makes.")
+    inputs: dict[str, InputSpec] = Field(
+        default_factory=dict,
+        description="Typed inputs by name; nodes refer to them as `$inputs.NAME`.",
+    )
+    nodes: list[NodeSpec] = Field(
+        min_length=1, description="The hook calls; edges come from references and `needs`."
+    )
+    outputs: dict[str, str] = Field(
+        default_factory=dict, description="Results by name: references such as `$video.path`."
+    )
+    defaults: DefaultsSpec = Field(
+        default_factory=DefaultsSpec, description="Retry, timeout and concurrency for every node."
+    )
+    concurrency: ConcurrencySpec = Field(
+        default_factory=ConcurrencySpec, description="Limits on hook calls in flight."
+    )
+    budget: BudgetSpec = Field(
+        default_factory=BudgetSpec, description="Cost and time limits the run stops at."
+    )
     path: Path | None = Field(default=None, exclude=True)
 
     @property
@@ -332,13 +422,13 @@ def _problems_from(err: ValidationError, data: dict[str, Any], path: Path | None
         if len(loc) >= 2 and loc[0] == "nodes" and isinstance(loc[1], int):
             raw = (data.get("nodes") or [None] * (loc[1] + 1))[loc[1]]
             node = raw.get("id") if isinstance(raw, dict) else None
-            node = node or f"#{loc[1] + 1}"
+            node = node if isinstance(node, str) and node else f"#{loc[1] + 1}"
             loc = loc[2:]
-        field = ".".join(str(part) for part in loc) or None
+        field = ".".join(str(part) if part != "" else "''" for part in loc) or None
         hint = None
         if item["type"] == "extra_forbidden" and loc:
             model = NodeSpec if node else Spec
-            names = [f.alias or n for n, f in model.model_fields.items()]
+            names = [f.alias or n for n, f in model.model_fields.items() if not f.exclude]
             hint = did_you_mean(str(loc[-1]), names, f"allowed: {', '.join(names)}")
         problems.append(Problem(item["msg"], file=file, node=node, field=field, hint=hint))
     return problems

@@ -1,16 +1,23 @@
 """The run store: a SQLite journal of runs, nodes, attempts, events, costs and the memo cache.
 
 One file, opened in WAL mode so readers never block the writer and several
-processes can share it (https://sqlite.org/wal.html). ``synchronous=NORMAL``
-makes a WAL commit durable against an application crash, though the last
-commits may roll back after a power loss; the database stays consistent
-either way (https://sqlite.org/pragma.html#pragma_synchronous).
+processes can share it (https://sqlite.org/wal.html).
 
-Every write method commits before it returns. Writes start with
-``BEGIN IMMEDIATE``, which takes the write lock up front and so waits on
-``busy_timeout`` for another writer instead of failing when a read
-transaction tries to upgrade (https://sqlite.org/lang_transaction.html).
-Times are Unix seconds (REAL); JSON columns hold ``json.dumps`` text.
+Durability: every write method commits before it returns; :meth:`RunStore.commit`
+writes a whole :class:`Batch` (a node's new state, the events and costs that
+came with it) in one transaction, so a state change costs one commit.
+``synchronous=NORMAL`` in WAL mode does not fsync on commit, only at
+checkpoints: a committed transaction survives a crash of the process (it is
+in the WAL file, in the operating system's cache), but a power loss or an OS
+crash may roll back the last transactions before the most recent checkpoint;
+the database stays consistent either way
+(https://sqlite.org/pragma.html#pragma_synchronous, https://sqlite.org/wal.html#performance_considerations).
+
+Writes start with ``BEGIN IMMEDIATE``, which takes the write lock up front and
+so waits on ``busy_timeout`` for another writer instead of failing when a
+read transaction tries to upgrade (https://sqlite.org/lang_transaction.html).
+Times are Unix seconds (REAL), money is US dollars (REAL); JSON columns hold
+``json.dumps`` text.
 """
 
 from __future__ import annotations
@@ -20,110 +27,24 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ._schema import MIGRATIONS, SCHEMA_VERSION
 from .errors import ReelgraphError
 from .run import jsonable
 
-__all__ = ["SCHEMA_VERSION", "NodeRow", "RunRow", "RunStore", "StoreError"]
-
-# Migration N+1 is MIGRATIONS[N]; PRAGMA user_version records how many have run.
-# Append new migrations; never edit one that has shipped.
-MIGRATIONS: list[str] = [
-    # 1: initial schema. item_index is -1 for "not a map item" so it can sit in
-    # a primary key (NULLs are distinct in SQLite keys).
-    """
-    CREATE TABLE runs (
-        id         TEXT PRIMARY KEY,    -- sortable by start: 20261130-101500-3fa2c1
-        spec       TEXT NOT NULL,       -- the spec's name
-        spec_path  TEXT,                -- the file it was loaded from, if any
-        spec_text  TEXT NOT NULL,       -- the spec as run, for resume
-        inputs     TEXT NOT NULL,       -- JSON object
-        output_dir TEXT,
-        status     TEXT NOT NULL,       -- running | succeeded | failed | cancelled
-        started_at REAL NOT NULL,
-        ended_at   REAL,
-        seconds    REAL,
-        error      TEXT,
-        cost_usd   REAL NOT NULL DEFAULT 0   -- sum of costs.amount_usd
-    );
-    CREATE INDEX runs_started_at ON runs (started_at);
-
-    CREATE TABLE nodes (                -- rowid keeps insertion order
-        run_id     TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
-        node_id    TEXT NOT NULL,
-        hook       TEXT NOT NULL DEFAULT '',
-        provider   TEXT,
-        status     TEXT NOT NULL,       -- running | succeeded | failed | cancelled
-        attempts   INTEGER NOT NULL DEFAULT 0,
-        cached     INTEGER NOT NULL DEFAULT 0,   -- 1: served from the memo cache
-        items      INTEGER,             -- map items, for map nodes
-        started_at REAL,
-        ended_at   REAL,
-        seconds    REAL,
-        error      TEXT,
-        output     TEXT,                -- JSON (serialize.dump_value form)
-        cache_key  TEXT,
-        PRIMARY KEY (run_id, node_id)
-    );
-
-    CREATE TABLE attempts (
-        run_id     TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
-        node_id    TEXT NOT NULL,
-        item_index INTEGER NOT NULL,    -- -1: not a map item
-        attempt    INTEGER NOT NULL,    -- 1-based
-        status     TEXT NOT NULL,
-        started_at REAL NOT NULL,
-        ended_at   REAL,
-        error      TEXT,
-        PRIMARY KEY (run_id, node_id, item_index, attempt)
-    );
-
-    CREATE TABLE events (
-        id         INTEGER PRIMARY KEY AUTOINCREMENT,   -- write order
-        run_id     TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
-        ts         REAL NOT NULL,
-        type       TEXT NOT NULL,       -- run.started, node.succeeded, ...
-        node_id    TEXT,
-        data       TEXT                 -- JSON object or NULL
-    );
-    CREATE INDEX events_run ON events (run_id, id);
-
-    CREATE TABLE costs (
-        id         INTEGER PRIMARY KEY AUTOINCREMENT,
-        run_id     TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
-        node_id    TEXT,
-        amount_usd REAL NOT NULL,
-        detail     TEXT NOT NULL DEFAULT '',
-        ts         REAL NOT NULL
-    );
-    CREATE INDEX costs_run ON costs (run_id);
-
-    -- Memo cache: outlives the run that filled it, so no foreign key.
-    CREATE TABLE memo (
-        cache_key  TEXT PRIMARY KEY,    -- serialize.digest_value of hook, provider, version, args
-        output     TEXT NOT NULL,       -- JSON (serialize.dump_value form)
-        run_id     TEXT NOT NULL,
-        node_id    TEXT NOT NULL,
-        created_at REAL NOT NULL
-    );
-
-    -- Notes hooks keep about remote work (a submitted task id) for resume.
-    CREATE TABLE journal (
-        run_id     TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
-        node_id    TEXT NOT NULL,
-        item_index INTEGER NOT NULL,    -- -1: not a map item
-        key        TEXT NOT NULL,
-        value      TEXT NOT NULL,
-        PRIMARY KEY (run_id, node_id, item_index, key)
-    );
-    """,
+__all__ = [
+    "SCHEMA_VERSION",
+    "AttemptRow",
+    "Batch",
+    "NodeRow",
+    "RunRow",
+    "RunStore",
+    "StoreError",
 ]
-
-SCHEMA_VERSION: int = len(MIGRATIONS)
 
 _RETRIES = 5  # after busy_timeout has expired: the last resort against "database is locked"
 _NO_ITEM = -1
@@ -133,8 +54,46 @@ _RUN_COLUMNS = (
 )
 _NODE_COLUMNS = (
     "run_id, node_id, hook, provider, status, attempts, cached, items, "
-    "started_at, ended_at, seconds, error, output, cache_key"
+    "started_at, ended_at, seconds, error, output, cache_key, cost_usd"
 )
+_ATTEMPT_COLUMNS = (
+    "node_id, item_index, attempt, provider, status, error, seconds, cost_usd, started_at, ended_at"
+)
+
+# The statements a Batch collects. Numbered parameters (?1) let one value serve twice.
+_START_NODE = (
+    "INSERT INTO nodes (run_id, node_id, hook, provider, status, attempts, started_at)"
+    " VALUES (?1, ?2, ?3, ?4, 'running', ?5, ?6)"
+    " ON CONFLICT (run_id, node_id) DO UPDATE SET hook = ?3, provider = ?4,"
+    " status = 'running', attempts = ?5, started_at = ?6, ended_at = NULL,"
+    " seconds = NULL, error = NULL"
+)
+_FINISH_NODE = (
+    "INSERT INTO nodes (run_id, node_id, hook, provider, status, cached, items,"
+    " started_at, ended_at, seconds, error, output, cache_key)"
+    " VALUES (?1, ?2, COALESCE(?3, ''), ?4, ?5, ?6, ?7, ?8 - ?9, ?8, ?9, ?10, ?11, ?12)"
+    " ON CONFLICT (run_id, node_id) DO UPDATE SET"
+    " hook = COALESCE(?3, hook), provider = COALESCE(?4, provider), status = ?5,"
+    " cached = ?6, items = ?7, ended_at = ?8, seconds = ?9, error = ?10,"
+    " output = ?11, cache_key = ?12"
+)
+_ADD_EVENT = (
+    "INSERT INTO events (run_id, seq, ts, type, node_id, data) VALUES"
+    " (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE run_id = ?1), ?2, ?3, ?4, ?5)"
+)
+_ADD_ATTEMPT = (
+    "INSERT OR REPLACE INTO attempts (run_id, node_id, item_index, attempt, started_at,"
+    " status, ended_at, seconds, error, provider, cost_usd)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_ADD_COST = "INSERT INTO costs (run_id, node_id, amount_usd, detail, ts) VALUES (?, ?, ?, ?, ?)"
+_RUN_COST = "UPDATE runs SET cost_usd = cost_usd + ?2 WHERE id = ?1"
+# a cost reported for a node not recorded yet makes its row, as "pending"
+_NODE_COST = (
+    "INSERT INTO nodes (run_id, node_id, status, cost_usd) VALUES (?1, ?2, 'pending', ?3)"
+    " ON CONFLICT (run_id, node_id) DO UPDATE SET cost_usd = cost_usd + ?3"
+)
+_MEMO_PUT = "INSERT OR REPLACE INTO memo VALUES (?, ?, ?, ?, ?)"
 
 Event = tuple[float, str, str | None, dict[str, Any] | None]
 
@@ -145,7 +104,11 @@ class StoreError(ReelgraphError):
 
 @dataclass(slots=True)
 class RunRow:
-    """One run. Times are Unix seconds; ``inputs`` is the decoded JSON object."""
+    """One run. Times are Unix seconds; ``inputs`` is the decoded JSON object.
+
+    ``cost_usd`` is the sum of every cost recorded for the run, over all its
+    executions (a resumed run keeps what the interrupted one spent).
+    """
 
     id: str
     spec: str
@@ -163,7 +126,11 @@ class RunRow:
 
 @dataclass(slots=True)
 class NodeRow:
-    """One node of a run. ``output`` is decoded JSON (``dump_value`` form) or ``None``."""
+    """One node of a run. ``output`` is decoded JSON (``dump_value`` form) or ``None``.
+
+    ``cost_usd`` sums the costs recorded for the node (US dollars), over all
+    executions of the run.
+    """
 
     run_id: str
     node_id: str
@@ -179,6 +146,29 @@ class NodeRow:
     error: str | None
     output: Any
     cache_key: str | None
+    cost_usd: float = 0.0
+
+
+@dataclass(slots=True)
+class AttemptRow:
+    """One attempt of a node or of one of its map items.
+
+    ``item`` is the map item's index (``None`` for a node without ``map``);
+    ``attempt`` counts from 1 within one execution of the run; ``provider`` is
+    the plugin that ran it; ``seconds`` its wall time; ``cost_usd`` what it
+    reported (US dollars); times are Unix seconds.
+    """
+
+    node_id: str
+    item: int | None
+    attempt: int
+    provider: str | None
+    status: str
+    error: str | None
+    seconds: float | None
+    cost_usd: float
+    started_at: float
+    ended_at: float | None
 
 
 def _run_row(row: tuple[Any, ...]) -> RunRow:
@@ -209,6 +199,128 @@ def _statements(script: str) -> list[str]:
     if pending.strip():
         statements.append(pending.strip())
     return statements
+
+
+class Batch:
+    """Writes for one transaction, kept in the order they were added.
+
+    Building a batch touches no database; :meth:`RunStore.commit` writes it in
+    one transaction. The recorder puts a node's new state together with the
+    events, attempts and costs that came since its last commit, so a state
+    change costs one commit. Methods return the batch, for chaining.
+    """
+
+    __slots__ = ("_ops",)
+
+    def __init__(self) -> None:
+        #: (sql, parameters, executemany?)
+        self._ops: list[tuple[str, Any, bool]] = []
+
+    def __len__(self) -> int:
+        return len(self._ops)
+
+    def clear(self) -> None:
+        self._ops.clear()
+
+    def truncate(self, length: int) -> None:
+        """Drop the writes added after the first ``length``."""
+        del self._ops[length:]
+
+    def node_started(
+        self,
+        run_id: str,
+        node_id: str,
+        *,
+        hook: str,
+        provider: str | None,
+        started_at: float,
+        attempt: int,
+    ) -> Batch:
+        """Mark a node ``running`` on its ``attempt`` (1-based); clears a previous error."""
+        params = (run_id, node_id, hook, provider, attempt, started_at)
+        self._ops.append((_START_NODE, params, False))
+        return self
+
+    def node_finished(
+        self,
+        run_id: str,
+        node_id: str,
+        *,
+        status: str,
+        ended_at: float,
+        seconds: float,
+        error: str | None = None,
+        output: Any = None,
+        cache_key: str | None = None,
+        cached: bool = False,
+        items: int | None = None,
+        hook: str | None = None,
+        provider: str | None = None,
+    ) -> Batch:
+        """Record how a node ended. ``output`` is JSON data (``dump_value`` form).
+
+        A node never started (served from the cache, skipped) is inserted, with
+        ``started_at = ended_at - seconds``; ``hook`` and ``provider`` are kept
+        from ``node_started`` when not given.
+        """
+        dumped = None if output is None else json.dumps(output)
+        params = (run_id, node_id, hook, provider, status, int(cached), items, ended_at, seconds)
+        self._ops.append((_FINISH_NODE, (*params, error, dumped, cache_key), False))
+        return self
+
+    def events(self, run_id: str, events: Iterable[Event]) -> Batch:
+        """Append ``(ts, type, node_id, data)`` events; ``data`` must be JSON-ready or models."""
+        rows = [
+            (run_id, ts, type_, node_id, None if data is None else json.dumps(jsonable(data)))
+            for ts, type_, node_id, data in events
+        ]
+        if rows:
+            self._ops.append((_ADD_EVENT, rows, True))
+        return self
+
+    def attempt(
+        self,
+        run_id: str,
+        node_id: str,
+        item_index: int | None,
+        attempt: int,
+        *,
+        status: str,
+        started_at: float,
+        ended_at: float | None,
+        error: str | None,
+        provider: str | None = None,
+        seconds: float | None = None,
+        cost_usd: float = 0.0,
+    ) -> Batch:
+        """Record (or replace) one attempt; ``seconds`` defaults to ``ended_at - started_at``."""
+        if seconds is None and ended_at is not None:
+            seconds = ended_at - started_at
+        params = (run_id, node_id, _item(item_index), attempt, started_at, status, ended_at)
+        self._ops.append((_ADD_ATTEMPT, (*params, seconds, error, provider, cost_usd), False))
+        return self
+
+    def cost(
+        self,
+        run_id: str,
+        node_id: str | None,
+        amount_usd: float,
+        detail: str = "",
+        ts: float | None = None,
+    ) -> Batch:
+        """Record a cost (US dollars), adding it to the run's and the node's ``cost_usd``."""
+        when = time.time() if ts is None else ts
+        self._ops.append((_ADD_COST, (run_id, node_id, amount_usd, detail, when), False))
+        self._ops.append((_RUN_COST, (run_id, amount_usd), False))
+        if node_id is not None:
+            self._ops.append((_NODE_COST, (run_id, node_id, amount_usd), False))
+        return self
+
+    def memo_put(self, cache_key: str, output: Any, *, run_id: str, node_id: str) -> Batch:
+        """Cache ``output`` (JSON data) under ``cache_key``, replacing an older entry."""
+        row = (cache_key, json.dumps(output), run_id, node_id, time.time())
+        self._ops.append((_MEMO_PUT, row, False))
+        return self
 
 
 class RunStore:
@@ -243,7 +355,7 @@ class RunStore:
     def _configure(self) -> None:
         self._db.execute("PRAGMA busy_timeout = 30000")  # before anything that may lock
         self._db.execute("PRAGMA journal_mode = WAL")  # persistent: stored in the file
-        self._db.execute("PRAGMA synchronous = NORMAL")
+        self._db.execute("PRAGMA synchronous = NORMAL")  # see the module docstring
         self._db.execute("PRAGMA foreign_keys = ON")
 
     def _migrate(self, db: sqlite3.Connection) -> None:
@@ -306,6 +418,28 @@ class RunStore:
         with self._lock:
             return self._retry(what, transaction)
 
+    def commit(self, batch: Batch, what: str = "write") -> None:
+        """Write ``batch`` in one transaction, all or nothing; an empty batch is a no-op.
+
+        The batch is left as it was: clear it once this returns.
+
+        Raises:
+            StoreError: the write failed (nothing of the batch was written);
+                ``what`` names the write in the message.
+        """
+        ops = batch._ops
+        if not ops:
+            return
+
+        def body(db: sqlite3.Connection) -> None:
+            for sql, params, many in ops:
+                if many:
+                    db.executemany(sql, params)
+                else:
+                    db.execute(sql, params)
+
+        self._write(what, body)
+
     def _exec(self, what: str, sql: str, params: Any) -> None:
         """Run one write statement in its own transaction."""
         self._write(what, lambda db: db.execute(sql, params))
@@ -360,6 +494,11 @@ class RunStore:
         rows = self._read("get run", f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ?", (run_id,))
         return _run_row(rows[0]) if rows else None
 
+    def get_run_cost(self, run_id: str) -> float:
+        """The run's ``cost_usd`` (0 for an unknown run)."""
+        rows = self._read("get run cost", "SELECT cost_usd FROM runs WHERE id = ?", (run_id,))
+        return float(rows[0][0]) if rows else 0.0
+
     def find_runs(self, prefix: str) -> list[RunRow]:
         """Runs whose id starts with ``prefix`` (case-sensitive), newest first."""
         rows = self._read(
@@ -381,83 +520,13 @@ class RunStore:
 
     # -- nodes and attempts -------------------------------------------------------------
 
-    def node_started(
-        self,
-        run_id: str,
-        node_id: str,
-        *,
-        hook: str,
-        provider: str | None,
-        started_at: float,
-        attempt: int,
-    ) -> None:
-        """Mark a node ``running`` on its ``attempt`` (1-based); clears a previous error."""
-        self._exec(
-            f"start node {node_id}",
-            "INSERT INTO nodes (run_id, node_id, hook, provider, status, attempts, started_at)"
-            " VALUES (:run, :node, :hook, :provider, 'running', :attempt, :started)"
-            " ON CONFLICT (run_id, node_id) DO UPDATE SET hook = :hook,"
-            " provider = :provider, status = 'running', attempts = :attempt,"
-            " started_at = :started, ended_at = NULL, seconds = NULL, error = NULL",
-            dict(
-                run=run_id,
-                node=node_id,
-                hook=hook,
-                provider=provider,
-                started=started_at,
-                attempt=attempt,
-            ),
-        )
+    def node_started(self, run_id: str, node_id: str, **fields: Any) -> None:
+        """Commit :meth:`Batch.node_started` (keyword arguments as there)."""
+        self.commit(Batch().node_started(run_id, node_id, **fields), f"start node {node_id}")
 
-    def node_finished(
-        self,
-        run_id: str,
-        node_id: str,
-        *,
-        status: str,
-        ended_at: float,
-        seconds: float,
-        error: str | None = None,
-        output: Any = None,
-        cache_key: str | None = None,
-        cached: bool = False,
-        items: int | None = None,
-        hook: str | None = None,
-        provider: str | None = None,
-    ) -> None:
-        """Record how a node ended. ``output`` is JSON data (``dump_value`` form).
-
-        A node never started (served from the cache) is inserted, with
-        ``started_at = ended_at - seconds``; ``hook`` and ``provider`` are
-        kept from ``node_started`` when not given.
-        """
-        params = dict(
-            run=run_id,
-            node=node_id,
-            status=status,
-            ended=ended_at,
-            seconds=seconds,
-            error=error,
-            cache_key=cache_key,
-            cached=int(cached),
-            items=items,
-            hook=hook,
-            provider=provider,
-            output=None if output is None else json.dumps(output),
-        )
-        self._exec(
-            f"finish node {node_id}",
-            "INSERT INTO nodes (run_id, node_id, hook, provider, status, cached, items,"
-            " started_at, ended_at, seconds, error, output, cache_key)"
-            " VALUES (:run, :node, COALESCE(:hook, ''), :provider, :status, :cached,"
-            " :items, :ended - :seconds, :ended, :seconds, :error, :output, :cache_key)"
-            " ON CONFLICT (run_id, node_id) DO UPDATE SET"
-            " hook = COALESCE(:hook, hook), provider = COALESCE(:provider, provider),"
-            " status = :status, cached = :cached, items = :items, ended_at = :ended,"
-            " seconds = :seconds, error = :error, output = :output,"
-            " cache_key = :cache_key",
-            params,
-        )
+    def node_finished(self, run_id: str, node_id: str, **fields: Any) -> None:
+        """Commit :meth:`Batch.node_finished` (keyword arguments as there)."""
+        self.commit(Batch().node_finished(run_id, node_id, **fields), f"finish node {node_id}")
 
     def get_nodes(self, run_id: str) -> list[NodeRow]:
         """A run's nodes in the order they were first recorded."""
@@ -469,57 +538,38 @@ class RunStore:
         return [_node_row(r) for r in rows]
 
     def add_attempt(
-        self,
-        run_id: str,
-        node_id: str,
-        item_index: int | None,
-        attempt: int,
-        *,
-        status: str,
-        started_at: float,
-        ended_at: float | None,
-        error: str | None,
+        self, run_id: str, node_id: str, item_index: int | None, attempt: int, **fields: Any
     ) -> None:
-        """Record (or replace) one attempt of a node or of one of its map items."""
-        self._exec(
-            f"record attempt of {node_id}",
-            "INSERT OR REPLACE INTO attempts VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (run_id, node_id, _item(item_index), attempt, status, started_at, ended_at, error),
-        )
+        """Commit :meth:`Batch.attempt` (keyword arguments as there)."""
+        batch = Batch().attempt(run_id, node_id, item_index, attempt, **fields)
+        self.commit(batch, f"record attempt of {node_id}")
 
-    def get_attempts(
-        self, run_id: str
-    ) -> list[tuple[str, int | None, int, str, float, float | None, str | None]]:
-        """``(node_id, item_index, attempt, status, started_at, ended_at, error)`` in start order."""
+    def get_attempts(self, run_id: str, node_id: str | None = None) -> list[AttemptRow]:
+        """A run's attempts (or one node's) in the order they started."""
+        where: str = "run_id = ?"
+        params: tuple[str, ...] = (run_id,)
+        if node_id is not None:
+            # the primary key starts with (run_id, node_id): one index range
+            where, params = "run_id = ? AND node_id = ?", (run_id, node_id)
         rows = self._read(
             "get attempts",
-            "SELECT node_id, item_index, attempt, status, started_at, ended_at, error"
-            " FROM attempts WHERE run_id = ? ORDER BY started_at, rowid",
-            (run_id,),
+            f"SELECT {_ATTEMPT_COLUMNS} FROM attempts WHERE {where}"
+            " ORDER BY started_at, node_id, item_index, attempt",
+            params,
         )
-        return [(r[0], None if r[1] == _NO_ITEM else r[1], *r[2:]) for r in rows]
+        return [AttemptRow(r[0], None if r[1] == _NO_ITEM else r[1], *r[2:]) for r in rows]
 
     # -- events and costs -------------------------------------------------------------
 
     def add_events(self, run_id: str, events: list[Event]) -> None:
-        """Append ``(ts, type, node_id, data)`` events in one transaction."""
-        rows = [
-            (run_id, ts, type_, node_id, None if data is None else json.dumps(jsonable(data)))
-            for ts, type_, node_id, data in events
-        ]
-        self._write(
-            "add events",
-            lambda db: db.executemany(
-                "INSERT INTO events (run_id, ts, type, node_id, data) VALUES (?, ?, ?, ?, ?)",
-                rows,
-            ),
-        )
+        """Commit :meth:`Batch.events`: append ``(ts, type, node_id, data)`` events."""
+        self.commit(Batch().events(run_id, events), "add events")
 
     def get_events(self, run_id: str) -> list[Event]:
         """A run's events in the order they were written."""
         rows = self._read(
             "get events",
-            "SELECT ts, type, node_id, data FROM events WHERE run_id = ? ORDER BY id",
+            "SELECT ts, type, node_id, data FROM events WHERE run_id = ? ORDER BY seq",
             (run_id,),
         )
         return [(ts, t, n, None if d is None else json.loads(d)) for ts, t, n, d in rows]
@@ -527,17 +577,8 @@ class RunStore:
     def add_cost(
         self, run_id: str, node_id: str | None, amount_usd: float, detail: str = ""
     ) -> None:
-        """Record a cost in US dollars and add it to the run's ``cost_usd``."""
-
-        def body(db: sqlite3.Connection) -> None:
-            db.execute(
-                "INSERT INTO costs (run_id, node_id, amount_usd, detail, ts)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (run_id, node_id, amount_usd, detail, time.time()),
-            )
-            db.execute("UPDATE runs SET cost_usd = cost_usd + ? WHERE id = ?", (amount_usd, run_id))
-
-        self._write("add cost", body)
+        """Commit :meth:`Batch.cost`: a cost in US dollars, added to the run and the node."""
+        self.commit(Batch().cost(run_id, node_id, amount_usd, detail), "add cost")
 
     def get_costs(self, run_id: str) -> list[tuple[str | None, float, str]]:
         """``(node_id, amount_usd, detail)`` in the order they were recorded."""
@@ -559,12 +600,9 @@ class RunStore:
         return (json.loads(rows[0][0]), rows[0][1], rows[0][2]) if rows else None
 
     def memo_put(self, cache_key: str, output: Any, *, run_id: str, node_id: str) -> None:
-        """Cache ``output`` (JSON data) under ``cache_key``, replacing an older entry."""
-        self._exec(
-            "write cache",
-            "INSERT OR REPLACE INTO memo VALUES (?, ?, ?, ?, ?)",
-            (cache_key, json.dumps(output), run_id, node_id, time.time()),
-        )
+        """Commit :meth:`Batch.memo_put`."""
+        batch = Batch().memo_put(cache_key, output, run_id=run_id, node_id=node_id)
+        self.commit(batch, "write cache")
 
     def memo_delete(self, cache_key: str) -> None:
         self._exec("delete cache entry", "DELETE FROM memo WHERE cache_key = ?", (cache_key,))

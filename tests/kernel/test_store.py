@@ -222,12 +222,32 @@ def test_attempts(store: RunStore) -> None:
     )
     store.add_attempt("r", "m", 0, 1, status="succeeded", started_at=3.5, ended_at=4.0, error=None)
     store.add_attempt("r", "m", 1, 1, status="succeeded", started_at=3.6, ended_at=4.0, error=None)
-    assert store.get_attempts("r") == [
-        ("n", None, 1, "failed", 1.0, 2.0, "x"),
-        ("n", None, 2, "succeeded", 3.0, 4.0, None),
-        ("m", 0, 1, "succeeded", 3.5, 4.0, None),
-        ("m", 1, 1, "succeeded", 3.6, 4.0, None),
+    store.add_attempt(
+        "r",
+        "m",
+        1,
+        2,
+        status="failed",
+        started_at=4.5,
+        ended_at=None,
+        error="timed out",
+        provider="runway",
+        seconds=30.0,
+        cost_usd=0.5,
+    )
+    rows = store.get_attempts("r")
+    assert [(a.node_id, a.item, a.attempt, a.status, a.started_at, a.ended_at) for a in rows] == [
+        ("n", None, 1, "failed", 1.0, 2.0),
+        ("n", None, 2, "succeeded", 3.0, 4.0),  # the running row was replaced
+        ("m", 0, 1, "succeeded", 3.5, 4.0),
+        ("m", 1, 1, "succeeded", 3.6, 4.0),
+        ("m", 1, 2, "failed", 4.5, None),
     ]
+    assert [a.seconds for a in rows[:4]] == [1.0, 1.0, 0.5, pytest.approx(0.4)]
+    assert (rows[0].error, rows[0].provider, rows[0].cost_usd) == ("x", None, 0.0)
+    assert (rows[4].provider, rows[4].seconds, rows[4].cost_usd) == ("runway", 30.0, 0.5)
+    assert store.get_attempts("r", "m") == rows[2:]
+    assert store.get_attempts("r", "ghost") == []
 
 
 # -- events, costs, memo, journal ---------------------------------------------------
