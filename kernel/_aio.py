@@ -35,21 +35,21 @@ class Limiter:
     waiter still waiting, so waiters are served first come, first served.
     """
 
-    __slots__ = ("free", "_waiters")
+    __slots__ = ("free", "waiters")
 
     def __init__(self, slots: int) -> None:
         self.free = slots
-        self._waiters: deque[asyncio.Future[None]] = deque()
+        self.waiters: deque[asyncio.Future[None]] = deque()
 
     def acquire_nowait(self) -> bool:
-        if self.free > 0 and not self._waiters:
+        if self.free > 0 and not self.waiters:
             self.free -= 1
             return True
         return False
 
     async def acquire(self) -> None:
         waiter = asyncio.get_running_loop().create_future()
-        self._waiters.append(waiter)
+        self.waiters.append(waiter)
         try:
             await waiter
         except asyncio.CancelledError:
@@ -58,8 +58,8 @@ class Limiter:
             raise
 
     def release(self) -> None:
-        while self._waiters:
-            waiter = self._waiters.popleft()
+        while self.waiters:
+            waiter = self.waiters.popleft()
             if not waiter.done():
                 waiter.set_result(None)  # the slot passes straight to the waiter
                 return

@@ -28,6 +28,8 @@ from .typecheck import (
     Item,
     check_edge,
     check_map,
+    describe,
+    fits,
     missing_field,
     node_output_type,
     reference_type,
@@ -62,6 +64,19 @@ def hook_signature(name: str, registry: PluginRegistry | None = None) -> HookSig
     fn = spec.function if spec is not None else getattr(hookspecs, name, None)
     if fn is None or name.startswith("_"):
         return None
+    collect = not (spec.opts if spec else getattr(fn, "reelgraph_spec", {})).get("firstresult")
+    key = (fn, collect)
+    found = _SIGNATURES.get(key)
+    if found is None:
+        found = _SIGNATURES[key] = _signature(name, fn, collect)
+    return found
+
+
+#: hookspec function -> its signature; get_type_hints is most of a plan's cost
+_SIGNATURES: dict[tuple[Any, bool], HookSignature] = {}
+
+
+def _signature(name: str, fn: Any, collect: bool) -> HookSignature:
     from .context import NodeContext
 
     try:
@@ -75,7 +90,7 @@ def hook_signature(name: str, registry: PluginRegistry | None = None) -> HookSig
         defaults=dict(getattr(fn, "reelgraph_defaults", {})),
         returns=_strip_optional(hints.get("return")),
         param_types={p: hints.get(p) for p in params},
-        collect=not (spec.opts if spec else getattr(fn, "reelgraph_spec", {})).get("firstresult"),
+        collect=collect,
     )
 
 
@@ -118,6 +133,12 @@ class CompiledNode:
     #: tried in order when the node fails: the same node with another
     #: provider (a CompiledNode), or the id of a standby fallback node (a str)
     fallbacks: list[CompiledNode | str] = field(default_factory=list)
+
+    #: one ``async def`` implementation called directly, no map, no timeout,
+    #: no condition: the scheduler's fast path may run it
+    fast: bool = False
+    #: the implementation takes every argument the node passes (and ``ctx``)
+    pass_all: bool = False
 
 
 @dataclass(slots=True)
@@ -518,16 +539,11 @@ def _check_fallbacks(
             )
             continue
         mine, theirs = signatures.get(node.id), signatures.get(target)
-        if (
-            mine
-            and theirs
-            and None not in (mine.returns, theirs.returns)
-            and mine.returns != theirs.returns
-        ):
+        if mine and theirs and not fits(theirs.returns, mine.returns):
             problems.append(
                 Problem(
-                    f"fallback node '{target}' returns {_type_name(theirs.returns)}, "
-                    f"'{node.id}' returns {_type_name(mine.returns)}",
+                    f"fallback node '{target}' returns {describe(theirs.returns)}, "
+                    f"'{node.id}' returns {describe(mine.returns)}",
                     file,
                     node.id,
                     f"{where}.node",
@@ -559,10 +575,6 @@ def _check_fallbacks(
                 )
             else:
                 graph.add_edge(dep, node.id)
-
-
-def _type_name(annotation: Any) -> str:
-    return getattr(annotation, "__name__", None) or str(annotation).replace("typing.", "")
 
 
 def _check_output(
@@ -677,6 +689,15 @@ def _compile(
                 for name in ("args", "static_args", "map_ref", "retry", "timeout_s", "limit"):
                     setattr(variant, name, getattr(compiled, name))
                 compiled.fallbacks.append(variant)
+        compiled.fast = (
+            compiled.function is not None
+            and compiled.is_async
+            and not compiled.collect
+            and compiled.map_ref is None
+            and compiled.timeout_s is None
+            and compiled.when is None
+        )
+        compiled.pass_all = set(compiled.argnames) == {*node.with_, *static, "ctx"}
         nodes[node_id] = compiled
     if problems:
         raise SpecError(problems)

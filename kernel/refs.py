@@ -13,6 +13,7 @@ from typing import Any
 
 __all__ = ["Ref", "compile_value", "find_refs", "parse_ref", "resolve_path"]
 
+_INDEX = re.compile(r"^-?[0-9]+$")
 _REF = re.compile(r"^\$([A-Za-z_][A-Za-z0-9_-]*)((?:\.[A-Za-z0-9_-]+)*)$")
 
 
@@ -65,7 +66,7 @@ def resolve_path(value: Any, path: tuple[str, ...]) -> Any:
             if step not in value:
                 raise LookupError(f"no key {step!r}")
             value = value[step]
-        elif isinstance(value, list | tuple) and step.lstrip("-").isdigit():
+        elif isinstance(value, list | tuple) and _INDEX.match(step):
             try:
                 value = value[int(step)]
             except IndexError:
@@ -79,7 +80,7 @@ def resolve_path(value: Any, path: tuple[str, ...]) -> Any:
 
 # A compiled value is a closure-free tuple tree, evaluated by _evaluate. Kept as
 # data rather than lambdas so resolution stays a few dict lookups per argument.
-_LITERAL, _REFERENCE, _LIST, _DICT = 0, 1, 2, 3
+_LITERAL, _REFERENCE, _LIST, _DICT, _ROOTS = 0, 1, 2, 3, 4
 
 
 def compile_value(value: Any) -> tuple[int, Any]:
@@ -94,13 +95,16 @@ def compile_value(value: Any) -> tuple[int, Any]:
     if isinstance(value, Mapping):
         return (_DICT, [(k, compile_value(v)) for k, v in value.items()])
     if isinstance(value, list):
-        return (_LIST, [compile_value(v) for v in value])
+        items = [compile_value(v) for v in value]
+        if items and all(k == _REFERENCE and not p.path for k, p in items):
+            return (_ROOTS, tuple(p.root for _, p in items))  # [$a, $b]: a list of outputs
+        return (_LIST, items)
     return (_LITERAL, value)
 
 
 def has_refs(compiled: tuple[int, Any]) -> bool:
     kind, payload = compiled
-    if kind == _REFERENCE:
+    if kind in (_REFERENCE, _ROOTS):
         return True
     if kind == _LIST:
         return any(has_refs(c) for c in payload)
@@ -121,6 +125,8 @@ def evaluate(compiled: tuple[int, Any], scope: Mapping[str, Any]) -> Any:
     if kind == _REFERENCE:
         value = scope[payload.root]
         return resolve_path(value, payload.path) if payload.path else value
+    if kind == _ROOTS:
+        return [scope[root] for root in payload]
     if kind == _LIST:
         return [evaluate(c, scope) for c in payload]
     return {k: evaluate(c, scope) for k, c in payload}

@@ -109,9 +109,15 @@ class Scheduler:
         self._node_limiters = {n.id: Limiter(n.limit) for n in plan.nodes.values() if n.limit}
         #: whether any node or provider has a limit of its own (else only the global one)
         self._own_limits = bool(self._provider_limiters or self._node_limiters)
+
         budget_obj = Budget(budget or BudgetSpec(), spent_usd=spent_usd, estimate=estimate)
         self.budget: Budget | None = budget_obj if budget_obj.active else None
+        #: nothing but the global limit between a node and its hook (see _fast_call)
+        self._fast = tracer is None and recorder is None and self.budget is None
+        self._fast = self._fast and not self._own_limits
         self._skipped: set[str] = set()
+        #: add to a time.perf_counter() reading to get Unix time (seconds)
+        self._wall = time.time() - time.perf_counter()
         #: per running node, per map item (None without map): (from cache, stored form)
         self._stored: dict[str, dict[int | None, tuple[bool, Any]]] = {}
         self._journal: Any = recorder.store if recorder is not None else MemoryJournal()
@@ -164,6 +170,7 @@ class Scheduler:
         loop = asyncio.get_running_loop()
         wake: asyncio.Future[None] | None = None
         stop: BudgetExceeded | None = None
+        fast = self._fast
 
         def on_done(task: asyncio.Task[None]) -> None:
             finished.append(task)
@@ -180,8 +187,12 @@ class Scheduler:
             while (ready and stop is None) or running:
                 if len(ready) == 1 and not running and stop is None:
                     node_id = ready.popleft()
+                    node = nodes[node_id]
                     try:
-                        await self._run_node(nodes[node_id])
+                        if fast and node.fast and not self._skipped:
+                            await self._run_fast(node)
+                        else:
+                            await self._run_node(node)
                     except BudgetExceeded as err:
                         stop = err
                         continue
@@ -189,8 +200,13 @@ class Scheduler:
                     continue
                 while ready and stop is None:
                     node_id = ready.popleft()
+                    node = nodes[node_id]
+                    if fast and node.fast and not self._skipped:
+                        coro = self._run_fast(node)
+                    else:
+                        coro = self._run_node(node)
                     try:
-                        task = start_eagerly(loop, self._run_node(nodes[node_id]), node_id)
+                        task = start_eagerly(loop, coro, node_id)
                     except BudgetExceeded as err:
                         stop = err
                         break
@@ -326,6 +342,92 @@ class Scheduler:
             else:
                 stored = [calls[index][1] for index in range(len(calls))]
         self._finish(record, started, "succeeded", span, None, stored)
+
+    async def _run_fast(self, node: CompiledNode) -> None:
+        """:meth:`_run_node`, :meth:`_call` and :meth:`_attempt` in one frame, for the
+        common case.
+
+        A plain node (no map, no ``when``, no timeout, one ``async def``
+        implementation called directly) in a run with no tracer, run store,
+        budget or limits of its own: nothing stands between the node and its
+        hook but the global limit. A failed first attempt goes on to
+        :meth:`_recover` (retries, fallbacks) as on the general path.
+        """
+        record = self.run.nodes[node.id]
+        record.status = "running"
+        started = time.perf_counter()
+        record.started_at = now = self._wall + started  # time.time(), one clock read less
+        event = Event("node.started", now, node.id, None)
+        self._events.append(event)
+        if self._listener is not None:
+            self._listener(event)
+        try:
+            if node.static_args:
+                kwargs = self._kwargs(node, self.scope)
+            else:
+                kwargs = {}
+                scope = self.scope
+                for key, compiled in node.args:
+                    try:
+                        kwargs[key] = evaluate(compiled, scope)
+                    except LookupError as err:
+                        raise ReelgraphError(f"with.{key}: {err}") from err
+            record.attempts = 1
+            run = self.run
+            kwargs["ctx"] = NodeContext._for_call(
+                run.id,
+                node.id,
+                node.hook,
+                node.provider,
+                run.run_dir,
+                1,
+                None,
+                self._progress,
+                self._journal,
+            )
+            limiter = self._limiter
+            if limiter.free > 0 and not limiter.waiters:  # Limiter.acquire_nowait, inlined
+                limiter.free -= 1
+            else:
+                await limiter.acquire()
+            failure: NodeError | None = None
+            try:
+                if node.pass_all:
+                    result = await node.function(**kwargs)
+                else:
+                    result = await node.function(**{n: kwargs[n] for n in node.argnames})
+            except Exception as err:
+                failure = err if isinstance(err, NodeError) else self._wrap(node, err, None)
+                if failure is not err:
+                    failure.__cause__ = err
+            finally:
+                if limiter.waiters:
+                    limiter.release()
+                else:
+                    limiter.free += 1
+            if failure is None and result is None:
+                message = f"provider '{node.provider}' returned no result"
+                failure = self._wrap(node, ProviderError(message), None)
+            if failure is not None:
+                result, _ = await self._recover(node, kwargs, None, failure, started)
+        except asyncio.CancelledError:
+            self._finish(record, started, "cancelled", None)
+            raise
+        except BaseException as err:
+            error = err if isinstance(err, NodeError) else self._wrap(node, err, None)
+            self._finish(record, started, "failed", None, error)
+            if error is err:
+                raise
+            raise error from err
+        self.scope[node.id] = result
+        record.status = "succeeded"
+        ended = time.perf_counter()
+        record.ended_at = now = self._wall + ended
+        record.seconds = ended - started
+        event = Event("node.succeeded", now, node.id, None)
+        self._events.append(event)
+        if self._listener is not None:
+            self._listener(event)
 
     def _start(self, node: CompiledNode, record: NodeRun) -> None:
         record.status = "running"
@@ -481,10 +583,13 @@ class Scheduler:
         return results
 
     def _kwargs(self, node: CompiledNode, scope: Any) -> dict[str, Any]:
-        kwargs = {
-            key: value.copy() if type(value) in _MUTABLE else value
-            for key, value in node.static_args.items()
-        }
+        if node.static_args:
+            kwargs = {
+                key: value.copy() if type(value) in _MUTABLE else value
+                for key, value in node.static_args.items()
+            }
+        else:
+            kwargs = {}
         for key, compiled in node.args:
             try:
                 kwargs[key] = evaluate(compiled, scope)
@@ -507,26 +612,44 @@ class Scheduler:
                     if self.tracer is not None:
                         _span_event("reelgraph.cache_hit", {"reelgraph.item_index": item})
                     return value
-        attempt = 1
-        first = 0.0
-        while True:
-            try:
-                result = await self._attempt(node, kwargs, item, attempt)
-                break
-            except NodeError as err:
-                if attempt == 1:
-                    first = time.monotonic()  # close enough to the first attempt's start
-                wait = self._retry_wait(node, err, item, attempt, first)
-                if wait is None:
-                    if not node.fallbacks:
-                        raise
-                    return await self._fall_back(node, kwargs, item, err)
-                await asyncio.sleep(wait)
-                attempt += 1
+        first = time.perf_counter()
+        try:
+            result = await self._attempt(node, kwargs, item, 1)
+        except NodeError as err:
+            result, fell_back = await self._recover(node, kwargs, item, err, first)
+            if fell_back:
+                return result  # stored by the fallback's own call
         if recorder is not None:
             result, dumped = recorder.persist(node, key, result)
             self._stored[node.id][item] = (False, dumped)
         return result
+
+    async def _recover(
+        self,
+        node: CompiledNode,
+        kwargs: dict[str, Any],
+        item: int | None,
+        failure: NodeError,
+        first: float,
+    ) -> tuple[Any, bool]:
+        """After a failed first attempt: retries under the node's policy, then its fallbacks.
+
+        ``first`` is when the first attempt started (``time.perf_counter``).
+        Returns ``(result, fell_back)``; raises the last failure when nothing works.
+        """
+        attempt = 1
+        while True:
+            wait = self._retry_wait(node, failure, item, attempt, first)
+            if wait is None:
+                if not node.fallbacks:
+                    raise failure
+                return await self._fall_back(node, kwargs, item, failure), True
+            await asyncio.sleep(wait)
+            attempt += 1
+            try:
+                return await self._attempt(node, kwargs, item, attempt), False
+            except NodeError as err:
+                failure = err
 
     def _retry_wait(
         self, node: CompiledNode, err: NodeError, item: int | None, attempt: int, first: float
@@ -534,7 +657,7 @@ class Scheduler:
         """Seconds to wait before retrying a failed attempt (events and span events made),
         or ``None`` to give up."""
         error = classify(err.cause)
-        wait, _ = retry_wait(node.retry, attempt, error, time.monotonic() - first)
+        wait, _ = retry_wait(node.retry, attempt, error, time.perf_counter() - first)
         if wait is None:
             return None
         self.emit(
@@ -620,16 +743,16 @@ class Scheduler:
         record = self.run.nodes[node.id]
         if attempt > record.attempts:
             record.attempts = attempt
-        ctx = NodeContext(
-            run_id=self.run.id,
-            node_id=node.id,
-            hook=node.hook,
-            provider=node.provider,
-            run_dir=self.run.run_dir,
-            attempt=attempt,
-            item_index=item,
-            progress=self._progress,
-            store=self._journal,
+        ctx = NodeContext._for_call(
+            self.run.id,
+            node.id,
+            node.hook,
+            node.provider,
+            self.run.run_dir,
+            attempt,
+            item,
+            self._progress,
+            self._journal,
         )
         kwargs = dict(kwargs) if attempt > 1 else kwargs
         kwargs["ctx"] = ctx

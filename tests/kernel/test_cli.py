@@ -24,7 +24,9 @@ def test_version() -> None:
     assert result.stdout.strip() == f"reelgraph {__version__}"
 
 
-@pytest.mark.parametrize("command", ["run", "plan", "graph", "plugins"])
+@pytest.mark.parametrize(
+    "command", ["run", "resume", "plan", "graph", "plugins", "runs", "show", "schema"]
+)
 def test_every_command_help_teaches_with_an_example(command: str) -> None:
     result = cli(command, "--help")
     assert result.returncode == 0
