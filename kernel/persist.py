@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterable
 from typing import Any
-
-import structlog
 
 from .artifacts import ArtifactError, ArtifactStore
 from .graph import CompiledNode
@@ -26,7 +25,12 @@ from .store import Batch, RunStore, StoreError
 
 __all__ = ["Recorder"]
 
-_log = structlog.get_logger("reelgraph.store")
+
+def _log() -> Any:
+    """The store's logger (structlog is imported only when there is something to say)."""
+    import structlog
+
+    return structlog.get_logger("reelgraph.store")
 
 
 class Recorder:
@@ -91,16 +95,27 @@ class Recorder:
 
     def node_started(self, record: NodeRun) -> None:
         """Commit ``record`` as running (and everything queued) before its hook runs."""
+        self.nodes_started((record,))
+
+    def nodes_started(self, records: Iterable[NodeRun]) -> None:
+        """Commit several nodes as running in one transaction (a wave of ready nodes).
+
+        For a scheduler that marks every node of a wave started before it runs
+        any of their hooks: one commit for the wave instead of one per node.
+        """
         mark = len(self._queue)
-        self._queue.node_started(
-            self.run.id,
-            record.id,
-            hook=record.hook,
-            provider=record.provider,
-            started_at=record.started_at or time.time(),
-            attempt=max(record.attempts, 1),
-        )
-        self._commit(f"start node {record.id}", mark)
+        node_id = None
+        for record in records:
+            node_id = record.id
+            self._queue.node_started(
+                self.run.id,
+                node_id,
+                hook=record.hook,
+                provider=record.provider,
+                started_at=record.started_at or time.time(),
+                attempt=max(record.attempts, 1),
+            )
+        self._commit(f"start node {node_id}", mark)
 
     def node_finished(self, record: NodeRun, output: Any = None) -> None:
         """Queue how ``record`` ended; ``output`` is its stored (``dump_value``) form."""
@@ -219,7 +234,7 @@ class Recorder:
         try:
             self.flush()
         except StoreError as err:  # kept queued: the next commit retries it
-            _log.warning("run store write failed; retrying with the next one", error=str(err))
+            _log().warning("run store write failed; retrying with the next one", error=str(err))
 
     # -- memo cache -------------------------------------------------------------
 
@@ -246,7 +261,7 @@ class Recorder:
         try:
             return True, load_value(dumped, self.artifacts, verify=True), dumped
         except ArtifactError as err:
-            _log.warning(
+            _log().warning(
                 "cache entry unusable; recomputing",
                 key=key,
                 run_id=run_id,
@@ -301,7 +316,7 @@ def restore_outputs(
         try:
             values[row.node_id] = load_value(row.output, artifacts, verify=True)
         except ArtifactError as err:
-            _log.warning(
+            _log().warning(
                 "artifact failed its checksum; recomputing node",
                 run_id=run_id,
                 node_id=row.node_id,

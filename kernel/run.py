@@ -129,6 +129,15 @@ class Run:
     def ok(self) -> bool:
         return self.status == "succeeded"
 
+    @property
+    def cost_usd(self) -> float:
+        """US dollars this execution's hook calls reported, summed over its nodes.
+
+        Nodes reused from an earlier execution (resume) add nothing here; the
+        run store's ``runs.cost_usd`` counts every execution of the run.
+        """
+        return sum(node.cost_usd for node in self.nodes.values())
+
     def raise_for_status(self) -> Run:
         """Return the run when it succeeded, else raise the error that failed it."""
         if self.error is not None:
@@ -155,6 +164,7 @@ class Run:
             "published": {k: str(v) for k, v in self.published.items()},
             "nodes": [n.to_dict() for n in self.nodes.values()],
             "error": str(self.error) if self.error else None,
+            "cost_usd": self.cost_usd,
             "run_dir": str(self.run_dir),
             "quality": jsonable(self.quality_report),
             "revisions": jsonable(self.revisions),

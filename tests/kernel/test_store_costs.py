@@ -227,6 +227,27 @@ def test_a_finish_is_committed_with_the_next_start_or_within_one_loop_pass(
     assert events[-1] == ("node.succeeded", "b")
 
 
+def test_a_wave_of_ready_nodes_is_started_together(store: RunStore, tmp_path: Path) -> None:
+    recorder = _recorder(store, tmp_path)
+    seen = {}
+
+    async def scenario() -> None:
+        root = _start(recorder, "root")
+        _finish(recorder, root)
+        wave = [NodeRun(id=f"m{i}", hook="generate_clip", provider="runway") for i in range(3)]
+        for record in wave:
+            record.status, record.started_at, record.attempts = "running", time.time(), 1
+            recorder.run.events.append(Event("node.started", record.started_at, record.id))
+        recorder.nodes_started(wave)
+        seen["wave"] = _peek(store.path, "r1")
+
+    asyncio.run(scenario())
+    nodes, events, _ = seen["wave"]
+    assert nodes == {"root": "succeeded", "m0": "running", "m1": "running", "m2": "running"}
+    assert [e for e, _ in events].count("node.started") == 4
+    assert ("node.succeeded", "root") in events
+
+
 class ProbeSpecs:
     @staticmethod
     @hookspec(firstresult=True)
@@ -274,6 +295,7 @@ def test_a_node_is_durably_running_and_its_inputs_durably_finished_before_its_ho
         assert cost == pytest.approx(0.125 * i)  # costs of finished nodes are in
     stored = kernel.store.get_run(run.id)
     assert stored is not None and stored.cost_usd == pytest.approx(0.5)
+    assert run.cost_usd == run.to_dict()["cost_usd"] == pytest.approx(0.5)
     assert [n.cost_usd for n in kernel.store.get_nodes(run.id)] == [0.125] * 4
     assert [e[1] for e in kernel.store.get_events(run.id)][-1] == "run.finished"
 
