@@ -6,8 +6,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import structlog
-
 __all__ = ["Journal", "MemoryJournal", "NodeContext", "ProgressCallback", "Usage"]
 
 #: ``(node_id, item_index, completed, total, message)``
@@ -284,6 +282,8 @@ class NodeContext:
         :func:`reelgraph.secrets.redact_processor` before the renderer.
         """
         if self._log is None:
+            import structlog
+
             from .secrets import with_redaction
 
             # the application's structlog set-up, with secrets redacted before rendering

@@ -13,9 +13,7 @@ import copy
 import inspect
 import typing
 from dataclasses import dataclass, field
-from typing import Any
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any
 
 from . import hookspecs
 from .conditions import Condition, ConditionError, compile_condition
@@ -34,6 +32,9 @@ from .typecheck import (
     node_output_type,
     reference_type,
 )
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 __all__ = ["CompiledNode", "Plan", "build_plan", "hook_signature"]
 
@@ -156,6 +157,8 @@ class Plan:
 
     def generations(self) -> list[list[str]]:
         """Nodes grouped by depth: each group can run once the previous ones are done."""
+        import networkx as nx
+
         return [sorted(g) for g in nx.topological_generations(self.graph)]
 
 
@@ -168,6 +171,8 @@ def build_plan(spec: Spec, registry: PluginRegistry) -> Plan:
     problems: list[Problem] = []
     file = spec.source
     registry.load()
+    import networkx as nx
+
     graph: nx.DiGraph = nx.DiGraph()
     by_id: dict[str, NodeSpec] = {}
     for node in spec.nodes:
@@ -642,6 +647,8 @@ def _close_nodes(name: str, by_id: dict[str, NodeSpec]) -> str:
 
 
 def _cycles(graph: nx.DiGraph) -> list[list[str]]:
+    import networkx as nx
+
     if nx.is_directed_acyclic_graph(graph):
         return []
     found = []
@@ -659,6 +666,8 @@ def _compile(
     graph: nx.DiGraph,
     registry: PluginRegistry,
 ) -> Plan:
+    import networkx as nx
+
     order = list(nx.lexicographical_topological_sort(graph, key=_position(spec)))
     nodes: dict[str, CompiledNode] = {}
     problems: list[Problem] = []

@@ -500,9 +500,10 @@ def _with_logging(
     Only when the application configured structlog: an unconfigured structlog
     prints everything to stdout, which a library must not do by default.
     """
-    import structlog
+    import sys
 
-    if not structlog.is_configured():
+    structlog = sys.modules.get("structlog")  # not imported: cannot be configured
+    if structlog is None or not structlog.is_configured():
         return on_event
     log = structlog.get_logger("reelgraph").bind(run_id=run.id, spec=run.spec)
 

@@ -198,13 +198,21 @@ class Scheduler:
                         continue
                     complete(node_id)
                     continue
-                while ready and stop is None:
-                    node_id = ready.popleft()
-                    node = nodes[node_id]
-                    if fast and node.fast and not self._skipped:
-                        coro = self._run_fast(node)
+                if self.recorder is not None and len(ready) > 1 and stop is None:
+                    wave, stop = self._begin_wave(ready, complete)
+                else:
+                    wave = None
+                while (ready or wave) and stop is None:
+                    if wave:
+                        node_id, started = wave.popleft()
+                        coro = self._run_node(nodes[node_id], started)
                     else:
-                        coro = self._run_node(node)
+                        node_id = ready.popleft()
+                        node = nodes[node_id]
+                        if fast and node.fast and not self._skipped:
+                            coro = self._run_fast(node)
+                        else:
+                            coro = self._run_node(node)
                     try:
                         task = start_eagerly(loop, coro, node_id)
                     except BudgetExceeded as err:
@@ -266,23 +274,64 @@ class Scheduler:
             return f"when: {node.when.text} is false"
         return None
 
-    async def _run_node(self, node: CompiledNode) -> None:
+    def _begin_wave(
+        self, ready: deque[str], complete: Callable[[str], None]
+    ) -> tuple[deque[tuple[str, float]], BudgetExceeded | None]:
+        """Mark every ready node started, in one run-store commit, before any hook runs.
+
+        Nodes that are reused or skipped are completed on the spot (their
+        dependents may join the wave). Returns the started nodes with their
+        start times, and the budget error that stopped the wave, if any.
+        """
+        wave: deque[tuple[str, float]] = deque()
+        stop = None
+        while ready:
+            node_id = ready.popleft()
+            try:
+                started = self._begin(self.plan.nodes[node_id], commit=False)
+            except BudgetExceeded as err:
+                stop = err
+                break
+            except BaseException:
+                self._commit_wave(wave)
+                raise
+            if started is None:
+                complete(node_id)
+            else:
+                wave.append((node_id, started))
+        self._commit_wave(wave)
+        return wave, stop
+
+    def _commit_wave(self, wave: deque[tuple[str, float]]) -> None:
+        if wave and self.recorder is not None:
+            self.recorder.nodes_started([self.run.nodes[node_id] for node_id, _ in wave])
+
+    def _begin(self, node: CompiledNode, *, commit: bool = True) -> float | None:
+        """Decide whether ``node`` runs; if it does, mark it started.
+
+        Returns the start time (``time.perf_counter``), or ``None`` when the
+        node was reused (resume) or skipped. With ``commit=False`` the caller
+        commits the start to the run store (a wave of nodes at once).
+
+        Raises:
+            BudgetExceeded: the duration budget is used up (node ``blocked``).
+            NodeError: its ``when:`` condition failed to evaluate.
+        """
         record = self.run.nodes[node.id]
         if node.id in self.reuse:
             self._reuse(node, record)
-            return
+            return None
         if node.when is not None or self._skipped:
             try:
                 reason = self._should_skip(node)
             except ConditionError as err:
-                reason = None
                 error = self._wrap(node, err, None)
                 self._start(node, record)
                 self._finish(record, time.perf_counter(), "failed", None, error)
                 raise error from None
             if reason is not None:
                 self._mark(node.id, "skipped", {"reason": reason})
-                return
+                return None
         if self.budget is not None:
             try:
                 self.budget.check_duration(node.id)
@@ -290,7 +339,16 @@ class Scheduler:
                 self._mark(node.id, "blocked", {"error": str(err)})
                 raise
         started = time.perf_counter()
-        self._start(node, record)
+        self._start(node, record, commit=commit)
+        return started
+
+    async def _run_node(self, node: CompiledNode, started: float | None = None) -> None:
+        """Run one node (``started``: it was begun by :meth:`_begin_wave`)."""
+        if started is None:
+            started = self._begin(node)
+            if started is None:
+                return
+        record = self.run.nodes[node.id]
         span = None
         if self.tracer is not None:
             span = self.tracer.start_span(
@@ -429,12 +487,13 @@ class Scheduler:
         if self._listener is not None:
             self._listener(event)
 
-    def _start(self, node: CompiledNode, record: NodeRun) -> None:
+    def _start(self, node: CompiledNode, record: NodeRun, *, commit: bool = True) -> None:
         record.status = "running"
         record.started_at = now = time.time()
         self.emit("node.started", node.id, None, now)
         if self.recorder is not None:
-            self.recorder.node_started(record)
+            if commit:
+                self.recorder.node_started(record)
             self._stored[node.id] = {}
 
     async def _judge(self, node: CompiledNode, results: list[Any]) -> list[Any]:
@@ -760,6 +819,8 @@ class Scheduler:
         if self.budget is not None:
             reserved = self.budget.reserve(node.id, node.hook, node.provider, kwargs)
         limits = self._limits(node) if self._own_limits else ()
+        began = 0.0  # when the hook was called, after the limits let it through
+        failure: BaseException | None = None
         try:
             if limits:
                 await _acquire_all(limits)
@@ -771,6 +832,7 @@ class Scheduler:
                     for held in limits:
                         held.release()
                     raise
+            began = time.perf_counter()
             try:
                 if self.tracer is None and node.timeout_s is None:
                     # _invoke inlined: the common path, one coroutine less per call
@@ -790,9 +852,14 @@ class Scheduler:
                 limiter.release()
                 for held in limits:
                     held.release()
+        except BaseException as err:
+            failure = err
+            raise
         finally:
             if ctx._usage is not None or reserved:
                 self._account(node, record, item, ctx, reserved)
+            if self.recorder is not None and began:
+                self._record_attempt(node, record, item, attempt, ctx, began, failure)
         if result is None:
             message = (
                 f"provider '{node.provider}' returned no result"
@@ -890,6 +957,39 @@ class Scheduler:
         except asyncio.CancelledError:
             ctx._cancelled = True
             raise
+
+    def _record_attempt(
+        self,
+        node: CompiledNode,
+        record: NodeRun,
+        item: int | None,
+        attempt: int,
+        ctx: NodeContext,
+        began: float,
+        failure: BaseException | None,
+    ) -> None:
+        """One row per attempt in the run store: outcome, seconds, cost (secrets redacted)."""
+        assert self.recorder is not None
+        if failure is None:
+            status, error = "succeeded", None
+        elif isinstance(failure, asyncio.CancelledError):
+            status, error = "cancelled", None
+        else:
+            status = "failed"
+            cause = failure.cause if isinstance(failure, NodeError) else failure
+            error = _redact(f"{type(cause).__name__}: {cause}")
+        usage = ctx._usage
+        self.recorder.attempt_finished(
+            record,
+            item=item,
+            attempt=attempt,
+            provider=node.provider,
+            status=status,
+            error=error,
+            seconds=time.perf_counter() - began,
+            cost_usd=usage.cost_usd if usage is not None else 0.0,
+            started_at=self._wall + began,
+        )
 
     def _account(
         self,

@@ -622,3 +622,20 @@ def test_spans_run_node_attempt_with_retry_fallback_cost_and_genai() -> None:
     assert node.attributes["reelgraph.cost_usd"] == 1.0
     assert node.attributes["reelgraph.node.attempts"] == 2
     assert node.status.status_code is not StatusCode.ERROR
+
+
+def test_every_attempt_is_stored_with_its_outcome(tmp_path) -> None:
+    flaky = Flaky(TransientError("503 upstream"), RateLimitedError("429", retry_after_s=0.01))
+    kernel = make_kernel(flaky, persist=True, home=tmp_path)
+    run = kernel.run(one_node("flaky", retry={"max_attempts": 3, **FAST}))
+    assert run.status == "succeeded", run.error
+    rows = kernel.store.get_attempts(run.id, "a")
+    assert [(r.attempt, r.status, r.provider) for r in rows] == [
+        (1, "failed", "flaky"),
+        (2, "failed", "flaky"),
+        (3, "succeeded", "flaky"),
+    ]
+    assert rows[0].error == "TransientError: 503 upstream"
+    assert rows[1].error.startswith("RateLimitedError")
+    assert all(r.seconds >= 0 for r in rows)
+    assert rows[0].started_at <= rows[1].started_at <= rows[2].started_at
