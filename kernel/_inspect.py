@@ -85,9 +85,23 @@ def describe_run(kernel: Any, run_id: str) -> dict[str, Any]:
                 "started_at": n.started_at,
                 "ended_at": n.ended_at,
                 "seconds": n.seconds,
+                "cost_usd": n.cost_usd,
                 "error": n.error,
             }
             for n in nodes
+        ],
+        "attempts": [
+            {
+                "node": a.node_id,
+                "item": a.item,
+                "attempt": a.attempt,
+                "provider": a.provider,
+                "status": a.status,
+                "seconds": a.seconds,
+                "cost_usd": a.cost_usd,
+                "error": a.error,
+            }
+            for a in kernel.store.get_attempts(row.id)
         ],
     }
 
@@ -157,6 +171,7 @@ def show_command(kernel: Any, run_id: str, *, as_json: bool) -> None:
         "cached",
         "started",
         "seconds",
+        "USD",
         "error",
     ):
         table.add_column(column)
@@ -170,6 +185,7 @@ def show_command(kernel: Any, run_id: str, *, as_json: bool) -> None:
             "yes" if n["cached"] else "",
             _when(n["started_at"]),
             _seconds(n["seconds"]),
+            f"{n['cost_usd']:.4f}" if n["cost_usd"] else "",
             (n["error"] or "")[:80],
         )
     console.print(table)

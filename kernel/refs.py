@@ -81,6 +81,8 @@ def resolve_path(value: Any, path: tuple[str, ...]) -> Any:
 # A compiled value is a closure-free tuple tree, evaluated by _evaluate. Kept as
 # data rather than lambdas so resolution stays a few dict lookups per argument.
 _LITERAL, _REFERENCE, _LIST, _DICT, _ROOTS = 0, 1, 2, 3, 4
+#: the kind of a compiled list of path-less references (``[$a, $b]``)
+ROOTS = _ROOTS
 
 
 def compile_value(value: Any) -> tuple[int, Any]:

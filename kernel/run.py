@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import NodeError, ReelgraphError
 
@@ -18,15 +18,17 @@ RUN_STATUSES = ("running", "succeeded", "failed", "failed_quality", "over_budget
 NODE_STATUSES = ("pending", "running", "succeeded", "failed", "skipped", "blocked", "cancelled")
 
 
-@dataclass(slots=True)
-class Event:
-    """Something that happened in a run.
+class Event(NamedTuple):
+    """Something that happened in a run (an immutable record).
 
     ``type`` is one of ``run.started``, ``node.started``, ``node.progress``,
     ``node.retrying`` (data: attempt, error, wait_s), ``node.fallback``
     (data: error, to), ``node.revised``, ``node.succeeded``, ``node.failed``,
     ``node.skipped`` (data: reason), ``node.blocked`` (data: error),
     ``node.cancelled``, ``run.finished``. ``ts`` is a Unix time in seconds.
+
+    A named tuple: the scheduler makes two per node, and a tuple is the
+    cheapest record Python has.
     """
 
     type: str

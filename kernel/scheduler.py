@@ -33,6 +33,7 @@ from .errors import BudgetExceeded, GateFailed, NodeError, ProviderError, Reelgr
 from .graph import CompiledNode, Plan
 from .models import GateResult
 from .policy import Budget, classify, retry_wait
+from .refs import ROOTS as _ROOTS
 from .refs import evaluate, resolve_path
 from .run import Event, NodeRun, Run
 from .spec import BudgetSpec
@@ -43,6 +44,8 @@ if TYPE_CHECKING:
 __all__ = ["Scheduler"]
 
 _MUTABLE = (list, dict, set)
+#: builds an Event from a 4-tuple without the named tuple's Python-level __new__
+_new_event = tuple.__new__
 _NODE_EVENTS = {s: f"node.{s}" for s in ("succeeded", "failed", "cancelled", "skipped", "blocked")}
 
 
@@ -196,7 +199,10 @@ class Scheduler:
                     except BudgetExceeded as err:
                         stop = err
                         continue
-                    complete(node_id)
+                    for child in node.dependents:  # complete(node_id), inlined for chains
+                        waiting[child] -= 1
+                        if waiting[child] == 0 and child not in standby:
+                            ready.append(child)
                     continue
                 if self.recorder is not None and len(ready) > 1 and stop is None:
                     wave, stop = self._begin_wave(ready, complete)
@@ -415,7 +421,7 @@ class Scheduler:
         record.status = "running"
         started = time.perf_counter()
         record.started_at = now = self._wall + started  # time.time(), one clock read less
-        event = Event("node.started", now, node.id, None)
+        event = _new_event(Event, ("node.started", now, node.id, None))
         self._events.append(event)
         if self._listener is not None:
             self._listener(event)
@@ -426,6 +432,9 @@ class Scheduler:
                 kwargs = {}
                 scope = self.scope
                 for key, compiled in node.args:
+                    if compiled[0] == _ROOTS:  # [$a, $b]: cannot fail, no call needed
+                        kwargs[key] = [scope[root] for root in compiled[1]]
+                        continue
                     try:
                         kwargs[key] = evaluate(compiled, scope)
                     except LookupError as err:
@@ -482,7 +491,7 @@ class Scheduler:
         ended = time.perf_counter()
         record.ended_at = now = self._wall + ended
         record.seconds = ended - started
-        event = Event("node.succeeded", now, node.id, None)
+        event = _new_event(Event, ("node.succeeded", now, node.id, None))
         self._events.append(event)
         if self._listener is not None:
             self._listener(event)

@@ -77,3 +77,12 @@ def test_over_budget_exits_4_and_resumes_with_a_raised_budget(env, tmp_path) -> 
     db = sqlite3.connect(Path(env["REELGRAPH_HOME"]) / "reelgraph.db")
     (total,) = db.execute("SELECT cost_usd FROM runs WHERE id = ?", (record["id"],)).fetchone()
     assert total == pytest.approx(3.0)  # three scripts paid for once each, across three executions
+    shown = cli(env, "show", record["id"], "--json")
+    assert shown.returncode == 0, shown.stderr
+    data = json.loads(shown.stdout)
+    assert data["cost_usd"] == pytest.approx(3.0)
+    costs = {n["id"]: n["cost_usd"] for n in data["nodes"]}
+    assert costs == {"document": 0.0, "draft_a": 1.0, "draft_b": 1.0, "draft_c": 1.0}
+    paid = [a for a in data["attempts"] if a["provider"] == "paid"]
+    assert sorted(a["node"] for a in paid) == ["draft_a", "draft_b", "draft_c"]
+    assert all(a["status"] == "succeeded" and a["cost_usd"] == 1.0 for a in paid)
