@@ -1,14 +1,14 @@
-"""asyncio helpers of the scheduler: a cheap limiter, eager coroutine start, error picking."""
+"""asyncio helpers of the scheduler: a cheap limiter, resuming an eagerly started coroutine,
+error picking."""
 
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import inspect
 from collections import deque
 from typing import Any
 
-__all__ = ["Limiter", "cancel_all", "first_error", "gather_answers", "start_eagerly"]
+__all__ = ["Limiter", "cancel_all", "first_error", "gather_answers", "resume_coroutine"]
 
 
 async def gather_answers(answers: list[Any]) -> list[Any]:
@@ -78,7 +78,7 @@ class _Reyield:
         return (yield self.value)
 
 
-async def _resume(coro: Any, yielded: Any) -> Any:
+async def resume_coroutine(coro: Any, yielded: Any) -> Any:
     """Drive ``coro``, started by hand and suspended on ``yielded``, to its end.
 
     The task running this sees exactly what ``coro`` yields (futures with
@@ -98,28 +98,6 @@ async def _resume(coro: Any, yielded: Any) -> Any:
                 yielded = coro.send(value)
             except StopIteration as stop:
                 return stop.value
-
-
-def start_eagerly(
-    loop: asyncio.AbstractEventLoop, coro: Any, name: str
-) -> asyncio.Task[Any] | None:
-    """Run ``coro`` until it first suspends; return ``None`` if it finished.
-
-    Creating a task costs more than a no-op node itself; most cheap nodes
-    (cache hits, small transforms) finish without suspending. This is what
-    Python 3.12's eager task factory does. The coroutine runs in a copied
-    context that its task keeps, so context variables (the current span) set
-    before it suspends stay its own. Errors raised before suspending propagate.
-    """
-    context = contextvars.copy_context()
-    try:
-        yielded = context.run(coro.send, None)
-    except StopIteration:
-        return None
-    except BaseException:
-        coro.close()
-        raise
-    return loop.create_task(_resume(coro, yielded), name=name, context=context)
 
 
 def first_error(group: BaseExceptionGroup[Any]) -> BaseException:

@@ -20,13 +20,14 @@ started, the nodes already running finish, and the run stops with
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import inspect
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._aio import Limiter, cancel_all, first_error, gather_answers, start_eagerly
+from ._aio import Limiter, cancel_all, first_error, gather_answers, resume_coroutine
 from .conditions import ConditionError
 from .context import MemoryJournal, NodeContext
 from .errors import BudgetExceeded, GateFailed, NodeError, ProviderError, ReelgraphError
@@ -211,7 +212,8 @@ class Scheduler:
                 while (ready or wave) and stop is None:
                     if wave:
                         node_id, started = wave.popleft()
-                        coro = self._run_node(nodes[node_id], started)
+                        node = nodes[node_id]
+                        coro = self._run_node(node, started)
                     else:
                         node_id = ready.popleft()
                         node = nodes[node_id]
@@ -219,14 +221,25 @@ class Scheduler:
                             coro = self._run_fast(node)
                         else:
                             coro = self._run_node(node)
+                    # Start the node eagerly, as Python 3.12's eager task factory does:
+                    # run it until it first suspends, in a copied context its task
+                    # keeps (context variables set before suspending stay its own).
+                    # Most cheap nodes never suspend and need no task at all.
+                    context = contextvars.copy_context()
                     try:
-                        task = start_eagerly(loop, coro, node_id)
+                        yielded = context.run(coro.send, None)
+                    except StopIteration:
+                        for child in node.dependents:  # complete(node_id), inlined
+                            waiting[child] -= 1
+                            if waiting[child] == 0 and child not in standby:
+                                ready.append(child)
+                        continue
                     except BudgetExceeded as err:
                         stop = err
                         break
-                    if task is None:  # finished without suspending: no task needed
-                        complete(node_id)
-                        continue
+                    task = loop.create_task(
+                        resume_coroutine(coro, yielded), name=node_id, context=context
+                    )
                     task.add_done_callback(on_done)
                     running.add(task)
                 if not running:
