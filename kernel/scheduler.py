@@ -205,11 +205,13 @@ class Scheduler:
                         if waiting[child] == 0 and child not in standby:
                             ready.append(child)
                     continue
-                if self.recorder is not None and len(ready) > 1 and stop is None:
+                if self.recorder is not None and stop is None:
+                    # with a run store, nodes start in waves: one commit for all the
+                    # nodes ready now; those made ready meanwhile form the next wave
                     wave, stop = self._begin_wave(ready, complete)
                 else:
                     wave = None
-                while (ready or wave) and stop is None:
+                while (wave or (ready and self.recorder is None)) and stop is None:
                     if wave:
                         node_id, started = wave.popleft()
                         node = nodes[node_id]
