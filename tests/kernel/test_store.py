@@ -375,3 +375,33 @@ def test_several_processes_write_at_once(db_path: Path) -> None:
                 assert store.journal_get(run_id, "a", None, "task") == str(i)
                 assert store.memo_get(f"{w}-{i}") == (i, run_id, "a")
         assert store.integrity_check() == "ok"
+
+
+def test_wal_is_checkpointed_in_the_background(db_path: Path, monkeypatch) -> None:
+    import time
+
+    monkeypatch.setattr(RunStore, "CHECKPOINT_EVERY", 10)
+    store = RunStore(db_path)
+    wal = db_path.with_name(db_path.name + "-wal")
+    assert store._db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+    before = db_path.stat().st_size
+    for i in range(40):  # 40 commits: several checkpoint requests
+        store.create_run(
+            f"run-{i:03d}",
+            spec="s",
+            spec_path=None,
+            spec_text="x" * 4000,
+            inputs={},
+            output_dir=None,
+            started_at=float(i),
+        )
+    deadline = time.monotonic() + 10
+    while db_path.stat().st_size <= before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    # the checkpointer copied committed WAL frames into the database file
+    assert db_path.stat().st_size > before
+    assert wal.exists()
+    store.close()
+    reopened = RunStore(db_path)
+    assert len(reopened.list_runs(100)) == 40
+    reopened.close()
