@@ -58,7 +58,9 @@ def main() -> None:
         return
     print(f"wall time of a fresh process, {args.runs} runs each (target: < 300 ms)")
     for name, figures in results.items():
-        print(f"  {name:<30} median {figures['median_ms']:6.1f} ms  best {figures['best_ms']:6.1f} ms")
+        print(
+            f"  {name:<30} median {figures['median_ms']:6.1f} ms  best {figures['best_ms']:6.1f} ms"
+        )
 
 
 if __name__ == "__main__":
