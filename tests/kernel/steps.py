@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from pathlib import Path
 
 from reelgraph import ProviderError, hookimpl
 from reelgraph.hookspecs import defaults, hookspec
@@ -80,3 +81,36 @@ def chain_spec(n: int, provider: str = "adder", **extra) -> dict:
         "nodes": nodes,
         **extra,
     }
+
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+def pip_install_fixtures(target, build_dir, *names: str) -> None:
+    """pip-install fixture plugin packages (tests/fixtures/NAME) into ``target``, offline.
+
+    A subprocess with ``PYTHONPATH=target`` then finds their entry points, as
+    a user's environment would after ``pip install``.
+    """
+    import subprocess
+    import sys
+
+    for name in names:
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--no-deps",
+                "--no-build-isolation",
+                "--no-index",
+                "--target",
+                str(target),
+                str(FIXTURES / name),
+            ],
+            check=True,
+            cwd=build_dir,
+            capture_output=True,
+        )

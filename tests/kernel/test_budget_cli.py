@@ -11,30 +11,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.kernel.steps import pip_install_fixtures
+
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory) -> dict[str, str]:
     target = tmp_path_factory.mktemp("site")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--no-deps",
-            "--no-build-isolation",
-            "--no-index",
-            "--target",
-            str(target),
-            str(FIXTURES / "reelgraph_paid"),
-        ],
-        check=True,
-        cwd=tmp_path_factory.mktemp("build"),
-        capture_output=True,
-    )
+    pip_install_fixtures(target, tmp_path_factory.mktemp("build"), "reelgraph_paid")
     home = tmp_path_factory.mktemp("home")
     return {**os.environ, "PYTHONPATH": str(target), "REELGRAPH_HOME": str(home)}
 

@@ -41,6 +41,7 @@ from reelgraph.secrets import (
     with_redaction,
 )
 from reelgraph.tracing import RedactingSpanExporter
+from tests.kernel.steps import pip_install_fixtures
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 LEAKY = FIXTURES / "reelgraph_leaky"
@@ -281,24 +282,7 @@ def vendor() -> Iterator[tuple[str, list[dict[str, str]]]]:
 def leaky_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The leaky fixture plugin pip-installed into a folder of its own."""
     target = tmp_path_factory.mktemp("site")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--no-deps",
-            "--no-build-isolation",
-            "--no-index",
-            "--target",
-            str(target),
-            str(LEAKY),
-        ],
-        check=True,
-        cwd=tmp_path_factory.mktemp("build"),
-        capture_output=True,
-    )
+    pip_install_fixtures(target, tmp_path_factory.mktemp("build"), LEAKY.name)
     return target
 
 

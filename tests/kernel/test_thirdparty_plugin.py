@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.kernel.steps import pip_install_fixtures
+
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 
 
@@ -21,25 +23,8 @@ def site(tmp_path_factory) -> dict[str, str]:
     besides everything installed here, as a user's environment would.
     """
     target = tmp_path_factory.mktemp("site")
-    for name in ("reelgraph_shout", "broken_plugin"):
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--no-deps",
-                "--no-build-isolation",
-                "--no-index",
-                "--target",
-                str(target),
-                str(FIXTURES / name),
-            ],
-            check=True,
-            cwd=tmp_path_factory.mktemp(name),
-            capture_output=True,
-        )
+    build = tmp_path_factory.mktemp("build")
+    pip_install_fixtures(target, build, "reelgraph_shout", "broken_plugin")
     return {**os.environ, "PYTHONPATH": str(target)}
 
 
