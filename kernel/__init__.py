@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ._markers import hookimpl
 from .errors import (
+    BudgetExceeded,
     ConfigurationError,
     FatalError,
     GateFailed,
@@ -22,6 +23,7 @@ from .errors import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "BudgetExceeded",
     "ConfigurationError",
     "FatalError",
     "GateFailed",
