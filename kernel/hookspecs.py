@@ -257,7 +257,9 @@ def estimate_cost(hook: str, provider: str | None, arguments: dict[str, Any]) ->
     ``budget.max_cost_usd``; a call whose estimate would take the run past
     the budget is not started. Implement it in a plugin that charges money
     (a video vendor: price per second of clip from the vendor's price list).
-    This hook is for the kernel; spec nodes do not call it.
+    This hook is for the kernel; spec nodes do not call it. It is called
+    synchronously before every attempt: compute from a price table, do no
+    I/O. An exception it raises fails the node.
 
     Args:
         hook: the hook about to be called (``render_shot``).
