@@ -222,9 +222,14 @@ class CallPolicy:
         try:
             result = await self._call(standby, self._kwargs(standby, self.scope), None)
         except BaseException as err:
+            if isinstance(err, asyncio.CancelledError):
+                self._finish(record, started, "cancelled", None)
+                raise
             error = err if isinstance(err, NodeError) else self._wrap(standby, err, None)
             self._finish(record, started, "failed", None, error)
-            raise
+            if error is err:
+                raise
+            raise error from err
         dumped = None
         if self.recorder is not None:
             dumped = self._stored.pop(standby.id)[None]
@@ -292,6 +297,13 @@ class CallPolicy:
                 limiter.release()
                 for held in limits:
                     held.release()
+            if result is None:
+                message = (
+                    f"provider '{node.provider}' returned no result"
+                    if node.provider
+                    else f"no installed plugin handled hook {node.hook} with these arguments"
+                )
+                raise self._wrap(node, ProviderError(message), item)
         except BaseException as err:
             failure = err
             raise
@@ -300,13 +312,6 @@ class CallPolicy:
                 self._account(node, record, item, ctx, reserved)
             if self.recorder is not None and began:
                 self._record_attempt(node, record, item, attempt, ctx, began, failure)
-        if result is None:
-            message = (
-                f"provider '{node.provider}' returned no result"
-                if node.provider
-                else f"no installed plugin handled hook {node.hook} with these arguments"
-            )
-            raise self._wrap(node, ProviderError(message), item)
         return result
 
     def _limits(self, node: CompiledNode) -> tuple[Limiter, ...]:

@@ -333,8 +333,6 @@ def test_fallback_providers_are_tried_in_order_and_the_last_error_fails_the_run(
     first = Flaky(ConfigurationError("no key"))
     spec = one_node("flaky", on_error=[{"provider": "paid"}, {"provider": "backup"}])
     paid = Paid()
-    paid_error = Flaky(InvalidInputError("x"))  # unused, proves order below
-    del paid_error
     run = make_kernel(first, paid, Backup()).run(spec)
     assert run.status == "succeeded"
     assert run.nodes["a"].fallback == "provider:paid"  # the first fallback answered
@@ -639,3 +637,20 @@ def test_every_attempt_is_stored_with_its_outcome(tmp_path) -> None:
     assert rows[1].error.startswith("RateLimitedError")
     assert all(r.seconds >= 0 for r in rows)
     assert rows[0].started_at <= rows[1].started_at <= rows[2].started_at
+
+
+def test_when_the_fallback_node_fails_too_the_next_fallback_answers() -> None:
+    spec = _with_standby(on_error=[{"node": "plan_b"}, {"provider": "backup"}])
+    spec["nodes"][2]["provider"] = "paid"  # the standby node itself
+    flaky = Flaky(ConfigurationError("down"))
+
+    class BrokenPaid(Paid):
+        @hookimpl
+        async def call(self, value, ctx):
+            raise InvalidInputError("plan b cannot take this")
+
+    run = make_kernel(flaky, BrokenPaid(), Backup()).run(spec)
+    assert run.status == "succeeded", run.error
+    assert run.nodes["plan_b"].status == "failed"
+    assert run.nodes["a"].fallback == "provider:backup"
+    assert run.outputs["a"] == 100
