@@ -211,7 +211,8 @@ class Scheduler(CallPolicy):
                     wave, stop = self._begin_wave(ready, complete)
                 else:
                     wave = None
-                while (wave or (ready and self.recorder is None)) and stop is None:
+                # begun wave nodes always run (a budget stop blocks them one by one)
+                while wave or (ready and self.recorder is None and stop is None):
                     if wave:
                         node_id, started = wave.popleft()
                         node = nodes[node_id]
@@ -237,8 +238,8 @@ class Scheduler(CallPolicy):
                                 ready.append(child)
                         continue
                     except BudgetExceeded as err:
-                        stop = err
-                        break
+                        stop = stop or err
+                        continue
                     task = loop.create_task(
                         resume_coroutine(coro, yielded), name=node_id, context=context
                     )
@@ -315,6 +316,8 @@ class Scheduler(CallPolicy):
                 break
             except BaseException:
                 self._commit_wave(wave)
+                for begun, started in wave:  # begun but never launched
+                    self._finish(self.run.nodes[begun], started, "cancelled", None)
                 raise
             if started is None:
                 complete(node_id)

@@ -654,3 +654,18 @@ def test_when_the_fallback_node_fails_too_the_next_fallback_answers() -> None:
     assert run.nodes["plan_b"].status == "failed"
     assert run.nodes["a"].fallback == "provider:backup"
     assert run.outputs["a"] == 100
+
+
+def test_a_budget_stop_in_a_wave_of_parallel_nodes_leaves_no_node_running(tmp_path) -> None:
+    paid = Paid()
+    nodes = [
+        {"id": f"p{i}", "hook": "call", "provider": "paid", "with": {"value": i}} for i in range(4)
+    ]
+    kernel = make_kernel(paid, persist=True, home=tmp_path)
+    run = kernel.run({"name": "fan", "nodes": nodes}, budget={"max_cost_usd": 2.5})
+    assert run.status == "over_budget"
+    statuses = sorted(r.status for r in run.nodes.values())
+    assert statuses == ["blocked", "blocked", "succeeded", "succeeded"]
+    assert paid.calls == 2
+    stored = sorted(row.status for row in kernel.store.get_nodes(run.id))
+    assert stored == statuses  # the run store agrees: nothing left "running"
