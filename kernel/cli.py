@@ -235,7 +235,8 @@ def resume(
 
     Nodes that finished are reused, not run again; the rest run now. The
     budget is the one the run started with; raise it to continue a run that
-    stopped over_budget (costs already spent count).
+    stopped over_budget (costs already spent count, and the raised budget is
+    kept for later resumes).
 
     Example:
 

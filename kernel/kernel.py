@@ -259,7 +259,8 @@ class Kernel:
         published to ``output_dir``, or to the directory the run was started
         with. The budget is the one the run started with, with the fields
         ``budget`` sets replaced (raise ``max_cost_usd`` to continue a run
-        that stopped ``over_budget``); costs of earlier executions count.
+        that stopped ``over_budget``) and kept for later resumes; costs of
+        earlier executions count.
         Inputs declared ``secret: true`` are never stored: pass them again
         in ``inputs``.
 
@@ -279,6 +280,9 @@ class Kernel:
         values, stored = restore_outputs(self.store, self.artifacts, row.id)
         reuse = {n: (values[n], stored[n]) for n in values if n in plan.nodes}
         run = Run(id=row.id, spec=row.spec, run_dir=self.home / "runs" / row.id, inputs=bound)
+        if budget is not None:  # later resumes start from the raised budget
+            data["budget"] = limits.model_dump(mode="json", exclude_none=True)
+            self.store.set_run_spec_text(row.id, json.dumps(data))
         self.store.set_run_status(row.id, "running")
         target = output_dir if output_dir is not None else row.output_dir
         return await self._execute(plan, run, target, on_event, cache, reuse, limits)

@@ -515,6 +515,14 @@ class RunStore:
             (status, ended_at, seconds, error, run_id),
         )
 
+    def set_run_spec_text(self, run_id: str, spec_text: str) -> None:
+        """Replace a run's stored spec (JSON), e.g. with the budget a resume raised."""
+        self._exec(
+            f"update spec of run {run_id}",
+            "UPDATE runs SET spec_text = ? WHERE id = ?",
+            (spec_text, run_id),
+        )
+
     def get_run(self, run_id: str) -> RunRow | None:
         rows = self._read("get run", f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ?", (run_id,))
         return _run_row(rows[0]) if rows else None

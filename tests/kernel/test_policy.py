@@ -669,3 +669,17 @@ def test_a_budget_stop_in_a_wave_of_parallel_nodes_leaves_no_node_running(tmp_pa
     assert paid.calls == 2
     stored = sorted(row.status for row in kernel.store.get_nodes(run.id))
     assert stored == statuses  # the run store agrees: nothing left "running"
+
+
+def test_a_raised_budget_is_kept_for_later_resumes(tmp_path) -> None:
+    paid = Paid()
+    kernel = make_kernel(paid, persist=True, home=tmp_path)
+    first = kernel.run(_paid_chain(6), budget={"max_cost_usd": 2})
+    assert first.status == "over_budget" and paid.calls == 2
+    second = kernel.resume(first.id, budget={"max_cost_usd": 4})
+    assert second.status == "over_budget" and paid.calls == 4
+    third = kernel.resume(first.id)  # no flag: the raised $4 holds, not the first $2
+    assert third.status == "over_budget" and paid.calls == 4
+    assert third.error is not None and "$4.0000" in str(third.error)
+    last = kernel.resume(first.id, budget={"max_cost_usd": 100})
+    assert last.status == "succeeded" and paid.calls == 6
