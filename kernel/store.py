@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ._schema import MIGRATIONS, SCHEMA_VERSION
+from ._migrations import MIGRATIONS, SCHEMA_VERSION
 from .errors import ReelgraphError
 from .run import jsonable
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from reelgraph._schema import MIGRATIONS
+from reelgraph._migrations import MIGRATIONS
 from reelgraph.store import SCHEMA_VERSION, RunStore
 
 # The schema of version 1 as it shipped (a frozen copy: the migration must not change).
