@@ -668,7 +668,8 @@ def _compile(
 ) -> Plan:
     import networkx as nx
 
-    order = list(nx.lexicographical_topological_sort(graph, key=_position(spec)))
+    position = _position(spec)  # built once: it indexes every node
+    order = list(nx.lexicographical_topological_sort(graph, key=position))
     nodes: dict[str, CompiledNode] = {}
     problems: list[Problem] = []
     defaults = spec.defaults
@@ -684,7 +685,7 @@ def _compile(
         compiled.map_ref = parse_ref(node.map) if node.map else None  # type: ignore[assignment]
         compiled.review = node.review
         compiled.deps = sorted(graph.predecessors(node_id))
-        compiled.dependents = sorted(graph.successors(node_id), key=_position(spec))
+        compiled.dependents = sorted(graph.successors(node_id), key=position)
         compiled.when = compile_condition(node.when) if node.when is not None else None
         compiled.retry = node.retry or defaults.retry
         compiled.timeout_s = node.timeout_s if node.timeout_s is not None else defaults.timeout_s

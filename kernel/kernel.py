@@ -346,7 +346,12 @@ class Kernel:
             recorder=recorder,
             reuse=reuse,
             budget=budget,
-            spent_usd=recorder.run_cost() if recorder is not None and reuse else 0.0,
+            # what earlier executions spent counts, even if none of their nodes finished
+            spent_usd=(
+                recorder.run_cost()
+                if recorder is not None and budget.max_cost_usd is not None
+                else 0.0
+            ),
             estimate=self._estimate if budget.max_cost_usd is not None else None,
         )
         started = time.perf_counter()

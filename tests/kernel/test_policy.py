@@ -14,6 +14,7 @@ from reelgraph import Kernel, hookimpl
 from reelgraph.errors import (
     BudgetExceeded,
     ConfigurationError,
+    FatalError,
     InvalidInputError,
     RateLimitedError,
     SpecError,
@@ -683,3 +684,27 @@ def test_a_raised_budget_is_kept_for_later_resumes(tmp_path) -> None:
     assert third.error is not None and "$4.0000" in str(third.error)
     last = kernel.resume(first.id, budget={"max_cost_usd": 100})
     assert last.status == "succeeded" and paid.calls == 6
+
+
+def test_money_spent_by_a_node_that_then_failed_counts_on_resume(tmp_path) -> None:
+    class PaysThenFails(Paid):
+        def __init__(self) -> None:
+            super().__init__(estimate=None)
+            self.fail = True
+
+        @hookimpl
+        async def call(self, value, ctx):
+            self.calls += 1
+            ctx.report_cost(1.0)
+            if self.fail:
+                raise FatalError("the vendor lost the job after charging for it")
+            return value + 1
+
+    plugin = PaysThenFails()
+    kernel = make_kernel(plugin, persist=True, home=tmp_path)
+    first = kernel.run(_paid_chain(1))
+    assert first.status == "failed" and plugin.calls == 1
+    plugin.fail = False
+    again = kernel.resume(first.id, budget={"max_cost_usd": 0.9})
+    assert again.status == "over_budget"  # the $1.00 already charged is over $0.90
+    assert plugin.calls == 1
