@@ -65,6 +65,15 @@ class CallPolicy:
 
         def _kwargs(self, node: CompiledNode, scope: Any) -> dict[str, Any]: ...
 
+        def _failed(
+            self,
+            node: CompiledNode,
+            record: NodeRun,
+            started: float,
+            span: Any,
+            err: BaseException,
+        ) -> NodeError: ...
+
         def _start(self, node: CompiledNode, record: NodeRun, *, commit: bool = True) -> None: ...
 
         def _finish(
@@ -221,12 +230,11 @@ class CallPolicy:
         stored = self._stored.get(primary.id)
         try:
             result = await self._call(standby, self._kwargs(standby, self.scope), None)
+        except asyncio.CancelledError:
+            self._finish(record, started, "cancelled", None)
+            raise
         except BaseException as err:
-            if isinstance(err, asyncio.CancelledError):
-                self._finish(record, started, "cancelled", None)
-                raise
-            error = err if isinstance(err, NodeError) else self._wrap(standby, err, None)
-            self._finish(record, started, "failed", None, error)
+            error = self._failed(standby, record, started, None, err)
             if error is err:
                 raise
             raise error from err
@@ -280,17 +288,7 @@ class CallPolicy:
             began = time.perf_counter()
             try:
                 if self.tracer is None and node.timeout_s is None:
-                    # _invoke inlined: the common path, one coroutine less per call
-                    function = node.function
-                    if function is not None and node.is_async and not node.collect:
-                        try:
-                            result = await function(**{n: kwargs[n] for n in node.argnames})
-                        except Exception as err:
-                            if isinstance(err, NodeError):
-                                raise
-                            raise self._wrap(node, err, item) from err
-                    else:
-                        result = await self._invoke(node, kwargs, item)
+                    result = await self._invoke(node, kwargs, item)
                 else:
                     result = await self._observed(node, kwargs, item, attempt, ctx)
             finally:

@@ -409,8 +409,7 @@ class Scheduler(CallPolicy):
             self._finish(record, started, "failed", span, err, last[1] if last else None)
             raise
         except BaseException as err:
-            error = err if isinstance(err, NodeError) else self._wrap(node, err, None)
-            self._finish(record, started, "failed", span, error)
+            error = self._failed(node, record, started, span, err)
             if error is err:
                 raise
             raise error from err
@@ -444,19 +443,7 @@ class Scheduler(CallPolicy):
         if self._listener is not None:
             self._listener(event)
         try:
-            if node.static_args:
-                kwargs = self._kwargs(node, self.scope)
-            else:
-                kwargs = {}
-                scope = self.scope
-                for key, compiled in node.args:
-                    if compiled[0] == _ROOTS:  # [$a, $b]: cannot fail, no call needed
-                        kwargs[key] = [scope[root] for root in compiled[1]]
-                        continue
-                    try:
-                        kwargs[key] = evaluate(compiled, scope)
-                    except LookupError as err:
-                        raise ReelgraphError(f"with.{key}: {err}") from err
+            kwargs = self._kwargs(node, self.scope)
             record.attempts = 1
             run = self.run
             kwargs["ctx"] = NodeContext._for_call(
@@ -499,8 +486,7 @@ class Scheduler(CallPolicy):
             self._finish(record, started, "cancelled", None)
             raise
         except BaseException as err:
-            error = err if isinstance(err, NodeError) else self._wrap(node, err, None)
-            self._finish(record, started, "failed", None, error)
+            error = self._failed(node, record, started, None, err)
             if error is err:
                 raise
             raise error from err
@@ -667,8 +653,25 @@ class Scheduler(CallPolicy):
         else:
             kwargs = {}
         for key, compiled in node.args:
+            if compiled[0] == _ROOTS:  # [$a, $b]: cannot fail, no call needed
+                kwargs[key] = [scope[root] for root in compiled[1]]
+                continue
             try:
                 kwargs[key] = evaluate(compiled, scope)
             except LookupError as err:
                 raise ReelgraphError(f"with.{key}: {err}") from err
         return kwargs
+
+    def _failed(
+        self,
+        node: CompiledNode,
+        record: NodeRun,
+        started: float,
+        span: Any,
+        err: BaseException,
+    ) -> NodeError:
+        """Record ``node`` as failed by ``err``; return the NodeError to raise (``err``
+        itself when it already is one)."""
+        error = err if isinstance(err, NodeError) else self._wrap(node, err, None)
+        self._finish(record, started, "failed", span, error)
+        return error
