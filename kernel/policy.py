@@ -11,6 +11,7 @@ configuration).
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from typing import Any
@@ -35,19 +36,25 @@ def classify(error: BaseException) -> ProviderError | None:
     return classify_error(error)
 
 
-def _wait_strategy(policy: RetrySpec) -> Any:
+@functools.cache
+def _first_wait_parameter() -> str:
+    """tenacity 9.2 renamed ``initial`` to ``multiplier``; older releases only know ``initial``."""
     import inspect
 
     import tenacity
 
-    # tenacity 9.2 renamed `initial` to `multiplier`; older releases only know `initial`
     params = inspect.signature(tenacity.wait_exponential_jitter).parameters
-    first = "multiplier" if "multiplier" in params else "initial"
+    return "multiplier" if "multiplier" in params else "initial"
+
+
+def _wait_strategy(policy: RetrySpec) -> Any:
+    import tenacity
+
     return tenacity.wait_exponential_jitter(
         max=policy.max_s,
         exp_base=policy.exp_base,
         jitter=policy.jitter_s,
-        **{first: policy.initial_s},
+        **{_first_wait_parameter(): policy.initial_s},
     )
 
 
