@@ -281,8 +281,7 @@ class Kernel:
         reuse = {n: (values[n], stored[n]) for n in values if n in plan.nodes}
         run = Run(id=row.id, spec=row.spec, run_dir=self.home / "runs" / row.id, inputs=bound)
         if budget is not None:  # later resumes start from the raised budget
-            data["budget"] = limits.model_dump(mode="json", exclude_none=True)
-            self.store.set_run_spec_text(row.id, json.dumps(data))
+            self.store.set_run_spec_text(row.id, _spec_text(spec, limits))
         self.store.set_run_status(row.id, "running")
         target = output_dir if output_dir is not None else row.output_dir
         return await self._execute(plan, run, target, on_event, cache, reuse, limits)
