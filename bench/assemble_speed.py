@@ -30,9 +30,9 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from reelgraph.context import NodeContext
 from reelgraph.models import Narration, Scene, Script, SpeechSegment, Visual
-from reelgraph.plugins.ffmpeg_assembler import DEFAULT_OPTIONS, assemble_video
+from reelgraph.plugins.assembly.ffmpeg import DEFAULT_OPTIONS, assemble_video
+from reelgraph.run.context import NodeContext
 
 RATE_HZ = 22_050
 FPS = 30

@@ -15,10 +15,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from reelgraph.context import NodeContext
-from reelgraph.logs import configure_logging
+import reelgraph.plugins.speech.espeak as espeak
+import reelgraph.plugins.visuals.slides as slides
 from reelgraph.models import Scene
-from reelgraph.plugins import espeak, slides
+from reelgraph.observe.logs import configure_logging
+from reelgraph.run.context import NodeContext
 
 SENTENCE = (
     "The scheduler runs every node as soon as its inputs exist, and independent "

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ._markers import hookimpl
-from .errors import (
+from reelgraph._markers import hookimpl
+from reelgraph.errors import (
     BudgetExceeded,
     ConfigurationError,
     FatalError,
@@ -51,15 +51,15 @@ def __getattr__(name: str) -> object:
     # Kernel, Run, Spec and load_spec pull in networkx and the scheduler; load
     # them on first use so `import reelgraph` stays light.
     if name in ("Kernel", "Run"):
-        from . import kernel as _kernel
+        from reelgraph import kernel as _kernel
 
         return getattr(_kernel, name)
     if name == "NodeContext":
-        from .context import NodeContext
+        from reelgraph.run.context import NodeContext
 
         return NodeContext
     if name in ("Spec", "load_spec"):
-        from . import spec as _spec
+        import reelgraph.spec.model as _spec
 
         return getattr(_spec, name)
     raise AttributeError(f"module 'reelgraph' has no attribute {name!r}")

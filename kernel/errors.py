@@ -12,7 +12,7 @@ import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .secrets import redact
+from reelgraph.observe.secrets import redact
 
 __all__ = [
     "BudgetExceeded",
@@ -152,7 +152,7 @@ class NodeError(ReelgraphError):
     """A node failed. Names the node, hook, provider and attempt, and keeps the cause.
 
     ``__cause__`` is the exception the hook raised. The message is redacted
-    (:func:`reelgraph.secrets.redact`): an API key in the cause's message
+    (:func:`reelgraph.observe.secrets.redact`): an API key in the cause's message
     shows as ``[REDACTED:...]``; ``cause`` itself is kept as raised.
     """
 

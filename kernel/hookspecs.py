@@ -19,11 +19,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ._markers import PROJECT, hookimpl, hookspec
-from .models import Document, GateResult, Narration, Scene, Script, Video, Visual
+from reelgraph._markers import PROJECT, hookimpl, hookspec
+from reelgraph.models import Document, GateResult, Narration, Scene, Script, Video, Visual
 
 if TYPE_CHECKING:
-    from .context import NodeContext
+    from reelgraph.run.context import NodeContext
 
 __all__ = ["KERNEL_HOOKS", "PROJECT", "defaults", "hookimpl", "hookspec"]
 

@@ -12,18 +12,18 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from .artifacts import ArtifactStore
-from .errors import BudgetExceeded, GateFailed, NodeError, ReelgraphError
-from .graph import Plan, build_plan
-from .inputs import bind_inputs
-from .persist import Recorder, restore_outputs
-from .refs import parse_ref, resolve_path
-from .registry import PluginInfo, PluginRegistry
-from .run import Event, Run, jsonable
-from .scheduler import Scheduler
-from .spec import BudgetSpec, Spec, load_spec
-from .store import RunRow, RunStore
-from .tracing import active_tracer
+from reelgraph.errors import BudgetExceeded, GateFailed, NodeError, ReelgraphError
+from reelgraph.observe.tracing import active_tracer
+from reelgraph.plan.graph import Plan, build_plan
+from reelgraph.plan.registry import PluginInfo, PluginRegistry
+from reelgraph.run.persist import Recorder, restore_outputs
+from reelgraph.run.result import Event, Run, jsonable
+from reelgraph.run.scheduler import Scheduler
+from reelgraph.spec.inputs import bind_inputs
+from reelgraph.spec.model import BudgetSpec, Spec, load_spec
+from reelgraph.spec.refs import parse_ref, resolve_path
+from reelgraph.store.artifacts import ArtifactStore
+from reelgraph.store.runs import RunRow, RunStore
 
 __all__ = ["Kernel", "Run", "default_home"]
 
@@ -434,7 +434,7 @@ def resume_inputs(
         InputError: a secret input the spec requires was not given again,
             or a non-secret input was given (the run's inputs are fixed).
     """
-    from .errors import InputError, Problem
+    from reelgraph.errors import InputError, Problem
 
     problems = []
     for name in given:
@@ -477,7 +477,7 @@ def _merged_budget(base: BudgetSpec, override: BudgetSpec | Mapping[str, Any] | 
     else:
         from pydantic import ValidationError
 
-        from .errors import Problem, SpecError
+        from reelgraph.errors import Problem, SpecError
 
         try:
             update = BudgetSpec.model_validate(dict(override)).model_dump(exclude_unset=True)

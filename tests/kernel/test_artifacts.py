@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from reelgraph.artifacts import (
+from reelgraph.errors import ReelgraphError
+from reelgraph.store.artifacts import (
     Artifact,
     ArtifactCorrupt,
     ArtifactError,
     ArtifactMissing,
     ArtifactStore,
 )
-from reelgraph.errors import ReelgraphError
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from reelgraph import (
     RateLimitedError,
     TransientError,
 )
-from reelgraph.classify import (
+from reelgraph.observe.classify import (
     BODY_CHARS,
     classify_error,
     parse_retry_after,

@@ -202,7 +202,7 @@ def test_signal_cancels_cleanly_and_the_run_resumes(tmp_path, signal_name: str) 
     import signal
     import time
 
-    from reelgraph.store import RunStore
+    from reelgraph.store.runs import RunStore
 
     doc = tmp_path / "doc.md"
     doc.write_text(

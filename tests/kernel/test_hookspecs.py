@@ -7,8 +7,8 @@ import inspect
 import pytest
 
 from reelgraph import hookspecs
-from reelgraph.registry import PluginRegistry
-from reelgraph.spec import load_spec, shipped_specs
+from reelgraph.plan.registry import PluginRegistry
+from reelgraph.spec.model import load_spec, shipped_specs
 
 HOOKS = sorted(
     name

@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 
 from reelgraph import Kernel
-from reelgraph.store import RunStore
+from reelgraph.store.runs import RunStore
 from tests.fixtures.remote_worker import SPEC, make_kernel
 
 WORKER = Path(__file__).parent.parent / "fixtures" / "remote_worker.py"

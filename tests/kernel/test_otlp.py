@@ -25,7 +25,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 )
 
 from reelgraph import ConfigurationError
-from reelgraph.tracing import configure_tracing
+from reelgraph.observe.tracing import configure_tracing
 
 
 class _Collector(BaseHTTPRequestHandler):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from reelgraph import Kernel, PluginError, hookimpl
-from reelgraph.registry import PluginRegistry
+from reelgraph.plan.registry import PluginRegistry
 
 IN_TREE = {"markdown", "html", "text", "extractive", "slides", "espeak", "ffmpeg"}
 

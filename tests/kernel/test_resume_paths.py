@@ -19,7 +19,7 @@ import yaml
 import reelgraph.specs
 from reelgraph import Kernel, hookimpl
 from reelgraph.hookspecs import hookspec
-from reelgraph.store import RunStore
+from reelgraph.store.runs import RunStore
 
 
 class CopySpecs:

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from reelgraph import SpecError, load_spec
-from reelgraph.spec import shipped_specs
+from reelgraph.spec.model import shipped_specs
 
 CLI = [sys.executable, "-m", "reelgraph.cli"]
 

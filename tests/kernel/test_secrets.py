@@ -31,7 +31,7 @@ from opentelemetry.trace import Status, StatusCode
 
 from reelgraph import ConfigurationError, GateFailed, Kernel, NodeError
 from reelgraph.models import GateResult
-from reelgraph.secrets import (
+from reelgraph.observe.secrets import (
     Redactor,
     looks_secret,
     redact,
@@ -40,7 +40,7 @@ from reelgraph.secrets import (
     register_secret,
     with_redaction,
 )
-from reelgraph.tracing import RedactingSpanExporter
+from reelgraph.observe.tracing import RedactingSpanExporter
 from tests.kernel.steps import pip_install_fixtures
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"

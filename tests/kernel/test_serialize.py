@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from reelgraph.artifacts import ArtifactCorrupt, ArtifactError, ArtifactStore
 from reelgraph.models import (
     Block,
     Caption,
@@ -26,7 +25,8 @@ from reelgraph.models import (
     Visual,
     WordTiming,
 )
-from reelgraph.serialize import ValueDecodeError, digest_value, dump_value, load_value
+from reelgraph.store.artifacts import ArtifactCorrupt, ArtifactError, ArtifactStore
+from reelgraph.store.serialize import ValueDecodeError, digest_value, dump_value, load_value
 
 
 @pytest.fixture
@@ -211,7 +211,7 @@ def test_digest_is_stable_across_processes(tmp_path: Path) -> None:
     wav = make_wav(tmp_path / "a.wav")
     value = {"args": {"speech": [wav], "rate": 1.5, "voice": "en"}, "hook": "h"}
     code = (
-        "import sys; from pathlib import Path; from reelgraph.serialize import digest_value;"
+        "import sys; from pathlib import Path; from reelgraph.store.serialize import digest_value;"
         "print(digest_value({'hook': 'h', 'args': {'voice': 'en', 'rate': 1.5,"
         " 'speech': (Path(sys.argv[1]),)}}))"
     )

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reelgraph import Kernel, SpecError, load_spec
-from reelgraph.spec import shipped_specs
+from reelgraph.spec.model import shipped_specs
 
 SETTINGS = settings(
     max_examples=120,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from reelgraph.store import SCHEMA_VERSION, NodeRow, RunRow, RunStore, StoreError
+from reelgraph.store.runs import SCHEMA_VERSION, NodeRow, RunRow, RunStore, StoreError
 
 
 @pytest.fixture

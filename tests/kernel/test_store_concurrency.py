@@ -15,7 +15,7 @@ from collections import Counter
 from pathlib import Path
 
 from reelgraph import Kernel
-from reelgraph.store import RunStore
+from reelgraph.store.runs import RunStore
 
 DOCS = {
     "apples": """# Apples

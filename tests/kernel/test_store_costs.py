@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 
 from reelgraph import Kernel, hookimpl
-from reelgraph.artifacts import ArtifactStore
 from reelgraph.hookspecs import hookspec
-from reelgraph.persist import Recorder
-from reelgraph.run import Event, NodeRun, Run
-from reelgraph.store import RunStore
+from reelgraph.run.persist import Recorder
+from reelgraph.run.result import Event, NodeRun, Run
+from reelgraph.store.artifacts import ArtifactStore
+from reelgraph.store.runs import RunStore
 
 REPO = Path(__file__).resolve().parents[2]
 

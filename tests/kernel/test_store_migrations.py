@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from reelgraph._migrations import MIGRATIONS
-from reelgraph.store import SCHEMA_VERSION, RunStore
+from reelgraph.store._migrations import MIGRATIONS
+from reelgraph.store.runs import SCHEMA_VERSION, RunStore
 
 # The schema of version 1 as it shipped (a frozen copy: the migration must not change).
 V1_DDL = """

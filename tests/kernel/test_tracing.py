@@ -79,6 +79,6 @@ def test_failed_node_span_records_the_error(adder) -> None:
 
 
 def test_no_tracer_provider_means_no_spans(adder) -> None:
-    from reelgraph.tracing import active_tracer
+    from reelgraph.observe.tracing import active_tracer
 
     assert active_tracer() is None  # nothing configured globally in the test process

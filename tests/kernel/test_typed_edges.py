@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from reelgraph import Kernel, SpecError, hookimpl
 from reelgraph.hookspecs import hookspec
-from reelgraph.typecheck import fits
+from reelgraph.plan.typecheck import fits
 
 
 class Clip(BaseModel):

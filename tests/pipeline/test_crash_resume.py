@@ -35,7 +35,7 @@ import av
 import pytest
 import srt
 
-from reelgraph.store import RunStore
+from reelgraph.store.runs import RunStore
 
 # Four short sections: one render takes about 3-5 s (most of it in the video node).
 DOC = """# Crash test

@@ -14,12 +14,12 @@ import pytest
 import srt
 import webvtt
 
+import reelgraph.plugins.assembly.ffmpeg as ffmpeg_assembler
 from reelgraph import hookspecs
-from reelgraph.context import NodeContext
 from reelgraph.errors import InvalidInputError
 from reelgraph.models import Video
-from reelgraph.plugins import ffmpeg_assembler
-from reelgraph.plugins.ffmpeg_assembler import assemble_video
+from reelgraph.plugins.assembly.ffmpeg import assemble_video
+from reelgraph.run.context import NodeContext
 
 FPS = 30
 PAUSE_S = 0.5
@@ -339,7 +339,7 @@ def test_unknown_option_is_rejected(media, tmp_path):
 
 def test_registered_under_its_entry_point_and_callable_through_pluggy(media, tmp_path):
     (entry,) = [e for e in metadata.entry_points(group="reelgraph") if e.name == "ffmpeg"]
-    assert entry.value == "reelgraph.plugins.ffmpeg_assembler"
+    assert entry.value == "reelgraph.plugins.assembly.ffmpeg"
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
     pm.register(entry.load(), name="ffmpeg")
@@ -363,7 +363,7 @@ def test_registered_under_its_entry_point_and_callable_through_pluggy(media, tmp
 
 
 def test_audio_is_normalised_to_minus_16_lufs_with_true_peak_under_minus_1(assembled):
-    from reelgraph.plugins._probe import ebur128
+    from reelgraph.plugins._media.probe import ebur128
 
     measured = ebur128(assembled[0].path)
     assert measured.integrated_lufs == pytest.approx(-16.0, abs=1.0)
@@ -372,8 +372,8 @@ def test_audio_is_normalised_to_minus_16_lufs_with_true_peak_under_minus_1(assem
 
 def test_espeak_speech_is_normalised_too(make_media, tmp_path):
     """Real TTS speech (peaky: ~-21 LUFS with -1.7 dBTP peaks as spoken) lands on target."""
-    from reelgraph.plugins._probe import ebur128
-    from reelgraph.plugins.espeak import synthesize_speech
+    from reelgraph.plugins._media.probe import ebur128
+    from reelgraph.plugins.speech.espeak import synthesize_speech
 
     media = make_media(tmp_path / "media")
     sentences = [
@@ -395,7 +395,7 @@ def test_espeak_speech_is_normalised_too(make_media, tmp_path):
 
 
 def test_loudness_option_sets_the_target_or_disables_normalisation(media, tmp_path):
-    from reelgraph.plugins._probe import ebur128
+    from reelgraph.plugins._media.probe import ebur128
 
     narrations = [media.narration([("Quiet tone.", 2.0)], 0, amplitude=2000)]
     visuals = [media.image(0, (320, 180), RED)]
@@ -417,7 +417,7 @@ def test_bad_loudness_target_is_rejected(media, tmp_path, value):
 
 def test_silent_track_is_left_silent(media, tmp_path):
     """Nothing to normalise below loudnorm's -70 LUFS gate: the track stays digital silence."""
-    from reelgraph.plugins._probe import ebur128
+    from reelgraph.plugins._media.probe import ebur128
 
     narrations = [media.narration([], 0)]
     video, _ = run(media, [media.image(0, (320, 180), RED)], narrations, tmp_path / "run")

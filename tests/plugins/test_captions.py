@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reelgraph.models import Caption, WordTiming
-from reelgraph.plugins._captions import (
+from reelgraph.plugins._media.captions import (
     TimedSentence,
     build_cues,
     iso639_2,

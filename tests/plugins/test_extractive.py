@@ -9,10 +9,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reelgraph.context import NodeContext
+import reelgraph.plugins.ingest.html as ingest_html
+import reelgraph.plugins.ingest.markdown as ingest_markdown
+import reelgraph.plugins.ingest.text as ingest_text
+import reelgraph.plugins.writers.extractive as extractive
 from reelgraph.errors import InvalidInputError
 from reelgraph.models import Block, Document, Script, Section
-from reelgraph.plugins import extractive, ingest_html, ingest_markdown, ingest_text
 from reelgraph.plugins._text import (
     clean_for_speech,
     shorten,
@@ -20,6 +22,7 @@ from reelgraph.plugins._text import (
     split_sentences,
     words,
 )
+from reelgraph.run.context import NodeContext
 
 DOCS = Path(__file__).resolve().parents[1] / "fixtures" / "docs"
 UNSPEAKABLE = re.compile(r"https?://|www\.|\*\*|[#`\[\]|<>_*]|\]\(|[\U0001F300-\U0001FAFF]")

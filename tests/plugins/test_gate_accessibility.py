@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from reelgraph.context import NodeContext
+import reelgraph.plugins.gates.accessibility as gate_accessibility
 from reelgraph.errors import InvalidInputError
 from reelgraph.models import Scene, Video, Visual
-from reelgraph.plugins import gate_accessibility
-from reelgraph.plugins.slides import THEMES, contrast_ratio, render_slide
-from reelgraph.registry import PluginRegistry
+from reelgraph.plan.registry import PluginRegistry
+from reelgraph.plugins.visuals.slides import THEMES, contrast_ratio, render_slide
+from reelgraph.run.context import NodeContext
 
 SIZE = (480, 270)  # 16:9, small so the test is fast; the 5 % margin is 24 x 13.5 px
 

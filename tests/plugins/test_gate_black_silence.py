@@ -8,13 +8,13 @@ from pathlib import Path
 import imageio_ffmpeg
 import pytest
 
-from reelgraph.context import NodeContext
 from reelgraph.errors import InvalidInputError
 from reelgraph.models import GateResult, Scene, Video
-from reelgraph.plugins.ffmpeg_assembler import assemble_video
-from reelgraph.plugins.gate_black_silence import DEFAULTS, check_quality
-from reelgraph.plugins.slides import render_shot
-from reelgraph.registry import PluginRegistry
+from reelgraph.plan.registry import PluginRegistry
+from reelgraph.plugins.assembly.ffmpeg import assemble_video
+from reelgraph.plugins.gates.black_silence import DEFAULTS, check_quality
+from reelgraph.plugins.visuals.slides import render_shot
+from reelgraph.run.context import NodeContext
 
 FPS = 30
 

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from reelgraph.context import NodeContext
+import reelgraph.plugins.gates.captions as gate_captions
 from reelgraph.errors import InvalidInputError
 from reelgraph.models import Caption, Narration, SpeechSegment, Video
-from reelgraph.plugins import gate_captions
-from reelgraph.plugins._captions import write_srt, write_vtt
-from reelgraph.registry import PluginRegistry
+from reelgraph.plan.registry import PluginRegistry
+from reelgraph.plugins._media.captions import write_srt, write_vtt
+from reelgraph.run.context import NodeContext
 
 from .conftest import make_tone_wav
 

@@ -10,12 +10,12 @@ import imageio_ffmpeg
 import pytest
 import srt
 
-from reelgraph.context import NodeContext
 from reelgraph.errors import InvalidInputError
 from reelgraph.models import GateResult, Video
-from reelgraph.plugins.ffmpeg_assembler import assemble_video
-from reelgraph.plugins.gate_conformance import check_quality
-from reelgraph.registry import PluginRegistry
+from reelgraph.plan.registry import PluginRegistry
+from reelgraph.plugins.assembly.ffmpeg import assemble_video
+from reelgraph.plugins.gates.conformance import check_quality
+from reelgraph.run.context import NodeContext
 
 SMALL = {"width_px": 320, "height_px": 240, "fps": 30, "sample_rate_hz": 48_000}
 

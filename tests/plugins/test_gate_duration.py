@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from reelgraph.context import NodeContext
+import reelgraph.plugins.gates.duration as gate_duration
+import reelgraph.plugins.writers.extractive as extractive
 from reelgraph.errors import InvalidInputError
 from reelgraph.models import Block, Document, Scene, Script, Section, Video
-from reelgraph.plugins import extractive, gate_duration
-from reelgraph.registry import PluginRegistry
+from reelgraph.plan.registry import PluginRegistry
+from reelgraph.run.context import NodeContext
 
 
 def make_mp4(path: Path, seconds: float) -> Path:

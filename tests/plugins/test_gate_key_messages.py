@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from reelgraph.context import NodeContext
+import reelgraph.plugins.gates.key_messages as gate_key_messages
+import reelgraph.plugins.writers.extractive as extractive
 from reelgraph.errors import InvalidInputError
 from reelgraph.models import Block, Document, Scene, Script, Section
-from reelgraph.plugins import extractive, gate_key_messages
-from reelgraph.registry import PluginRegistry
+from reelgraph.plan.registry import PluginRegistry
+from reelgraph.run.context import NodeContext
 
 
 @pytest.fixture

@@ -14,12 +14,12 @@ from pathlib import Path
 import imageio_ffmpeg
 import pytest
 
-from reelgraph.context import NodeContext
 from reelgraph.errors import InvalidInputError
 from reelgraph.models import GateResult, Video
-from reelgraph.plugins.ffmpeg_assembler import assemble_video
-from reelgraph.plugins.gate_loudness import DEFAULTS, check_quality
-from reelgraph.registry import PluginRegistry
+from reelgraph.plan.registry import PluginRegistry
+from reelgraph.plugins.assembly.ffmpeg import assemble_video
+from reelgraph.plugins.gates.loudness import DEFAULTS, check_quality
+from reelgraph.run.context import NodeContext
 
 SINE_DBFS = -18.06  # ffmpeg sine source amplitude 1/8
 

@@ -8,11 +8,13 @@ from pathlib import Path
 import pluggy
 import pytest
 
+import reelgraph.plugins.ingest.html as ingest_html
+import reelgraph.plugins.ingest.markdown as ingest_markdown
+import reelgraph.plugins.ingest.text as ingest_text
 from reelgraph import hookspecs
-from reelgraph.context import NodeContext
 from reelgraph.errors import InvalidInputError
 from reelgraph.models import Document
-from reelgraph.plugins import ingest_html, ingest_markdown, ingest_text
+from reelgraph.run.context import NodeContext
 
 DOCS = Path(__file__).resolve().parents[1] / "fixtures" / "docs"
 FORBIDDEN = ("http://", "https://", "www.", "**", "](", "![", "<", ">", "`", "|")

@@ -10,10 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
+import reelgraph.plugins.visuals._layout as _layout
+import reelgraph.plugins.visuals.slides as slides
 from reelgraph import InvalidInputError, hookspecs
-from reelgraph.context import NodeContext
 from reelgraph.models import ASPECT_SIZES, Scene
-from reelgraph.plugins import _layout, slides
+from reelgraph.run.context import NodeContext
 
 ASPECTS = list(ASPECT_SIZES)
 KINDS = ["title", "content", "code", "closing"]

@@ -15,11 +15,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import reelgraph.plugins.speech.espeak as espeak
 from reelgraph import hookspecs
-from reelgraph.context import NodeContext
 from reelgraph.errors import InvalidInputError
 from reelgraph.models import Narration, SpeechSegment
-from reelgraph.plugins import espeak
+from reelgraph.run.context import NodeContext
 
 TEN_WORDS = "The quick brown fox jumps over the lazy sleeping dog."
 OTHER = "Offline speech keeps the whole pipeline free of network calls."
@@ -122,7 +122,7 @@ def test_empty_sentence_list_gives_empty_narration(tmp_path: Path) -> None:
 
 def test_hook_is_registered_under_its_entry_point(tmp_path: Path) -> None:
     (entry,) = [e for e in metadata.entry_points(group="reelgraph") if e.name == "espeak"]
-    assert entry.value == "reelgraph.plugins.espeak"
+    assert entry.value == "reelgraph.plugins.speech.espeak"
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
     pm.register(entry.load(), name="espeak")

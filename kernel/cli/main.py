@@ -1,0 +1,591 @@
+"""The ``reelgraph`` command line.
+
+Heavy modules (pydantic, networkx, the scheduler) are imported inside the
+commands so ``reelgraph --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import typer
+
+from reelgraph import __version__
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+app = typer.Typer(
+    name="reelgraph",
+    help=(
+        "Build AI video pipelines from YAML specs and plugins.\n\n"
+        "Example: turn a Markdown file into a narrated, captioned MP4, offline:\n\n"
+        "    reelgraph run document-to-video -i document=README.md -o out"
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,  # plain click help: rich help costs ~200 ms of imports
+    pretty_exceptions_enable=False,
+)
+
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+EXIT_QUALITY = 3
+EXIT_BUDGET = 4
+
+_MAX_COST = typer.Option(
+    "--max-cost-usd",
+    min=0,
+    help="Stop before a node would take the run's cost past this many US dollars.",
+)
+_MAX_DURATION = typer.Option(
+    "--max-duration-s", min=0, help="Start no node after this many seconds of wall time."
+)
+
+
+def _budget(max_cost_usd: float | None, max_duration_s: float | None) -> dict[str, float] | None:
+    budget = {}
+    if max_cost_usd is not None:
+        budget["max_cost_usd"] = max_cost_usd
+    if max_duration_s is not None:
+        budget["max_duration_s"] = max_duration_s
+    return budget or None
+
+
+def _stderr() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
+    from reelgraph.observe.secrets import redact
+
+    _stderr().print(f"[bold red]error:[/] {redact(message)}", soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"reelgraph {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+    log_format: Annotated[
+        str, typer.Option("--log-format", help="Log format on stderr: console or json.")
+    ] = "console",
+    log_level: Annotated[
+        str, typer.Option("--log-level", help="Lowest log level: debug, info, warning, error.")
+    ] = "warning",
+) -> None:
+    """Build AI video pipelines from YAML specs and plugins."""
+    from reelgraph.observe.logs import configure_logging
+
+    if log_format not in ("console", "json"):
+        _fail(f"--log-format must be console or json, not {log_format!r}")
+    if log_level.lower() not in ("debug", "info", "warning", "error"):
+        _fail(f"--log-level must be debug, info, warning or error, not {log_level!r}")
+    configure_logging(log_format, log_level)
+
+
+def _kernel(concurrency: int | None = None) -> Any:
+    from reelgraph.kernel import DEFAULT_CONCURRENCY, Kernel
+
+    return Kernel(concurrency=concurrency or DEFAULT_CONCURRENCY)
+
+
+def _plan_or_exit(kernel: Any, spec: str) -> Any:
+    from reelgraph.errors import SpecError
+
+    try:
+        return kernel.plan(spec)
+    except SpecError as err:
+        _fail(_spec_error_text(err))
+
+
+def _spec_error_text(err: Any) -> str:
+    if len(err.problems) == 1:
+        return str(err.problems[0])
+    return str(err)
+
+
+def _parse_inputs(pairs: list[str]) -> dict[str, str]:
+    inputs = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            _fail(f"-i takes NAME=VALUE, got {pair!r} (e.g. -i document=README.md)")
+        inputs[name.strip()] = value
+    return inputs
+
+
+@app.command()
+def run(
+    spec: Annotated[str, typer.Argument(help="A spec file, or the name of a shipped spec.")],
+    inputs: Annotated[
+        list[str] | None,
+        typer.Option("--input", "-i", help="An input as NAME=VALUE; repeat for several."),
+    ] = None,
+    output_dir: Annotated[
+        Path, typer.Option("--output-dir", "-o", help="Where to write results and run.json.")
+    ] = Path("out"),
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the run as JSON on stdout, no progress bars.")
+    ] = False,
+    trace: Annotated[
+        bool, typer.Option("--trace", help="Print OpenTelemetry spans to stderr.")
+    ] = False,
+    concurrency: Annotated[
+        int | None, typer.Option("--concurrency", "-c", min=1, help="Hook calls in flight at once.")
+    ] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Run every node, even when a cached result exists.")
+    ] = False,
+    max_cost_usd: Annotated[float | None, _MAX_COST] = None,
+    max_duration_s: Annotated[float | None, _MAX_DURATION] = None,
+) -> None:
+    """Run a spec and write its outputs into OUTDIR.
+
+    Example:
+
+        reelgraph run document-to-video -i document=README.md -o out
+
+    writes out/video.mp4, out/video.srt, out/video.vtt, out/quality.json and
+    out/run.json. File outputs appear in OUTDIR only when the run succeeds,
+    or when it ends with status failed_quality (a quality gate failed: exit
+    code 3), so you can inspect them. The run id is
+    printed first: if the run crashes or you press Ctrl-C, continue it with
+    `reelgraph resume RUN_ID`. Results already paid for are reused from the
+    cache unless --no-cache is given.
+
+    With a budget (--max-cost-usd 5, or `budget:` in the spec) a node that
+    would take the run past it is not started; the run ends over_budget
+    (exit code 4) and `reelgraph resume RUN_ID --max-cost-usd 10` continues it.
+    """
+    from reelgraph.errors import InputError, SpecError
+
+    provider = _tracing(trace)
+    kernel = _kernel(concurrency)
+    plan = _plan_or_exit(kernel, spec)
+    given = _parse_inputs(inputs or [])
+    try:
+        from reelgraph.spec.inputs import bind_inputs
+
+        bind_inputs(plan.spec, given)
+    except (InputError, SpecError) as err:
+        _fail(_spec_error_text(err))
+    from reelgraph.kernel import new_run_id
+
+    run_id = new_run_id()
+    console = _stderr()
+    if not as_json:
+        console.print(f"run [bold]{run_id}[/] · spec {plan.spec.name} · output {output_dir}")
+
+    def start(on_event: Any) -> Any:
+        return kernel.arun(
+            plan,
+            given,
+            output_dir=output_dir,
+            run_id=run_id,
+            on_event=on_event,
+            cache=not no_cache,
+            budget=_budget(max_cost_usd, max_duration_s),
+        )
+
+    result = _drive(start, plan, run_id, console, quiet=as_json, provider=provider)
+    _finish(result, output_dir, console, as_json)
+
+
+@app.command()
+def resume(
+    run_id: Annotated[str, typer.Argument(help="The run id (or a unique prefix of it).")],
+    output_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--output-dir", "-o", help="Where to publish; default: where the run was started."
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the run as JSON on stdout, no progress bars.")
+    ] = False,
+    trace: Annotated[
+        bool, typer.Option("--trace", help="Print OpenTelemetry spans to stderr.")
+    ] = False,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Do not serve unfinished nodes from the cache.")
+    ] = False,
+    max_cost_usd: Annotated[float | None, _MAX_COST] = None,
+    max_duration_s: Annotated[float | None, _MAX_DURATION] = None,
+    inputs: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--input", "-i", help="A secret input as NAME=VALUE (secret inputs are not stored)."
+        ),
+    ] = None,
+) -> None:
+    """Continue a run that crashed, failed or was cancelled, under the same id.
+
+    Nodes that finished are reused, not run again; the rest run now. The
+    budget is the one the run started with; raise it to continue a run that
+    stopped over_budget (costs already spent count, and the raised budget is
+    kept for later resumes).
+
+    Example:
+
+        reelgraph resume 20261130-101500-3fa2c1 --max-cost-usd 10
+    """
+    from reelgraph.errors import ReelgraphError, SpecError
+
+    provider = _tracing(trace)
+    kernel = _kernel()
+    try:
+        row = kernel.find_run(run_id)
+        from reelgraph.kernel import resume_inputs
+        from reelgraph.plan.graph import build_plan
+        from reelgraph.spec.inputs import bind_inputs
+        from reelgraph.spec.model import load_spec
+
+        plan = build_plan(load_spec(json.loads(row.spec_text)), kernel.registry)
+        given = _parse_inputs(inputs or [])
+        # a moved or deleted input file, a secret not given again: one clear line
+        bind_inputs(plan.spec, resume_inputs(plan.spec, row.inputs, given))
+    except SpecError as err:
+        _fail(_spec_error_text(err))
+    except ReelgraphError as err:
+        _fail(str(err))
+    target = output_dir or Path(row.output_dir or "out")
+    console = _stderr()
+    if not as_json:
+        console.print(f"resume [bold]{row.id}[/] · spec {row.spec} · output {target}")
+
+    def start(on_event: Any) -> Any:
+        return kernel.aresume(
+            row.id,
+            output_dir=target,
+            on_event=on_event,
+            cache=not no_cache,
+            budget=_budget(max_cost_usd, max_duration_s),
+            inputs=given,
+        )
+
+    result = _drive(start, plan, row.id, console, quiet=as_json, provider=provider)
+    _finish(result, target, console, as_json)
+
+
+def _tracing(console_spans: bool) -> Any:
+    from reelgraph.errors import ReelgraphError
+    from reelgraph.observe.tracing import configure_tracing
+
+    try:
+        return configure_tracing(console=console_spans)
+    except ReelgraphError as err:
+        _fail(str(err))
+
+
+def _drive(
+    start: Any, plan: Any, run_id: str, console: Console, *, quiet: bool, provider: Any
+) -> Any:
+    """Run ``start(on_event)`` on a new event loop; Ctrl-C and SIGTERM cancel it cleanly."""
+    import asyncio
+    import contextlib
+    import signal
+
+    async def main(on_event: Any) -> Any:
+        task = asyncio.current_task()
+        assert task is not None
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+        return await start(on_event)
+
+    try:
+        if quiet:
+            return asyncio.run(main(None))
+        from reelgraph.cli.display import RunDisplay
+
+        with RunDisplay(console, plan) as display:
+            return asyncio.run(main(display))
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        console.print(f"[yellow]cancelled[/]; continue with: reelgraph resume {run_id}")
+        raise typer.Exit(130) from None
+    finally:
+        if provider is not None:
+            provider.shutdown()
+
+
+def _finish(result: Any, output_dir: Path, console: Console, as_json: bool) -> None:
+    from reelgraph.observe.secrets import redact_value
+
+    output_dir.mkdir(parents=True, exist_ok=True)
+    record = redact_value(result.to_dict())  # run.json, quality.json and --json output
+    _write_json(output_dir / "run.json", record)
+    if result.quality:
+        _write_json(
+            output_dir / "quality.json",
+            {
+                "run": result.id,
+                "status": result.status,
+                "gates": record["quality"],
+                "revisions": record["revisions"],
+            },
+        )
+    if as_json:
+        typer.echo(json.dumps(record, indent=2))
+    else:
+        _report(console, result, output_dir)
+    if result.status != "succeeded":
+        error = result.error
+        if result.status == "failed_quality":
+            code = EXIT_QUALITY
+        elif result.status == "over_budget":
+            code = EXIT_BUDGET
+        elif getattr(error, "invalid_input", False):
+            code = EXIT_BAD_INPUT
+        else:
+            code = EXIT_FAILED
+        if not as_json:
+            _fail(str(error or f"run {result.status}"), code)
+        raise typer.Exit(code)
+
+
+def _report(console: Console, result: Any, output_dir: Path) -> None:
+    from reelgraph.cli.display import run_table
+
+    console.print(run_table(result))
+    if result.quality:
+        from reelgraph.cli.display import quality_table
+
+        console.print(quality_table(result.quality_report))
+        console.print(f"  quality report: {output_dir / 'quality.json'}")
+    for name, path in result.published.items():
+        console.print(f"  {name}: [bold]{path}[/]")
+    console.print(f"  run record: {output_dir / 'run.json'}")
+
+
+def _write_json(path: Path, data: Any) -> None:
+    import os
+
+    temp = path.with_name(f".{path.name}.part")
+    temp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    os.replace(temp, path)
+
+
+@app.command()
+def plan(
+    spec: Annotated[str, typer.Argument(help="A spec file, or the name of a shipped spec.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
+) -> None:
+    """Validate a spec and print its execution order; exit 2 when it is invalid.
+
+    Example:
+
+        reelgraph plan document-to-video
+    """
+    from reelgraph.errors import SpecError
+
+    kernel = _kernel()
+    try:
+        resolved = kernel.plan(spec)
+    except SpecError as err:
+        if as_json:
+            problems = [
+                {
+                    "message": p.message,
+                    "file": p.file,
+                    "node": p.node,
+                    "field": p.field,
+                    "hint": p.hint,
+                }
+                for p in err.problems
+            ]
+            typer.echo(json.dumps({"spec": spec, "valid": False, "problems": problems}, indent=2))
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+        _fail(str(err))
+    if as_json:
+        data = {
+            "spec": resolved.spec.name,
+            "valid": True,
+            "order": resolved.order,
+            "generations": resolved.generations(),
+            "inputs": {
+                name: {"type": decl.type, "required": decl.required, "default": decl.default}
+                for name, decl in resolved.spec.inputs.items()
+            },
+            "problems": [],
+        }
+        typer.echo(json.dumps(data, indent=2, default=str))
+        return
+    from rich.console import Console
+
+    from reelgraph.cli.display import plan_table
+
+    console = Console()
+    console.print(plan_table(resolved))
+    for name, decl in resolved.spec.inputs.items():
+        default = "required" if decl.required else f"default {decl.default!r}"
+        console.print(f"  input [bold]{name}[/] ({decl.type}, {default}) {decl.description}")
+    console.print("[green]valid[/]")
+
+
+@app.command()
+def graph(
+    spec: Annotated[str, typer.Argument(help="A spec file, or the name of a shipped spec.")],
+) -> None:
+    """Print a spec's DAG as a Mermaid flowchart (paste it into any Mermaid viewer).
+
+    Example:
+
+        reelgraph graph document-to-video > dag.mmd
+    """
+    from reelgraph.cli.display import mermaid
+
+    typer.echo(mermaid(_plan_or_exit(_kernel(), spec)), nl=False)
+
+
+@app.command()
+def plugins(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the plugins as JSON.")] = False,
+) -> None:
+    """List installed plugins: name (the provider a spec names), version, package, hooks.
+
+    Example:
+
+        REELGRAPH_DISABLE_PLUGINS=html reelgraph plugins --json
+    """
+    infos = _kernel().plugins()
+    if as_json:
+        typer.echo(json.dumps([info.to_dict() for info in infos], indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="reelgraph plugins")
+    for column in ("name", "version", "package", "hooks"):
+        table.add_column(column)
+    for info in infos:
+        hooks = ", ".join(info.hooks) if not info.error else f"[red]broken: {info.error}[/]"
+        table.add_row(info.name, info.version or "-", info.package or "-", hooks)
+    Console().print(table)
+
+
+@app.command()
+def runs(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the runs as JSON.")] = False,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many runs.")] = 50,
+) -> None:
+    """List runs, newest first: id, spec, status, started, duration, cost.
+
+    Example:
+
+        reelgraph runs --limit 5
+    """
+    from reelgraph.cli.inspect import runs_command
+
+    runs_command(_kernel(), as_json=as_json, limit=limit)
+
+
+@app.command()
+def show(
+    run_id: Annotated[str, typer.Argument(help="The run id (or a unique prefix of it).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the run as JSON.")] = False,
+) -> None:
+    """Show a run: status, inputs, outputs and every node's status, attempts and timing.
+
+    Example:
+
+        reelgraph show 20261130-101500-3fa2c1 --json
+    """
+    from reelgraph.cli.inspect import show_command
+    from reelgraph.errors import ReelgraphError
+
+    try:
+        show_command(_kernel(), run_id, as_json=as_json)
+    except ReelgraphError as err:
+        _fail(str(err))
+
+
+@app.command()
+def schema(
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write the schema to FILE (atomically), not stdout."),
+    ] = None,
+) -> None:
+    """Print the JSON Schema of spec files, so editors complete and check specs.
+
+    Example:
+
+        reelgraph schema --output spec.schema.json
+
+    then make this the first line of a spec (YAML language server, as in
+    VS Code's YAML extension):
+
+        # yaml-language-server: $schema=spec.schema.json
+
+    The same schema ships as reelgraph/specs/spec.schema.json.
+    """
+    data = _spec_schema()
+    if output is None:
+        typer.echo(json.dumps(data, indent=2))
+        return
+    try:
+        _write_json(output, data)
+    except OSError as err:
+        _fail(f"cannot write {output}: {err}")
+
+
+def _spec_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of spec files, generated from ``Spec``."""
+    from reelgraph.spec.model import Spec
+
+    generated = Spec.model_json_schema(by_alias=True)
+    generated["properties"].pop("path", None)  # where the spec was loaded from, not YAML
+    generated.pop("title", None)
+    generated.pop("description", None)
+    defs = generated["$defs"]
+    # on_error takes one fallback or a list of them (NodeSpec._one_or_many)
+    many = defs["NodeSpec"]["properties"]["on_error"]
+    defs["NodeSpec"]["properties"]["on_error"] = {
+        "description": many.pop("description", ""),
+        "anyOf": [{"$ref": "#/$defs/FallbackSpec"}, many],
+        "default": many.pop("default", []),
+    }
+    # ConcurrencySpec._positive: every per-provider limit is at least 1
+    defs["ConcurrencySpec"]["properties"]["providers"]["additionalProperties"]["minimum"] = 1
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "reelgraph spec",
+        "description": (
+            "A reelgraph workflow spec: typed inputs, nodes that each call one hook, "
+            "and outputs. Check one with `reelgraph plan SPEC`."
+        ),
+        **generated,
+    }
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        _stderr().print("[yellow]cancelled[/]")
+        sys.exit(130)
+    except Exception:
+        # an unexpected error: the traceback, with any API key in it redacted
+        import traceback
+
+        from reelgraph.observe.secrets import redact
+
+        sys.stderr.write(redact(traceback.format_exc()))
+        sys.exit(EXIT_FAILED)
+
+
+if __name__ == "__main__":
+    main()

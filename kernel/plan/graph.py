@@ -1,0 +1,696 @@
+"""From a spec to a validated plan: the DAG of node calls, checked before anything runs.
+
+Validation collects every problem and reports them together (a
+:class:`~reelgraph.errors.SpecError`), each with the spec file, node id, field
+and, where one exists, a suggestion: unknown hooks and providers, arguments a
+hook does not take, references to missing nodes, inputs or fields, ``$item``
+outside a ``map``, and cycles (printed as the path ``a -> b -> a``).
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from reelgraph import hookspecs
+from reelgraph.errors import PluginError, Problem, SpecError, did_you_mean
+from reelgraph.plan.registry import PluginRegistry
+from reelgraph.plan.signature import HookSignature, hook_signature
+from reelgraph.plan.typecheck import (
+    FieldMissing,
+    Item,
+    check_edge,
+    check_map,
+    describe,
+    fits,
+    missing_field,
+    node_output_type,
+    reference_type,
+)
+from reelgraph.spec.conditions import Condition, ConditionError, compile_condition
+from reelgraph.spec.model import NodeSpec, RetrySpec, ReviewSpec, Spec
+from reelgraph.spec.refs import Ref, compile_value, find_refs, parse_ref
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+__all__ = ["CompiledNode", "Plan", "build_plan", "hook_signature"]
+
+_ROOTS = ("inputs", "item")
+
+
+@dataclass(slots=True)
+class CompiledNode:
+    """A node ready to execute: its caller, compiled arguments and edges."""
+
+    id: str
+    hook: str
+    provider: str | None
+    caller: Any
+    is_async: bool
+    #: With a pinned provider: its one implementation and the arguments it
+    #: takes, so the scheduler calls it directly instead of through pluggy's
+    #: multicall loop (same semantics for a single non-wrapper hookimpl).
+    function: Any
+    argnames: tuple[str, ...]
+    args: list[tuple[str, tuple[int, Any]]]
+    static_args: dict[str, Any]
+    map_ref: Ref | None
+    #: a collect hook (not firstresult): every implementation answers, results are a list
+    collect: bool = False
+    review: ReviewSpec | None = None
+    deps: list[str] = field(default_factory=list)
+    dependents: list[str] = field(default_factory=list)
+    #: run only when this holds (``when:``); ``None`` = always
+    when: Condition | None = None
+    retry: RetrySpec = field(default_factory=RetrySpec)
+    #: seconds per attempt; ``None`` = no limit
+    timeout_s: float | None = None
+    #: calls of this node in flight at once (map items); ``None`` = no own limit
+    limit: int | None = None
+    #: tried in order when the node fails: the same node with another
+    #: provider (a CompiledNode), or the id of a standby fallback node (a str)
+    fallbacks: list[CompiledNode | str] = field(default_factory=list)
+
+    #: one ``async def`` implementation called directly, no map, no timeout,
+    #: no condition: the scheduler's fast path may run it
+    fast: bool = False
+    #: the implementation takes every argument the node passes (and ``ctx``)
+    pass_all: bool = False
+
+
+@dataclass(slots=True)
+class Plan:
+    """A validated spec: the DAG and its nodes in a topological order."""
+
+    spec: Spec
+    graph: nx.DiGraph
+    nodes: dict[str, CompiledNode]
+    order: list[str]
+    #: gate node id -> the node it sends back for revision
+    reviewers: dict[str, str] = field(default_factory=dict)
+    #: fallback node id -> the node it stands in for; run only when needed
+    standby: dict[str, str] = field(default_factory=dict)
+
+    def generations(self) -> list[list[str]]:
+        """Nodes grouped by depth: each group can run once the previous ones are done."""
+        import networkx as nx
+
+        return [sorted(g) for g in nx.topological_generations(self.graph)]
+
+
+def build_plan(spec: Spec, registry: PluginRegistry) -> Plan:
+    """Validate ``spec`` against the installed plugins and compile it.
+
+    Raises:
+        SpecError: listing every problem found.
+    """
+    problems: list[Problem] = []
+    file = spec.source
+    registry.load()
+    import networkx as nx
+
+    graph: nx.DiGraph = nx.DiGraph()
+    by_id: dict[str, NodeSpec] = {}
+    for node in spec.nodes:
+        if node.id in by_id:
+            problems.append(
+                Problem("duplicate node id", file, node.id, "id", "give each node a unique id")
+            )
+        elif node.id in _ROOTS:
+            problems.append(
+                Problem(f"'{node.id}' is reserved", file, node.id, "id", "rename the node")
+            )
+        by_id[node.id] = node
+        graph.add_node(node.id)
+
+    signatures: dict[str, HookSignature] = {}
+    for node in by_id.values():
+        sig = _check_hook(node, registry, file, problems)
+        if sig:
+            signatures[node.id] = sig
+    for node in by_id.values():
+        _check_refs(node, spec, by_id, signatures, graph, file, problems)
+    for node in by_id.values():
+        if node.review is not None:
+            _check_review(node, by_id, signatures, graph, file, problems)
+    for node in by_id.values():
+        if node.when is not None:
+            _check_when(node, by_id, graph, file, problems)
+    for node in by_id.values():
+        if node.on_error:
+            _check_fallbacks(node, by_id, signatures, registry, graph, file, problems)
+    for out_name, value in spec.outputs.items():
+        _check_output(out_name, value, spec, by_id, signatures, file, problems)
+
+    cycles = _cycles(graph)
+    for cycle in cycles:
+        path = " -> ".join([*cycle, cycle[0]])
+        problems.append(
+            Problem(f"cycle: {path}", file, cycle[0], None, "remove one of these references")
+        )
+    if problems:
+        raise SpecError(problems)
+    return _compile(spec, by_id, signatures, graph, registry)
+
+
+def _check_hook(
+    node: NodeSpec, registry: PluginRegistry, file: str, problems: list[Problem]
+) -> HookSignature | None:
+    sig = hook_signature(node.hook, registry)
+    if node.hook in hookspecs.KERNEL_HOOKS:
+        problems.append(
+            Problem(
+                f"hook '{node.hook}' is called by the kernel, not by spec nodes",
+                file,
+                node.id,
+                "hook",
+                "known hooks: " + ", ".join(registry.hook_names()),
+            )
+        )
+        return None
+    if sig is None:
+        known = registry.hook_names()
+        hint = did_you_mean(node.hook, known, "known hooks: " + ", ".join(known), n=3)
+        problems.append(Problem(f"unknown hook '{node.hook}'", file, node.id, "hook", hint))
+        return None
+    providers = registry.providers(node.hook)
+    if node.provider is not None and node.provider not in providers:
+        info = registry.info(node.provider)
+        if info is not None and info.error:
+            package = f" (package {info.package})" if info.package else ""
+            problems.append(
+                Problem(
+                    f"provider '{node.provider}'{package} failed to load: {info.error}",
+                    file,
+                    node.id,
+                    "provider",
+                    "reinstall or fix that package, or pick another provider",
+                )
+            )
+        elif info is not None:
+            problems.append(
+                Problem(
+                    f"plugin '{node.provider}' does not implement hook '{node.hook}'",
+                    file,
+                    node.id,
+                    "provider",
+                    _providers_hint(providers),
+                )
+            )
+        else:
+            # a provider of this hook first, else any installed plugin
+            everyone = [i.name for i in registry.plugins()]
+            hint = did_you_mean(node.provider, providers, "", n=3) or did_you_mean(
+                node.provider, everyone, _providers_hint(providers), n=3
+            )
+            problems.append(
+                Problem(f"unknown provider '{node.provider}'", file, node.id, "provider", hint)
+            )
+    elif not providers and _firstresult(registry, node.hook):
+        problems.append(
+            Problem(
+                f"no installed plugin implements hook '{node.hook}'",
+                file,
+                node.id,
+                "hook",
+                "install a plugin that provides it (see `reelgraph plugins`)",
+            )
+        )
+    for arg in node.with_:
+        if arg not in sig.params:
+            hint = did_you_mean(arg, sig.params, f"{node.hook} takes: {', '.join(sig.params)}")
+            problems.append(
+                Problem(
+                    f"hook '{node.hook}' has no argument '{arg}'",
+                    file,
+                    node.id,
+                    f"with.{arg}",
+                    hint,
+                )
+            )
+    for param in sig.params:
+        if param not in node.with_ and param not in sig.defaults:
+            problems.append(
+                Problem(
+                    f"missing argument '{param}' of hook '{node.hook}'",
+                    file,
+                    node.id,
+                    f"with.{param}",
+                    f"add `{param}: ...` under `with:`",
+                )
+            )
+    return sig
+
+
+def _firstresult(registry: PluginRegistry, hook: str) -> bool:
+    """One-answer hooks need a provider; a collect hook may have none (no gates installed)."""
+    spec = getattr(getattr(registry.pm.hook, hook, None), "spec", None)
+    return bool(spec and spec.opts.get("firstresult"))
+
+
+def _providers_hint(providers: list[str]) -> str:
+    return (
+        ("providers: " + ", ".join(providers)) if providers else "no installed plugin implements it"
+    )
+
+
+def _check_refs(
+    node: NodeSpec,
+    spec: Spec,
+    by_id: dict[str, NodeSpec],
+    signatures: dict[str, HookSignature],
+    graph: nx.DiGraph,
+    file: str,
+    problems: list[Problem],
+) -> None:
+    refs = _map_ref(node, file, problems) + list(find_refs(node.with_, "with"))
+    item: Item | None = None  # what $item is, once the map: reference checks out
+    for where, ref in refs:
+        if isinstance(ref, str):
+            problems.append(Problem(ref, file, node.id, where))
+            continue
+        if ref.root == "item":
+            if node.map is None or where == "map":
+                problems.append(
+                    Problem(
+                        "$item is only defined in a node with map:",
+                        file,
+                        node.id,
+                        where,
+                        "add `map: $node.list` or refer to a node",
+                    )
+                )
+                continue
+            problem = _check_item(ref, item, by_id, file, node.id, where)
+        else:
+            problem = _check_ref(ref, spec, by_id, signatures, file, node.id, where)
+            if problem is None and ref.root != "inputs":
+                graph.add_edge(ref.root, node.id)
+        # typed edges: the value fits the parameter (or map: gets a list)
+        if problem is None and where == "map":
+            item, problem = check_map(ref, node, spec, by_id, signatures)
+        elif problem is None:
+            problem = check_edge(ref, where, node, spec, by_id, signatures, item)
+        if problem is not None:
+            problems.append(problem)
+    for need in node.needs:
+        if need not in by_id:
+            problems.append(
+                Problem(
+                    f"needs unknown node '{need}'",
+                    file,
+                    node.id,
+                    "needs",
+                    _close_nodes(need, by_id),
+                )
+            )
+        else:
+            graph.add_edge(need, node.id)
+
+
+def _map_ref(node: NodeSpec, file: str, problems: list[Problem]) -> list[tuple[str, Ref | str]]:
+    """The ``map:`` reference, first, so ``$item`` is typed before ``with`` is checked."""
+    if node.map is None:
+        return []
+    parsed = parse_ref(node.map)
+    if parsed is None:
+        problems.append(
+            Problem(
+                "map must be a reference to a list, such as $script.scenes", file, node.id, "map"
+            )
+        )
+        return []
+    return [("map", parsed)]
+
+
+def _check_item(
+    ref: Ref,
+    item: Item | None,
+    by_id: dict[str, NodeSpec],
+    file: str,
+    node_id: str,
+    where: str,
+) -> Problem | None:
+    """``$item.field`` exists on the map's item type (unknown when ``item`` is None)."""
+    if item is None or not ref.path:
+        return None
+    try:
+        reference_type(item.type, ref.path)
+    except FieldMissing as err:
+        return missing_field(ref, err, by_id, file, node_id, where)
+    return None
+
+
+def _check_review(
+    node: NodeSpec,
+    by_id: dict[str, NodeSpec],
+    signatures: dict[str, HookSignature],
+    graph: nx.DiGraph,
+    file: str,
+    problems: list[Problem],
+) -> None:
+    review = node.review
+    assert review is not None
+    sig = signatures.get(node.id)
+    if review.gate not in by_id:
+        problems.append(
+            Problem(
+                f"review gate '{review.gate}' is not a node",
+                file,
+                node.id,
+                "review.gate",
+                _close_nodes(review.gate, by_id),
+            )
+        )
+        return
+    if not graph.has_edge(node.id, review.gate):
+        problems.append(
+            Problem(
+                f"gate '{review.gate}' does not use this node's output",
+                file,
+                node.id,
+                "review.gate",
+                f"pass ${node.id} to the gate node",
+            )
+        )
+        return
+    if node.map is not None:
+        problems.append(Problem("a map node cannot be reviewed", file, node.id, "review"))
+    if sig is not None and review.feedback not in sig.params:
+        problems.append(
+            Problem(
+                f"hook '{node.hook}' has no argument '{review.feedback}' for feedback",
+                file,
+                node.id,
+                "review.feedback",
+                f"{node.hook} takes: {', '.join(sig.params)}",
+            )
+        )
+    # whatever else uses the reviewed output waits for the verdict
+    for successor in list(graph.successors(node.id)):
+        if successor != review.gate:
+            graph.add_edge(review.gate, successor)
+
+
+def _check_when(
+    node: NodeSpec,
+    by_id: dict[str, NodeSpec],
+    graph: nx.DiGraph,
+    file: str,
+    problems: list[Problem],
+) -> None:
+    """``when:`` parses, and reads only ``inputs`` and other nodes (edges from them)."""
+    assert node.when is not None
+    try:
+        condition = compile_condition(node.when)
+    except ConditionError as err:
+        problems.append(
+            Problem(str(err), file, node.id, "when", "write one expression, e.g. inputs.n > 2")
+        )
+        return
+    for name in sorted(condition.names):
+        if name == "inputs":
+            continue
+        if name == node.id:
+            problems.append(
+                Problem("a node's condition cannot read its own output", file, node.id, "when")
+            )
+        elif name in by_id:
+            graph.add_edge(name, node.id)
+        else:
+            choices = ["inputs", *by_id]
+            hint = did_you_mean(name, choices, "a condition reads `inputs` and node ids")
+            problems.append(
+                Problem(f"condition reads unknown name '{name}'", file, node.id, "when", hint)
+            )
+
+
+def _check_fallbacks(
+    node: NodeSpec,
+    by_id: dict[str, NodeSpec],
+    signatures: dict[str, HookSignature],
+    registry: PluginRegistry,
+    graph: nx.DiGraph,
+    file: str,
+    problems: list[Problem],
+) -> None:
+    """``on_error``: providers implement the hook; fallback nodes fit and stand by."""
+    for index, fallback in enumerate(node.on_error):
+        where = f"on_error.{index}"
+        if fallback.provider is not None:
+            providers = registry.providers(node.hook)
+            if fallback.provider == node.provider:
+                problems.append(
+                    Problem("the fallback is the node's own provider", file, node.id, where)
+                )
+            elif fallback.provider not in providers:
+                hint = did_you_mean(fallback.provider, providers, _providers_hint(providers))
+                problems.append(
+                    Problem(
+                        f"provider '{fallback.provider}' does not implement hook '{node.hook}'",
+                        file,
+                        node.id,
+                        f"{where}.provider",
+                        hint,
+                    )
+                )
+            continue
+        target = fallback.node
+        assert target is not None
+        if target not in by_id or target == node.id:
+            problems.append(
+                Problem(
+                    f"fallback node '{target}' is not another node of the spec",
+                    file,
+                    node.id,
+                    f"{where}.node",
+                    _close_nodes(target, by_id),
+                )
+            )
+            continue
+        if node.map is not None:
+            problems.append(
+                Problem(
+                    "a map node cannot fall back to a node",
+                    file,
+                    node.id,
+                    f"{where}.node",
+                    "use `on_error: {provider: ...}`, tried per item",
+                )
+            )
+            continue
+        mine, theirs = signatures.get(node.id), signatures.get(target)
+        if mine and theirs and not fits(theirs.returns, mine.returns):
+            problems.append(
+                Problem(
+                    f"fallback node '{target}' returns {describe(theirs.returns)}, "
+                    f"'{node.id}' returns {describe(mine.returns)}",
+                    file,
+                    node.id,
+                    f"{where}.node",
+                    "a fallback must produce what the node produces",
+                )
+            )
+        users = list(graph.successors(target))
+        if users:
+            problems.append(
+                Problem(
+                    f"fallback node '{target}' is used by {', '.join(sorted(users))}",
+                    file,
+                    target,
+                    None,
+                    f"refer to ${node.id} instead: it carries the fallback's output",
+                )
+            )
+        # what the fallback needs is ready before the node it stands in for starts
+        for dep in list(graph.predecessors(target)):
+            if dep == node.id:
+                problems.append(
+                    Problem(
+                        f"fallback node '{target}' uses the output of '{node.id}'",
+                        file,
+                        target,
+                        None,
+                        "a fallback runs because that output does not exist",
+                    )
+                )
+            else:
+                graph.add_edge(dep, node.id)
+
+
+def _check_output(
+    name: str,
+    value: str,
+    spec: Spec,
+    by_id: dict[str, NodeSpec],
+    signatures: dict[str, HookSignature],
+    file: str,
+    problems: list[Problem],
+) -> None:
+    ref = parse_ref(value)
+    if not isinstance(ref, Ref):
+        problems.append(
+            Problem(ref or "an output must be a reference", file, None, f"outputs.{name}")
+        )
+        return
+    problem = _check_ref(ref, spec, by_id, signatures, file, None, f"outputs.{name}")
+    if problem:
+        problems.append(problem)
+
+
+def _check_ref(
+    ref: Ref,
+    spec: Spec,
+    by_id: dict[str, NodeSpec],
+    signatures: dict[str, HookSignature],
+    file: str,
+    node_id: str | None,
+    where: str,
+) -> Problem | None:
+    if ref.root == "item":
+        return Problem("$item is only defined in a node with map:", file, node_id, where)
+    if ref.root == "inputs":
+        if not ref.path:
+            return Problem("refer to one input: $inputs.NAME", file, node_id, where)
+        if ref.path[0] not in spec.inputs:
+            hint = did_you_mean(
+                ref.path[0], spec.inputs, "declare it under `inputs:`", shape="'$inputs.{}'"
+            )
+            return Problem(f"unknown input '{ref.path[0]}' in {ref}", file, node_id, where, hint)
+        return None
+    if ref.root not in by_id:
+        return Problem(
+            f"reference to unknown node '{ref.root}' in {ref}",
+            file,
+            node_id,
+            where,
+            _close_nodes(ref.root, by_id),
+        )
+    if ref.root == node_id:
+        return Problem(f"node refers to its own output in {ref}", file, node_id, where)
+    if not ref.path:
+        return None
+    try:
+        # every step of the path exists on the upstream output's type
+        reference_type(node_output_type(ref.root, by_id, signatures), ref.path)
+    except FieldMissing as err:
+        return missing_field(ref, err, by_id, file, node_id, where)
+    return None
+
+
+def _close_nodes(name: str, by_id: dict[str, NodeSpec]) -> str:
+    return did_you_mean(name, by_id, "nodes: " + ", ".join(by_id), n=3)
+
+
+def _cycles(graph: nx.DiGraph) -> list[list[str]]:
+    import networkx as nx
+
+    if nx.is_directed_acyclic_graph(graph):
+        return []
+    found = []
+    for component in nx.strongly_connected_components(graph):
+        if len(component) > 1 or any(graph.has_edge(n, n) for n in component):
+            edges = nx.find_cycle(graph.subgraph(component))
+            found.append([u for u, _ in edges])
+    return found
+
+
+def _compile(
+    spec: Spec,
+    by_id: dict[str, NodeSpec],
+    signatures: dict[str, HookSignature],
+    graph: nx.DiGraph,
+    registry: PluginRegistry,
+) -> Plan:
+    import networkx as nx
+
+    position = _position(spec)  # built once: it indexes every node
+    order = list(nx.lexicographical_topological_sort(graph, key=position))
+    nodes: dict[str, CompiledNode] = {}
+    problems: list[Problem] = []
+    defaults = spec.defaults
+    for node_id in order:
+        node = by_id[node_id]
+        sig = signatures[node_id]
+        compiled = _compile_call(node, node.provider, registry, spec.source, problems)
+        if compiled is None:
+            continue
+        static = {k: copy.deepcopy(v) for k, v in sig.defaults.items() if k not in node.with_}
+        compiled.args = [(k, compile_value(v)) for k, v in node.with_.items()]
+        compiled.static_args = static
+        compiled.map_ref = parse_ref(node.map) if node.map else None  # type: ignore[assignment]
+        compiled.review = node.review
+        compiled.deps = sorted(graph.predecessors(node_id))
+        compiled.dependents = sorted(graph.successors(node_id), key=position)
+        compiled.when = compile_condition(node.when) if node.when is not None else None
+        compiled.retry = node.retry or defaults.retry
+        compiled.timeout_s = node.timeout_s if node.timeout_s is not None else defaults.timeout_s
+        compiled.limit = node.concurrency if node.concurrency is not None else defaults.concurrency
+        for fallback in node.on_error:
+            if fallback.node is not None:
+                compiled.fallbacks.append(fallback.node)
+                continue
+            variant = _compile_call(node, fallback.provider, registry, spec.source, problems)
+            if variant is not None:
+                for name in ("args", "static_args", "map_ref", "retry", "timeout_s", "limit"):
+                    setattr(variant, name, getattr(compiled, name))
+                compiled.fallbacks.append(variant)
+        compiled.fast = (
+            compiled.function is not None
+            and compiled.is_async
+            and not compiled.collect
+            and compiled.map_ref is None
+            and compiled.timeout_s is None
+            and compiled.when is None
+        )
+        compiled.pass_all = set(compiled.argnames) == {*node.with_, *static, "ctx"}
+        nodes[node_id] = compiled
+    if problems:
+        raise SpecError(problems)
+    reviewers = {n.review.gate: n.id for n in spec.nodes if n.review is not None}
+    standby = {f.node: n.id for n in spec.nodes for f in n.on_error if f.node is not None}
+    return Plan(
+        spec=spec, graph=graph, nodes=nodes, order=order, reviewers=reviewers, standby=standby
+    )
+
+
+def _compile_call(
+    node: NodeSpec,
+    provider: str | None,
+    registry: PluginRegistry,
+    file: str,
+    problems: list[Problem],
+) -> CompiledNode | None:
+    """A node's call of its hook through ``provider`` (arguments filled in by the caller)."""
+    try:
+        caller = registry.caller(node.hook, provider)
+    except PluginError as err:
+        problems.append(Problem(str(err), file, node.id, "provider"))
+        return None
+    impls = caller.get_hookimpls()
+    is_async = bool(impls) and all(inspect.iscoroutinefunction(i.function) for i in impls)
+    collect = not (caller.spec and caller.spec.opts.get("firstresult"))
+    direct = (
+        provider is not None and len(impls) == 1 and not (impls[0].hookwrapper or impls[0].wrapper)
+    )
+    return CompiledNode(
+        id=node.id,
+        hook=node.hook,
+        provider=provider,
+        caller=caller,
+        is_async=is_async,
+        function=impls[0].function if direct else None,
+        argnames=tuple(impls[0].argnames) if direct else (),
+        args=[],
+        static_args={},
+        map_ref=None,
+        collect=collect,
+    )
+
+
+def _position(spec: Spec) -> Any:
+    index = {node.id: i for i, node in enumerate(spec.nodes)}
+    return lambda node_id: f"{index.get(node_id, 0):08d}"

@@ -1,0 +1,711 @@
+"""The run store: a SQLite journal of runs, nodes, attempts, events, costs and the memo cache.
+
+One file, opened in WAL mode so readers never block the writer and several
+processes can share it (https://sqlite.org/wal.html).
+
+Durability: every write method commits before it returns; :meth:`RunStore.commit`
+writes a whole :class:`Batch` (a node's new state, the events and costs that
+came with it) in one transaction, so a state change costs one commit.
+``synchronous=NORMAL`` in WAL mode does not fsync on commit, only at
+checkpoints: a committed transaction survives a crash of the process (it is
+in the WAL file, in the operating system's cache), but a power loss or an OS
+crash may roll back the last transactions before the most recent checkpoint;
+the database stays consistent either way
+(https://sqlite.org/pragma.html#pragma_synchronous, https://sqlite.org/wal.html#performance_considerations).
+
+Writes start with ``BEGIN IMMEDIATE``, which takes the write lock up front and
+so waits on ``busy_timeout`` for another writer instead of failing when a
+read transaction tries to upgrade (https://sqlite.org/lang_transaction.html).
+Times are Unix seconds (REAL), money is US dollars (REAL); JSON columns hold
+``json.dumps`` text.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from reelgraph.errors import ReelgraphError
+from reelgraph.run.result import jsonable
+from reelgraph.store._migrations import MIGRATIONS, SCHEMA_VERSION
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "AttemptRow",
+    "Batch",
+    "NodeRow",
+    "RunRow",
+    "RunStore",
+    "StoreError",
+]
+
+_RETRIES = 5  # after busy_timeout has expired: the last resort against "database is locked"
+_NO_ITEM = -1
+_RUN_COLUMNS = (
+    "id, spec, spec_path, spec_text, inputs, output_dir, status, "
+    "started_at, ended_at, seconds, error, cost_usd"
+)
+_NODE_COLUMNS = (
+    "run_id, node_id, hook, provider, status, attempts, cached, items, "
+    "started_at, ended_at, seconds, error, output, cache_key, cost_usd"
+)
+_ATTEMPT_COLUMNS = (
+    "node_id, item_index, attempt, provider, status, error, seconds, cost_usd, started_at, ended_at"
+)
+
+# The statements a Batch collects. Numbered parameters (?1) let one value serve twice.
+_START_NODE = (
+    "INSERT INTO nodes (run_id, node_id, hook, provider, status, attempts, started_at)"
+    " VALUES (?1, ?2, ?3, ?4, 'running', ?5, ?6)"
+    " ON CONFLICT (run_id, node_id) DO UPDATE SET hook = ?3, provider = ?4,"
+    " status = 'running', attempts = ?5, started_at = ?6, ended_at = NULL,"
+    " seconds = NULL, error = NULL"
+)
+_FINISH_NODE = (
+    "INSERT INTO nodes (run_id, node_id, hook, provider, status, cached, items,"
+    " started_at, ended_at, seconds, error, output, cache_key)"
+    " VALUES (?1, ?2, COALESCE(?3, ''), ?4, ?5, ?6, ?7, ?8 - ?9, ?8, ?9, ?10, ?11, ?12)"
+    " ON CONFLICT (run_id, node_id) DO UPDATE SET"
+    " hook = COALESCE(?3, hook), provider = COALESCE(?4, provider), status = ?5,"
+    " cached = ?6, items = ?7, ended_at = ?8, seconds = ?9, error = ?10,"
+    " output = ?11, cache_key = ?12"
+)
+_ADD_EVENT = (
+    "INSERT INTO events (run_id, seq, ts, type, node_id, data) VALUES"
+    " (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE run_id = ?1), ?2, ?3, ?4, ?5)"
+)
+_ADD_ATTEMPT = (
+    "INSERT OR REPLACE INTO attempts (run_id, node_id, item_index, attempt, started_at,"
+    " status, ended_at, seconds, error, provider, cost_usd)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_ADD_COST = "INSERT INTO costs (run_id, node_id, amount_usd, detail, ts) VALUES (?, ?, ?, ?, ?)"
+_RUN_COST = "UPDATE runs SET cost_usd = cost_usd + ?2 WHERE id = ?1"
+# a cost reported for a node not recorded yet makes its row, as "pending"
+_NODE_COST = (
+    "INSERT INTO nodes (run_id, node_id, status, cost_usd) VALUES (?1, ?2, 'pending', ?3)"
+    " ON CONFLICT (run_id, node_id) DO UPDATE SET cost_usd = cost_usd + ?3"
+)
+_MEMO_PUT = "INSERT OR REPLACE INTO memo VALUES (?, ?, ?, ?, ?)"
+
+Event = tuple[float, str, str | None, dict[str, Any] | None]
+
+
+class StoreError(ReelgraphError):
+    """The run store cannot be opened, read or written; the message names its file."""
+
+
+@dataclass(slots=True)
+class RunRow:
+    """One run. Times are Unix seconds; ``inputs`` is the decoded JSON object.
+
+    ``cost_usd`` is the sum of every cost recorded for the run, over all its
+    executions (a resumed run keeps what the interrupted one spent).
+    """
+
+    id: str
+    spec: str
+    spec_path: str | None
+    spec_text: str
+    inputs: dict[str, Any]
+    output_dir: str | None
+    status: str
+    started_at: float
+    ended_at: float | None
+    seconds: float | None
+    error: str | None
+    cost_usd: float
+
+
+@dataclass(slots=True)
+class NodeRow:
+    """One node of a run. ``output`` is decoded JSON (``dump_value`` form) or ``None``.
+
+    ``cost_usd`` sums the costs recorded for the node (US dollars), over all
+    executions of the run.
+    """
+
+    run_id: str
+    node_id: str
+    hook: str
+    provider: str | None
+    status: str
+    attempts: int
+    cached: bool
+    items: int | None
+    started_at: float | None
+    ended_at: float | None
+    seconds: float | None
+    error: str | None
+    output: Any
+    cache_key: str | None
+    cost_usd: float = 0.0
+
+
+@dataclass(slots=True)
+class AttemptRow:
+    """One attempt of a node or of one of its map items.
+
+    ``item`` is the map item's index (``None`` for a node without ``map``);
+    ``attempt`` counts from 1 within one execution of the run; ``provider`` is
+    the plugin that ran it; ``seconds`` its wall time; ``cost_usd`` what it
+    reported (US dollars); times are Unix seconds.
+    """
+
+    node_id: str
+    item: int | None
+    attempt: int
+    provider: str | None
+    status: str
+    error: str | None
+    seconds: float | None
+    cost_usd: float
+    started_at: float
+    ended_at: float | None
+
+
+def _run_row(row: tuple[Any, ...]) -> RunRow:
+    values = list(row)
+    values[4] = json.loads(values[4])
+    return RunRow(*values)
+
+
+def _node_row(row: tuple[Any, ...]) -> NodeRow:
+    values = list(row)
+    values[6] = bool(values[6])
+    values[12] = None if values[12] is None else json.loads(values[12])
+    return NodeRow(*values)
+
+
+def _item(item_index: int | None) -> int:
+    return _NO_ITEM if item_index is None else item_index
+
+
+def _statements(script: str) -> list[str]:
+    """Split a script into statements (``executescript`` would commit mid-migration)."""
+    statements, pending = [], ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            statements.append(pending.strip())
+            pending = ""
+    if pending.strip():
+        statements.append(pending.strip())
+    return statements
+
+
+class Batch:
+    """Writes for one transaction, kept in the order they were added.
+
+    Building a batch touches no database; :meth:`RunStore.commit` writes it in
+    one transaction. The recorder puts a node's new state together with the
+    events, attempts and costs that came since its last commit, so a state
+    change costs one commit. Methods return the batch, for chaining.
+    """
+
+    __slots__ = ("_ops",)
+
+    def __init__(self) -> None:
+        #: (sql, parameters, executemany?)
+        self._ops: list[tuple[str, Any, bool]] = []
+
+    def __len__(self) -> int:
+        return len(self._ops)
+
+    def clear(self) -> None:
+        self._ops.clear()
+
+    def truncate(self, length: int) -> None:
+        """Drop the writes added after the first ``length``."""
+        del self._ops[length:]
+
+    def node_started(
+        self,
+        run_id: str,
+        node_id: str,
+        *,
+        hook: str,
+        provider: str | None,
+        started_at: float,
+        attempt: int,
+    ) -> Batch:
+        """Mark a node ``running`` on its ``attempt`` (1-based); clears a previous error."""
+        params = (run_id, node_id, hook, provider, attempt, started_at)
+        self._ops.append((_START_NODE, params, False))
+        return self
+
+    def node_finished(
+        self,
+        run_id: str,
+        node_id: str,
+        *,
+        status: str,
+        ended_at: float,
+        seconds: float,
+        error: str | None = None,
+        output: Any = None,
+        cache_key: str | None = None,
+        cached: bool = False,
+        items: int | None = None,
+        hook: str | None = None,
+        provider: str | None = None,
+    ) -> Batch:
+        """Record how a node ended. ``output`` is JSON data (``dump_value`` form).
+
+        A node never started (served from the cache, skipped) is inserted, with
+        ``started_at = ended_at - seconds``; ``hook`` and ``provider`` are kept
+        from ``node_started`` when not given.
+        """
+        dumped = None if output is None else json.dumps(output)
+        params = (run_id, node_id, hook, provider, status, int(cached), items, ended_at, seconds)
+        self._ops.append((_FINISH_NODE, (*params, error, dumped, cache_key), False))
+        return self
+
+    def events(self, run_id: str, events: Iterable[Event]) -> Batch:
+        """Append ``(ts, type, node_id, data)`` events; ``data`` must be JSON-ready or models."""
+        rows = [
+            (run_id, ts, type_, node_id, None if data is None else json.dumps(jsonable(data)))
+            for ts, type_, node_id, data in events
+        ]
+        if rows:
+            self._ops.append((_ADD_EVENT, rows, True))
+        return self
+
+    def attempt(
+        self,
+        run_id: str,
+        node_id: str,
+        item_index: int | None,
+        attempt: int,
+        *,
+        status: str,
+        started_at: float,
+        ended_at: float | None,
+        error: str | None,
+        provider: str | None = None,
+        seconds: float | None = None,
+        cost_usd: float = 0.0,
+    ) -> Batch:
+        """Record (or replace) one attempt; ``seconds`` defaults to ``ended_at - started_at``."""
+        if seconds is None and ended_at is not None:
+            seconds = ended_at - started_at
+        params = (run_id, node_id, _item(item_index), attempt, started_at, status, ended_at)
+        self._ops.append((_ADD_ATTEMPT, (*params, seconds, error, provider, cost_usd), False))
+        return self
+
+    def cost(
+        self,
+        run_id: str,
+        node_id: str | None,
+        amount_usd: float,
+        detail: str = "",
+        ts: float | None = None,
+    ) -> Batch:
+        """Record a cost (US dollars), adding it to the run's and the node's ``cost_usd``."""
+        when = time.time() if ts is None else ts
+        self._ops.append((_ADD_COST, (run_id, node_id, amount_usd, detail, when), False))
+        self._ops.append((_RUN_COST, (run_id, amount_usd), False))
+        if node_id is not None:
+            self._ops.append((_NODE_COST, (run_id, node_id, amount_usd), False))
+        return self
+
+    def memo_put(self, cache_key: str, output: Any, *, run_id: str, node_id: str) -> Batch:
+        """Cache ``output`` (JSON data) under ``cache_key``, replacing an older entry."""
+        row = (cache_key, json.dumps(output), run_id, node_id, time.time())
+        self._ops.append((_MEMO_PUT, row, False))
+        return self
+
+
+class RunStore:
+    """A run store in one SQLite file. Safe to share between threads and processes.
+
+    Args:
+        path: the database file; its directory is created if missing.
+
+    Raises:
+        StoreError: the file cannot be opened, is not a database, or was
+            written by a newer reelgraph (schema version above ``SCHEMA_VERSION``).
+    """
+
+    #: commits between two background WAL checkpoints (about 3.6 pages each)
+    CHECKPOINT_EVERY = 64
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self._checkpointer: _Checkpointer | None = None
+        self._commits = 0
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # isolation_level=None: no implicit transactions; we issue BEGIN IMMEDIATE.
+            self._db = sqlite3.connect(
+                self.path, check_same_thread=False, timeout=30, isolation_level=None
+            )
+        except (OSError, sqlite3.Error) as err:
+            raise StoreError(f"cannot open run store {self.path}: {err}") from err
+        try:
+            self._retry("open", self._configure)
+            self._write("migrate", self._migrate)
+        except BaseException:
+            self._db.close()
+            raise
+
+    def _configure(self) -> None:
+        self._db.execute("PRAGMA busy_timeout = 30000")  # before anything that may lock
+        self._db.execute("PRAGMA journal_mode = WAL")  # persistent: stored in the file
+        self._db.execute("PRAGMA synchronous = NORMAL")  # see the module docstring
+        self._db.execute("PRAGMA foreign_keys = ON")
+        # Checkpoints (copying the WAL into the database, with its fsyncs) run in a
+        # thread of their own (_Checkpointer), not inside a commit on the event loop.
+        self._db.execute("PRAGMA wal_autocheckpoint = 0")
+
+    def _migrate(self, db: sqlite3.Connection) -> None:
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"run store {self.path} has schema version {version}, newer than this "
+                f"reelgraph's {SCHEMA_VERSION}; upgrade reelgraph or use another REELGRAPH_HOME"
+            )
+        for number in range(version + 1, SCHEMA_VERSION + 1):
+            for statement in _statements(MIGRATIONS[number - 1]):
+                db.execute(statement)
+            db.execute(f"PRAGMA user_version = {number:d}")  # transactional: in the header
+
+    def close(self) -> None:
+        """Close the connection. The store cannot be used afterwards.
+
+        The last connection to close checkpoints the WAL into the database
+        (SQLite does this itself on close).
+        """
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
+        with self._lock:
+            self._db.close()
+
+    def _committed(self) -> None:
+        """Count a commit; every CHECKPOINT_EVERY commits, ask for a background checkpoint."""
+        self._commits += 1
+        if self._commits % self.CHECKPOINT_EVERY == 0:
+            if self._checkpointer is None:
+                self._checkpointer = _Checkpointer(self.path)
+            self._checkpointer.request()
+
+    def __enter__(self) -> RunStore:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # -- transactions ---------------------------------------------------------------
+
+    def _retry(self, what: str, action: Callable[[], Any]) -> Any:
+        for attempt in range(1, _RETRIES + 1):
+            try:
+                return action()
+            except sqlite3.OperationalError as err:
+                self._rollback()
+                locked = "locked" in str(err) or "busy" in str(err)
+                if not locked or attempt == _RETRIES:
+                    raise StoreError(f"run store {self.path}: {what}: {err}") from err
+                time.sleep(0.05 * 2**attempt)
+            except sqlite3.Error as err:
+                self._rollback()
+                raise StoreError(f"run store {self.path}: {what}: {err}") from err
+            except BaseException:
+                self._rollback()
+                raise
+        raise AssertionError("unreachable")
+
+    def _rollback(self) -> None:
+        with contextlib.suppress(sqlite3.Error):  # e.g. the connection is closed
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+
+    def _write(self, what: str, body: Callable[[sqlite3.Connection], Any]) -> Any:
+        """Run ``body`` in one ``BEGIN IMMEDIATE`` transaction and commit it."""
+
+        def transaction() -> Any:
+            self._db.execute("BEGIN IMMEDIATE")
+            result = body(self._db)
+            self._db.execute("COMMIT")
+            return result
+
+        with self._lock:
+            result = self._retry(what, transaction)
+            self._committed()
+            return result
+
+    def commit(self, batch: Batch, what: str = "write") -> None:
+        """Write ``batch`` in one transaction, all or nothing; an empty batch is a no-op.
+
+        The batch is left as it was: clear it once this returns.
+
+        Raises:
+            StoreError: the write failed (nothing of the batch was written);
+                ``what`` names the write in the message.
+        """
+        ops = batch._ops
+        if not ops:
+            return
+
+        def body(db: sqlite3.Connection) -> None:
+            for sql, params, many in ops:
+                if many:
+                    db.executemany(sql, params)
+                else:
+                    db.execute(sql, params)
+
+        self._write(what, body)
+
+    def _exec(self, what: str, sql: str, params: Any) -> None:
+        """Run one write statement in its own transaction."""
+        self._write(what, lambda db: db.execute(sql, params))
+
+    def _read(self, what: str, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        with self._lock:
+            return self._retry(what, lambda: self._db.execute(sql, params).fetchall())
+
+    # -- runs -------------------------------------------------------------------------
+
+    def create_run(
+        self,
+        run_id: str,
+        *,
+        spec: str,
+        spec_path: str | None,
+        spec_text: str,
+        inputs: dict[str, Any],
+        output_dir: str | None,
+        started_at: float,
+    ) -> None:
+        """Record a new run with status ``running``. Paths in ``inputs`` are stored as text.
+
+        Raises:
+            StoreError: a run with this id exists.
+        """
+        inputs_json = json.dumps(jsonable(inputs))
+        self._exec(
+            f"create run {run_id}",
+            "INSERT INTO runs (id, spec, spec_path, spec_text, inputs, output_dir, status,"
+            " started_at) VALUES (?, ?, ?, ?, ?, ?, 'running', ?)",
+            (run_id, spec, spec_path, spec_text, inputs_json, output_dir, started_at),
+        )
+
+    def set_run_status(
+        self,
+        run_id: str,
+        status: str,
+        *,
+        ended_at: float | None = None,
+        seconds: float | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Set a run's status, end time, wall time (seconds) and error message."""
+        self._exec(
+            f"update run {run_id}",
+            "UPDATE runs SET status = ?, ended_at = ?, seconds = ?, error = ? WHERE id = ?",
+            (status, ended_at, seconds, error, run_id),
+        )
+
+    def set_run_spec_text(self, run_id: str, spec_text: str) -> None:
+        """Replace a run's stored spec (JSON), e.g. with the budget a resume raised."""
+        self._exec(
+            f"update spec of run {run_id}",
+            "UPDATE runs SET spec_text = ? WHERE id = ?",
+            (spec_text, run_id),
+        )
+
+    def get_run(self, run_id: str) -> RunRow | None:
+        rows = self._read("get run", f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ?", (run_id,))
+        return _run_row(rows[0]) if rows else None
+
+    def get_run_cost(self, run_id: str) -> float:
+        """The run's ``cost_usd`` (0 for an unknown run)."""
+        rows = self._read("get run cost", "SELECT cost_usd FROM runs WHERE id = ?", (run_id,))
+        return float(rows[0][0]) if rows else 0.0
+
+    def find_runs(self, prefix: str) -> list[RunRow]:
+        """Runs whose id starts with ``prefix`` (case-sensitive), newest first."""
+        rows = self._read(
+            "find runs",
+            f"SELECT {_RUN_COLUMNS} FROM runs WHERE substr(id, 1, ?) = ? "
+            "ORDER BY started_at DESC, id DESC",
+            (len(prefix), prefix),
+        )
+        return [_run_row(r) for r in rows]
+
+    def list_runs(self, limit: int = 50) -> list[RunRow]:
+        """The latest ``limit`` runs, newest first by ``started_at``."""
+        rows = self._read(
+            "list runs",
+            f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY started_at DESC, id DESC LIMIT ?",
+            (limit,),
+        )
+        return [_run_row(r) for r in rows]
+
+    # -- nodes and attempts -------------------------------------------------------------
+
+    def node_started(self, run_id: str, node_id: str, **fields: Any) -> None:
+        """Commit :meth:`Batch.node_started` (keyword arguments as there)."""
+        self.commit(Batch().node_started(run_id, node_id, **fields), f"start node {node_id}")
+
+    def node_finished(self, run_id: str, node_id: str, **fields: Any) -> None:
+        """Commit :meth:`Batch.node_finished` (keyword arguments as there)."""
+        self.commit(Batch().node_finished(run_id, node_id, **fields), f"finish node {node_id}")
+
+    def get_nodes(self, run_id: str) -> list[NodeRow]:
+        """A run's nodes in the order they were first recorded."""
+        rows = self._read(
+            "get nodes",
+            f"SELECT {_NODE_COLUMNS} FROM nodes WHERE run_id = ? ORDER BY rowid",
+            (run_id,),
+        )
+        return [_node_row(r) for r in rows]
+
+    def add_attempt(
+        self, run_id: str, node_id: str, item_index: int | None, attempt: int, **fields: Any
+    ) -> None:
+        """Commit :meth:`Batch.attempt` (keyword arguments as there)."""
+        batch = Batch().attempt(run_id, node_id, item_index, attempt, **fields)
+        self.commit(batch, f"record attempt of {node_id}")
+
+    def get_attempts(self, run_id: str, node_id: str | None = None) -> list[AttemptRow]:
+        """A run's attempts (or one node's) in the order they started."""
+        where: str = "run_id = ?"
+        params: tuple[str, ...] = (run_id,)
+        if node_id is not None:
+            # the primary key starts with (run_id, node_id): one index range
+            where, params = "run_id = ? AND node_id = ?", (run_id, node_id)
+        rows = self._read(
+            "get attempts",
+            f"SELECT {_ATTEMPT_COLUMNS} FROM attempts WHERE {where}"
+            " ORDER BY started_at, node_id, item_index, attempt",
+            params,
+        )
+        return [AttemptRow(r[0], None if r[1] == _NO_ITEM else r[1], *r[2:]) for r in rows]
+
+    # -- events and costs -------------------------------------------------------------
+
+    def add_events(self, run_id: str, events: list[Event]) -> None:
+        """Commit :meth:`Batch.events`: append ``(ts, type, node_id, data)`` events."""
+        self.commit(Batch().events(run_id, events), "add events")
+
+    def get_events(self, run_id: str) -> list[Event]:
+        """A run's events in the order they were written."""
+        rows = self._read(
+            "get events",
+            "SELECT ts, type, node_id, data FROM events WHERE run_id = ? ORDER BY seq",
+            (run_id,),
+        )
+        return [(ts, t, n, None if d is None else json.loads(d)) for ts, t, n, d in rows]
+
+    def add_cost(
+        self, run_id: str, node_id: str | None, amount_usd: float, detail: str = ""
+    ) -> None:
+        """Commit :meth:`Batch.cost`: a cost in US dollars, added to the run and the node."""
+        self.commit(Batch().cost(run_id, node_id, amount_usd, detail), "add cost")
+
+    def get_costs(self, run_id: str) -> list[tuple[str | None, float, str]]:
+        """``(node_id, amount_usd, detail)`` in the order they were recorded."""
+        return self._read(
+            "get costs",
+            "SELECT node_id, amount_usd, detail FROM costs WHERE run_id = ? ORDER BY id",
+            (run_id,),
+        )
+
+    # -- memo cache and journal -------------------------------------------------------
+
+    def memo_get(self, cache_key: str) -> tuple[Any, str, str] | None:
+        """``(output, run_id, node_id)`` cached under ``cache_key``, or ``None``."""
+        rows = self._read(
+            "read cache",
+            "SELECT output, run_id, node_id FROM memo WHERE cache_key = ?",
+            (cache_key,),
+        )
+        return (json.loads(rows[0][0]), rows[0][1], rows[0][2]) if rows else None
+
+    def memo_put(self, cache_key: str, output: Any, *, run_id: str, node_id: str) -> None:
+        """Commit :meth:`Batch.memo_put`."""
+        batch = Batch().memo_put(cache_key, output, run_id=run_id, node_id=node_id)
+        self.commit(batch, "write cache")
+
+    def memo_delete(self, cache_key: str) -> None:
+        self._exec("delete cache entry", "DELETE FROM memo WHERE cache_key = ?", (cache_key,))
+
+    def journal_get(
+        self, run_id: str, node_id: str, item_index: int | None, key: str
+    ) -> str | None:
+        rows = self._read(
+            "read journal",
+            "SELECT value FROM journal"
+            " WHERE run_id = ? AND node_id = ? AND item_index = ? AND key = ?",
+            (run_id, node_id, _item(item_index), key),
+        )
+        return rows[0][0] if rows else None
+
+    def journal_put(
+        self, run_id: str, node_id: str, item_index: int | None, key: str, value: str
+    ) -> None:
+        """Record (or replace) a journal entry of one run, node and map item."""
+        self._exec(
+            "write journal",
+            "INSERT OR REPLACE INTO journal VALUES (?, ?, ?, ?, ?)",
+            (run_id, node_id, _item(item_index), key, value),
+        )
+
+    def integrity_check(self) -> str:
+        """The result of ``PRAGMA integrity_check``: ``"ok"`` for a sound database."""
+        rows = self._read("integrity check", "PRAGMA integrity_check")
+        return "\n".join(str(r[0]) for r in rows)
+
+
+class _Checkpointer:
+    """Checkpoints a WAL database from a daemon thread with a connection of its own.
+
+    ``PRAGMA wal_checkpoint(PASSIVE)`` copies committed WAL frames into the
+    database file without blocking writers or readers
+    (https://www.sqlite.org/wal.html#checkpointing); its fsyncs would
+    otherwise land inside whichever commit crossed SQLite's automatic
+    threshold, on the event loop. A process crash loses nothing: the WAL is
+    replayed on the next open. Requests coalesce: one pending at a time.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._wanted = threading.Event()
+        self._stopping = False
+        self._thread = threading.Thread(target=self._loop, name="reelgraph-checkpoint", daemon=True)
+        self._thread.start()
+
+    def request(self) -> None:
+        self._wanted.set()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wanted.set()
+        self._thread.join(timeout=30)
+
+    def _loop(self) -> None:
+        try:
+            db = sqlite3.connect(self._path, timeout=30, isolation_level=None)
+        except sqlite3.Error:
+            return  # checkpoints then happen when the last connection closes
+        try:
+            db.execute("PRAGMA busy_timeout = 30000")
+            while True:
+                self._wanted.wait()
+                self._wanted.clear()
+                if self._stopping:
+                    return
+                with contextlib.suppress(sqlite3.Error):  # busy: the next request retries
+                    db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        finally:
+            db.close()

@@ -1,0 +1,329 @@
+"""The ``accessibility`` quality gate: alt text, text contrast and the title-safe area.
+
+Needs ``visuals`` (stage ``shots``, or ``video`` when a video is given too).
+Three results, ``details["check"]`` naming each:
+
+- ``alt_text``: every visual has non-blank alt text (WCAG 2.x success
+  criterion 1.1.1); ``measured`` = how many have none.
+- ``contrast``: measured on each image itself, not on the theme it was drawn
+  with. The background is the most common colour of the frame's outer margin;
+  "surfaces" are the background and any colour that fills at least 1 % of the
+  frame with whole 16x16-pixel blocks (a code panel; glyph strokes are
+  thinner); the text colour is the most common other
+  colour that differs from every surface by more than ``_INK_DISTANCE`` (RGB
+  distance), i.e. the solid core of the glyphs, not their anti-aliased edges.
+  Its contrast is taken against the surfaces under it (the lowest ratio) with
+  ``slides.contrast_ratio`` (WCAG 2.x). ``measured`` = the lowest ratio
+  across slides. A slide without such a colour (blank) is reported, not failed.
+- ``safe_area``: no pixel that differs from the background in the outer
+  ``safe_margin`` of the frame on any side; ``measured`` = how many slides
+  have one.
+
+Video clips are described by their alt text only: contrast and safe area are
+not measured on them (an ``info`` result says so).
+
+Thresholds (``thresholds["accessibility"]``):
+    min_contrast: 4.5 -- WCAG 2.x success criterion 1.4.3 (AA), normal text
+        (``slides.MIN_TEXT_CONTRAST``).
+    safe_margin: 0.05 -- SMPTE ST 2046-1 / EBU R95 title safe = central 90 %
+        (``_layout.TITLE_SAFE_MARGIN``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from reelgraph import hookimpl
+from reelgraph.errors import InvalidInputError
+from reelgraph.models import GateResult, Video, Visual
+from reelgraph.plugins.gates._common import gate_selected, resolve_thresholds
+from reelgraph.plugins.visuals._layout import TITLE_SAFE_MARGIN
+from reelgraph.plugins.visuals.slides import MIN_TEXT_CONTRAST, contrast_ratio
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from reelgraph.run.context import NodeContext
+
+__all__ = ["DEFAULTS", "SlideColours", "check_quality", "measure_colours", "safe_area_sides"]
+
+GATE = "accessibility"
+
+#: Default thresholds; sources in the module docstring.
+DEFAULTS: dict[str, float] = {
+    "min_contrast": MIN_TEXT_CONTRAST,
+    "safe_margin": TITLE_SAFE_MARGIN,
+}
+_LIMITS: dict[str, tuple[float, float]] = {
+    "min_contrast": (1.0, 21.0),
+    "safe_margin": (0.0, 0.25),
+}
+
+RGB = tuple[int, int, int]
+# Heuristics of the measurement (design choices, documented above):
+_SURFACE_SHARE = 0.01  # a surface fills at least 1 % of the frame ...
+_SURFACE_BLOCK_PX = 16  # ... with whole 16x16 blocks, which glyph strokes never fill
+_INK_DISTANCE = 24.0  # RGB distance from every surface for a text colour (#777 vs #888: 29)
+_BACKGROUND_TOLERANCE = 8  # per channel: a pixel this close to the background is background
+_MAX_SIDE_PX = 1920  # larger images are measured on a nearest-neighbour copy (same colours)
+
+
+@dataclass(frozen=True, slots=True)
+class SlideColours:
+    """What :func:`measure_colours` found: colours as ``(r, g, b)``; ratio 1-21 or ``None``."""
+
+    background: RGB
+    text: RGB | None
+    behind_text: RGB | None
+    ratio: float | None
+
+
+def _distance(a: RGB, b: RGB) -> float:
+    return sum((x - y) ** 2 for x, y in zip(a, b, strict=True)) ** 0.5
+
+
+def _colour_mask(image: Image.Image, colour: RGB) -> Image.Image:
+    """A mode ``L`` image: 255 where the pixel is exactly ``colour``, else 0."""
+    from PIL import ImageChops
+
+    channels = [
+        band.point(lambda v, c=c: 255 if v == c else 0)
+        for band, c in zip(image.split(), colour, strict=True)
+    ]
+    return ImageChops.multiply(ImageChops.multiply(channels[0], channels[1]), channels[2])
+
+
+def _border_colour(image: Image.Image, margin: float) -> RGB:
+    """The most common colour of the frame's outer ``margin`` (at least its edge pixels)."""
+    w, h = image.size
+    mx, my = max(1, round(w * margin)), max(1, round(h * margin))
+    counts: dict[RGB, int] = {}
+    for box in ((0, 0, w, my), (0, h - my, w, h), (0, my, mx, h - my), (w - mx, my, w, h - my)):
+        if box[2] <= box[0] or box[3] <= box[1]:
+            continue
+        for n, colour in image.crop(box).getcolors(maxcolors=w * h) or []:
+            key = tuple(colour[:3])
+            counts[key] = counts.get(key, 0) + n  # type: ignore[index]
+    return max(counts, key=counts.__getitem__)  # type: ignore[return-value]
+
+
+def measure_colours(image: Image.Image, margin: float = TITLE_SAFE_MARGIN) -> SlideColours:
+    """Background, text colour and their WCAG contrast ratio, measured on an RGB image.
+
+    The background is the most common colour of the outer ``margin`` (the
+    frame's edge), so a large panel does not pass for it.
+    """
+    from PIL import Image as PILImage
+
+    if max(image.size) > _MAX_SIDE_PX:
+        scale = _MAX_SIDE_PX / max(image.size)
+        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        image = image.resize(size, PILImage.Resampling.NEAREST)
+    total = image.width * image.height
+    counted = sorted(image.getcolors(maxcolors=total) or [], reverse=True)
+    colours: list[tuple[int, RGB]] = [(n, tuple(c[:3])) for n, c in counted]  # type: ignore[misc]
+    background = _border_colour(image, margin)
+    surfaces: list[tuple[RGB, tuple[int, int, int, int]]] = [
+        (background, (0, 0, image.width, image.height))
+    ]
+    for count, colour in colours:
+        if count < _SURFACE_SHARE * total:
+            break
+        if colour == background:
+            continue
+        mask = _colour_mask(image, colour)
+        solid_px = mask.reduce(_SURFACE_BLOCK_PX).histogram()[255] * _SURFACE_BLOCK_PX**2
+        if solid_px >= _SURFACE_SHARE * total:
+            surfaces.append((colour, mask.getbbox() or (0, 0, image.width, image.height)))
+    surface_colours = [c for c, _ in surfaces]
+    text = next(
+        (
+            colour
+            for _, colour in colours
+            if colour not in surface_colours
+            and min(_distance(colour, s) for s in surface_colours) > _INK_DISTANCE
+        ),
+        None,
+    )
+    if text is None:
+        return SlideColours(background, None, None, None)
+    text_box = _colour_mask(image, text).getbbox() or (0, 0, image.width, image.height)
+    under = [c for c, box in surfaces if _overlaps(box, text_box)] or [background]
+    behind = min(under, key=lambda c: contrast_ratio(text, c))
+    return SlideColours(background, text, behind, contrast_ratio(text, behind))
+
+
+def _overlaps(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def safe_area_sides(image: Image.Image, background: RGB, margin: float) -> list[str]:
+    """Sides (``top``, ``bottom``, ``left``, ``right``) whose margin holds a non-background pixel."""
+    from PIL import Image as PILImage
+    from PIL import ImageChops
+
+    w, h = image.size
+    mx, my = round(w * margin), round(h * margin)
+    strips = {
+        "top": (0, 0, w, my),
+        "bottom": (0, h - my, w, h),
+        "left": (0, 0, mx, h),
+        "right": (w - mx, 0, w, h),
+    }
+    sides = []
+    for side, box in strips.items():
+        if box[2] <= box[0] or box[3] <= box[1]:
+            continue
+        strip = image.crop(box)
+        diff = ImageChops.difference(strip, PILImage.new("RGB", strip.size, background))
+        bands = [b.point(lambda v: 255 if v > _BACKGROUND_TOLERANCE else 0) for b in diff.split()]
+        if any(band.getbbox() for band in bands):
+            sides.append(side)
+    return sides
+
+
+def _open_rgb(visual: Visual) -> Image.Image:
+    from PIL import Image as PILImage
+    from PIL import UnidentifiedImageError
+
+    try:
+        with PILImage.open(visual.path) as image:
+            return image.convert("RGB")
+    except (OSError, UnidentifiedImageError) as err:
+        raise InvalidInputError(
+            f"gate {GATE!r}: cannot read the image of scene {visual.scene_index} "
+            f"({visual.path}): {err}"
+        ) from err
+
+
+@hookimpl
+def check_quality(
+    visuals: list[Visual] | None,
+    video: Video | None,
+    gates: list[str] | None,
+    thresholds: dict[str, dict[str, Any]],
+    ctx: NodeContext,
+) -> list[GateResult] | None:
+    """Check alt text, text contrast and the title-safe area of the visuals.
+
+    Defaults: ``min_contrast`` 4.5 (WCAG 2.x 1.4.3 AA), ``safe_margin`` 0.05
+    (SMPTE ST 2046-1 / EBU R95 title safe). Returns ``None`` without visuals.
+    """
+    if not gate_selected(GATE, gates) or not visuals:
+        return None
+    limits = resolve_thresholds(GATE, DEFAULTS, _LIMITS, thresholds)
+    stage = "video" if video is not None else "shots"
+    results = [_alt_text(visuals, stage)]
+    images = [v for v in visuals if v.kind == "image"]
+    clips = [v.scene_index for v in visuals if v.kind != "image"]
+    if images:
+        measured = []
+        for visual in images:
+            image = _open_rgb(visual)
+            colours = measure_colours(image, limits["safe_margin"])
+            sides = safe_area_sides(image, colours.background, limits["safe_margin"])
+            measured.append((visual, colours, sides))
+        results.append(_contrast(measured, limits["min_contrast"], stage))
+        results.append(_safe_area(measured, limits["safe_margin"], stage))
+    if clips:
+        results.append(
+            GateResult(
+                gate=GATE,
+                passed=True,
+                severity="info",
+                message=f"contrast and safe area not measured on video clips (scenes {clips})",
+                stage=stage,
+                details={"check": "clips", "scenes": clips},
+            )
+        )
+    ctx.log.info("accessibility gate", failed=[r.details["check"] for r in results if not r.passed])
+    return results
+
+
+def _alt_text(visuals: list[Visual], stage: str) -> GateResult:
+    missing = [v.scene_index for v in visuals if not v.alt_text.strip()]
+    return GateResult(
+        gate=GATE,
+        passed=not missing,
+        measured=float(len(missing)),
+        threshold=0.0,
+        unit="visuals",
+        message=f"{len(visuals) - len(missing)} of {len(visuals)} visuals have alt text",
+        remedy=f"add alt text to the visuals of scenes {missing}" if missing else "",
+        stage=stage,
+        details={"check": "alt_text", "missing_scenes": missing},
+    )
+
+
+def _hex(colour: RGB | None) -> str | None:
+    return None if colour is None else "#{:02x}{:02x}{:02x}".format(*colour)
+
+
+def _contrast(
+    measured: list[tuple[Visual, SlideColours, list[str]]], limit: float, stage: str
+) -> GateResult:
+    slides = [
+        {
+            "scene": visual.scene_index,
+            "background": _hex(c.behind_text or c.background),
+            "text": _hex(c.text),
+            "ratio": None if c.ratio is None else round(c.ratio, 2),
+        }
+        for visual, c, _ in measured
+    ]
+    rated = [s for s in slides if s["ratio"] is not None]
+    low = [s["scene"] for s in rated if s["ratio"] < limit]
+    details: dict[str, Any] = {"check": "contrast", "slides": slides, "low_contrast_scenes": low}
+    if not rated:
+        return GateResult(
+            gate=GATE,
+            passed=True,
+            severity="info",
+            message="no text colour found on the slides; contrast not measured",
+            stage=stage,
+            details={**details, "worst_scene": None},
+        )
+    worst = min(rated, key=lambda s: s["ratio"])
+    details["worst_scene"] = worst["scene"]
+    return GateResult(
+        gate=GATE,
+        passed=not low,
+        measured=worst["ratio"],
+        threshold=limit,
+        unit="ratio",
+        message=f"lowest text contrast {worst['ratio']:.2f}:1 ({worst['text']} on "
+        f"{worst['background']}, scene {worst['scene']}); {len(low)} slide(s) under {limit:g}:1",
+        remedy=""
+        if not low
+        else f"use text and background colours with at least {limit:g}:1 contrast "
+        f"(scenes {low}; e.g. the slides' dark or light theme)",
+        stage=stage,
+        details=details,
+    )
+
+
+def _safe_area(
+    measured: list[tuple[Visual, SlideColours, list[str]]], margin: float, stage: str
+) -> GateResult:
+    outside = [{"scene": v.scene_index, "sides": sides} for v, _, sides in measured if sides]
+    scenes = [item["scene"] for item in outside]
+    return GateResult(
+        gate=GATE,
+        passed=not outside,
+        measured=float(len(outside)),
+        threshold=0.0,
+        unit="slides",
+        message=f"{len(outside)} of {len(measured)} slides draw outside the title-safe area "
+        f"({round((1 - 2 * margin) * 100)} % of the frame)",
+        remedy=""
+        if not outside
+        else f"keep text and graphics inside the central {round((1 - 2 * margin) * 100)} % "
+        f"of the frame (scenes {scenes})",
+        stage=stage,
+        details={
+            "check": "safe_area",
+            "outside": outside,
+            "worst_scene": scenes[0] if scenes else None,
+        },
+    )

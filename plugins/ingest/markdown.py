@@ -1,0 +1,237 @@
+"""The ``markdown`` ingest plugin: Markdown -> :class:`~reelgraph.models.Document`.
+
+Parses with markdown-it-py's token stream (CommonMark, plus the GFM table and
+strikethrough rules). Headings split the document into sections; blocks keep
+their text with the markup removed: a link keeps its text and loses its URL
+(URLs go to ``Document.links``), inline code keeps its text, an image becomes
+its alt text, inline HTML tags and HTML blocks are dropped. A paragraph made
+only of linked or badge images, or only of links and separators (a README's
+badge row or link bar), is dropped too: it says nothing a listener could use. A YAML front matter block is skipped; its
+``title:`` is used when the document has no level-1 heading.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from markdown_it import MarkdownIt
+
+from reelgraph import hookimpl
+from reelgraph.models import Block, Document, Link
+from reelgraph.plugins._text import (
+    MARKDOWN_SUFFIXES,
+    SectionBuilder,
+    ensure_has_text,
+    handles,
+    normalize_space,
+    prettify_stem,
+    read_source,
+)
+
+if TYPE_CHECKING:
+    from markdown_it.token import Token
+
+    from reelgraph.run.context import NodeContext
+
+__all__ = ["ingest_document", "parse_markdown"]
+
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
+_HTML_H1 = re.compile(r"<h1\b[^>]*>(.*?)</h1\s*>", re.IGNORECASE | re.DOTALL)
+_TAGS = re.compile(r"<[^>]*>")
+_BADGE_SRC = re.compile(r"badge|shields\.io|\.svg(?:\?|$)", re.IGNORECASE)
+_SEPARATORS = re.compile(r"[\s|\u00b7\u2022\-\u2013\u2014/,]+")
+_ALERT = re.compile(r"^\[!\w+\]\s*")
+
+
+@hookimpl
+def ingest_document(source: Path, format: str | None, ctx: NodeContext) -> Document | None:
+    """Parse a Markdown file (``format="markdown"``, or a ``.md``/``.markdown``/``.mdown`` file).
+
+    Returns ``None`` for any other format or suffix.
+
+    Raises:
+        InvalidInputError: the file is missing, not UTF-8 text, or empty.
+    """
+    if not handles(source, format, {"markdown", "md"}, MARKDOWN_SUFFIXES):
+        return None
+    document = ensure_has_text(parse_markdown(read_source(source), source), source)
+    ctx.log.info(
+        "ingested markdown",
+        source=str(source),
+        sections=len(document.sections),
+        links=len(document.links),
+    )
+    return document
+
+
+def _parser() -> MarkdownIt:
+    md = MarkdownIt("commonmark")
+    for rule in ("table", "strikethrough"):
+        with contextlib.suppress(KeyError, ValueError):  # rule missing from this version
+            md.enable(rule)
+    return md
+
+
+def parse_markdown(text: str, source: Path | str) -> Document:
+    """Parse Markdown ``text`` read from ``source`` (used for the fallback title)."""
+    fallback = prettify_stem(source)
+    front = _FRONT_MATTER.match(text)
+    if front:
+        found = re.search(r"^title:\s*(.+?)\s*$", front.group(1), re.MULTILINE)
+        if found:
+            fallback = found.group(1).strip("'\"") or fallback
+        text = text[front.end() :]
+    builder = SectionBuilder()
+    links: list[Link] = []
+    _walk(_parser().parse(text), builder, links)
+    title, sections = builder.build(fallback)
+    return Document(
+        title=title, sections=sections, links=links, source=str(source), format="markdown"
+    )
+
+
+def _walk(tokens: list[Token], builder: SectionBuilder, links: list[Link]) -> None:
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        kind = tok.type
+        if kind == "heading_open":
+            builder.heading(_inline_text(tokens[i + 1], links), int(tok.tag[1]))
+        elif kind == "paragraph_open":
+            inline = tokens[i + 1]
+            text = _inline_text(inline, links)
+            if not _is_decoration(inline):
+                builder.add(Block(kind="paragraph", text=text))
+        elif kind in ("fence", "code_block"):
+            builder.add(_code_block(tok))
+        elif kind == "html_block":
+            heading = _HTML_H1.search(tok.content)
+            if heading:  # <h1 align="center">Name</h1>, common at the top of READMEs
+                builder.heading(_TAGS.sub(" ", heading.group(1)), 1)
+        elif kind in ("bullet_list_open", "ordered_list_open"):
+            end = _closing(tokens, i)
+            items, codes = _list_items(tokens[i + 1 : end], links)
+            builder.add(Block(kind="list", items=items, ordered=kind == "ordered_list_open"))
+            for code in codes:
+                builder.add(code)
+            i = end
+        elif kind == "blockquote_open":
+            end = _closing(tokens, i)
+            builder.add(_quote(tokens[i + 1 : end], links))
+            i = end
+        elif kind == "table_open":
+            end = _closing(tokens, i)
+            builder.add(_table(tokens[i + 1 : end], links))
+            i = end
+        i += 1
+
+
+def _closing(tokens: list[Token], start: int) -> int:
+    """Index of the token closing the one opened at ``start``."""
+    depth = 0
+    for j in range(start, len(tokens)):
+        depth += tokens[j].nesting
+        if depth == 0:
+            return j
+    return len(tokens) - 1
+
+
+def _inline_text(inline: Token, links: list[Link]) -> str:
+    """Plain text of an inline token; links found are appended to ``links``."""
+    parts: list[str] = []
+    open_links: list[tuple[str, int, bool]] = []  # (href, len(parts) at open, autolink)
+    for child in inline.children or []:
+        kind = child.type
+        if kind in ("text", "code_inline"):
+            if not (open_links and open_links[-1][2]):  # an autolink's text is its URL
+                parts.append(child.content)
+        elif kind in ("softbreak", "hardbreak"):
+            parts.append(" ")
+        elif kind == "image":
+            parts.append(child.content)
+        elif kind == "link_open":
+            href = str(child.attrs.get("href", ""))
+            open_links.append((href, len(parts), child.markup == "autolink"))
+        elif kind == "link_close" and open_links:
+            href, at, auto = open_links.pop()
+            label = href if auto else normalize_space("".join(parts[at:]))
+            links.append(Link(text=label, url=href))
+    # an autolink or inline HTML dropped before punctuation leaves "source ."
+    return re.sub(r"\s+([,.;:!?])", r"\1", normalize_space("".join(parts)))
+
+
+def _is_decoration(inline: Token) -> bool:
+    """True for a README's badge row or link bar: nothing but images and links.
+
+    Images count when linked or badge-like (shields.io, ``.svg``); a bar needs
+    at least two links. Text outside links may only be separators (``|`` ``·``).
+    """
+    images, links, badge, depth = 0, 0, False, 0
+    for child in inline.children or []:
+        if child.type == "image":
+            images += 1
+            src = str(child.attrs.get("src", ""))
+            badge = badge or depth > 0 or bool(_BADGE_SRC.search(src))
+        elif child.type == "link_open":
+            depth += 1
+            links += 1
+        elif child.type == "link_close":
+            depth -= 1
+        elif (
+            child.type == "code_inline"
+            and depth == 0
+            or child.type == "text"
+            and depth == 0
+            and _SEPARATORS.sub("", child.content)
+        ):
+            return False
+    return (images > 0 and badge) or (images == 0 and links >= 2)
+
+
+def _code_block(tok: Token) -> Block:
+    info = (tok.info or "").strip().split()
+    language = info[0].strip("{}.").lower() if info else None
+    return Block(kind="code", text=tok.content.rstrip("\n"), language=language or None)
+
+
+def _list_items(tokens: list[Token], links: list[Link]) -> tuple[list[str], list[Block]]:
+    """Items of a list in order, nested items flattened; code blocks found inside."""
+    items: list[list[str]] = []
+    stack: list[int] = []
+    codes: list[Block] = []
+    for tok in tokens:
+        if tok.type == "list_item_open":
+            items.append([])
+            stack.append(len(items) - 1)
+        elif tok.type == "list_item_close" and stack:
+            stack.pop()
+        elif tok.type == "inline" and stack:
+            items[stack[-1]].append(_inline_text(tok, links))
+        elif tok.type in ("fence", "code_block"):
+            codes.append(_code_block(tok))
+    flat = [normalize_space(" ".join(parts)) for parts in items]
+    return [item for item in flat if item], codes
+
+
+def _quote(tokens: list[Token], links: list[Link]) -> Block:
+    paragraphs = [_inline_text(tok, links) for tok in tokens if tok.type == "inline"]
+    text = "\n".join(p for p in paragraphs if p)
+    return Block(kind="quote", text=_ALERT.sub("", text))  # GitHub's "> [!NOTE]"
+
+
+def _table(tokens: list[Token], links: list[Link]) -> Block:
+    rows: list[str] = []
+    cells: list[str] = []
+    for tok in tokens:
+        if tok.type == "tr_open":
+            cells = []
+        elif tok.type == "inline":
+            cells.append(_inline_text(tok, links))
+        elif tok.type == "tr_close":
+            row = ", ".join(cell for cell in cells if cell)
+            if row:
+                rows.append(row)
+    return Block(kind="table", text="\n".join(rows))

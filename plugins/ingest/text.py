@@ -1,0 +1,108 @@
+"""The ``text`` ingest plugin: a plain-text file -> :class:`~reelgraph.models.Document`.
+
+Paragraphs are split on blank lines and their lines joined. A paragraph whose
+lines all start with a list marker (``-``, ``*``, ``+``, ``•``, ``1.``,
+``1)``) is a list. Headings are recognised the way people type them in plain
+text:
+
+- the first paragraph is the title when it is a single short line (at most
+  80 characters) without terminal punctuation and more text follows;
+- a line underlined with ``===`` or ``---`` is a level-1 or level-2 heading;
+- a later single short line (at most 60 characters) with no terminal
+  punctuation, followed by a paragraph, is a level-2 heading.
+
+This plugin is the catch-all for ``format=None``: it takes ``.txt``, ``.text``,
+files without a suffix, and any suffix the Markdown and HTML plugins do not
+claim (so a binary file gets a clear "not UTF-8 text" error).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from reelgraph import hookimpl
+from reelgraph.models import Block, Document
+from reelgraph.plugins._text import (
+    HTML_SUFFIXES,
+    MARKDOWN_SUFFIXES,
+    SectionBuilder,
+    ensure_has_text,
+    handles,
+    normalize_space,
+    prettify_stem,
+    read_source,
+)
+
+if TYPE_CHECKING:
+    from reelgraph.run.context import NodeContext
+
+__all__ = ["ingest_document", "parse_text"]
+
+_BULLET = re.compile(r"^\s*(?:[-*+\u2022\u2023\u25e6]|\d{1,3}[.)])\s+")
+_UNDERLINE = re.compile(r"^(=+|-+)\s*$")
+_TITLE_MAX = 80  # characters; longer first lines read as prose, not a title
+_HEADING_MAX = 60
+
+
+@hookimpl
+def ingest_document(source: Path, format: str | None, ctx: NodeContext) -> Document | None:
+    """Parse a plain-text file (``format="text"``; with ``format=None`` any suffix
+    not claimed by the Markdown or HTML plugins).
+
+    Returns ``None`` for any other format.
+
+    Raises:
+        InvalidInputError: the file is missing, not UTF-8 text, or empty.
+    """
+    if format is None:
+        if Path(source).suffix.lower() in MARKDOWN_SUFFIXES | HTML_SUFFIXES:
+            return None
+    elif not handles(source, format, {"text", "txt", "plain"}, frozenset()):
+        return None
+    document = ensure_has_text(parse_text(read_source(source), source), source)
+    ctx.log.info("ingested text", source=str(source), sections=len(document.sections))
+    return document
+
+
+def _is_heading_line(lines: list[str], limit: int) -> bool:
+    if len(lines) != 1:
+        return False
+    line = lines[0].strip()
+    return (
+        0 < len(line) <= limit
+        and line[-1] not in ".!?:;,"
+        and not _BULLET.match(line)
+        and any(ch.isalpha() for ch in line)
+    )
+
+
+def parse_text(text: str, source: Path | str) -> Document:
+    """Parse plain ``text`` read from ``source`` (used for the fallback title)."""
+    paragraphs = [
+        [line.rstrip() for line in chunk.split("\n") if line.strip()]
+        for chunk in re.split(r"\n[ \t]*\n", text)
+    ]
+    paragraphs = [p for p in paragraphs if p]
+    builder = SectionBuilder()
+    fallback = prettify_stem(source)
+    if len(paragraphs) > 1 and _is_heading_line(paragraphs[0], _TITLE_MAX):
+        fallback = normalize_space(paragraphs.pop(0)[0])
+    for i, lines in enumerate(paragraphs):
+        if len(lines) == 2 and _UNDERLINE.match(lines[1]):
+            builder.heading(lines[0], 1 if lines[1].lstrip().startswith("=") else 2)
+        elif (
+            i + 1 < len(paragraphs)
+            and _is_heading_line(lines, _HEADING_MAX)
+            and not _is_heading_line(paragraphs[i + 1], _HEADING_MAX)
+        ):
+            builder.heading(lines[0], 2)
+        elif all(_BULLET.match(line) for line in lines):
+            items = [normalize_space(_BULLET.sub("", line)) for line in lines]
+            ordered = lines[0].lstrip()[0].isdigit()
+            builder.add(Block(kind="list", items=items, ordered=ordered))
+        else:
+            builder.add(Block(kind="paragraph", text=normalize_space(" ".join(lines))))
+    title, sections = builder.build(fallback)
+    return Document(title=title, sections=sections, source=str(source), format="text")

@@ -1,0 +1,472 @@
+"""Offline speech: the ``espeak`` provider of ``synthesize_speech``.
+
+Drives libespeak-ng through ctypes. The shared library and its voice data come
+from the ``espeakng-loader`` wheel, so nothing needs installing system-wide and
+nothing touches the network.
+
+Facts this module relies on (from espeak-ng's ``speak_lib.h``, API revision 12,
+and measured on the project's machine, see FIELD.md "Offline speech"):
+
+- ``espeak_Initialize`` in ``AUDIO_OUTPUT_SYNCHRONOUS`` mode returns the sample
+  rate, 22050 Hz; audio is mono signed 16-bit PCM handed to a callback.
+- Each callback also gets an event array terminated by an event of type 0.
+  Word events (type 1) carry ``text_position`` (1-based, in characters),
+  ``length`` (characters) and ``sample`` (the sample index from the start of
+  the message), so word timings are the engine's, not estimates.
+- The engine is a process-wide singleton and is not thread-safe: every call
+  goes through one lock, and the engine is created lazily on first use.
+
+Public surface: :func:`synthesize_to_wav` (one sentence to one WAV file) and
+the :func:`synthesize_speech` hook, which calls it once per sentence.
+"""
+
+from __future__ import annotations
+
+import bisect
+import contextlib
+import ctypes
+import os
+import re
+import sys
+import tempfile
+import threading
+import time
+import wave
+from array import array
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from reelgraph import hookimpl
+from reelgraph.errors import ConfigurationError, FatalError, InvalidInputError
+from reelgraph.models import Narration, SpeechSegment, WordTiming
+
+if TYPE_CHECKING:
+    from reelgraph.run.context import NodeContext
+
+__all__ = [
+    "DEFAULT_RATE_WPM",
+    "DEFAULT_VOICE",
+    "MAX_RATE_WPM",
+    "MIN_RATE_WPM",
+    "english_voices",
+    "synthesize_speech",
+    "synthesize_to_wav",
+]
+
+#: The voice used when a node names none.
+DEFAULT_VOICE = "en-us"
+#: Words per minute used when a node names no rate (espeak's own default is 175).
+DEFAULT_RATE_WPM = 165
+#: The rate range espeak accepts: ``espeakRATE_MINIMUM`` / ``espeakRATE_MAXIMUM``.
+MIN_RATE_WPM = 80
+MAX_RATE_WPM = 450
+
+# Constants from speak_lib.h.
+_AUDIO_OUTPUT_SYNCHRONOUS = 2
+# Without this option espeak_Initialize calls exit() when its data is missing,
+# which would take the whole kernel down; with it, it returns instead.
+_INITIALIZE_DONT_EXIT = 0x8000
+_POS_CHARACTER = 1
+_CHARS_UTF8 = 1  # espeakCHARS_UTF8; never espeakSSML (0x10): text is plain, not markup
+_RATE = 1  # espeakRATE
+_EVENT_LIST_TERMINATED = 0
+_EVENT_WORD = 1
+_EE_OK = 0
+
+
+class _EventId(ctypes.Union):
+    _fields_ = [
+        ("number", ctypes.c_int),
+        ("name", ctypes.c_char_p),
+        ("string", ctypes.c_char * 8),
+    ]
+
+
+class _Event(ctypes.Structure):
+    """``espeak_EVENT`` (40 bytes on 64-bit Linux: six ints, a pointer, a union)."""
+
+    _fields_ = [
+        ("type", ctypes.c_int),
+        ("unique_identifier", ctypes.c_uint),
+        ("text_position", ctypes.c_int),
+        ("length", ctypes.c_int),
+        ("audio_position", ctypes.c_int),
+        ("sample", ctypes.c_int),
+        ("user_data", ctypes.c_void_p),
+        ("id", _EventId),
+    ]
+
+
+class _Voice(ctypes.Structure):
+    """``espeak_VOICE``: ``languages`` is a priority byte + name, repeated."""
+
+    _fields_ = [
+        ("name", ctypes.c_char_p),
+        ("languages", ctypes.c_void_p),  # not c_char_p: the list holds NUL bytes
+        ("identifier", ctypes.c_char_p),
+        ("gender", ctypes.c_ubyte),
+        ("age", ctypes.c_ubyte),
+        ("variant", ctypes.c_ubyte),
+        ("xx1", ctypes.c_ubyte),
+        ("score", ctypes.c_int),
+        ("spare", ctypes.c_void_p),
+    ]
+
+
+_SynthCallback = ctypes.CFUNCTYPE(
+    ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(_Event)
+)
+
+
+class _Engine:
+    """The loaded library. Every method must be called with ``_LOCK`` held."""
+
+    def __init__(self) -> None:
+        try:
+            import espeakng_loader
+        except ImportError as err:
+            raise ConfigurationError(
+                "espeak: the espeakng-loader package is not installed; "
+                "run `pip install espeakng-loader`"
+            ) from err
+        try:
+            lib = ctypes.CDLL(espeakng_loader.get_library_path())
+        except OSError as err:
+            raise ConfigurationError(
+                f"espeak: cannot load libespeak-ng ({err}); reinstall espeakng-loader"
+            ) from err
+        _declare(lib)
+        data_path = espeakng_loader.get_data_path()
+        rate = lib.espeak_Initialize(
+            _AUDIO_OUTPUT_SYNCHRONOUS, 0, str(data_path).encode(), _INITIALIZE_DONT_EXIT
+        )
+        if rate <= 0:
+            raise ConfigurationError(
+                f"espeak: espeak_Initialize failed (returned {rate}) with data at {data_path}; "
+                "reinstall espeakng-loader"
+            )
+        self.lib = lib
+        self.sample_rate_hz: int = rate
+        self._pcm = bytearray()
+        self._words: list[tuple[int, int]] = []
+        self._error: BaseException | None = None
+        self._tags: list[str] | None = None
+        # Keep the ctypes callback alive as long as the engine: the library holds
+        # only a raw pointer to it.
+        self._callback = _SynthCallback(self._on_audio)
+        lib.espeak_SetSynthCallback(self._callback)
+
+    def _on_audio(self, wav: Any, numsamples: int, events: Any) -> int:
+        try:
+            if wav and numsamples > 0:
+                self._pcm += ctypes.string_at(wav, numsamples * 2)
+            i = 0
+            while events[i].type != _EVENT_LIST_TERMINATED:
+                event = events[i]
+                if event.type == _EVENT_WORD:
+                    self._words.append((event.text_position, event.sample))
+                i += 1
+        except BaseException as err:  # an exception must not unwind through C
+            self._error = err
+            return 1  # abort synthesis
+        return 0
+
+    def select_voice(self, voice: str) -> None:
+        """Select ``voice`` by name (``"English (America)"``, ``"en-us+f3"``) or language tag.
+
+        Raises:
+            InvalidInputError: espeak knows no such voice.
+        """
+        if self.lib.espeak_SetVoiceByName(voice.encode()) == _EE_OK:
+            return
+        # Some language tags (e.g. "en-gb") are not found by name, only by
+        # language. espeak's language match is by prefix ("en-zz" would give
+        # "en", "no-such-voice" Norwegian), so only exact known tags go there.
+        if voice.lower() in self.language_tags():
+            name = ctypes.create_string_buffer(voice.lower().encode())
+            spec = _Voice(languages=ctypes.cast(name, ctypes.c_void_p).value)
+            if self.lib.espeak_SetVoiceByProperties(ctypes.byref(spec)) == _EE_OK:
+                return
+        raise InvalidInputError(
+            f"espeak: unknown voice {voice!r}; use a voice name or language tag such as "
+            f"{', '.join(repr(v) for v in self.english_voices()[:6])}"
+        )
+
+    def synthesize(
+        self, text: str, voice: str, rate_wpm: int
+    ) -> tuple[bytes, list[tuple[int, int]]]:
+        """Speak ``text``; return (PCM bytes, [(1-based text_position, sample index)])."""
+        self.select_voice(voice)
+        self.lib.espeak_SetParameter(_RATE, rate_wpm, 0)
+        self._pcm = bytearray()
+        self._words = []
+        self._error = None
+        encoded = text.encode("utf-8")
+        status = self.lib.espeak_Synth(
+            encoded, len(encoded) + 1, 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None
+        )
+        self.lib.espeak_Synchronize()
+        if self._error is not None:
+            raise FatalError(f"espeak: the audio callback failed: {self._error}") from self._error
+        if status != _EE_OK:
+            raise FatalError(f"espeak: espeak_Synth returned error {status} for {text[:60]!r}")
+        return bytes(self._pcm), list(self._words)
+
+    def language_tags(self) -> list[str]:
+        """Every language tag of every installed voice, lower-case, in espeak's order."""
+        if self._tags is None:
+            voices = self.lib.espeak_ListVoices(None)
+            tags: list[str] = []
+            i = 0
+            while voices[i]:
+                tags.extend(_parse_languages(voices[i].contents.languages))
+                i += 1
+            self._tags = list(dict.fromkeys(tags))
+        return self._tags
+
+    def english_voices(self) -> list[str]:
+        """Language tags of the installed English voices, ``en-us`` first."""
+        tags = [tag for tag in self.language_tags() if tag == "en" or tag.startswith("en-")]
+        return sorted(tags, key=lambda tag: (tag != DEFAULT_VOICE, tag))
+
+
+def _parse_languages(address: int | None) -> list[str]:
+    """Read an ``espeak_VOICE.languages`` list: (priority byte, NUL-ended name)*, then NUL."""
+    tags: list[str] = []
+    while address and ctypes.string_at(address, 1) != b"\x00":
+        name = ctypes.string_at(address + 1)
+        tags.append(name.decode(errors="replace").lower())
+        address += len(name) + 2
+    return tags
+
+
+def _declare(lib: ctypes.CDLL) -> None:
+    """Declare argument and return types (prototypes from speak_lib.h)."""
+    lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
+    lib.espeak_Initialize.restype = ctypes.c_int
+    lib.espeak_SetSynthCallback.argtypes = [_SynthCallback]
+    lib.espeak_SetSynthCallback.restype = None
+    lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
+    lib.espeak_SetVoiceByName.restype = ctypes.c_int
+    lib.espeak_SetVoiceByProperties.argtypes = [ctypes.POINTER(_Voice)]
+    lib.espeak_SetVoiceByProperties.restype = ctypes.c_int
+    lib.espeak_ListVoices.argtypes = [ctypes.POINTER(_Voice)]
+    lib.espeak_ListVoices.restype = ctypes.POINTER(ctypes.POINTER(_Voice))
+    lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
+    lib.espeak_SetParameter.restype = ctypes.c_int
+    lib.espeak_Synth.argtypes = [
+        ctypes.c_char_p,
+        ctypes.c_size_t,
+        ctypes.c_uint,
+        ctypes.c_int,
+        ctypes.c_uint,
+        ctypes.c_uint,
+        ctypes.POINTER(ctypes.c_uint),
+        ctypes.c_void_p,
+    ]
+    lib.espeak_Synth.restype = ctypes.c_int
+    lib.espeak_Synchronize.argtypes = []
+    lib.espeak_Synchronize.restype = ctypes.c_int
+
+
+_LOCK = threading.Lock()
+_ENGINE: _Engine | None = None
+
+
+def _engine() -> _Engine:
+    """The process-wide engine, created on first use. Call with ``_LOCK`` held."""
+    global _ENGINE
+    if _ENGINE is None:
+        _ENGINE = _Engine()
+    return _ENGINE
+
+
+def english_voices() -> list[str]:
+    """Language tags of the installed English espeak voices (``"en-us"``, ``"en-gb"``...)."""
+    with _LOCK:
+        return _engine().english_voices()
+
+
+# -- validation ---------------------------------------------------------------
+
+
+def _check_rate(rate_wpm: Any) -> int:
+    if isinstance(rate_wpm, bool) or not isinstance(rate_wpm, int):
+        raise InvalidInputError(
+            f"espeak: rate_wpm must be a whole number of words per minute, got {rate_wpm!r}"
+        )
+    if not MIN_RATE_WPM <= rate_wpm <= MAX_RATE_WPM:
+        raise InvalidInputError(
+            f"espeak: rate_wpm {rate_wpm} is out of range; espeak speaks "
+            f"{MIN_RATE_WPM}-{MAX_RATE_WPM} words per minute (default {DEFAULT_RATE_WPM})"
+        )
+    return rate_wpm
+
+
+def _check_voice(voice: Any) -> str:
+    if not isinstance(voice, str) or not voice.strip() or "\x00" in voice:
+        raise InvalidInputError(
+            f"espeak: voice must be a voice name such as {DEFAULT_VOICE!r}, got {voice!r}"
+        )
+    return voice.strip()
+
+
+def _check_text(text: Any, where: str) -> str:
+    if not isinstance(text, str):
+        raise InvalidInputError(f"espeak: {where} must be a string, got {type(text).__name__}")
+    if not text.strip():
+        raise InvalidInputError(
+            f"espeak: {where} is empty; the script's narration must hold only non-blank sentences"
+        )
+    if "\x00" in text:
+        raise InvalidInputError(f"espeak: {where} contains a NUL character; remove it")
+    return text
+
+
+# -- timing and files -----------------------------------------------------------
+
+
+def _word_timings(
+    text: str, words: Sequence[tuple[int, int]], sample_rate_hz: int, num_samples: int
+) -> list[WordTiming]:
+    """Turn word events into one :class:`WordTiming` per timed whitespace token.
+
+    espeak reports a number such as "123" as several words at odd positions and
+    sometimes merges a short function word into its neighbour ("of the"), so
+    events are mapped to the sentence's whitespace-separated tokens: each token
+    takes the time of the first event inside it, and a token without an event
+    joins the timed token before it. Joining the texts with spaces gives back the
+    sentence (whitespace normalised).
+    """
+    spans = [match.span() for match in re.finditer(r"\S+", text)]
+    starts = [start for start, _ in spans]
+    timed: list[tuple[int, int]] = []  # (token index, sample)
+    for text_position, sample in words:
+        token = max(bisect.bisect_right(starts, text_position - 1) - 1, 0)
+        if timed and token <= timed[-1][0]:
+            continue
+        previous = timed[-1][1] if timed else 0
+        timed.append((token, min(max(sample, previous), num_samples)))
+    if timed:
+        timed[0] = (0, timed[0][1])  # leading untimed tokens belong to the first word
+    result = []
+    for k, (token, sample) in enumerate(timed):
+        end = spans[timed[k + 1][0]][0] if k + 1 < len(timed) else len(text)
+        piece = " ".join(text[spans[token][0] : end].split())
+        result.append(WordTiming(text=piece, start_s=sample / sample_rate_hz))
+    return result
+
+
+def _write_wav(path: Path, pcm: bytes, sample_rate_hz: int) -> None:
+    """Write mono 16-bit PCM to ``path`` atomically (temp file + ``os.replace``)."""
+    if sys.byteorder == "big":  # WAV samples are little-endian
+        samples = array("h", pcm)
+        samples.byteswap()
+        pcm = samples.tobytes()
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle, wave.open(handle, "wb") as wav:
+            wav.setnchannels(1)
+            wav.setsampwidth(2)
+            wav.setframerate(sample_rate_hz)
+            wav.writeframes(pcm)
+        os.replace(tmp_name, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp_name)
+        raise
+
+
+def synthesize_to_wav(
+    text: str,
+    path: str | os.PathLike[str],
+    voice: str = DEFAULT_VOICE,
+    rate_wpm: int = DEFAULT_RATE_WPM,
+) -> SpeechSegment:
+    """Speak one sentence into a WAV file.
+
+    Args:
+        text: plain text (UTF-8; never read as SSML or phoneme codes).
+        path: the WAV file to write (parent directories are created). Written
+            atomically: a temp file in the same directory, then ``os.replace``.
+        voice: an espeak voice name or language tag (``"en-us"``, ``"en-gb"``,
+            ``"English (America)"``, ``"en-us+f3"``).
+        rate_wpm: words per minute, 80-450 (espeakRATE_MINIMUM/MAXIMUM).
+
+    Returns:
+        The segment: PCM mono 16-bit at the engine's rate (22050 Hz), exactly as
+        espeak produced it (no trimming); ``duration_s`` = samples / rate; word
+        start times in seconds from the segment start, from espeak's word events.
+
+    Raises:
+        InvalidInputError: blank text, unknown voice, rate out of range.
+        ConfigurationError: espeakng-loader is missing or its data is broken.
+        FatalError: the engine reported an error.
+    """
+    text = _check_text(text, "text")
+    voice = _check_voice(voice)
+    rate_wpm = _check_rate(rate_wpm)
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with _LOCK:
+        engine = _engine()
+        pcm, words = engine.synthesize(text, voice, rate_wpm)
+        sample_rate_hz = engine.sample_rate_hz
+    num_samples = len(pcm) // 2
+    _write_wav(target, pcm, sample_rate_hz)
+    return SpeechSegment(
+        text=text,
+        path=target,
+        duration_s=num_samples / sample_rate_hz,
+        sample_rate_hz=sample_rate_hz,
+        words=_word_timings(text, words, sample_rate_hz, num_samples),
+    )
+
+
+# -- the hook -------------------------------------------------------------------------
+
+
+@hookimpl
+def synthesize_speech(
+    sentences: list[str],
+    voice: str | None,
+    rate_wpm: int | None,
+    options: dict[str, Any],
+    ctx: NodeContext,
+) -> Narration:
+    """Speak each sentence into ``ctx.workdir/sentence-NNN.wav`` (see the hookspec).
+
+    ``voice`` defaults to ``"en-us"`` and ``rate_wpm`` to 165. Every sentence is
+    checked before any audio is made; a blank one raises InvalidInputError
+    naming its index. No options are defined; unknown ones are logged and
+    ignored.
+    """
+    voice = _check_voice(DEFAULT_VOICE if voice is None else voice)
+    rate_wpm = _check_rate(DEFAULT_RATE_WPM if rate_wpm is None else rate_wpm)
+    if not isinstance(sentences, list | tuple):
+        raise InvalidInputError(
+            f"espeak: sentences must be a list of strings, got {type(sentences).__name__}"
+        )
+    texts = [_check_text(s, f"sentences[{i}]") for i, s in enumerate(sentences)]
+    if options:
+        ctx.log.warning("espeak ignores options", options=sorted(options))
+    if not texts:
+        with _LOCK:  # still reject an unknown voice, so a bad spec fails early
+            _engine().select_voice(voice)
+        return Narration(segments=[], voice=voice, duration_s=0.0)
+    started = time.perf_counter()
+    segments = []
+    for i, text in enumerate(texts):
+        segments.append(
+            synthesize_to_wav(text, ctx.workdir / f"sentence-{i:03d}.wav", voice, rate_wpm)
+        )
+        ctx.progress(i + 1, len(texts))
+    duration_s = sum(segment.duration_s for segment in segments)
+    ctx.log.info(
+        "speech synthesized",
+        sentences=len(segments),
+        duration_s=round(duration_s, 3),
+        wall_s=round(time.perf_counter() - started, 3),
+    )
+    return Narration(segments=segments, voice=voice, duration_s=duration_s)

@@ -1,0 +1,642 @@
+"""The ``extractive`` scriptwriter: a :class:`Document` -> a :class:`Script`.
+
+This writer is **extractive, not generative**. Every narrated sentence is a
+sentence of the document (paragraphs, quotes, list items), lightly cleaned
+for speech: URLs, Markdown and HTML syntax and emoji removed, ``e.g.``/``i.e.``
+spelled out, a list item ended with a period. Nothing is invented except a
+few fixed connective phrases: the title read as the first sentence, the
+"Here is a Python example." line of a code scene, the recap of section
+headings and the closing line. No model, no network, deterministic output.
+
+Script shape:
+
+- a ``title`` scene: the document title, narrated as the title plus the first
+  one or two sentences of the opening paragraph;
+- per section, ``content`` scenes of at most ``max_sentences_per_scene``
+  sentences or ``max_words_per_scene`` words (later ones titled
+  "Heading (continued)"), with 2-``max_bullets`` bullets of at most 70
+  characters each, taken from list items first, else from the lead sentence
+  of each paragraph, else from the narration;
+- a ``code`` scene for each code block: the code on screen (at most
+  ``max_code_lines`` lines), narrated only by the sentence introducing it
+  (one ending with ``:``) or "Here is a <language> example." -- code is never
+  read aloud;
+- a ``closing`` scene titled "Thank you".
+
+Length: speech is estimated at ``words_per_minute`` (160, a common figure for
+presentation narration) plus ``scene_overhead_s`` (1 s) per scene for the
+pause between scenes. When ``duration_s`` is exceeded, the lowest-ranked
+sentences are dropped (later in their section ranks lower; sections holding a
+key message rank higher; each kept scene keeps one sentence), then whole
+scenes (code before content, last sections first). Tables are shown in no
+scene and never narrated.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from reelgraph import hookimpl
+from reelgraph.errors import InvalidInputError
+from reelgraph.models import Block, Document, Scene, Script
+from reelgraph.plugins._text import (
+    as_sentence,
+    clean_display,
+    clean_for_speech,
+    shorten,
+    split_clause,
+    split_sentences,
+    words,
+)
+
+if TYPE_CHECKING:
+    from reelgraph.run.context import NodeContext
+
+__all__ = ["DEFAULT_OPTIONS", "write_script"]
+
+#: Options and their defaults. ``words_per_minute`` 160 is a common figure for
+#: narration; ``scene_overhead_s`` is the pause an assembler adds per scene.
+DEFAULT_OPTIONS: dict[str, Any] = {
+    "max_bullets": 6,
+    "max_sentences_per_scene": 5,
+    "max_words_per_scene": 90,
+    "max_code_lines": 14,
+    "bullet_chars": 70,
+    "words_per_minute": 160,
+    "scene_overhead_s": 1.0,
+    "recap": True,
+    "language": "en",
+}
+_LIMITS: dict[str, tuple[float, float]] = {
+    "max_bullets": (2, 6),
+    "max_sentences_per_scene": (2, 50),
+    "max_words_per_scene": (10, 1000),
+    "max_code_lines": (1, 200),
+    "bullet_chars": (20, 200),
+    "words_per_minute": (60, 400),
+    "scene_overhead_s": (0, 30),
+}
+_SHORTEN_BY = 0.8  # "too long" feedback keeps ~80% of the estimated length
+_INTRO_MAX_WORDS = 45  # title-scene intro: at most 2 sentences and this many words
+_RECAP_MAX = 6  # recap headings only when there are 2..6 of them
+_STOPWORDS = frozenset(
+    {
+        "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "how", "in", "is",
+        "it", "of", "on", "or", "that", "the", "this", "to", "was", "we", "what", "when",
+        "where", "which", "who", "why", "will", "with", "you", "your",
+    }
+)  # fmt: skip
+_LANGUAGES = {
+    "py": "Python", "python": "Python", "python3": "Python", "pycon": "Python",
+    "sh": "shell", "bash": "shell", "shell": "shell", "console": "shell", "zsh": "shell",
+    "shell-session": "shell", "js": "JavaScript", "javascript": "JavaScript",
+    "ts": "TypeScript", "typescript": "TypeScript", "yml": "YAML", "yaml": "YAML",
+    "json": "JSON", "toml": "TOML", "html": "HTML", "css": "CSS", "sql": "SQL",
+    "rs": "Rust", "rust": "Rust", "go": "Go", "c": "C", "cpp": "C++", "c++": "C++",
+    "java": "Java", "rb": "Ruby", "ruby": "Ruby", "ini": "INI", "dockerfile": "Dockerfile",
+    "xml": "XML", "text": "text", "txt": "text", "diff": "diff", "mermaid": "Mermaid",
+}  # fmt: skip
+_VOWEL_SOUND = re.compile(r"^(?:[aeio]|u(?!s)|HTML|SQL|INI|XML|F\b)", re.IGNORECASE)
+
+
+@dataclass
+class _Sentence:
+    """One narratable sentence and where it came from."""
+
+    text: str  # spoken form
+    display: str  # on-screen form (for bullets)
+    section: int
+    pos: int  # position among the section's sentences
+    lead: bool = False  # first sentence of its block
+    item: str | None = None  # the whole list item, on its lead sentence
+    keep: bool = True
+    protected: bool = False
+    score: float = 0.0
+
+
+@dataclass
+class _Run:
+    """Consecutive material of one section that becomes one or more scenes."""
+
+    kind: str  # title | content | code | closing
+    section: int
+    heading: str
+    sentences: list[_Sentence] = field(default_factory=list)
+    code: str | None = None
+    language: str | None = None
+    key: bool = False
+    dropped: bool = False
+
+    def kept(self) -> list[_Sentence]:
+        return [s for s in self.sentences if s.keep]
+
+
+@hookimpl
+def write_script(
+    document: Document,
+    duration_s: float | None,
+    key_messages: list[str],
+    feedback: list[str],
+    options: dict[str, Any],
+    ctx: NodeContext,
+) -> Script:
+    """Write a script by extracting sentences from ``document``.
+
+    Args:
+        document: the parsed source.
+        duration_s: target length in seconds (estimated at ``words_per_minute``
+            plus ``scene_overhead_s`` per scene), or ``None``.
+        key_messages: phrases whose best-matching section (by shared words)
+            must stay in the script.
+        feedback: acts on "too long"/"shorten" (about 20% shorter) and
+            "missing key message: X" (X becomes a key message).
+        options: see :data:`DEFAULT_OPTIONS`.
+        ctx: the node context.
+
+    Raises:
+        InvalidInputError: the document has no narratable sentence, or an
+            option or ``duration_s`` is out of range.
+    """
+    opts = _options(options)
+    if duration_s is not None and (
+        isinstance(duration_s, bool) or not isinstance(duration_s, int | float) or duration_s <= 0
+    ):
+        raise InvalidInputError(
+            f"duration_s must be a positive number of seconds, got {duration_s!r}"
+        )
+    keys, shorter, shorten_s = _read_feedback(list(key_messages or []), list(feedback or []))
+    title = clean_display(document.title) or "Untitled"
+    runs = _collect(document, title, opts)
+    if not any(s for run in runs for s in run.sentences if not s.protected):
+        raise InvalidInputError(
+            f"document {document.source or document.title!r} has no sentence to narrate "
+            "(only headings, code or tables); add paragraphs or list items"
+        )
+    _mark_keys(runs, keys, ctx)
+    full_s = _estimate_s(runs, opts)
+    budget = duration_s if duration_s is not None else float("inf")
+    if shorter:
+        # cut at least what the gates asked for, and at least 20 % per request
+        budget = min(budget, full_s - shorten_s, full_s * _SHORTEN_BY**shorter)
+    if full_s > budget:
+        _fit(runs, budget, opts)
+        if _estimate_s(runs, opts) > budget:
+            ctx.log.warning("script longer than target even at its shortest", target_s=budget)
+    script = Script(title=title, scenes=_scenes(runs, title, opts), language=opts["language"])
+    ctx.log.info(
+        "wrote script",
+        scenes=len(script.scenes),
+        estimated_s=round(_estimate_s(runs, opts), 1),
+        full_estimate_s=round(full_s, 1),
+        target_s=duration_s,
+    )
+    return script
+
+
+# -- options and feedback -----------------------------------------------------
+
+
+def _options(options: dict[str, Any] | None) -> dict[str, Any]:
+    opts = dict(DEFAULT_OPTIONS)
+    for name, value in (options or {}).items():
+        if name not in DEFAULT_OPTIONS:
+            known = ", ".join(sorted(DEFAULT_OPTIONS))
+            raise InvalidInputError(f"unknown extractive option {name!r}; known options: {known}")
+        if name in _LIMITS:
+            low, high = _LIMITS[name]
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not low <= value <= high
+            ):
+                raise InvalidInputError(
+                    f"option {name!r} must be a number from {low:g} to {high:g}, got {value!r}"
+                )
+        opts[name] = value
+    return opts
+
+
+def _read_feedback(keys: list[str], feedback: list[str]) -> tuple[list[str], int, float]:
+    """Return (key messages including the feedback's, how many times to shorten, seconds asked).
+
+    Feedback accumulates over revisions, so each "too long" item asks for
+    another cut; "shorten by about N s" items add up to the seconds to remove
+    from the full estimate.
+    """
+    shorter, seconds = 0, 0.0
+    for item in feedback:
+        lowered = item.lower()
+        if re.search(r"too long|shorten|shorter", lowered):
+            shorter += 1
+            asked = re.search(r"by about (\d+(?:\.\d+)?)\s*s", lowered)
+            seconds += float(asked.group(1)) if asked else 0.0
+        missing = re.search(r"missing key message\s*:?\s*(.+)", item, re.IGNORECASE)
+        if missing:
+            keys.append(missing.group(1).strip().strip("'\"\u201c\u201d"))
+    return [k for k in keys if k.strip()], shorter, seconds
+
+
+# -- collecting sentences ---------------------------------------------------
+
+
+def _block_sentences(block: Block) -> list[tuple[str, str, bool, str | None]]:
+    """``(spoken, display, lead, item)`` for each narratable sentence of a block."""
+    if block.kind in ("paragraph", "quote"):
+        sources = [(line, None) for line in block.text.split("\n")]
+    elif block.kind == "list":
+        sources = [(item, clean_display(item)) for item in block.items]
+    else:
+        return []
+    out: list[tuple[str, str, bool, str | None]] = []
+    for text, item in sources:
+        lead = True
+        for display in split_sentences(clean_display(text)):
+            spoken = clean_for_speech(display)
+            if not set(words(spoken)) - _STOPWORDS:  # nothing left, or a lone "or"
+                continue
+            out.append((as_sentence(spoken), display, lead, item if lead else None))
+            lead = False
+    return out
+
+
+def _collect(document: Document, title: str, opts: dict[str, Any]) -> list[_Run]:
+    """Runs in document order: title, content and code runs, closing."""
+    title_run = _Run("title", -1, title)
+    spoken_title = as_sentence(clean_for_speech(title) or "Untitled")
+    title_run.sentences.append(_Sentence(spoken_title, title, -1, 0, protected=True))
+    runs = [title_run]
+    for index, section in enumerate(document.sections):
+        heading = clean_display(section.heading) or title
+        current: _Run | None = None
+        pos = 0
+        for block in section.blocks:
+            if block.kind == "code":
+                if not block.text.strip():
+                    continue
+                runs.append(_code_run(block, index, heading, current, opts))
+                current = None
+                continue
+            for spoken, display, lead, item in _block_sentences(block):
+                if current is None:
+                    current = _Run("content", index, heading)
+                    runs.append(current)
+                sentence = _Sentence(spoken, display, index, pos, lead, item)
+                sentence.score = 1.0 / (1 + pos)
+                current.sentences.append(sentence)
+                pos += 1
+    runs = [r for r in runs if r.kind != "content" or r.sentences]
+    _take_intro(runs, document)
+    runs.append(_closing_run(runs, title, opts))
+    return runs
+
+
+def _code_run(
+    block: Block, section: int, heading: str, before: _Run | None, opts: dict[str, Any]
+) -> _Run:
+    """A code scene; the sentence just before it becomes its narration if it ends with ':'."""
+    run = _Run("code", section, heading, code=_trim_code(block.text, opts["max_code_lines"]))
+    run.language = block.language
+    if before and before.sentences and before.sentences[-1].display.rstrip().endswith(":"):
+        intro = before.sentences.pop()
+    else:
+        intro = _Sentence(_code_phrase(block.language), "", section, 0)
+    intro.protected = True
+    run.sentences.append(intro)
+    return run
+
+
+def _code_phrase(language: str | None) -> str:
+    name = _LANGUAGES.get((language or "").lower())
+    if name is None and language and re.fullmatch(r"[A-Za-z][\w+#-]{0,15}", language):
+        name = clean_for_speech(language)
+    if not name or name == "text":
+        return "Here is an example."
+    article = "an" if _VOWEL_SOUND.match(name) else "a"
+    return f"Here is {article} {name} example."
+
+
+def _trim_code(code: str, max_lines: int) -> str:
+    lines = textwrap.dedent(code.expandtabs(4)).split("\n")
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    while lines and not lines[-1].strip():
+        lines.pop()
+    lines = [line.rstrip() for line in lines]
+    if len(lines) > max_lines:
+        lines = [*lines[: max_lines - 1], "..."]
+    return "\n".join(lines)
+
+
+def _take_intro(runs: list[_Run], document: Document) -> None:
+    """Move the opening paragraph's first 1-2 sentences to the title scene.
+
+    Only from a preamble or the level-1 section, so the title is never followed
+    by the middle of a later section.
+    """
+    first = next((r for r in runs if r.kind in ("content", "code")), None)
+    if first is None or first.kind != "content" or document.sections[first.section].level > 1:
+        return
+    if first.sentences[0].item is not None:  # opens with a list, not a paragraph
+        return
+    taken: list[_Sentence] = []
+    count = 0
+    for sentence in first.sentences[:2]:
+        n = len(sentence.text.split())
+        if taken and (sentence.lead or count + n > _INTRO_MAX_WORDS):
+            break  # stop at the next block or when the intro grows long
+        taken.append(sentence)
+        count += n
+    rest = first.sentences[len(taken) :]
+    if len(rest) == 1 and rest[0].item is None and count + len(rest[0].text.split()) <= 60:
+        taken.append(rest[0])  # rather than a content scene of one sentence
+    del first.sentences[: len(taken)]
+    runs[0].sentences.extend(taken)
+    if not first.sentences:
+        runs.remove(first)
+
+
+def _closing_run(runs: list[_Run], title: str, opts: dict[str, Any]) -> _Run:
+    run = _Run("closing", -1, "Thank you")
+    headings = _recap_headings(runs, title)
+    if opts["recap"] and 2 <= len(headings) <= _RECAP_MAX:
+        comma = "; " if any("," in h for h in headings) else ", "
+        recap = clean_for_speech(comma.join(headings[:-1]) + f"{comma.strip()} and " + headings[-1])
+        if recap:
+            run.sentences.append(_Sentence(f"We covered {recap}.", "", -1, 1, score=-1.0))
+    closing = clean_for_speech(title) or "this document"
+    run.sentences.append(_Sentence(f"That concludes this overview of {closing}.", "", -1, 0))
+    run.sentences[-1].protected = True
+    return run
+
+
+def _recap_headings(runs: list[_Run], title: str) -> list[str]:
+    seen: list[str] = []
+    for run in runs:
+        live = run.kind in ("content", "code") and not run.dropped
+        if live and run.heading != title and run.heading not in seen:
+            seen.append(run.heading)
+    return seen
+
+
+# -- key messages and length --------------------------------------------------
+
+
+def _mark_keys(runs: list[_Run], keys: list[str], ctx: NodeContext) -> None:
+    """Protect, for each key message, the best-matching section and sentence."""
+    for message in keys:
+        wanted = set(words(message)) - _STOPWORDS or set(words(message))
+        best: tuple[int, int] | None = None  # (overlap, -section)
+        for run in runs:
+            if run.kind == "closing":
+                continue
+            text = " ".join([run.heading, *(s.text for s in run.sentences)])
+            overlap = len(wanted & set(words(text)))
+            if overlap and (best is None or (overlap, -run.section) > best):
+                best = (overlap, -run.section)
+        if best is None:
+            ctx.log.warning("key message not found in document", key_message=message)
+            continue
+        section = -best[1]
+        candidates: list[_Sentence] = []
+        for run in runs:
+            if run.section == section and run.kind != "closing":
+                run.key = True
+                candidates.extend(run.sentences)
+                for sentence in run.sentences:
+                    sentence.score += 2.0
+        if candidates:
+            top = max(candidates, key=lambda s: len(wanted & set(words(s.text))))
+            top.protected = True
+
+
+def _estimate_s(runs: list[_Run], opts: dict[str, Any]) -> float:
+    """Estimated seconds: kept words at ``words_per_minute`` plus the per-scene overhead."""
+    count_words = 0
+    scenes = 0
+    for run, kept in _units(runs):
+        count_words += sum(len(s.text.split()) for s in kept)
+        scenes += len(_chunk(kept, opts)) if run.kind == "content" else 1
+    return count_words / opts["words_per_minute"] * 60 + scenes * opts["scene_overhead_s"]
+
+
+def _units(runs: list[_Run]) -> list[tuple[_Run, list[_Sentence]]]:
+    """Live runs with their kept sentences; content runs of one section that
+    touch (the code scene between them was dropped) are merged."""
+    units: list[tuple[_Run, list[_Sentence]]] = []
+    for run in runs:
+        if run.dropped:
+            continue
+        last = units[-1][0] if units else None
+        if last and run.kind == last.kind == "content" and run.section == last.section:
+            units[-1][1].extend(run.kept())
+        else:
+            units.append((run, run.kept()))
+    return units
+
+
+def _fit(runs: list[_Run], budget_s: float, opts: dict[str, Any]) -> None:
+    """Drop sentences, then whole scenes, lowest-ranked first, until the estimate fits."""
+    _drop_sentences(runs, budget_s, opts)
+    if _estimate_s(runs, opts) > budget_s:
+        _drop_scenes(runs, budget_s, opts)
+        _restore_sentences(runs, budget_s, opts)
+    closing = runs[-1]
+    for sentence in closing.kept():  # the recap would name dropped sections
+        if sentence.text.startswith("We covered "):
+            sentence.keep = False
+
+
+def _drop_sentences(runs: list[_Run], budget_s: float, opts: dict[str, Any]) -> None:
+    """Drop sentences in rank order, keeping one per scene, until the estimate fits.
+
+    The estimate is kept up to date per scene group, so this is linear in the
+    number of sentences times the size of the largest group.
+    """
+    units = [kept for _, kept in _units(runs)]
+    content = [run.kind == "content" for run, _ in _units(runs)]
+    scenes = [len(_chunk(kept, opts)) if c else 1 for kept, c in zip(units, content, strict=True)]
+    alive = [len(kept) for kept in units]
+    per_word = 60.0 / opts["words_per_minute"]
+    total = sum(len(s.text.split()) for kept in units for s in kept) * per_word
+    total += sum(scenes) * opts["scene_overhead_s"]
+    order = sorted(
+        (s.score, -s.section, -s.pos, u, i)
+        for u, kept in enumerate(units)
+        for i, s in enumerate(kept)
+        if not s.protected
+    )
+    for *_, u, i in order:
+        if total <= budget_s:
+            return
+        if alive[u] <= 1:
+            continue
+        sentence = units[u][i]
+        sentence.keep = False
+        alive[u] -= 1
+        total -= len(sentence.text.split()) * per_word
+        if content[u]:
+            count = len(_chunk([s for s in units[u] if s.keep], opts))
+            total += (count - scenes[u]) * opts["scene_overhead_s"]
+            scenes[u] = count
+
+
+def _drop_scenes(runs: list[_Run], budget_s: float, opts: dict[str, Any]) -> None:
+    """Drop the fewest whole scenes (code first, then later sections) that fits.
+
+    Dropping more never lengthens the script, so a binary search finds how many.
+    """
+    order = sorted(
+        ((run.kind == "content", -run.section, -i), run)
+        for i, run in enumerate(runs)
+        if run.kind in ("content", "code") and not run.key
+    )
+    candidates = [run for _, run in order]
+
+    def fits(count: int) -> bool:
+        for n, run in enumerate(candidates):
+            run.dropped = n < count
+        return _estimate_s(runs, opts) <= budget_s
+
+    low, high = 1, len(candidates)
+    if not fits(high):
+        return  # as short as it gets: title, key sections, closing
+    while low < high:
+        middle = (low + high) // 2
+        if fits(middle):
+            high = middle
+        else:
+            low = middle + 1
+    fits(low)
+
+
+def _restore_sentences(runs: list[_Run], budget_s: float, opts: dict[str, Any]) -> None:
+    """Give scenes that survived back their best dropped sentences while the estimate fits.
+
+    Dropping whole scenes frees more time than was needed; without this the
+    script undershoots its target by up to a scene's worth of narration.
+    """
+    dropped = sorted(
+        (
+            (-s.score, s.section, s.pos, id(s), s)
+            for run in runs
+            if not run.dropped and run.kind == "content"
+            for s in run.sentences
+            if not s.keep
+        ),
+        key=lambda entry: entry[:4],
+    )
+    for *_, sentence in dropped[:_MAX_RESTORE]:
+        sentence.keep = True
+        if _estimate_s(runs, opts) > budget_s:
+            sentence.keep = False
+
+
+#: Bound on restore attempts: each re-estimates the script (linear in its size).
+_MAX_RESTORE = 300
+
+
+# -- scenes -------------------------------------------------------------------
+
+
+def _chunk(sentences: list[_Sentence], opts: dict[str, Any]) -> list[list[_Sentence]]:
+    """Greedy split into scenes of at most N sentences / M words each.
+
+    A lone last sentence takes one from the scene before, or joins it when that
+    scene has two (then it holds three, one over a limit of two), so that every
+    scene has sentences enough for two bullets.
+    """
+    chunks: list[list[_Sentence]] = []
+    current: list[_Sentence] = []
+    count = 0
+    for sentence in sentences:
+        n = len(sentence.text.split())
+        full = len(current) >= opts["max_sentences_per_scene"]
+        if current and (full or count + n > opts["max_words_per_scene"]):
+            chunks.append(current)
+            current, count = [], 0
+        current.append(sentence)
+        count += n
+    if current:
+        chunks.append(current)
+    if len(chunks) > 1 and len(chunks[-1]) == 1:  # no lone sentence at the end
+        if len(chunks[-2]) > 2:
+            chunks[-1].insert(0, chunks[-2].pop())
+        else:
+            chunks[-2].extend(chunks.pop())
+    return chunks
+
+
+def _bullets(chunk: list[_Sentence], opts: dict[str, Any]) -> list[str]:
+    """2..max_bullets short lines: list items, else paragraph leads, else narration."""
+    limit = opts["bullet_chars"]
+    items = [_on_screen(s, limit) for s in chunk if s.item]
+    raw = items if len(items) >= 2 else [_on_screen(s, limit) for s in chunk if s.lead]
+    bullets: list[str] = []
+    for text in raw:
+        _add_unique(bullets, shorten(text, limit))
+    if len(bullets) < 2:  # every sentence, in spoken order
+        bullets = []
+        for s in chunk:
+            _add_unique(bullets, shorten(_on_screen(s, limit), limit))
+    if len(bullets) < 2:  # one short sentence: show its two halves
+        parts = [part for s in chunk for part in split_clause(s.item or s.display)]
+        if len(parts) >= 2:
+            bullets = []
+            for part in parts:
+                _add_unique(bullets, shorten(part, limit))
+    return bullets[: opts["max_bullets"]]
+
+
+def _on_screen(sentence: _Sentence, limit: int) -> str:
+    """A list item whole when it fits the screen line, else its first sentence."""
+    if sentence.item and len(sentence.item) <= limit:
+        return sentence.item
+    return sentence.display
+
+
+def _add_unique(bullets: list[str], text: str) -> None:
+    text = text.strip()
+    if text and text.lower() not in (b.lower() for b in bullets):
+        bullets.append(text)
+
+
+def _scenes(runs: list[_Run], title: str, opts: dict[str, Any]) -> list[Scene]:
+    scenes: list[Scene] = []
+    started: set[int] = set()
+    for run, kept in _units(runs):
+        narration = [s.text for s in kept]
+        if run.kind == "title":
+            scenes.append(Scene(index=0, kind="title", title=title, narration=narration))
+        elif run.kind == "closing":
+            scenes.append(Scene(index=0, kind="closing", title=run.heading, narration=narration))
+        elif run.kind == "code":
+            scenes.append(
+                Scene(
+                    index=0,
+                    kind="code",
+                    title=run.heading,
+                    code=run.code,
+                    code_language=run.language,
+                    narration=narration[:1],
+                    section=run.heading,
+                )
+            )
+        else:
+            for chunk in _chunk(kept, opts):
+                heading = f"{run.heading} (continued)" if run.section in started else run.heading
+                started.add(run.section)
+                scenes.append(
+                    Scene(
+                        index=0,
+                        title=heading,
+                        bullets=_bullets(chunk, opts),
+                        narration=[s.text for s in chunk],
+                        section=run.heading,
+                    )
+                )
+    for index, scene in enumerate(scenes):
+        scene.index = index
+    return scenes
