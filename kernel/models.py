@@ -99,14 +99,19 @@ class Document(_Model):
         sections: in document order.
         links: every link, in order (for credits; never narrated).
         source: the path or URL it came from.
-        format: the parser that produced it.
+        format: the parser that produced it (the ``ingest_document`` provider's
+            format name).
+        language: the document's language as a BCP 47 tag (``en``, ``fr``,
+            ``zh``), when the source declares it or it was detected; ``None``
+            when unknown.
     """
 
     title: str
     sections: list[Section]
     links: list[Link] = Field(default_factory=list)
     source: str | None = None
-    format: Literal["markdown", "text", "html"] = "markdown"
+    format: Literal["markdown", "text", "html", "rst", "pdf", "docx"] = "markdown"
+    language: str | None = None
 
 
 # -- script -----------------------------------------------------------------
