@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import functools
 import importlib.util
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
+
+from reelgraph.plugins.visuals._fonts import FontFace
 
 __all__ = [
     "ELLIPSIS",
@@ -24,9 +27,11 @@ __all__ = [
     "FittedCode",
     "FittedText",
     "content_box",
+    "face_for_role",
     "find_font_file",
     "fit_code",
     "fit_paragraphs",
+    "load_face",
     "load_font",
     "safe_box",
     "truncate_to_width",
@@ -141,6 +146,28 @@ def load_font(role: str, size_px: int, use_system: bool = True) -> Font:
     return ImageFont.load_default(size=size_px)
 
 
+def face_for_role(role: str, use_system: bool = True) -> FontFace | None:
+    """The primary face for ``role`` (DejaVu, see :func:`find_font_file`); ``None``: Pillow's."""
+    path = find_font_file(role) if use_system else None
+    return None if path is None else FontFace(path)
+
+
+@functools.lru_cache(maxsize=256)
+def load_face(face: FontFace | None, size_px: int) -> Font:
+    """``face`` at ``size_px`` pixels (em size), cached; ``None`` is Pillow's bundled font."""
+    if face is None:
+        return ImageFont.load_default(size=size_px)
+    return ImageFont.truetype(str(face.path), size_px, index=face.index)
+
+
+def face_of(font: Font) -> FontFace | None:
+    """The face a Pillow font was loaded from; ``None`` for Pillow's bundled font."""
+    path = getattr(font, "path", None)
+    if not isinstance(font, ImageFont.FreeTypeFont) or not isinstance(path, str | Path):
+        return None
+    return FontFace(Path(path), font.index)
+
+
 def line_metrics(font: Font) -> tuple[int, int]:
     """``(ascent_px, descent_px)`` of a font: the height of one line is their sum."""
     if isinstance(font, ImageFont.FreeTypeFont):
@@ -174,31 +201,85 @@ def _break_word(word: str, font: Font, max_width: float) -> list[str]:
     return pieces
 
 
-def wrap_text(text: str, font: Font, max_width: float, max_lines: int | None = None) -> list[str]:
-    """Greedy word wrap measured in pixels; words wider than a line are broken.
+#: Characters that never start a line (JIS X 4051 / W3C "Requirements for
+#: Japanese Text Layout" (JLREQ) §3.1.7 line-start prohibition): closing
+#: brackets, CJK and Latin closing punctuation, small kana, the prolonged
+#: sound mark and iteration marks.
+NO_LINE_START = frozenset(
+    ")]}〉》」』】〕〗〙〟’”）］｝｠»"
+    "、。，．・：；！？‼⁇⁈⁉,.!?:;"
+    "…‥ーヽヾゝゞ々〻"
+    "ぁぃぅぇぉっゃゅょゎゕゖ"
+    "ァィゥェォッャュョヮヵヶ"
+)
+#: Characters that never end a line (JLREQ line-end prohibition): opening brackets and quotes.
+NO_LINE_END = frozenset("([{〈《「『【〔〖〘〝‘“（［｛｟«")
 
-    Whitespace (including newlines) is collapsed. Every returned line measures
-    at most ``max_width`` pixels with ``font``, except a single character wider
-    than the whole line, which cannot be helped. With ``max_lines``, wrapping
-    stops once there are more lines than that (at most ``max_lines + 1`` are
-    returned), which saves time when the text is only checked for fit.
+
+def _breaks_anywhere(ch: str) -> bool:
+    """Wide and full-width characters (UAX #11 ``W``/``F``: Han, kana, Hangul, CJK punctuation).
+
+    CJK text has no spaces between words, so a line may break between any two
+    of these (UAX #14 class ID), subject to the kinsoku rules above.
+    """
+    return unicodedata.east_asian_width(ch) in ("W", "F")
+
+
+def _tokens(text: str) -> list[tuple[str, bool]]:
+    """``(token, space_before)`` pairs: the units a line may break between.
+
+    A token is a run of non-wide characters (a Latin word, never split unless
+    longer than a line) or one wide character. Kinsoku: a character of
+    :data:`NO_LINE_START` joins the token before it, one of
+    :data:`NO_LINE_END` the token after it.
+    """
+    tokens: list[tuple[str, bool]] = []
+    for word in text.split():
+        pieces: list[str] = []
+        for ch in word:
+            glue_back = pieces and (
+                ch in NO_LINE_START
+                or pieces[-1][-1] in NO_LINE_END
+                or not (_breaks_anywhere(ch) or _breaks_anywhere(pieces[-1][-1]))
+            )
+            if glue_back:
+                pieces[-1] += ch
+            else:
+                pieces.append(ch)
+        tokens.extend((piece, i == 0) for i, piece in enumerate(pieces))
+    if tokens:
+        tokens[0] = (tokens[0][0], False)
+    return tokens
+
+
+def wrap_text(text: str, font: Font, max_width: float, max_lines: int | None = None) -> list[str]:
+    """Greedy wrap measured in pixels: at spaces, and between CJK characters.
+
+    Whitespace (including newlines) is collapsed. Latin words are broken only
+    when wider than a line; CJK text breaks between any two characters except
+    before closing punctuation or after opening brackets (see :func:`_tokens`).
+    Every returned line measures at most ``max_width`` pixels with ``font``,
+    except a single character wider than the whole line, which cannot be
+    helped. With ``max_lines``, wrapping stops once there are more lines than
+    that (at most ``max_lines + 1`` are returned), which saves time when the
+    text is only checked for fit.
     """
     lines: list[str] = []
     current = ""
-    for word in text.split():
+    for token, space_before in _tokens(text):
         if max_lines is not None and len(lines) > max_lines:
             return lines[: max_lines + 1]
-        trial = f"{current} {word}" if current else word
+        trial = f"{current} {token}" if current and space_before else current + token
         if font.getlength(trial) <= max_width:
             current = trial
             continue
         if current:
             lines.append(current)
             current = ""
-        if font.getlength(word) <= max_width:
-            current = word
+        if font.getlength(token) <= max_width:
+            current = token
         else:
-            *full, current = _break_word(word, font, max_width)
+            *full, current = _break_word(token, font, max_width)
             lines.extend(full)
     if current:
         lines.append(current)
@@ -282,6 +363,12 @@ class _TextRequest:
     gap_em: float
     indent_em: float
     use_system_fonts: bool
+    face: FontFace | None
+
+    def font_at(self, size: int) -> Font:
+        if self.face is not None:
+            return load_face(self.face, size)
+        return load_font(self.role, size, self.use_system_fonts)
 
     def width_at(self, size: int) -> float:
         return self.max_width_px - self.indent_em * size
@@ -305,6 +392,7 @@ def fit_paragraphs(
     gap_em: float = 0.0,
     indent_em: float = 0.0,
     use_system_fonts: bool = True,
+    face: FontFace | None = None,
 ) -> FittedText:
     """Wrap paragraphs at the largest size from ``start_px`` down to ``min_px`` that fits.
 
@@ -313,6 +401,7 @@ def fit_paragraphs(
     ``max_lines`` lines. If even ``min_px`` does not fit, the text is cut after
     the last line that fits and that line ends with an ellipsis. ``spacing``
     is the line step in ems, ``gap_em`` the extra space between paragraphs.
+    ``face`` draws the text when given, else the role's DejaVu font.
     """
     request = _TextRequest(
         tuple(paragraphs),
@@ -324,6 +413,7 @@ def fit_paragraphs(
         gap_em,
         indent_em,
         use_system_fonts,
+        face,
     )
     sizes = _sizes(start_px, min_px)
     first = _layout_at(request, sizes[0])
@@ -346,7 +436,7 @@ def fit_paragraphs(
 
 def _layout_at(request: _TextRequest, size: int) -> FittedText:
     """Wrap at ``size``; stop wrapping once the text is known not to fit."""
-    font = load_font(request.role, size, request.use_system_fonts)
+    font = request.font_at(size)
     ascent, descent = line_metrics(font)
     line_px = ascent + descent
     step = max(line_px, round(size * request.spacing))
@@ -412,17 +502,19 @@ def fit_code(
     max_height_px: int,
     spacing: float = 1.35,
     use_system_fonts: bool = True,
+    face: FontFace | None = None,
 ) -> FittedCode:
     """Fit code in a box, keeping indentation (tabs become 4 spaces).
 
     Shrinks from ``start_px`` to ``min_px`` until every line fits the width and
     all lines fit the height. At ``min_px``, lines too wide end in an ellipsis
-    and lines below the box are replaced by a final ellipsis line.
+    and lines below the box are replaced by a final ellipsis line. ``face``
+    draws the code when given, else DejaVu Sans Mono.
     """
     lines = code.expandtabs(4).splitlines() or [""]
     lines = [line.rstrip() for line in lines]
     for size in _sizes(start_px, min_px):
-        font = load_font("mono", size, use_system_fonts)
+        font = load_face(face, size) if face else load_font("mono", size, use_system_fonts)
         ascent, descent = line_metrics(font)
         step = max(ascent + descent, round(size * spacing))
         height = (len(lines) - 1) * step + ascent + descent
@@ -450,20 +542,35 @@ class Canvas:
 
     Lengths are given as fractions of the frame's short side (:meth:`px`) so
     one layout serves every aspect; ``top`` arguments are in pixels from the
-    top of the box.
+    top of the box. ``faces`` maps a role (``sans``, ``bold``, ``mono``) to
+    the face that draws it (a role not in it gets DejaVu); ``drawn`` records
+    every ``(face, string)`` drawn, for the record the accessibility gate
+    checks (see ``slides.GLYPHS_KEY``).
     """
 
     draw: ImageDraw.ImageDraw
     box: Box
     short_px: int
     portrait: bool
+    faces: Mapping[str, FontFace | None] = field(default_factory=dict)
+    drawn: list[tuple[FontFace | None, str]] = field(default_factory=list)
 
     @classmethod
-    def for_image(cls, image: Image.Image) -> Canvas:
+    def for_image(
+        cls, image: Image.Image, faces: Mapping[str, FontFace | None] | None = None
+    ) -> Canvas:
         width, height = image.size
         return cls(
-            ImageDraw.Draw(image), content_box(width, height), min(width, height), height > width
+            ImageDraw.Draw(image),
+            content_box(width, height),
+            min(width, height),
+            height > width,
+            dict(faces or {}),
         )
+
+    def face(self, role: str) -> FontFace | None:
+        """The face that draws ``role``: from :attr:`faces`, else the role's DejaVu font."""
+        return self.faces[role] if role in self.faces else face_for_role(role)
 
     @property
     def width(self) -> int:
@@ -487,8 +594,16 @@ class Canvas:
             start_px=self.px(sizes[0]),
             min_px=self.px(sizes[1]),
             max_width_px=self.width,
+            face=self.face(role),
             **kwargs,
         )
+
+    def draw_text(
+        self, xy: tuple[int, int], text: str, font: Font, colour: tuple[int, int, int], anchor: str
+    ) -> None:
+        """Draw one string with Pillow and record it with the face of ``font``."""
+        self.drawn.append((face_of(font), text))
+        self.draw.text(xy, text, font=font, fill=colour, anchor=anchor)
 
     def draw_block(
         self,
@@ -506,7 +621,7 @@ class Canvas:
         for p, lines in enumerate(block.paragraphs):
             y += block.paragraph_gap_px if p else 0
             for line in lines:
-                self.draw.text((x, y), line, font=block.font, fill=colour, anchor=anchor)
+                self.draw_text((x, y), line, block.font, colour, anchor)
                 y += block.line_step_px
 
     def draw_rule(

@@ -9,14 +9,30 @@ side. Text is wrapped in pixels with the real font; when it does not fit the
 font shrinks step by step to a legible minimum, then the text is cut with an
 ellipsis.
 
+Every character drawn exists in the font that draws it (checked on the
+font's cmap with fontTools, see ``_fonts``): a role (title, body, code) whose
+text the primary font lacks is drawn with an installed font that covers it,
+found with fontconfig (Noto Sans CJK for Chinese and Japanese, from Debian's
+``fonts-noto-cjk``); with none, ``render_shot`` stops with
+``InvalidInputError`` naming the characters and the package to install. What
+was drawn with which font is stored in the PNG itself (an iTXt chunk, key
+:data:`GLYPHS_KEY`), and the accessibility gate re-checks it.
+
 Options (``render_shot(options=...)``):
     theme: ``"dark"`` (default) or ``"light"``.
     background, foreground, accent: CSS hex colours (``#rgb`` or
         ``#rrggbb``) overriding the theme's.
+    font: path to a TrueType/OpenType font (face 0 of a collection) to draw
+        every role with instead of DejaVu; characters it lacks still fall
+        back to an installed font that has them.
+    language: the document's language, a BCP 47 tag (``ja``, ``zh-Hant``;
+        ``Script.language``): picks the Japanese or Chinese glyph forms of
+        Han characters when the text itself (kana, Hangul) does not say.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tempfile
@@ -27,26 +43,32 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PIL import Image
+from PIL import Image, PngImagePlugin
 from pydantic import ValidationError
 
 import reelgraph.plugins.visuals._layout as _layout
 from reelgraph import InvalidInputError, hookimpl
 from reelgraph.models import ASPECT_SIZES, Scene, Visual, frame_size
+from reelgraph.plugins.visuals._fonts import FontFace, choose_face, drawn_chars, font_chars
 from reelgraph.plugins.visuals._layout import Canvas, FittedText
 
 if TYPE_CHECKING:
     from reelgraph.run.context import NodeContext
 
 __all__ = [
+    "GLYPHS_KEY",
     "THEMES",
+    "RenderedSlide",
     "Theme",
     "alt_text",
     "contrast_ratio",
+    "draw_slide",
+    "glyph_record",
     "parse_hex_colour",
     "relative_luminance",
     "render_shot",
     "render_slide",
+    "slide_faces",
     "theme_from_options",
 ]
 
@@ -73,7 +95,13 @@ SIZES: dict[str, tuple[float, float]] = {
     "code": (0.032, 0.022),
 }
 
-_ALLOWED_OPTIONS = ("theme", "background", "foreground", "accent")
+_ALLOWED_OPTIONS = ("theme", "background", "foreground", "accent", "font", "language")
+
+#: PNG iTXt keyword of the glyph record: JSON ``{"runs": [{"font": path or
+#: null (Pillow's bundled font), "index": face index, "chars": every distinct
+#: character drawn with that face}]}``. Kept in the PNG rather than in a
+#: sidecar file so it travels with the image and is replaced with it.
+GLYPHS_KEY = "reelgraph:glyphs"
 _HEX = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
 
 
@@ -305,11 +333,12 @@ def _draw_code(canvas: Canvas, theme: Theme, scene: Scene) -> bool:
     pad_x, pad_y = canvas.px(0.03), canvas.px(0.025)
     start, minimum = SIZES["code"]
     code = _layout.fit_code(
-        textwrap.dedent(scene.code or "").strip("\n"),
+        _code_text(scene),
         start_px=canvas.px(start),
         min_px=canvas.px(minimum),
         max_width_px=canvas.width - 2 * pad_x,
         max_height_px=canvas.height - head_space - 2 * pad_y,
+        face=canvas.face("mono"),
     )
     panel_h = code.height_px + 2 * pad_y
     spare = canvas.height - head_space - panel_h
@@ -323,19 +352,71 @@ def _draw_code(canvas: Canvas, theme: Theme, scene: Scene) -> bool:
     )
     y = box_top + top + pad_y
     for line in code.lines:
-        canvas.draw.text(
-            (left + pad_x, y), line, font=code.font, fill=theme.foreground, anchor="la"
-        )
+        canvas.draw_text((left + pad_x, y), line, code.font, theme.foreground, "la")
         y += code.line_step_px
     return head.truncated or code.truncated
 
 
-def render_slide(
-    scene: Scene, width_px: int, height_px: int, theme: Theme
-) -> tuple[Image.Image, bool]:
-    """Draw one slide; return the RGB image and whether any text was cut to fit."""
+def _code_text(scene: Scene) -> str:
+    return textwrap.dedent(scene.code or "").strip("\n")
+
+
+def role_texts(scene: Scene) -> dict[str, list[str]]:
+    """The strings each font role (``bold``, ``sans``, ``mono``) may draw on the slide.
+
+    Each includes the ellipsis, which a string cut to fit ends with.
+    """
+    first = scene.bullets[:1]
+    if scene.kind in ("title", "closing"):
+        texts = {"bold": [scene.title], "sans": first}
+    elif scene.kind == "code":
+        texts = {"bold": [scene.title], "mono": [_code_text(scene)]}
+    else:
+        texts = {"bold": [scene.title], "sans": list(scene.bullets)}
+    return {role: [*strings, _layout.ELLIPSIS] for role, strings in texts.items()}
+
+
+def slide_faces(
+    scene: Scene,
+    *,
+    font: FontFace | None = None,
+    language: str | None = None,
+    fallback: bool = True,
+) -> dict[str, FontFace | None]:
+    """The face for each role of the slide: one that has every character the role draws.
+
+    The primary face is ``font`` when given, else the role's DejaVu font;
+    when it lacks characters, an installed face that has them all is found
+    with fontconfig (``language``, a BCP 47 tag, steers Han characters to
+    Japanese or Chinese forms). ``fallback=False`` keeps the primary face
+    whatever it lacks (a slide with boxes: for testing the gate).
+
+    Raises:
+        InvalidInputError: no installed font has some character (the message
+            names them and ``fonts-noto-cjk`` / ``options.font``).
+    """
+    faces = {}
+    for role, texts in role_texts(scene).items():
+        primary = font if font is not None else _layout.face_for_role(role)
+        faces[role] = choose_face(texts, role, primary, language=language, fallback=fallback)
+    return faces
+
+
+@dataclass(frozen=True)
+class RenderedSlide:
+    """A drawn slide: the RGB image, whether text was cut, and each ``(face, string)`` drawn."""
+
+    image: Image.Image
+    truncated: bool
+    drawn: list[tuple[FontFace | None, str]]
+
+
+def draw_slide(
+    scene: Scene, width_px: int, height_px: int, theme: Theme, faces: Mapping[str, FontFace | None]
+) -> RenderedSlide:
+    """Draw one slide with the given face per role (no coverage check: see :func:`slide_faces`)."""
     image = Image.new("RGB", (width_px, height_px), theme.background)
-    canvas = Canvas.for_image(image)
+    canvas = Canvas.for_image(image, faces)
     first = scene.bullets[0] if scene.bullets else ""
     if scene.kind == "title":
         truncated = _draw_centred(canvas, theme, scene.title, first, "title")
@@ -345,7 +426,42 @@ def render_slide(
         truncated = _draw_code(canvas, theme, scene)
     else:
         truncated = _draw_content(canvas, theme, scene)
-    return image, truncated
+    return RenderedSlide(image, truncated, list(canvas.drawn))
+
+
+def render_slide(
+    scene: Scene,
+    width_px: int,
+    height_px: int,
+    theme: Theme,
+    *,
+    font: FontFace | None = None,
+    language: str | None = None,
+) -> tuple[Image.Image, bool]:
+    """Draw one slide in fonts that have its characters; the RGB image and whether text was cut.
+
+    Raises:
+        InvalidInputError: no installed font has some character (see :func:`slide_faces`).
+    """
+    faces = slide_faces(scene, font=font, language=language)
+    slide = draw_slide(scene, width_px, height_px, theme, faces)
+    return slide.image, slide.truncated
+
+
+def glyph_record(drawn: Sequence[tuple[FontFace | None, str]]) -> str:
+    """The JSON stored under :data:`GLYPHS_KEY`: each face and the characters it drew."""
+    by_face: dict[FontFace | None, list[str]] = {}
+    for face, text in drawn:
+        by_face.setdefault(face, []).append(text)
+    runs = [
+        {
+            "font": None if face is None else str(face.path),
+            "index": 0 if face is None else face.index,
+            "chars": drawn_chars(texts),
+        }
+        for face, texts in by_face.items()
+    ]
+    return json.dumps({"runs": runs}, ensure_ascii=False)
 
 
 # -- alt text -------------------------------------------------------------------
@@ -439,17 +555,48 @@ def _as_scene(scene: object) -> Scene:
         raise InvalidInputError(f"render_shot scene: not a valid Scene: {err}") from err
 
 
-def _save_png_atomic(image: Image.Image, path: Path) -> None:
-    """Write ``image`` as PNG to ``path`` via a temp file in the same folder and ``os.replace``."""
+def _save_png_atomic(image: Image.Image, path: Path, glyphs: str | None = None) -> None:
+    """Write ``image`` as PNG to ``path`` via a temp file in the same folder and ``os.replace``.
+
+    ``glyphs`` (see :func:`glyph_record`) is stored as an iTXt (UTF-8) chunk.
+    """
+    info = PngImagePlugin.PngInfo()
+    if glyphs is not None:
+        info.add_itxt(GLYPHS_KEY, glyphs)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".png.part", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             # Level 3: flat slides compress almost as well as at the default 6, faster.
-            image.save(fh, format="PNG", compress_level=3)
+            image.save(fh, format="PNG", compress_level=3, pnginfo=info)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _font_option(options: Mapping[str, Any] | None) -> FontFace | None:
+    """``options.font`` as a face, checked to be a font fontTools can read."""
+    value = (options or {}).get("font")
+    if value is None:
+        return None
+    if not isinstance(value, str | os.PathLike) or not Path(value).is_file():
+        raise InvalidInputError(
+            f"render_shot options.font: {value!r} is not a font file; "
+            "pass the path of a .ttf, .otf or .ttc file, e.g. "
+            "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
+        )
+    face = FontFace(Path(value).resolve())
+    font_chars(face)  # raises InvalidInputError naming the file when it is not a font
+    return face
+
+
+def _language_option(options: Mapping[str, Any] | None) -> str | None:
+    value = (options or {}).get("language")
+    if value is not None and not isinstance(value, str):
+        raise InvalidInputError(
+            f"render_shot options.language: {value!r} is not a BCP 47 tag; use e.g. 'ja' or 'zh-Hans'"
+        )
+    return value
 
 
 def _warn_low_contrast(theme: Theme, ctx: NodeContext) -> None:
@@ -469,16 +616,25 @@ def render_shot(scene: Scene, aspect: str, options: dict[str, Any], ctx: NodeCon
     9:16 or 1:1. Options: see the module docstring.
 
     Raises:
-        InvalidInputError: unknown aspect, unknown option, bad hex colour.
+        InvalidInputError: unknown aspect, unknown option, bad hex colour,
+            unreadable ``options.font``, or characters no installed font has
+            (the message names them and the package to install).
     """
     started = time.perf_counter()
     scene = _as_scene(scene)
     width, height = _frame_size(aspect)
     theme = theme_from_options(options)
     _warn_low_contrast(theme, ctx)
-    image, truncated = render_slide(scene, width, height, theme)
+    faces = slide_faces(scene, font=_font_option(options), language=_language_option(options))
+    slide = draw_slide(scene, width, height, theme, faces)
     path = Path(ctx.workdir) / f"scene-{scene.index:03d}.png"
-    _save_png_atomic(image, path)
+    _save_png_atomic(slide.image, path, glyph_record(slide.drawn))
+    fallbacks = {
+        role: str(face) for role, face in faces.items() if face != _layout.face_for_role(role)
+    }
+    if fallbacks:
+        ctx.log.info("slides.font_fallback", scene_index=scene.index, fonts=fallbacks)
+    truncated = slide.truncated
     if truncated:
         ctx.log.warning("slides.text_truncated", scene_index=scene.index, title=scene.title[:60])
     ctx.log.debug(

@@ -1,0 +1,308 @@
+"""Fonts for the ``slides`` plugin: which characters a font has, and a font that has them all.
+
+A character a font lacks is drawn as its ``.notdef`` glyph, an empty box
+("tofu"). To never draw one, every string a slide draws is checked against
+the *cmap* (character-to-glyph table, OpenType spec "cmap") of the font that
+will draw it, read with fontTools. When the primary font (DejaVu, or
+``options.font``) lacks some characters, fontconfig (``fc-match``, then
+``fc-list``) is asked for an installed font that covers them, steered by the
+script of the missing characters and the document's language (Han
+characters look different in Japanese and Chinese: Noto Sans CJK JP and SC
+are faces of one ``.ttc``). When no installed font covers them,
+:func:`choose_face` raises :class:`~reelgraph.errors.InvalidInputError`
+naming the characters, their script and the package to install.
+
+A face is a font file plus a face index (a ``.ttc`` collection holds several
+faces; fontconfig's ``%{index}``, Pillow's ``truetype(index=)`` and
+fontTools' ``TTFont(fontNumber=)`` all count from 0).
+"""
+
+from __future__ import annotations
+
+import functools
+import shutil
+import subprocess
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from reelgraph.errors import InvalidInputError
+
+__all__ = [
+    "FONT_PACKAGE",
+    "PILLOW_DEFAULT_CHARS",
+    "FontFace",
+    "choose_face",
+    "codepoints",
+    "describe_chars",
+    "drawn_chars",
+    "font_chars",
+    "language_for",
+    "missing_chars",
+    "script_of",
+]
+
+#: The Debian package with fonts for Chinese, Japanese and Korean (Noto Sans CJK).
+FONT_PACKAGE = "fonts-noto-cjk"
+
+#: What Pillow's built-in font (used only when no font file is found at all)
+#: is assumed to cover: printable ASCII. Conservative: it may cover more.
+PILLOW_DEFAULT_CHARS = frozenset(range(0x20, 0x7F))
+# Printable ASCII is left out when choosing a language: every script's fonts carry it.
+_ASCII = PILLOW_DEFAULT_CHARS
+
+# fontconfig family and style for each role of the slides (fonts-conf(5):
+# "sans-serif" and "monospace" are the generic aliases; weight=bold).
+_FC_STYLE = {"sans": "sans-serif", "bold": "sans-serif:weight=bold", "mono": "monospace"}
+
+# ISO 15924 script code (fontTools.unicodedata.script) -> the fontconfig
+# language (RFC 3066 tag, fc-list --lang list) whose fonts usually cover it.
+_SCRIPT_LANG = {
+    "Hira": "ja",
+    "Kana": "ja",
+    "Hang": "ko",
+    "Bopo": "zh-tw",
+    "Cyrl": "ru",
+    "Grek": "el",
+    "Arab": "ar",
+    "Hebr": "he",
+    "Deva": "hi",
+    "Beng": "bn",
+    "Taml": "ta",
+    "Telu": "te",
+    "Gujr": "gu",
+    "Guru": "pa",
+    "Knda": "kn",
+    "Mlym": "ml",
+    "Thai": "th",
+    "Laoo": "lo",
+    "Khmr": "km",
+    "Mymr": "my",
+    "Geor": "ka",
+    "Armn": "hy",
+    "Ethi": "am",
+    "Sinh": "si",
+    "Tibt": "bo",
+}
+# Han-only text: the document's language picks the regional glyph forms
+# (fontconfig's zh-cn/zh-tw/zh-hk/ja/ko); unknown or other languages get
+# Simplified Chinese, as Japanese text nearly always also holds kana.
+_HAN_LANG = {
+    "ja": "ja",
+    "ko": "ko",
+    "zh": "zh-cn",
+    "zh-cn": "zh-cn",
+    "zh-sg": "zh-cn",
+    "zh-hans": "zh-cn",
+    "zh-tw": "zh-tw",
+    "zh-hant": "zh-tw",
+    "zh-hk": "zh-hk",
+    "zh-mo": "zh-hk",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class FontFace:
+    """One face of a font file: ``path`` and its ``index`` in a collection (0 for .ttf/.otf)."""
+
+    path: Path
+    index: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.path}#{self.index}" if self.index else str(self.path)
+
+
+def _ignorable(ch: str) -> bool:
+    """Characters no glyph is drawn for: controls (Unicode category Cc) such as newline."""
+    return unicodedata.category(ch) == "Cc"
+
+
+def codepoints(texts: Iterable[str]) -> frozenset[int]:
+    """The code points of every character drawn for ``texts`` (controls left out)."""
+    return frozenset(ord(ch) for text in texts for ch in text if not _ignorable(ch))
+
+
+def drawn_chars(texts: Iterable[str]) -> str:
+    """Each drawn character of ``texts`` once, in code point order (controls left out)."""
+    return "".join(chr(cp) for cp in sorted(codepoints(texts)))
+
+
+@functools.lru_cache(maxsize=64)
+def font_chars(face: FontFace | None) -> frozenset[int]:
+    """The code points ``face`` maps to a glyph (its best Unicode cmap), cached per face.
+
+    ``None`` stands for Pillow's built-in font: :data:`PILLOW_DEFAULT_CHARS`.
+
+    Raises:
+        InvalidInputError: the file is missing or is not a font fontTools can read.
+    """
+    if face is None:
+        return PILLOW_DEFAULT_CHARS
+    from fontTools.ttLib import TTFont, TTLibError
+
+    try:
+        with TTFont(str(face.path), fontNumber=face.index, lazy=True) as font:
+            cmap = font.getBestCmap() or {}
+    except (OSError, TTLibError, AssertionError) as err:
+        raise InvalidInputError(
+            f"font {face}: cannot read its character map ({err}); "
+            "pass options.font=/path/to/font.ttf (a TrueType/OpenType file)"
+        ) from err
+    return frozenset(cmap)
+
+
+def missing_chars(text: Iterable[str] | str, face: FontFace | None) -> str:
+    """The characters of ``text`` (or of several strings) that ``face`` has no glyph for."""
+    texts = [text] if isinstance(text, str) else list(text)
+    return "".join(chr(cp) for cp in sorted(codepoints(texts) - font_chars(face)))
+
+
+def script_of(ch: str) -> str:
+    """ISO 15924 script code of a character (``Hani``, ``Hira``, ``Cyrl``, ``Zyyy`` common)."""
+    from fontTools import unicodedata as ft_unicodedata
+
+    return str(ft_unicodedata.script(ch))
+
+
+def _script_name(code: str) -> str:
+    from fontTools import unicodedata as ft_unicodedata
+
+    return str(ft_unicodedata.script_name(code, default=code))
+
+
+def language_for(chars: str, language: str | None = None) -> str | None:
+    """The fontconfig language to ask for to cover ``chars``, or ``None`` when no script says.
+
+    Kana means Japanese and Hangul Korean; Han alone follows ``language``
+    (a BCP 47 tag such as ``ja`` or ``zh-Hant``), else Simplified Chinese.
+    Otherwise the most frequent script with a known language decides.
+    """
+    scripts = Counter(script_of(ch) for ch in chars)
+    if scripts["Hira"] or scripts["Kana"]:
+        return "ja"
+    if scripts["Hang"]:
+        return "ko"
+    if scripts["Hani"]:
+        tag = (language or "").strip().lower().replace("_", "-")
+        return _HAN_LANG.get(tag) or _HAN_LANG.get(tag.split("-")[0]) or "zh-cn"
+    for script, _ in scripts.most_common():
+        if script in _SCRIPT_LANG:
+            return _SCRIPT_LANG[script]
+    return None
+
+
+def describe_chars(chars: str, limit: int = 5) -> str:
+    """``'中' U+4E2D, '文' U+6587 (Han) and 3 more``: a few characters, their codes and scripts."""
+    shown = ", ".join(f"{ch!r} U+{ord(ch):04X}" for ch in chars[:limit])
+    scripts = sorted({_script_name(script_of(ch)) for ch in chars})
+    more = f" and {len(chars) - limit} more" if len(chars) > limit else ""
+    return f"{shown}{more} ({', '.join(scripts)} script)"
+
+
+def _charset(codes: Iterable[int]) -> str:
+    """A fontconfig charset value: hex code points separated by spaces (fonts-conf(5))."""
+    return " ".join(f"{cp:x}" for cp in sorted(codes))
+
+
+def _fontconfig(program: str, *args: str) -> list[FontFace]:
+    """Run ``fc-match``/``fc-list`` printing ``file<TAB>index`` lines; the faces, in order."""
+    exe = shutil.which(program)
+    if exe is None:
+        raise FileNotFoundError(program)
+    done = subprocess.run(
+        [exe, "-f", "%{file}\t%{index}\n", *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    faces = []
+    for line in done.stdout.splitlines():
+        file, _, index = line.partition("\t")
+        if file and Path(file).suffix.lower() in {".ttf", ".otf", ".ttc", ".otc"}:
+            faces.append(FontFace(Path(file), int(index or 0)))
+    return faces
+
+
+@functools.lru_cache(maxsize=256)
+def _fc_match(pattern: str) -> tuple[FontFace, ...]:
+    return tuple(_fontconfig("fc-match", pattern))
+
+
+@functools.lru_cache(maxsize=256)
+def _fc_list(pattern: str) -> tuple[FontFace, ...]:
+    return tuple(_fontconfig("fc-list", pattern))
+
+
+def _fallback(needed: frozenset[int], role: str, language: str | None) -> FontFace | None:
+    """An installed face that has every code point in ``needed``, or ``None``.
+
+    Asks fontconfig for the role's style in the language the characters
+    suggest, then for a face with the characters themselves (``charset``),
+    then lists every face that has them; each answer is checked on the cmap.
+    """
+    style = _FC_STYLE.get(role, "sans-serif")
+    lang = language_for("".join(chr(cp) for cp in needed - _ASCII), language)
+    patterns = [f"{style}:lang={lang}"] if lang else []
+    patterns.append(f"{style}:charset={_charset(needed)}")
+    for pattern in patterns:
+        for face in _fc_match(pattern):
+            if needed <= font_chars(face):
+                return face
+    candidates = [f for f in _fc_list(f":charset={_charset(needed)}") if needed <= font_chars(f)]
+    if not candidates:
+        return None
+    # Prefer the role's style among faces that cover everything (fc-list is unordered).
+    preferred = set(_fc_match(patterns[0]))
+    candidates.sort(key=lambda f: (f not in preferred, str(f)))
+    return candidates[0]
+
+
+def choose_face(
+    texts: Iterable[str],
+    role: str,
+    primary: FontFace | None,
+    *,
+    language: str | None = None,
+    fallback: bool = True,
+) -> FontFace | None:
+    """The face to draw ``texts`` in ``role`` with: ``primary`` if it has every character.
+
+    Otherwise (and when ``fallback``) an installed face found with fontconfig
+    that has them all. ``fallback=False`` returns ``primary`` regardless (it
+    will draw boxes: for tests of the gate).
+
+    Raises:
+        InvalidInputError: no installed face has every character, or
+            fontconfig is missing; the message names a few characters with
+            their U+ codes and script, and the fix.
+    """
+    needed = codepoints(texts)
+    if not fallback or needed <= font_chars(primary):
+        return primary
+    fix = (
+        f"install {FONT_PACKAGE} (Debian: apt-get install {FONT_PACKAGE}) "
+        "or pass options.font=/path/to/font.ttf"
+    )
+    try:
+        face = _fallback(needed, role, language)
+    except (FileNotFoundError, subprocess.SubprocessError, OSError) as err:
+        missing = "".join(chr(cp) for cp in sorted(needed - font_chars(primary)))
+        raise InvalidInputError(
+            f"render_shot: font {primary or 'Pillow default'} has no glyph for "
+            f"{describe_chars(missing)} and fontconfig could not be asked for another "
+            f"({err}); install fontconfig and {FONT_PACKAGE} (Debian: apt-get install "
+            f"fontconfig {FONT_PACKAGE}) or pass options.font=/path/to/font.ttf"
+        ) from err
+    if face is not None:
+        return face
+    # Name the characters no single installed face has (what the user must fix).
+    uncovered = needed - font_chars(primary)
+    for candidate in _fc_match(f"{_FC_STYLE.get(role, 'sans-serif')}:charset={_charset(needed)}"):
+        uncovered &= needed - font_chars(candidate)
+    missing = "".join(chr(cp) for cp in sorted(uncovered or needed - font_chars(primary)))
+    raise InvalidInputError(
+        f"render_shot: no installed font has a glyph for {describe_chars(missing)}; {fix}"
+    )
