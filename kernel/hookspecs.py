@@ -126,12 +126,13 @@ def render_shot(
 
 
 @hookspec(firstresult=True)
-@defaults(voice=None, rate_wpm=None, options={})
+@defaults(voice=None, rate_wpm=None, options={}, language=None)
 def synthesize_speech(
     sentences: list[str],
     voice: str | None,
     rate_wpm: int | None,
     options: dict[str, Any],
+    language: str | None,
     ctx: NodeContext,
 ) -> Narration | None:
     """Speak sentences, one audio segment per sentence.
@@ -142,6 +143,9 @@ def synthesize_speech(
             provider's default.
         rate_wpm: speaking rate in words per minute; ``None`` for the default.
         options: provider-specific settings.
+        language: the script's language as a BCP 47 tag (``"fr"``, ``"zh"``);
+            with no ``voice``, the provider picks a voice for it; ``None``
+            for the provider's default voice.
         ctx: the node context; write files under ``ctx.workdir``.
 
     Returns:

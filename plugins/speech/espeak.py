@@ -16,8 +16,17 @@ and measured on the project's machine, see FIELD.md "Offline speech"):
 - The engine is a process-wide singleton and is not thread-safe: every call
   goes through one lock, and the engine is created lazily on first use.
 
-Public surface: :func:`synthesize_to_wav` (one sentence to one WAV file) and
-the :func:`synthesize_speech` hook, which calls it once per sentence.
+Voices by language: the engine lists its voices (``espeak_ListVoices``) and
+:func:`voice_for_language` maps a BCP 47 tag onto one of their language tags
+(``zh``/``zh-Hans``/``zh-CN`` → ``cmn``, ``zh-HK`` → ``yue``, ``pt-BR`` →
+``pt-br``, ``fr-CA`` → ``fr``, ``en`` → ``en-us``); no hand-kept table.
+
+Text is normalised for speech first (:mod:`._normalize`); the segment keeps the
+sentence as written, and word events are mapped back onto its words.
+
+Public surface: :func:`synthesize_to_wav` (one sentence to one WAV file),
+:func:`voice_for_language`, and the ``synthesize_speech`` hook, which calls
+:func:`synthesize_to_wav` once per sentence.
 """
 
 from __future__ import annotations
@@ -40,6 +49,7 @@ from typing import TYPE_CHECKING, Any
 from reelgraph import hookimpl
 from reelgraph.errors import ConfigurationError, FatalError, InvalidInputError
 from reelgraph.models import Narration, SpeechSegment, WordTiming
+from reelgraph.plugins.speech._normalize import normalize
 
 if TYPE_CHECKING:
     from reelgraph.run.context import NodeContext
@@ -50,8 +60,10 @@ __all__ = [
     "MAX_RATE_WPM",
     "MIN_RATE_WPM",
     "english_voices",
+    "espeak_languages",
     "synthesize_speech",
     "synthesize_to_wav",
+    "voice_for_language",
 ]
 
 #: The voice used when a node names none.
@@ -288,6 +300,59 @@ def english_voices() -> list[str]:
         return _engine().english_voices()
 
 
+def espeak_languages() -> list[str]:
+    """Every language tag the installed espeak-ng voices declare, lower-case."""
+    with _LOCK:
+        return list(_engine().language_tags())
+
+
+def voice_for_language(language: str) -> str | None:
+    """The espeak voice (a language tag) that speaks BCP 47 ``language``, or ``None``.
+
+    Tried in order: language-region (``pt-br``), language-script, the bare
+    language (``fr`` for ``fr-CA``). Chinese goes to ``cmn`` (Mandarin), or
+    ``yue`` (Cantonese) for Hong Kong and Macau; bare ``en`` to ``en-us``.
+    ``None`` when espeak has no voice for it (e.g. ``km``, Khmer).
+
+    Raises:
+        InvalidInputError: ``language`` is not a BCP 47 tag.
+    """
+    import langcodes
+
+    try:
+        tag = langcodes.Language.get(langcodes.standardize_tag(language))
+    except (langcodes.tag_parser.LanguageTagError, ValueError) as err:
+        raise InvalidInputError(
+            f"espeak: language {language!r} is not a BCP 47 tag such as 'en', 'fr' or 'pt-BR'"
+        ) from err
+    base = (tag.language or "").lower()
+    if not base or base == "und":
+        return None
+    territory = (tag.territory or "").lower()
+    if base == "zh":
+        base = "yue" if territory in {"hk", "mo"} else "cmn"
+    if base == "en" and not territory:
+        return DEFAULT_VOICE
+    available = set(espeak_languages())
+    for candidate in (f"{base}-{territory}", f"{base}-{(tag.script or '').lower()}", base):
+        if candidate in available:
+            return candidate
+    return None
+
+
+def _voice_or_stop(language: str) -> str:
+    """The voice for ``language``; stops with InvalidInputError naming the fix when none."""
+    voice = voice_for_language(language)
+    if voice is None:
+        raise InvalidInputError(
+            f"espeak: espeak-ng has no voice for language {language!r}, so no narration "
+            "was made; pass a voice that speaks it (the `voice` input: an espeak voice "
+            "name, or a piper .onnx voice path with `pip install 'reelgraph[piper]'`), "
+            "or install a synthesize_speech provider for that language"
+        )
+    return voice
+
+
 # -- validation ---------------------------------------------------------------
 
 
@@ -383,16 +448,21 @@ def synthesize_to_wav(
     path: str | os.PathLike[str],
     voice: str = DEFAULT_VOICE,
     rate_wpm: int = DEFAULT_RATE_WPM,
+    language: str | None = None,
 ) -> SpeechSegment:
     """Speak one sentence into a WAV file.
 
     Args:
-        text: plain text (UTF-8; never read as SSML or phoneme codes).
+        text: plain text (UTF-8; never read as SSML or phoneme codes). It is
+            normalised for speech (``language`` rules, see ``_normalize``);
+            the segment's ``text`` and word timings refer to ``text`` as given.
         path: the WAV file to write (parent directories are created). Written
             atomically: a temp file in the same directory, then ``os.replace``.
         voice: an espeak voice name or language tag (``"en-us"``, ``"en-gb"``,
             ``"English (America)"``, ``"en-us+f3"``).
         rate_wpm: words per minute, 80-450 (espeakRATE_MINIMUM/MAXIMUM).
+        language: BCP 47 tag of the text, for normalisation; ``None``: the
+            voice's language when it is a tag (``"fr"``), else English.
 
     Returns:
         The segment: PCM mono 16-bit at the engine's rate (22050 Hz), exactly as
@@ -407,14 +477,17 @@ def synthesize_to_wav(
     text = _check_text(text, "text")
     voice = _check_voice(voice)
     rate_wpm = _check_rate(rate_wpm)
+    spoken = normalize(text, language or _language_of(voice))
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     with _LOCK:
         engine = _engine()
-        pcm, words = engine.synthesize(text, voice, rate_wpm)
+        pcm, words = engine.synthesize(spoken.text, voice, rate_wpm)
         sample_rate_hz = engine.sample_rate_hz
     num_samples = len(pcm) // 2
     _write_wav(target, pcm, sample_rate_hz)
+    # word events point into the spoken text: move them onto the written one
+    words = [(spoken.source_index(position - 1) + 1, sample) for position, sample in words]
     return SpeechSegment(
         text=text,
         path=target,
@@ -424,24 +497,37 @@ def synthesize_to_wav(
     )
 
 
+def _language_of(voice: str) -> str | None:
+    """The language a voice name or tag stands for, for normalisation (``None``: unknown)."""
+    tag = voice.split("+")[0].lower()
+    if re.fullmatch(r"[a-z]{2,3}(-[a-z0-9]{2,8})*", tag):
+        return tag
+    return "en" if voice.lower().startswith("english") else None
+
+
 # -- the hook -------------------------------------------------------------------------
 
 
-@hookimpl
 def synthesize_speech(
     sentences: list[str],
     voice: str | None,
     rate_wpm: int | None,
     options: dict[str, Any],
     ctx: NodeContext,
+    language: str | None = None,
 ) -> Narration:
     """Speak each sentence into ``ctx.workdir/sentence-NNN.wav`` (see the hookspec).
 
-    ``voice`` defaults to ``"en-us"`` and ``rate_wpm`` to 165. Every sentence is
-    checked before any audio is made; a blank one raises InvalidInputError
-    naming its index. No options are defined; unknown ones are logged and
-    ignored.
+    ``voice`` wins when given; else the voice for ``language`` (a BCP 47 tag,
+    :func:`voice_for_language`); else ``"en-us"``. ``rate_wpm`` defaults to
+    165. Everything is checked before any audio is made: a language espeak
+    cannot speak, an unknown voice or a blank sentence raises
+    InvalidInputError (naming the fix, or the sentence's index), and no WAV is
+    written. ``Narration.voice`` is ``"espeak:<voice>"``. No options are
+    defined; unknown ones are logged and ignored.
     """
+    if voice is None and language:
+        voice = _voice_or_stop(language)
     voice = _check_voice(DEFAULT_VOICE if voice is None else voice)
     rate_wpm = _check_rate(DEFAULT_RATE_WPM if rate_wpm is None else rate_wpm)
     if not isinstance(sentences, list | tuple):
@@ -451,22 +537,45 @@ def synthesize_speech(
     texts = [_check_text(s, f"sentences[{i}]") for i, s in enumerate(sentences)]
     if options:
         ctx.log.warning("espeak ignores options", options=sorted(options))
+    with _LOCK:  # reject an unknown voice before any audio, so a bad spec fails early
+        _engine().select_voice(voice)
+    name = f"espeak:{voice}"
     if not texts:
-        with _LOCK:  # still reject an unknown voice, so a bad spec fails early
-            _engine().select_voice(voice)
-        return Narration(segments=[], voice=voice, duration_s=0.0)
+        return Narration(segments=[], voice=name, duration_s=0.0)
     started = time.perf_counter()
     segments = []
     for i, text in enumerate(texts):
         segments.append(
-            synthesize_to_wav(text, ctx.workdir / f"sentence-{i:03d}.wav", voice, rate_wpm)
+            synthesize_to_wav(
+                text, ctx.workdir / f"sentence-{i:03d}.wav", voice, rate_wpm, language
+            )
         )
         ctx.progress(i + 1, len(texts))
     duration_s = sum(segment.duration_s for segment in segments)
     ctx.log.info(
         "speech synthesized",
+        voice=name,
         sentences=len(segments),
         duration_s=round(duration_s, 3),
         wall_s=round(time.perf_counter() - started, 3),
     )
-    return Narration(segments=segments, voice=voice, duration_s=duration_s)
+    return Narration(segments=segments, voice=name, duration_s=duration_s)
+
+
+@hookimpl(specname="synthesize_speech", trylast=True)
+def _synthesize_speech_hook(
+    sentences: list[str],
+    voice: str | None,
+    rate_wpm: int | None,
+    language: str | None,
+    options: dict[str, Any],
+    ctx: NodeContext,
+) -> Narration:
+    """The hook: :func:`synthesize_speech` with every parameter passed.
+
+    ``trylast``: when a node pins no provider, a better engine that answers
+    for the language (piper) is asked first and espeak speaks the rest. The
+    plain function keeps ``language`` optional for direct callers (pluggy
+    passes only parameters without a default).
+    """
+    return synthesize_speech(sentences, voice, rate_wpm, options, ctx, language)

@@ -42,13 +42,13 @@ from typing import TYPE_CHECKING, Any
 from reelgraph import hookimpl
 from reelgraph.errors import InvalidInputError
 from reelgraph.models import Block, Document, Scene, Script
+from reelgraph.plugins._language import document_language, normalize_tag
+from reelgraph.plugins._sentences import end_sentence, split_sentences
 from reelgraph.plugins._text import (
-    as_sentence,
     clean_display,
     clean_for_speech,
     shorten,
     split_clause,
-    split_sentences,
     words,
 )
 
@@ -68,7 +68,7 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "words_per_minute": 160,
     "scene_overhead_s": 1.0,
     "recap": True,
-    "language": "en",
+    "language": None,
 }
 _LIMITS: dict[str, tuple[float, float]] = {
     "max_bullets": (2, 6),
@@ -153,7 +153,10 @@ def write_script(
             must stay in the script.
         feedback: acts on "too long"/"shorten" (about 20% shorter) and
             "missing key message: X" (X becomes a key message).
-        options: see :data:`DEFAULT_OPTIONS`.
+        options: see :data:`DEFAULT_OPTIONS`; ``language`` is a BCP 47 tag,
+            or ``None`` to take ``document.language``, else the language
+            detected from the document's prose (py3langid), else ``"en"``.
+            It picks the sentence rules and becomes ``Script.language``.
         ctx: the node context.
 
     Raises:
@@ -161,6 +164,7 @@ def write_script(
             option or ``duration_s`` is out of range.
     """
     opts = _options(options)
+    opts["language"] = _script_language(document, opts["language"], ctx)
     if duration_s is not None and (
         isinstance(duration_s, bool) or not isinstance(duration_s, int | float) or duration_s <= 0
     ):
@@ -197,6 +201,20 @@ def write_script(
 
 
 # -- options and feedback -----------------------------------------------------
+
+
+def _script_language(document: Document, given: Any, ctx: NodeContext) -> str:
+    """The script's BCP 47 tag: ``given``, else the document's (declared or detected), else en."""
+    if given is not None:
+        if not isinstance(given, str):
+            raise InvalidInputError(f"option 'language' must be a BCP 47 tag, got {given!r}")
+        return normalize_tag(given, what="option 'language'")
+    found = document_language(document)
+    how = "declared" if document.language else "detected"
+    if found is None:
+        found, how = "en", "default (detection unsure)"
+    ctx.log.info("script language", language=found, source=how)
+    return found
 
 
 def _options(options: dict[str, Any] | None) -> dict[str, Any]:
@@ -242,7 +260,7 @@ def _read_feedback(keys: list[str], feedback: list[str]) -> tuple[list[str], int
 # -- collecting sentences ---------------------------------------------------
 
 
-def _block_sentences(block: Block) -> list[tuple[str, str, bool, str | None]]:
+def _block_sentences(block: Block, language: str) -> list[tuple[str, str, bool, str | None]]:
     """``(spoken, display, lead, item)`` for each narratable sentence of a block."""
     if block.kind in ("paragraph", "quote"):
         sources = [(line, None) for line in block.text.split("\n")]
@@ -253,11 +271,12 @@ def _block_sentences(block: Block) -> list[tuple[str, str, bool, str | None]]:
     out: list[tuple[str, str, bool, str | None]] = []
     for text, item in sources:
         lead = True
-        for display in split_sentences(clean_display(text)):
+        for display in split_sentences(clean_display(text), language):
             spoken = clean_for_speech(display)
-            if not set(words(spoken)) - _STOPWORDS:  # nothing left, or a lone "or"
+            # nothing left, or a lone "or" (any script's letters count: \w is Unicode)
+            if not set(re.findall(r"[^\W_]+", spoken.lower())) - _STOPWORDS:
                 continue
-            out.append((as_sentence(spoken), display, lead, item if lead else None))
+            out.append((end_sentence(spoken, language), display, lead, item if lead else None))
             lead = False
     return out
 
@@ -265,7 +284,7 @@ def _block_sentences(block: Block) -> list[tuple[str, str, bool, str | None]]:
 def _collect(document: Document, title: str, opts: dict[str, Any]) -> list[_Run]:
     """Runs in document order: title, content and code runs, closing."""
     title_run = _Run("title", -1, title)
-    spoken_title = as_sentence(clean_for_speech(title) or "Untitled")
+    spoken_title = end_sentence(clean_for_speech(title) or "Untitled", opts["language"])
     title_run.sentences.append(_Sentence(spoken_title, title, -1, 0, protected=True))
     runs = [title_run]
     for index, section in enumerate(document.sections):
@@ -279,7 +298,7 @@ def _collect(document: Document, title: str, opts: dict[str, Any]) -> list[_Run]
                 runs.append(_code_run(block, index, heading, current, opts))
                 current = None
                 continue
-            for spoken, display, lead, item in _block_sentences(block):
+            for spoken, display, lead, item in _block_sentences(block, opts["language"]):
                 if current is None:
                     current = _Run("content", index, heading)
                     runs.append(current)

@@ -58,7 +58,7 @@ def test_two_sentences_make_two_decodable_wavs(tmp_path: Path) -> None:
     )
     narration = speak([TEN_WORDS, OTHER], ctx)
 
-    assert narration.voice == "en-us"
+    assert narration.voice == "espeak:en-us"
     assert [s.path.name for s in narration.segments] == ["sentence-000.wav", "sentence-001.wav"]
     assert all(s.path.parent == tmp_path / "speech" / "3" for s in narration.segments)
     assert progress == [(1, 2), (2, 2)]
@@ -131,6 +131,7 @@ def test_hook_is_registered_under_its_entry_point(tmp_path: Path) -> None:
         sentences=["Hello there."],
         voice="en-us",
         rate_wpm=200,
+        language=None,
         options={},
         ctx=NodeContext.for_testing(tmp_path),
     )
