@@ -1,7 +1,7 @@
-"""The ``accessibility`` quality gate: alt text, text contrast and the title-safe area.
+"""The ``accessibility`` quality gate: alt text, contrast, title-safe area and missing glyphs.
 
 Needs ``visuals`` (stage ``shots``, or ``video`` when a video is given too).
-Three results, ``details["check"]`` naming each:
+Four results, ``details["check"]`` naming each:
 
 - ``alt_text``: every visual has non-blank alt text (WCAG 2.x success
   criterion 1.1.1); ``measured`` = how many have none.
@@ -18,6 +18,13 @@ Three results, ``details["check"]`` naming each:
 - ``safe_area``: no pixel that differs from the background in the outer
   ``safe_margin`` of the frame on any side; ``measured`` = how many slides
   have one.
+- ``glyphs``: no character drawn as a box ("tofu"): every character a slide
+  drew exists in the font that drew it. The slides plugin stores what it drew
+  with which font in the PNG (iTXt chunk ``slides.GLYPHS_KEY``); this gate
+  reads each font's cmap itself with fontTools and fails (error) any slide
+  with a character the font lacks, or whose font file it cannot read;
+  ``measured`` = how many slides fail. PNGs without the record (not drawn by
+  ``slides``) are listed as unchecked, not failed.
 
 Video clips are described by their alt text only: contrast and safe area are
 not measured on them (an ``info`` result says so).
@@ -31,7 +38,10 @@ Thresholds (``thresholds["accessibility"]``):
 
 from __future__ import annotations
 
+import functools
+import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reelgraph import hookimpl
@@ -39,14 +49,21 @@ from reelgraph.errors import InvalidInputError
 from reelgraph.models import GateResult, Video, Visual
 from reelgraph.plugins.gates._common import gate_selected, resolve_thresholds
 from reelgraph.plugins.visuals._layout import TITLE_SAFE_MARGIN
-from reelgraph.plugins.visuals.slides import MIN_TEXT_CONTRAST, contrast_ratio
+from reelgraph.plugins.visuals.slides import GLYPHS_KEY, MIN_TEXT_CONTRAST, contrast_ratio
 
 if TYPE_CHECKING:
     from PIL import Image
 
     from reelgraph.run.context import NodeContext
 
-__all__ = ["DEFAULTS", "SlideColours", "check_quality", "measure_colours", "safe_area_sides"]
+__all__ = [
+    "DEFAULTS",
+    "SlideColours",
+    "check_quality",
+    "measure_colours",
+    "missing_glyphs",
+    "safe_area_sides",
+]
 
 GATE = "accessibility"
 
@@ -183,13 +200,67 @@ def safe_area_sides(image: Image.Image, background: RGB, margin: float) -> list[
     return sides
 
 
-def _open_rgb(visual: Visual) -> Image.Image:
+# Pillow's bundled font (drawn only when no font file was found): assumed to
+# cover printable ASCII, as the slides plugin assumes (_fonts.PILLOW_DEFAULT_CHARS).
+_PILLOW_DEFAULT_CHARS = frozenset(range(0x20, 0x7F))
+
+
+@functools.lru_cache(maxsize=64)
+def _cmap(path: str, index: int) -> frozenset[int]:
+    """Code points the face maps to a glyph (best Unicode cmap, read with fontTools)."""
+    from fontTools.ttLib import TTFont
+
+    with TTFont(path, fontNumber=index, lazy=True) as font:
+        return frozenset(font.getBestCmap() or {})
+
+
+def missing_glyphs(record: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per font of a glyph record, the characters it drew but has no glyph for.
+
+    ``record`` is the JSON the slides plugin stores under ``GLYPHS_KEY``:
+    ``{"runs": [{"font": path or null, "index": int, "chars": str}]}``.
+    Returns ``[{"font", "index", "chars", "error"}]`` for fonts with missing
+    characters, or that cannot be read (``error`` says why; ``chars`` is then
+    everything that font drew).
+    """
+    from fontTools.ttLib import TTLibError
+
+    problems = []
+    for run in record.get("runs", []):
+        chars = "".join(ch for ch in str(run.get("chars", "")) if ord(ch) >= 0x20)
+        path, index = run.get("font"), int(run.get("index") or 0)
+        error = ""
+        try:
+            covered = _PILLOW_DEFAULT_CHARS if path is None else _cmap(str(path), index)
+        except (OSError, TTLibError, AssertionError, KeyError) as err:
+            covered, error = frozenset(), f"cannot read the font: {err}"
+        missing = "".join(ch for ch in chars if ord(ch) not in covered)
+        if missing:
+            problems.append({"font": path, "index": index, "chars": missing, "error": error})
+    return problems
+
+
+def _glyph_record(image: Image.Image) -> dict[str, Any] | None:
+    text = getattr(image, "text", None) or image.info
+    raw = text.get(GLYPHS_KEY) if isinstance(text, dict) else None
+    if raw is None:
+        return None
+    try:
+        record = json.loads(str(raw))
+    except ValueError:
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def _open_rgb(visual: Visual) -> tuple[Image.Image, dict[str, Any] | None]:
+    """The image as RGB and its glyph record (``None`` when it has none)."""
     from PIL import Image as PILImage
     from PIL import UnidentifiedImageError
 
     try:
         with PILImage.open(visual.path) as image:
-            return image.convert("RGB")
+            image.load()
+            return image.convert("RGB"), _glyph_record(image)
     except (OSError, UnidentifiedImageError) as err:
         raise InvalidInputError(
             f"gate {GATE!r}: cannot read the image of scene {visual.scene_index} "
@@ -205,7 +276,7 @@ def check_quality(
     thresholds: dict[str, dict[str, Any]],
     ctx: NodeContext,
 ) -> list[GateResult] | None:
-    """Check alt text, text contrast and the title-safe area of the visuals.
+    """Check alt text, text contrast, the title-safe area and missing glyphs of the visuals.
 
     Defaults: ``min_contrast`` 4.5 (WCAG 2.x 1.4.3 AA), ``safe_margin`` 0.05
     (SMPTE ST 2046-1 / EBU R95 title safe). Returns ``None`` without visuals.
@@ -219,13 +290,16 @@ def check_quality(
     clips = [v.scene_index for v in visuals if v.kind != "image"]
     if images:
         measured = []
+        records = []
         for visual in images:
-            image = _open_rgb(visual)
+            image, record = _open_rgb(visual)
             colours = measure_colours(image, limits["safe_margin"])
             sides = safe_area_sides(image, colours.background, limits["safe_margin"])
             measured.append((visual, colours, sides))
+            records.append((visual, record))
         results.append(_contrast(measured, limits["min_contrast"], stage))
         results.append(_safe_area(measured, limits["safe_margin"], stage))
+        results.append(_glyphs(records, stage))
     if clips:
         results.append(
             GateResult(
@@ -326,4 +400,55 @@ def _safe_area(
             "outside": outside,
             "worst_scene": scenes[0] if scenes else None,
         },
+    )
+
+
+def _glyphs(records: list[tuple[Visual, dict[str, Any] | None]], stage: str) -> GateResult:
+    unchecked = [v.scene_index for v, record in records if record is None]
+    failing = []
+    for visual, record in records:
+        if record is None:
+            continue
+        for problem in missing_glyphs(record):
+            failing.append({"scene": visual.scene_index, "path": str(visual.path), **problem})
+    details: dict[str, Any] = {
+        "check": "glyphs",
+        "missing": failing,
+        "unchecked_scenes": unchecked,
+    }
+    checked = len(records) - len(unchecked)
+    if not checked:
+        return GateResult(
+            gate=GATE,
+            passed=True,
+            severity="info",
+            message="no slide records which fonts drew it; missing glyphs not checked",
+            stage=stage,
+            details=details,
+        )
+    scenes = sorted({item["scene"] for item in failing})
+    named = "; ".join(
+        f"scene {item['scene']}: "
+        + ", ".join(f"{ch!r} U+{ord(ch):04X}" for ch in item["chars"][:5])
+        + (f" and {len(item['chars']) - 5} more" if len(item["chars"]) > 5 else "")
+        + f" not in {Path(item['font']).name if item['font'] else 'Pillow default font'}"
+        + (f" ({item['error']})" if item["error"] else "")
+        for item in failing[:3]
+    )
+    skipped = f"; {len(unchecked)} without a record not checked" if unchecked else ""
+    return GateResult(
+        gate=GATE,
+        passed=not failing,
+        measured=float(len(scenes)),
+        threshold=0.0,
+        unit="slides",
+        message=f"{len(scenes)} of {checked} slides draw characters their font has no glyph "
+        f"for (shown as boxes){': ' + named if named else ''}{skipped}",
+        remedy=""
+        if not failing
+        else f"install fonts that cover these characters (Debian: apt-get install "
+        f"fonts-noto-cjk) and render scenes {scenes} again, or pass the slides "
+        "options.font=/path/to/font.ttf",
+        stage=stage,
+        details={**details, "worst_scene": scenes[0] if scenes else None},
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,17 @@ import reelgraph.plugins.gates.accessibility as gate_accessibility
 from reelgraph.errors import InvalidInputError
 from reelgraph.models import Scene, Video, Visual
 from reelgraph.plan.registry import PluginRegistry
-from reelgraph.plugins.visuals.slides import THEMES, contrast_ratio, render_slide
+from reelgraph.plugins.visuals import _fonts
+from reelgraph.plugins.visuals.slides import (
+    GLYPHS_KEY,
+    THEMES,
+    contrast_ratio,
+    draw_slide,
+    glyph_record,
+    render_shot,
+    render_slide,
+    slide_faces,
+)
 from reelgraph.run.context import NodeContext
 
 SIZE = (480, 270)  # 16:9, small so the test is fast; the 5 % margin is 24 x 13.5 px
@@ -51,8 +62,11 @@ def _check(ctx: NodeContext, **kwargs) -> dict | None:
 def test_good_slide_passes(tmp_path, ctx) -> None:
     visual = slide(tmp_path / "good.png", "#0f172a", "#f8fafc")
     results = _check(ctx, visuals=[visual])
-    assert set(results) == {"alt_text", "contrast", "safe_area"}
+    assert set(results) == {"alt_text", "contrast", "safe_area", "glyphs"}
     assert all(r.passed and r.stage == "shots" for r in results.values())
+    # A PNG the slides plugin did not draw has no record of its fonts: not checked.
+    assert results["glyphs"].severity == "info"
+    assert results["glyphs"].details["unchecked_scenes"] == [0]
     contrast = results["contrast"]
     assert contrast.measured == pytest.approx(contrast_ratio("#f8fafc", "#0f172a"), abs=0.01)
     assert contrast.details["slides"][0]["text"] == "#f8fafc"
@@ -166,3 +180,100 @@ def test_called_through_pluggy(tmp_path) -> None:
     results = {r.details["check"]: r for batch in outputs if batch for r in batch}
     assert not results["contrast"].passed
     assert results["contrast"].measured == pytest.approx(contrast_ratio("#777", "#888"), abs=0.01)
+
+
+# -- glyphs ---------------------------------------------------------------------
+
+
+def _rich_cjk_lines() -> list[str]:
+    """Chinese, Japanese and Korean sentences from rich's demo (a dependency of typer)."""
+    import importlib.util
+    import re
+
+    source = Path(importlib.util.find_spec("rich.__main__").origin).read_text(encoding="utf-8")
+    lines = re.findall(r":flag_for_\w+:\s+([^\\\n\"]+)", source)
+    assert len(lines) >= 3, "rich's demo no longer holds its CJK sentences"
+    return [line.strip() for line in lines[:3]]
+
+
+@pytest.fixture(scope="module")
+def cjk_installed() -> None:
+    import shutil
+    import subprocess
+
+    if shutil.which("fc-list") is None:
+        pytest.skip("fontconfig is not installed (apt-get install fontconfig)")
+    found = subprocess.run(["fc-list", ":lang=ja", "file"], capture_output=True, text=True)
+    if not found.stdout.strip():
+        pytest.skip("no Japanese font installed (apt-get install fonts-noto-cjk)")
+
+
+def _cjk_scene(index: int) -> Scene:
+    zh, ja, ko = _rich_cjk_lines()
+    return Scene(index=index, kind="content", title=zh, bullets=[ja, ko])
+
+
+def test_slide_drawn_with_a_latin_font_and_cjk_text_fails(tmp_path, ctx, cjk_installed) -> None:
+    scene = _cjk_scene(3)
+    # The low-level path with the fallback off: DejaVu draws the CJK text as boxes.
+    faces = slide_faces(scene, fallback=False)
+    assert all(face is not None and "DejaVu" in face.path.name for face in faces.values())
+    drawn = draw_slide(scene, 1920, 1080, THEMES["dark"], faces)
+    from PIL.PngImagePlugin import PngInfo
+
+    info = PngInfo()
+    info.add_itxt(GLYPHS_KEY, glyph_record(drawn.drawn))
+    drawn.image.save(tmp_path / "tofu.png", pnginfo=info)
+    visual = Visual(
+        scene_index=3, path=tmp_path / "tofu.png", width_px=1920, height_px=1080, alt_text="CJK"
+    )
+    glyphs = _check(ctx, visuals=[visual])["glyphs"]
+    assert not glyphs.passed and glyphs.blocking and glyphs.severity == "error"
+    assert glyphs.measured == 1 and glyphs.details["worst_scene"] == 3
+    assert "scene 3" in glyphs.message and "U+" in glyphs.message
+    missing = "".join(item["chars"] for item in glyphs.details["missing"])
+    assert "支" in missing and "ラ" in missing and "한" in missing
+    assert "fonts-noto-cjk" in glyphs.remedy
+
+
+def test_slide_rendered_by_the_plugin_passes(tmp_path, ctx, cjk_installed) -> None:
+    visual = render_shot(scene=_cjk_scene(1), aspect="16:9", options={}, ctx=ctx)
+    results = _check(ctx, visuals=[visual])
+    glyphs = results["glyphs"]
+    assert glyphs.passed and glyphs.severity == "error" and glyphs.measured == 0
+    assert glyphs.details["unchecked_scenes"] == []
+    assert results["contrast"].passed and results["safe_area"].passed
+    # The record names a CJK font, and the gate checked every character with it.
+    from PIL import Image as PILImage
+
+    with PILImage.open(visual.path) as image:
+        record = json.loads(image.text[GLYPHS_KEY])
+    fonts = {Path(run["font"]).name for run in record["runs"]}
+    assert any("CJK" in name for name in fonts), fonts
+    drawn = "".join(run["chars"] for run in record["runs"])
+    assert all(ch in drawn for ch in "该库支持ライブラリ이")
+
+
+def test_unreadable_font_in_the_record_fails(tmp_path, ctx) -> None:
+    from PIL.PngImagePlugin import PngInfo
+
+    image = Image.new("RGB", SIZE, "#0f172a")
+    info = PngInfo()
+    record = {"runs": [{"font": str(tmp_path / "gone.ttf"), "index": 0, "chars": "Ab"}]}
+    info.add_itxt(GLYPHS_KEY, json.dumps(record))
+    image.save(tmp_path / "gone.png", pnginfo=info)
+    visual = Visual(
+        scene_index=0, path=tmp_path / "gone.png", width_px=480, height_px=270, alt_text="x"
+    )
+    glyphs = _check(ctx, visuals=[visual])["glyphs"]
+    assert not glyphs.passed
+    assert "cannot read the font" in glyphs.details["missing"][0]["error"]
+
+
+def test_gate_reads_the_cmap_itself(cjk_installed) -> None:
+    # The gate's own fontTools read agrees with the plugin's on a real CJK face.
+    face = slide_faces(_cjk_scene(0))["sans"]
+    assert face is not None
+    assert gate_accessibility._cmap(str(face.path), face.index) == _fonts.font_chars(face)
+    record = {"runs": [{"font": str(face.path), "index": face.index, "chars": "中文\U00010000"}]}
+    assert gate_accessibility.missing_glyphs(record)[0]["chars"] == "\U00010000"
