@@ -183,6 +183,8 @@ _ABBREVIATIONS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\bC#", re.I), "C sharp"),
     (re.compile(r"\bF#"), "F sharp"),
     (re.compile(r"\s*(?:->|=>|\u2192)\s*"), " to "),
+    (re.compile(r"\s*>=\s*(?=\S)"), " at least "),
+    (re.compile(r"\s*<=\s*(?=\S)"), " at most "),
     (re.compile(r"\s&\s"), " and "),
     (re.compile(r"~(?=\s?\d)"), "about "),
     (re.compile(r"\s<\s"), " less than "),
@@ -195,10 +197,11 @@ def clean_display(text: str) -> str:
 
     Identifiers keep their underscores; abbreviations are left as written.
     """
+    text = _strip_leftovers(text)
     text = _TAG.sub(" ", text)
     text = _URL.sub(" ", text)
     text = _EMOJI.sub(" ", text)
-    text = re.sub(r"\*\*|__|~~|[`#\[\]|\\{}^<>]", " ", text)
+    text = re.sub(r"\*\*|__|~~|[`#\[\]|\\{}^]|[<>](?!=)", " ", text)
     text = re.sub(r"(?<!\w)\*|\*(?!\w)", " ", text)
     return _tidy(text)
 
@@ -211,6 +214,7 @@ def clean_for_speech(text: str) -> str:
     ``etc.``, ``vs.``, arrows and ``&``; reads ``snake_case`` as words.
     Returns ``""`` when nothing speakable is left.
     """
+    text = _strip_leftovers(text)
     text = _TAG.sub(" ", text)
     text = _URL.sub(" ", text)
     text = _EMOJI.sub(" ", text)
@@ -222,6 +226,26 @@ def clean_for_speech(text: str) -> str:
     text = re.sub(r"(?<![\w-])--?(?=[a-z])", "", text)  # command-line flags: --json
     text = _tidy(text)
     return text if re.search(r"[^\W\d_]", text) else ""
+
+
+# reStructuredText and Markdown leftovers that carry no words (docutils
+# reference, "Inline markup" and "Sections"): an embedded link target
+# `text <url>`_, a reference name's trailing underscore (Docs_), a role
+# (:class:), a substitution reference (|PyPI|, an image), a heading underline
+# or overline (=====, -----).
+_LEFTOVERS = [
+    (re.compile(r"\s*<(?:(?:https?|ftp)://|www\.|mailto:)[^<>\s]*>_{0,2}", re.I), " "),
+    (re.compile(r"(?<=[\w`])_{1,2}(?=[\s.,;:!?)]|$)"), ""),
+    (re.compile(r"(?<![\w:/]):[a-z][\w+.-]*:(?=[`\w])"), ""),
+    (re.compile(r"\|[^|\s](?:[^|]*[^|\s])?\|_{0,2}"), " "),
+    (re.compile(r"(?:^|(?<=\s))(?:={3,}|-{3,}|~{3,}|\^{3,}|\+{3,}|\*{3,}|#{3,})(?=\s|$)"), " "),
+]
+
+
+def _strip_leftovers(text: str) -> str:
+    for pattern, replacement in _LEFTOVERS:
+        text = pattern.sub(replacement, text)
+    return text
 
 
 def _tidy(text: str) -> str:

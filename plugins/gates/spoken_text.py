@@ -14,7 +14,8 @@ sentence that will be (or was) spoken and fails on those that still hold:
   top-level domain (``pypi.org``, ``github.com/x``); **email** addresses;
 - **path** -- absolute or home paths with two or more parts
   (``/usr/share/doc``, ``~/.config``), Windows paths (``C:\\Users``) and
-  relative paths ending in a file name (``src/foo.py``, ``./run.sh``);
+  relative paths ending in a file name (``src/foo.py``, ``./run.sh``); a bare
+  file name (``setup.py``, ``README.md``) is read fine and passes;
 - **code** -- calls (``name()``, ``os.path.join(``), ``snake_case`` names,
   ``camelCase`` names, lower-case dotted names (``asyncio.run``), command-line
   flags (``--verbose``, ``-v``), a shell prompt (``$ cmd``, ``>>>``),
@@ -120,7 +121,6 @@ _CHECKS: list[tuple[str, str, re.Pattern[str]]] = [
             r"|\b(?:src|lib|docs?|tests?|bin|man|include|build|dist|scripts|examples)/[\w.+-]*"
         ),
     ),
-    ("path", "file name", re.compile(rf"\b[\w-]+\.{_FILE_EXT}\b(?!\.\w)")),
     (
         "code",
         "call",

@@ -47,10 +47,13 @@ from reelgraph.plugins._sentences import end_sentence, split_sentences
 from reelgraph.plugins._text import (
     clean_display,
     clean_for_speech,
+    normalize_space,
     shorten,
     split_clause,
     words,
 )
+from reelgraph.plugins.gates.spoken_text import REMEDY_PREFIX
+from reelgraph.plugins.gates.spoken_text import problems as speech_problems
 
 if TYPE_CHECKING:
     from reelgraph.run.context import NodeContext
@@ -68,6 +71,7 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "words_per_minute": 160,
     "scene_overhead_s": 1.0,
     "recap": True,
+    "drop_unspeakable": True,
     "language": None,
 }
 _LIMITS: dict[str, tuple[float, float]] = {
@@ -115,6 +119,7 @@ class _Sentence:
     keep: bool = True
     protected: bool = False
     score: float = 0.0
+    items: list[str] = field(default_factory=list)  # a list read as a series: its items
 
 
 @dataclass
@@ -152,7 +157,9 @@ def write_script(
         key_messages: phrases whose best-matching section (by shared words)
             must stay in the script.
         feedback: acts on "too long"/"shorten" (about 20% shorter) and
-            "missing key message: X" (X becomes a key message).
+            "missing key message: X" (X becomes a key message) and
+            "drop sentence: X" (the ``spoken_text`` gate's remedy: sentence X,
+            as narrated, is left out).
         options: see :data:`DEFAULT_OPTIONS`; ``language`` is a BCP 47 tag,
             or ``None`` to take ``document.language``, else the language
             detected from the document's prose (py3langid), else ``"en"``.
@@ -173,7 +180,7 @@ def write_script(
         )
     keys, shorter, shorten_s = _read_feedback(list(key_messages or []), list(feedback or []))
     title = clean_display(document.title) or "Untitled"
-    runs = _collect(document, title, opts)
+    runs = _collect(document, title, opts, _dropped(list(feedback or [])))
     if not any(s for run in runs for s in run.sentences if not s.protected):
         raise InvalidInputError(
             f"document {document.source or document.title!r} has no sentence to narrate "
@@ -257,11 +264,130 @@ def _read_feedback(keys: list[str], feedback: list[str]) -> tuple[list[str], int
     return [k for k in keys if k.strip()], shorter, seconds
 
 
+def _dropped(feedback: list[str]) -> frozenset[str]:
+    """Sentences the feedback asks to leave out (``drop sentence: X``), compared by :func:`_key`."""
+    prefix = REMEDY_PREFIX.strip().lower()
+    return frozenset(
+        _key(item.strip()[len(prefix) :])
+        for item in feedback
+        if item.strip().lower().startswith(prefix)
+    )
+
+
+def _key(sentence: str) -> str:
+    return normalize_space(sentence).casefold()
+
+
 # -- collecting sentences ---------------------------------------------------
 
+# A URL, an e-mail address, or a reStructuredText/Markdown link target around
+# one: removed before cleaning and replaced by _MARK, so that a sentence they
+# ended ("The docs are at <url>.") can be told from one that ends in a
+# preposition on its own ("what it was designed for.").
+_LINK = re.compile(
+    r"\s*<?(?:(?:https?|ftp)://|www\.|mailto:)[^\s<>]*>?_{0,2}"
+    r"|\s*<?\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+>?",
+    re.IGNORECASE,
+)
+_MARK = "\ue000"  # a private-use character: no document's prose holds it
+# reStructuredText explicit markup (directive, comment, link target,
+# substitution definition, footnote): ".. " at the start of a line.
+_EXPLICIT_MARKUP = re.compile(r"^\s*\.\.(?:\s|$)")
+# A sentence that is only a link's text: nothing is left once the link is gone.
+_LINK_TEXT = re.compile(
+    r"^(?:(?:learn|read|see|find out|click|tap|go)(?: (?:more|here|on|it|them|this))*"
+    r"|more(?: info| information| details)?(?: here)?|here|link|details)$",
+    re.IGNORECASE,
+)
+_PREPOSITIONS = frozenset(
+    {"at", "on", "in", "from", "via", "to", "under", "with", "by", "of", "for", "into", "onto"}
+)
+# Words a sentence cannot end on once its link or list is gone: verbs that
+# point at something (see, visit), pointers (here, below) and function words.
+_POINTING = frozenset(
+    {
+        "see", "visit", "check", "consult", "read", "refer", "click", "follow", "go", "browse",
+        "open", "try", "find", "here", "below", "above", "following", "including", "include",
+        "includes", "like", "as", "is", "are", "was", "were", "be", "the", "a", "an", "and",
+        "or", "please", "example", "such", "these", "this", "namely",
+    }
+)  # fmt: skip
+# An introduction that cannot stand alone: it ends, before its colon, on a
+# word that asks for what follows ("including:", "are:", "the following:").
+_ASKS_MORE = re.compile(
+    r"\b(?:are|is|were|was|include|includes|including|following|follows|such as|like|"
+    r"e\.\s?g\.|for example|namely|these|those|this|below|with|to|of|for|and|or|from|as|"
+    r"by|via|at|in|on)\s*:$",
+    re.IGNORECASE,
+)
+_SERIES_MAX_ITEMS = 8  # a list read as one sentence: at most this many items...
+_SERIES_MAX_WORDS = 8  # ...of at most this many words each
 
-def _block_sentences(block: Block, language: str) -> list[tuple[str, str, bool, str | None]]:
-    """``(spoken, display, lead, item)`` for each narratable sentence of a block."""
+
+def _undangle(display: str, link_at_end: bool) -> str | None:
+    """``display`` with a dangling end repaired, or ``None`` when nothing meaningful is left.
+
+    Dangling: the sentence ended in a link (now removed) or ends in "at"/"via"
+    or a pointer ("here", "below", "following"). Trailing prepositions and
+    pointers are dropped ("The docs can be found at <url>." -> "The docs can
+    be found."); a sentence that then ends on a pointing verb or function
+    word ("..., please see <url>."), has fewer than three content words, or
+    is only a link's text ("Learn more.") is dropped.
+    """
+    body = display.rstrip(" .;,!?\u2026")
+    if _LINK_TEXT.match(body):
+        return None
+    tokens = body.split()
+    changed = False
+    while (
+        tokens
+        and tokens[-1].lower() in _PREPOSITIONS
+        and (link_at_end or tokens[-1].lower() in ("at", "via"))
+    ):
+        tokens.pop()
+        changed = True
+    if tokens and tokens[-1].lower() in ("here", "below", "above", "following"):
+        tokens.pop()
+        changed = True
+    if not (changed or link_at_end):
+        return display
+    last = tokens[-1].lower() if tokens else ""
+    content = set(words(" ".join(tokens))) - _STOPWORDS
+    if last in _POINTING or last.endswith((",", ":", ";")) or len(content) < 3:
+        return None
+    return " ".join(tokens) + "." if changed else display
+
+
+def _speakable(display: str, language: str) -> tuple[str, str] | None:
+    """``(spoken, display)`` free of markup, URLs, paths and code, or ``None``.
+
+    Parentheses holding such things are removed ("(see src/app.py)"); a
+    sentence still holding them is dropped, never read aloud.
+    """
+    spoken = end_sentence(clean_for_speech(display), language)
+    if not speech_problems(spoken):
+        return spoken, display
+
+    def strip(match: re.Match[str]) -> str:
+        return "" if speech_problems(clean_for_speech(match.group(1))) else match.group(0)
+
+    display = normalize_space(re.sub(r"\s*\(([^()]*)\)", strip, display))
+    spoken = end_sentence(clean_for_speech(display), language)
+    if not spoken or speech_problems(spoken):
+        return None
+    return spoken, display
+
+
+def _block_sentences(
+    block: Block, language: str, screen: bool = True
+) -> list[tuple[str, str, bool, str | None]]:
+    """``(spoken, display, lead, item)`` for each narratable sentence of a block.
+
+    Never narrated: reStructuredText explicit markup lines (``.. image::``),
+    sentences a removed link left dangling (see :func:`_undangle`) and, with
+    ``screen``, sentences the ``spoken_text`` gate would flag (see
+    :func:`_speakable`).
+    """
     if block.kind in ("paragraph", "quote"):
         sources = [(line, None) for line in block.text.split("\n")]
     elif block.kind == "list":
@@ -270,8 +396,18 @@ def _block_sentences(block: Block, language: str) -> list[tuple[str, str, bool, 
         return []
     out: list[tuple[str, str, bool, str | None]] = []
     for text, item in sources:
+        if _EXPLICIT_MARKUP.match(text):
+            continue
         lead = True
-        for display in split_sentences(clean_display(text), language):
+        for marked in split_sentences(clean_display(_LINK.sub(f" {_MARK}", text)), language):
+            link_at_end = marked.rstrip(" .:;,!?\u2026").endswith(_MARK)
+            display = clean_display(marked.replace(_MARK, " "))
+            if not marked.rstrip().endswith(":"):
+                display = _undangle(display, link_at_end) or ""
+            found = _speakable(display, language) if screen and display else (None, display)
+            if found is None:
+                continue
+            display = found[1]
             spoken = clean_for_speech(display)
             # nothing left, or a lone "or" (any script's letters count: \w is Unicode)
             if not set(re.findall(r"[^\W_]+", spoken.lower())) - _STOPWORDS:
@@ -281,8 +417,13 @@ def _block_sentences(block: Block, language: str) -> list[tuple[str, str, bool, 
     return out
 
 
-def _collect(document: Document, title: str, opts: dict[str, Any]) -> list[_Run]:
-    """Runs in document order: title, content and code runs, closing."""
+def _collect(
+    document: Document, title: str, opts: dict[str, Any], drop: frozenset[str] = frozenset()
+) -> list[_Run]:
+    """Runs in document order: title, content and code runs, closing.
+
+    Sentences whose :func:`_key` is in ``drop`` are left out.
+    """
     title_run = _Run("title", -1, title)
     spoken_title = end_sentence(clean_for_speech(title) or "Untitled", opts["language"])
     title_run.sentences.append(_Sentence(spoken_title, title, -1, 0, protected=True))
@@ -291,25 +432,108 @@ def _collect(document: Document, title: str, opts: dict[str, Any]) -> list[_Run]
         heading = clean_display(section.heading) or title
         current: _Run | None = None
         pos = 0
-        for block in section.blocks:
+        found = [
+            _block_sentences(block, opts["language"], opts["drop_unspeakable"])
+            for block in section.blocks
+        ]
+        consumed: set[int] = set()  # lists read as a series by their introduction
+        for i, block in enumerate(section.blocks):
             if block.kind == "code":
                 if not block.text.strip():
                     continue
                 runs.append(_code_run(block, index, heading, current, opts))
                 current = None
                 continue
-            for spoken, display, lead, item in _block_sentences(block, opts["language"]):
+            if i in consumed:
+                continue
+            for spoken, display, lead, item, items in _introduce(
+                section.blocks, found, i, consumed, opts["language"]
+            ):
+                if _key(spoken) in drop:
+                    continue
                 if current is None:
                     current = _Run("content", index, heading)
                     runs.append(current)
-                sentence = _Sentence(spoken, display, index, pos, lead, item)
+                sentence = _Sentence(spoken, display, index, pos, lead, item, items=items)
                 sentence.score = 1.0 / (1 + pos)
                 current.sentences.append(sentence)
                 pos += 1
     runs = [r for r in runs if r.kind != "content" or r.sentences]
     _take_intro(runs, document)
+    title_run.sentences = [
+        s
+        for s in title_run.sentences
+        if s is not title_run.sentences[0]
+        or len(title_run.sentences) == 1
+        or not (_key(s.text) in drop or (opts["drop_unspeakable"] and speech_problems(s.text)))
+    ]
     runs.append(_closing_run(runs, title, opts))
     return runs
+
+
+def _introduce(
+    blocks: list[Block],
+    found: list[list[tuple[str, str, bool, str | None]]],
+    i: int,
+    consumed: set[int],
+    language: str,
+) -> list[tuple[str, str, bool, str | None, list[str]]]:
+    """Block ``i``'s sentences, its closing introduction (a sentence ending ":") kept whole.
+
+    What follows the introduction decides (blocks with nothing to narrate,
+    such as reStructuredText directives, are skipped):
+
+    - a list of 2-8 short items (at most 8 words each, English): one sentence,
+      "Features include: A, B and C." (the list is consumed);
+    - a longer list or a paragraph: the introduction keeps its colon and the
+      items follow as sentences;
+    - code: unchanged (the code scene takes it as its narration);
+    - nothing (end of the section, a table): an introduction that asks for
+      more ("including:", "are:") is dropped, any other ends with a period.
+    """
+    out = [(*entry, []) for entry in found[i]]
+    if not out or not out[-1][1].rstrip().endswith(":"):
+        return out
+    spoken, display, lead, item, _ = out[-1]
+    following = next(
+        (
+            j
+            for j in range(i + 1, len(blocks))
+            if found[j] or blocks[j].kind not in ("paragraph", "quote")
+        ),
+        None,
+    )
+    kind = blocks[following].kind if following is not None else None
+    if kind == "code":
+        return out
+    colon = clean_for_speech(display)
+    if kind == "list" and found[following] and colon.endswith(":"):
+        assert following is not None
+        series = _series(blocks[following], found[following], language)
+        if series:
+            consumed.add(following)
+            out[-1] = (f"{colon} {series}", display, lead, item, list(blocks[following].items))
+        else:
+            out[-1] = (colon, display, lead, item, [])
+    elif kind in ("list", "paragraph", "quote") and found[following] and colon.endswith(":"):
+        out[-1] = (colon, display, lead, item, [])
+    elif _ASKS_MORE.search(display.rstrip()):
+        out.pop()
+    return out
+
+
+def _series(
+    block: Block, sentences: list[tuple[str, str, bool, str | None]], language: str
+) -> str | None:
+    """A short list as a spoken series, "A, B and C." (English only), else ``None``."""
+    if not language.lower().startswith("en") or len(block.items) != len(sentences):
+        return None
+    parts = [spoken.rstrip(" .;,!?") for spoken, _, _, _ in sentences]
+    if not 2 <= len(parts) <= _SERIES_MAX_ITEMS:
+        return None
+    if any(len(part.split()) > _SERIES_MAX_WORDS or not part for part in parts):
+        return None
+    return ", ".join(parts[:-1]) + " and " + parts[-1] + "."
 
 
 def _code_run(
@@ -383,10 +607,13 @@ def _closing_run(runs: list[_Run], title: str, opts: dict[str, Any]) -> _Run:
     if opts["recap"] and 2 <= len(headings) <= _RECAP_MAX:
         comma = "; " if any("," in h for h in headings) else ", "
         recap = clean_for_speech(comma.join(headings[:-1]) + f"{comma.strip()} and " + headings[-1])
-        if recap:
+        if recap and not speech_problems(recap):
             run.sentences.append(_Sentence(f"We covered {recap}.", "", -1, 1, score=-1.0))
-    closing = clean_for_speech(title) or "this document"
-    run.sentences.append(_Sentence(f"That concludes this overview of {closing}.", "", -1, 0))
+    closing = clean_for_speech(title)
+    ending = f"That concludes this overview of {closing}."
+    if not closing or (opts["drop_unspeakable"] and speech_problems(ending)):
+        ending = "That concludes this overview."
+    run.sentences.append(_Sentence(ending, "", -1, 0))
     run.sentences[-1].protected = True
     return run
 
@@ -592,6 +819,7 @@ def _bullets(chunk: list[_Sentence], opts: dict[str, Any]) -> list[str]:
     """2..max_bullets short lines: list items, else paragraph leads, else narration."""
     limit = opts["bullet_chars"]
     items = [_on_screen(s, limit) for s in chunk if s.item]
+    items += [clean_display(part) for s in chunk for part in s.items]
     raw = items if len(items) >= 2 else [_on_screen(s, limit) for s in chunk if s.lead]
     bullets: list[str] = []
     for text in raw:
