@@ -140,9 +140,20 @@ _CURRENCY = {
 }
 _SCALE = {"k": "thousand", "K": "thousand", "M": "million", "m": "million", "B": "billion"}
 
-_MONTHS = (
-    "January February March April May June July August September October November December"
-).split()
+_MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 
 # spoken form of names espeak reads wrongly; the key is matched as a whole word
 _NAMES = {
