@@ -192,10 +192,17 @@ def _longest_prefix(text: str, font: Font, max_width: float, suffix: str = "") -
 
 
 def _break_word(word: str, font: Font, max_width: float) -> list[str]:
-    """Split a word wider than ``max_width`` into pieces that fit (at least one char each)."""
+    """Split a word wider than ``max_width`` into pieces that fit (at least one char each).
+
+    A break is moved earlier (JLREQ "pushing out") so that no piece starts
+    with a character of :data:`NO_LINE_START` or ends with one of
+    :data:`NO_LINE_END`, unless that would leave an empty piece.
+    """
     pieces = []
     while word:
         n = max(1, _longest_prefix(word, font, max_width))
+        while 1 < n < len(word) and (word[n] in NO_LINE_START or word[n - 1] in NO_LINE_END):
+            n -= 1
         pieces.append(word[:n])
         word = word[n:]
     return pieces
