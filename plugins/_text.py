@@ -2,8 +2,11 @@
 
 Three jobs:
 
-- reading a source file as UTF-8 text, with errors that say how to fix them
-  (:func:`read_source`), and assembling sections (:class:`SectionBuilder`);
+- reading a source file as text in whatever encoding it uses (UTF-8, a BOM's
+  UTF-16/32, else charset-normalizer's guess), with errors that say how to fix
+  them (:func:`read_source`); telling which ingest format a file is in
+  (:func:`sniff_format`, :func:`handles`); assembling sections
+  (:class:`SectionBuilder`);
 - cleaning text for the screen (:func:`clean_display`) and for the speech
   engine (:func:`clean_for_speech`): no URLs, no Markdown or HTML syntax, no
   emoji, abbreviations spelled out;
@@ -21,7 +24,11 @@ from reelgraph.errors import InvalidInputError
 from reelgraph.models import Block, Document, Section
 
 __all__ = [
+    "DOCX_SUFFIXES",
+    "FORMAT_NAMES",
     "HTML_SUFFIXES",
+    "PDF_SUFFIXES",
+    "RST_SUFFIXES",
     "MARKDOWN_SUFFIXES",
     "TEXT_SUFFIXES",
     "SectionBuilder",
@@ -29,11 +36,16 @@ __all__ = [
     "clean_display",
     "clean_for_speech",
     "ensure_has_text",
+    "decode_text",
+    "format_name",
     "handles",
+    "is_url",
     "normalize_space",
     "prettify_stem",
+    "read_bytes",
     "read_source",
     "shorten",
+    "sniff_format",
     "split_clause",
     "split_sentences",
     "words",
@@ -42,49 +54,220 @@ __all__ = [
 MARKDOWN_SUFFIXES = frozenset({".md", ".markdown", ".mdown", ".mkd"})
 HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
 TEXT_SUFFIXES = frozenset({".txt", ".text", ""})
+RST_SUFFIXES = frozenset({".rst", ".rest"})
+PDF_SUFFIXES = frozenset({".pdf"})
+DOCX_SUFFIXES = frozenset({".docx"})
 
-_FIX = "pass a UTF-8 Markdown, text or HTML file"
+# Format names each ingest provider answers to (``-i format=NAME``); the first
+# is the provider's name and the ``Document.format`` it produces.
+FORMAT_NAMES: dict[str, frozenset[str]] = {
+    "markdown": frozenset({"markdown", "md"}),
+    "text": frozenset({"text", "txt", "plain"}),
+    "html": frozenset({"html", "htm"}),
+    "rst": frozenset({"rst", "rest", "restructuredtext"}),
+    "pdf": frozenset({"pdf"}),
+    "docx": frozenset({"docx", "word"}),
+}
+_SUFFIX_FORMAT = {
+    **dict.fromkeys(MARKDOWN_SUFFIXES, "markdown"),
+    **dict.fromkeys(HTML_SUFFIXES, "html"),
+    **dict.fromkeys(RST_SUFFIXES, "rst"),
+    **dict.fromkeys(PDF_SUFFIXES, "pdf"),
+    **dict.fromkeys(DOCX_SUFFIXES, "docx"),
+    ".txt": "text",
+    ".text": "text",
+}
+
+_FIX = "pass a Markdown, text, HTML, reStructuredText, PDF or DOCX file"
+_SNIFF_BYTES = 8192
+# Leading markup of an HTML page (WHATWG HTML, "sniffing a mislabeled feed" and
+# the MIME Sniffing Standard's HTML patterns): checked on the first bytes.
+_HTML_START = re.compile(
+    rb"\A(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*"
+    rb"<(?:!doctype\s+html|html|head|body|title|meta|script|iframe|h1|div|table|font|a|style|br|p)[\s>]",
+    re.IGNORECASE | re.DOTALL,
+)
+# Lines only reStructuredText has: explicit markup (directive, substitution,
+# link target), or a title with an over- and underline.
+_RST_MARKS = re.compile(
+    r"^\.\. (?:[\w-]+::|\|[^|]+\| |_[^:]+:)|^([=\-~*#^\"+])\1{2,}\n[^\n]+\n\1{3,}$",
+    re.MULTILINE,
+)
+
+
+def is_url(source: Path | str) -> bool:
+    """True for an ``http://`` or ``https://`` URL given as text (not a path)."""
+    return isinstance(source, str) and source.strip().lower().startswith(("http://", "https://"))
+
+
+def format_name(format: str) -> str:
+    """The canonical format for a ``-i format=NAME`` value (``md`` -> ``markdown``).
+
+    Raises:
+        InvalidInputError: ``format`` is not a format any ingest provider reads.
+    """
+    name = format.strip().lower()
+    for canonical, names in FORMAT_NAMES.items():
+        if name in names:
+            return canonical
+    known = ", ".join(FORMAT_NAMES)
+    raise InvalidInputError(f"unknown document format {format!r}; use one of: {known}")
+
+
+def sniff_format(source: Path | str) -> str:
+    """The format of the file at ``source``, from its first bytes and its suffix.
+
+    Order: magic bytes first (``%PDF-`` in the first 1024 bytes, ISO 32000-2
+    7.5.2 and the tolerance readers apply; a ZIP holding ``word/document.xml``,
+    ECMA-376 Part 2), since a PDF named ``.txt`` is still a PDF; then the
+    suffix; then, for a file without a known suffix, leading HTML markup or
+    reStructuredText explicit markup. Anything else is ``"text"`` (whose reader
+    refuses binary data). A file that cannot be opened gets its suffix's format
+    (or ``"text"``) so the reader reports why.
+    """
+    path = Path(source)
+    suffix = path.suffix.lower()
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(_SNIFF_BYTES)
+    except OSError:
+        return _SUFFIX_FORMAT.get(suffix, "text")
+    if b"%PDF-" in head[:1024]:
+        return "pdf"
+    if head.startswith(b"PK\x03\x04") and _is_docx(path):
+        return "docx"
+    if suffix in _SUFFIX_FORMAT:
+        return _SUFFIX_FORMAT[suffix]
+    if _HTML_START.match(head):
+        return "html"
+    try:
+        text = head.decode("utf-8", errors="ignore").replace("\r\n", "\n")
+    except ValueError:  # pragma: no cover - errors="ignore" never raises
+        return "text"
+    if _RST_MARKS.search(text):
+        return "rst"
+    return "text"
+
+
+def _is_docx(path: Path) -> bool:
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return "word/document.xml" in archive.namelist()
+    except (OSError, zipfile.BadZipFile):
+        return False
 
 
 def handles(
-    source: Path | str, format: str | None, names: set[str], suffixes: frozenset[str]
+    source: Path | str,
+    format: str | None,
+    names: set[str] | frozenset[str],
+    suffixes: frozenset[str] = frozenset(),
 ) -> bool:
     """True when a plugin whose format names are ``names`` should parse ``source``.
 
-    An explicit ``format`` decides alone; with ``format=None`` the file's
-    suffix (lower-cased) must be in ``suffixes``.
-    """
-    if format is not None:
-        return format.strip().lower() in names
-    return Path(source).suffix.lower() in suffixes
-
-
-def read_source(source: Path | str) -> str:
-    """Read a file as UTF-8 text (a BOM is dropped, newlines normalised to ``\\n``).
+    An explicit ``format`` decides alone (an unknown name raises); with
+    ``format=None`` the format :func:`sniff_format` finds must be in ``names``
+    (``suffixes`` is kept for callers of the earlier signature and unused). A
+    URL is never handled here: the ``url`` provider fetches it first.
 
     Raises:
-        InvalidInputError: the file is missing, unreadable, or not UTF-8 text
-            (undecodable bytes or NUL bytes, as in images and archives).
+        InvalidInputError: ``format`` names no known format.
+    """
+    del suffixes
+    if is_url(source):
+        return False
+    if format is not None:
+        return format_name(format) in names
+    return sniff_format(source) in names
+
+
+def read_bytes(source: Path | str) -> bytes:
+    """The bytes of the file at ``source``.
+
+    Raises:
+        InvalidInputError: the file is missing, a directory, or unreadable.
     """
     path = Path(source)
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         raise InvalidInputError(f"cannot read {path}: no such file; {_FIX}") from None
     except IsADirectoryError:
         raise InvalidInputError(f"cannot read {path}: it is a directory; {_FIX}") from None
     except OSError as err:
         raise InvalidInputError(f"cannot read {path}: {err.strerror or err}; {_FIX}") from err
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        byte = data[err.start]
-        raise InvalidInputError(
-            f"cannot read {path}: not UTF-8 text (byte 0x{byte:02x} at offset {err.start}); {_FIX}"
-        ) from None
+
+
+# Byte-order marks (Unicode 15, section 23.8), longest first: UTF-32 LE starts
+# with the UTF-16 LE mark.
+_BOMS = (
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\xef\xbb\xbf", "utf-8-sig"),
+    (b"\xfe\xff", "utf-16-be"),
+    (b"\xff\xfe", "utf-16-le"),
+)
+
+
+def decode_text(data: bytes, source: Path | str) -> str:
+    """Decode a text file's bytes; newlines normalised to ``\\n``, a BOM dropped.
+
+    UTF-8 is tried first (exact); a byte-order mark decides UTF-16/32; other
+    bytes go to charset-normalizer (cp1252, GB18030, Shift_JIS, ...). Bytes
+    with NULs and no BOM, or that no encoding decodes, are binary.
+
+    Raises:
+        InvalidInputError: binary data, or no text encoding fits.
+    """
+    text: str | None = None
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            try:
+                text = data[len(bom) :].decode(codec.replace("-sig", ""))
+            except UnicodeDecodeError:
+                text = None
+            break
+    if text is None:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as err:
+            if b"\x00" not in data:
+                text = _detect(data)
+            if text is None:
+                byte = data[err.start]
+                raise InvalidInputError(
+                    f"cannot read {source}: not UTF-8 text nor any text encoding "
+                    f"(byte 0x{byte:02x} at offset {err.start}: binary data?); {_FIX}"
+                ) from None
     if "\x00" in text:
-        raise InvalidInputError(f"cannot read {path}: binary data (NUL bytes), not text; {_FIX}")
+        raise InvalidInputError(
+            f"cannot read {source}: binary data (NUL bytes), not UTF-8 or other text; {_FIX}"
+        )
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _detect(data: bytes) -> str | None:
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None:
+        return None
+    text = str(best)
+    # control characters other than whitespace mean the "text" is binary
+    controls = sum(1 for ch in text if ch < " " and ch not in "\t\n\r\f\v")
+    return None if controls > len(text) / 100 else text
+
+
+def read_source(source: Path | str) -> str:
+    """Read a text file in whatever encoding it uses (see :func:`decode_text`).
+
+    Raises:
+        InvalidInputError: the file is missing, unreadable, or not text
+            (undecodable bytes or NUL bytes, as in images and archives).
+    """
+    return decode_text(read_bytes(source), source)
 
 
 def ensure_has_text(document: Document, source: Path | str) -> Document:

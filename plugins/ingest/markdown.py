@@ -1,13 +1,23 @@
-"""The ``markdown`` ingest plugin: Markdown -> :class:`~reelgraph.models.Document`.
+r"""The ``markdown`` ingest plugin: Markdown -> :class:`~reelgraph.models.Document`.
 
 Parses with markdown-it-py's token stream (CommonMark, plus the GFM table and
 strikethrough rules). Headings split the document into sections; blocks keep
 their text with the markup removed: a link keeps its text and loses its URL
-(URLs go to ``Document.links``), inline code keeps its text, an image becomes
-its alt text, inline HTML tags and HTML blocks are dropped. A paragraph made
-only of linked or badge images, or only of links and separators (a README's
-badge row or link bar), is dropped too: it says nothing a listener could use. A YAML front matter block is skipped; its
+(URLs go to ``Document.links``), inline code keeps its text. An image keeps
+its alt text only when it is content (at least three words of alt, not
+linked, not a badge or logo: :mod:`reelgraph.plugins.ingest._images`);
+badges and logos vanish. Inline HTML tags are dropped (the text between them
+stays). A paragraph made only of linked or badge images, or only of links and
+separators (a README's badge row or link bar), is dropped too: it says
+nothing a listener could use. A YAML front matter block is skipped; its
 ``title:`` is used when the document has no level-1 heading.
+
+Raw HTML blocks (``<p align="center">``, ``<picture>``, ``<details>``, sponsor
+``<table>``\ s, ``<h1 align="center">``) are parsed by the HTML plugin's reader
+(:class:`~reelgraph.plugins.ingest.html.HtmlReader`, the standard library's
+HTML parser): headings stay headings, paragraphs and ``<summary>`` keep their
+text, images follow the content rule above, a table row of badges or logos
+vanishes, links go to ``Document.links``, comments vanish.
 """
 
 from __future__ import annotations
@@ -22,7 +32,7 @@ from markdown_it import MarkdownIt
 from reelgraph import hookimpl
 from reelgraph.models import Block, Document, Link
 from reelgraph.plugins._text import (
-    MARKDOWN_SUFFIXES,
+    FORMAT_NAMES,
     SectionBuilder,
     ensure_has_text,
     handles,
@@ -30,6 +40,8 @@ from reelgraph.plugins._text import (
     prettify_stem,
     read_source,
 )
+from reelgraph.plugins.ingest._images import is_badge_source, is_content_image
+from reelgraph.plugins.ingest.html import HtmlReader
 
 if TYPE_CHECKING:
     from markdown_it.token import Token
@@ -39,9 +51,7 @@ if TYPE_CHECKING:
 __all__ = ["ingest_document", "parse_markdown"]
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
-_HTML_H1 = re.compile(r"<h1\b[^>]*>(.*?)</h1\s*>", re.IGNORECASE | re.DOTALL)
-_TAGS = re.compile(r"<[^>]*>")
-_BADGE_SRC = re.compile(r"badge|shields\.io|\.svg(?:\?|$)", re.IGNORECASE)
+_BADGE_SRC = re.compile(r"\.svg(?:[?#]|$)", re.IGNORECASE)
 _SEPARATORS = re.compile(r"[\s|\u00b7\u2022\-\u2013\u2014/,]+")
 _ALERT = re.compile(r"^\[!\w+\]\s*")
 
@@ -55,7 +65,7 @@ def ingest_document(source: Path, format: str | None, ctx: NodeContext) -> Docum
     Raises:
         InvalidInputError: the file is missing, not UTF-8 text, or empty.
     """
-    if not handles(source, format, {"markdown", "md"}, MARKDOWN_SUFFIXES):
+    if not handles(source, format, FORMAT_NAMES["markdown"]):
         return None
     document = ensure_has_text(parse_markdown(read_source(source), source), source)
     ctx.log.info(
@@ -103,14 +113,14 @@ def _walk(tokens: list[Token], builder: SectionBuilder, links: list[Link]) -> No
         elif kind == "paragraph_open":
             inline = tokens[i + 1]
             text = _inline_text(inline, links)
-            if not _is_decoration(inline):
+            if not _is_decoration(inline) and re.search(r"[^\W_]", text):
                 builder.add(Block(kind="paragraph", text=text))
         elif kind in ("fence", "code_block"):
             builder.add(_code_block(tok))
         elif kind == "html_block":
-            heading = _HTML_H1.search(tok.content)
-            if heading:  # <h1 align="center">Name</h1>, common at the top of READMEs
-                builder.heading(_TAGS.sub(" ", heading.group(1)), 1)
+            reader = HtmlReader(builder, links)
+            reader.feed(tok.content)
+            reader.close()
         elif kind in ("bullet_list_open", "ordered_list_open"):
             end = _closing(tokens, i)
             items, codes = _list_items(tokens[i + 1 : end], links)
@@ -151,7 +161,9 @@ def _inline_text(inline: Token, links: list[Link]) -> str:
         elif kind in ("softbreak", "hardbreak"):
             parts.append(" ")
         elif kind == "image":
-            parts.append(child.content)
+            src = str(child.attrs.get("src", ""))
+            if is_content_image(src, child.content, linked=bool(open_links)):
+                parts.append(child.content)
         elif kind == "link_open":
             href = str(child.attrs.get("href", ""))
             open_links.append((href, len(parts), child.markup == "autolink"))
@@ -174,7 +186,7 @@ def _is_decoration(inline: Token) -> bool:
         if child.type == "image":
             images += 1
             src = str(child.attrs.get("src", ""))
-            badge = badge or depth > 0 or bool(_BADGE_SRC.search(src))
+            badge = badge or depth > 0 or is_badge_source(src) or bool(_BADGE_SRC.search(src))
         elif child.type == "link_open":
             depth += 1
             links += 1

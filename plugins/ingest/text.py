@@ -11,9 +11,12 @@ text:
 - a later single short line (at most 60 characters) with no terminal
   punctuation, followed by a paragraph, is a level-2 heading.
 
-This plugin is the catch-all for ``format=None``: it takes ``.txt``, ``.text``,
-files without a suffix, and any suffix the Markdown and HTML plugins do not
-claim (so a binary file gets a clear "not UTF-8 text" error).
+This plugin is the catch-all for ``format=None``: it takes every file
+:func:`~reelgraph.plugins._text.sniff_format` does not find to be another
+format (``.txt``, no suffix, unknown suffixes), so a binary file gets a clear
+"not text" error. The encoding is detected by
+:func:`~reelgraph.plugins._text.read_source` (UTF-8, UTF-16 with a BOM,
+cp1252, GB18030, Shift_JIS...).
 """
 
 from __future__ import annotations
@@ -25,8 +28,7 @@ from typing import TYPE_CHECKING
 from reelgraph import hookimpl
 from reelgraph.models import Block, Document
 from reelgraph.plugins._text import (
-    HTML_SUFFIXES,
-    MARKDOWN_SUFFIXES,
+    FORMAT_NAMES,
     SectionBuilder,
     ensure_has_text,
     handles,
@@ -48,18 +50,15 @@ _HEADING_MAX = 60
 
 @hookimpl
 def ingest_document(source: Path, format: str | None, ctx: NodeContext) -> Document | None:
-    """Parse a plain-text file (``format="text"``; with ``format=None`` any suffix
-    not claimed by the Markdown or HTML plugins).
+    """Parse a plain-text file (``format="text"``; with ``format=None`` any file
+    not sniffed as another format).
 
     Returns ``None`` for any other format.
 
     Raises:
-        InvalidInputError: the file is missing, not UTF-8 text, or empty.
+        InvalidInputError: the file is missing, not text (binary), or empty.
     """
-    if format is None:
-        if Path(source).suffix.lower() in MARKDOWN_SUFFIXES | HTML_SUFFIXES:
-            return None
-    elif not handles(source, format, {"text", "txt", "plain"}, frozenset()):
+    if not handles(source, format, FORMAT_NAMES["text"]):
         return None
     document = ensure_has_text(parse_text(read_source(source), source), source)
     ctx.log.info("ingested text", source=str(source), sections=len(document.sections))
