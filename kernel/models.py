@@ -238,6 +238,9 @@ class Video(_Model):
         width_px, height_px: frame size in pixels.
         fps: frames per second.
         captions: the cues written to the sidecar files and the soft track.
+        language: the spoken and captioned language as a BCP 47 tag (the
+            script's), or ``None`` when unknown; the captions gate picks
+            that language's reading speed and line limits by it.
     """
 
     path: Path
@@ -248,6 +251,7 @@ class Video(_Model):
     height_px: int = Field(gt=0)
     fps: float = Field(gt=0)
     captions: list[Caption] = Field(default_factory=list)
+    language: str | None = None
 
 
 # -- quality ----------------------------------------------------------------

@@ -32,6 +32,7 @@ __all__ = [
     "is_wide",
     "normalize_tag",
     "primary_subtag",
+    "script_language",
     "writes_without_spaces",
 ]
 
@@ -91,6 +92,28 @@ def writes_without_spaces(language: str | None) -> bool:
 def is_wide(char: str) -> bool:
     """True for a full-width character (East Asian Width ``W`` or ``F``, Unicode UAX #11)."""
     return unicodedata.east_asian_width(char) in ("W", "F")
+
+
+def script_language(text: str) -> str | None:
+    """A language guessed from the writing system alone, for text too short to detect.
+
+    ``"ja"`` when the letters include kana, ``"zh"`` when most are Han
+    ideographs, ``"ko"`` when most are Hangul; else ``None``. Caption code
+    uses it to pick line and speed limits when no language was given.
+    """
+    letters = [ch for ch in text if ch.isalpha()]
+    if not letters:
+        return None
+    kana = sum(1 for ch in letters if "\u3040" <= ch <= "\u30ff")
+    han = sum(1 for ch in letters if "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf")
+    hangul = sum(1 for ch in letters if "\uac00" <= ch <= "\ud7a3" or "\u1100" <= ch <= "\u11ff")
+    if kana and (kana + han) * 2 > len(letters):
+        return "ja"
+    if han * 2 > len(letters):
+        return "zh"
+    if hangul * 2 > len(letters):
+        return "ko"
+    return None
 
 
 @lru_cache(maxsize=1)

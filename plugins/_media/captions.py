@@ -1,35 +1,78 @@
 """Caption cues from timed sentences, and SubRip / WebVTT writers.
 
-Line limits follow common broadcast and streaming subtitle guidelines (Netflix
-timed text style guide, BBC subtitle guidelines): at most 2 lines of at most
-42 characters per cue, lines broken at natural linguistic points (after
-punctuation, before a conjunction or preposition), and a cue on screen for at
-least about 1 second.
+Limits per language (:func:`caption_rules`), from Netflix's timed text style
+guides (partnerhelp.netflixstudios.com, "Timed Text Style Guide: General
+Requirements" and the per-language guides):
 
-A sentence too long for one cue is split at word boundaries, preferring clause
-boundaries. The pieces are timed from the engine's word timings when present,
-else in proportion to their characters.
+============  ==========  =====  ===========  ==========================
+language      per line    lines  reading      how lines break
+============  ==========  =====  ===========  ==========================
+default       42 chars    2      17 chars/s   at spaces (English guide)
+``ja``        13 cells    2      4 chars/s    between characters
+``zh``        16 cells    2      9 chars/s    between characters
+``ko``        16 cells    2      12 chars/s   at spaces
+============  ==========  =====  ===========  ==========================
+
+Line lengths were checked against the guides' text (Japanese: "maximum 13
+full-width characters per line ... half-width character, space, and
+punctuation counts as 0.5"; Simplified Chinese and Korean: "16 characters per
+line", Korean: "Latin characters, spaces, punctuation count as 0.5"): in
+those languages a line is measured in cells, a full-width character (East
+Asian Width W or F) one cell, any other half a cell. The reading speeds for
+ja/zh/ko are the guides' adult figures as quoted in FIELD.md (about 4 and 9)
+and the task brief (12 for Korean); they could not be re-read offline here.
+Every cue stays at least ``MIN_CUE_S`` = 1 s (the General Requirements' 5/6 s
+minimum, rounded up; the captions gate's figure).
+
+Lines break at natural points: after punctuation, before a conjunction or
+preposition, never after an article (BBC and Netflix guidelines); in Chinese
+and Japanese between any two characters but by kinsoku rules (JIS X 4051):
+closing punctuation and small kana never start a line, opening brackets
+never end one, a run of half-width letters or digits is never cut.
+
+Timing is met by construction (:func:`build_cues`): each cue gets at least
+the time its text needs (:func:`required_seconds`) by holding it into the
+pause after its speech, starting it up to ``MAX_LEAD_S`` early or
+``MAX_DELAY_S`` late, and moving the boundaries between the pieces of one
+sentence, never overlapping a neighbour. Only speech too fast for its own
+characters leaves a cue short; :func:`cue_problems` names it, and
+:func:`required_seconds` tells a speech engine how long the sentence must last.
 """
 
 from __future__ import annotations
 
+import math
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 
 from reelgraph.models import Caption, WordTiming
+from reelgraph.plugins._language import (
+    is_wide,
+    primary_subtag,
+    script_language,
+    writes_without_spaces,
+)
 
 __all__ = [
+    "MAX_CPS",
+    "MAX_DELAY_S",
+    "MAX_LEAD_S",
     "MAX_LINES",
     "MAX_LINE_CHARS",
-    "MAX_CPS",
     "MIN_CUE_S",
+    "CaptionRules",
     "TimedSentence",
     "build_cues",
+    "caption_rules",
+    "cue_problems",
     "iso639_2",
+    "line_width",
+    "required_seconds",
     "split_text",
     "wrap_text",
     "write_srt",
@@ -48,8 +91,85 @@ MAX_CPS = 17.0
 #: How late a cue may start after its speech to give the cue before it time to be
 #: read (a few frames of lag are common practice; 0.3 s keeps lips and text together).
 MAX_DELAY_S = 0.3
+#: How early a sentence's first cue may start before its speech, into the
+#: silence before it (half the captions gate's 0.5 s first-cue tolerance, so
+#: the first cue passes it even when the speech's first sound comes late).
+MAX_LEAD_S = 0.25
 #: Pieces further apart than this (a scene change) are never merged into one cue.
 MERGE_GAP_S = 0.25
+
+
+@dataclass(frozen=True, slots=True)
+class CaptionRules:
+    """The limits of one language's captions (sources in the module docstring).
+
+    Attributes:
+        max_line_chars: longest line, in characters (``cells`` False) or in
+            cells (``cells`` True: full-width characters 1, others 0.5).
+        max_lines: lines per cue.
+        max_cps: reading speed, characters per second (line breaks excluded).
+        min_cue_s: shortest cue, seconds.
+        by_character: lines may break between any two characters (Chinese,
+            Japanese), else only at spaces.
+        cells: measure lines in cells (Chinese, Japanese, Korean).
+    """
+
+    max_line_chars: float = MAX_LINE_CHARS
+    max_lines: int = MAX_LINES
+    max_cps: float = MAX_CPS
+    min_cue_s: float = MIN_CUE_S
+    by_character: bool = False
+    cells: bool = False
+
+
+_RULES = {
+    "ja": CaptionRules(13, 2, 4.0, MIN_CUE_S, by_character=True, cells=True),
+    "zh": CaptionRules(16, 2, 9.0, MIN_CUE_S, by_character=True, cells=True),
+    "ko": CaptionRules(16, 2, 12.0, MIN_CUE_S, by_character=False, cells=True),
+}
+
+
+def caption_rules(language: str | None, text: str = "") -> CaptionRules:
+    """The caption limits for a BCP 47 ``language``.
+
+    With ``language`` ``None``, the writing system of ``text`` decides (kana:
+    Japanese, Han: Chinese, Hangul: Korean), else the default (English) rules.
+    """
+    primary = primary_subtag(language) if language else (script_language(text[:2000]) or "")
+    if primary in ("cmn", "yue", "wuu"):
+        primary = "zh"
+    if primary in _RULES:
+        return _RULES[primary]
+    if writes_without_spaces(primary):
+        return _RULES["zh"]
+    return CaptionRules()
+
+
+def line_width(line: str, rules: CaptionRules | None = None) -> float:
+    """A line's length under ``rules``: characters, or cells (full-width 1, others 0.5)."""
+    if rules is None or not rules.cells:
+        return float(len(line))
+    return sum(1.0 if is_wide(ch) else 0.5 for ch in line)
+
+
+def _need_ms(text: str, rules: CaptionRules) -> int:
+    """Milliseconds a cue showing ``text`` must last: min duration, reading speed."""
+    chars = len(text.replace("\n", ""))
+    return max(math.ceil(rules.min_cue_s * 1000 - 1e-6), math.ceil(chars * 1000 / rules.max_cps))
+
+
+def required_seconds(text: str, language: str | None = None) -> float:
+    """Seconds a sentence's speech (plus the pause after it) must last for its cues to be readable.
+
+    The sum, over the cues ``text`` is split into, of the longer of the
+    minimum cue duration and characters / the language's reading speed. A
+    speech engine can slow a sentence to this length (its ``rate_wpm``).
+    """
+    rules = caption_rules(language, text)
+    return sum(_need_ms(p, rules) for p in _split(text, rules)) / 1000
+
+
+# -- breaking text into lines and cues ---------------------------------------------
 
 # Words a line or cue may start with when broken before them (BBC guidelines:
 # break before conjunctions and prepositions rather than after them).
@@ -65,27 +185,201 @@ _NO_BREAK_AFTER = _BREAK_BEFORE | frozenset({
     "a", "an", "the", "this", "that", "these", "those", "my", "your", "his", "her",
     "its", "our", "their", "not", "very", "more", "most", "such",
 })  # fmt: skip
-_CLAUSE_END = (".", "!", "?", "…")
-_PHRASE_END = (",", ";", ":", "—", "–", ")", '"', "”")
+_CLAUSE_END = (".", "!", "?", "…", "。", "！", "？")
+_PHRASE_END = (",", ";", ":", "—", "–", ")", '"', "”", "、", "，", "；", "：", "」", "』", "）")
+
+# Kinsoku (JIS X 4051; W3C "Requirements for Japanese Text Layout" 3.1.7):
+# characters that never start a line, and characters that never end one.
+_NO_LINE_START = frozenset(
+    "、。，．・：；？！）」』】〕〉》〙〗〟’”｝］〞ゝゞヽヾー々ぁぃぅぇぉっゃゅょゎゕゖ"
+    "ァィゥェォッャュョヮヵヶ,.:;?!)]}%…‥"
+)
+_NO_LINE_END = frozenset("（「『【〔〈《〘〖〝‘“｛［([{")
+# A unit of Chinese or Japanese text: a run of half-width letters, digits and
+# ASCII punctuation (a word of English, a version number), or one character;
+# spaces stay with the unit before them.
+_UNIT = re.compile(r"[!-~]+\s*|\S\s*|\s+")
 
 
-# ISO 639-2/T codes for the primary subtag of common BCP 47 tags; MP4 stores a
-# three-letter code (ISO/IEC 14496-12, mdhd language).
-_ISO639_2 = {
-    "ar": "ara", "cs": "ces", "da": "dan", "de": "deu", "el": "ell", "en": "eng",
-    "es": "spa", "fi": "fin", "fr": "fra", "he": "heb", "hi": "hin", "hu": "hun",
-    "id": "ind", "it": "ita", "ja": "jpn", "ko": "kor", "nb": "nob", "nl": "nld",
-    "no": "nor", "pl": "pol", "pt": "por", "ro": "ron", "ru": "rus", "sv": "swe",
-    "th": "tha", "tr": "tur", "uk": "ukr", "vi": "vie", "zh": "zho",
-}  # fmt: skip
+def _tokens(text: str, rules: CaptionRules) -> list[str]:
+    """Units a line may break between; none wider than a line."""
+    width = rules.max_line_chars
+    raw = _UNIT.findall(text.strip()) if rules.by_character else text.split()
+    out: list[str] = []
+    for token in raw:
+        while line_width(token.strip(), rules) > width:
+            cut = len(token)
+            while cut > 1 and line_width(token[:cut], rules) > width:
+                cut -= 1
+            out.append(token[:cut])
+            token = token[cut:]
+        if token.strip():
+            out.append(token)
+        elif token and out:
+            out[-1] += token
+    if not rules.by_character:
+        return out
+    glued: list[str] = []  # kinsoku: closing marks join the unit before, opening the one after
+    carry = ""
+    for token in out:
+        if glued and token.strip() and token.strip()[0] in _NO_LINE_START and not carry:
+            glued[-1] += token
+        elif token.strip() and token.strip()[-1] in _NO_LINE_END:
+            carry += token
+        else:
+            glued.append(carry + token)
+            carry = ""
+    if carry:
+        glued.append(carry)
+    return glued
 
 
-def iso639_2(language: str) -> str:
-    """Three-letter ISO 639-2 code for a BCP 47 tag (``"en-GB"`` -> ``"eng"``, else ``"und"``)."""
-    primary = language.strip().lower().replace("_", "-").split("-")[0]
-    if len(primary) == 3 and primary.isalpha():
-        return primary
-    return _ISO639_2.get(primary, "und")
+def _join(tokens: Sequence[str], rules: CaptionRules) -> str:
+    return ("".join(tokens) if rules.by_character else " ".join(tokens)).strip()
+
+
+def _break_cost(left: str, right: str, rules: CaptionRules) -> float:
+    """How bad it is to break between ``left`` and ``right`` (0 = ideal)."""
+    left = left.strip()
+    if left.endswith(_CLAUSE_END):
+        return 0.0
+    if left.endswith(_PHRASE_END) or left in ("-", "—", "–"):
+        return 1.0
+    if rules.by_character:
+        return 4.0
+    if left.lower() in _NO_BREAK_AFTER:
+        return 8.0
+    if right.lower().strip("\"'“(") in _BREAK_BEFORE:
+        return 3.0
+    return 6.0
+
+
+def _greedy_lines(tokens: Sequence[str], rules: CaptionRules) -> list[str]:
+    lines: list[str] = []
+    current: list[str] = []
+    for token in tokens:
+        if current and line_width(_join([*current, token], rules), rules) > rules.max_line_chars:
+            lines.append(_join(current, rules))
+            current = []
+        current.append(token)
+    if current:
+        lines.append(_join(current, rules))
+    return lines
+
+
+def _wrap_tokens(tokens: Sequence[str], rules: CaptionRules) -> list[str]:
+    text = _join(tokens, rules)
+    limit = rules.max_line_chars
+    if line_width(text, rules) <= limit:
+        return [text] if text else []
+    best: tuple[float, list[str]] | None = None
+    for k in range(1, len(tokens)):
+        top, bottom = _join(tokens[:k], rules), _join(tokens[k:], rules)
+        w_top, w_bottom = line_width(top, rules), line_width(bottom, rules)
+        if w_top > limit or w_bottom > limit:
+            continue
+        # Natural break first, then balance; a slightly longer bottom line is
+        # preferred (Netflix: "bottom-heavy pyramid").
+        imbalance = abs(w_top - w_bottom) + (2 if w_top > w_bottom else 0)
+        cost = 3.0 * _break_cost(tokens[k - 1], tokens[k], rules) + (imbalance / 8.0) ** 2
+        if best is None or cost < best[0]:
+            best = (cost, [top, bottom])
+    return best[1] if best else _greedy_lines(tokens, rules)
+
+
+def wrap_text(
+    text: str, max_line_chars: float = MAX_LINE_CHARS, *, language: str | None = None
+) -> list[str]:
+    """Break ``text`` into lines no longer than the line limit.
+
+    ``max_line_chars`` applies to the default rules; with a ``language``
+    (or CJK text) that language's rules apply (:func:`caption_rules`). Text
+    that fits two lines gets the best two-line break (natural break, then
+    balance); longer text is wrapped greedily into as many lines as it needs.
+    """
+    rules = _rules(language, text, max_line_chars=max_line_chars)
+    return _wrap_tokens(_tokens(text, rules), rules)
+
+
+def _rules(
+    language: str | None,
+    text: str,
+    *,
+    max_line_chars: float | None = None,
+    max_lines: int | None = None,
+    min_cue_s: float | None = None,
+    max_cps: float | None = None,
+) -> CaptionRules:
+    """The language's rules; explicit limits override them only for the default rules
+    (the English numbers passed as defaults must not widen a CJK line)."""
+    rules = caption_rules(language, text)
+    changes: dict[str, float] = {}
+    for name, value, default in (
+        ("max_line_chars", max_line_chars, MAX_LINE_CHARS),
+        ("max_lines", max_lines, MAX_LINES),
+        ("min_cue_s", min_cue_s, MIN_CUE_S),
+        ("max_cps", max_cps, MAX_CPS),
+    ):
+        if value is not None and (value != default or not rules.cells):
+            changes[name] = value
+    return replace(rules, **changes) if changes else rules  # type: ignore[arg-type]
+
+
+def _split_tokens(tokens: list[str], rules: CaptionRules) -> list[int]:
+    """Token indices where pieces start, minimising pieces and bad breaks (DP)."""
+    n = len(tokens)
+    full = rules.max_lines * rules.max_line_chars
+    limit = rules.max_lines * (rules.max_line_chars + 1)
+    best: list[tuple[float, int]] = [(0.0, -1)] + [(float("inf"), -1)] * n
+    for j in range(1, n + 1):
+        for i in range(j - 1, -1, -1):
+            length = line_width(_join(tokens[i:j], rules), rules)
+            if length > limit:
+                break
+            if best[i][0] == float("inf"):
+                continue
+            if len(_wrap_tokens(tokens[i:j], rules)) > rules.max_lines:
+                continue
+            cost = best[i][0] + 5.0 + 3.0 * ((full - min(length, full)) / full) ** 2
+            if j < n:
+                cost += _break_cost(tokens[j - 1], tokens[j], rules)
+            if cost < best[j][0]:
+                best[j] = (cost, i)
+    starts: list[int] = []
+    j = n
+    while j > 0:
+        i = best[j][1]
+        starts.append(i)
+        j = i
+    return starts[::-1]
+
+
+def _split(text: str, rules: CaptionRules) -> list[str]:
+    tokens = _tokens(text, rules)
+    if not tokens:
+        return []
+    starts = _split_tokens(tokens, rules) + [len(tokens)]
+    return [_join(tokens[a:b], rules) for a, b in zip(starts, starts[1:], strict=False)]
+
+
+def split_text(
+    text: str,
+    max_line_chars: float = MAX_LINE_CHARS,
+    max_lines: int = MAX_LINES,
+    *,
+    language: str | None = None,
+) -> list[str]:
+    """Split text into pieces that each fit the cue size (``max_lines`` lines).
+
+    Breaks only at word boundaries (Chinese, Japanese: between characters, by
+    kinsoku), preferring the ends of clauses and phrases; returns ``[]`` for
+    blank text.
+    """
+    rules = _rules(language, text, max_line_chars=max_line_chars, max_lines=max_lines)
+    return _split(text, rules)
+
+
+# -- timing ------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,116 +399,16 @@ class TimedSentence:
     words: Sequence[WordTiming] = field(default_factory=tuple)
 
 
-def _tokens(text: str, max_line_chars: int) -> list[str]:
-    """Whitespace tokens; a token longer than a line is cut into line-sized chunks."""
-    out: list[str] = []
-    for word in text.split():
-        while len(word) > max_line_chars:
-            out.append(word[:max_line_chars])
-            word = word[max_line_chars:]
-        if word:
-            out.append(word)
-    return out
+@dataclass(slots=True)
+class _Piece:
+    """One would-be cue, times in integer milliseconds (SRT's resolution)."""
 
-
-def _break_cost(left: str, right: str) -> float:
-    """How bad it is to break between the words ``left`` and ``right`` (0 = ideal)."""
-    if left.endswith(_CLAUSE_END):
-        return 0.0
-    if left.endswith(_PHRASE_END) or left in ("-", "—", "–"):
-        return 1.0
-    if left.lower() in _NO_BREAK_AFTER:
-        return 8.0
-    if right.lower().strip("\"'“(") in _BREAK_BEFORE:
-        return 3.0
-    return 6.0
-
-
-def _greedy_lines(tokens: Sequence[str], max_line_chars: int) -> list[str]:
-    lines: list[str] = []
-    current = ""
-    for token in tokens:
-        candidate = f"{current} {token}" if current else token
-        if len(candidate) <= max_line_chars or not current:
-            current = candidate
-        else:
-            lines.append(current)
-            current = token
-    if current:
-        lines.append(current)
-    return lines
-
-
-def _wrap_tokens(tokens: Sequence[str], max_line_chars: int) -> list[str]:
-    text = " ".join(tokens)
-    if len(text) <= max_line_chars:
-        return [text] if text else []
-    best: tuple[float, list[str]] | None = None
-    for k in range(1, len(tokens)):
-        top, bottom = " ".join(tokens[:k]), " ".join(tokens[k:])
-        if len(top) > max_line_chars or len(bottom) > max_line_chars:
-            continue
-        # Natural break first, then balance; a slightly longer bottom line is
-        # preferred (Netflix: "bottom-heavy pyramid").
-        imbalance = abs(len(top) - len(bottom)) + (2 if len(top) > len(bottom) else 0)
-        cost = 3.0 * _break_cost(tokens[k - 1], tokens[k]) + (imbalance / 8.0) ** 2
-        if best is None or cost < best[0]:
-            best = (cost, [top, bottom])
-    return best[1] if best else _greedy_lines(tokens, max_line_chars)
-
-
-def wrap_text(text: str, max_line_chars: int = MAX_LINE_CHARS) -> list[str]:
-    """Break ``text`` into lines of at most ``max_line_chars`` characters.
-
-    Text that fits two lines gets the best two-line break (natural break, then
-    balance); longer text is wrapped greedily into as many lines as it needs.
-    """
-    return _wrap_tokens(_tokens(text, max_line_chars), max_line_chars)
-
-
-def _split_tokens(tokens: list[str], max_line_chars: int, max_lines: int) -> list[int]:
-    """Token indices where pieces start, minimising pieces and bad breaks (DP)."""
-    n = len(tokens)
-    limit = max_lines * (max_line_chars + 1)
-    full = max_lines * max_line_chars
-    best: list[tuple[float, int]] = [(0.0, -1)] + [(float("inf"), -1)] * n
-    for j in range(1, n + 1):
-        length = -1
-        for i in range(j - 1, -1, -1):
-            length += len(tokens[i]) + 1
-            if length > limit:
-                break
-            if best[i][0] == float("inf"):
-                continue
-            if len(_wrap_tokens(tokens[i:j], max_line_chars)) > max_lines:
-                continue
-            cost = best[i][0] + 5.0 + 3.0 * ((full - min(length, full)) / full) ** 2
-            if j < n:
-                cost += _break_cost(tokens[j - 1], tokens[j])
-            if cost < best[j][0]:
-                best[j] = (cost, i)
-    starts: list[int] = []
-    j = n
-    while j > 0:
-        i = best[j][1]
-        starts.append(i)
-        j = i
-    return starts[::-1]
-
-
-def split_text(
-    text: str, max_line_chars: int = MAX_LINE_CHARS, max_lines: int = MAX_LINES
-) -> list[str]:
-    """Split text into pieces that each fit ``max_lines`` lines of ``max_line_chars``.
-
-    Breaks only at word boundaries, preferring the ends of clauses and phrases;
-    returns ``[]`` for blank text.
-    """
-    tokens = _tokens(text, max_line_chars)
-    if not tokens:
-        return []
-    starts = _split_tokens(tokens, max_line_chars, max_lines) + [len(tokens)]
-    return [" ".join(tokens[a:b]) for a, b in zip(starts, starts[1:], strict=False)]
+    text: str
+    start: int  # its speech starts (estimated for the later pieces of a sentence)
+    end: int  # its speech ends
+    low: int  # the cue may start no earlier
+    high: int  # and no later
+    need: int  # it must last this long
 
 
 def _anchors(text: str, duration_s: float, words: Sequence[WordTiming]) -> list[tuple[int, float]]:
@@ -247,73 +441,95 @@ def _time_at(offset: int, anchors: list[tuple[int, float]]) -> float:
     return anchors[-1][1]
 
 
-def _sentence_pieces(
-    sentence: TimedSentence, max_line_chars: int, max_lines: int
-) -> list[tuple[float, float, str]]:
-    """``(start_s, end_s, text)`` for each piece of one sentence, on the video timeline."""
-    pieces = split_text(sentence.text, max_line_chars, max_lines)
+def _ms(seconds: float) -> int:
+    return round(seconds * 1000)
+
+
+def _sentence_pieces(sentence: TimedSentence, rules: CaptionRules) -> list[_Piece]:
+    """The pieces of one sentence; the later ones may start anywhere inside its speech."""
+    pieces = _split(sentence.text, rules)
     if not pieces:
         return []
-    joined = " ".join(pieces)
+    sep = "" if rules.by_character else " "
+    joined = sep.join(pieces)
     duration = max(0.0, sentence.end_s - sentence.start_s)
     anchors = _anchors(joined, duration, sentence.words)
     offsets, at = [], 0
     for piece in pieces:
         offsets.append(at)
-        at += len(piece) + 1
-    starts = [sentence.start_s + _time_at(o, anchors) for o in offsets]
-    ends = starts[1:] + [sentence.end_s]
-    return list(zip(starts, ends, pieces, strict=True))
+        at += len(piece) + len(sep)
+    s0, s1 = _ms(sentence.start_s), max(_ms(sentence.end_s), _ms(sentence.start_s))
+    starts = [_ms(sentence.start_s + _time_at(o, anchors)) for o in offsets]
+    ends = starts[1:] + [s1]
+    out = []
+    for k, (start, end, text) in enumerate(zip(starts, ends, pieces, strict=True)):
+        if k == 0:
+            low, high = start - _ms(MAX_LEAD_S), start + _ms(MAX_DELAY_S)
+        else:
+            low, high = s0, max(s0, s1 - 1)
+        out.append(_Piece(text, start, max(end, start), max(0, low), max(0, high), 0))
+    for piece in out:
+        piece.need = _need_ms(piece.text, rules)
+    return out
 
 
-def _merge_short(
-    raw: list[tuple[float, float, str]],
-    max_line_chars: int,
-    max_lines: int,
-    min_cue_s: float,
-    max_cps: float,
-) -> list[tuple[float, float, str]]:
-    """Join a too-short or too-fast piece with the next when the pair fits one cue.
+def _fits(text: str, rules: CaptionRules) -> bool:
+    return len(_wrap_tokens(_tokens(text, rules), rules)) <= rules.max_lines
+
+
+def _merge_short(pieces: list[_Piece], rules: CaptionRules) -> list[_Piece]:
+    """Join a too-short piece with the next when the pair fits one cue and needs no more time.
 
     Short sentences ("Tiny Talk.") make cues that flash by; a cue that holds
-    two of them reads better, as subtitle guidelines advise.
+    two of them reads better, as subtitle guidelines advise. Pieces across a
+    pause longer than ``MERGE_GAP_S`` (a scene change) stay apart.
     """
-    merged: list[tuple[float, float, str]] = []
-    for start, end, text in raw:
+    sep = "" if rules.by_character else " "
+    merged: list[_Piece] = []
+    for piece in pieces:
         if merged:
-            p_start, p_end, p_text = merged[-1]
-            joined = f"{p_text} {text}"
-            hurried = (p_end - p_start) < min_cue_s or len(p_text) / max(
-                p_end - p_start, 1e-6
-            ) > max_cps
-            fits = len(wrap_text(joined, max_line_chars)) <= max_lines
-            if hurried and fits and start - p_end <= MERGE_GAP_S:
-                merged[-1] = (p_start, end, joined)
+            last = merged[-1]
+            hurried = last.end - last.start < last.need or piece.end - piece.start < piece.need
+            joined = f"{last.text}{sep}{piece.text}"
+            need = _need_ms(joined, rules)
+            close = piece.start - last.end <= _ms(MERGE_GAP_S)
+            if hurried and close and need <= last.need + piece.need and _fits(joined, rules):
+                merged[-1] = _Piece(joined, last.start, piece.end, last.low, last.high, need)
                 continue
-        merged.append((start, end, text))
+        merged.append(piece)
     return merged
 
 
-def _borrow_time(
-    raw: list[tuple[float, float, str]], min_cue_s: float, max_cps: float
-) -> list[tuple[float, float, str]]:
-    """Let a cue too short to read, with no pause after it, start its successor a little late.
+def _schedule(pieces: list[_Piece], end_ms: int) -> list[tuple[int, int]]:
+    """Start and end (ms) of each cue: in its window, each lasting its need when possible.
 
-    The next cue starts at most ``MAX_DELAY_S`` after its speech, and only
-    when it stays at least ``min_cue_s`` long and within ``max_cps``.
+    Forward pass: each cue starts at its speech, or later (up to its window's
+    end) when the cue before needs the time. Backward pass: a cue without
+    enough time before the next one (or the video's end) starts earlier, down
+    to its window's start. When a schedule meeting every need exists within
+    the windows, these two passes find one (each start stays at or after the
+    earliest feasible start, by induction on both passes); otherwise the cues
+    that cannot be given their need stay short, never overlapping.
     """
-    out = list(raw)
-    for k in range(len(out) - 1):
-        start, end, text = out[k]
-        n_start, n_end, n_text = out[k + 1]
-        deficit = start + min_cue_s - n_start
-        if deficit <= 0:
-            continue
-        room = (n_end - n_start) - max(min_cue_s, len(n_text) / max_cps)
-        shift = min(deficit, MAX_DELAY_S, max(room, 0.0))
-        if shift > 0:
-            out[k + 1] = (n_start + shift, n_end, n_text)
-            out[k] = (start, max(end, n_start + shift), text)
+    n = len(pieces)
+    starts: list[int] = []
+    previous = None
+    for k, piece in enumerate(pieces):
+        want = piece.start if previous is None else max(piece.start, previous + pieces[k - 1].need)
+        at = min(max(want, piece.low), piece.high)
+        starts.append(at)
+        previous = at
+    following = end_ms
+    for k in range(n - 1, -1, -1):
+        if following - starts[k] < pieces[k].need:
+            starts[k] = max(pieces[k].low, min(starts[k], following - pieces[k].need))
+        following = starts[k]
+    for k in range(1, n):  # strictly increasing whatever the windows
+        starts[k] = max(starts[k], starts[k - 1] + 1)
+    out = []
+    for k, piece in enumerate(pieces):
+        limit = min(starts[k + 1] if k + 1 < n else end_ms, end_ms)
+        out.append((starts[k], min(limit, max(piece.end, starts[k] + piece.need))))
     return out
 
 
@@ -321,52 +537,106 @@ def build_cues(
     sentences: Iterable[TimedSentence],
     video_duration_s: float,
     *,
-    max_line_chars: int = MAX_LINE_CHARS,
-    max_lines: int = MAX_LINES,
-    min_cue_s: float = MIN_CUE_S,
-    max_cps: float = MAX_CPS,
+    language: str | None = None,
+    max_line_chars: float | None = None,
+    max_lines: int | None = None,
+    min_cue_s: float | None = None,
+    max_cps: float | None = None,
 ) -> list[Caption]:
     """Caption cues for timed sentences: ordered, non-overlapping, inside the video.
 
     Args:
         sentences: in timeline order, not overlapping.
         video_duration_s: no cue ends after this, in seconds.
-        max_line_chars, max_lines: the size of a cue (42 x 2 by default).
-        min_cue_s: a cue shorter than this is first merged with the next
-            one when both fit one cue and follow each other without a pause,
-            else extended into the following silence, never past the next
-            cue's start or the video's end.
-        max_cps: reading speed in characters per second; a faster cue is
-            held into the silence after it when there is some.
+        language: BCP 47 tag choosing the limits (:func:`caption_rules`);
+            ``None`` guesses from the text's writing system.
+        max_line_chars, max_lines, min_cue_s, max_cps: override the
+            language's limits (characters per line, lines per cue, seconds,
+            characters per second).
 
     Returns:
-        Cues numbered from 1, times rounded to milliseconds, text wrapped into
-        lines joined with ``"\\n"``.
+        Cues numbered from 1, times in whole milliseconds, text wrapped into
+        lines joined with ``"\\n"``. Every cue fits the line limits. Every cue
+        lasts at least ``min_cue_s`` and is read at most at ``max_cps`` when
+        the time allows it: a sentence whose speech (plus the pause after it)
+        lasts at least :func:`required_seconds` always gets its time;
+        :func:`cue_problems` lists the cues that did not.
     """
-    raw: list[tuple[float, float, str]] = []
-    for sentence in sentences:
-        raw.extend(_sentence_pieces(sentence, max_line_chars, max_lines))
-    raw.sort(key=lambda cue: cue[0])
-    raw = _merge_short(raw, max_line_chars, max_lines, min_cue_s, max_cps)
-    raw = _borrow_time(raw, min_cue_s, max_cps)
+    items = sorted(sentences, key=lambda s: s.start_s)
+    sample = " ".join(s.text for s in items[:20])
+    rules = _rules(
+        language,
+        sample,
+        max_line_chars=max_line_chars,
+        max_lines=max_lines,
+        min_cue_s=min_cue_s,
+        max_cps=max_cps,
+    )
+    pieces = [piece for sentence in items for piece in _sentence_pieces(sentence, rules)]
+    pieces = _merge_short(pieces, rules)
+    end_ms = math.floor(video_duration_s * 1000 + 1e-6)
     cues: list[Caption] = []
-    for k, (start, end, text) in enumerate(raw):
-        limit = raw[k + 1][0] if k + 1 < len(raw) else video_duration_s
-        limit = min(limit, video_duration_s)
-        if end - start < min_cue_s:
-            end = max(end, min(start + min_cue_s, limit))
-        chars = len(text)
-        if chars / max(end - start, 1e-6) > max_cps:
-            # hold a fast cue into the silence after it, up to the next cue
-            end = max(end, min(start + chars / max_cps, limit))
-        start_ms, end_ms = round(max(0.0, start), 3), round(min(end, limit), 3)
-        if end_ms <= start_ms:
-            continue
-        lines = wrap_text(text, max_line_chars)
+    for piece, (start, end) in zip(pieces, _schedule(pieces, end_ms), strict=True):
+        start = max(0, start)
+        if end <= start:
+            continue  # no room at all: the video ends before this speech
+        lines = _wrap_tokens(_tokens(piece.text, rules), rules)
         cues.append(
-            Caption(index=len(cues) + 1, start_s=start_ms, end_s=end_ms, text="\n".join(lines))
+            Caption(
+                index=len(cues) + 1, start_s=start / 1000, end_s=end / 1000, text="\n".join(lines)
+            )
         )
     return cues
+
+
+def cue_problems(captions: Sequence[Caption], language: str | None = None) -> list[str]:
+    """What breaks the language's limits in ``captions``, one line per problem (``[]``: none).
+
+    The same measures as the captions gate: characters per second (line
+    breaks excluded), line length (:func:`line_width`), lines, duration.
+    """
+    sample = " ".join(c.text for c in captions[:20])
+    rules = caption_rules(language, sample)
+    problems = []
+    for cue in captions:
+        lines = cue.text.split("\n")
+        duration = cue.end_s - cue.start_s
+        chars = sum(len(line) for line in lines)
+        if duration < rules.min_cue_s - 0.0005:
+            problems.append(f"cue {cue.index}: {duration:.3f} s, under {rules.min_cue_s:g} s")
+        if duration <= 0 or chars / duration > rules.max_cps + 1e-9:
+            problems.append(
+                f"cue {cue.index}: {chars} characters in {duration:.3f} s, over "
+                f"{rules.max_cps:g} per second"
+            )
+        if len(lines) > rules.max_lines:
+            problems.append(f"cue {cue.index}: {len(lines)} lines")
+        widest = max(line_width(line, rules) for line in lines)
+        if widest > rules.max_line_chars:
+            problems.append(f"cue {cue.index}: a line of {widest:g}")
+    return problems
+
+
+# -- files -------------------------------------------------------------------------
+
+
+# ISO 639-2/T codes for the primary subtag of common BCP 47 tags; MP4 stores a
+# three-letter code (ISO/IEC 14496-12, mdhd language).
+_ISO639_2 = {
+    "ar": "ara", "cs": "ces", "da": "dan", "de": "deu", "el": "ell", "en": "eng",
+    "es": "spa", "fi": "fin", "fr": "fra", "he": "heb", "hi": "hin", "hu": "hun",
+    "id": "ind", "it": "ita", "ja": "jpn", "ko": "kor", "nb": "nob", "nl": "nld",
+    "no": "nor", "pl": "pol", "pt": "por", "ro": "ron", "ru": "rus", "sv": "swe",
+    "th": "tha", "tr": "tur", "uk": "ukr", "vi": "vie", "zh": "zho",
+}  # fmt: skip
+
+
+def iso639_2(language: str) -> str:
+    """Three-letter ISO 639-2 code for a BCP 47 tag (``"en-GB"`` -> ``"eng"``, else ``"und"``)."""
+    primary = language.strip().lower().replace("_", "-").split("-")[0]
+    if len(primary) == 3 and primary.isalpha():
+        return primary
+    return _ISO639_2.get(primary, "und")
 
 
 def _write_atomic(path: Path, text: str) -> None:

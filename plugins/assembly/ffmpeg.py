@@ -629,4 +629,5 @@ def _build(
         height_px=size[1],
         fps=float(settings.fps),
         captions=cues,
+        language=script.language,
     )

@@ -17,16 +17,22 @@ One result per check, ``details["check"]`` naming it:
   match). ``measured`` = the number of problems found.
 - ``cps``: reading speed, characters (line breaks excluded, spaces counted)
   per second of the cue; the fastest cue.
-- ``line_length``: characters per line; the longest line.
+- ``line_length``: characters (cells in Chinese, Japanese, Korean) per
+  line; the longest line.
 - ``lines``: lines per cue; the cue with most lines.
 - ``min_duration``: seconds on screen; the shortest cue.
 
 Every result names the worst cue (its SRT index) in ``details["worst_cue"]``.
 
-Thresholds (``thresholds["captions"]``):
-    max_cps: 17 -- Netflix timed text style guide, English (adult content).
+Thresholds (``thresholds["captions"]``), by default those of the video's
+language (``Video.language``; without one, guessed from the cues' writing
+system), the same limits the caption builder meets
+(:func:`reelgraph.plugins._media.captions.caption_rules`):
+    max_cps: 17 -- Netflix timed text style guide, English (adult content);
+        Japanese 4, Chinese 9, Korean 12.
     max_line_chars: 42 -- Netflix timed text style guide; BBC subtitle
-        guidelines use about 37-42.
+        guidelines use about 37-42. Japanese 13, Chinese and Korean 16,
+        counted in cells (a full-width character 1, any other 0.5).
     max_lines: 2 -- Netflix and BBC guidelines.
     min_duration_s: 1.0 -- the issue's figure (Netflix: 5/6 s minimum; the
         assembler's ``_captions.MIN_CUE_S``).
@@ -43,7 +49,14 @@ from typing import TYPE_CHECKING, Any
 
 from reelgraph import hookimpl
 from reelgraph.models import GateResult, Narration, Video
-from reelgraph.plugins._media.captions import MAX_LINE_CHARS, MAX_LINES, MIN_CUE_S
+from reelgraph.plugins._media.captions import (
+    MAX_LINE_CHARS,
+    MAX_LINES,
+    MIN_CUE_S,
+    CaptionRules,
+    caption_rules,
+    line_width,
+)
 from reelgraph.plugins.gates._common import gate_selected, probe_duration_s, resolve_thresholds
 from reelgraph.plugins.gates.key_messages import tokens
 
@@ -54,7 +67,7 @@ __all__ = ["DEFAULTS", "Cue", "check_quality", "first_sound_s", "read_srt"]
 
 GATE = "captions"
 
-#: Default thresholds; sources in the module docstring.
+#: Default thresholds (English and the default rules); sources in the module docstring.
 DEFAULTS: dict[str, float] = {
     "max_cps": 17.0,
     "max_line_chars": float(MAX_LINE_CHARS),
@@ -158,27 +171,37 @@ def check_quality(
 ) -> list[GateResult] | None:
     """Check the video's captions: present, in sync, reading speed, line length, lines, duration.
 
-    Defaults: ``max_cps`` 17, ``max_line_chars`` 42, ``max_lines`` 2 (Netflix
-    timed text style guide), ``min_duration_s`` 1 s, ``max_first_cue_offset_s``
-    0.5 s (the issue). Returns ``None`` without a video.
+    Defaults: those of the video's language (English: ``max_cps`` 17,
+    ``max_line_chars`` 42, ``max_lines`` 2, Netflix timed text style guide),
+    ``min_duration_s`` 1 s, ``max_first_cue_offset_s`` 0.5 s (the issue).
+    Returns ``None`` without a video.
     """
     if not gate_selected(GATE, gates) or video is None:
         return None
-    limits = resolve_thresholds(GATE, DEFAULTS, _LIMITS, thresholds)
     present, cues = _present(video)
+    sample = " ".join(line for cue in cues[:20] for line in cue.lines)
+    rules = caption_rules(video.language, sample)
+    defaults = {
+        **DEFAULTS,
+        "max_cps": rules.max_cps,
+        "max_line_chars": float(rules.max_line_chars),
+        "max_lines": float(rules.max_lines),
+    }
+    limits = resolve_thresholds(GATE, defaults, _LIMITS, thresholds)
     if not cues:
         return [present]
     results = [
         present,
         _sync(cues, video, narrations, limits),
         _cps(cues, limits["max_cps"]),
-        _line_length(cues, int(limits["max_line_chars"])),
+        _line_length(cues, limits["max_line_chars"], rules),
         _lines(cues, int(limits["max_lines"])),
         _min_duration(cues, limits["min_duration_s"]),
     ]
     ctx.log.info(
         "captions gate",
         cues=len(cues),
+        language=video.language,
         failed=[r.details["check"] for r in results if not r.passed],
     )
     return results
@@ -380,15 +403,19 @@ def _cps(cues: list[Cue], limit: float) -> GateResult:
     )
 
 
-def _line_length(cues: list[Cue], limit: int) -> GateResult:
-    worst = max(cues, key=lambda cue: max(map(len, cue.lines), default=0))
-    value = max(map(len, worst.lines), default=0)
-    over = [cue.index for cue in cues if any(len(line) > limit for line in cue.lines)]
+def _line_length(cues: list[Cue], limit: float, rules: CaptionRules) -> GateResult:
+    def widest(cue: Cue) -> float:
+        return max((line_width(line, rules) for line in cue.lines), default=0.0)
+
+    worst = max(cues, key=widest)
+    value = widest(worst)
+    over = [cue.index for cue in cues if widest(cue) > limit]
+    unit = "cells" if rules.cells else "characters"
     return _result(
         "line_length",
         not over,
-        f"longest caption line: {value} characters (cue {worst.index}); {len(over)} cues over {limit}",
-        f"wrap caption lines at {limit} characters (cues {_first(over)})",
+        f"longest caption line: {value:g} {unit} (cue {worst.index}); {len(over)} cues over {limit:g}",
+        f"wrap caption lines at {limit:g} {unit} (cues {_first(over)})",
         measured=float(value),
         threshold=float(limit),
         unit="chars",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import srt
 import webvtt
 from hypothesis import given, settings
@@ -9,9 +11,15 @@ from hypothesis import strategies as st
 
 from reelgraph.models import Caption, WordTiming
 from reelgraph.plugins._media.captions import (
+    MAX_DELAY_S,
+    MAX_LEAD_S,
     TimedSentence,
     build_cues,
+    caption_rules,
+    cue_problems,
     iso639_2,
+    line_width,
+    required_seconds,
     split_text,
     wrap_text,
     write_srt,
@@ -139,11 +147,16 @@ def test_short_cue_is_held_one_second_into_the_pause():
 
 
 def test_short_cue_never_runs_into_the_next_cue_or_past_the_end():
+    # 1.2 s for two cues of at least 1 s each: they cannot both be long enough
     cues = build_cues(
         [TimedSentence("Yes.", 1.0, 1.3), TimedSentence("No.", 1.6, 1.8)], video_duration_s=2.2
     )
-    assert cues[0].end_s == 1.6
+    assert cues[0].end_s <= cues[1].start_s
     assert cues[1].end_s == 2.2
+    # each moved at most MAX_LEAD_S earlier than its speech, never later than MAX_DELAY_S
+    assert 1.0 - MAX_LEAD_S <= cues[0].start_s <= 1.0
+    assert 1.6 - MAX_LEAD_S <= cues[1].start_s <= 1.6 + MAX_DELAY_S
+    assert cue_problems(cues)  # and the shortfall is reported
 
 
 @st.composite
@@ -225,8 +238,10 @@ def test_short_sentences_share_a_cue_and_fast_cues_hold_into_silence():
     assert (cues[0].start_s, cues[0].end_s) == (0.0, round(35 / 17, 3))
     fast = cues[1]
     assert fast.start_s == 2.75
-    assert fast.end_s == round(2.75 + 50 / 17, 3)  # held until 17 cps, before the next cue
+    # held until 17 cps (rounded up to the next millisecond), before the next cue
+    assert fast.end_s == math.ceil((2.75 + 50 / 17) * 1000) / 1000
     assert fast.end_s <= cues[2].start_s
+    assert cue_problems(cues) == []
 
 
 def test_a_short_cue_that_cannot_merge_borrows_time_from_the_next():
@@ -238,14 +253,176 @@ def test_a_short_cue_that_cannot_merge_borrows_time_from_the_next():
     assert [c.text.replace("\n", " ") for c in cues] == ["reelgraph.", long_text]
     assert cues[0].end_s == cues[1].start_s == 1.0  # delayed by 0.29 s, under the 0.3 s cap
     assert cues[1].end_s == 6.0
-    # the next cue lends only what it can spare and still be read at 17 cps
+    # the delayed cue is held into the pause after its speech to be read at 17 cps
     cues = build_cues(
         [TimedSentence("reelgraph.", 0.0, 0.71), TimedSentence(long_text, 0.71, 5.2)],
         video_duration_s=6.0,
     )
-    assert cues[1].start_s == round(5.2 - len(long_text) / 17, 3)
+    assert cues[1].start_s == 1.0
+    assert cues[1].end_s == math.ceil((1.0 + len(long_text) / 17) * 1000) / 1000
+    assert cue_problems(cues) == []
     # no more than 0.3 s of delay, however short the cue before
     cues = build_cues(
         [TimedSentence("Hi.", 0.0, 0.2), TimedSentence(long_text, 0.2, 6.0)], video_duration_s=7.0
     )
     assert cues[1].start_s == 0.5
+
+
+# -- languages ---------------------------------------------------------------------
+
+# From the Vim tutor's Simplified Chinese and Japanese translations
+# (/usr/share/vim/vim90/tutor/tutor.zh_cn.utf-8, tutor.ja.utf-8), joined lines.
+ZH = "请随意在屏幕内移动光标，直至您觉得舒服为止。按下 j 键并保持按住不放可以使得光标持续向下移动。"
+JA = "さぁ、Capsロックキーが押されていないことを確認した後、画面にレッスン1.1が全部表示されるところまで、j キーを押してカーソルを移動しましょう。"
+_NO_START = "、。，．！？）」』ーぁぃぅぇぉっゃゅょァィゥェォッャュョ"
+
+
+def test_language_rules_follow_the_netflix_guides():
+    assert caption_rules("en") == caption_rules(None) == caption_rules("fr-CA")
+    assert (caption_rules("en").max_line_chars, caption_rules("en").max_cps) == (42, 17)
+    ja, zh, ko = caption_rules("ja"), caption_rules("zh-Hans"), caption_rules("ko")
+    assert (ja.max_line_chars, ja.max_cps, ja.by_character) == (13, 4, True)
+    assert (zh.max_line_chars, zh.max_cps, zh.by_character) == (16, 9, True)
+    assert (ko.max_line_chars, ko.max_cps, ko.by_character) == (16, 12, False)
+    assert caption_rules(None, JA) == ja and caption_rules(None, ZH) == zh
+    # half-width characters count half a cell (Japanese and Korean guides)
+    assert line_width("Capsロック", ja) == 4 * 0.5 + 3
+    assert line_width("Capsロック") == 7
+
+
+def test_chinese_and_japanese_wrap_between_characters_by_kinsoku():
+    for text, language, limit in ((ZH, "zh", 16), (JA, "ja", 13)):
+        pieces = split_text(text, language=language)
+        assert len(pieces) > 1
+        assert "".join(pieces).replace(" ", "") == text.replace(" ", "")
+        for piece in pieces:
+            lines = wrap_text(piece, language=language)
+            assert 1 <= len(lines) <= 2
+            for line in lines:
+                assert line_width(line, caption_rules(language)) <= limit
+                assert line[0] not in _NO_START  # closing marks never start a line
+                assert line[-1] not in "「『（"
+    # a half-width word or number is never cut: "Caps", "1.1"
+    lines = [line for p in split_text(JA, language="ja") for line in wrap_text(p, language="ja")]
+    assert any("Caps" in line for line in lines) and any("1.1" in line for line in lines)
+
+
+def test_cjk_text_is_not_wrapped_at_spaces_it_does_not_have():
+    cues = build_cues([TimedSentence(ZH, 0.0, 12.0)], video_duration_s=13.0, language="zh")
+    assert [c.text for c in cues] == [
+        "请随意在屏幕内移动光标，\n直至您觉得舒服为止。",  # broken after the comma
+        "按下 j 键并保持按住不放\n可以使得光标持续向下移动。",
+    ]
+    assert cue_problems(cues, "zh") == []
+
+
+def test_required_seconds_is_the_sum_of_each_cues_need():
+    assert required_seconds("Yes.") == 1.0  # the minimum duration
+    assert required_seconds(LONG) == sum(
+        max(1.0, math.ceil(len(p) / 17 * 1000) / 1000) for p in split_text(LONG)
+    )
+    # Japanese is read at 4 characters a second, Chinese at 9
+    assert required_seconds(JA, "ja") > len(JA.replace(" ", "")) / 4 - 1
+    assert required_seconds(ZH, "zh") >= len(ZH) / 9
+
+
+def test_speech_too_fast_for_its_characters_is_reported():
+    cues = build_cues([TimedSentence(JA, 0.0, 5.0)], video_duration_s=5.0, language="ja")
+    assert cue_problems(cues, "ja")
+    enough = required_seconds(JA, "ja")
+    cues = build_cues([TimedSentence(JA, 0.0, enough)], video_duration_s=enough, language="ja")
+    assert cue_problems(cues, "ja") == []
+
+
+# Word lists of several scripts (real words: the Vim tutor's translations).
+_WORDS = {
+    "en": [
+        "move",
+        "the",
+        "cursor",
+        "press",
+        "keys",
+        "until",
+        "you",
+        "feel",
+        "comfortable",
+        "with",
+        "it,",
+        "and",
+        "then.",
+    ],
+    "ru": [
+        "Теперь",
+        "убедитесь",
+        "в",
+        "том,",
+        "что",
+        "клавиша",
+        "не",
+        "включена,",
+        "и",
+        "нажмите",
+        "несколько",
+        "раз.",
+    ],
+    "ko": [
+        "커서를",
+        "이동하려면",
+        "표시된",
+        "대로",
+        "키를",
+        "누르세요.",
+        "왼쪽",
+        "오른쪽",
+        "아래로",
+    ],
+}
+_CHARS = {
+    "zh": "请随意在屏幕内移动光标直至您觉得舒服为止按下键并保持住不放可以使得持续向，。、",
+    "ja": "さぁロックキーが押されていないことを確認した後画面にレッスン全部表示、。「」",
+}
+
+
+@st.composite
+def scripted_sentence(draw, language):
+    if language in _WORDS:
+        words = draw(st.lists(st.sampled_from(_WORDS[language]), min_size=1, max_size=40))
+        return " ".join(words)
+    chars = draw(st.lists(st.sampled_from(_CHARS[language]), min_size=1, max_size=90))
+    return "".join(chars)
+
+
+@st.composite
+def readable_timelines(draw):
+    """Sentences in one script whose speech lasts at least required_seconds (whole ms)."""
+    language = draw(st.sampled_from(["en", "ru", "ko", "zh", "ja"]))
+    t, sentences = 0, []
+    for _ in range(draw(st.integers(1, 6))):
+        t += draw(st.integers(0, 1500))
+        text = draw(scripted_sentence(language))
+        length = round(required_seconds(text, language) * 1000) + draw(st.integers(0, 3000))
+        sentences.append(TimedSentence(text, t / 1000, (t + length) / 1000))
+        t += length
+    return language, sentences, (t + draw(st.integers(0, 2000))) / 1000
+
+
+@settings(max_examples=150, deadline=None)
+@given(readable_timelines())
+def test_every_cue_meets_the_limits_when_the_time_allows(timeline):
+    language, sentences, duration = timeline
+    rules = caption_rules(language)
+    cues = build_cues(sentences, duration, language=language)
+    assert cue_problems(cues, language) == []
+    for a, b in zip(cues, cues[1:], strict=False):
+        assert a.end_s <= b.start_s
+    for cue in cues:
+        assert 0 <= cue.start_s < cue.end_s <= duration
+        lines = cue.text.split("\n")
+        assert len(lines) <= rules.max_lines
+        assert all(line_width(line, rules) <= rules.max_line_chars for line in lines)
+        duration_ms = round((cue.end_s - cue.start_s) * 1000)  # SRT's resolution
+        assert duration_ms >= rules.min_cue_s * 1000
+        assert len("".join(lines)) * 1000 / duration_ms <= rules.max_cps
+    # every character is captioned, in order
+    shown = "".join(c.text for c in cues).replace("\n", "").replace(" ", "")
+    assert shown == "".join(s.text for s in sentences).replace(" ", "")
