@@ -34,7 +34,7 @@ __all__ = [
     "FONT_PACKAGE",
     "PILLOW_DEFAULT_CHARS",
     "FontFace",
-    "choose_face",
+    "choose_faces",
     "codepoints",
     "describe_chars",
     "drawn_chars",
@@ -260,34 +260,37 @@ def _fallback(needed: frozenset[int], role: str, language: str | None) -> FontFa
     return candidates[0]
 
 
-def choose_face(
+def choose_faces(
     texts: Iterable[str],
     role: str,
     primary: FontFace | None,
     *,
     language: str | None = None,
     fallback: bool = True,
-) -> FontFace | None:
-    """The face to draw ``texts`` in ``role`` with: ``primary`` if it has every character.
+) -> tuple[FontFace | None, ...]:
+    """The faces to draw ``texts`` in ``role`` with, first choice first.
 
-    Otherwise (and when ``fallback``) an installed face found with fontconfig
-    that has them all. ``fallback=False`` returns ``primary`` regardless (it
-    will draw boxes: for tests of the gate).
+    ``(primary,)`` when it has every character; else one installed face
+    found with fontconfig that has them all (CJK fonts carry Latin too);
+    else, for text mixing scripts no single font has (Arabic and Hangul),
+    ``primary`` followed by a face per script of the characters it lacks:
+    each character is then drawn with the first face that has it (see
+    ``_layout.FontChain``). ``fallback=False`` returns ``(primary,)``
+    regardless (it will draw boxes: for tests of the gate).
 
     Raises:
-        InvalidInputError: no installed face has every character, or
+        InvalidInputError: no installed face has some characters, or
             fontconfig is missing; the message names a few characters with
             their U+ codes and script, and the fix.
     """
     needed = codepoints(texts)
     if not fallback or needed <= font_chars(primary):
-        return primary
-    fix = (
-        f"install {FONT_PACKAGE} (Debian: apt-get install {FONT_PACKAGE}) "
-        "or pass options.font=/path/to/font.ttf"
-    )
+        return (primary,)
     try:
         face = _fallback(needed, role, language)
+        if face is not None:
+            return (face,)
+        chain, uncovered = _chain(needed, role, primary, language)
     except (FileNotFoundError, subprocess.SubprocessError, OSError) as err:
         missing = "".join(chr(cp) for cp in sorted(needed - font_chars(primary)))
         raise InvalidInputError(
@@ -296,13 +299,32 @@ def choose_face(
             f"({err}); install fontconfig and {FONT_PACKAGE} (Debian: apt-get install "
             f"fontconfig {FONT_PACKAGE}) or pass options.font=/path/to/font.ttf"
         ) from err
-    if face is not None:
-        return face
-    # Name the characters no single installed face has (what the user must fix).
-    uncovered = needed - font_chars(primary)
-    for candidate in _fc_match(f"{_FC_STYLE.get(role, 'sans-serif')}:charset={_charset(needed)}"):
-        uncovered &= needed - font_chars(candidate)
-    missing = "".join(chr(cp) for cp in sorted(uncovered or needed - font_chars(primary)))
-    raise InvalidInputError(
-        f"render_shot: no installed font has a glyph for {describe_chars(missing)}; {fix}"
-    )
+    if uncovered:
+        missing = "".join(chr(cp) for cp in sorted(uncovered))
+        raise InvalidInputError(
+            f"render_shot: no installed font has a glyph for {describe_chars(missing)}; "
+            f"install {FONT_PACKAGE} (Debian: apt-get install {FONT_PACKAGE}) "
+            "or pass options.font=/path/to/font.ttf"
+        )
+    return chain
+
+
+def _chain(
+    needed: frozenset[int], role: str, primary: FontFace | None, language: str | None
+) -> tuple[tuple[FontFace | None, ...], frozenset[int]]:
+    """``primary`` plus a fallback face per script it lacks; and what none of them has."""
+    chain: list[FontFace | None] = [primary]
+    left = set(needed - font_chars(primary))
+    uncovered: set[int] = set()
+    while left:
+        by_script = Counter(script_of(chr(cp)) for cp in left).most_common()
+        script = by_script[0][0]
+        group = frozenset(cp for cp in left if script_of(chr(cp)) == script)
+        face = _fallback(group, role, language)
+        if face is None:
+            uncovered |= group
+            left -= group
+            continue
+        chain.append(face)
+        left -= font_chars(face)
+    return tuple(chain), frozenset(uncovered)

@@ -31,7 +31,10 @@ __all__ = [
     "find_font_file",
     "fit_code",
     "fit_paragraphs",
+    "FontChain",
+    "Faces",
     "load_face",
+    "load_faces",
     "load_font",
     "safe_box",
     "truncate_to_width",
@@ -39,7 +42,9 @@ __all__ = [
 ]
 
 Box = tuple[int, int, int, int]
-Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
+PillowFont = ImageFont.FreeTypeFont | ImageFont.ImageFont
+#: Faces to draw a role with, first choice first (see ``_fonts.choose_faces``).
+Faces = tuple[FontFace | None, ...]
 
 ELLIPSIS = "\u2026"
 
@@ -153,14 +158,14 @@ def face_for_role(role: str, use_system: bool = True) -> FontFace | None:
 
 
 @functools.lru_cache(maxsize=256)
-def load_face(face: FontFace | None, size_px: int) -> Font:
+def load_face(face: FontFace | None, size_px: int) -> PillowFont:
     """``face`` at ``size_px`` pixels (em size), cached; ``None`` is Pillow's bundled font."""
     if face is None:
         return ImageFont.load_default(size=size_px)
     return ImageFont.truetype(str(face.path), size_px, index=face.index)
 
 
-def face_of(font: Font) -> FontFace | None:
+def face_of(font: PillowFont) -> FontFace | None:
     """The face a Pillow font was loaded from; ``None`` for Pillow's bundled font."""
     path = getattr(font, "path", None)
     if not isinstance(font, ImageFont.FreeTypeFont) or not isinstance(path, str | Path):
@@ -168,9 +173,61 @@ def face_of(font: Font) -> FontFace | None:
     return FontFace(Path(path), font.index)
 
 
+@dataclass(frozen=True)
+class FontChain:
+    """Several faces at one size acting as one font: each character is drawn with the
+    first face that has it (per-character fallback for text mixing scripts).
+
+    Measures like a Pillow font (``getlength``, ``getmetrics``, ``getbbox``);
+    :meth:`runs` splits a string into ``(font, face, substring)`` runs that
+    :meth:`Canvas.draw_text` draws one after another on a common baseline.
+    A run keeps its face while that face has the next character, so spaces
+    and punctuation stay with the text around them.
+    """
+
+    fonts: tuple[PillowFont, ...]
+    faces: Faces
+
+    def runs(self, text: str) -> list[tuple[PillowFont, FontFace | None, str]]:
+        from reelgraph.plugins.visuals._fonts import font_chars
+
+        charsets = [font_chars(face) for face in self.faces]
+        runs: list[tuple[int, str]] = []
+        for ch in text:
+            current = runs[-1][0] if runs else 0
+            if ord(ch) not in charsets[current]:
+                current = next((i for i, c in enumerate(charsets) if ord(ch) in c), current)
+            if runs and runs[-1][0] == current:
+                runs[-1] = (current, runs[-1][1] + ch)
+            else:
+                runs.append((current, ch))
+        return [(self.fonts[i], self.faces[i], part) for i, part in runs]
+
+    def getlength(self, text: str) -> float:
+        return sum(font.getlength(part) for font, _, part in self.runs(text))
+
+    def getmetrics(self) -> tuple[int, int]:
+        metrics = [line_metrics(font) for font in self.fonts]
+        return max(a for a, _ in metrics), max(d for _, d in metrics)
+
+    def getbbox(self, text: str, anchor: str | None = None) -> tuple[float, float, float, float]:
+        """The first face's box (used for the x-height of bullet dots)."""
+        return self.fonts[0].getbbox(text, anchor=anchor)
+
+
+Font = PillowFont | FontChain
+
+
+def load_faces(faces: Faces, size_px: int) -> Font:
+    """The faces at ``size_px``: one Pillow font, or a :class:`FontChain` for several."""
+    if len(faces) == 1:
+        return load_face(faces[0], size_px)
+    return FontChain(tuple(load_face(face, size_px) for face in faces), faces)
+
+
 def line_metrics(font: Font) -> tuple[int, int]:
     """``(ascent_px, descent_px)`` of a font: the height of one line is their sum."""
-    if isinstance(font, ImageFont.FreeTypeFont):
+    if isinstance(font, ImageFont.FreeTypeFont | FontChain):
         return font.getmetrics()
     left, top, right, bottom = font.getbbox("Hg")
     return (bottom, 0)
@@ -370,11 +427,11 @@ class _TextRequest:
     gap_em: float
     indent_em: float
     use_system_fonts: bool
-    face: FontFace | None
+    faces: Faces | None
 
     def font_at(self, size: int) -> Font:
-        if self.face is not None:
-            return load_face(self.face, size)
+        if self.faces:
+            return load_faces(self.faces, size)
         return load_font(self.role, size, self.use_system_fonts)
 
     def width_at(self, size: int) -> float:
@@ -399,7 +456,7 @@ def fit_paragraphs(
     gap_em: float = 0.0,
     indent_em: float = 0.0,
     use_system_fonts: bool = True,
-    face: FontFace | None = None,
+    faces: Faces | None = None,
 ) -> FittedText:
     """Wrap paragraphs at the largest size from ``start_px`` down to ``min_px`` that fits.
 
@@ -408,7 +465,7 @@ def fit_paragraphs(
     ``max_lines`` lines. If even ``min_px`` does not fit, the text is cut after
     the last line that fits and that line ends with an ellipsis. ``spacing``
     is the line step in ems, ``gap_em`` the extra space between paragraphs.
-    ``face`` draws the text when given, else the role's DejaVu font.
+    ``faces`` draw the text when given, else the role's DejaVu font.
     """
     request = _TextRequest(
         tuple(paragraphs),
@@ -420,7 +477,7 @@ def fit_paragraphs(
         gap_em,
         indent_em,
         use_system_fonts,
-        face,
+        faces,
     )
     sizes = _sizes(start_px, min_px)
     first = _layout_at(request, sizes[0])
@@ -509,19 +566,19 @@ def fit_code(
     max_height_px: int,
     spacing: float = 1.35,
     use_system_fonts: bool = True,
-    face: FontFace | None = None,
+    faces: Faces | None = None,
 ) -> FittedCode:
     """Fit code in a box, keeping indentation (tabs become 4 spaces).
 
     Shrinks from ``start_px`` to ``min_px`` until every line fits the width and
     all lines fit the height. At ``min_px``, lines too wide end in an ellipsis
-    and lines below the box are replaced by a final ellipsis line. ``face``
-    draws the code when given, else DejaVu Sans Mono.
+    and lines below the box are replaced by a final ellipsis line. ``faces``
+    draw the code when given, else DejaVu Sans Mono.
     """
     lines = code.expandtabs(4).splitlines() or [""]
     lines = [line.rstrip() for line in lines]
     for size in _sizes(start_px, min_px):
-        font = load_face(face, size) if face else load_font("mono", size, use_system_fonts)
+        font = load_faces(faces, size) if faces else load_font("mono", size, use_system_fonts)
         ascent, descent = line_metrics(font)
         step = max(ascent + descent, round(size * spacing))
         height = (len(lines) - 1) * step + ascent + descent
@@ -550,7 +607,7 @@ class Canvas:
     Lengths are given as fractions of the frame's short side (:meth:`px`) so
     one layout serves every aspect; ``top`` arguments are in pixels from the
     top of the box. ``faces`` maps a role (``sans``, ``bold``, ``mono``) to
-    the face that draws it (a role not in it gets DejaVu); ``drawn`` records
+    the faces that draw it (a role not in it gets DejaVu); ``drawn`` records
     every ``(face, string)`` drawn, for the record the accessibility gate
     checks (see ``slides.GLYPHS_KEY``).
     """
@@ -559,13 +616,11 @@ class Canvas:
     box: Box
     short_px: int
     portrait: bool
-    faces: Mapping[str, FontFace | None] = field(default_factory=dict)
+    faces: Mapping[str, Faces] = field(default_factory=dict)
     drawn: list[tuple[FontFace | None, str]] = field(default_factory=list)
 
     @classmethod
-    def for_image(
-        cls, image: Image.Image, faces: Mapping[str, FontFace | None] | None = None
-    ) -> Canvas:
+    def for_image(cls, image: Image.Image, faces: Mapping[str, Faces] | None = None) -> Canvas:
         width, height = image.size
         return cls(
             ImageDraw.Draw(image),
@@ -575,9 +630,9 @@ class Canvas:
             dict(faces or {}),
         )
 
-    def face(self, role: str) -> FontFace | None:
-        """The face that draws ``role``: from :attr:`faces`, else the role's DejaVu font."""
-        return self.faces[role] if role in self.faces else face_for_role(role)
+    def faces_for(self, role: str) -> Faces:
+        """The faces that draw ``role``: from :attr:`faces`, else the role's DejaVu font."""
+        return self.faces[role] if role in self.faces else (face_for_role(role),)
 
     @property
     def width(self) -> int:
@@ -601,16 +656,31 @@ class Canvas:
             start_px=self.px(sizes[0]),
             min_px=self.px(sizes[1]),
             max_width_px=self.width,
-            face=self.face(role),
+            faces=self.faces_for(role),
             **kwargs,
         )
 
     def draw_text(
         self, xy: tuple[int, int], text: str, font: Font, colour: tuple[int, int, int], anchor: str
     ) -> None:
-        """Draw one string with Pillow and record it with the face of ``font``."""
-        self.drawn.append((face_of(font), text))
-        self.draw.text(xy, text, font=font, fill=colour, anchor=anchor)
+        """Draw one string with Pillow and record it with the face that drew it.
+
+        ``anchor`` is a Pillow anchor (``la`` left/ascender, ``ma``
+        middle/ascender). A :class:`FontChain` draws its runs one after
+        another on one baseline, the chain's ascent below ``xy``.
+        """
+        if not isinstance(font, FontChain):
+            self.drawn.append((face_of(font), text))
+            self.draw.text(xy, text, font=font, fill=colour, anchor=anchor)
+            return
+        x, y = xy
+        if anchor[0] == "m":
+            x -= font.getlength(text) / 2
+        baseline = y + font.getmetrics()[0]
+        for part_font, face, part in font.runs(text):
+            self.drawn.append((face, part))
+            self.draw.text((x, baseline), part, font=part_font, fill=colour, anchor="ls")
+            x += part_font.getlength(part)
 
     def draw_block(
         self,

@@ -49,7 +49,7 @@ from pydantic import ValidationError
 import reelgraph.plugins.visuals._layout as _layout
 from reelgraph import InvalidInputError, hookimpl
 from reelgraph.models import ASPECT_SIZES, Scene, Visual, frame_size
-from reelgraph.plugins.visuals._fonts import FontFace, choose_face, drawn_chars, font_chars
+from reelgraph.plugins.visuals._fonts import FontFace, choose_faces, drawn_chars, font_chars
 from reelgraph.plugins.visuals._layout import Canvas, FittedText
 
 if TYPE_CHECKING:
@@ -338,7 +338,7 @@ def _draw_code(canvas: Canvas, theme: Theme, scene: Scene) -> bool:
         min_px=canvas.px(minimum),
         max_width_px=canvas.width - 2 * pad_x,
         max_height_px=canvas.height - head_space - 2 * pad_y,
-        face=canvas.face("mono"),
+        faces=canvas.faces_for("mono"),
     )
     panel_h = code.height_px + 2 * pad_y
     spare = canvas.height - head_space - panel_h
@@ -382,14 +382,16 @@ def slide_faces(
     font: FontFace | None = None,
     language: str | None = None,
     fallback: bool = True,
-) -> dict[str, FontFace | None]:
-    """The face for each role of the slide: one that has every character the role draws.
+) -> dict[str, _layout.Faces]:
+    """The faces for each role of the slide, together having every character the role draws.
 
     The primary face is ``font`` when given, else the role's DejaVu font;
     when it lacks characters, an installed face that has them all is found
     with fontconfig (``language``, a BCP 47 tag, steers Han characters to
-    Japanese or Chinese forms). ``fallback=False`` keeps the primary face
-    whatever it lacks (a slide with boxes: for testing the gate).
+    Japanese or Chinese forms); text mixing scripts no single font has gets
+    a chain of faces (see ``_fonts.choose_faces``). ``fallback=False`` keeps
+    the primary face whatever it lacks (a slide with boxes: for testing the
+    gate).
 
     Raises:
         InvalidInputError: no installed font has some character (the message
@@ -398,7 +400,7 @@ def slide_faces(
     faces = {}
     for role, texts in role_texts(scene).items():
         primary = font if font is not None else _layout.face_for_role(role)
-        faces[role] = choose_face(texts, role, primary, language=language, fallback=fallback)
+        faces[role] = choose_faces(texts, role, primary, language=language, fallback=fallback)
     return faces
 
 
@@ -412,9 +414,9 @@ class RenderedSlide:
 
 
 def draw_slide(
-    scene: Scene, width_px: int, height_px: int, theme: Theme, faces: Mapping[str, FontFace | None]
+    scene: Scene, width_px: int, height_px: int, theme: Theme, faces: Mapping[str, _layout.Faces]
 ) -> RenderedSlide:
-    """Draw one slide with the given face per role (no coverage check: see :func:`slide_faces`)."""
+    """Draw one slide with the given faces per role (no coverage check: see :func:`slide_faces`)."""
     image = Image.new("RGB", (width_px, height_px), theme.background)
     canvas = Canvas.for_image(image, faces)
     first = scene.bullets[0] if scene.bullets else ""
@@ -630,7 +632,9 @@ def render_shot(scene: Scene, aspect: str, options: dict[str, Any], ctx: NodeCon
     path = Path(ctx.workdir) / f"scene-{scene.index:03d}.png"
     _save_png_atomic(slide.image, path, glyph_record(slide.drawn))
     fallbacks = {
-        role: str(face) for role, face in faces.items() if face != _layout.face_for_role(role)
+        role: [str(face) for face in chain]
+        for role, chain in faces.items()
+        if chain != (_layout.face_for_role(role),)
     }
     if fallbacks:
         ctx.log.info("slides.font_fallback", scene_index=scene.index, fonts=fallbacks)

@@ -91,18 +91,18 @@ def test_dejavu_lacks_cjk_and_the_fallback_covers_every_character(cjk_installed)
     assert _fonts.missing_chars(zh, _layout.face_for_role("bold"))  # DejaVu draws boxes
     faces = slides.slide_faces(scene)
     for role, texts in slides.role_texts(scene).items():
-        face = faces[role]
+        (face,) = faces[role]  # one face has every character: no per-character mixing
         assert face is not None and "CJK" in face.path.name
         assert _fonts.missing_chars(texts, face) == ""
-    assert "Bold" in faces["bold"].path.name  # the title keeps its weight
+    assert "Bold" in faces["bold"][0].path.name  # the title keeps its weight
 
 
 def test_han_glyph_forms_follow_the_language(cjk_installed) -> None:
     zh, _, _ = cjk_lines()  # Han and full-width punctuation only: no kana to say "Japanese"
     scene = Scene(index=0, kind="title", title=zh)
-    default = slides.slide_faces(scene)["bold"]
-    japanese = slides.slide_faces(scene, language="ja")["bold"]
-    traditional = slides.slide_faces(scene, language="zh-Hant")["bold"]
+    (default,) = slides.slide_faces(scene)["bold"]
+    (japanese,) = slides.slide_faces(scene, language="ja")["bold"]
+    (traditional,) = slides.slide_faces(scene, language="zh-Hant")["bold"]
     assert default == fc_match("sans-serif:weight=bold:lang=zh-cn")
     assert japanese == fc_match("sans-serif:weight=bold:lang=ja")
     assert traditional == fc_match("sans-serif:weight=bold:lang=zh-tw")
@@ -130,7 +130,7 @@ def test_dejavu_covers_these_cyrillic_and_arabic_keywords_so_no_fallback(block, 
     assert len(words) >= 5
     scene = Scene(index=4, kind="content", title=words[0], bullets=words[1:8])
     faces = slides.slide_faces(scene)
-    assert faces == {role: _layout.face_for_role(role) for role in ("bold", "sans")}
+    assert faces == {role: (_layout.face_for_role(role),) for role in ("bold", "sans")}
     visual = slides.render_shot(scene=scene, aspect="16:9", options={}, ctx=ctx)
     for run in recorded_runs(visual.path):
         assert "DejaVu" in run["font"]
@@ -181,6 +181,30 @@ def test_options_font_that_is_not_a_font_names_the_file(ctx) -> None:
     scene = Scene(index=0, kind="title", title="Fonts")
     with pytest.raises(InvalidInputError, match=re.escape(str(not_a_font))):
         slides.render_shot(scene=scene, aspect="16:9", options={"font": str(not_a_font)}, ctx=ctx)
+
+
+def test_scripts_no_single_font_has_are_drawn_per_character(cjk_installed, ctx) -> None:
+    # Arabic (DejaVu has it, Noto CJK does not) and Hangul (the reverse) in one bullet.
+    _, _, ko = cjk_lines()
+    arabic = " ".join(gherkin_keywords("\u0600-\u06ff")[:3])
+    scene = Scene(index=5, kind="content", title="Gherkin", bullets=[f"{ko} {arabic}"])
+    chain = slides.slide_faces(scene)["sans"]
+    assert len(chain) == 2 and chain[0] == _layout.face_for_role("sans")
+    assert chain[1] == fc_match("sans-serif:lang=ko")
+    visual = slides.render_shot(scene=scene, aspect="16:9", options={}, ctx=ctx)
+    runs = {Path(run["font"]).name: run["chars"] for run in recorded_runs(visual.path)}
+    assert "이" in runs[chain[1].path.name] and arabic[0] in runs["DejaVuSans.ttf"]
+    for run in recorded_runs(visual.path):
+        assert {ord(ch) for ch in run["chars"]} <= cmap_of(run["font"], run["index"])
+    # Measured as the sum of its runs, so wrapping still keeps lines inside the width.
+    font = _layout.load_faces(chain, 40)
+    assert isinstance(font, _layout.FontChain)
+    text = f"{ko} {arabic}"
+    parts = font.runs(text)
+    assert "".join(part for _, _, part in parts) == text and len(parts) >= 2
+    assert font.getlength(text) == pytest.approx(sum(f.getlength(p) for f, _, p in parts))
+    for line in _layout.wrap_text(text * 3, font, 500):
+        assert font.getlength(line) <= 500
 
 
 # -- stopping clearly -------------------------------------------------------------
