@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import secrets
@@ -16,6 +17,7 @@ from reelgraph.errors import BudgetExceeded, GateFailed, NodeError, ReelgraphErr
 from reelgraph.observe.tracing import active_tracer
 from reelgraph.plan.graph import Plan, build_plan
 from reelgraph.plan.registry import PluginInfo, PluginRegistry
+from reelgraph.run.lease import LeaseKeeper
 from reelgraph.run.persist import Recorder, restore_outputs
 from reelgraph.run.result import Event, Run, jsonable
 from reelgraph.run.scheduler import Scheduler
@@ -23,6 +25,7 @@ from reelgraph.spec.inputs import bind_inputs
 from reelgraph.spec.model import BudgetSpec, Spec, load_spec
 from reelgraph.spec.refs import parse_ref, resolve_path
 from reelgraph.store.artifacts import ArtifactStore
+from reelgraph.store.leases import DEFAULT_TTL_S, Lease, acquire_lease, release_lease
 from reelgraph.store.runs import RunRow, RunStore
 
 __all__ = ["Kernel", "Run", "default_home"]
@@ -68,6 +71,9 @@ class Kernel:
             2}``: vendors cap concurrent jobs per account). A spec's
             ``concurrency.providers`` may lower these, never raise them; the
             same holds for ``concurrency`` and the spec's ``concurrency.max``.
+        lease_ttl_s: seconds a run's lease stays live without a heartbeat
+            (renewed every third of it); another host takes a run over once
+            it lapses. See :mod:`reelgraph.store.leases`.
 
     Example::
 
@@ -89,6 +95,7 @@ class Kernel:
         env: Mapping[str, str] | None = None,
         persist: bool = True,
         provider_concurrency: Mapping[str, int] | None = None,
+        lease_ttl_s: float = DEFAULT_TTL_S,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -104,6 +111,7 @@ class Kernel:
         self.provider_concurrency = dict(provider_concurrency or {})
         self.tracer_provider = tracer_provider
         self.persist = persist
+        self.lease_ttl_s = lease_ttl_s
         self._store: RunStore | None = None
         self._artifacts: ArtifactStore | None = None
 
@@ -217,6 +225,8 @@ class Kernel:
                 output_dir=str(Path(output_dir).resolve()) if output_dir is not None else None,
                 started_at=run.started_at,
             )
+            lease = acquire_lease(self.store, run.id, ttl_s=self.lease_ttl_s)
+            return await self._execute(plan, run, output_dir, on_event, cache, {}, limits, lease)
         return await self._execute(plan, run, output_dir, on_event, cache, {}, limits)
 
     def resume(
@@ -228,6 +238,7 @@ class Kernel:
         cache: bool = True,
         budget: BudgetSpec | Mapping[str, Any] | None = None,
         inputs: Mapping[str, Any] | None = None,
+        force: bool = False,
     ) -> Run:
         """Continue a run that crashed, failed or was cancelled. See :meth:`aresume`."""
         return asyncio.run(
@@ -238,6 +249,7 @@ class Kernel:
                 cache=cache,
                 budget=budget,
                 inputs=inputs,
+                force=force,
             )
         )
 
@@ -250,6 +262,7 @@ class Kernel:
         cache: bool = True,
         budget: BudgetSpec | Mapping[str, Any] | None = None,
         inputs: Mapping[str, Any] | None = None,
+        force: bool = False,
     ) -> Run:
         """Continue a run from the run store, under the same run id.
 
@@ -264,13 +277,37 @@ class Kernel:
         Inputs declared ``secret: true`` are never stored: pass them again
         in ``inputs``.
 
+        One process executes a run at a time: resuming takes the run's lease
+        (:mod:`reelgraph.store.leases`). A lease whose process is gone, or
+        whose heartbeat lapsed, is taken over and the takeover is recorded as
+        a ``run.lease_taken_over`` event; ``force=True`` takes over a live
+        one too (for an operator who knows its holder is gone for good).
+
         Raises:
+            RunLeased: another live process is executing the run (nothing ran).
             ReelgraphError: no such run, or the store is off.
             SpecError: the spec no longer validates against the installed plugins.
         """
         if not self.persist:
             raise ReelgraphError("resume needs the run store; this kernel has persist=False")
         row = self.find_run(run_id)
+        lease = acquire_lease(self.store, row.id, ttl_s=self.lease_ttl_s, force=force)
+        try:
+            return await self._resume(row, lease, output_dir, on_event, cache, budget, inputs)
+        except BaseException:
+            release_lease(self.store, lease[0])  # a no-op once _execute has released it
+            raise
+
+    async def _resume(
+        self,
+        row: RunRow,
+        lease: tuple[Lease, Lease | None, str | None],
+        output_dir: str | Path | None,
+        on_event: Callable[[Event], None] | None,
+        cache: bool,
+        budget: BudgetSpec | Mapping[str, Any] | None,
+        inputs: Mapping[str, Any] | None,
+    ) -> Run:
         data = json.loads(row.spec_text)
         spec = load_spec(data)
         spec.path = Path(row.spec_path) if row.spec_path else None
@@ -284,7 +321,7 @@ class Kernel:
             self.store.set_run_spec_text(row.id, _spec_text(spec, limits))
         self.store.set_run_status(row.id, "running")
         target = output_dir if output_dir is not None else row.output_dir
-        return await self._execute(plan, run, target, on_event, cache, reuse, limits)
+        return await self._execute(plan, run, target, on_event, cache, reuse, limits, lease)
 
     def _provider_limits(self, plan: Plan) -> dict[str, int]:
         """Per-provider limits: the kernel's, lowered by the spec's."""
@@ -326,6 +363,7 @@ class Kernel:
         cache: bool,
         reuse: dict[str, tuple[Any, Any]],
         budget: BudgetSpec,
+        lease: tuple[Lease, Lease | None, str | None] | None = None,
     ) -> Run:
         tracer = active_tracer(self.tracer_provider)
         recorder = None
@@ -355,6 +393,11 @@ class Kernel:
         )
         started = time.perf_counter()
         scheduler.emit("run.started", None, {"run_id": run.id, "spec": run.spec})
+        keeper = None
+        if lease is not None:
+            keeper = LeaseKeeper(self.store, lease[0], self.lease_ttl_s)
+            if lease[1] is not None:
+                scheduler.emit("run.lease_taken_over", None, _takeover(*lease))
         span = None
         if tracer is not None:
             span = tracer.start_span(
@@ -362,13 +405,14 @@ class Kernel:
                 attributes={"reelgraph.run.id": run.id, "reelgraph.spec": plan.spec.name},
             )
         try:
-            if span is None:
-                await scheduler.execute()
-            else:
-                from opentelemetry import trace
-
-                with trace.use_span(span, end_on_exit=False, record_exception=False):
+            async with keeper or contextlib.nullcontext():
+                if span is None:
                     await scheduler.execute()
+                else:
+                    from opentelemetry import trace
+
+                    with trace.use_span(span, end_on_exit=False, record_exception=False):
+                        await scheduler.execute()
             skipped = frozenset(n for n, r in run.nodes.items() if r.status == "skipped")
             run.outputs = _outputs(plan, scheduler.scope, skipped=skipped)
             if output_dir is not None:
@@ -385,16 +429,22 @@ class Kernel:
         except BudgetExceeded as err:
             run.status, run.error = "over_budget", err
         except asyncio.CancelledError:
-            run.status = "cancelled"
-            raise
+            if keeper is None or keeper.lost is None:
+                run.status = "cancelled"
+                raise
+            # another process took the run over: it owns the run's status now
+            asyncio.current_task().uncancel()  # type: ignore[union-attr]
+            run.status, run.error = "failed", keeper.lost
         except ReelgraphError as err:
             run.status, run.error = "failed", err
         finally:
             run.ended_at = time.time()
             run.seconds = time.perf_counter() - started
             scheduler.emit("run.finished", None, {"status": run.status, "seconds": run.seconds})
+            owner = keeper is None or keeper.lost is None
             if recorder is not None:
                 recorder.flush_events()
+            if recorder is not None and owner:
                 self.store.set_run_status(
                     run.id,
                     run.status,
@@ -402,9 +452,22 @@ class Kernel:
                     seconds=run.seconds,
                     error=str(run.error) if run.error else None,
                 )
+            if lease is not None and owner:
+                release_lease(self.store, lease[0])
             if span is not None:
                 _end_run_span(span, run)
         return run
+
+
+def _takeover(lease: Lease, previous: Lease | None, reason: str | None) -> dict[str, Any]:
+    """The ``run.lease_taken_over`` event's data: whose lease was taken, and why."""
+    assert previous is not None
+    return {
+        "reason": reason,
+        "forced": reason == "forced",
+        "previous": {"host": previous.host, "pid": previous.pid, "since": previous.acquired_at},
+        "owner": {"host": lease.host, "pid": lease.pid},
+    }
 
 
 def _spec_text(spec: Spec, budget: BudgetSpec) -> str:

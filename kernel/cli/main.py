@@ -35,6 +35,8 @@ EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_QUALITY = 3
 EXIT_BUDGET = 4
+#: the run is being executed by another live process (or was taken over from this one)
+EXIT_LEASED = 5
 
 _MAX_COST = typer.Option(
     "--max-cost-usd",
@@ -230,6 +232,13 @@ def resume(
             "--input", "-i", help="A secret input as NAME=VALUE (secret inputs are not stored)."
         ),
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Take the run over even when another live process holds it (recorded as an event).",
+        ),
+    ] = False,
 ) -> None:
     """Continue a run that crashed, failed or was cancelled, under the same id.
 
@@ -237,6 +246,10 @@ def resume(
     budget is the one the run started with; raise it to continue a run that
     stopped over_budget (costs already spent count, and the raised budget is
     kept for later resumes).
+
+    One process executes a run at a time. When another live process holds
+    the run, resume exits with status 5 and says which process; a run whose
+    process is gone (killed, crashed) is taken over.
 
     Example:
 
@@ -274,6 +287,7 @@ def resume(
             cache=not no_cache,
             budget=_budget(max_cost_usd, max_duration_s),
             inputs=given,
+            force=force,
         )
 
     result = _drive(start, plan, row.id, console, quiet=as_json, provider=provider)
@@ -298,6 +312,8 @@ def _drive(
     import contextlib
     import signal
 
+    from reelgraph.store.leases import RunLeased
+
     async def main(on_event: Any) -> Any:
         task = asyncio.current_task()
         assert task is not None
@@ -315,6 +331,8 @@ def _drive(
     except (KeyboardInterrupt, asyncio.CancelledError):
         console.print(f"[yellow]cancelled[/]; continue with: reelgraph resume {run_id}")
         raise typer.Exit(130) from None
+    except RunLeased as err:
+        _fail(str(err), EXIT_LEASED)
     finally:
         if provider is not None:
             provider.shutdown()
@@ -341,11 +359,15 @@ def _finish(result: Any, output_dir: Path, console: Console, as_json: bool) -> N
     else:
         _report(console, result, output_dir)
     if result.status != "succeeded":
+        from reelgraph.store.leases import LeaseLost
+
         error = result.error
         if result.status == "failed_quality":
             code = EXIT_QUALITY
         elif result.status == "over_budget":
             code = EXIT_BUDGET
+        elif isinstance(error, LeaseLost):
+            code = EXIT_LEASED
         elif getattr(error, "invalid_input", False):
             code = EXIT_BAD_INPUT
         else:

@@ -142,6 +142,18 @@ MIGRATIONS: list[str] = [
 
     ALTER TABLE nodes ADD COLUMN cost_usd REAL NOT NULL DEFAULT 0;  -- sum of its costs
     """,
+    # 3: run leases (store/leases.py): the one process executing a run.
+    """
+    CREATE TABLE leases (
+        run_id       TEXT PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
+        owner        TEXT NOT NULL,     -- random id of the execution holding it
+        host         TEXT NOT NULL,
+        pid          INTEGER NOT NULL,
+        acquired_at  REAL NOT NULL,
+        heartbeat_at REAL NOT NULL,
+        expires_at   REAL NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION: int = len(MIGRATIONS)
