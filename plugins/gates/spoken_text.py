@@ -9,7 +9,8 @@ sentence that will be (or was) spoken and fails on those that still hold:
   (``.. image::``, ``::``), field-list leftovers (``version:target``),
   substitutions (``|PyPI|``), reference underscores (``Docs_``), HTML tags,
   heading underlines (``===``, ``---``), Markdown links and images
-  (``[text](url)``, ``![alt]``), headings (``## ``) and table pipes;
+  (``[text](url)``, ``![alt]``), headings (``## ``), table pipes and
+  ``@mentions``;
 - **url** -- ``http://``, ``ftp://``, ``www.`` or a bare domain under a common
   top-level domain (``pypi.org``, ``github.com/x``); **email** addresses;
 - **path** -- absolute or home paths with two or more parts
@@ -19,7 +20,9 @@ sentence that will be (or was) spoken and fails on those that still hold:
 - **code** -- calls (``name()``, ``os.path.join(``), ``snake_case`` names,
   ``camelCase`` names, lower-case dotted names (``asyncio.run``), command-line
   flags (``--verbose``, ``-v``), a shell prompt (``$ cmd``, ``>>>``),
-  ``$VARIABLES``, ``import``/``from x import y`` statements, operators
+  ``$VARIABLES``, install commands (``pip install x``), ``import``/``from x
+  import y`` statements and lower-case keywords opening a line (``def``,
+  ``return``), operators
   (``==``, ``!=``, ``=>``, ``->``, ``<=``, ``&&``, ``||``, ``+=``, ``x=1``)
   and braces.
 
@@ -96,6 +99,7 @@ _CHECKS: list[tuple[str, str, re.Pattern[str]]] = [
     ),
     ("markup", "Markdown link or image", re.compile(r"\]\(|\]\[|!\[|\[[ xX]\]")),
     ("markup", "Markdown heading", re.compile(r"(?:^|\s)#{1,6}\s")),
+    ("markup", "@mention", re.compile(r"(?<![\w.@])@[A-Za-z0-9][\w-]*(?![\w.@-])")),
     ("url", "URL", re.compile(r"\b(?:https?|ftp|file|ssh|git)://|\bwww\.\w|\bmailto:", re.I)),
     (
         "url",
@@ -159,6 +163,13 @@ _CHECKS: list[tuple[str, str, re.Pattern[str]]] = [
         ),
     ),
     ("code", "braces", re.compile(r"[{}]")),
+    (
+        "code",
+        "install command",
+        re.compile(
+            r"\b(?:pip3?|pipx|uv pip|npm|yarn|apt|apt-get|brew|conda|cargo|gem) install\s+\S"
+        ),
+    ),
     (
         "code",
         "statement",

@@ -320,6 +320,11 @@ _ASKS_MORE = re.compile(
     r"by|via|at|in|on)\s*:$",
     re.IGNORECASE,
 )
+# An introduction that points at what follows it on the page.
+_POINTS_AT = re.compile(
+    r"\b(?:following|below|above|here(?:'s| is| are)|this is what|looks like|example)\b",
+    re.IGNORECASE,
+)
 _SERIES_MAX_ITEMS = 8  # a list read as one sentence: at most this many items...
 _SERIES_MAX_WORDS = 8  # ...of at most this many words each
 
@@ -358,24 +363,39 @@ def _undangle(display: str, link_at_end: bool) -> str | None:
     return " ".join(tokens) + "." if changed else display
 
 
+# A changelog's credit to a user handle: "by @alice and @bob in 1234", "(@alice)".
+_CREDIT = re.compile(
+    r"\s*\b(?:by|from|thanks to|thanks)\s+@[\w-]+(?:\s*(?:,|and|&)\s*@[\w-]+)*(?:\s+in\s+#?\d+)?"
+    r"|\s*\((?:thanks\s+)?@[\w-]+\)",
+    re.IGNORECASE,
+)
+
+
 def _speakable(display: str, language: str) -> tuple[str, str] | None:
     """``(spoken, display)`` free of markup, URLs, paths and code, or ``None``.
 
-    Parentheses holding such things are removed ("(see src/app.py)"); a
-    sentence still holding them is dropped, never read aloud.
+    Credits to user handles ("by @alice in 1234") and parentheses holding
+    such things ("(see src/app.py)") are removed; a sentence still holding
+    them is dropped, never read aloud.
     """
     spoken = end_sentence(clean_for_speech(display), language)
     if not speech_problems(spoken):
         return spoken, display
+    display = _tidy_display(_CREDIT.sub("", display))
 
     def strip(match: re.Match[str]) -> str:
         return "" if speech_problems(clean_for_speech(match.group(1))) else match.group(0)
 
-    display = normalize_space(re.sub(r"\s*\(([^()]*)\)", strip, display))
+    display = _tidy_display(re.sub(r"\s*\(([^()]*)\)", strip, display))
     spoken = end_sentence(clean_for_speech(display), language)
     if not spoken or speech_problems(spoken):
         return None
     return spoken, display
+
+
+def _tidy_display(text: str) -> str:
+    """Spaces collapsed, and no space left before punctuation ("in 1234 ." -> "in 1234.")."""
+    return re.sub(r"\s+([,;:.!?)])", r"\1", normalize_space(text))
 
 
 def _block_sentences(
@@ -483,10 +503,16 @@ def _introduce(
     What follows the introduction decides (blocks with nothing to narrate,
     such as reStructuredText directives, are skipped):
 
-    - a list of 2-8 short items (at most 8 words each, English): one sentence,
-      "Features include: A, B and C." (the list is consumed);
-    - a longer list or a paragraph: the introduction keeps its colon and the
-      items follow as sentences;
+    - a list of 2-8 short items (at most 8 words each, no inner clause
+      punctuation, English): one sentence, "Features include: A, B and C."
+      (the list is consumed);
+    - a longer list: the introduction keeps its colon and the items follow
+      as sentences;
+    - a paragraph: an introduction that asks for more ("The programs are:")
+      keeps its colon and the paragraph follows; one that points at
+      something the video does not show ("This produces the following
+      output:", whose image or listing was dropped) is dropped; any other
+      ends with a period;
     - code: unchanged (the code scene takes it as its narration);
     - nothing (end of the section, a table): an introduction that asks for
       more ("including:", "are:") is dropped, any other ends with a period.
@@ -515,9 +541,14 @@ def _introduce(
             out[-1] = (f"{colon} {series}", display, lead, item, list(blocks[following].items))
         else:
             out[-1] = (colon, display, lead, item, [])
-    elif kind in ("list", "paragraph", "quote") and found[following] and colon.endswith(":"):
+    elif kind == "list" and found[following] and colon.endswith(":"):
         out[-1] = (colon, display, lead, item, [])
     elif _ASKS_MORE.search(display.rstrip()):
+        if kind in ("paragraph", "quote") and colon.endswith(":"):
+            out[-1] = (colon, display, lead, item, [])
+        else:
+            out.pop()
+    elif kind in ("paragraph", "quote") and _POINTS_AT.search(display):
         out.pop()
     return out
 
@@ -531,7 +562,12 @@ def _series(
     parts = [spoken.rstrip(" .;,!?") for spoken, _, _, _ in sentences]
     if not 2 <= len(parts) <= _SERIES_MAX_ITEMS:
         return None
-    if any(len(part.split()) > _SERIES_MAX_WORDS or not part for part in parts):
+    if any(
+        not part
+        or len(part.split()) > _SERIES_MAX_WORDS
+        or re.search(r"[:;,]|\s[-\u2013\u2014]\s", part)
+        for part in parts
+    ):
         return None
     return ", ".join(parts[:-1]) + " and " + parts[-1] + "."
 
