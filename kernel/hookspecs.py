@@ -138,9 +138,11 @@ def synthesize_speech(
     """Speak sentences, one audio segment per sentence.
 
     Args:
-        sentences: plain-text sentences, in order.
-        voice: a provider voice name (``"en-us"`` for espeak); ``None`` for the
-            provider's default.
+        sentences: plain-text sentences, in order, as captions show them; a
+            provider normalises them for speech itself (numbers, units...)
+            and ``SpeechSegment.text`` stays the sentence as given.
+        voice: a provider voice name (``"en-us"`` for espeak, a ``.onnx``
+            path for piper); ``None`` for the provider's default.
         rate_wpm: speaking rate in words per minute; ``None`` for the default.
         options: provider-specific settings.
         language: the script's language as a BCP 47 tag (``"fr"``, ``"zh"``);
@@ -150,13 +152,17 @@ def synthesize_speech(
 
     Returns:
         The narration: one WAV segment per sentence with its duration in
-        seconds.
+        seconds; ``Narration.voice`` names engine and voice (``"espeak:fr"``,
+        ``"piper:en_US-joe-medium"``). ``None`` when this provider has no
+        voice for ``language`` and no ``voice`` was named: the next is tried.
 
     Raises:
-        InvalidInputError: unknown voice, or a rate out of range.
+        InvalidInputError: unknown voice, a rate out of range, or a language
+            no voice speaks (raised before any audio is made).
         ConfigurationError: the engine is not installed or has no key.
 
-    Example provider: ``espeak`` (libespeak-ng through ctypes).
+    Example providers: ``piper`` (neural, optional extra; ``tryfirst``) and
+    ``espeak`` (libespeak-ng through ctypes; ``trylast``).
     """
 
 

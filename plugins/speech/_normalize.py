@@ -226,16 +226,16 @@ def _money(match: re.Match[str], lang: str) -> str:
 
 
 def _foreign_money(value: Decimal, code: str, lang: str) -> str:
-    """``value`` in ``code`` in num2words' words for ``lang`` ("dix euros")."""
-    from num2words import CONVERTER_CLASSES
+    """``value`` in ``code``, in num2words' words for ``lang`` ("dix euros").
 
-    if value != int(value):
-        return _words(value, lang, to="currency", currency=code)
-    forms = getattr(CONVERTER_CLASSES[lang], "CURRENCY_FORMS", {}).get(code)
-    if not forms:
-        return _words(value, lang, to="currency", currency=code)
-    one, many = forms[0][0], forms[0][-1]
-    return f"{_words(int(value), lang)} {one if value == 1 else many}"
+    num2words always says the cents ("dix euros et zéro centimes"); for a
+    whole amount the zero-cents tail is dropped.
+    """
+    spoken = _words(value, lang, to="currency", currency=code)
+    if value == int(value):
+        zero = re.escape(_words(0, lang))
+        spoken = re.sub(rf"(?:,|\s+[^\W\d]{{1,3}})?\s+{zero}\s+\S+$", "", spoken)
+    return spoken
 
 
 def _date(match: re.Match[str], lang: str) -> str:

