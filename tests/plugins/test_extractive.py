@@ -9,8 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import reelgraph.plugins.gates.spoken_text as gate_spoken_text
 import reelgraph.plugins.ingest.html as ingest_html
 import reelgraph.plugins.ingest.markdown as ingest_markdown
+import reelgraph.plugins.ingest.rst as ingest_rst
 import reelgraph.plugins.ingest.text as ingest_text
 import reelgraph.plugins.writers.extractive as extractive
 from reelgraph.errors import InvalidInputError
@@ -284,3 +286,209 @@ def test_shorten_and_split_clause() -> None:
         "Real programs (espeak, ffmpeg, Pillow)",
         "All installed by pip",
     ]
+
+
+# -- never narrating markup, links, paths or code ------------------------------
+# The sentences below are quoted from the long descriptions of installed
+# packages (pytest, httpx, Pillow, jsonschema: MIT; networkx: BSD-3-Clause;
+# Pillow's is MIT-CMU) and from GNU coreutils' README (GPL-3.0+, verbatim
+# copies permitted), for testing only.
+
+
+def _markdown(text: str, tmp_path: Path, ctx: NodeContext) -> Document:
+    path = tmp_path / "doc.md"
+    path.write_text(text, "utf-8")
+    doc = ingest_markdown.ingest_document(source=path, format=None, ctx=ctx)
+    assert doc is not None
+    return doc
+
+
+def _narration(doc: Document, ctx: NodeContext, **kwargs) -> list[str]:
+    return [s for scene in _write(doc, ctx, **kwargs).scenes for s in scene.narration]
+
+
+DANGLING = """# pytest
+
+## Documentation
+
+For full documentation, including installation, tutorials and PDF documents, please see https://docs.pytest.org/en/stable/.
+
+Project documentation is available at [https://www.python-httpx.org/](https://www.python-httpx.org/).
+
+Please report any bugs that you find [here](https://github.com/networkx/networkx/issues).
+
+[Learn more.](https://tidelift.com/subscription/pkg/pypi-pytest)
+
+The pytest framework makes it easy to write small tests, yet scales to support complex functional testing for applications and libraries.
+
+Consult the [Changelog](https://docs.pytest.org/en/stable/changelog.html) page for fixes and enhancements of each version.
+"""
+
+
+def test_dangling_sentences_are_rewritten_or_dropped(tmp_path, ctx) -> None:
+    said = _narration(_markdown(DANGLING, tmp_path, ctx), ctx)
+    # the link ended the sentence and the rest still says something: rewritten
+    assert "Project documentation is available." in said
+    # nothing meaningful left once the link is gone: dropped
+    assert not [s for s in said if s.startswith("For full documentation")]
+    assert not [s for s in said if "bugs that you find" in s]
+    assert "Learn more." not in said
+    # a link inside the sentence keeps its text; plain prose is untouched
+    assert "Consult the Changelog page for fixes and enhancements of each version." in said
+    assert not [s for s in said if re.search(r"\b(?:at|see|here|to)\.$", s)]
+
+
+INTRODUCTIONS = """# Pillow
+
+## Support
+
+Development is supported by:
+
+- Tidelift (since 2018)
+- Thanks.dev (since 2023)
+- GitHub Sponsors (since 2026)
+
+## Features
+
+HTTPX builds on the well-established usability of requests, and gives you:
+
+- A broadly requests-compatible API with a few additions that make it easier.
+- An integrated command-line client that prints responses in colour.
+
+## Utilities
+
+The programs that can be built with this package are:
+
+arch b2sum base32 base64 basename cat chmod.
+
+## Install
+
+Two extras are available, including:
+
+| Extra | Purpose |
+|-------|---------|
+| format | format validation |
+"""
+
+
+def test_list_introductions_keep_their_meaning(tmp_path, ctx) -> None:
+    said = _narration(_markdown(INTRODUCTIONS, tmp_path, ctx), ctx)
+    # a short list is read as one series after its introduction
+    assert (
+        "Development is supported by: Tidelift (since 2018), Thanks.dev (since 2023) "
+        "and GitHub Sponsors (since 2026)." in said
+    )
+    # a list of long items: the introduction keeps its colon, the items follow
+    intro = said.index("HTTPX builds on the well-established usability of requests, and gives you:")
+    assert said[intro + 1].startswith("A broadly requests-compatible API")
+    # an introduction followed by a paragraph keeps its colon
+    at = said.index("The programs that can be built with this package are:")
+    assert said[at + 1].startswith("arch b2sum")
+    # followed only by a table, which is never narrated: "including." is not said
+    assert not [s for s in said if s.startswith("Two extras are available")]
+    assert not [s for s in said if re.search(r"\b(?:including|are|by)\.$", s)]
+
+
+def test_series_bullets_show_the_items(tmp_path, ctx) -> None:
+    script = _write(_markdown(INTRODUCTIONS, tmp_path, ctx), ctx)
+    [support] = [s for s in script.scenes if s.section == "Support"]
+    assert support.bullets == [
+        "Tidelift (since 2018)",
+        "Thanks.dev (since 2023)",
+        "GitHub Sponsors (since 2026)",
+    ]
+
+
+RST_LEFTOVERS = """==========
+jsonschema
+==========
+
+|PyPI| |Pythons|
+
+.. |PyPI| image:: https://img.shields.io/pypi/v/jsonschema.svg
+   :alt: PyPI version
+   :target: https://pypi.org/project/jsonschema/
+
+jsonschema is an implementation of the `JSON Schema <https://json-schema.org>`_ specification for Python.
+
+To build this software in 64-bit mode you will need to fix the system /usr/include/inttypes.h header file.
+
+Patches to the template files (man/*.x) are welcome.
+
+Open Collective_ is an online funding platform for open and transparent communities.
+
+.. _Open Collective: https://opencollective.com
+"""
+
+
+def test_rst_read_as_markdown_never_narrates_its_markup(tmp_path, ctx) -> None:
+    """The nasty case: reStructuredText given to the Markdown reader."""
+    said = _narration(_markdown(RST_LEFTOVERS, tmp_path, ctx), ctx)
+    assert said[0] == "jsonschema."
+    assert "jsonschema is an implementation of the JSON Schema specification for Python." in said
+    assert "Patches to the template files are welcome." in said  # the path's parentheses go
+    assert (
+        "Open Collective is an online funding platform for open and transparent communities."
+        in said
+    )
+    assert not [s for s in said if "inttypes" in s]  # a path inside the sentence: dropped
+    assert not [s for s in said if gate_spoken_text.problems(s)]
+    assert not [s for s in said if re.search(r"image|target|PyPI version|={3}", s)]
+
+
+def test_drop_sentence_feedback_leaves_the_sentence_out(tmp_path, ctx) -> None:
+    doc = _markdown(DANGLING, tmp_path, ctx)
+    sentence = "Project documentation is available."
+    assert sentence in _narration(doc, ctx)
+    assert sentence not in _narration(doc, ctx, feedback=[f"drop sentence: {sentence}"])
+
+
+# Installed packages' long descriptions (reStructuredText and Markdown) and
+# Debian READMEs: read at test time, skipped one by one when absent.
+_SITE = Path(__import__("site").getsitepackages()[0])
+_REAL = [
+    *(("rst", name) for name in ("jsonschema", "pluggy", "networkx", "pytest", "colorama",
+                                 "wrapt", "webvtt_py", "pathspec", "python_dateutil")),
+    *(("md", name) for name in ("rich", "typer", "httpx", "attrs", "structlog", "idna",
+                                "urllib3", "pillow", "markdown_it_py")),
+    ("txt", "/usr/share/doc/coreutils/README.gz"),
+    ("txt", "/usr/share/doc/base-files/README"),
+]  # fmt: skip
+
+
+def _real_text(kind: str, name: str) -> str | None:
+    import email
+    import gzip
+
+    if kind == "txt":
+        path = Path(name)
+        if not path.is_file():
+            return None
+        data = path.read_bytes()
+        data = gzip.decompress(data) if path.suffix == ".gz" else data
+        return data.decode("utf-8", "replace")
+    found = [p for p in _SITE.glob("*.dist-info") if p.name.split("-")[0].lower() == name]
+    if not found:
+        return None
+    message = email.message_from_string((found[0] / "METADATA").read_text("utf-8"))
+    return str(message.get_payload() or "") or None
+
+
+@pytest.mark.parametrize(
+    ("kind", "name"), _REAL, ids=[name.split("/")[-2 if "/" in name else -1] for _, name in _REAL]
+)
+def test_real_documents_narrate_no_markup_links_paths_or_code(kind, name, tmp_path, ctx) -> None:
+    text = _real_text(kind, name)
+    if text is None:
+        pytest.skip(f"{name} is not installed here")
+    # reStructuredText goes through the Markdown reader too: the nasty case
+    readers = {"rst": [".rst", ".md"], "md": [".md"], "txt": [".txt"]}[kind]
+    for suffix in readers:
+        path = tmp_path / f"{Path(name).name.split('.')[0]}{suffix}"
+        path.write_text(text, "utf-8")
+        module = {".rst": ingest_rst, ".md": ingest_markdown, ".txt": ingest_text}[suffix]
+        said = _narration(module.ingest_document(source=path, format=None, ctx=ctx), ctx)
+        flagged = [(s, gate_spoken_text.problems(s)) for s in said if gate_spoken_text.problems(s)]
+        assert flagged == [], suffix
+        dangling = [s for s in said if re.search(r"\b(?:at|see|via|including)\.$|^See\.$", s)]
+        assert dangling == [], suffix
