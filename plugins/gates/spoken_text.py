@@ -28,9 +28,15 @@ sentence that will be (or was) spoken and fails on those that still hold:
 
 Precise rather than paranoid: "C++", "C#", "e.g.", "3.11", "Node.js", "I/O",
 "and/or", "macOS", "iPhone", "pre-commit", "$5" and "10:30" pass. Measured on
-the METADATA long descriptions of installed packages (see the test module):
-no prose sentence of the checked sample is flagged, and every markup, URL,
-path and code line of the sample is.
+the METADATA long descriptions of the ~200 packages installed here: of 1,866
+sentences from Markdown paragraphs holding only text, 118 are flagged, 112 of
+them rightly (changelog identifiers, pasted URLs, reStructuredText in a
+Markdown file) and 6 wrongly by hand count ("pdfminer.six" three times,
+"async.io", "mypy(c)", "jusText"): 0.3 % false positives. Detected: 1,008 of
+1,008 reStructuredText markup lines (directives, fields, underlines,
+substitutions), 540 of 543 Markdown table rows and HTML lines, 3,003 of 3,541
+code-block lines (85 %; the rest read as words: ``options:``, ``class
+User:``, ``return "token"``).
 
 Stages: with a ``video``, the captions (the cues of ``Video.srt_path``, joined
 and split into sentences, so a sentence spanning cues is read whole) --
