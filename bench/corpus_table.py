@@ -1,0 +1,127 @@
+"""Run the document corpus through the CLI and print one Markdown table row per document.
+
+Each document in ``tests/corpus/MANIFEST.yaml`` is rendered with
+``python -m reelgraph.cli run document-to-video -i document=FILE -o OUT``
+(cold: a fresh ``REELGRAPH_HOME`` per document, so no cached node is reused).
+Columns: document, format, language (manifest -> detected by ingest / the
+script's), voice, exit status, video seconds, wall seconds, realtime factor
+(video s / wall s), gates passed/total with the failing ones, and the error
+line for a run that did not exit 0.
+
+One document at a time by default: one render already keeps both cores of the
+project's 2-core machine busy (ffmpeg's x264 and loudness passes), so running
+two at once only stretches both wall times.
+
+    python bench/corpus_table.py                      # all documents
+    python bench/corpus_table.py --only rich pdf/     # names containing any of these
+    python bench/corpus_table.py --json corpus.json   # also write every result as JSON
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.corpus.corpus import CaseResult, documents, run_case  # noqa: E402
+
+
+def row(result: CaseResult) -> str:
+    """One Markdown table row for ``result``."""
+    detected = result.detected_language or "?"
+    if result.script_language and result.script_language != detected:
+        detected += f"/{result.script_language}"
+    passed = sum(1 for _, ok, _ in result.gates if ok)
+    gates = f"{passed}/{len(result.gates)}" if result.gates else "-"
+    if result.failing:
+        gates += " " + ", ".join(sorted(set(result.failing)))
+    cells = [
+        result.file,
+        result.format,
+        f"{result.language} -> {detected}",
+        result.voice or "-",
+        str(result.exit),
+        f"{result.video_s:.1f}" if result.video_s is not None else "-",
+        f"{result.wall_s:.1f}",
+        f"{result.realtime:.1f}x" if result.realtime is not None else "-",
+        gates,
+        (result.error or "").replace("|", "\\|")[:160],
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
+HEADER = (
+    "| document | format | language (manifest -> detected) | voice | exit | video s | wall s "
+    "| realtime | gates passed/total, failing | error |\n"
+    "|---|---|---|---|---|---|---|---|---|---|"
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--only", nargs="+", metavar="TEXT", help="run documents whose file name contains TEXT"
+    )
+    parser.add_argument(
+        "--jobs", type=int, default=1, help="documents rendered at once (default 1)"
+    )
+    parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
+    parser.add_argument("--keep", type=Path, help="keep every run's output folder under here")
+    args = parser.parse_args(argv)
+
+    entries = documents()
+    if args.only:
+        entries = [e for e in entries if any(text in e["file"] for text in args.only)]
+    if not entries:
+        parser.error(f"no manifest entry matches --only {' '.join(args.only or [])}")
+
+    with tempfile.TemporaryDirectory(prefix="reelgraph-corpus-") as scratch:
+        base = args.keep or Path(scratch)
+
+        def one(entry: dict) -> CaseResult:
+            work = base / entry["file"].replace("/", "__")
+            work.mkdir(parents=True, exist_ok=True)
+            result = run_case(entry, work)
+            print(row(result), file=sys.stderr, flush=True)  # progress while the rest run
+            return result
+
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+            results = list(pool.map(one, entries))
+        total_s = time.perf_counter() - started
+
+    print(HEADER)
+    for result in results:
+        print(row(result))
+    ok = sum(1 for r in results if r.exit == 0 and not r.failing)
+    video_s = sum(r.video_s or 0.0 for r in results)
+    print(
+        f"\n{ok} of {len(results)} documents exit 0 with every gate passed; "
+        f"{video_s:.0f} s of video in {total_s:.0f} s wall ({args.jobs} at a time)."
+    )
+    if args.json:
+        args.json.write_text(
+            json.dumps(
+                {
+                    "total_wall_s": total_s,
+                    "jobs": args.jobs,
+                    "results": [r.to_dict() for r in results],
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+            + "\n",
+            encoding="utf-8",
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
