@@ -53,9 +53,11 @@ def ingest_document(source: Path, format: str | None, ctx: NodeContext) -> Docum
     """Parse a source document into a :class:`~reelgraph.models.Document`.
 
     Args:
-        source: path of the file to read.
-        format: ``"markdown"``, ``"text"`` or ``"html"``; ``None`` lets each
-            implementation decide from the file's suffix.
+        source: path of the file to read, or an ``https://`` URL given as
+            text (the ``url`` provider fetches it, public addresses only).
+        format: ``"markdown"``, ``"text"``, ``"html"``, ``"rst"``, ``"pdf"``
+            or ``"docx"``; ``None`` lets each implementation decide from the
+            file's magic bytes, suffix and leading markup.
         ctx: the node context.
 
     Returns:
@@ -63,9 +65,13 @@ def ingest_document(source: Path, format: str | None, ctx: NodeContext) -> Docum
         handle the format (the next implementation is then tried).
 
     Raises:
-        InvalidInputError: the file is empty, not text, or has nothing to say.
+        InvalidInputError: the file is empty, not text, or has nothing to
+            say; an unknown ``format``; a URL refused or failing.
 
-    Example provider: ``markdown`` (markdown-it-py, CommonMark).
+    Providers: ``markdown`` (markdown-it-py, CommonMark + GFM tables, raw
+    HTML read as rendered), ``text`` (any encoding), ``html`` (trafilatura's
+    main content), ``rst`` (docutils), ``pdf`` (pdfminer.six, pypdf),
+    ``docx`` (python-docx), ``url`` (fetches, then one of the others).
     """
 
 

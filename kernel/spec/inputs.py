@@ -22,7 +22,9 @@ def bind_inputs(spec: Spec, given: Mapping[str, Any]) -> dict[str, Any]:
 
     Strings (from the command line) are converted to the declared type; a
     ``file`` input becomes a :class:`~pathlib.Path` to an existing, readable
-    file. Values of inputs declared ``secret: true`` are registered with
+    file, or stays text when it is an ``http(s)://`` URL (the hook fetches
+    it, e.g. ``ingest_document``'s ``url`` provider, with its own checks).
+    Values of inputs declared ``secret: true`` are registered with
     :func:`reelgraph.observe.secrets.register_secret`, so no log, span, event, error
     or store row shows them.
 
@@ -72,6 +74,8 @@ def _convert(name: str, decl: InputSpec, value: Any) -> Any:
         return None
     kind = decl.type
     if kind == "file":
+        if isinstance(value, str) and value.strip().lower().startswith(("https://", "http://")):
+            return value.strip()  # a URL stays text; the hook that reads it fetches it
         # absolute, so a run resumed from another directory finds the same file
         path = Path(value).expanduser().resolve()
         if not path.exists():

@@ -27,7 +27,8 @@ What a reader of the printed page reads, and nothing else:
   when the next line starts in lower case; a soft hyphen (U+00AD) always. A
   paragraph cut by a page break (no terminal punctuation, next page starts in
   lower case) is joined with its end. Ligatures are unfolded (NFKC: ``ﬁ`` ->
-  ``fi``) and unmapped glyphs (``(cid:13)``) dropped.
+  ``fi``) and unmapped glyphs (``(cid:13)``) dropped. Table-of-contents
+  lines (dot leaders ending in a page number) vanish.
 - **Lists**: lines starting with a bullet (``•``, ``◦``, ``▪``, ``–``, ``-``,
   ``*``) or ``1.``/``a)`` are items; following lines of the box continue them.
 - **Code**: boxes set entirely in a monospaced font (Courier, Mono, CMTT,
@@ -81,6 +82,8 @@ _BULLET = re.compile(
 )
 _MONO = re.compile(r"courier|mono|cmtt|typewriter|code|consolas|menlo|sfmono", re.IGNORECASE)
 _BOLD = re.compile(r"bold|black|heavy|-B$|\+CMBX", re.IGNORECASE)
+# a table-of-contents entry: dot leaders and a page number ("Intro . . . . 2")
+_LEADERS = re.compile(r"(?:\.\s?){4,}\s*(?:\d{1,4}|[ivxlcdm]{1,7})\s*$", re.IGNORECASE)
 _CID = re.compile(r"\(cid:\d+\)")
 _SECTION_NUMBER = re.compile(
     r"^(?:chapter\s+|appendix\s+)?(?:\d+(?:\.\d+)*|[A-Z](?:\.\d+)*)\.?\s+", re.I
@@ -204,7 +207,7 @@ def _lines(data: bytes, source: Path | str) -> list[_Line]:
                         continue
                     chars = [c for c in line if isinstance(c, LTChar) and c.get_text().strip()]
                     text = _clean(line.get_text())
-                    if not chars or not text:
+                    if not chars or not text or _LEADERS.search(text):
                         continue
                     size = statistics.median(round(c.size, 1) for c in chars)
                     mono = all(_MONO.search(c.fontname) for c in chars)
