@@ -102,8 +102,8 @@ def check_address(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address
         ("loopback", ip.is_loopback),
         ("link-local", ip.is_link_local),
         ("multicast", ip.is_multicast),
-        ("private", ip.is_private),
         ("unspecified", ip.is_unspecified),
+        ("private", ip.is_private),
         ("reserved", ip.is_reserved),
     ):
         if flag:
