@@ -32,6 +32,7 @@ from reelgraph.errors import InvalidInputError
 
 __all__ = [
     "FONT_PACKAGE",
+    "font_package",
     "PILLOW_DEFAULT_CHARS",
     "FontFace",
     "choose_faces",
@@ -46,6 +47,13 @@ __all__ = [
 
 #: The Debian package with fonts for Chinese, Japanese and Korean (Noto Sans CJK).
 FONT_PACKAGE = "fonts-noto-cjk"
+# Debian packages for what Noto CJK lacks (contents checked with dpkg -c):
+# fonts-noto-core has Noto Sans for most other scripts (Devanagari, Ethiopic,
+# Thai, even Linear B); fonts-symbola has outline emoji and symbols, which
+# Pillow draws at any size (fonts-noto-color-emoji is a colour bitmap font).
+_CJK_SCRIPTS = frozenset({"Hani", "Hira", "Kana", "Hang", "Bopo"})
+_SYMBOLS_PACKAGE = "fonts-symbola"
+_OTHER_PACKAGE = "fonts-noto-core"
 
 #: What Pillow's built-in font (used only when no font file is found at all)
 #: is assumed to cover: printable ASCII. Conservative: it may cover more.
@@ -201,6 +209,25 @@ def describe_chars(chars: str, limit: int = 5) -> str:
     return f"{shown}{more} ({', '.join(scripts)} script)"
 
 
+def font_package(chars: str) -> str:
+    """The Debian package(s) with a font for ``chars``: ``fonts-noto-cjk`` for Han, kana
+    and Hangul, ``fonts-symbola`` for emoji and symbols, ``fonts-noto-core`` otherwise."""
+    packages = []
+    for ch in chars:
+        script = script_of(ch)
+        if script in _CJK_SCRIPTS:
+            package = FONT_PACKAGE
+        elif unicodedata.category(ch) == "So":
+            package = _SYMBOLS_PACKAGE
+        elif script in ("Zyyy", "Zinh"):
+            continue  # punctuation and marks shared by scripts: their text's font has them
+        else:
+            package = _OTHER_PACKAGE
+        if package not in packages:
+            packages.append(package)
+    return " ".join(packages) or _OTHER_PACKAGE
+
+
 def _charset(codes: Iterable[int]) -> str:
     """A fontconfig charset value: hex code points separated by spaces (fonts-conf(5))."""
     return " ".join(f"{cp:x}" for cp in sorted(codes))
@@ -293,17 +320,19 @@ def choose_faces(
         chain, uncovered = _chain(needed, role, primary, language)
     except (FileNotFoundError, subprocess.SubprocessError, OSError) as err:
         missing = "".join(chr(cp) for cp in sorted(needed - font_chars(primary)))
+        package = font_package(missing)
         raise InvalidInputError(
             f"render_shot: font {primary or 'Pillow default'} has no glyph for "
             f"{describe_chars(missing)} and fontconfig could not be asked for another "
-            f"({err}); install fontconfig and {FONT_PACKAGE} (Debian: apt-get install "
-            f"fontconfig {FONT_PACKAGE}) or pass options.font=/path/to/font.ttf"
+            f"({err}); install fontconfig and {package} (Debian: apt-get install "
+            f"fontconfig {package}) or pass options.font=/path/to/font.ttf"
         ) from err
     if uncovered:
         missing = "".join(chr(cp) for cp in sorted(uncovered))
+        package = font_package(missing)
         raise InvalidInputError(
             f"render_shot: no installed font has a glyph for {describe_chars(missing)}; "
-            f"install {FONT_PACKAGE} (Debian: apt-get install {FONT_PACKAGE}) "
+            f"install {package} (Debian: apt-get install {package}) "
             "or pass options.font=/path/to/font.ttf"
         )
     return chain

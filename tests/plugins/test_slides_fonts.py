@@ -219,7 +219,8 @@ def test_characters_no_font_has_stop_with_the_package_to_install(ctx) -> None:
         slides.render_shot(scene=scene, aspect="16:9", options={}, ctx=ctx)
     message = str(caught.value)
     assert "U+10000" in message and "Linear B" in message
-    assert "fonts-noto-cjk" in message and "options.font=" in message
+    # dpkg -c fonts-noto-core_20201225-1_all.deb lists NotoSansLinearB-Regular.ttf
+    assert "apt-get install fonts-noto-core" in message and "options.font=" in message
     assert "\n" not in message
     assert not (ctx.workdir / "scene-007.png").exists()
 
@@ -237,6 +238,14 @@ def test_without_fontconfig_the_message_says_so(monkeypatch, ctx, tmp_path) -> N
     finally:
         _fonts._fc_match.cache_clear()
         _fonts._fc_list.cache_clear()
+
+
+def test_the_package_named_fits_the_script() -> None:
+    zh, ja, ko = cjk_lines()
+    assert _fonts.font_package(zh + ja + ko) == "fonts-noto-cjk"
+    # an emoji from httpx's PyPI description (METADATA): Symbola has outline emoji
+    assert _fonts.font_package("\U0001f98b") == "fonts-symbola"
+    assert _fonts.font_package("\U00010000" + zh) == "fonts-noto-core fonts-noto-cjk"
 
 
 def test_describe_chars_names_codes_and_scripts() -> None:
