@@ -412,11 +412,13 @@ def clean_for_speech(text: str) -> str:
 
 
 # reStructuredText and Markdown leftovers that carry no words (docutils
-# reference, "Inline markup" and "Sections"): an embedded link target
+# reference, "Directives", "Inline markup" and "Sections"): a directive with
+# its argument (.. code-block:: python), an embedded link target
 # `text <url>`_, a reference name's trailing underscore (Docs_), a role
 # (:class:), a substitution reference (|PyPI|, an image), a heading underline
 # or overline (=====, -----).
 _LEFTOVERS = [
+    (re.compile(r"\.\.\s+[a-z][\w-]*::(?:[ \t]+[\w+#.-]+(?=\s|$))?"), " "),  # ".. code:: bash"
     (re.compile(r"\s*<(?:(?:https?|ftp)://|www\.|mailto:)[^<>\s]*>_{0,2}", re.I), " "),
     (re.compile(r"(?<=[\w`])_{1,2}(?=[\s.,;:!?)]|$)"), ""),
     (re.compile(r"(?<![\w:/]):[a-z][\w+.-]*:(?=[`\w])"), ""),
@@ -438,7 +440,7 @@ def _tidy(text: str) -> str:
     )
     text = re.sub(r"(?<!\.)\.\s*\)", ")", text)  # "(gen ai.)"
     text = normalize_space(text)
-    text = re.sub(r"\s+([,;:.!?)])", r"\1", text)
+    text = re.sub(r"\s+([,;:!?)]|\.(?![\w/]))", r"\1", text)  # not "./configure"
     text = re.sub(r"\(\s+", "(", text)
     text = re.sub(r"([,;:])(?:\s*[,;:])+", r"\1", text)
     return text.strip(" ,;")

@@ -92,7 +92,10 @@ _CHECKS: list[tuple[str, str, re.Pattern[str]]] = [
     (
         "markup",
         "reStructuredText directive",
-        re.compile(r"(?:^|\s)\.\.\s+(?:[\w-]+::?(?!\w)|\||_|\[)|^\.\.\s+[\w-]+\.?$|[\w|]::(?!\w)"),
+        re.compile(
+            r"(?:^|\s)\.\.\s+(?:[\w-]+::?(?!\w)|\||_|\[)|\.\.\s+[a-z][\w-]*::?(?=\s|$)"
+            r"|^\.\.\s+[\w-]+\.?$|[\w|]::(?!\w)"
+        ),
     ),
     ("markup", "field-list leftover", re.compile(r"\b[a-z]{2,}:[a-z]{3,}\b(?!/)")),
     ("markup", "substitution reference or table pipe", re.compile(r"\|")),
@@ -121,7 +124,11 @@ _CHECKS: list[tuple[str, str, re.Pattern[str]]] = [
             r"|(?<![\w/])/(?:usr|etc|var|opt|tmp|bin|dev|home|lib|proc|srv|sys)\b"
         ),
     ),
-    ("path", "home or relative path", re.compile(r"(?<!\w)(?:~|\.{1,2})/[\w.+-]")),
+    (
+        "path",
+        "home or relative path",
+        re.compile(r"(?<!\w)(?:~|\.{1,2})/[\w.+-]|(?<=[a-z])\./[\w.+-]"),
+    ),
     ("path", "Windows path", re.compile(r"\b[A-Za-z]:\\|\\\\\w")),
     (
         "path",

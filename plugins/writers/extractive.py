@@ -290,6 +290,10 @@ _LINK = re.compile(
     re.IGNORECASE,
 )
 _MARK = "\ue000"  # a private-use character: no document's prose holds it
+# A removed link that a preposition or pointing verb needed, in mid-sentence.
+_LINK_INSIDE = re.compile(
+    rf"\b(?:at|via|from|see|visit|on|to)\s+{_MARK}(?:\s+{_MARK})*\s+[^\W\d_]", re.IGNORECASE
+)
 # reStructuredText explicit markup (directive, comment, link target,
 # substitution definition, footnote): ".. " at the start of a line.
 _EXPLICIT_MARKUP = re.compile(r"^\s*\.\.(?:\s|$)")
@@ -420,6 +424,8 @@ def _block_sentences(
             continue
         lead = True
         for marked in split_sentences(clean_display(_LINK.sub(f" {_MARK}", text)), language):
+            if _LINK_INSIDE.search(marked):
+                continue  # "located at <url> but also": the link was part of the sentence
             link_at_end = marked.rstrip(" .:;,!?\u2026").endswith(_MARK)
             display = clean_display(marked.replace(_MARK, " "))
             if not marked.rstrip().endswith(":"):
@@ -513,7 +519,7 @@ def _introduce(
       something the video does not show ("This produces the following
       output:", whose image or listing was dropped) is dropped; any other
       ends with a period;
-    - code: unchanged (the code scene takes it as its narration);
+    - code: unchanged (the code scene narrates it, ending with a period);
     - nothing (end of the section, a table): an introduction that asks for
       more ("including:", "are:") is dropped, any other ends with a period.
     """
