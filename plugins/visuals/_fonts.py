@@ -9,7 +9,7 @@ will draw it, read with fontTools. When the primary font (DejaVu, or
 script of the missing characters and the document's language (Han
 characters look different in Japanese and Chinese: Noto Sans CJK JP and SC
 are faces of one ``.ttc``). When no installed font covers them,
-:func:`choose_face` raises :class:`~reelgraph.errors.InvalidInputError`
+:func:`choose_faces` raises :class:`~reelgraph.errors.InvalidInputError`
 naming the characters, their script and the package to install.
 
 A face is a font file plus a face index (a ``.ttc`` collection holds several

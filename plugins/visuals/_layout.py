@@ -1,15 +1,15 @@
-"""Text layout for the ``slides`` plugin: fonts, safe areas, wrapping, fitting.
+"""Text layout for the ``slides`` plugin: fonts, safe areas, fitting, drawing.
 
 Everything here measures text in pixels with the real font (FreeType through
-Pillow), so a line that is said to fit does fit. Sizes are in pixels; boxes
-are ``(left, top, right, bottom)`` in frame pixels, right/bottom exclusive.
+Pillow), so a line that is said to fit does fit; line breaking lives in
+``_wrap``. Sizes are in pixels; boxes are ``(left, top, right, bottom)`` in
+frame pixels, right/bottom exclusive.
 """
 
 from __future__ import annotations
 
 import functools
 import importlib.util
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -17,7 +17,12 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
-from reelgraph.plugins.visuals._fonts import FontFace
+from reelgraph.plugins.visuals._fonts import FontFace, font_chars
+from reelgraph.plugins.visuals._wrap import (
+    ELLIPSIS,
+    truncate_to_width,
+    wrap_text,
+)
 
 __all__ = [
     "ELLIPSIS",
@@ -45,8 +50,6 @@ Box = tuple[int, int, int, int]
 PillowFont = ImageFont.FreeTypeFont | ImageFont.ImageFont
 #: Faces to draw a role with, first choice first (see ``_fonts.choose_faces``).
 Faces = tuple[FontFace | None, ...]
-
-ELLIPSIS = "\u2026"
 
 #: Title-safe margin on each side, as a fraction of the frame's width/height
 #: (SMPTE ST 2046-1 and EBU R95: title safe is the central 90 %).
@@ -189,8 +192,6 @@ class FontChain:
     faces: Faces
 
     def runs(self, text: str) -> list[tuple[PillowFont, FontFace | None, str]]:
-        from reelgraph.plugins.visuals._fonts import font_chars
-
         charsets = [font_chars(face) for face in self.faces]
         runs: list[tuple[int, str]] = []
         for ch in text:
@@ -231,131 +232,6 @@ def line_metrics(font: Font) -> tuple[int, int]:
         return font.getmetrics()
     left, top, right, bottom = font.getbbox("Hg")
     return (bottom, 0)
-
-
-# -- wrapping -----------------------------------------------------------------
-
-
-def _longest_prefix(text: str, font: Font, max_width: float, suffix: str = "") -> int:
-    """Length of the longest prefix of ``text`` that fits with ``suffix`` (binary search)."""
-    lo, hi = 0, len(text)
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if font.getlength(text[:mid] + suffix) <= max_width:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
-
-
-def _break_word(word: str, font: Font, max_width: float) -> list[str]:
-    """Split a word wider than ``max_width`` into pieces that fit (at least one char each).
-
-    A break is moved earlier (JLREQ "pushing out") so that no piece starts
-    with a character of :data:`NO_LINE_START` or ends with one of
-    :data:`NO_LINE_END`, unless that would leave an empty piece.
-    """
-    pieces = []
-    while word:
-        n = max(1, _longest_prefix(word, font, max_width))
-        while 1 < n < len(word) and (word[n] in NO_LINE_START or word[n - 1] in NO_LINE_END):
-            n -= 1
-        pieces.append(word[:n])
-        word = word[n:]
-    return pieces
-
-
-#: Characters that never start a line (JIS X 4051 / W3C "Requirements for
-#: Japanese Text Layout" (JLREQ) §3.1.7 line-start prohibition): closing
-#: brackets, CJK and Latin closing punctuation, small kana, the prolonged
-#: sound mark and iteration marks.
-NO_LINE_START = frozenset(
-    ")]}〉》」』】〕〗〙〟’”）］｝｠»"
-    "、。，．・：；！？‼⁇⁈⁉,.!?:;"
-    "…‥ーヽヾゝゞ々〻"
-    "ぁぃぅぇぉっゃゅょゎゕゖ"
-    "ァィゥェォッャュョヮヵヶ"
-)
-#: Characters that never end a line (JLREQ line-end prohibition): opening brackets and quotes.
-NO_LINE_END = frozenset("([{〈《「『【〔〖〘〝‘“（［｛｟«")
-
-
-def _breaks_anywhere(ch: str) -> bool:
-    """Wide and full-width characters (UAX #11 ``W``/``F``: Han, kana, Hangul, CJK punctuation).
-
-    CJK text has no spaces between words, so a line may break between any two
-    of these (UAX #14 class ID), subject to the kinsoku rules above.
-    """
-    return unicodedata.east_asian_width(ch) in ("W", "F")
-
-
-def _tokens(text: str) -> list[tuple[str, bool]]:
-    """``(token, space_before)`` pairs: the units a line may break between.
-
-    A token is a run of non-wide characters (a Latin word, never split unless
-    longer than a line) or one wide character. Kinsoku: a character of
-    :data:`NO_LINE_START` joins the token before it, one of
-    :data:`NO_LINE_END` the token after it.
-    """
-    tokens: list[tuple[str, bool]] = []
-    for word in text.split():
-        pieces: list[str] = []
-        for ch in word:
-            glue_back = pieces and (
-                ch in NO_LINE_START
-                or pieces[-1][-1] in NO_LINE_END
-                or not (_breaks_anywhere(ch) or _breaks_anywhere(pieces[-1][-1]))
-            )
-            if glue_back:
-                pieces[-1] += ch
-            else:
-                pieces.append(ch)
-        tokens.extend((piece, i == 0) for i, piece in enumerate(pieces))
-    if tokens:
-        tokens[0] = (tokens[0][0], False)
-    return tokens
-
-
-def wrap_text(text: str, font: Font, max_width: float, max_lines: int | None = None) -> list[str]:
-    """Greedy wrap measured in pixels: at spaces, and between CJK characters.
-
-    Whitespace (including newlines) is collapsed. Latin words are broken only
-    when wider than a line; CJK text breaks between any two characters except
-    before closing punctuation or after opening brackets (see :func:`_tokens`).
-    Every returned line measures at most ``max_width`` pixels with ``font``,
-    except a single character wider than the whole line, which cannot be
-    helped. With ``max_lines``, wrapping stops once there are more lines than
-    that (at most ``max_lines + 1`` are returned), which saves time when the
-    text is only checked for fit.
-    """
-    lines: list[str] = []
-    current = ""
-    for token, space_before in _tokens(text):
-        if max_lines is not None and len(lines) > max_lines:
-            return lines[: max_lines + 1]
-        trial = f"{current} {token}" if current and space_before else current + token
-        if font.getlength(trial) <= max_width:
-            current = trial
-            continue
-        if current:
-            lines.append(current)
-            current = ""
-        if font.getlength(token) <= max_width:
-            current = token
-        else:
-            *full, current = _break_word(token, font, max_width)
-            lines.extend(full)
-    if current:
-        lines.append(current)
-    return lines
-
-
-def truncate_to_width(text: str, font: Font, max_width: float) -> str:
-    """``text`` cut so that it plus an ellipsis fits in ``max_width`` pixels."""
-    if font.getlength(text + ELLIPSIS) <= max_width:
-        return text + ELLIPSIS
-    n = _longest_prefix(text, font, max_width, ELLIPSIS)
-    return text[:n].rstrip() + ELLIPSIS
 
 
 # -- fitting --------------------------------------------------------------------

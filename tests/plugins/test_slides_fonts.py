@@ -21,6 +21,7 @@ from PIL import Image, ImageChops
 
 import reelgraph.plugins.visuals._fonts as _fonts
 import reelgraph.plugins.visuals._layout as _layout
+import reelgraph.plugins.visuals._wrap as _wrap
 import reelgraph.plugins.visuals.slides as slides
 from reelgraph import InvalidInputError
 from reelgraph.models import Scene
@@ -203,7 +204,7 @@ def test_scripts_no_single_font_has_are_drawn_per_character(cjk_installed, ctx) 
     parts = font.runs(text)
     assert "".join(part for _, _, part in parts) == text and len(parts) >= 2
     assert font.getlength(text) == pytest.approx(sum(f.getlength(p) for f, _, p in parts))
-    for line in _layout.wrap_text(text * 3, font, 500):
+    for line in _wrap.wrap_text(text * 3, font, 500):
         assert font.getlength(line) <= 500
 
 
@@ -267,15 +268,15 @@ def test_cjk_wraps_between_characters_with_kinsoku(cjk_installed, width) -> None
     zh, ja, ko = cjk_lines()
     font = _cjk_font()
     for text in (zh, ja, f"{ja}「{zh}」"):
-        lines = _layout.wrap_text(text, font, width)
+        lines = _wrap.wrap_text(text, font, width)
         assert "".join(lines) == text  # no spaces in CJK text: nothing lost or added
         assert len(lines) > 1
         for line in lines:
             assert font.getlength(line) <= width or len(line) == 1
         for line in lines[1:]:
-            assert line[0] not in _layout.NO_LINE_START, lines
+            assert line[0] not in _wrap.NO_LINE_START, lines
         for line in lines[:-1]:
-            assert line[-1] not in _layout.NO_LINE_END, lines
+            assert line[-1] not in _wrap.NO_LINE_END, lines
 
 
 def test_latin_words_in_cjk_text_stay_whole(cjk_installed) -> None:
@@ -283,7 +284,7 @@ def test_latin_words_in_cjk_text_stay_whole(cjk_installed) -> None:
     text = f"{zh} pip install reelgraph {ja} Python"
     font = _cjk_font()
     for width in (200, 260, 400):
-        lines = _layout.wrap_text(text, font, width)
+        lines = _wrap.wrap_text(text, font, width)
         words = [w for line in lines for w in re.findall(r"[A-Za-z]+", line)]
         assert words == ["pip", "install", "reelgraph", "Python"], lines
         assert " ".join(lines).replace(" ", "") == text.replace(" ", "")
@@ -291,5 +292,5 @@ def test_latin_words_in_cjk_text_stay_whole(cjk_installed) -> None:
 
 def test_korean_keeps_its_spaces(cjk_installed) -> None:
     _, _, ko = cjk_lines()
-    lines = _layout.wrap_text(ko, _cjk_font(), 10_000)
+    lines = _wrap.wrap_text(ko, _cjk_font(), 10_000)
     assert lines == [ko]
