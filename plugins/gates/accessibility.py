@@ -227,7 +227,7 @@ def missing_glyphs(record: dict[str, Any]) -> list[dict[str, Any]]:
 
     problems = []
     for run in record.get("runs", []):
-        chars = "".join(ch for ch in str(run.get("chars", "")) if ord(ch) >= 0x20)
+        chars = str(run.get("chars", ""))
         path, index = run.get("font"), int(run.get("index") or 0)
         error = ""
         try:

@@ -133,8 +133,8 @@ def codepoints(texts: Iterable[str]) -> frozenset[int]:
 
 
 def drawn_chars(texts: Iterable[str]) -> str:
-    """Each drawn character of ``texts`` once, in code point order (controls left out)."""
-    return "".join(chr(cp) for cp in sorted(codepoints(texts)))
+    """Each character of ``texts`` once, in code point order (controls included)."""
+    return "".join(sorted({ch for text in texts for ch in text}))
 
 
 @functools.lru_cache(maxsize=64)

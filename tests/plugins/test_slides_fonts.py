@@ -208,6 +208,18 @@ def test_scripts_no_single_font_has_are_drawn_per_character(cjk_installed, ctx) 
         assert font.getlength(line) <= 500
 
 
+def test_control_characters_are_not_drawn_as_boxes(ctx) -> None:
+    # A terminal escape pasted into a code block: FreeType would draw ESC as a box.
+    code = "printf '\x1b[1mbold\x1b[0m'\n"
+    scene = Scene(index=6, kind="code", title="Colours", code=code, code_language="sh")
+    visual = slides.render_shot(scene=scene, aspect="16:9", options={}, ctx=ctx)
+    assert all("\x1b" not in run["chars"] for run in recorded_runs(visual.path))
+    clean = scene.model_copy(update={"code": code.replace("\x1b", "")})
+    with Image.open(visual.path) as drawn:
+        expected, _ = slides.render_slide(clean, 1920, 1080, DARK)
+        assert ImageChops.difference(drawn.convert("RGB"), expected).getbbox() is None
+
+
 # -- stopping clearly -------------------------------------------------------------
 
 
