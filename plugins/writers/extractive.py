@@ -30,6 +30,24 @@ sentences are dropped (later in their section ranks lower; sections holding a
 key message rank higher; each kept scene keeps one sentence), then whole
 scenes (code before content, last sections first). Tables are shown in no
 scene and never narrated.
+
+Never narrated (the ``spoken_text`` gate measures the same things, with the
+same :func:`~reelgraph.plugins.gates.spoken_text.problems`):
+
+- markup, URLs, e-mail addresses, paths and code: a sentence holding them
+  after cleaning loses the parentheses or "by @user" credit that hold them,
+  else it is dropped (option ``drop_unspeakable``, on by default; off, such
+  sentences stay for the gate to find); reStructuredText explicit markup
+  lines (``.. image::``, ``.. _name: url``) are skipped whole;
+- a sentence a removed link left dangling: "The docs can be found at <url>."
+  becomes "The docs can be found."; "For details, please see <url>.",
+  "Learn more." or "See ." is dropped, and so is a sentence whose link was
+  needed in its middle ("located at <url> but also");
+- an introduction without what it introduces: a paragraph ending with ":"
+  followed by a short list is read as one series ("supported by: A, B and
+  C."), by a longer list or a paragraph it keeps its colon and the items
+  follow; with nothing after it, "including:" is dropped rather than read as
+  "including.".
 """
 
 from __future__ import annotations
@@ -61,7 +79,8 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_OPTIONS", "write_script"]
 
 #: Options and their defaults. ``words_per_minute`` 160 is a common figure for
-#: narration; ``scene_overhead_s`` is the pause an assembler adds per scene.
+#: narration; ``scene_overhead_s`` is the pause an assembler adds per scene;
+#: ``drop_unspeakable`` leaves out sentences the ``spoken_text`` gate would flag.
 DEFAULT_OPTIONS: dict[str, Any] = {
     "max_bullets": 6,
     "max_sentences_per_scene": 5,
@@ -340,7 +359,7 @@ def _undangle(display: str, link_at_end: bool) -> str | None:
     or a pointer ("here", "below", "following"). Trailing prepositions and
     pointers are dropped ("The docs can be found at <url>." -> "The docs can
     be found."); a sentence that then ends on a pointing verb or function
-    word ("..., please see <url>."), has fewer than three content words, or
+    word ("..., please see <url>."), has fewer than two content words, or
     is only a link's text ("Learn more.") is dropped.
     """
     body = display.rstrip(" .;,!?\u2026")
@@ -358,11 +377,13 @@ def _undangle(display: str, link_at_end: bool) -> str | None:
     if tokens and tokens[-1].lower() in ("here", "below", "above", "following"):
         tokens.pop()
         changed = True
+        if len(tokens) >= 2 and tokens[-2].lower() == "as":  # "as shown below"
+            del tokens[-2:]
     if not (changed or link_at_end):
         return display
     last = tokens[-1].lower() if tokens else ""
     content = set(words(" ".join(tokens))) - _STOPWORDS
-    if last in _POINTING or last.endswith((",", ":", ";")) or len(content) < 3:
+    if last in _POINTING or last.endswith((",", ":", ";")) or len(content) < 2:
         return None
     return " ".join(tokens) + "." if changed else display
 
