@@ -534,6 +534,76 @@ def show(
 
 
 @app.command()
+def gc(
+    older_than: Annotated[
+        str | None,
+        typer.Option("--older-than", help="Remove runs started longer ago: 30d, 12h, 90m, 2w."),
+    ] = None,
+    keep_last: Annotated[
+        int | None, typer.Option("--keep-last", min=0, help="Always keep the newest N runs.")
+    ] = None,
+    statuses: Annotated[
+        list[str] | None,
+        typer.Option("--status", help="Only remove runs with this status; repeat for several."),
+    ] = None,
+    memo: Annotated[
+        bool, typer.Option("--memo", help="Expire cache entries older than --older-than too.")
+    ] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="List what would go and the bytes freed; change nothing."),
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Remove old runs and the artifacts nothing kept references, then compact the store.
+
+    Without --older-than, --keep-last or --status no run is removed, only
+    unreferenced artifacts. Cache entries outlive their runs (and keep their
+    artifacts) unless --memo is given. A run another live process is
+    executing is never removed.
+
+    Example:
+
+        reelgraph gc --older-than 30d --keep-last 10 --dry-run
+    """
+    from reelgraph.cli.maintenance import gc_command
+    from reelgraph.errors import ReelgraphError
+
+    try:
+        gc_command(
+            _kernel(),
+            older_than=older_than,
+            keep_last=keep_last,
+            statuses=statuses,
+            memo=memo,
+            dry_run=dry_run,
+            as_json=as_json,
+        )
+    except ReelgraphError as err:
+        _fail(str(err))
+
+
+@app.command()
+def doctor(
+    output_dir: Annotated[
+        Path, typer.Option("--output-dir", "-o", help="The output folder runs will write to.")
+    ] = Path("out"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print the checks as JSON.")] = False,
+) -> None:
+    """Check what a run needs: folders, free space, ffmpeg, espeak-ng, fonts, extras, store.
+
+    Prints one line per check (ok, info, warn or fail) and exits 1 when any fails.
+
+    Example:
+
+        reelgraph doctor -o out --json
+    """
+    from reelgraph.cli.maintenance import doctor_command
+
+    raise typer.Exit(doctor_command(_kernel(), output=output_dir, as_json=as_json))
+
+
+@app.command()
 def schema(
     output: Annotated[
         Path | None,

@@ -1,0 +1,472 @@
+"""``reelgraph gc`` and ``reelgraph doctor``: a store that looks after itself.
+
+``gc`` prints what :mod:`reelgraph.store.gc` plans or removed. ``doctor``
+runs one small function per check; each returns a :class:`Check` with a
+verdict (``ok``, ``info``, ``warn``, ``fail``) and a one-line detail. Only
+``fail`` makes ``doctor`` exit 1.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "EXTRAS",
+    "TYPICAL_RENDER_BYTES",
+    "Check",
+    "doctor_checks",
+    "doctor_command",
+    "gc_command",
+]
+
+# -- gc ---------------------------------------------------------------------------
+
+
+def _size(n: int) -> str:
+    """Bytes in SI units (1 MB = 10^6 bytes), as ``du --si`` and disk vendors count."""
+    if abs(n) < 1000:
+        return f"{n} B"
+    value = float(n)
+    for unit in ("kB", "MB", "GB"):
+        value /= 1000
+        if abs(value) < 1000 or unit == "GB":
+            break
+    return f"{value:.1f} {unit}"
+
+
+def _recent(count: int) -> str:
+    return f"{count} unreferenced kept: newer than a live run's start" if count else ""
+
+
+def gc_command(
+    kernel: Any,
+    *,
+    older_than: str | None,
+    keep_last: int | None,
+    statuses: list[str] | None,
+    memo: bool,
+    dry_run: bool,
+    as_json: bool,
+) -> None:
+    """Plan gc under the options given, print it; unless ``dry_run``, apply it and print that.
+
+    Raises:
+        InvalidInputError: a bad ``--older-than``, ``--status`` or ``--memo`` use.
+        StoreError: the store cannot be read or written.
+    """
+    from reelgraph.store.gc import GcPolicy, apply_gc, parse_age, plan_gc
+
+    policy = GcPolicy(
+        older_than_s=None if older_than is None else parse_age(older_than),
+        keep_last=keep_last,
+        statuses=frozenset(statuses) if statuses else None,
+        memo=memo,
+    )
+    runs_dir = kernel.home / "runs"
+    plan = plan_gc(kernel.store, kernel.artifacts, runs_dir, policy)
+    if dry_run:
+        data = {"dry_run": True, **plan.to_dict()}
+        rows = [
+            ("runs removed", str(len(plan.runs)), f"{plan.kept_runs} kept"),
+            ("memo entries removed", str(len(plan.memo_keys)), ""),
+            ("artifacts removed", str(len(plan.artifacts)), _recent(plan.recent)),
+            ("bytes freed (artifacts)", _size(plan.bytes), f"{_size(plan.disk_bytes)} on disk"),
+            ("bytes freed (run folders)", _size(plan.run_dir_bytes), ""),
+        ]
+        protected = plan.protected
+        title = f"gc --dry-run in {kernel.home} (nothing changed)"
+    else:
+        result = apply_gc(kernel.store, kernel.artifacts, runs_dir, plan)
+        data = {"dry_run": False, **result.to_dict()}
+        rows = [
+            ("runs removed", str(len(result.runs)), f"{plan.kept_runs} kept"),
+            ("memo entries removed", str(result.memo_entries), ""),
+            ("artifacts removed", str(result.artifacts), _recent(plan.recent)),
+            ("bytes freed (artifacts)", _size(result.bytes), f"{_size(result.disk_bytes)} on disk"),
+            ("bytes freed (run folders)", _size(result.run_dir_bytes), ""),
+            (
+                "run store",
+                _size(result.store_bytes_after),
+                result.vacuum_error or f"was {_size(result.store_bytes_before)} before VACUUM",
+            ),
+        ]
+        protected = result.protected
+        title = f"gc in {kernel.home}"
+    if as_json:
+        print(json.dumps(data, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    table.add_column("what")
+    table.add_column("amount", justify="right")
+    table.add_column("note")
+    for row in rows:
+        table.add_row(*row)
+    console = Console()
+    console.print(table)
+    if dry_run:
+        for run in plan.runs:
+            console.print(f"  would remove run {run.id} ({run.status})")
+    for run in protected:
+        console.print(f"  kept run {run.id}: {run.reason}")
+
+
+# -- doctor -----------------------------------------------------------------------
+
+#: Free space a typical render needs, in bytes: a render of the project's
+#: README (document-to-video, 2026-12-05) stored 70,305,353 bytes of artifacts,
+#: left about as much again in its working folder (69.7 MB) and published
+#: 45.1 MB; three times the artifacts covers all three.
+TYPICAL_RENDER_BYTES = 3 * 70_305_353
+
+#: Optional packages: (name, distribution, module to import, how to install).
+#: Installed means the distribution is present; it must then import. piper and
+#: otlp are reelgraph's extras (pyproject.toml); the SDKs serve provider plugins.
+EXTRAS = (
+    ("piper", "piper-tts", "piper", "pip install 'reelgraph[piper]'"),
+    (
+        "otlp",
+        "opentelemetry-exporter-otlp-proto-http",
+        "opentelemetry.exporter.otlp.proto.http",
+        "pip install 'reelgraph[otlp]'",
+    ),
+    ("openai", "openai", "openai", "pip install openai"),
+    ("anthropic", "anthropic", "anthropic", "pip install anthropic"),
+)
+
+#: API keys providers read (names only: values are never read into the output).
+API_KEYS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY")
+
+#: One fontconfig language per script a voice may speak (fc-list(1) ``:lang=``;
+#: RFC 3066 tags as fontconfig names them), with the script's name.
+SCRIPT_LANGS = (
+    ("zh-cn", "Han (Simplified)"),
+    ("ja", "Japanese"),
+    ("ko", "Hangul"),
+    ("ru", "Cyrillic"),
+    ("el", "Greek"),
+    ("ar", "Arabic"),
+    ("he", "Hebrew"),
+    ("hi", "Devanagari"),
+    ("bn", "Bengali"),
+    ("ta", "Tamil"),
+    ("th", "Thai"),
+    ("ka", "Georgian"),
+    ("hy", "Armenian"),
+    ("am", "Ethiopic"),
+)
+
+VERDICTS = ("ok", "info", "warn", "fail")
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One line of ``doctor``: ``verdict`` is ok, info, warn or fail."""
+
+    name: str
+    verdict: str
+    detail: str
+
+
+def _writable(what: str, folder: Path) -> Check:
+    """Create and delete a file in ``folder`` (or its nearest existing parent)."""
+    target = folder
+    while not target.exists() and target.parent != target:
+        target = target.parent
+    note = "" if target == folder else f" (missing; {target} is where it will be made)"
+    try:
+        with tempfile.NamedTemporaryFile(dir=target, prefix=".reelgraph-doctor-"):
+            pass
+    except OSError as err:
+        cause = err.strerror or str(err)
+        return Check(f"{what} writable", "fail", f"{target}: {cause}; {_fix(what)}")
+    return Check(f"{what} writable", "ok", f"{folder}{note}")
+
+
+def _fix(what: str) -> str:
+    if what == "home":
+        return "set REELGRAPH_HOME to a writable folder"
+    return "pass -o with a writable folder"
+
+
+def check_free_space(home: Path, output: Path) -> Check:
+    """Free space on the home's and the output's filesystems against TYPICAL_RENDER_BYTES."""
+    worst: tuple[int, Path] | None = None
+    for folder in (home, output):
+        target = folder
+        while not target.exists() and target.parent != target:
+            target = target.parent
+        free = shutil.disk_usage(target).free
+        if worst is None or free < worst[0]:
+            worst = (free, folder)
+    assert worst is not None
+    free, folder = worst
+    need = TYPICAL_RENDER_BYTES
+    detail = f"{_size(free)} free at {folder}; a typical render needs about {_size(need)}"
+    if free < need:
+        return Check("free space", "fail", f"{detail}: free space first")
+    if free < 5 * need:
+        return Check("free space", "warn", f"{detail}: room for fewer than 5 renders")
+    return Check("free space", "ok", detail)
+
+
+def check_ffmpeg() -> Check:
+    """imageio-ffmpeg's binary (or ``IMAGEIO_FFMPEG_EXE``) runs ``-version``."""
+    try:
+        import imageio_ffmpeg
+
+        exe = imageio_ffmpeg.get_ffmpeg_exe()
+        done = subprocess.run(
+            [exe, "-version"], capture_output=True, text=True, timeout=30, check=False
+        )
+    except (ImportError, RuntimeError, OSError, subprocess.TimeoutExpired) as err:
+        hint = "unset IMAGEIO_FFMPEG_EXE or point it at ffmpeg"
+        if not os.environ.get("IMAGEIO_FFMPEG_EXE"):
+            hint = "pip install --force-reinstall imageio-ffmpeg"
+        return Check("ffmpeg", "fail", f"{err}; {hint}")
+    if done.returncode != 0:
+        return Check("ffmpeg", "fail", f"{exe} -version exited {done.returncode}")
+    first = (done.stdout.splitlines() or [""])[0]
+    return Check("ffmpeg", "ok", f"{' '.join(first.split()[:3])} ({exe})")
+
+
+def _espeak_module(kernel: Any) -> tuple[Any, Check | None]:
+    """The espeak plugin's module through the registry, or the check that says why not."""
+    info = kernel.registry.info("espeak")
+    if info is None:
+        return None, Check("espeak-ng", "warn", "the espeak plugin is not installed")
+    if info.error:
+        return None, Check("espeak-ng", "fail", f"the espeak plugin is broken: {info.error}")
+    return importlib.import_module(info.module or "reelgraph.plugins.speech.espeak"), None
+
+
+def check_espeak(kernel: Any) -> Check:
+    """The espeak plugin synthesises one word into a WAV file."""
+    module, problem = _espeak_module(kernel)
+    if problem is not None:
+        return problem
+    with tempfile.TemporaryDirectory(prefix="reelgraph-doctor-") as tmp:
+        try:
+            segment = module.synthesize_to_wav("hello", Path(tmp) / "hello.wav")
+        except Exception as err:  # any failure here is what the check reports
+            return Check("espeak-ng", "fail", f"cannot speak one word: {err}")
+    voices = len(module.espeak_languages())
+    return Check(
+        "espeak-ng", "ok", f"spoke 'hello' in {segment.duration_s:.2f} s; {voices} voice languages"
+    )
+
+
+def check_fonts(kernel: Any) -> Check:
+    """A font for each script an installed voice speaks (``fc-list :lang=X``).
+
+    ``fc-match`` always answers with its best face, covering or not; ``fc-list``
+    lists only faces that support the language, so an empty answer means none.
+    """
+    module, problem = _espeak_module(kernel)
+    if problem is not None:
+        return Check("fonts", "info", "no voices to check fonts for")
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        return Check("fonts", "warn", "fontconfig is missing: apt-get install fontconfig")
+    spoken, missing = [], []
+    for lang, script in SCRIPT_LANGS:
+        if module.voice_for_language(lang) is None:
+            continue
+        spoken.append(script)
+        found = subprocess.run(
+            [fc_list, f":lang={lang}", "file"], capture_output=True, text=True, timeout=30
+        ).stdout.strip()
+        if not found:
+            missing.append(f"{script} ({lang})")
+    if missing:
+        return Check(
+            "fonts",
+            "warn",
+            f"no font for {', '.join(missing)}: slides in these scripts cannot be drawn; "
+            "apt-get install fonts-noto-core fonts-noto-cjk",
+        )
+    return Check("fonts", "ok", f"fonts for all {len(spoken)} scripts the voices speak")
+
+
+def check_extras() -> list[Check]:
+    """Each optional extra: not installed (info), installed and importable (ok), or broken."""
+    from importlib import metadata
+
+    checks = []
+    for extra, dist, module, install in EXTRAS:
+        name = f"extra {extra}"
+        try:
+            version = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            checks.append(Check(name, "info", f"not installed ({install})"))
+            continue
+        try:
+            importlib.import_module(module)
+        except Exception as err:  # installed but broken: whatever it raised is the detail
+            checks.append(
+                Check(name, "fail", f"{dist} {version} installed but import fails: {err}")
+            )
+            continue
+        checks.append(Check(name, "ok", f"{dist} {version}"))
+    return checks
+
+
+def check_api_keys() -> Check:
+    """Which API keys are set. Names only: a value is never printed."""
+    state = [f"{key} {'set' if os.environ.get(key) else 'unset'}" for key in API_KEYS]
+    return Check("api keys", "info", ", ".join(state))
+
+
+def _user_version(db: Path) -> int:
+    """``PRAGMA user_version`` read through a read-only connection (changes nothing)."""
+    connection = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
+    try:
+        return int(connection.execute("PRAGMA user_version").fetchone()[0])
+    finally:
+        connection.close()
+
+
+def check_schema(db: Path) -> Check:
+    """The store's schema version against this reelgraph's SCHEMA_VERSION."""
+    from reelgraph.store.runs import SCHEMA_VERSION
+
+    if not db.exists():
+        return Check("schema version", "ok", f"no store yet; version {SCHEMA_VERSION} when made")
+    try:
+        version = _user_version(db)
+    except sqlite3.Error as err:
+        return Check("schema version", "fail", f"{db}: {err}; see store integrity")
+    if version > SCHEMA_VERSION:
+        return Check(
+            "schema version",
+            "fail",
+            f"{db} has version {version}, newer than this reelgraph's {SCHEMA_VERSION}: "
+            "upgrade reelgraph (pip install -U reelgraph) or set another REELGRAPH_HOME",
+        )
+    if version < SCHEMA_VERSION:
+        return Check("schema version", "ok", f"{version}, migrated to {SCHEMA_VERSION} on next use")
+    return Check("schema version", "ok", str(version))
+
+
+def _newer_schema(db: Path) -> bool:
+    """True when the store was written by a newer reelgraph (it must not be opened)."""
+    from reelgraph.store.runs import SCHEMA_VERSION
+
+    try:
+        return db.exists() and _user_version(db) > SCHEMA_VERSION
+    except sqlite3.Error:
+        return False  # not a database: the integrity check says what to do
+
+
+def check_store(kernel: Any) -> Check:
+    """``PRAGMA integrity_check`` through the RunStore."""
+    from reelgraph.store.runs import StoreError
+
+    db = kernel.home / "reelgraph.db"
+    if not db.exists():
+        return Check("store integrity", "ok", f"no store yet at {db} (made on the first run)")
+    fix = (
+        f"move it aside (mv {db} {db}.broken) and reelgraph starts a new store, "
+        "or restore it from a backup"
+    )
+    try:
+        result = kernel.store.integrity_check()
+    except StoreError as err:
+        return Check("store integrity", "fail", f"{err}; {fix}")
+    if result != "ok":
+        first = result.splitlines()[0]
+        return Check("store integrity", "fail", f"{db}: {first}; {fix}")
+    return Check("store integrity", "ok", f"{db}: integrity_check ok")
+
+
+def check_leases(kernel: Any) -> Check:
+    """Leases whose holder is gone: the runs they held need ``reelgraph resume``."""
+    from reelgraph.store.leases import get_lease
+
+    if not (kernel.home / "reelgraph.db").exists():
+        return Check("stale leases", "ok", "no store yet")
+    now = time.time()
+    stale = []
+    for (run_id,) in kernel.store._read("doctor: leases", "SELECT run_id FROM leases"):
+        lease = get_lease(kernel.store, run_id)
+        if lease is not None and lease.stale_reason(now) is not None:
+            stale.append(run_id)
+    if stale:
+        return Check(
+            "stale leases",
+            "warn",
+            f"{len(stale)}: {', '.join(stale)} (their process is gone; "
+            "`reelgraph resume RUN_ID` takes a run over)",
+        )
+    return Check("stale leases", "ok", "none")
+
+
+def doctor_checks(kernel: Any, output: Path) -> list[Check]:
+    """Every check, in the order ``doctor`` prints them.
+
+    The store checks run only when the schema check passed: a store written
+    by a newer reelgraph cannot be opened (and must not be migrated).
+    """
+    db = kernel.home / "reelgraph.db"
+    checks = [_writable("home", kernel.home), _writable("output", output)]
+    steps: list[Callable[[], Check | list[Check]]] = [
+        lambda: check_free_space(kernel.home, output),
+        check_ffmpeg,
+        lambda: check_espeak(kernel),
+        lambda: check_fonts(kernel),
+        check_extras,
+        check_api_keys,
+    ]
+    for step in steps:
+        found = step()
+        checks += found if isinstance(found, list) else [found]
+    schema = check_schema(db)
+    checks.append(schema)
+    if _newer_schema(db):
+        checks.append(Check("store integrity", "fail", "not checked: see schema version"))
+        checks.append(Check("stale leases", "fail", "not checked: see schema version"))
+    else:
+        store = check_store(kernel)
+        checks.append(store)
+        if store.verdict == "fail":
+            checks.append(Check("stale leases", "fail", "not checked: see store integrity"))
+        else:
+            checks.append(check_leases(kernel))
+    with contextlib.suppress(Exception):
+        kernel.close()
+    return checks
+
+
+def doctor_command(kernel: Any, *, output: Path, as_json: bool) -> int:
+    """Print the checks; the exit status: 1 when any check fails, else 0."""
+    checks = doctor_checks(kernel, output)
+    failed = any(c.verdict == "fail" for c in checks)
+    if as_json:
+        print(json.dumps({"ok": not failed, "checks": [asdict(c) for c in checks]}, indent=2))
+        return 1 if failed else 0
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    style = {"ok": "green", "info": "dim", "warn": "yellow", "fail": "bold red"}
+    table = Table(title=f"reelgraph doctor · home {kernel.home}")
+    for column in ("check", "verdict", "detail"):
+        table.add_column(column, overflow="fold")
+    for c in checks:
+        table.add_row(c.name, f"[{style[c.verdict]}]{c.verdict}[/]", escape(c.detail))
+    Console().print(table)
+    return 1 if failed else 0
