@@ -69,6 +69,9 @@ CLOSING_PUNCTUATION = frozenset(
 #: Characters that never end a line or a piece (opening brackets and quotes).
 OPENING_PUNCTUATION = frozenset("（「『【〔〈《〘〖〝‘“｛［([{")
 
+_WIDE_SPACE = re.compile(
+    r"(?<=[\u3000-\u30ff\u3400-\u9fff\uff00-\uffef])\s+(?=[\u3000-\u30ff\u3400-\u9fff\uff00-\uffef])"
+)
 _WIDE_END = re.compile(r"(?<=[。！？])[」』）】〕”’\"']*")
 _GENERIC_BOUNDARY = re.compile(r"(?<=[.!?\u2026])[\"'\u201d\u2019)\]]*\s+(?=\S)")
 _INITIAL = re.compile(r"(?:^|\s)\w\.$")
@@ -86,13 +89,17 @@ def max_sentence_chars(language: str | None) -> int:
 def split_sentences(text: str, language: str | None = None) -> list[str]:
     """Split plain text into sentences by the rules of ``language`` (BCP 47; ``None`` = English rules).
 
-    Whitespace is collapsed; no sentence is longer than
+    Whitespace is collapsed (and dropped between two Chinese or Japanese
+    characters, where it is a line break, not a word space); no sentence is longer than
     :func:`max_sentence_chars` (longer ones are split by :func:`split_long`).
     Returns ``[]`` for blank text.
     """
     text = normalize_space(text)
     if not text:
         return []
+    if writes_without_spaces(language):
+        # a line break inside Chinese or Japanese text is not a word space
+        text = _WIDE_SPACE.sub("", text)
     primary = primary_subtag(language)
     if primary in _PYSBD:
         raw = _pysbd_split(text, primary)
