@@ -5,8 +5,9 @@
   (EBU R128 / ITU-R BS.1770; true peak by 4x oversampling).
 - :func:`detect_black_and_silence`: ffmpeg ``blackdetect`` and ``silencedetect``
   in one decoding pass.
-- :func:`loudnorm_pass2`: pass 1 of ffmpeg ``loudnorm`` (the ``ffmpeg``
-  assembler's normalisation): measure, return the pass-2 filter.
+- :func:`pcm_loudness`: integrated loudness and true peak of samples in
+  memory (pyloudnorm's ITU-R BS.1770-4 meter; true peak by 4x polyphase
+  oversampling with scipy), for the ``ffmpeg`` assembler's normalisation.
 - :func:`top_level_boxes`: the ISO BMFF (MP4) top-level boxes in file order
   (ISO/IEC 14496-12, 4.2), read from the file's bytes.
 
@@ -17,7 +18,6 @@ that is missing raises :class:`~reelgraph.errors.FatalError`.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import struct
@@ -34,7 +34,7 @@ __all__ = [
     "detect_black_and_silence",
     "ebur128",
     "ffmpeg_exe",
-    "loudnorm_pass2",
+    "pcm_loudness",
     "top_level_boxes",
 ]
 
@@ -134,55 +134,37 @@ def ebur128(path: Path) -> Loudness:
     return Loudness(integrated_lufs=i, range_lu=lra, true_peak_dbtp=peak)
 
 
-# loudnorm's pass-1 JSON key -> its pass-2 option
-_LOUDNORM_KEYS = {
-    "input_i": "measured_I",
-    "input_tp": "measured_TP",
-    "input_lra": "measured_LRA",
-    "input_thresh": "measured_thresh",
-    "target_offset": "offset",
-}
+#: BS.1770-4 Annex 2: true peak from the signal oversampled 4x (for 48 kHz input).
+TRUE_PEAK_OVERSAMPLING = 4
 
 
-def loudnorm_pass2(ffmpeg: str, wav: Path, chain: str) -> str | None:
-    """Pass 1 of two-pass loudnorm: run ``chain`` (ending in ``loudnorm=...``) on ``wav``.
+def pcm_loudness(samples: Any, rate_hz: int) -> tuple[float, float]:
+    """``(integrated_lufs, true_peak_dbtp)`` of mono samples in memory.
 
-    Returns ``chain`` with the measured ``measured_I``, ``measured_TP``,
-    ``measured_LRA``, ``measured_thresh``, ``offset`` and ``linear=true``
-    appended: the pass-2 filter. ``None`` when the audio is (nearly) silent:
-    nothing to measure below loudnorm's -70 LUFS absolute gate.
+    Args:
+        samples: a 1-D numpy array of floats, full scale = 1.0.
+        rate_hz: their sample rate.
 
-    Raises:
-        FatalError: ffmpeg failed, or printed no usable statistics.
+    Integrated loudness is pyloudnorm's ITU-R BS.1770-4 meter (K-weighting,
+    400 ms blocks, -70 LUFS absolute and -10 LU relative gates): ``-inf`` for
+    silence or audio shorter than one 400 ms block. True peak is the largest
+    absolute sample after 4x polyphase oversampling (``scipy.signal.resample_poly``;
+    BS.1770-4 Annex 2), in dBTP (``-inf`` for digital silence). Below 48 kHz
+    4x under-reads by at most a few tenths of a dB: callers keep a margin.
     """
-    cmd = [ffmpeg, "-hide_banner", "-nostdin", "-nostats", "-loglevel", "info", "-i", str(wav)]
-    cmd += ["-af", f"{chain}:print_format=json", "-f", "null", "-"]
-    done = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
-    stats = _last_json(done.stderr) if done.returncode == 0 else None
-    if stats is None:
-        tail = "\n".join(done.stderr.strip().splitlines()[-6:])
-        raise FatalError(f"ffmpeg loudnorm failed to measure {wav}: {tail}")
-    try:
-        measured = {key: float(stats[key]) for key in _LOUDNORM_KEYS}
-    except (KeyError, TypeError, ValueError) as err:
-        raise FatalError(f"ffmpeg loudnorm printed unexpected statistics {stats}") from err
-    if not all(map(math.isfinite, measured.values())) or measured["input_i"] <= -70:
-        return None
-    applied = ":".join(f"{name}={measured[key]:.2f}" for key, name in _LOUDNORM_KEYS.items())
-    return f"{chain}:{applied}:linear=true"
+    import numpy as np
+    import pyloudnorm
+    from scipy.signal import resample_poly
 
-
-def _last_json(text: str) -> dict[str, Any] | None:
-    """The last ``{...}`` block in ffmpeg's log (loudnorm prints its JSON last)."""
-    end = text.rfind("}")
-    start = text.rfind("{", 0, end)
-    if start < 0:
-        return None
-    try:
-        value = json.loads(text[start : end + 1])
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
+    x = np.asarray(samples, dtype=np.float64)
+    if x.ndim != 1:
+        raise ValueError(f"pcm_loudness takes mono samples (1-D), got shape {x.shape}")
+    peak = float(np.abs(resample_poly(x, TRUE_PEAK_OVERSAMPLING, 1)).max()) if x.size else 0.0
+    true_peak = 20 * math.log10(peak) if peak > 0 else -math.inf
+    if x.size < round(0.4 * rate_hz) or peak == 0:
+        return -math.inf, true_peak
+    integrated = float(pyloudnorm.Meter(rate_hz).integrated_loudness(x))
+    return integrated, true_peak
 
 
 # -- black frames and silence -------------------------------------------------------
