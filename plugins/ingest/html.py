@@ -25,7 +25,8 @@ images, such as a badge table, is dropped). ``a`` keeps its text and adds a
 :mod:`reelgraph.plugins.ingest._images`); badges and logos vanish.
 ``script``, ``style``, ``nav``, ``head`` (except its ``<title>``, the
 fallback title), ``noscript``, ``template`` and ``svg`` are skipped. Text
-with no letter or digit (``— 🦋 —``) is dropped. The page's language is the
+with no letter or digit (``— 🦋 —``) is dropped, and so are permalink
+pilcrows (``¶``) after headings and definitions. The page's language is the
 ``lang`` attribute of ``<html>`` (or a Content-Language ``<meta>``), as
 written.
 
@@ -59,6 +60,9 @@ if TYPE_CHECKING:
 __all__ = ["HtmlReader", "ingest_document", "parse_html"]
 
 _SKIP = frozenset({"script", "style", "nav", "head", "noscript", "template", "svg"})
+_INLINE_PARENTS = frozenset({"p", "li", "td", "th", "a", "em", "strong", "b", "i", "span", "dd"})
+# a permalink anchor after a heading: Sphinx's pilcrow, "#", a link symbol
+_PERMALINK = re.compile(r"\s*[\u00b6#\U0001f517]+\s*$")
 _LANG = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*$")  # BCP 47 shape
 _HEADINGS = {f"h{n}": n for n in range(1, 7)}
 # Block-level containers whose start or end ends the running paragraph.
@@ -96,11 +100,15 @@ def parse_html(text: str, source: Path | str) -> Document:
     """Parse HTML ``text`` read from ``source`` (used for the fallback title).
 
     The main content found by trafilatura is read; the whole page when
-    trafilatura finds none.
+    trafilatura finds none. The page's first ``<h1>`` opens the document when
+    trafilatura left it out of the main content (it often moves it to its
+    metadata).
     """
-    page_title, language = _page_facts(text)
+    page_title, page_h1, language = _page_facts(text)
     main = _main_content(text)
     reader = HtmlReader()
+    if main and page_h1 and _squash(page_h1) not in _squash(_headings(main)):
+        reader.builder.heading(page_h1, 1)
     reader.feed(main or text)
     reader.close()
     fallback = normalize_space(page_title or reader.page_title) or prettify_stem(source)
@@ -115,15 +123,28 @@ def parse_html(text: str, source: Path | str) -> Document:
     )
 
 
+def _squash(text: str) -> str:
+    return re.sub(r"[\W_]+", "", text).lower()
+
+
+def _headings(html: str) -> str:
+    return " | ".join(re.findall(r"<h[1-6][^>]*>(.*?)</h[1-6]>", html, re.DOTALL))
+
+
 def _main_content(text: str) -> str | None:
-    """The page's main content as simple HTML (trafilatura), or ``None``."""
+    """The page's main content as simple HTML (trafilatura), or ``None``.
+
+    trafilatura writes inline code as ``<pre>`` inside a paragraph; such a
+    one-line ``pre`` is turned back into inline ``<code>``.
+    """
     import logging
 
     import trafilatura
+    from lxml import etree
 
     logging.getLogger("trafilatura").setLevel(logging.CRITICAL)  # "discarding data" chatter
     try:
-        return trafilatura.extract(
+        main = trafilatura.extract(
             text,
             output_format="html",
             include_links=True,
@@ -134,19 +155,38 @@ def _main_content(text: str) -> str | None:
         )
     except Exception:  # noqa: BLE001 - a page trafilatura chokes on is read whole
         return None
+    if not main:
+        return None
+    # trafilatura serialises an XML tree: an XML parser keeps <pre> inside <p>
+    # (an HTML parser would close the paragraph first)
+    try:
+        root = etree.fromstring(main.encode("utf-8"), etree.XMLParser(recover=True))
+    except (etree.XMLSyntaxError, ValueError):
+        return main
+    if root is None:
+        return main
+    for pre in list(root.iter("pre")):
+        parent = pre.getparent()
+        inline = parent is not None and parent.tag in _INLINE_PARENTS
+        if inline and "\n" not in "".join(pre.itertext()).strip():
+            pre.tag = "code"
+    return etree.tostring(root, encoding="unicode", method="html")
 
 
-def _page_facts(text: str) -> tuple[str, str | None]:
-    """``(<title> text, language)`` of a page; language from ``<html lang>`` or
-    ``<meta http-equiv="content-language">``, ``None`` when absent or malformed."""
+def _page_facts(text: str) -> tuple[str, str, str | None]:
+    """``(<title> text, first <h1> text, language)`` of a page; language from
+    ``<html lang>`` or ``<meta http-equiv="content-language">``, ``None`` when
+    absent or malformed."""
     import lxml.html
     from lxml import etree
 
     try:
         root = lxml.html.document_fromstring(text.encode("utf-8"))
     except (etree.ParserError, ValueError):
-        return "", None
+        return "", "", None
     title = root.findtext(".//title") or ""
+    first = next(root.iter("h1"), None)
+    h1 = _PERMALINK.sub("", normalize_space(first.text_content())) if first is not None else ""
     lang = root.get("lang") or root.get("{http://www.w3.org/XML/1998/namespace}lang") or ""
     if not lang:
         for meta in root.iter("meta"):
@@ -154,7 +194,7 @@ def _page_facts(text: str) -> tuple[str, str | None]:
                 lang = (meta.get("content") or "").split(",")[0]
                 break
     lang = lang.strip()
-    return title, lang if _LANG.match(lang) else None
+    return title, h1.strip(), lang if _LANG.match(lang) else None
 
 
 def _class_language(attrs: _Attrs) -> str | None:
@@ -312,7 +352,7 @@ class HtmlReader(HTMLParser):
 
     def _end(self, tag: str) -> None:
         if tag in _HEADINGS and self._heading is not None:
-            self.builder.heading(self._take(), self._heading)
+            self.builder.heading(_PERMALINK.sub("", self._take()), self._heading)
             self._heading = None
         elif tag in _BREAKS or tag == "li":
             self._flush()
@@ -349,7 +389,7 @@ class HtmlReader(HTMLParser):
         elif tag == "a" and self._anchors:
             href, at = self._anchors.pop()
             label = normalize_space("".join(self._buf[at:]))
-            if href:
+            if href and not _PERMALINK.fullmatch(label):
                 self.links.append(Link(text=label or href, url=href))
 
     def handle_data(self, data: str) -> None:
@@ -357,6 +397,8 @@ class HtmlReader(HTMLParser):
             self.page_title += data
         if self._skip:
             return
+        if not self._pre_depth:
+            data = data.replace("\u00b6", "")  # Sphinx's and texinfo's permalink pilcrow
         if self._pre_depth:
             self._pre.append(data)
         else:
