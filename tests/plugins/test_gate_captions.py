@@ -233,3 +233,35 @@ def test_sentences_split_or_merged_across_cues_are_in_sync(mp4, tmp_path, ctx) -
     sync = _check(ctx, video=_video(mp4, tmp_path, cues), narrations=narrations)["sync"]
     assert sync.passed, sync.details["problems"]
     assert sync.details["sentences"] == 3 and sync.details["uncaptioned"] == []
+
+
+# -- languages -----------------------------------------------------------------------
+
+# From the Vim tutor's Japanese translation (/usr/share/vim/vim90/tutor/tutor.ja.utf-8).
+JA_LINE = "移動に慣れるまで、スクリーンでカーソル移動させましょう。"  # 28 full-width characters
+
+
+def test_the_videos_language_sets_the_limits(mp4, tmp_path, ctx):
+    cues = [(1.0, 3.5, "移動に慣れるまで、"), (3.5, 5.5, JA_LINE[9:])]  # 9 and 19 characters
+    video = _video(mp4, tmp_path, cues)
+    # English limits (42 characters, 17 per second): both cues pass
+    english = _check(ctx, video=video.model_copy(update={"language": "en"}))
+    assert english["cps"].passed and english["line_length"].passed
+    # Japanese (Netflix: 13 cells a line, 4 characters a second): the second fails both
+    japanese = _check(ctx, video=video.model_copy(update={"language": "ja"}))
+    assert not japanese["cps"].passed and japanese["cps"].threshold == 4.0
+    assert japanese["cps"].details["cues_over"] == [2]
+    assert not japanese["line_length"].passed and japanese["line_length"].threshold == 13
+    assert japanese["line_length"].measured == 19.0
+    # without a language on the video, the cues' kana say Japanese
+    assert _check(ctx, video=video)["cps"].threshold == 4.0
+    # explicit thresholds still win
+    loose = _check(ctx, video=video, thresholds={"captions": {"max_cps": 10, "max_line_chars": 20}})
+    assert loose["cps"].passed and loose["line_length"].passed
+
+
+def test_half_width_characters_count_half_a_cell(mp4, tmp_path, ctx):
+    line = "Capsロックキーを確認した後"  # 4 half-width + 11 full-width = 13 cells
+    video = _video(mp4, tmp_path, [(1.0, 5.0, line)]).model_copy(update={"language": "ja"})
+    result = _check(ctx, video=video)["line_length"]
+    assert result.passed and result.measured == 13.0
