@@ -35,6 +35,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+import ssl
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
@@ -166,6 +167,7 @@ def fetch(
     max_bytes: int = MAX_BYTES,
     resolver: Resolver = _resolve,
     timeout: httpx.Timeout = _TIMEOUT,
+    verify: ssl.SSLContext | bool = True,
 ) -> Fetched:
     """Download ``url`` (see the module docstring for the checks).
 
@@ -177,6 +179,8 @@ def fetch(
         resolver: ``(host, port) -> [address, ...]``; the system resolver by
             default (tests pass their own).
         timeout: httpx timeouts, seconds.
+        verify: TLS verification, httpx's ``verify`` (certifi's roots by
+            default; tests pass a context trusting their own CA).
 
     Returns:
         The final URL, media type, charset and body.
@@ -191,7 +195,9 @@ def fetch(
         current = httpx.URL(url.strip())
     except (httpx.InvalidURL, TypeError) as err:
         raise InvalidInputError(f"cannot fetch {shown}: not a valid URL ({err})") from None
-    with httpx.Client(trust_env=False, follow_redirects=False, timeout=timeout) as client:
+    with httpx.Client(
+        trust_env=False, follow_redirects=False, timeout=timeout, verify=verify
+    ) as client:
         for _ in range(MAX_REDIRECTS + 1):
             shown = str(current)
             address = _target(current, shown, resolver)

@@ -214,3 +214,56 @@ def test_oversize_and_wrong_type_are_refused(server: str, loopback: None) -> Non
 def test_url_errors_reach_the_ingest_node(server: str, loopback: None, ctx: NodeContext) -> None:
     with pytest.raises(InvalidInputError, match="content type image/png"):
         ingest_url.ingest_document(source=f"{server}/logo.png", format=None, ctx=ctx)
+
+
+# -- https: the checked address is dialled, the certificate checked for the name --
+
+
+@pytest.fixture(scope="module")
+def tls_server() -> Iterator[tuple[int, object]]:
+    """An HTTPS loopback server whose certificate names only ``docs.example``."""
+    import ssl
+
+    trustme = pytest.importorskip("trustme")
+    ca = trustme.CA()
+    cert = ca.issue_cert("docs.example")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    cert.configure_cert(context)
+    _Handler.routes.setdefault(
+        "/page.html",
+        (200, {"Content-Type": "text/html"}, (DOCS / "page.html").read_bytes()),
+    )
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield httpd.server_address[1], ca
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_https_dials_the_checked_address_with_the_host_name(
+    tls_server: tuple[int, object], loopback: None
+) -> None:
+    import ssl
+
+    port, ca = tls_server
+    client = ssl.create_default_context()
+    ca.configure_trust(client)  # type: ignore[attr-defined]
+    asked: list[str] = []
+
+    def resolver(host: str, _port: int) -> list[str]:
+        asked.append(host)
+        return ["127.0.0.1"]
+
+    fetched = fetch(f"https://docs.example:{port}/page.html", resolver=resolver, verify=client)
+    assert asked == ["docs.example"]  # resolved once, by us, then 127.0.0.1 was dialled
+    assert fetched.content_type == "text/html" and b"Solar Ovens" in fetched.data
+    assert fetched.url == f"https://docs.example:{port}/page.html"
+    # the certificate is checked against the name, not the dialled address
+    with pytest.raises(InvalidInputError, match="CERTIFICATE_VERIFY_FAILED|certificate"):
+        fetch(
+            f"https://other.example:{port}/page.html",
+            resolver=lambda host, _port: ["127.0.0.1"],
+            verify=client,
+        )
