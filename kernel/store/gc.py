@@ -267,7 +267,7 @@ def artifact_refs(data: Any) -> Iterator[tuple[str, str]]:
         for value in data:
             yield from artifact_refs(value)
     elif isinstance(data, dict):
-        if data.keys() == {"$artifact", "name"}:
+        if data.keys() == {"$artifact", "name"} and all(isinstance(v, str) for v in data.values()):
             yield data["$artifact"], data["name"]
         elif data.keys() == {"$dict"} and isinstance(data["$dict"], dict):
             for value in data["$dict"].values():  # user keys: never tags themselves
