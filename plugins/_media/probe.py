@@ -4,7 +4,10 @@
   file's first audio stream, from ffmpeg's ``ebur128=peak=true`` filter
   (EBU R128 / ITU-R BS.1770; true peak by 4x oversampling).
 - :func:`detect_black_and_silence`: ffmpeg ``blackdetect`` and ``silencedetect``
-  in one decoding pass.
+  in one decoding pass, or (keyframes only) :func:`black_keyframes` beside an
+  audio-only ``silencedetect``.
+- :func:`black_keyframes`: black runs from the distinct keyframes, each decoded
+  once.
 - :func:`pcm_loudness`: integrated loudness and true peak of samples in
   memory (pyloudnorm's ITU-R BS.1770-4 meter; true peak by 4x polyphase
   oversampling with scipy), for the ``ffmpeg`` assembler's normalisation.
@@ -31,6 +34,7 @@ from reelgraph.errors import ConfigurationError, FatalError, InvalidInputError
 __all__ = [
     "Interval",
     "Loudness",
+    "black_keyframes",
     "detect_black_and_silence",
     "ebur128",
     "ffmpeg_exe",
@@ -201,14 +205,15 @@ def detect_black_and_silence(
     has_audio: bool,
     keyframes_only: bool = False,
 ) -> tuple[list[Interval], list[Interval]]:
-    """Black segments (``blackdetect``) and silences (``silencedetect``) of ``path``.
+    """Black segments and silences (``silencedetect``) of ``path``.
 
-    One ffmpeg run decodes the first video and audio streams. A silence still
-    open at the end of the file ends at ``duration_s``. Segments shorter than
-    ``black_min_s`` / ``silence_min_s`` are not reported by ffmpeg.
-
-    With ``keyframes_only`` the video decoder skips every frame but
-    keyframes: black is then sampled at the keyframe interval.
+    Without ``keyframes_only``, one ffmpeg run decodes the first video and
+    audio streams through ``blackdetect`` and ``silencedetect``. With it, only
+    keyframes are looked at (black is then sampled at the keyframe interval):
+    :func:`black_keyframes` decodes each distinct keyframe once, while ffmpeg
+    decodes the audio alone (``-vn``) for ``silencedetect`` in parallel. A
+    silence still open at the end of the file ends at ``duration_s``. Segments
+    shorter than ``black_min_s`` / ``silence_min_s`` are not reported.
 
     Returns:
         ``(black, silence)``, each in time order.
@@ -217,12 +222,31 @@ def detect_black_and_silence(
         InvalidInputError: the file is missing or ffmpeg cannot decode it.
     """
     _check_file(path)
+    silence_args = ["-map", "0:a:0", "-af", f"silencedetect=noise={noise_db}dB:d={silence_min_s}"]
+    if keyframes_only:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="reelgraph-silence") as pool:
+            audio = (
+                pool.submit(_run_null, ["-vn", *silence_args], "scan for silence in", path)
+                if has_audio
+                else None
+            )
+            black = black_keyframes(
+                path, black_min_s=black_min_s, pix_th=pix_th, pic_th=pic_th, duration_s=duration_s
+            )
+            log = audio.result() if audio is not None else ""
+        return black, _silences(log, duration_s)
     args = ["-map", "0:v:0", "-vf", f"blackdetect=d={black_min_s}:pix_th={pix_th}:pic_th={pic_th}"]
     if has_audio:
-        args += ["-map", "0:a:0", "-af", f"silencedetect=noise={noise_db}dB:d={silence_min_s}"]
-    inputs = ["-skip_frame:v", "nokey"] if keyframes_only else None
-    log = _run_null(args, "scan for black frames and silence in", path, inputs)
+        args += silence_args
+    log = _run_null(args, "scan for black frames and silence in", path)
     black = [Interval(_float(m.group(1)), _float(m.group(2))) for m in _BLACK.finditer(log)]
+    return black, _silences(log, duration_s)
+
+
+def _silences(log: str, duration_s: float) -> list[Interval]:
+    """``silencedetect``'s intervals from ffmpeg's log; an open one ends at ``duration_s``."""
     silence, open_start = [], None
     for line in log.splitlines():
         if (m := _SILENCE_START.search(line)) is not None:
@@ -234,29 +258,105 @@ def detect_black_and_silence(
             open_start = None
     if open_start is not None:
         silence.append(Interval(open_start, max(open_start, duration_s)))
-    return black, silence
+    return silence
+
+
+def black_keyframes(
+    path: Path, *, black_min_s: float, pix_th: float, pic_th: float, duration_s: float
+) -> list[Interval]:
+    """Black runs of ``path``'s first video stream, sampled at its keyframes.
+
+    Each keyframe is an intra picture: it decodes from its own bytes and the
+    stream's parameter sets alone, so keyframes with identical bytes are the
+    same picture. A still slide held for a minute repeats one keyframe 120
+    times (every 0.5 s); each distinct keyframe is decoded once (PyAV, a fresh
+    decoder per picture) and the verdict reused. A picture is black by ffmpeg
+    ``blackdetect``'s rule (libavfilter/vf_blackdetect.c): at least ``pic_th``
+    of its luma samples are ``<= 16 + pix_th * 219`` (limited range;
+    ``pix_th * 255`` for full range). A run goes from a black keyframe to the
+    next non-black keyframe (or ``duration_s``); runs shorter than
+    ``black_min_s`` are dropped.
+
+    Raises:
+        InvalidInputError: no video stream, or PyAV cannot decode it.
+    """
+    import hashlib
+
+    import av
+
+    marks: list[tuple[float, bool]] = []  # (keyframe time, black?)
+    verdicts: dict[bytes, bool] = {}
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.video:
+                raise InvalidInputError(f"{path} has no video stream; pass the MP4")
+            stream = container.streams.video[0]
+            for packet in container.demux(stream):
+                if packet.pts is None or not packet.is_keyframe:
+                    continue
+                key = hashlib.blake2b(bytes(packet), digest_size=16).digest()
+                if key not in verdicts:
+                    verdicts[key] = _is_black(stream, packet, pix_th, pic_th)
+                marks.append((float(packet.pts * stream.time_base), verdicts[key]))
+    except av.error.FFmpegError as err:
+        raise InvalidInputError(f"PyAV could not decode the keyframes of {path}: {err}") from err
+    marks.sort()
+    runs, start = [], None
+    for at, black in marks:
+        if black and start is None:
+            start = at
+        elif not black and start is not None:
+            runs.append(Interval(start, at))
+            start = None
+    if start is not None:
+        runs.append(Interval(start, max(start, duration_s)))
+    return [run for run in runs if run.duration_s >= black_min_s]
+
+
+def _is_black(stream: Any, packet: Any, pix_th: float, pic_th: float) -> bool:
+    """Decode one keyframe alone; ffmpeg blackdetect's verdict on its luma plane."""
+    import av
+    import numpy as np
+
+    decoder = av.CodecContext.create(stream.codec_context.name, "r")
+    decoder.extradata = stream.codec_context.extradata
+    frames = [*decoder.decode(packet), *decoder.decode(None)]
+    if not frames:
+        raise InvalidInputError(f"a keyframe at pts {packet.pts} did not decode")
+    frame = frames[0]
+    plane = frame.planes[0]
+    luma = np.frombuffer(plane, dtype=np.uint8).reshape(-1, plane.line_size)
+    luma = luma[: frame.height, : frame.width]
+    full = frame.color_range == 2  # AVCOL_RANGE_JPEG
+    threshold = int(pix_th * 255) if full else int(16 + pix_th * (235 - 16))
+    return float(np.count_nonzero(luma <= threshold)) / luma.size >= pic_th
 
 
 def max_keyframe_interval_s(path: Path) -> float | None:
     """The longest gap between keyframes of the first video stream, in seconds.
 
-    Reads packets only (no decoding). ``None`` when there is no video stream
-    or fewer than two keyframes.
+    The last gap runs from the last keyframe to the end of the last frame, so
+    a sampled scan never misses a long tail. Reads packets only (no decoding).
+    ``None`` when there is no video stream or fewer than two keyframes.
     """
     import av
 
+    times, end = [], 0.0
     with av.open(str(path)) as container:
         if not container.streams.video:
             return None
         stream = container.streams.video[0]
-        times = [
-            float(packet.pts * packet.time_base)
-            for packet in container.demux(stream)
-            if packet.is_keyframe and packet.pts is not None
-        ]
+        for packet in container.demux(stream):
+            if packet.pts is None:
+                continue
+            at = float(packet.pts * packet.time_base)
+            end = max(end, at + float((packet.duration or 0) * packet.time_base))
+            if packet.is_keyframe:
+                times.append(at)
     times.sort()
     if len(times) < 2:
         return None
+    times.append(max(end, times[-1]))
     # to the millisecond: pts * time_base in floats is 0.5000000000000018
     return round(max(b - a for a, b in zip(times, times[1:], strict=False)), 3)
 
