@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from reelgraph.errors import BudgetExceeded, GateFailed, NodeError, ReelgraphError
+from reelgraph.errors import BudgetExceeded, GateFailed, ReelgraphError
+from reelgraph.observe.resources import ResourceMeter
 from reelgraph.observe.tracing import active_tracer
 from reelgraph.plan.graph import Plan, build_plan
 from reelgraph.plan.registry import PluginInfo, PluginRegistry
@@ -25,6 +26,7 @@ from reelgraph.spec.inputs import bind_inputs
 from reelgraph.spec.model import BudgetSpec, Spec, load_spec
 from reelgraph.spec.refs import parse_ref, resolve_path
 from reelgraph.store.artifacts import ArtifactStore
+from reelgraph.store.faults import StorageError, check_writable, storage_fault
 from reelgraph.store.leases import DEFAULT_TTL_S, Lease, acquire_lease, release_lease
 from reelgraph.store.runs import RunRow, RunStore
 
@@ -123,9 +125,15 @@ class Kernel:
 
     @property
     def store(self) -> RunStore:
-        """The run store, ``<home>/reelgraph.db`` (opened on first use)."""
+        """The run store, ``<home>/reelgraph.db`` (opened on first use).
+
+        ``REELGRAPH_STORE_TIMEOUT_S`` sets how long a write waits for another
+        process's lock (30 s by default).
+        """
         if self._store is None:
-            self._store = RunStore(self.home / "reelgraph.db")
+            env = os.environ if self._env is None else self._env
+            timeout_s = float(env.get("REELGRAPH_STORE_TIMEOUT_S") or 30)
+            self._store = RunStore(self.home / "reelgraph.db", busy_timeout_s=timeout_s)
         return self._store
 
     @property
@@ -207,12 +215,19 @@ class Kernel:
         Raises:
             SpecError: the spec is invalid (nothing has run).
             InputError: the inputs do not fit the spec (nothing has run).
+            StorageError: ``output_dir`` or the run store cannot be written
+                (nothing has run). A storage fault during the run does not
+                raise: the run comes back ``failed`` with ``error`` a
+                :class:`~reelgraph.store.faults.StorageError`, and can be
+                resumed once the cause is fixed.
             asyncio.CancelledError: the run was cancelled; it is recorded as
                 ``cancelled`` and can be resumed.
         """
         plan = spec if isinstance(spec, Plan) else self.plan(spec)
         limits = _merged_budget(plan.spec.budget, budget)
         bound = bind_inputs(plan.spec, inputs or {})
+        if output_dir is not None:  # before any node can spend money
+            check_writable(Path(output_dir))
         run = Run(id=run_id or new_run_id(), spec=plan.spec.name, run_dir=Path(), inputs=bound)
         run.run_dir = self.home / "runs" / run.id
         if self.persist:
@@ -321,6 +336,8 @@ class Kernel:
             self.store.set_run_spec_text(row.id, _spec_text(spec, limits))
         self.store.set_run_status(row.id, "running")
         target = output_dir if output_dir is not None else row.output_dir
+        if target is not None:
+            check_writable(Path(target))
         return await self._execute(plan, run, target, on_event, cache, reuse, limits, lease)
 
     def _provider_limits(self, plan: Plan) -> dict[str, int]:
@@ -391,6 +408,9 @@ class Kernel:
             ),
             estimate=self._estimate if budget.max_cost_usd is not None else None,
         )
+        meter = ResourceMeter(
+            self.home, (lambda: self.artifacts.bytes_written) if self.persist else (lambda: 0)
+        )
         started = time.perf_counter()
         scheduler.emit("run.started", None, {"run_id": run.id, "spec": run.spec})
         keeper = None
@@ -423,9 +443,10 @@ class Kernel:
             run.status, run.error = "failed_quality", err
             run.outputs = _outputs(plan, scheduler.scope, partial=True)
             if output_dir is not None:
-                run.published = _publish(run.outputs, Path(output_dir))
-        except NodeError as err:
-            run.status, run.error = "failed", err
+                try:
+                    run.published = _publish(run.outputs, Path(output_dir))
+                except StorageError as publish_fault:
+                    run.status, run.error = "failed", publish_fault
         except BudgetExceeded as err:
             run.status, run.error = "over_budget", err
         except asyncio.CancelledError:
@@ -435,28 +456,63 @@ class Kernel:
             # another process took the run over: it owns the run's status now
             asyncio.current_task().uncancel()  # type: ignore[union-attr]
             run.status, run.error = "failed", keeper.lost
-        except ReelgraphError as err:
-            run.status, run.error = "failed", err
+        except (ReelgraphError, OSError) as err:  # NodeError, StorageError, ...
+            # a plugin's OSError may name no file: it was writing under the run's folder
+            fault = storage_fault(err, run.run_dir)
+            if fault is None and isinstance(err, OSError):
+                raise
+            run.status, run.error = "failed", fault or err
         finally:
             run.ended_at = time.time()
             run.seconds = time.perf_counter() - started
+            run.resources = meter.finish()
             scheduler.emit("run.finished", None, {"status": run.status, "seconds": run.seconds})
-            owner = keeper is None or keeper.lost is None
-            if recorder is not None:
-                recorder.flush_events()
-            if recorder is not None and owner:
+            try:
+                self._record_end(run, recorder, lease, owner=keeper is None or keeper.lost is None)
+            except ReelgraphError as err:
+                # the store itself is full or gone: the run stays resumable as it was
+                store_fault = storage_fault(err)
+                if store_fault is None:
+                    raise
+                if not isinstance(run.error, StorageError):
+                    run.status, run.error = "failed", store_fault
+            if span is not None:
+                _end_run_span(span, run)
+        return run
+
+    def _record_end(
+        self,
+        run: Run,
+        recorder: Recorder | None,
+        lease: tuple[Lease, Lease | None, str | None] | None,
+        *,
+        owner: bool,
+    ) -> None:
+        """Write the run's last events, its status and error, and give its lease up.
+
+        A process that lost the lease writes events only: the new owner owns
+        the status.
+        """
+        if recorder is None:
+            return
+        try:
+            recorder.flush_events()
+            if owner:
+                error = run.error
+                text = None if error is None else str(error)
+                if isinstance(error, StorageError):
+                    text = f"StorageError ({error.kind}): {error}"
                 self.store.set_run_status(
                     run.id,
                     run.status,
                     ended_at=run.ended_at,
                     seconds=run.seconds,
-                    error=str(run.error) if run.error else None,
+                    error=text,
+                    resources=run.resources,
                 )
+        finally:
             if lease is not None and owner:
                 release_lease(self.store, lease[0])
-            if span is not None:
-                _end_run_span(span, run)
-        return run
 
 
 def _takeover(lease: Lease, previous: Lease | None, reason: str | None) -> dict[str, Any]:
@@ -627,17 +683,31 @@ def _outputs(
 
 
 def _publish(outputs: dict[str, Any], output_dir: Path) -> dict[str, Path]:
-    """Copy file outputs into ``output_dir`` under their file names, atomically."""
-    output_dir.mkdir(parents=True, exist_ok=True)
+    """Copy file outputs into ``output_dir`` under their file names, atomically.
+
+    Each file is copied to a temporary name in ``output_dir`` and renamed
+    over its target, so a half-written file never sits under a final name.
+
+    Raises:
+        StorageError: the folder is full, read-only or cannot be made.
+    """
     published = {}
-    for name, value in outputs.items():
-        if isinstance(value, Path) and value.is_file():
-            target = output_dir / value.name
-            temp = output_dir / f".{value.name}.{secrets.token_hex(4)}.part"
-            try:
-                shutil.copyfile(value, temp)
-                os.replace(temp, target)
-            finally:
-                temp.unlink(missing_ok=True)
-            published[name] = target
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+        for name, value in outputs.items():
+            if isinstance(value, Path) and value.is_file():
+                target = output_dir / value.name
+                temp = output_dir / f".{value.name}.{secrets.token_hex(4)}.part"
+                try:
+                    shutil.copyfile(value, temp)
+                    os.replace(temp, target)
+                finally:
+                    with contextlib.suppress(OSError):
+                        temp.unlink(missing_ok=True)
+                published[name] = target
+    except OSError as err:
+        fault = storage_fault(err, output_dir)
+        if fault is None:
+            raise
+        raise fault from err
     return published

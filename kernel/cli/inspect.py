@@ -69,6 +69,7 @@ def describe_run(kernel: Any, run_id: str) -> dict[str, Any]:
         "seconds": row.seconds,
         "cost_usd": row.cost_usd,
         "error": row.error,
+        "resources": row.resources,
         "output_dir": row.output_dir,
         "inputs": row.inputs,
         "outputs": _outputs(kernel, row, nodes),
@@ -138,6 +139,21 @@ def _quality(kernel: Any, nodes: list[Any]) -> list[Any]:
     return results
 
 
+def _resources_line(used: dict[str, Any]) -> str:
+    """``peak RSS 212.4 MiB · CPU 14.2 s (+ 31.0 s in subprocesses) · wrote 48.1 MiB · ...``."""
+
+    def mib(value: Any) -> str:
+        return "?" if value is None else f"{value / 2**20:,.1f} MiB"
+
+    return (
+        f"peak RSS {used.get('peak_rss_mib')} MiB · CPU {used.get('cpu_s')} s "
+        f"(+ {used.get('children_cpu_s')} s in subprocesses) · "
+        f"wrote {mib(used.get('artifact_bytes_written'))} to the artifact store · "
+        f"disk free {mib(used.get('disk_free_start_bytes'))} -> "
+        f"{mib(used.get('disk_free_end_bytes'))}"
+    )
+
+
 def show_command(kernel: Any, run_id: str, *, as_json: bool) -> None:
     data = describe_run(kernel, run_id)
     if as_json:
@@ -161,6 +177,8 @@ def show_command(kernel: Any, run_id: str, *, as_json: bool) -> None:
     for gate in data["quality"]:
         verdict = "pass" if gate["passed"] else gate["severity"].upper()
         console.print(f"  gate   {gate['gate']}: {verdict} ({gate['message']})")
+    if data.get("resources"):
+        console.print("  used   " + _resources_line(data["resources"]))
     table = Table()
     for column in (
         "node",

@@ -37,6 +37,11 @@ EXIT_QUALITY = 3
 EXIT_BUDGET = 4
 #: the run is being executed by another live process (or was taken over from this one)
 EXIT_LEASED = 5
+#: a disk is full, a folder read-only or missing, the run store broken or busy
+EXIT_STORAGE = 6
+
+#: --debug: print tracebacks of errors that are otherwise one line
+_DEBUG = False
 
 _MAX_COST = typer.Option(
     "--max-cost-usd",
@@ -66,6 +71,10 @@ def _stderr() -> Console:
 def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
     from reelgraph.observe.secrets import redact
 
+    if _DEBUG and sys.exc_info()[0] is not None:
+        import traceback
+
+        sys.stderr.write(redact(traceback.format_exc()))
     _stderr().print(f"[bold red]error:[/] {redact(message)}", soft_wrap=True)
     raise typer.Exit(code)
 
@@ -87,9 +96,15 @@ def _main(
     log_level: Annotated[
         str, typer.Option("--log-level", help="Lowest log level: debug, info, warning, error.")
     ] = "warning",
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the traceback behind a one-line error.")
+    ] = False,
 ) -> None:
     """Build AI video pipelines from YAML specs and plugins."""
     from reelgraph.observe.logs import configure_logging
+
+    global _DEBUG
+    _DEBUG = debug
 
     if log_format not in ("console", "json"):
         _fail(f"--log-format must be console or json, not {log_format!r}")
@@ -273,7 +288,7 @@ def resume(
     except SpecError as err:
         _fail(_spec_error_text(err))
     except ReelgraphError as err:
-        _fail(str(err))
+        _fail_with(err)
     target = output_dir or Path(row.output_dir or "out")
     console = _stderr()
     if not as_json:
@@ -301,7 +316,7 @@ def _tracing(console_spans: bool) -> Any:
     try:
         return configure_tracing(console=console_spans)
     except ReelgraphError as err:
-        _fail(str(err))
+        _fail_with(err)
 
 
 def _drive(
@@ -312,6 +327,8 @@ def _drive(
     import contextlib
     import signal
 
+    from reelgraph.errors import ReelgraphError
+    from reelgraph.store.faults import storage_fault
     from reelgraph.store.leases import RunLeased
 
     async def main(on_event: Any) -> Any:
@@ -333,6 +350,11 @@ def _drive(
         raise typer.Exit(130) from None
     except RunLeased as err:
         _fail(str(err), EXIT_LEASED)
+    except (ReelgraphError, OSError) as err:  # the store cannot be opened or written
+        fault = storage_fault(err)
+        if fault is None:
+            raise
+        _storage_exit(fault, run_id if fault.kind == "full" else None)
     finally:
         if provider is not None:
             provider.shutdown()
@@ -340,20 +362,27 @@ def _drive(
 
 def _finish(result: Any, output_dir: Path, console: Console, as_json: bool) -> None:
     from reelgraph.observe.secrets import redact_value
+    from reelgraph.store.faults import StorageError, storage_fault
 
-    output_dir.mkdir(parents=True, exist_ok=True)
     record = redact_value(result.to_dict())  # run.json, quality.json and --json output
-    _write_json(output_dir / "run.json", record)
-    if result.quality:
-        _write_json(
-            output_dir / "quality.json",
-            {
-                "run": result.id,
-                "status": result.status,
-                "gates": record["quality"],
-                "revisions": record["revisions"],
-            },
-        )
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+        _write_json(output_dir / "run.json", record)
+        if result.quality:
+            _write_json(
+                output_dir / "quality.json",
+                {
+                    "run": result.id,
+                    "status": result.status,
+                    "gates": record["quality"],
+                    "revisions": record["revisions"],
+                },
+            )
+    except OSError as err:
+        fault = storage_fault(err, output_dir)
+        if fault is None:
+            raise
+        _storage_exit(fault, result.id)
     if as_json:
         typer.echo(json.dumps(record, indent=2))
     else:
@@ -368,6 +397,8 @@ def _finish(result: Any, output_dir: Path, console: Console, as_json: bool) -> N
             code = EXIT_BUDGET
         elif isinstance(error, LeaseLost):
             code = EXIT_LEASED
+        elif isinstance(error, StorageError):
+            _storage_exit(error, result.id)
         elif getattr(error, "invalid_input", False):
             code = EXIT_BAD_INPUT
         else:
@@ -375,6 +406,24 @@ def _finish(result: Any, output_dir: Path, console: Console, as_json: bool) -> N
         if not as_json:
             _fail(str(error or f"run {result.status}"), code)
         raise typer.Exit(code)
+
+
+def _fail_with(err: Exception) -> NoReturn:
+    """One line for ``err``: exit 6 for a storage fault, else 2 (bad input)."""
+    from reelgraph.store.faults import storage_fault
+
+    fault = storage_fault(err)
+    if fault is not None:
+        _storage_exit(fault)
+    _fail(str(err))
+
+
+def _storage_exit(fault: Any, run_id: str | None = None) -> NoReturn:
+    """One line for a storage fault, and how to continue; exit 6."""
+    message = str(fault)
+    if run_id and fault.resumable:
+        message += f"; then continue with: reelgraph resume {run_id}"
+    _fail(message, EXIT_STORAGE)
 
 
 def _report(console: Console, result: Any, output_dir: Path) -> None:
@@ -395,8 +444,12 @@ def _write_json(path: Path, data: Any) -> None:
     import os
 
     temp = path.with_name(f".{path.name}.part")
-    temp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    os.replace(temp, path)
+    try:
+        temp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        os.replace(temp, path)
+    finally:
+        if temp.exists():
+            temp.unlink()
 
 
 @app.command()
@@ -530,7 +583,7 @@ def show(
     try:
         show_command(_kernel(), run_id, as_json=as_json)
     except ReelgraphError as err:
-        _fail(str(err))
+        _fail_with(err)
 
 
 @app.command()
@@ -580,7 +633,7 @@ def gc(
             as_json=as_json,
         )
     except ReelgraphError as err:
-        _fail(str(err))
+        _fail_with(err)
 
 
 @app.command()
@@ -669,13 +722,19 @@ def main() -> None:
     except KeyboardInterrupt:
         _stderr().print("[yellow]cancelled[/]")
         sys.exit(130)
-    except Exception:
-        # an unexpected error: the traceback, with any API key in it redacted
+    except Exception as err:
         import traceback
 
         from reelgraph.observe.secrets import redact
+        from reelgraph.store.faults import storage_fault
 
-        sys.stderr.write(redact(traceback.format_exc()))
+        fault = storage_fault(err)
+        if _DEBUG or fault is None:
+            # an unexpected error: the traceback, with any API key in it redacted
+            sys.stderr.write(redact(traceback.format_exc()))
+        if fault is not None:
+            _stderr().print(f"[bold red]error:[/] {redact(str(fault))}", soft_wrap=True)
+            sys.exit(EXIT_STORAGE)
         sys.exit(EXIT_FAILED)
 
 

@@ -1,5 +1,4 @@
-"""asyncio helpers of the scheduler: a cheap limiter, resuming an eagerly started coroutine,
-error picking."""
+"""asyncio helpers of the scheduler: a cheap limiter, collect-hook answers, error picking."""
 
 from __future__ import annotations
 
@@ -8,7 +7,7 @@ import inspect
 from collections import deque
 from typing import Any
 
-__all__ = ["Limiter", "cancel_all", "first_error", "gather_answers", "resume_coroutine"]
+__all__ = ["Limiter", "cancel_all", "first_error", "gather_answers"]
 
 
 async def gather_answers(answers: list[Any]) -> list[Any]:
@@ -64,40 +63,6 @@ class Limiter:
                 waiter.set_result(None)  # the slot passes straight to the waiter
                 return
         self.free += 1
-
-
-class _Reyield:
-    """Yields an object the started coroutine yielded, to the task now driving it."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-    def __await__(self) -> Any:
-        return (yield self.value)
-
-
-async def resume_coroutine(coro: Any, yielded: Any) -> Any:
-    """Drive ``coro``, started by hand and suspended on ``yielded``, to its end.
-
-    The task running this sees exactly what ``coro`` yields (futures with
-    their blocking flag set, or ``None``) and passes results and exceptions,
-    cancellation included, back into it.
-    """
-    while True:
-        try:
-            value = await _Reyield(yielded)
-        except BaseException as exc:  # noqa: BLE001 - handed to the coroutine
-            try:
-                yielded = coro.throw(exc)
-            except StopIteration as stop:
-                return stop.value
-        else:
-            try:
-                yielded = coro.send(value)
-            except StopIteration as stop:
-                return stop.value
 
 
 def first_error(group: BaseExceptionGroup[Any]) -> BaseException:

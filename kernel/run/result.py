@@ -102,6 +102,9 @@ class Run:
         published: files copied to the output directory, by output name.
         quality: gate results by gate node; ``quality_report`` lists them all.
         revisions: what review loops sent back, in order.
+        resources: what this execution cost the machine (peak RSS, CPU
+            seconds, artifact bytes, free disk space; see
+            :mod:`reelgraph.observe.resources`).
     """
 
     id: str
@@ -121,6 +124,7 @@ class Run:
     quality: dict[str, list[Any]] = field(default_factory=dict)
     #: revisions made by review loops: node, gate, revision number, feedback
     revisions: list[dict[str, Any]] = field(default_factory=list)
+    resources: dict[str, Any] = field(default_factory=dict)
 
     @property
     def quality_report(self) -> list[Any]:
@@ -170,6 +174,7 @@ class Run:
             "run_dir": str(self.run_dir),
             "quality": jsonable(self.quality_report),
             "revisions": jsonable(self.revisions),
+            "resources": self.resources,
         }
         if events:
             out["events"] = [e.to_dict() for e in self.events]

@@ -20,7 +20,6 @@ started, the nodes already running finish, and the run stops with
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -29,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from reelgraph.errors import BudgetExceeded, GateFailed, NodeError, ProviderError, ReelgraphError
 from reelgraph.models import GateResult
 from reelgraph.plan.graph import CompiledNode, Plan
-from reelgraph.run._aio import Limiter, cancel_all, first_error, resume_coroutine
+from reelgraph.run._aio import Limiter, cancel_all, first_error
 from reelgraph.run._calls import CallPolicy, end_node_span, redact_text
 from reelgraph.run.context import MemoryJournal, NodeContext
 from reelgraph.run.policy import Budget
@@ -224,29 +223,15 @@ class Scheduler(CallPolicy):
                             coro = self._run_fast(node)
                         else:
                             coro = self._run_node(node)
-                    # Start the node eagerly, as Python 3.12's eager task factory does:
-                    # run it until it first suspends, in a copied context its task
-                    # keeps (context variables set before suspending stay its own).
-                    # Most cheap nodes never suspend and need no task at all.
-                    context = contextvars.copy_context()
-                    try:
-                        yielded = context.run(coro.send, None)
-                    except StopIteration:
-                        for child in node.dependents:  # complete(node_id), inlined
-                            waiting[child] -= 1
-                            if waiting[child] == 0 and child not in standby:
-                                ready.append(child)
-                        continue
-                    except BudgetExceeded as err:
-                        stop = stop or err
-                        continue
-                    task = loop.create_task(
-                        resume_coroutine(coro, yielded), name=node_id, context=context
-                    )
+                    # Every node gets a task of its own, so that asyncio.TaskGroup and
+                    # asyncio.timeout inside it cancel that task, never the scheduler's
+                    # (a coroutine started by hand in this task once did exactly that:
+                    # a failing map item cancelled the whole run).
+                    task = loop.create_task(coro, name=node_id)
                     task.add_done_callback(on_done)
                     running.add(task)
                 if not running:
-                    continue  # everything launched finished eagerly
+                    continue  # nothing was launched (a budget stop)
                 if not finished:
                     wake = loop.create_future()
                     await wake

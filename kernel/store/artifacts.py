@@ -75,6 +75,9 @@ class ArtifactStore:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+        #: bytes of new files written since this store was made (deduplicated and
+        #: hard-linked files cost nothing); a run reports its share
+        self.bytes_written = 0
 
     def __repr__(self) -> str:
         return f"ArtifactStore({str(self.root)!r})"
@@ -135,6 +138,7 @@ class ArtifactStore:
                     f"(hashed {digest}, copied {written}); store it again"
                 )
             _replace(tmp, target)
+            self.bytes_written += size
         finally:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()

@@ -54,6 +54,10 @@ DEFAULT_TTL_S = 30.0
 
 _COLUMNS = "run_id, owner, host, pid, acquired_at, heartbeat_at, expires_at"
 
+#: owners of leases this process holds now; a lease of this pid whose owner is not
+#: here belongs to an execution that ended without releasing it (its store was full)
+_HELD: set[str] = set()
+
 
 @dataclass(frozen=True, slots=True)
 class Lease:
@@ -82,6 +86,8 @@ class Lease:
         here = host if host is not None else socket.gethostname()
         if self.host == here and not pid_alive(self.pid):
             return f"process {self.pid} on {self.host} is gone"
+        if self.host == here and self.pid == os.getpid() and self.owner not in _HELD:
+            return "an earlier execution in this process ended without releasing it"
         if now > self.expires_at:
             return f"no heartbeat since {_clock(self.heartbeat_at)}"
         return None
@@ -183,7 +189,9 @@ def acquire_lease(
         )
         return lease, previous, reason
 
-    return store._write(f"take lease of run {run_id}", body)  # type: ignore[no-any-return]
+    taken = store._write(f"take lease of run {run_id}", body)
+    _HELD.add(owner)
+    return taken  # type: ignore[no-any-return]
 
 
 def renew_lease(store: RunStore, lease: Lease, ttl_s: float = DEFAULT_TTL_S) -> None:
@@ -207,7 +215,13 @@ def renew_lease(store: RunStore, lease: Lease, ttl_s: float = DEFAULT_TTL_S) -> 
 
 
 def release_lease(store: RunStore, lease: Lease) -> None:
-    """Give the lease up (a no-op when another process has taken it over)."""
+    """Give the lease up (a no-op when another process has taken it over).
+
+    The lease stops being this process's at once, even when the store cannot
+    be written (a full disk): a later resume in this process or another then
+    finds it stale.
+    """
+    _HELD.discard(lease.owner)
     store._write(
         f"release lease of run {lease.run_id}",
         lambda db: db.execute(

@@ -50,7 +50,7 @@ _RETRIES = 5  # after busy_timeout has expired: the last resort against "databas
 _NO_ITEM = -1
 _RUN_COLUMNS = (
     "id, spec, spec_path, spec_text, inputs, output_dir, status, "
-    "started_at, ended_at, seconds, error, cost_usd"
+    "started_at, ended_at, seconds, error, cost_usd, resources"
 )
 _NODE_COLUMNS = (
     "run_id, node_id, hook, provider, status, attempts, cached, items, "
@@ -99,7 +99,15 @@ Event = tuple[float, str, str | None, dict[str, Any] | None]
 
 
 class StoreError(ReelgraphError):
-    """The run store cannot be opened, read or written; the message names its file."""
+    """The run store cannot be opened, read or written; the message names its file.
+
+    Attributes:
+        path: the store's database file.
+    """
+
+    def __init__(self, message: str, path: Path | None = None) -> None:
+        super().__init__(message)
+        self.path = path
 
 
 @dataclass(slots=True)
@@ -122,6 +130,8 @@ class RunRow:
     seconds: float | None
     error: str | None
     cost_usd: float
+    #: what the last execution cost the machine (see reelgraph.observe.resources)
+    resources: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)
@@ -174,6 +184,7 @@ class AttemptRow:
 def _run_row(row: tuple[Any, ...]) -> RunRow:
     values = list(row)
     values[4] = json.loads(values[4])
+    values[12] = None if values[12] is None else json.loads(values[12])
     return RunRow(*values)
 
 
@@ -328,6 +339,8 @@ class RunStore:
 
     Args:
         path: the database file; its directory is created if missing.
+        busy_timeout_s: how long a write waits for another process's write
+            lock before failing with "database is locked" (seconds).
 
     Raises:
         StoreError: the file cannot be opened, is not a database, or was
@@ -337,8 +350,9 @@ class RunStore:
     #: commits between two background WAL checkpoints (about 3.6 pages each)
     CHECKPOINT_EVERY = 64
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, busy_timeout_s: float = 30.0) -> None:
         self.path = Path(path)
+        self.busy_timeout_s = busy_timeout_s
         self._lock = threading.Lock()
         self._checkpointer: _Checkpointer | None = None
         self._commits = 0
@@ -346,19 +360,23 @@ class RunStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # isolation_level=None: no implicit transactions; we issue BEGIN IMMEDIATE.
             self._db = sqlite3.connect(
-                self.path, check_same_thread=False, timeout=30, isolation_level=None
+                self.path, check_same_thread=False, timeout=busy_timeout_s, isolation_level=None
             )
         except (OSError, sqlite3.Error) as err:
-            raise StoreError(f"cannot open run store {self.path}: {err}") from err
+            raise StoreError(f"cannot open run store {self.path}: {err}", self.path) from err
         try:
             self._retry("open", self._configure)
-            self._write("migrate", self._migrate)
+            # a store already at this schema is opened without taking the write lock
+            version = self._retry("open", lambda: self._db.execute("PRAGMA user_version"))
+            if version.fetchone()[0] != SCHEMA_VERSION:
+                self._write("migrate", self._migrate)
         except BaseException:
             self._db.close()
             raise
 
     def _configure(self) -> None:
-        self._db.execute("PRAGMA busy_timeout = 30000")  # before anything that may lock
+        # before anything that may lock
+        self._db.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_s * 1000):d}")
         self._db.execute("PRAGMA journal_mode = WAL")  # persistent: stored in the file
         self._db.execute("PRAGMA synchronous = NORMAL")  # see the module docstring
         self._db.execute("PRAGMA foreign_keys = ON")
@@ -414,11 +432,11 @@ class RunStore:
                 self._rollback()
                 locked = "locked" in str(err) or "busy" in str(err)
                 if not locked or attempt == _RETRIES:
-                    raise StoreError(f"run store {self.path}: {what}: {err}") from err
+                    raise StoreError(f"run store {self.path}: {what}: {err}", self.path) from err
                 time.sleep(0.05 * 2**attempt)
             except sqlite3.Error as err:
                 self._rollback()
-                raise StoreError(f"run store {self.path}: {what}: {err}") from err
+                raise StoreError(f"run store {self.path}: {what}: {err}", self.path) from err
             except BaseException:
                 self._rollback()
                 raise
@@ -507,12 +525,21 @@ class RunStore:
         ended_at: float | None = None,
         seconds: float | None = None,
         error: str | None = None,
+        resources: dict[str, Any] | None = None,
     ) -> None:
-        """Set a run's status, end time, wall time (seconds) and error message."""
+        """Set a run's status, end time, wall time (seconds), error message and resources."""
         self._exec(
             f"update run {run_id}",
-            "UPDATE runs SET status = ?, ended_at = ?, seconds = ?, error = ? WHERE id = ?",
-            (status, ended_at, seconds, error, run_id),
+            "UPDATE runs SET status = ?, ended_at = ?, seconds = ?, error = ?,"
+            " resources = COALESCE(?, resources) WHERE id = ?",
+            (
+                status,
+                ended_at,
+                seconds,
+                error,
+                None if resources is None else json.dumps(resources),
+                run_id,
+            ),
         )
 
     def set_run_spec_text(self, run_id: str, spec_text: str) -> None:

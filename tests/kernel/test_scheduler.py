@@ -5,8 +5,10 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+
 from reelgraph import Kernel, NodeError, ProviderError
-from tests.kernel.steps import chain_spec
+from tests.kernel.steps import Failer, StepSpecs, chain_spec
 
 
 def test_chain_runs_in_order_and_records_every_node(kernel: Kernel) -> None:
@@ -183,7 +185,7 @@ def test_context_carries_ids_and_a_workdir(tmp_path) -> None:
 
 
 def test_siblings_that_finish_without_suspending_do_not_stall_the_run(kernel: Kernel) -> None:
-    # a -> (b, c, d) -> e: b..d complete eagerly, with no task to wait for
+    # a -> (b, c, d) -> e: b..d finish without ever suspending
     nodes = [{"id": "a", "hook": "step", "provider": "adder", "with": {"value": 0}}]
     nodes += [
         {"id": x, "hook": "step", "provider": "adder", "with": {"value": "$a"}} for x in "bcd"
@@ -226,3 +228,69 @@ def test_mixed_eager_and_suspending_nodes(kernel: Kernel) -> None:
     assert run.status == "succeeded", run.error
     assert run.outputs == {"z": 3}
     assert all(n.status == "succeeded" for n in run.nodes.values())
+
+
+@pytest.mark.parametrize("persist", [False, True])
+def test_a_failing_map_item_beside_other_nodes_fails_the_run_without_cancelling_it(
+    adder, persist: bool, tmp_path
+) -> None:
+    """A map node's TaskGroup cancels its own task on failure, never the scheduler's.
+
+    Regression: nodes started by hand inside the scheduler's task made the
+    TaskGroup take that task as its parent, so a failing item cancelled the
+    whole run (status cancelled, exit 130) instead of failing it.
+    """
+    kernel = Kernel(
+        plugins=[adder, Failer()],
+        entry_points=False,
+        hookspecs=[StepSpecs],
+        home=tmp_path,
+        persist=persist,
+    )
+    spec = {
+        "name": "fail-beside",
+        "inputs": {"values": {"type": "list"}},
+        "nodes": [
+            {
+                "id": "slow",
+                "hook": "step",
+                "provider": "adder",
+                "with": {"value": 0, "delay_s": 0.3},
+            },
+            {
+                "id": "m",
+                "hook": "fail",
+                "provider": "failer",
+                "map": "$inputs.values",
+                "with": {"value": "$item"},
+                "retry": {"max_attempts": 1},
+            },
+        ],
+    }
+    run = kernel.run(spec, inputs={"values": [1, 2, 3]})
+    assert run.status == "failed"
+    assert isinstance(run.error, NodeError) and run.error.node_id == "m"
+    assert run.nodes["m"].status == "failed"
+
+
+def test_a_timeout_beside_other_nodes_fails_only_its_node(kernel: Kernel) -> None:
+    spec = {
+        "name": "timeout-beside",
+        "nodes": [
+            {"id": "quick", "hook": "step", "provider": "adder", "with": {"value": 0}},
+            {
+                "id": "stuck",
+                "hook": "step",
+                "provider": "adder",
+                "with": {"value": 0, "delay_s": 5},
+                "timeout_s": 0.1,
+                "retry": {"max_attempts": 1},
+            },
+        ],
+    }
+    started = time.perf_counter()
+    run = kernel.run(spec)
+    assert time.perf_counter() - started < 3
+    assert run.status == "failed"
+    assert run.nodes["stuck"].status == "failed"
+    assert "timed out after 0.1 s" in str(run.error)
