@@ -62,7 +62,7 @@ A fourth section adds a little more narration. It makes the render take a bit lo
 MIN_DELAY_S, MAX_DELAY_S = 0.3, 4.0
 RESUME_TIMEOUT_S = 180
 DEFAULT_SEEDS = (14, 7, 5)  # delays 0.70 s, 1.50 s, 2.60 s after the run is recorded
-SLOW_SEEDS = tuple(range(20))
+SLOW_SEEDS = tuple(range(20))  # bench/crash_campaign.py runs as many as you ask (200)
 
 
 def _cli(*args: str) -> list[str]:
@@ -140,6 +140,13 @@ def _repetition(
             os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
     tally["kills"] += 1
+    # where the kill landed, seen from what it left behind: a temporary file in the
+    # artifact store (killed inside an artifact write), WAL frames not yet checkpointed
+    if any((home / "artifacts").rglob(".tmp-*")):
+        tally["kills_inside_artifact_write"] += 1
+    wal = home / "reelgraph.db-wal"
+    if wal.exists() and wal.stat().st_size > 0:
+        tally["kills_with_uncheckpointed_wal"] += 1
 
     store = RunStore(home / "reelgraph.db")
     try:
@@ -182,8 +189,11 @@ def _repetition(
     # whatever the resume's outcome, a node finished before the kill must not run again
     store = RunStore(home / "reelgraph.db")
     try:
-        started_after = _started(store.get_events(row.id))
+        events_after = store.get_events(row.id)
+        started_after = _started(events_after)
         integrity = store.integrity_check()
+        if any(kind == "run.lease_taken_over" for _, kind, _, _ in events_after):
+            tally["stale_leases_taken_over"] += 1
     finally:
         store.close()
     by_id = {n["id"]: n for n in result["nodes"]} if result else {}
@@ -239,6 +249,9 @@ def crash_and_resume(
         "kills_before_run_recorded": tally["kills_before_run_recorded"],
         "kills_after_finish": tally["kills_after_finish"],
         "resumes_completed": tally["resumes_completed"],
+        "kills_inside_artifact_write": tally["kills_inside_artifact_write"],
+        "kills_with_uncheckpointed_wal": tally["kills_with_uncheckpointed_wal"],
+        "stale_leases_taken_over": tally["stale_leases_taken_over"],
         "finished_nodes_before_kill": tally["finished_nodes_before_kill"],
         "finished_nodes_reexecuted": tally["finished_nodes_reexecuted"],
         "landed_in": {
