@@ -53,13 +53,14 @@ import argparse
 import email.parser
 import gzip
 import io
+import os
 import re
 import subprocess
 import sys
 import tarfile
 import tempfile
 import zipfile
-from datetime import datetime
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
@@ -185,12 +186,18 @@ def first_words(text: str, limit: int, *, chars: bool = False) -> str:
     return "\n\n".join(kept).rstrip() + "\n"
 
 
+#: 2026-01-01T00:00:00Z: the creation date written into built files, so a
+#: rebuild gives the same bytes (https://reproducible-builds.org/specs/source-date-epoch/)
+SOURCE_DATE_EPOCH = 1767225600
+
+
 def groff_pdf(data: bytes) -> bytes:
     return subprocess.run(
         ["groff", "-k", "-man", "-Tpdf", "-dpaper=a4", "-P-pa4"],
         input=data,
         capture_output=True,
         check=True,
+        env={**os.environ, "SOURCE_DATE_EPOCH": str(SOURCE_DATE_EPOCH)},
     ).stdout
 
 
@@ -227,10 +234,17 @@ def to_docx(text: str, title: str) -> bytes:
                 document.add_paragraph(item.lstrip("*- "), style="List Bullet")
         else:
             document.add_paragraph(joined)
-    # fixed dates, so a rebuild differs only in the zip members' timestamps
-    document.core_properties.created = document.core_properties.modified = datetime(2026, 1, 1)
+    fixed = datetime.fromtimestamp(SOURCE_DATE_EPOCH, UTC).replace(tzinfo=None)
+    document.core_properties.created = document.core_properties.modified = fixed
+    saved = io.BytesIO()
+    document.save(saved)
+    # python-docx stamps each zip member with the current time: restamp them
     out = io.BytesIO()
-    document.save(out)
+    with zipfile.ZipFile(saved) as source, zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            member = zipfile.ZipInfo(info.filename, date_time=fixed.timetuple()[:6])
+            member.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(member, source.read(info))
     return out.getvalue()
 
 
