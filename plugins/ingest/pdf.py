@@ -16,12 +16,14 @@ What a reader of the printed page reads, and nothing else:
   numbers there (``12``, ``- 12 -``, ``Page 3 of 9``, ``xii``).
 - **Headings** come from the outline when it has one: a line whose text
   (section numbers ignored) is an outline title on the page the entry points
-  to is a heading at the entry's depth. Without a usable outline (under half
-  its titles found), a line at least 1.5 pt larger than the body text (the most
-  common size, weighted by characters) and at most 120 characters long is a
-  heading; sizes rank the levels (largest = 1, at most 3). A bold line in
-  capitals (at most 40 characters, two letters first) opening a box at body
-  size is a heading two levels below those (a manual page's ``NAME``, ``DESCRIPTION``).
+  to is a heading at the entry's depth (the largest such line on the page:
+  a chapter's own contents list repeats the titles in body size). Without a
+  usable outline (under half its titles found), a line at least 1.5 pt larger
+  than the body text (the most common size, weighted by characters) and at
+  most 120 characters long is a heading; sizes rank the levels (largest = 1,
+  at most 3). A bold line in capitals (at most 40 characters, two letters
+  first) opening a box at body size is a heading two levels below those (a
+  manual page's ``NAME``, ``DESCRIPTION``).
 - **Paragraphs** are pdfminer's text boxes, lines joined with spaces. A word
   hyphenated at a line end is joined (``docu-`` + ``ment`` -> ``document``)
   when the next line starts in lower case; a soft hyphen (U+00AD) always. A
@@ -266,23 +268,27 @@ def _outline_headings(
     lines: list[_Line], outline: list[tuple[int, str, int]]
 ) -> dict[int, int] | None:
     """``{id(line): level}`` for lines that are outline titles, or ``None`` when
-    under half the outline's titles are found."""
+    under half the outline's titles are found.
+
+    An entry matches a line with its text (section numbers, case and
+    punctuation ignored) on the page it points to; of several (a chapter's
+    own contents list repeats its section titles), the largest wins.
+    """
     if not outline:
         return None
-    pending = [(depth, _key(title), page) for depth, title, page in outline]
+    keys = [(_key(line.text) if len(line.text) <= _HEADING_MAX else "") for line in lines]
     found: dict[int, int] = {}
-    matched = 0
-    for line in lines:
-        key = _key(line.text)
-        if not key or len(line.text) > _HEADING_MAX:
-            continue
-        for index, (depth, title, page) in enumerate(pending):
-            if title == key and page in (line.page, -1):
-                found[id(line)] = min(depth, 6)
-                matched += 1
-                del pending[index]
-                break
-    return found if matched * 2 >= len(outline) else None
+    for depth, title, page in outline:
+        key = _key(title)
+        candidates = [
+            line
+            for line, line_key in zip(lines, keys, strict=True)
+            if key and line_key == key and page in (line.page, -1) and id(line) not in found
+        ]
+        if candidates:
+            best = max(candidates, key=lambda line: line.size)  # the first of the largest
+            found[id(best)] = min(depth, 6)
+    return found if len(found) * 2 >= len(outline) else None
 
 
 def _size_headings(lines: list[_Line]) -> dict[int, int]:

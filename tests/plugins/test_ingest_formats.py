@@ -297,6 +297,28 @@ def test_pdf_drops_running_heads_page_numbers_and_joins_hyphens(bzip2: Document)
     assert "decompres-" not in joined
 
 
+def test_pdf_outline_gives_the_headings(tmp_path: Path) -> None:
+    # the same pages with bookmarks added by pypdf, titles without their numbers
+    import pypdf
+
+    writer = pypdf.PdfWriter(clone_from=BZIP2_PDF)
+    writer.add_outline_item(title="Introduction", page_number=3)
+    chapter = writer.add_outline_item(title="How to use bzip2", page_number=4)
+    for title, page in (("NAME", 4), ("SYNOPSIS", 4), ("DESCRIPTION", 5)):
+        writer.add_outline_item(title=title, page_number=page, parent=chapter)
+    path = tmp_path / "bookmarked.pdf"
+    writer.write(path)
+    doc = ingest_pdf.parse_pdf(path.read_bytes(), path)
+    assert [(s.heading, s.level) for s in doc.sections if s.level] == [
+        ("bzip2 and libbzip2, version 1.0.8", 1),  # the title page's largest line
+        ("1. Introduction", 1),
+        ("2. How to use bzip2", 1),
+        ("2.1. NAME", 2),  # the 20.7 pt title, not the chapter's contents line
+        ("2.2. SYNOPSIS", 2),
+        ("2.3. DESCRIPTION", 2),
+    ]
+
+
 @pytest.mark.skipif(
     subprocess.run(["groff", "-Tpdf", "-v"], capture_output=True).returncode != 0
     if shutil.which("groff")
