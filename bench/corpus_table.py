@@ -14,6 +14,7 @@ two at once only stretches both wall times.
 
     python bench/corpus_table.py                      # all documents
     python bench/corpus_table.py --only rich pdf/     # names containing any of these
+    python bench/corpus_table.py --lang fr de --timeout 600   # manifest languages; cap each run
     python bench/corpus_table.py --json corpus.json   # also write every result as JSON
 """
 
@@ -30,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.corpus.corpus import CaseResult, documents, run_case  # noqa: E402
+from tests.corpus.corpus import TIMEOUT_S, CaseResult, documents, run_case  # noqa: E402
 
 
 def row(result: CaseResult) -> str:
@@ -72,6 +73,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--jobs", type=int, default=1, help="documents rendered at once (default 1)"
     )
+    parser.add_argument(
+        "--lang", nargs="+", metavar="TAG", help="run documents in these manifest languages"
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=TIMEOUT_S, help="seconds one render may take (exit -1)"
+    )
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
     parser.add_argument("--keep", type=Path, help="keep every run's output folder under here")
     args = parser.parse_args(argv)
@@ -79,8 +86,10 @@ def main(argv: list[str] | None = None) -> int:
     entries = documents()
     if args.only:
         entries = [e for e in entries if any(text in e["file"] for text in args.only)]
+    if args.lang:
+        entries = [e for e in entries if e["language"] in args.lang]
     if not entries:
-        parser.error(f"no manifest entry matches --only {' '.join(args.only or [])}")
+        parser.error("no manifest entry matches --only / --lang")
 
     with tempfile.TemporaryDirectory(prefix="reelgraph-corpus-") as scratch:
         base = args.keep or Path(scratch)
@@ -88,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         def one(entry: dict) -> CaseResult:
             work = base / entry["file"].replace("/", "__")
             work.mkdir(parents=True, exist_ok=True)
-            result = run_case(entry, work)
+            result = run_case(entry, work, timeout_s=args.timeout)
             print(row(result), file=sys.stderr, flush=True)  # progress while the rest run
             return result
 

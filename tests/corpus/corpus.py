@@ -67,6 +67,8 @@ class CaseResult:
     voice: str | None = None
     video_s: float | None = None
     gates: list[tuple[str, bool, str]] = field(default_factory=list)
+    #: seconds each node took, from run.json (where the wall time went)
+    node_seconds: dict[str, float] = field(default_factory=dict)
     error: str | None = None
 
     @property
@@ -141,6 +143,11 @@ def _read_outputs(result: CaseResult, out: Path, home: Path) -> None:
         record = json.loads(run_json.read_text(encoding="utf-8"))
         result.status = record.get("status")
         result.voice = (record.get("inputs") or {}).get("voice")
+        result.node_seconds = {
+            node["id"]: round(node["seconds"], 2)
+            for node in record.get("nodes", [])
+            if node.get("seconds") is not None
+        }
         _read_store(result, home, record["id"])
     quality_json = out / "quality.json"
     if quality_json.is_file():
