@@ -32,7 +32,6 @@ from reelgraph.errors import InvalidInputError
 
 __all__ = [
     "FONT_PACKAGE",
-    "font_package",
     "PILLOW_DEFAULT_CHARS",
     "FontFace",
     "choose_faces",
@@ -40,6 +39,7 @@ __all__ = [
     "describe_chars",
     "drawn_chars",
     "font_chars",
+    "font_package",
     "language_for",
     "missing_chars",
     "script_of",
@@ -249,8 +249,11 @@ def _fontconfig(program: str, *args: str) -> list[FontFace]:
     for line in done.stdout.splitlines():
         file, _, index = line.partition("\t")
         if file and Path(file).suffix.lower() in {".ttf", ".otf", ".ttc", ".otc"}:
-            faces.append(FontFace(Path(file), int(index or 0)))
-    return faces
+            # The low 16 bits are the face; fontconfig puts a variable font's
+            # named instance above them (FcFreeTypeQueryAll), which Pillow and
+            # fontTools do not take: the default instance is drawn.
+            faces.append(FontFace(Path(file), int(index or 0) & 0xFFFF))
+    return list(dict.fromkeys(faces))
 
 
 @functools.lru_cache(maxsize=256)
