@@ -709,5 +709,6 @@ def _publish(outputs: dict[str, Any], output_dir: Path) -> dict[str, Path]:
         fault = storage_fault(err, output_dir)
         if fault is None:
             raise
-        raise fault from err
+        # copyfile's error names the source; what failed is writing into output_dir
+        raise StorageError(output_dir, fault.kind) from err
     return published

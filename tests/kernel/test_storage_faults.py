@@ -213,3 +213,27 @@ def test_cli_store_locked_by_a_writer_is_busy_not_a_traceback(tmp_path: Path) ->
     assert done.returncode == 6, done.stderr
     assert "Traceback" not in done.stderr
     assert "locked by another process" in done.stderr
+
+
+def test_full_output_folder_fails_publishing_then_resume_publishes(
+    tmp_path: Path, mounts: list[Path]
+) -> None:
+    out = _tmpfs(mounts, tmp_path / "out", "300k")  # room for the probe, not for a blob
+    blobs = Blobs()
+    kernel = Kernel(plugins=[blobs], entry_points=False, hookspecs=[BlobSpecs], home=tmp_path / "h")
+    run = kernel.run(SPEC, inputs={"indexes": [0, 1]}, output_dir=out)
+    assert run.status == "failed"
+    assert isinstance(run.error, StorageError)
+    assert run.error.kind == "full" and run.error.path == out
+    assert not list(out.glob(".*.part"))  # no half-written file left behind
+    assert sorted(blobs.calls) == [0, 1, 100]
+    kernel.close()
+
+    subprocess.run(["mount", "-o", "remount,size=16m", str(out)], check=True)
+    again = Blobs()
+    kernel = Kernel(plugins=[again], entry_points=False, hookspecs=[BlobSpecs], home=tmp_path / "h")
+    resumed = kernel.resume(run.id)
+    assert resumed.status == "succeeded", resumed.error
+    assert again.calls == []  # every node had finished: only publishing was left
+    assert {p.name for p in out.iterdir()} == {"blob-100.bin"}
+    kernel.close()
