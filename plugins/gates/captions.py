@@ -87,6 +87,10 @@ _LIMITS: dict[str, tuple[float, float]] = {
 SPEECH_THRESHOLD = 10 ** (-40 / 20)
 _EPSILON_S = 0.0015  # SRT times are whole milliseconds
 _MARKUP = re.compile(r"<[^>]*>|\{\\[^}]*\}")  # <i>, </font>, {\an8}
+# One CJK character (kana, Han, Hangul, full-width forms), or a run of anything else.
+_CJK_SPLIT = re.compile(
+    r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7a3\uff00-\uffef]|[^\u3040-\u30ff\u3400-\u9fff\uac00-\ud7a3\uff00-\uffef]+"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -359,7 +363,7 @@ def _uncaptioned(spoken: list[str], cues: list[Cue]) -> tuple[list[str], int]:
     words: list[str] = []
     owner: list[int] = []  # the cue each caption word belongs to
     for cue in cues:
-        cue_words = tokens(" ".join(cue.lines))
+        cue_words = _words(" ".join(cue.lines))
         words += cue_words
         owner += [cue.index] * len(cue_words)
     missing: list[str] = []
@@ -367,7 +371,7 @@ def _uncaptioned(spoken: list[str], cues: list[Cue]) -> tuple[list[str], int]:
     pos = 0
     for sentence in spoken:
         found, cursor = True, pos
-        for word in tokens(sentence):
+        for word in _words(sentence):
             try:
                 cursor = words.index(word, cursor) + 1
             except ValueError:
@@ -380,6 +384,15 @@ def _uncaptioned(spoken: list[str], cues: list[Cue]) -> tuple[list[str], int]:
                 at_cue = owner[pos]
             missing.append(sentence)
     return missing, at_cue
+
+
+def _words(text: str) -> list[str]:
+    """Word tokens; Chinese, Japanese and Korean characters one by one.
+
+    Captions break CJK text between any two characters, so a cue boundary may
+    fall inside what :func:`tokens` sees as one word.
+    """
+    return [part for token in tokens(text) for part in _CJK_SPLIT.findall(token)]
 
 
 def _cps(cues: list[Cue], limit: float) -> GateResult:

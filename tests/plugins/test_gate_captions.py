@@ -265,3 +265,12 @@ def test_half_width_characters_count_half_a_cell(mp4, tmp_path, ctx):
     video = _video(mp4, tmp_path, [(1.0, 5.0, line)]).model_copy(update={"language": "ja"})
     result = _check(ctx, video=video)["line_length"]
     assert result.passed and result.measured == 13.0
+
+
+def test_a_japanese_sentence_cut_between_characters_is_still_captioned(mp4, tmp_path, ctx):
+    cues = [(1.0, 3.0, "移動に慣れるまで、スクリー"), (3.0, 5.0, "ンでカーソル移動させましょう。")]
+    video = _video(mp4, tmp_path, cues).model_copy(update={"language": "ja"})
+    sync = _check(ctx, video=video, narrations=_narrations(tmp_path, [JA_LINE]))["sync"]
+    assert sync.details["uncaptioned"] == []
+    other = _narrations(tmp_path, ["移動に慣れるまで、スクリーンで文章を読みましょう。"])
+    assert _check(ctx, video=video, narrations=other)["sync"].details["uncaptioned"]
