@@ -7,7 +7,8 @@ their text with the markup removed: a link keeps its text and loses its URL
 its alt text only when it is content (at least three words of alt, not
 linked, not a badge or logo: :mod:`reelgraph.plugins.ingest._images`);
 badges and logos vanish. Inline HTML tags are dropped (the text between them
-stays). A paragraph made only of linked or badge images, or only of links and
+stays; an inline ``<a href>`` adds its link to ``Document.links``). A
+paragraph made only of linked or badge images, or only of links and
 separators (a README's badge row or link bar), is dropped too: it says
 nothing a listener could use. A YAML front matter block is skipped; its
 ``title:`` is used when the document has no level-1 heading.
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -171,8 +173,34 @@ def _inline_text(inline: Token, links: list[Link]) -> str:
             href, at, auto = open_links.pop()
             label = href if auto else normalize_space("".join(parts[at:]))
             links.append(Link(text=label, url=href))
+        elif kind == "html_inline":  # <a href="...">text</a> written as HTML
+            tag, attrs = _html_tag(child.content)
+            if tag == "a" and not child.content.startswith("</"):
+                open_links.append((attrs.get("href") or "", len(parts), False))
+            elif tag == "a" and open_links:
+                href, at, _ = open_links.pop()
+                label = normalize_space("".join(parts[at:]))
+                if href and label:
+                    links.append(Link(text=label, url=href))
     # an autolink or inline HTML dropped before punctuation leaves "source ."
     return re.sub(r"\s+([,.;:!?])", r"\1", normalize_space("".join(parts)))
+
+
+def _html_tag(markup: str) -> tuple[str, dict[str, str | None]]:
+    """``(tag name, attributes)`` of one inline HTML tag, by the standard library's parser."""
+    found: list[tuple[str, dict[str, str | None]]] = []
+
+    class _One(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            found.append((tag, dict(attrs)))
+
+        def handle_endtag(self, tag: str) -> None:
+            found.append((tag, {}))
+
+    parser = _One()
+    parser.feed(markup)
+    parser.close()
+    return found[0] if found else ("", {})
 
 
 def _is_decoration(inline: Token) -> bool:

@@ -115,3 +115,15 @@ def test_picture_element_vanishes() -> None:
 )
 def test_content_image_rule(src: str, alt: str, linked: bool, content: bool) -> None:
     assert is_content_image(src, alt, linked) is content
+
+
+def test_inline_html_link_keeps_text_and_url() -> None:
+    doc = parse_markdown(
+        'Read <a href="https://example.org/doc">the <b>docs</b></a> first. '
+        'Logo: <img src="logo.png" alt="Project logo"> done.\n',
+        "README.md",
+    )
+    assert doc.sections[0].blocks[0].text == "Read the docs first. Logo: done."
+    assert [(link.text, link.url) for link in doc.links] == [
+        ("the docs", "https://example.org/doc")
+    ]
