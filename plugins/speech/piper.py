@@ -53,6 +53,15 @@ INSTALL = "pip install 'reelgraph[piper]'"
 _LOCK = threading.Lock()
 _VOICES: dict[Path, Any] = {}
 
+#: The default voice's speaking rate (words per minute of audio) at piper
+#: ``length_scale`` values, measured with this project's README.md narration
+#: spoken sentence by sentence as bench/speech_speed.py does (40 sentences,
+#: 764 words; the 1.5 point from 12 of them). Durations are not proportional
+#: to length_scale (pauses scale less), so ``rate_wpm`` is mapped through this
+#: curve, linearly between points and clamped to its ends. No such curve is
+#: known for other voices: they ignore ``rate_wpm``.
+DEFAULT_VOICE_WPM = ((0.75, 208.0), (1.0, 171.1), (1.25, 148.2), (1.5, 123.9))
+
 
 def _piper() -> Any:
     """The piper module. Raises ConfigurationError when it is not installed."""
@@ -126,6 +135,29 @@ def _same_language(wanted: str, voice: str) -> bool:
     return bool(a) and a == b
 
 
+def length_scale_for(rate_wpm: int | None, model: Path) -> float | None:
+    """piper's ``length_scale`` for ``rate_wpm`` with the default voice, else ``None``.
+
+    Raises:
+        InvalidInputError: ``rate_wpm`` is not a positive whole number.
+    """
+    if rate_wpm is None:
+        return None
+    if isinstance(rate_wpm, bool) or not isinstance(rate_wpm, int) or rate_wpm <= 0:
+        raise InvalidInputError(
+            f"piper: rate_wpm must be a positive whole number of words per minute, got {rate_wpm!r}"
+        )
+    if model != default_voice_path():
+        return None
+    points = sorted((wpm, scale) for scale, wpm in DEFAULT_VOICE_WPM)
+    if rate_wpm <= points[0][0]:
+        return points[0][1]
+    for (w0, s0), (w1, s1) in zip(points, points[1:], strict=False):
+        if rate_wpm <= w1:
+            return s0 + (s1 - s0) * (rate_wpm - w0) / (w1 - w0)
+    return points[-1][1]
+
+
 def load_voice(path: Path) -> Any:
     """The loaded ``PiperVoice`` for ``path``, loaded once per process (~2 s). Hold ``_LOCK``."""
     voice = _VOICES.get(path)
@@ -146,6 +178,7 @@ def synthesize_to_wav(
     path: str | os.PathLike[str],
     voice_path: Path | None = None,
     language: str | None = None,
+    length_scale: float | None = None,
 ) -> SpeechSegment:
     """Speak one sentence into a WAV file with a piper voice.
 
@@ -155,6 +188,8 @@ def synthesize_to_wav(
         path: the WAV file (parent directories created; written atomically).
         voice_path: a ``.onnx`` voice; ``None`` for the default joe voice.
         language: BCP 47 tag for normalisation; ``None``: the voice's language.
+        length_scale: piper's phoneme length scale (> 1 is slower); ``None``
+            for the voice's own (its ``.onnx.json`` ``inference.length_scale``).
 
     Returns:
         The segment: mono 16-bit PCM at the voice's rate, ``duration_s`` =
@@ -175,7 +210,10 @@ def synthesize_to_wav(
         voice = load_voice(model)
         try:
             chunks = list(
-                voice.synthesize(spoken.text, piper.SynthesisConfig(normalize_audio=False))
+                voice.synthesize(
+                    spoken.text,
+                    piper.SynthesisConfig(normalize_audio=False, length_scale=length_scale),
+                )
             )
         except Exception as err:
             raise FatalError(f"piper: synthesis failed for {text[:60]!r}: {err}") from err
@@ -207,10 +245,11 @@ def synthesize_speech(
     ``.onnx`` path (an espeak voice name), or the default voice does not
     speak ``language``. With ``provider: piper`` pinned those cases raise.
 
-    ``rate_wpm`` is ignored: piper's ``length_scale`` stretches phoneme
-    durations, but how many words per minute a voice speaks at scale 1 is
-    not stated by any voice, so no honest mapping exists; the voice speaks
-    at its own pace. ``Narration.voice`` is ``"piper:<model stem>"``.
+    ``rate_wpm`` sets piper's ``length_scale`` through the default voice's
+    measured curve (:data:`DEFAULT_VOICE_WPM`, 124-208 words per minute);
+    another voice states no rate, so it speaks at its own pace and
+    ``rate_wpm`` is ignored (logged). ``Narration.voice`` is
+    ``"piper:<model stem>"``.
 
     Raises:
         ConfigurationError: pinned, and piper-tts or the default voice is missing.
@@ -248,12 +287,15 @@ def synthesize_speech(
     texts = [_check_text(s, f"sentences[{i}]") for i, s in enumerate(sentences)]
     if options:
         ctx.log.warning("piper ignores options", options=sorted(options))
+    scale = length_scale_for(rate_wpm, model)
+    if rate_wpm is not None and scale is None:
+        ctx.log.info("piper: this voice has no measured rate; rate_wpm ignored", rate_wpm=rate_wpm)
     name = f"piper:{model.name.removesuffix('.onnx')}"
     started = time.perf_counter()
     segments = []
     for i, text in enumerate(texts):
         segments.append(
-            synthesize_to_wav(text, ctx.workdir / f"sentence-{i:03d}.wav", model, language)
+            synthesize_to_wav(text, ctx.workdir / f"sentence-{i:03d}.wav", model, language, scale)
         )
         ctx.progress(i + 1, len(texts))
     duration_s = sum(segment.duration_s for segment in segments)

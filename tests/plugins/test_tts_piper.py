@@ -59,6 +59,25 @@ def test_segment_keeps_the_written_sentence(narration: Narration) -> None:
     assert narration.segments[0].text == "Version 1.11.3 uses 5 MB."
 
 
+def test_rate_maps_onto_the_measured_length_scale_curve() -> None:
+    model = piper_tts.default_voice_path()
+    assert piper_tts.length_scale_for(None, model) is None
+    assert piper_tts.length_scale_for(171, model) == pytest.approx(1.0, abs=0.01)
+    assert piper_tts.length_scale_for(140, model) == pytest.approx(1.33, abs=0.01)
+    assert piper_tts.length_scale_for(60, model) == 1.5  # clamped to the measured ends
+    assert piper_tts.length_scale_for(400, model) == 0.75
+    assert piper_tts.length_scale_for(140, Path("/other/voice.onnx")) is None
+    with pytest.raises(InvalidInputError, match="rate_wpm"):
+        piper_tts.length_scale_for(0, model)
+
+
+def test_slower_rate_gives_longer_audio(tmp_path: Path) -> None:
+    text = ["Offline speech keeps the whole pipeline free of network calls."]
+    slow = piper_tts.synthesize_speech(text, None, 124, {}, pinned(tmp_path / "a"), "en")
+    fast = piper_tts.synthesize_speech(text, None, 208, {}, pinned(tmp_path / "b"), "en")
+    assert slow.duration_s > 1.3 * fast.duration_s
+
+
 def test_registered_tryfirst_under_its_entry_point(tmp_path: Path) -> None:
     (entry,) = [e for e in metadata.entry_points(group="reelgraph") if e.name == "piper"]
     assert entry.value == "reelgraph.plugins.speech.piper"
