@@ -16,15 +16,18 @@ two at once only stretches both wall times.
     python bench/corpus_table.py --only rich pdf/     # names containing any of these
     python bench/corpus_table.py --lang fr de --timeout 600   # manifest languages; cap each run
     python bench/corpus_table.py --json corpus.json   # also write every result as JSON
+    python bench/corpus_table.py --from-json a.json b.json   # reprint saved results
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import tempfile
 import time
+from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -58,11 +61,66 @@ def row(result: CaseResult) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
+def reason(result: CaseResult) -> str | None:
+    """The error line without the parts that differ between documents (node item, quotes)."""
+    if not result.error:
+        return None
+    text = re.sub(r"^error:\s*", "", result.error)
+    text = re.sub(r"item \d+", "item N", text)
+    text = re.sub(r"'[^']*'|\"[^\"]*\"|U\+[0-9A-F]+|\d+(\.\d+)?", "_", text)
+    return text[:120]
+
+
+def failure_summary(results: list[CaseResult]) -> list[str]:
+    """Markdown lines grouping the failures: by error (exit != 0), then by failing gate."""
+    errors: dict[str, list[str]] = defaultdict(list)
+    gates: dict[str, list[str]] = defaultdict(list)
+    for result in results:
+        why = reason(result)
+        if why:
+            errors[f"exit {result.exit}: {why}"].append(result.file)
+        for name in sorted(set(result.failing)):
+            gates[name].append(result.file)
+    lines = ["", "Runs that did not exit 0, by error:"] if errors else []
+    for why, files in sorted(errors.items(), key=lambda kv: -len(kv[1])):
+        lines.append(f"- {len(files)} x {why}  ({', '.join(files)})")
+    if gates:
+        lines += ["", "Failing gates (in quality.json), by gate:"]
+    for name, files in sorted(gates.items(), key=lambda kv: -len(kv[1])):
+        lines.append(f"- {len(files)} x {name}  ({', '.join(files)})")
+    return lines
+
+
 HEADER = (
     "| document | format | language (manifest -> detected) | voice | exit | video s | wall s "
     "| realtime | gates passed/total, failing | error |\n"
     "|---|---|---|---|---|---|---|---|---|---|"
 )
+
+
+def print_saved(files: list[Path]) -> int:
+    """Print the table and failure summary of results saved with ``--json`` (merged)."""
+    results, total_s = [], 0.0
+    names = set(CaseResult.__dataclass_fields__)
+    for path in files:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        total_s += saved["total_wall_s"]
+        for data in saved["results"]:
+            result = CaseResult(**{k: v for k, v in data.items() if k in names})
+            result.gates = [tuple(g) for g in result.gates]
+            results.append(result)
+    print(HEADER)
+    for result in results:
+        print(row(result))
+    ok = sum(1 for r in results if r.exit == 0 and not r.failing)
+    video_s = sum(r.video_s or 0.0 for r in results)
+    print(
+        f"\n{ok} of {len(results)} documents exit 0 with every gate passed; "
+        f"{video_s:.0f} s of video in {total_s:.0f} s wall."
+    )
+    for line in failure_summary(results):
+        print(line)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,7 +139,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
     parser.add_argument("--keep", type=Path, help="keep every run's output folder under here")
+    parser.add_argument(
+        "--from-json",
+        nargs="+",
+        type=Path,
+        metavar="FILE",
+        help="print the table of earlier --json results instead of running",
+    )
     args = parser.parse_args(argv)
+    if args.from_json:
+        return print_saved(args.from_json)
 
     entries = documents()
     if args.only:
@@ -115,6 +182,8 @@ def main(argv: list[str] | None = None) -> int:
         f"\n{ok} of {len(results)} documents exit 0 with every gate passed; "
         f"{video_s:.0f} s of video in {total_s:.0f} s wall ({args.jobs} at a time)."
     )
+    for line in failure_summary(results):
+        print(line)
     if args.json:
         args.json.write_text(
             json.dumps(
