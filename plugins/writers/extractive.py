@@ -335,6 +335,15 @@ _POINTING = frozenset(
         "or", "please", "example", "such", "these", "this", "namely",
     }
 )  # fmt: skip
+# Words after which "here", "below", "above" or "following" points at
+# something on the page rather than being part of the sentence.
+_POINTED_FROM = frozenset(
+    {
+        "click", "tap", "see", "look", "go", "read", "follow", "found", "shown", "described",
+        "listed", "explained", "documented", "available", "the", "more", "details", "info",
+        "find", "it", "them", "out", "get", "download", "visit", "check",
+    }
+)  # fmt: skip
 # An introduction that cannot stand alone: it ends, before its colon, on a
 # word that asks for what follows ("including:", "are:", "the following:").
 _ASKS_MORE = re.compile(
@@ -356,7 +365,8 @@ def _undangle(display: str, link_at_end: bool) -> str | None:
     """``display`` with a dangling end repaired, or ``None`` when nothing meaningful is left.
 
     Dangling: the sentence ended in a link (now removed) or ends in "at"/"via"
-    or a pointer ("here", "below", "following"). Trailing prepositions and
+    or a pointer after a pointing word ("click here", "shown below", "the
+    following"; "The future is here." is not dangling). Trailing prepositions and
     pointers are dropped ("The docs can be found at <url>." -> "The docs can
     be found."); a sentence that then ends on a pointing verb or function
     word ("..., please see <url>."), has fewer than two content words, or
@@ -374,7 +384,11 @@ def _undangle(display: str, link_at_end: bool) -> str | None:
     ):
         tokens.pop()
         changed = True
-    if tokens and tokens[-1].lower() in ("here", "below", "above", "following"):
+    pointer = tokens[-1].lower() if tokens else ""
+    before = tokens[-2].lower() if len(tokens) >= 2 else ""
+    if pointer in ("here", "below", "above", "following") and (
+        link_at_end or before in _POINTED_FROM
+    ):  # "click here", "as shown below"; "The future is here." stays
         tokens.pop()
         changed = True
         if len(tokens) >= 2 and tokens[-2].lower() == "as":  # "as shown below"
