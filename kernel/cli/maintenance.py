@@ -372,8 +372,31 @@ def _newer_schema(db: Path) -> bool:
         return False  # not a database: the integrity check says what to do
 
 
+def _older_schema(db: Path) -> bool:
+    from reelgraph.store.runs import SCHEMA_VERSION
+
+    try:
+        return db.exists() and _user_version(db) < SCHEMA_VERSION
+    except sqlite3.Error:
+        return False
+
+
+def _integrity_read_only(db: Path) -> str:
+    """``PRAGMA integrity_check`` through a read-only connection (no migration)."""
+    connection = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
+    try:
+        return "\n".join(str(r[0]) for r in connection.execute("PRAGMA integrity_check"))
+    finally:
+        connection.close()
+
+
 def check_store(kernel: Any) -> Check:
-    """``PRAGMA integrity_check`` through the RunStore."""
+    """``PRAGMA integrity_check`` through the RunStore.
+
+    A store from an older reelgraph is checked through a read-only
+    connection instead: opening it as a RunStore would migrate it, and doctor
+    changes nothing.
+    """
     from reelgraph.store.runs import StoreError
 
     db = kernel.home / "reelgraph.db"
@@ -384,8 +407,9 @@ def check_store(kernel: Any) -> Check:
         "or restore it from a backup"
     )
     try:
-        result = kernel.store.integrity_check()
-    except StoreError as err:
+        older = _older_schema(db)
+        result = _integrity_read_only(db) if older else kernel.store.integrity_check()
+    except (StoreError, sqlite3.Error) as err:
         return Check("store integrity", "fail", f"{err}; {fix}")
     if result != "ok":
         first = result.splitlines()[0]
@@ -399,6 +423,8 @@ def check_leases(kernel: Any) -> Check:
 
     if not (kernel.home / "reelgraph.db").exists():
         return Check("stale leases", "ok", "no store yet")
+    if _older_schema(kernel.home / "reelgraph.db"):
+        return Check("stale leases", "info", "not checked: the store predates leases or is older")
     now = time.time()
     stale = []
     for (run_id,) in kernel.store._read("doctor: leases", "SELECT run_id FROM leases"):

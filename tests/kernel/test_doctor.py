@@ -188,6 +188,27 @@ def test_old_schema_is_ok_and_not_migrated_by_the_schema_check(tmp_path: Path) -
     connection.close()
 
 
+def test_older_store_is_checked_without_migrating_it(tmp_path: Path) -> None:
+    from reelgraph.store._migrations import MIGRATIONS
+    from reelgraph.store.runs import _statements
+
+    home = tmp_path / "home"
+    home.mkdir()
+    db = sqlite3.connect(home / "reelgraph.db")
+    for number, script in enumerate(MIGRATIONS[:2], start=1):  # a store made before leases
+        for statement in _statements(script):
+            db.execute(statement)
+        db.execute(f"PRAGMA user_version = {number}")
+    db.commit()
+    db.close()
+    checks = _by_name(doctor_checks(_kernel(home), tmp_path / "out"))
+    assert checks["schema version"].verdict == "ok"
+    assert checks["store integrity"].verdict == "ok"
+    db = sqlite3.connect(home / "reelgraph.db")
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+    db.close()
+
+
 def test_extras_installed_here_import() -> None:
     checks = _by_name(check_extras())
     # the test extra installs piper, otlp's exporter and openai (pyproject.toml)
