@@ -409,6 +409,7 @@ class _Piece:
     low: int  # the cue may start no earlier
     high: int  # and no later
     need: int  # it must last this long
+    first: bool = True  # the first piece of its sentence
 
 
 def _anchors(text: str, duration_s: float, words: Sequence[WordTiming]) -> list[tuple[int, float]]:
@@ -467,7 +468,7 @@ def _sentence_pieces(sentence: TimedSentence, rules: CaptionRules) -> list[_Piec
             low, high = start - _ms(MAX_LEAD_S), start + _ms(MAX_DELAY_S)
         else:
             low, high = s0, max(s0, s1 - 1)
-        out.append(_Piece(text, start, max(end, start), max(0, low), max(0, high), 0))
+        out.append(_Piece(text, start, max(end, start), max(0, low), max(0, high), 0, k == 0))
     for piece in out:
         piece.need = _need_ms(piece.text, rules)
     return out
@@ -494,42 +495,138 @@ def _merge_short(pieces: list[_Piece], rules: CaptionRules) -> list[_Piece]:
             need = _need_ms(joined, rules)
             close = piece.start - last.end <= _ms(MERGE_GAP_S)
             if hurried and close and need <= last.need + piece.need and _fits(joined, rules):
-                merged[-1] = _Piece(joined, last.start, piece.end, last.low, last.high, need)
+                merged[-1] = _Piece(
+                    joined, last.start, piece.end, last.low, last.high, need, last.first
+                )
                 continue
         merged.append(piece)
     return merged
 
 
-def _schedule(pieces: list[_Piece], end_ms: int) -> list[tuple[int, int]]:
-    """Start and end (ms) of each cue: in its window, each lasting its need when possible.
+def _starts(pieces: list[_Piece], needs: list[int], end_ms: int) -> list[int]:
+    """Cue starts (ms) inside the windows, each ``needs[k]`` before the next when possible.
 
     Forward pass: each cue starts at its speech, or later (up to its window's
     end) when the cue before needs the time. Backward pass: a cue without
     enough time before the next one (or the video's end) starts earlier, down
-    to its window's start. When a schedule meeting every need exists within
-    the windows, these two passes find one (each start stays at or after the
-    earliest feasible start, by induction on both passes); otherwise the cues
-    that cannot be given their need stay short, never overlapping.
+    to its window's start. When starts meeting every need exist within the
+    windows, these two passes find them: by induction, each start stays at or
+    after the earliest feasible start and at most at the start the cue after
+    it allows.
     """
-    n = len(pieces)
     starts: list[int] = []
-    previous = None
     for k, piece in enumerate(pieces):
-        want = piece.start if previous is None else max(piece.start, previous + pieces[k - 1].need)
-        at = min(max(want, piece.low), piece.high)
-        starts.append(at)
-        previous = at
+        want = piece.start if k == 0 else max(piece.start, starts[-1] + needs[k - 1])
+        starts.append(min(max(want, piece.low), piece.high))
     following = end_ms
-    for k in range(n - 1, -1, -1):
-        if following - starts[k] < pieces[k].need:
-            starts[k] = max(pieces[k].low, min(starts[k], following - pieces[k].need))
+    for k in range(len(pieces) - 1, -1, -1):
+        if following - starts[k] < needs[k]:
+            starts[k] = max(pieces[k].low, min(starts[k], following - needs[k]))
         following = starts[k]
-    for k in range(1, n):  # strictly increasing whatever the windows
+    return starts
+
+
+def _feasible(starts: list[int], needs: list[int], end_ms: int) -> bool:
+    bounds = [*starts[1:], end_ms][: len(starts)]
+    return all(b - a >= need for a, b, need in zip(starts, bounds, needs, strict=True))
+
+
+def _groups(pieces: list[_Piece]) -> list[list[_Piece]]:
+    """Runs of pieces whose speech follows without a pause of ``2 * MERGE_GAP_S`` (scenes)."""
+    groups: list[list[_Piece]] = []
+    for piece in pieces:
+        if groups and piece.start - groups[-1][-1].end < _ms(2 * MERGE_GAP_S):
+            groups[-1].append(piece)
+        else:
+            groups.append([piece])
+    return groups
+
+
+def _shared_shortfall(group: list[_Piece], needs: list[int], bound: int) -> list[int]:
+    """Starts for a group whose needs cannot all be met: every need scaled by one factor.
+
+    The largest factor that can be met is found by bisection (feasibility
+    only grows as needs shrink), so the shortfall is shared in proportion to
+    each cue's need instead of falling on whichever cue comes first; no
+    sentence's first cue starts before its speech.
+    """
+    group = [
+        replace(p, low=max(p.low, min(p.start, p.high))) if p.high > p.start else p for p in group
+    ]
+    low, high = 0.0, 1.0
+    for _ in range(16):
+        middle = (low + high) / 2
+        scaled = [int(need * middle) for need in needs]
+        if _feasible(_starts(group, scaled, bound), scaled, bound):
+            low = middle
+        else:
+            high = middle
+    return _starts(group, [int(need * low) for need in needs], bound)
+
+
+def _place(
+    group: list[_Piece], floor: int, bound: int, *, share: bool = True
+) -> tuple[list[tuple[int, int]], bool]:
+    """``(start, end)`` in ms for consecutive cues between ``floor`` and ``bound``, and
+    whether every need was met. ``share``: when they cannot be, share the shortfall
+    (:func:`_shared_shortfall`) rather than keep the two passes' starts."""
+    group = [replace(p, low=max(p.low, floor), high=max(p.high, floor)) for p in group]
+    needs = [piece.need for piece in group]
+    starts = _starts(group, needs, bound)
+    met = _feasible(starts, needs, bound)
+    if not met and share:
+        starts = _shared_shortfall(group, needs, bound)
+    for k in range(1, len(group)):  # strictly increasing whatever the windows
         starts[k] = max(starts[k], starts[k - 1] + 1)
     out = []
-    for k, piece in enumerate(pieces):
-        limit = min(starts[k + 1] if k + 1 < n else end_ms, end_ms)
+    for k, piece in enumerate(group):
+        limit = starts[k + 1] if k + 1 < len(group) else bound
         out.append((starts[k], min(limit, max(piece.end, starts[k] + piece.need))))
+    return out, met
+
+
+def _short(placed: list[tuple[int, int]], group: list[_Piece]) -> tuple[int, float]:
+    """How many cues get less than their need, then the worst fraction missing."""
+    missing = [1 - (end - start) / p.need for (start, end), p in zip(placed, group, strict=True)]
+    return sum(1 for m in missing if m > 0), max(missing)
+
+
+def _schedule(pieces: list[_Piece], end_ms: int) -> list[tuple[int, int]]:
+    """Start and end (ms) of each cue: in its window, each lasting its need when possible.
+
+    Each group of pieces spoken without a pause (a scene, usually) is timed
+    on its own, up to the next group's speech: when its needs can all be met
+    (:func:`_starts`), they are. When they cannot (speech faster than the
+    reading speed somewhere), its sentences are timed one by one, each up to
+    the next one's speech, so the shortfall stays in the sentences spoken too
+    fast (shared among their cues, :func:`_shared_shortfall`) and the others
+    still get their time. Each cue is held as long as the next allows.
+    """
+    out: list[tuple[int, int]] = []
+    floor = 0
+    groups = _groups(pieces)
+    for g, group in enumerate(groups):
+        bound = min(groups[g + 1][0].start, end_ms) if g + 1 < len(groups) else end_ms
+        placed, met = _place(group, floor, bound)
+        if not met:
+            sentences: list[list[_Piece]] = []
+            for piece in group:
+                if piece.first or not sentences:
+                    sentences.append([])
+                sentences[-1].append(piece)
+            placed, at = [], floor
+            for i, sentence in enumerate(sentences):
+                until = min(sentences[i + 1][0].start, bound) if i + 1 < len(sentences) else bound
+                part, _ = _place(sentence, at, max(until, at + len(sentence)))
+                placed += part
+                at = part[-1][1]
+            # the two passes alone move the shortfall onto neighbours, which
+            # sometimes leaves fewer cues short: keep whichever leaves fewer
+            passes, _ = _place(group, floor, bound, share=False)
+            if _short(passes, group) < _short(placed, group):
+                placed = passes
+        out += placed
+        floor = max(floor, placed[-1][1])
     return out
 
 
