@@ -341,7 +341,13 @@ def voice_for_language(language: str) -> str | None:
 
 
 def _voice_or_stop(language: str) -> str:
-    """The voice for ``language``; stops with InvalidInputError naming the fix when none."""
+    """The voice for ``language``; stops with InvalidInputError naming the fix when none.
+
+    ``und`` (undetermined), ``mul`` (several) and ``zxx`` (no linguistic
+    content) name no language: they get the default voice.
+    """
+    if language.strip().lower().split("-")[0] in {"und", "mul", "zxx"}:
+        return DEFAULT_VOICE
     voice = voice_for_language(language)
     if voice is None:
         raise InvalidInputError(

@@ -124,7 +124,10 @@ def voice_language(path: Path) -> str:
 
 
 def _same_language(wanted: str, voice: str) -> bool:
-    """``wanted`` (BCP 47) is spoken by a voice for ``voice`` (compares the language subtag)."""
+    """``wanted`` (BCP 47) is spoken by a voice for ``voice`` (compares the language subtag).
+
+    ``und`` (undetermined) is spoken by any voice.
+    """
     import langcodes
 
     try:
@@ -132,7 +135,7 @@ def _same_language(wanted: str, voice: str) -> bool:
         b = langcodes.Language.get(langcodes.standardize_tag(voice)).language
     except (langcodes.tag_parser.LanguageTagError, ValueError):
         return False
-    return bool(a) and a == b
+    return a in {None, "und"} or a == b
 
 
 def length_scale_for(rate_wpm: int | None, model: Path) -> float | None:

@@ -99,6 +99,11 @@ def test_a_named_voice_wins_over_the_language(tmp_path: Path) -> None:
     assert narration.voice == "espeak:en-gb"
 
 
+def test_undetermined_language_gets_the_default_voice(tmp_path: Path) -> None:
+    ctx = NodeContext.for_testing(tmp_path)
+    assert espeak.synthesize_speech([], None, None, {}, ctx, "und").voice == "espeak:en-us"
+
+
 def test_unsupported_language_stops_before_any_audio(tmp_path: Path) -> None:
     ctx = NodeContext.for_testing(tmp_path)
     with pytest.raises(InvalidInputError, match=r"no voice for language 'km'.*voice"):
