@@ -11,6 +11,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -45,6 +46,8 @@ class Maker:
     def __init__(self) -> None:
         self.calls: list[str] = []
         self.fail_twin = False
+        self.gate: threading.Event | None = None  # twin waits for it (a run kept live)
+        self.entered = threading.Event()
 
     @hookimpl
     def make(self, text, ctx):
@@ -56,6 +59,9 @@ class Maker:
     @hookimpl
     def twin(self, path, ctx):
         self.calls.append("twin")
+        if self.gate is not None:
+            self.entered.set()
+            assert self.gate.wait(30)
         if self.fail_twin:
             raise ProviderError("twin is down")
         copy = ctx.workdir / "copy.txt"
@@ -269,6 +275,29 @@ def test_leased_and_unleased_running_runs_are_never_removed(kernel: Kernel) -> N
     assert result.artifacts == 0 and plan.recent == 2
     assert _inodes(kernel.artifacts.root) == before
     release_lease(kernel.store, lease)
+
+
+def test_gc_during_a_live_run_keeps_it_and_its_fresh_files(kernel: Kernel, maker: Maker) -> None:
+    maker.gate = gate = threading.Event()
+    orphan = kernel.artifacts.put_bytes(b"orphan of a deleted run" * 100, "o.bin")
+    os.utime(orphan.path, (time.time() - 2 * DAY,) * 2)
+    runs: list = []
+    worker = threading.Thread(
+        target=lambda: runs.append(kernel.run(SPEC, inputs={"text": "live "}, cache=False))
+    )
+    worker.start()
+    try:
+        assert maker.entered.wait(30)
+        fresh = kernel.artifacts.put_bytes(b"written a moment ago", "f.bin")  # not referenced yet
+        plan, result = _gc(kernel, older_than_s=0.0)
+    finally:
+        gate.set()
+        worker.join(30)
+    assert [r.id for r in plan.protected] == [runs[0].id] and result.runs == []
+    assert not orphan.path.exists() and fresh.path.exists()
+    assert runs[0].status == "succeeded"
+    for node in kernel.store.get_nodes(runs[0].id):
+        load_value(node.output, kernel.artifacts, verify=True)
 
 
 def test_a_lease_taken_after_the_plan_keeps_the_run(kernel: Kernel) -> None:
