@@ -98,6 +98,12 @@ HEADER = (
 )
 
 
+def save(path: Path, results: list[CaseResult], total_s: float, jobs: int) -> None:
+    """Write ``results`` as JSON (read back by ``--from-json``)."""
+    data = {"total_wall_s": total_s, "jobs": jobs, "results": [r.to_dict() for r in results]}
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 def print_saved(files: list[Path]) -> int:
     """Print the table and failure summary of results saved with ``--json`` (merged)."""
     results, total_s = [], 0.0
@@ -152,12 +158,18 @@ def main(argv: list[str] | None = None) -> int:
 
     entries = documents()
     if args.only:
-        entries = [e for e in entries if any(text in e["file"] for text in args.only)]
+        # in the order the --only texts are given, so a short run can cover every format
+        def first_match(entry: dict) -> int:
+            return next((i for i, t in enumerate(args.only) if t in entry["file"]), -1)
+
+        entries = sorted((e for e in entries if first_match(e) >= 0), key=first_match)
     if args.lang:
         entries = [e for e in entries if e["language"] in args.lang]
     if not entries:
         parser.error("no manifest entry matches --only / --lang")
 
+    done: list[CaseResult] = []
+    started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="reelgraph-corpus-") as scratch:
         base = args.keep or Path(scratch)
 
@@ -166,9 +178,11 @@ def main(argv: list[str] | None = None) -> int:
             work.mkdir(parents=True, exist_ok=True)
             result = run_case(entry, work, timeout_s=args.timeout)
             print(row(result), file=sys.stderr, flush=True)  # progress while the rest run
+            done.append(result)
+            if args.json:  # after every document, so a cut-short run keeps what it measured
+                save(args.json, done, time.perf_counter() - started, args.jobs)
             return result
 
-        started = time.perf_counter()
         with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
             results = list(pool.map(one, entries))
         total_s = time.perf_counter() - started
@@ -185,19 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     for line in failure_summary(results):
         print(line)
     if args.json:
-        args.json.write_text(
-            json.dumps(
-                {
-                    "total_wall_s": total_s,
-                    "jobs": args.jobs,
-                    "results": [r.to_dict() for r in results],
-                },
-                indent=2,
-                ensure_ascii=False,
-            )
-            + "\n",
-            encoding="utf-8",
-        )
+        save(args.json, results, total_s, args.jobs)
     return 0
 
 
