@@ -90,8 +90,10 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = parser.parse_args()
 
+    from reelgraph.observe.logs import configure_logging
     from reelgraph.plugins.speech import espeak
 
+    configure_logging(level="warning")  # plugin logs to stderr, warnings only
     load = os.getloadavg()
     results = []
     with tempfile.TemporaryDirectory(prefix="speech-speed-") as tmp:

@@ -294,7 +294,7 @@ _RULES: list[_Rule] = [
     (r"\b(?P<height>240|360|480|720|1080|1440|2160|4320)p\b", _height),
     # "s" and "h" only after a space: "1990s" is a decade, "3s" may be anything
     (
-        rf"(?<![^\s(])(?P<num>{_NUMBER})(?:\s?(?P<unit>{_alternation(_UNITS.keys() - {'s', 'h'})})"
+        rf"(?<![^\s(~])(?P<num>{_NUMBER})(?:\s?(?P<unit>{_alternation(_UNITS.keys() - {'s', 'h'})})"
         r"|\s(?P<unit2>s|h))(?:/(?P<per>s|sec|min|h))?(?![\w/])",
         _unit,
     ),

@@ -29,6 +29,7 @@ CASES = [
     ("Founded in 1999.", "en", "Founded in nineteen ninety-nine."),
     ("Use C# or F# on .NET.", "en", "Use C sharp or F sharp on dot net."),
     ("Takes ~5 minutes.", "en", "Takes about 5 minutes."),
+    ("Takes ~5 ms.", "en", "Takes about 5 milliseconds."),
     ("Read/write access.", "en", "Read write access."),
     ("Use the CLI, i.e. the CI.", "en", "Use the C L I, that is the C I."),
     ("Python vs. Rust.", "en", "Python versus Rust."),
