@@ -424,3 +424,108 @@ def test_silent_track_is_left_silent(media, tmp_path):
     measured = ebur128(video.path)
     assert measured.integrated_lufs <= -70.0
     assert audio_rms(video.path, 0.0, 2.0) == 0.0
+
+
+def real_sentences(count: int) -> list[str]:
+    """Plain sentences from an installed package's README (h11's), not text written here."""
+    import re
+
+    text = " ".join(str(metadata.metadata("h11").get_payload()).split())
+    sentences = re.findall(r"[A-Z][A-Za-z ,'-]{30,160}[.!?]", text)
+    assert len(sentences) >= count, "h11's description changed: pick another package"
+    return sentences[:count]
+
+
+def scaled_copy(narration, factor: float, root: Path):
+    """The narration with every WAV scaled by ``factor`` (clipped to 16 bits, like a hot take)."""
+    import wave
+
+    import numpy as np
+
+    root.mkdir(parents=True, exist_ok=True)
+    segments = []
+    for j, segment in enumerate(narration.segments):
+        with wave.open(str(segment.path), "rb") as wav:
+            params, pcm = wav.getparams(), wav.readframes(wav.getnframes())
+        samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64) * factor
+        out = root / f"scaled_{j}.wav"
+        with wave.open(str(out), "wb") as wav:
+            wav.setparams(params)
+            wav.writeframes(np.clip(np.round(samples), -32768, 32767).astype("<i2").tobytes())
+        segments.append(segment.model_copy(update={"path": out}))
+    return narration.model_copy(update={"segments": segments})
+
+
+@pytest.fixture(scope="module")
+def espeak_narrations(tmp_path_factory: pytest.TempPathFactory):
+    from reelgraph.plugins.speech.espeak import synthesize_speech
+
+    root = tmp_path_factory.mktemp("espeak")
+    sentences = real_sentences(4)
+    return [
+        synthesize_speech(
+            sentences=sentences[2 * i : 2 * i + 2], voice=None, rate_wpm=None, options={},
+            ctx=NodeContext.for_testing(root / f"tts{i}"),
+        )
+        for i in range(2)
+    ]  # fmt: skip
+
+
+# (factor, what): espeak as spoken is ~-21 LUFS with peaks near -1.5 dBTP; x0.1 is a
+# quiet take (~-41 LUFS, the limiter has ~25 dB of gain to cap); x3 clipped is a hot
+# take (~-12 LUFS, full-scale peaks: a linear cut of ~4 dB).
+@pytest.mark.parametrize(("factor", "what"), [(0.1, "quiet"), (3.0, "loud")])
+def test_real_speech_quiet_or_loud_lands_on_minus_16_lufs_under_minus_1_dbtp(
+    make_media, espeak_narrations, tmp_path, factor, what
+):
+    """Measured independently of the assembler: ffmpeg ebur128 on the final AAC track."""
+    from reelgraph.plugins._media.probe import ebur128
+
+    media = make_media(tmp_path / "media")
+    narrations = [
+        scaled_copy(n, factor, tmp_path / f"{what}{i}") for i, n in enumerate(espeak_narrations)
+    ]
+    before = ebur128(narrations[0].segments[0].path).integrated_lufs
+    assert (before < -30) if what == "quiet" else (before > -16)
+    visuals = [media.image(i, (640, 360), RED) for i in range(2)]
+    video, _ = run(media, visuals, narrations, tmp_path / "run", pause_s=0.75)
+    measured = ebur128(video.path)
+    assert measured.integrated_lufs == pytest.approx(-16.0, abs=0.5)
+    assert measured.true_peak_dbtp <= -1.0
+
+
+def test_linear_gain_alone_when_the_peaks_allow_it_else_the_limiter(espeak_narrations):
+    """A hot take only needs a cut (no limiter); espeak as spoken needs the limiter."""
+    import wave
+
+    import numpy as np
+
+    from reelgraph.plugins._media.probe import pcm_loudness
+
+    with wave.open(str(espeak_narrations[0].segments[0].path), "rb") as wav:
+        rate, pcm = wav.getframerate(), wav.readframes(wav.getnframes())
+    ffmpeg = ffmpeg_assembler._ffmpeg_exe()
+    hot = np.clip(np.frombuffer(pcm, dtype="<i2").astype(np.float64) * 3, -32768, 32767)
+    out, levels = ffmpeg_assembler._normalise(ffmpeg, hot.astype("<i2").tobytes(), rate, -16.0)
+    assert levels is not None and not levels.limited and levels.gain_db < 0
+    out, levels = ffmpeg_assembler._normalise(ffmpeg, pcm, rate, -16.0)
+    assert levels is not None and levels.limited and levels.passes >= 1
+    lufs, peak = pcm_loudness(np.frombuffer(out, dtype="<i2") / 32768.0, rate)
+    assert lufs == pytest.approx(-16.0, abs=0.15) and peak <= -1.5
+
+
+def test_pcm_loudness_agrees_with_ffmpeg_ebur128(espeak_narrations):
+    """pyloudnorm's BS.1770-4 meter and ffmpeg's ebur128 read the same speech alike."""
+    import wave
+
+    import numpy as np
+
+    from reelgraph.plugins._media.probe import ebur128, pcm_loudness
+
+    path = espeak_narrations[1].segments[0].path
+    with wave.open(str(path), "rb") as wav:
+        rate, pcm = wav.getframerate(), wav.readframes(wav.getnframes())
+    lufs, peak = pcm_loudness(np.frombuffer(pcm, dtype="<i2") / 32768.0, rate)
+    reference = ebur128(path)
+    assert lufs == pytest.approx(reference.integrated_lufs, abs=0.3)
+    assert peak == pytest.approx(reference.true_peak_dbtp, abs=0.5)

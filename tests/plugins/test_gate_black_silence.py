@@ -223,3 +223,39 @@ def test_keyframe_sampling_when_keyframes_are_frequent(clips, tmp_path):
     # 1.5 s of black, seen through keyframes every 0.5 s
     assert keyed.measured == pytest.approx(1.5, abs=0.5)
     assert checks(gate(clips["clean_keyed"], tmp_path))["black_frames"].passed
+
+
+def test_keyframes_decoded_once_each_agree_with_ffmpeg_blackdetect(media, tmp_path):
+    """A black slide between two coloured ones: same runs as ffmpeg blackdetect on keyframes."""
+    from reelgraph.plugins._media.probe import _BLACK, _run_null, black_keyframes
+
+    visuals = [
+        media.image(0, (640, 360), (40, 60, 200)),
+        media.image(1, (640, 360), (0, 0, 0)),
+        media.image(2, (640, 360), (40, 160, 60)),
+    ]
+    narrations = [media.narration([("Words.", 1.4)], i) for i in range(3)]
+    video = assemble_video(
+        script=media.script(narrations), visuals=visuals, narrations=narrations, fps=FPS,
+        pause_s=0.5, options={"preset": "veryfast"}, ctx=NodeContext.for_testing(tmp_path / "a"),
+    )  # fmt: skip
+    ours = black_keyframes(
+        video.path, black_min_s=0.1, pix_th=0.05, pic_th=0.98, duration_s=video.duration_s
+    )
+    args = ["-map", "0:v:0", "-vf", "blackdetect=d=0.1:pix_th=0.05:pic_th=0.98"]
+    log = _run_null(args, "scan", video.path, ["-skip_frame:v", "nokey"])
+    theirs = [(float(m.group(1)), float(m.group(2))) for m in _BLACK.finditer(log)]
+    assert len(ours) == len(theirs) == 1
+    assert ours[0].start_s == pytest.approx(theirs[0][0], abs=0.01) == pytest.approx(1.9, abs=0.01)
+    assert ours[0].end_s == pytest.approx(theirs[0][1], abs=0.01) == pytest.approx(3.8, abs=0.01)
+    result = checks(gate(video, tmp_path))["black_frames"]
+    assert result.details["sampled_every_s"] == 0.5
+    assert not result.passed and result.measured == pytest.approx(1.9, abs=0.01)
+
+
+def test_a_long_tail_after_the_last_keyframe_forces_a_full_decode(clips):
+    """x264 put keyframes at 0 and 1 s only: the 3 s tail is too long to sample."""
+    from reelgraph.plugins._media.probe import max_keyframe_interval_s
+
+    assert max_keyframe_interval_s(clips["black"].path) == pytest.approx(3.0, abs=0.05)
+    assert max_keyframe_interval_s(clips["black_keyed"].path) == pytest.approx(0.5, abs=0.01)
