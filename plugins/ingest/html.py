@@ -26,7 +26,9 @@ images, such as a badge table, is dropped). ``a`` keeps its text and adds a
 ``script``, ``style``, ``nav``, ``head`` (except its ``<title>``, the
 fallback title), ``noscript``, ``template`` and ``svg`` are skipped. Text
 with no letter or digit (``— 🦋 —``) is dropped, and so are permalink
-pilcrows (``¶``) after headings and definitions. The page's language is the
+pilcrows (``¶``) after headings and definitions and navigation bars (a
+paragraph of two or more links with only separators and words such as
+``Next:``, ``Up:``, ``Index`` outside them). The page's language is the
 ``lang`` attribute of ``<html>`` (or a Content-Language ``<meta>``), as
 written.
 
@@ -63,6 +65,10 @@ _SKIP = frozenset({"script", "style", "nav", "head", "noscript", "template", "sv
 _INLINE_PARENTS = frozenset({"p", "li", "td", "th", "a", "em", "strong", "b", "i", "span", "dd"})
 # a permalink anchor after a heading: Sphinx's pilcrow, "#", a link symbol
 _PERMALINK = re.compile(r"\s*[\u00b6#\U0001f517]+\s*$")
+_NAV_REST = re.compile(
+    r"(?:[\s|\u00b7\u2022,:;/\[\]()<>\u00ab\u00bb\u2190\u2192\-\u2013\u2014]"
+    r"|next|previous|prev|up|top|home|contents|index|back)*"
+)
 _LANG = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*$")  # BCP 47 shape
 _HEADINGS = {f"h{n}": n for n in range(1, 7)}
 # Block-level containers whose start or end ends the running paragraph.
@@ -197,6 +203,17 @@ def _page_facts(text: str) -> tuple[str, str, str | None]:
     return title, h1.strip(), lang if _LANG.match(lang) else None
 
 
+def _is_link_bar(text: str, labels: list[str]) -> bool:
+    """True for a navigation bar: two or more links and, outside them, only
+    separators and navigation words ("Next: A, Up: B [Index]")."""
+    if len(labels) < 2:
+        return False
+    rest = text
+    for label in labels:
+        rest = rest.replace(label, " ", 1)
+    return bool(_NAV_REST.fullmatch(rest.lower()))
+
+
 def _class_language(attrs: _Attrs) -> str | None:
     for name, value in attrs:
         if name == "class" and value:
@@ -242,6 +259,7 @@ class HtmlReader(HTMLParser):
         self._cells: list[str] = []
         self._in_cell = False
         self._header_cell = False
+        self._labels: list[str] = []  # link texts of the running paragraph
         self._row_images = 0
         self._row_data = False  # a data cell (td) of the row has text
 
@@ -255,6 +273,7 @@ class HtmlReader(HTMLParser):
     def _flush(self) -> None:
         """Send the running text to the innermost open block."""
         text = self._take()
+        labels, self._labels = self._labels, []
         if not text or not re.search(r"[^\W_]", text):  # nothing a reader would read
             return
         if self._in_cell:
@@ -264,7 +283,7 @@ class HtmlReader(HTMLParser):
             self._items[index] = normalize_space(f"{self._items[index]} {text}")
         elif self._quote_depth:
             self._quote.append(text)
-        else:
+        elif not _is_link_bar(text, labels):
             self.builder.add(Block(kind="paragraph", text=text))
 
     # -- parser callbacks ---------------------------------------------------
@@ -389,6 +408,7 @@ class HtmlReader(HTMLParser):
         elif tag == "a" and self._anchors:
             href, at = self._anchors.pop()
             label = normalize_space("".join(self._buf[at:]))
+            self._labels.append(label)
             if href and not _PERMALINK.fullmatch(label):
                 self.links.append(Link(text=label or href, url=href))
 

@@ -246,15 +246,18 @@ def test_rst_every_installed_description_reads_clean() -> None:
 
 def test_html_manual_page_main_content(hook, tmp_path: Path) -> None:
     # a texinfo manual page: inline <code> must not split paragraphs (trafilatura
-    # writes it as <pre>), permalink pilcrows vanish, the <title> is the title
+    # writes it as <pre>), permalink pilcrows and the navigation bar vanish, the
+    # <title> is the title
     page = tmp_path / "The-Basics"  # no suffix: sniffed
     shutil.copy(FORMATS / "libffi-The-Basics.html", page)
     doc = hook(page)
     assert doc.format == "html"
     assert doc.title == "The Basics (libffi: the portable foreign function interface library)"
     texts = _texts(doc)
-    assert texts[2].startswith("libffi assumes that you have a pointer to the function")
-    assert texts[3].startswith("The first thing you must do is create an ffi_cif object that")
+    # texinfo's "Next: Simple Example, Up: Using libffi [Index]" bar is navigation
+    assert texts[1].startswith("libffi assumes that you have a pointer to the function")
+    assert texts[2].startswith("The first thing you must do is create an ffi_cif object that")
+    assert not any("Next:" in text for text in texts)
     assert not any("\u00b6" in text for text in texts)
     assert "Copyright" not in " ".join(texts)  # the licence is an HTML comment
     assert [link.text for link in doc.links[:3]] == ["Simple Example", "Using libffi", "Index"]
