@@ -7,7 +7,6 @@ import contextlib
 import json
 import os
 import secrets
-import shutil
 import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -19,12 +18,13 @@ from reelgraph.observe.tracing import active_tracer
 from reelgraph.plan.graph import Plan, build_plan
 from reelgraph.plan.registry import PluginInfo, PluginRegistry
 from reelgraph.run.lease import LeaseKeeper
+from reelgraph.run.outputs import publish_outputs, resolve_outputs
 from reelgraph.run.persist import Recorder, restore_outputs
 from reelgraph.run.result import Event, Run, jsonable
 from reelgraph.run.scheduler import Scheduler
 from reelgraph.spec.inputs import bind_inputs
 from reelgraph.spec.model import BudgetSpec, Spec, load_spec
-from reelgraph.spec.refs import parse_ref, resolve_path
+from reelgraph.spec.stored import merged_budget, resume_inputs, spec_text, storable_inputs
 from reelgraph.store.artifacts import ArtifactStore
 from reelgraph.store.faults import StorageError, check_writable, storage_fault
 from reelgraph.store.leases import DEFAULT_TTL_S, Lease, acquire_lease, release_lease
@@ -224,7 +224,7 @@ class Kernel:
                 ``cancelled`` and can be resumed.
         """
         plan = spec if isinstance(spec, Plan) else self.plan(spec)
-        limits = _merged_budget(plan.spec.budget, budget)
+        limits = merged_budget(plan.spec.budget, budget)
         bound = bind_inputs(plan.spec, inputs or {})
         if output_dir is not None:  # before any node can spend money
             check_writable(Path(output_dir))
@@ -235,8 +235,8 @@ class Kernel:
                 run.id,
                 spec=plan.spec.name,
                 spec_path=str(plan.spec.path) if plan.spec.path else None,
-                spec_text=_spec_text(plan.spec, limits),
-                inputs=jsonable(_storable(plan.spec, bound)),
+                spec_text=spec_text(plan.spec, limits),
+                inputs=jsonable(storable_inputs(plan.spec, bound)),
                 output_dir=str(Path(output_dir).resolve()) if output_dir is not None else None,
                 started_at=run.started_at,
             )
@@ -326,14 +326,14 @@ class Kernel:
         data = json.loads(row.spec_text)
         spec = load_spec(data)
         spec.path = Path(row.spec_path) if row.spec_path else None
-        limits = _merged_budget(spec.budget, budget)
+        limits = merged_budget(spec.budget, budget)
         plan = build_plan(spec, self.registry)
         bound = bind_inputs(plan.spec, resume_inputs(plan.spec, row.inputs, inputs or {}))
         values, stored = restore_outputs(self.store, self.artifacts, row.id)
         reuse = {n: (values[n], stored[n]) for n in values if n in plan.nodes}
         run = Run(id=row.id, spec=row.spec, run_dir=self.home / "runs" / row.id, inputs=bound)
         if budget is not None:  # later resumes start from the raised budget
-            self.store.set_run_spec_text(row.id, _spec_text(spec, limits))
+            self.store.set_run_spec_text(row.id, spec_text(spec, limits))
         self.store.set_run_status(row.id, "running")
         target = output_dir if output_dir is not None else row.output_dir
         if target is not None:
@@ -434,17 +434,17 @@ class Kernel:
                     with trace.use_span(span, end_on_exit=False, record_exception=False):
                         await scheduler.execute()
             skipped = frozenset(n for n, r in run.nodes.items() if r.status == "skipped")
-            run.outputs = _outputs(plan, scheduler.scope, skipped=skipped)
+            run.outputs = resolve_outputs(plan, scheduler.scope, skipped=skipped)
             if output_dir is not None:
-                run.published = _publish(run.outputs, Path(output_dir))
+                run.published = publish_outputs(run.outputs, Path(output_dir))
             run.status = "succeeded"
         except GateFailed as err:
             # keep what was made: publish the outputs that exist, for inspection
             run.status, run.error = "failed_quality", err
-            run.outputs = _outputs(plan, scheduler.scope, partial=True)
+            run.outputs = resolve_outputs(plan, scheduler.scope, partial=True)
             if output_dir is not None:
                 try:
-                    run.published = _publish(run.outputs, Path(output_dir))
+                    run.published = publish_outputs(run.outputs, Path(output_dir))
                 except StorageError as publish_fault:
                     run.status, run.error = "failed", publish_fault
         except BudgetExceeded as err:
@@ -526,89 +526,6 @@ def _takeover(lease: Lease, previous: Lease | None, reason: str | None) -> dict[
     }
 
 
-def _spec_text(spec: Spec, budget: BudgetSpec) -> str:
-    """The spec as JSON, as loaded (unset fields left out so defaults stay defaults).
-
-    ``budget`` is the run's effective budget (the spec's, with the run's
-    overrides), so a resume starts from it.
-    """
-    data = spec.model_dump(mode="json", by_alias=True, exclude_unset=True)
-    limits = budget.model_dump(mode="json", exclude_none=True)
-    if limits:
-        data["budget"] = limits
-    return json.dumps(data)
-
-
-def _storable(spec: Spec, bound: Mapping[str, Any]) -> dict[str, Any]:
-    """The inputs the run store keeps: all but those declared ``secret: true``."""
-    return {k: v for k, v in bound.items() if not (k in spec.inputs and spec.inputs[k].secret)}
-
-
-def resume_inputs(
-    spec: Spec, stored: Mapping[str, Any], given: Mapping[str, Any]
-) -> dict[str, Any]:
-    """A resumed run's inputs: the stored ones, plus secret inputs given again.
-
-    Raises:
-        InputError: a secret input the spec requires was not given again,
-            or a non-secret input was given (the run's inputs are fixed).
-    """
-    from reelgraph.errors import InputError, Problem
-
-    problems = []
-    for name in given:
-        if not (name in spec.inputs and spec.inputs[name].secret):
-            problems.append(
-                Problem(
-                    "only secret inputs can be given to a resumed run",
-                    spec.source,
-                    None,
-                    f"inputs.{name}",
-                    "a run keeps the inputs it started with; start a new run to change them",
-                )
-            )
-    for name, decl in spec.inputs.items():
-        if decl.secret and decl.required and name not in given:
-            problems.append(
-                Problem(
-                    f"secret input '{name}' is not stored with the run",
-                    spec.source,
-                    None,
-                    f"inputs.{name}",
-                    f"pass it again: reelgraph resume RUN -i {name}=VALUE",
-                )
-            )
-    if problems:
-        raise InputError(problems)
-    return {**stored, **given}
-
-
-def _merged_budget(base: BudgetSpec, override: BudgetSpec | Mapping[str, Any] | None) -> BudgetSpec:
-    """``base`` with the fields ``override`` sets replaced.
-
-    Raises:
-        SpecError: ``override`` has unknown fields or bad values.
-    """
-    if override is None:
-        return base
-    if isinstance(override, BudgetSpec):
-        update = override.model_dump(exclude_unset=True)
-    else:
-        from pydantic import ValidationError
-
-        from reelgraph.errors import Problem, SpecError
-
-        try:
-            update = BudgetSpec.model_validate(dict(override)).model_dump(exclude_unset=True)
-        except ValidationError as err:
-            problems = [
-                Problem(e["msg"], "<budget>", None, ".".join(map(str, e["loc"])))
-                for e in err.errors()
-            ]
-            raise SpecError(problems) from None
-    return base.model_copy(update=update)
-
-
 _LOGGED = {
     "run.started": "info",
     "run.finished": "info",
@@ -654,61 +571,3 @@ def _end_run_span(span: Any, run: Run) -> None:
     if run.error is not None:
         span.set_status(Status(StatusCode.ERROR, str(run.error)))
     span.end()
-
-
-def _outputs(
-    plan: Plan,
-    scope: dict[str, Any],
-    *,
-    partial: bool = False,
-    skipped: frozenset[str] = frozenset(),
-) -> dict[str, Any]:
-    """The spec's outputs resolved against node outputs; with ``partial``, those that exist.
-
-    Outputs of ``skipped`` nodes are left out.
-    """
-    if plan.spec.outputs:
-        out = {}
-        for name, text in plan.spec.outputs.items():
-            ref = parse_ref(text)
-            assert ref is not None and not isinstance(ref, str)
-            if ref.root not in scope and (partial or ref.root in skipped):
-                continue  # an output of a skipped node does not exist
-            try:
-                out[name] = resolve_path(scope[ref.root], ref.path)
-            except LookupError as err:
-                raise ReelgraphError(f"outputs.{name}: {text}: {err}") from err
-        return out
-    return {n: scope[n] for n in plan.order if not plan.nodes[n].dependents and n in scope}
-
-
-def _publish(outputs: dict[str, Any], output_dir: Path) -> dict[str, Path]:
-    """Copy file outputs into ``output_dir`` under their file names, atomically.
-
-    Each file is copied to a temporary name in ``output_dir`` and renamed
-    over its target, so a half-written file never sits under a final name.
-
-    Raises:
-        StorageError: the folder is full, read-only or cannot be made.
-    """
-    published = {}
-    try:
-        output_dir.mkdir(parents=True, exist_ok=True)
-        for name, value in outputs.items():
-            if isinstance(value, Path) and value.is_file():
-                target = output_dir / value.name
-                temp = output_dir / f".{value.name}.{secrets.token_hex(4)}.part"
-                try:
-                    shutil.copyfile(value, temp)
-                    os.replace(temp, target)
-                finally:
-                    with contextlib.suppress(OSError):
-                        temp.unlink(missing_ok=True)
-                published[name] = target
-    except OSError as err:
-        fault = storage_fault(err, output_dir)
-        if fault is None:
-            raise
-        # copyfile's error names the source; what failed is writing into output_dir
-        raise StorageError(output_dir, fault.kind) from err
-    return published

@@ -276,10 +276,10 @@ def resume(
     kernel = _kernel()
     try:
         row = kernel.find_run(run_id)
-        from reelgraph.kernel import resume_inputs
         from reelgraph.plan.graph import build_plan
         from reelgraph.spec.inputs import bind_inputs
         from reelgraph.spec.model import load_spec
+        from reelgraph.spec.stored import resume_inputs
 
         plan = build_plan(load_spec(json.loads(row.spec_text)), kernel.registry)
         given = _parse_inputs(inputs or [])

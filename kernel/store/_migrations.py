@@ -153,7 +153,9 @@ MIGRATIONS: list[str] = [
         heartbeat_at REAL NOT NULL,
         expires_at   REAL NOT NULL
     );
-    -- what the last execution cost the machine (observe/resources.py), JSON
+    """,
+    # 4: what the last execution of a run cost the machine (observe/resources.py), JSON
+    """
     ALTER TABLE runs ADD COLUMN resources TEXT;
     """,
 ]

@@ -190,7 +190,8 @@ def test_forced_takeover_while_polling_submits_nothing_twice(
     service: FakeTaskService,  # noqa: F811
     tmp_path: Path,
 ) -> None:
-    service.complete_after = 3.0
+    # long enough that the forced resume starts (a new interpreter) while the first polls
+    service.complete_after = 15.0
     home = tmp_path / "home"
     first = subprocess.Popen(
         _worker("run", str(home), service.url, PROMPT, "--lease-ttl-s=0.6"),
