@@ -418,19 +418,26 @@ def check_store(kernel: Any) -> Check:
 
 
 def check_leases(kernel: Any) -> Check:
-    """Leases whose holder is gone: the runs they held need ``reelgraph resume``."""
-    from reelgraph.store.leases import get_lease
+    """Leases whose holder is gone: the runs they held need ``reelgraph resume``.
 
-    if not (kernel.home / "reelgraph.db").exists():
+    Read through a read-only connection, as the schema is (no migration).
+    """
+    from reelgraph.store.leases import Lease
+
+    db = kernel.home / "reelgraph.db"
+    if not db.exists():
         return Check("stale leases", "ok", "no store yet")
-    if _older_schema(kernel.home / "reelgraph.db"):
-        return Check("stale leases", "info", "not checked: the store predates leases or is older")
+    connection = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
+    try:
+        rows = connection.execute(
+            "SELECT run_id, owner, host, pid, acquired_at, heartbeat_at, expires_at FROM leases"
+        ).fetchall()
+    except sqlite3.OperationalError:  # no such table: a store from before leases
+        return Check("stale leases", "ok", "none (the store predates leases)")
+    finally:
+        connection.close()
     now = time.time()
-    stale = []
-    for (run_id,) in kernel.store._read("doctor: leases", "SELECT run_id FROM leases"):
-        lease = get_lease(kernel.store, run_id)
-        if lease is not None and lease.stale_reason(now) is not None:
-            stale.append(run_id)
+    stale = [row[0] for row in rows if Lease(*row).stale_reason(now) is not None]
     if stale:
         return Check(
             "stale leases",
