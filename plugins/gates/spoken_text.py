@@ -108,7 +108,7 @@ _CHECKS: list[tuple[str, str, re.Pattern[str]]] = [
     ),
     ("markup", "Markdown link or image", re.compile(r"\]\(|\]\[|!\[|\[[ xX]\]")),
     ("markup", "Markdown heading", re.compile(r"(?:^|\s)#{1,6}\s")),
-    ("markup", "@mention", re.compile(r"(?<![\w.@])@[A-Za-z0-9][\w-]*(?![\w.@-])")),
+    ("markup", "@mention", re.compile(r"(?<![\w.@])@[A-Za-z0-9][\w-]*(?![\w@-]|\.\w)")),
     ("url", "URL", re.compile(r"\b(?:https?|ftp|file|ssh|git)://|\bwww\.\w|\bmailto:", re.I)),
     (
         "url",

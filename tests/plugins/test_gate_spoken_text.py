@@ -77,6 +77,9 @@ MARKUP = [
     ("Support aiohttp >= 2.3.", "code: operator"),  # aws-xray-sdk
     ("Extend the capability of explain=True when isolating.", "code: operator"),
     ('schema = {"type": "object"}', "code: braces"),
+    ("Several updates to the documentation by @Viicos.", "markup: @mention"),  # pydantic
+    ("pip install responses.", "code: install command"),  # responses
+    ("To compile Bash, type./configure', then make'.", "path: home or relative path"),  # bash
 ]
 
 
