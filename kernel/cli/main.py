@@ -632,7 +632,7 @@ def gc(
             dry_run=dry_run,
             as_json=as_json,
         )
-    except ReelgraphError as err:
+    except (ReelgraphError, OSError) as err:  # a file gc cannot delete: a storage fault
         _fail_with(err)
 
 

@@ -396,3 +396,18 @@ def test_artifact_refs_skips_user_keys_that_look_like_tags() -> None:
         {"$dict": {"$artifact": "b" * 64, "name": "user data, not a file"}},
     ]
     assert sorted(artifact_refs(stored)) == [(digest, "x.wav"), (digest, "y.png")]
+
+
+def test_cli_on_a_broken_store_is_one_line_and_exit_6(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "reelgraph.db").write_bytes(os.urandom(8192))
+    done = subprocess.run(
+        [*CLI, "gc", "--older-than", "30d"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "REELGRAPH_HOME": str(home)},
+        timeout=120,
+    )
+    assert done.returncode == 6  # a storage fault (README: exit statuses)
+    assert "not a SQLite database" in done.stderr and "Traceback" not in done.stderr
