@@ -518,7 +518,7 @@ def _encode_cmd(ffmpeg: str, job: _Job, size: tuple[int, int], s: _Settings) -> 
     return [*cmd, "-f", "mp4", str(job.out)]
 
 
-def _encode_job(ffmpeg: str, job: _Job, size: tuple[int, int], s: _Settings) -> None:
+def _encode_job(ffmpeg: str, job: _Job, size: tuple[int, int], s: _Settings) -> bytes:
     """Encode a segment, then repeat it by stream copy up to the scene's frame count.
 
     ``-stream_loop -1`` with ``-frames:v`` loops the segment and cuts it after
@@ -534,6 +534,7 @@ def _encode_job(ffmpeg: str, job: _Job, size: tuple[int, int], s: _Settings) -> 
         cmd += ["-stream_loop", "-1", "-i", str(job.out), "-map", "0:v:0", "-c", "copy"]
         cmd += ["-frames:v", str(job.total), "-video_track_timescale", str(_timescale(s.fps))]
         _run([*cmd, "-f", "mp4", str(job.result)], f"repeating the segment of scene {job.scene}")
+    return _extradata(job.result)
 
 
 def _encode_audio(
@@ -576,8 +577,12 @@ def _encode_all(
     s: _Settings,
     tmp: Path,
     ctx: NodeContext,
-) -> None:
-    """Encode the audio and the segments concurrently; report progress from this thread."""
+) -> set[bytes]:
+    """Encode the audio and the segments concurrently; report progress from this thread.
+
+    Returns the distinct H.264 parameter sets (``extradata``) of the segments,
+    read by each worker from the file it wrote.
+    """
     scene_count = len(jobs)
     total = len(jobs) + 2
     with ThreadPoolExecutor(max_workers=s.workers, thread_name_prefix="reelgraph-ffmpeg") as pool:
@@ -587,24 +592,30 @@ def _encode_all(
         for job in jobs:
             future = pool.submit(_encode_job, ffmpeg, job, size, s)
             futures[future] = f"encoding scene {job.scene + 1}/{scene_count}"
+        extradata = set()
         try:
             for done, future in enumerate(as_completed(futures), start=1):
-                future.result()
+                result = future.result()
+                if isinstance(result, bytes):
+                    extradata.add(result)
                 ctx.progress(done, total, futures[future])
         except BaseException:
             for future in futures:
                 future.cancel()
             raise
+    return extradata
 
 
-def _check_same_codec(paths: Sequence[Path]) -> None:
-    """Stream copy is only valid when every segment has the same SPS/PPS."""
+def _extradata(path: Path) -> bytes:
+    """The H.264 parameter sets (SPS/PPS) of ``path``'s video stream."""
     import av
 
-    extradata = set()
-    for path in dict.fromkeys(paths):
-        with av.open(str(path)) as container:
-            extradata.add(bytes(container.streams.video[0].codec_context.extradata or b""))
+    with av.open(str(path)) as container:
+        return bytes(container.streams.video[0].codec_context.extradata or b"")
+
+
+def _check_same_codec(extradata: set[bytes]) -> None:
+    """Stream copy is only valid when every segment has the same SPS/PPS."""
     if len(extradata) > 1:
         raise FatalError(
             "video segments were encoded with different H.264 parameters; cannot concat"
@@ -730,9 +741,9 @@ def _build(
     jobs = _jobs(scenes, settings, tmp)
     pcm = _track(scenes, settings.fps, rate)
     size = (_even(visuals[0].width_px), _even(visuals[0].height_px))
-    _encode_all(ffmpeg, pcm, rate, jobs, size, settings, tmp, ctx)
+    extradata = _encode_all(ffmpeg, pcm, rate, jobs, size, settings, tmp, ctx)
     order = [job.result for job in jobs]
-    _check_same_codec(order)
+    _check_same_codec(extradata)
     _concat_list(order, tmp / "segments.ffconcat")
     cues = build_cues([s for scene in scenes for s in scene.sentences], duration_s)
     srt = write_srt(cues, tmp / "video.srt")
