@@ -75,7 +75,8 @@ def test_run_succeeds_and_publishes_files(rendered) -> None:
     run, out = rendered
     assert run.status == "succeeded", run.error
     assert {p.name for p in out.iterdir()} >= {"video.mp4", "video.srt", "video.vtt"}
-    assert [n.status for n in run.nodes.values()] == ["succeeded"] * 9  # 5 steps, 4 gate nodes
+    # 6 steps (the voice check included), 4 gate nodes
+    assert [n.status for n in run.nodes.values()] == ["succeeded"] * 10
     scenes = run.nodes["slides"].items
     assert scenes == run.nodes["narration"].items
     assert scenes >= 4  # title, two sections (one with code), closing
@@ -158,6 +159,7 @@ def test_cli_writes_run_json_with_node_timings(tmp_path) -> None:
         "script_quality",
         "slides",
         "shots_quality",
+        "voice",
         "narration",
         "video",
         "video_quality",
