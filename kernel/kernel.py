@@ -16,6 +16,7 @@ from reelgraph.errors import BudgetExceeded, GateFailed, ReelgraphError
 from reelgraph.observe.resources import ResourceMeter
 from reelgraph.observe.tracing import active_tracer
 from reelgraph.plan.graph import Plan, build_plan
+from reelgraph.plan.providers import chooses_providers
 from reelgraph.plan.registry import PluginInfo, PluginRegistry
 from reelgraph.run.lease import LeaseKeeper
 from reelgraph.run.outputs import publish_outputs, resolve_outputs
@@ -153,13 +154,21 @@ class Kernel:
         """Every plugin found, loaded or broken."""
         return self.registry.plugins()
 
-    def plan(self, spec: str | Path | Mapping[str, Any] | Spec) -> Plan:
+    def plan(
+        self,
+        spec: str | Path | Mapping[str, Any] | Spec,
+        inputs: Mapping[str, Any] | None = None,
+    ) -> Plan:
         """Load and validate a spec.
+
+        ``inputs`` (bound, see :func:`~reelgraph.spec.inputs.bind_inputs`)
+        choose the providers of nodes that name theirs by an input
+        (``provider: $inputs.llm``); without them the inputs' defaults do.
 
         Raises:
             SpecError: every problem in the spec, with file, node and field.
         """
-        return build_plan(load_spec(spec), self.registry)
+        return build_plan(load_spec(spec), self.registry, inputs)
 
     def run(
         self,
@@ -226,6 +235,8 @@ class Kernel:
         plan = spec if isinstance(spec, Plan) else self.plan(spec)
         limits = merged_budget(plan.spec.budget, budget)
         bound = bind_inputs(plan.spec, inputs or {})
+        if chooses_providers(plan.spec):  # provider: $inputs.NAME follows the inputs given
+            plan = build_plan(plan.spec, self.registry, bound)
         if output_dir is not None:  # before any node can spend money
             check_writable(Path(output_dir))
         run = Run(id=run_id or new_run_id(), spec=plan.spec.name, run_dir=Path(), inputs=bound)
@@ -329,6 +340,8 @@ class Kernel:
         limits = merged_budget(spec.budget, budget)
         plan = build_plan(spec, self.registry)
         bound = bind_inputs(plan.spec, resume_inputs(plan.spec, row.inputs, inputs or {}))
+        if chooses_providers(plan.spec):
+            plan = build_plan(spec, self.registry, bound)
         values, stored = restore_outputs(self.store, self.artifacts, row.id)
         reuse = {n: (values[n], stored[n]) for n in values if n in plan.nodes}
         run = Run(id=row.id, spec=row.spec, run_dir=self.home / "runs" / row.id, inputs=bound)

@@ -196,7 +196,8 @@ def run(
     try:
         from reelgraph.spec.inputs import bind_inputs
 
-        bind_inputs(plan.spec, given)
+        # the inputs may choose providers (provider: $inputs.llm): validate that choice too
+        plan = kernel.plan(plan.spec, bind_inputs(plan.spec, given))
     except (InputError, SpecError) as err:
         _fail(_spec_error_text(err))
     from reelgraph.kernel import new_run_id
@@ -284,7 +285,8 @@ def resume(
         plan = build_plan(load_spec(json.loads(row.spec_text)), kernel.registry)
         given = _parse_inputs(inputs or [])
         # a moved or deleted input file, a secret not given again: one clear line
-        bind_inputs(plan.spec, resume_inputs(plan.spec, row.inputs, given))
+        bound = bind_inputs(plan.spec, resume_inputs(plan.spec, row.inputs, given))
+        plan = build_plan(plan.spec, kernel.registry, bound)
     except SpecError as err:
         _fail(_spec_error_text(err))
     except ReelgraphError as err:

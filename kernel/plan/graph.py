@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import copy
 import inspect
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from reelgraph import hookspecs
 from reelgraph.errors import PluginError, Problem, SpecError, did_you_mean
+from reelgraph.plan.providers import bind_providers
 from reelgraph.plan.registry import PluginRegistry
 from reelgraph.plan.signature import HookSignature, hook_signature
 from reelgraph.plan.typecheck import (
@@ -101,8 +103,17 @@ class Plan:
         return [sorted(g) for g in nx.topological_generations(self.graph)]
 
 
-def build_plan(spec: Spec, registry: PluginRegistry) -> Plan:
+def build_plan(
+    spec: Spec, registry: PluginRegistry, inputs: Mapping[str, Any] | None = None
+) -> Plan:
     """Validate ``spec`` against the installed plugins and compile it.
+
+    Args:
+        spec: the spec.
+        registry: the installed plugins.
+        inputs: the bound inputs, which choose the providers of nodes with
+            ``provider: $inputs.NAME``; ``None`` uses the inputs' defaults
+            (see :mod:`reelgraph.plan.providers`).
 
     Raises:
         SpecError: listing every problem found.
@@ -110,6 +121,7 @@ def build_plan(spec: Spec, registry: PluginRegistry) -> Plan:
     problems: list[Problem] = []
     file = spec.source
     registry.load()
+    written, spec = spec, bind_providers(spec, registry, inputs, problems)
     import networkx as nx
 
     graph: nx.DiGraph = nx.DiGraph()
@@ -153,7 +165,9 @@ def build_plan(spec: Spec, registry: PluginRegistry) -> Plan:
         )
     if problems:
         raise SpecError(problems)
-    return _compile(spec, by_id, signatures, graph, registry)
+    plan = _compile(spec, by_id, signatures, graph, registry)
+    plan.spec = written  # as written: stored with runs, providers chosen again on resume
+    return plan
 
 
 def _check_hook(

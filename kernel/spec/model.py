@@ -174,8 +174,10 @@ class NodeSpec(BaseModel):
     Attributes:
         id: unique within the spec; other nodes refer to its output as ``$id``.
         hook: a hook name from :mod:`reelgraph.hookspecs`.
-        provider: the plugin (entry-point name) that must answer; ``None``
-            lets any implementation answer.
+        provider: the plugin (entry-point name) that must answer, or
+            ``$inputs.NAME`` to let a string input choose it (see
+            :mod:`reelgraph.plan.providers`); ``None`` lets any
+            implementation answer.
         with_: arguments (``with:`` in YAML), literal or references.
         map: a reference to a list; the hook is called once per item, with
             ``$item`` bound to it, and the node's output is the list of results.
@@ -202,7 +204,10 @@ class NodeSpec(BaseModel):
     hook: str = Field(description="The hook to call (see `reelgraph plugins`), e.g. `render_shot`.")
     provider: str | None = Field(
         default=None,
-        description="The plugin that must answer; unset lets any implementation answer.",
+        description=(
+            "The plugin that must answer, or `$inputs.NAME` to let a string input choose it; "
+            "unset lets any implementation answer."
+        ),
     )
     with_: dict[str, Any] = Field(
         default_factory=dict,
