@@ -50,7 +50,8 @@ _LIMITS: dict[str, tuple[float, float]] = {
 }
 _REMEDY = (
     "normalise the audio to {target:g} LUFS with a true peak of at most {peak:g} dBTP "
-    "(ffmpeg loudnorm, two passes; the ffmpeg assembler's loudness_lufs option)"
+    "(the ffmpeg assembler's loudness_lufs option: one measured gain and a true-peak "
+    "limiter; or ffmpeg loudnorm in two passes)"
 )
 
 
