@@ -124,19 +124,30 @@ def run_pipeline(document: Path, work: Path) -> dict[str, Any]:
 
 
 def load_inputs(home: Path, run_id: str) -> tuple[Any, list[Any], list[Any]]:
-    """The ``video`` node's inputs (script, slides, narrations) from the run store."""
+    """The ``video`` node's inputs (script, slides, narrations) from the run store.
+
+    Reads the ``nodes`` table read-only (no migration: the run just wrote it).
+    """
+    import sqlite3
+
     from reelgraph.store.artifacts import ArtifactStore
-    from reelgraph.store.runs import RunStore
     from reelgraph.store.serialize import load_value
 
-    store = RunStore(home / "reelgraph.db")
     artifacts = ArtifactStore(home / "artifacts")
-    nodes = {node.node_id: node for node in store.get_nodes(run_id)}
-
-    def value(node_id: str) -> Any:
-        return load_value(nodes[node_id].output, artifacts, verify=False)
-
-    return value("script"), value("slides"), value("narration")
+    db = sqlite3.connect(f"file:{home / 'reelgraph.db'}?mode=ro", uri=True)
+    try:
+        rows = db.execute(
+            "SELECT node_id, output FROM nodes WHERE run_id = ? AND node_id IN "
+            "('script', 'slides', 'narration')",
+            (run_id,),
+        ).fetchall()
+    finally:
+        db.close()
+    outputs = {node_id: json.loads(output) for node_id, output in rows}
+    return tuple(  # type: ignore[return-value]
+        load_value(outputs[key], artifacts, verify=False)
+        for key in ("script", "slides", "narration")
+    )
 
 
 # -- 2. the assembler alone --------------------------------------------------------------
