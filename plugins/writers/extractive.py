@@ -521,13 +521,10 @@ def _collect(
                 pos += 1
     runs = [r for r in runs if r.kind != "content" or r.sentences]
     _take_intro(runs, document)
-    title_run.sentences = [
-        s
-        for s in title_run.sentences
-        if s is not title_run.sentences[0]
-        or len(title_run.sentences) == 1
-        or not (_key(s.text) in drop or (opts["drop_unspeakable"] and speech_problems(s.text)))
-    ]
+    spoken_title = title_run.sentences[0].text
+    unspeakable = opts["drop_unspeakable"] and speech_problems(spoken_title)
+    if (unspeakable or _key(spoken_title) in drop) and len(title_run.sentences) > 1:
+        del title_run.sentences[0]  # the intro sentences still open the video
     runs.append(_closing_run(runs, title, opts))
     return runs
 
@@ -582,8 +579,6 @@ def _introduce(
             out[-1] = (f"{colon} {series}", display, lead, item, list(blocks[following].items))
         else:
             out[-1] = (colon, display, lead, item, [])
-    elif kind == "list" and found[following] and colon.endswith(":"):
-        out[-1] = (colon, display, lead, item, [])
     elif _ASKS_MORE.search(display.rstrip()):
         if kind in ("paragraph", "quote") and colon.endswith(":"):
             out[-1] = (colon, display, lead, item, [])
