@@ -167,8 +167,8 @@ def synthesize_speech(
             no voice speaks (raised before any audio is made).
         ConfigurationError: the engine is not installed or has no key.
 
-    Example providers: ``piper`` (neural, optional extra; ``tryfirst``) and
-    ``espeak`` (libespeak-ng through ctypes; ``trylast``).
+    Example provider: ``espeak`` (libespeak-ng through ctypes; ``trylast``);
+    also ``piper`` (neural, optional extra; ``tryfirst``).
     """
 
 
