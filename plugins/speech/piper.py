@@ -150,7 +150,10 @@ def length_scale_for(rate_wpm: int | None, model: Path) -> float | None:
         raise InvalidInputError(
             f"piper: rate_wpm must be a positive whole number of words per minute, got {rate_wpm!r}"
         )
-    if model != default_voice_path():
+    try:
+        if model != default_voice_path():
+            return None
+    except ConfigurationError:  # a voice of its own, without the default voice package
         return None
     points = sorted((wpm, scale) for scale, wpm in DEFAULT_VOICE_WPM)
     if rate_wpm <= points[0][0]:
