@@ -119,7 +119,11 @@ class ArtifactStore:
         target = self.path_for(digest, name)
         artifact = Artifact(digest=digest, name=name, size=size, path=target)
         if _size_of(target) == size:
-            return artifact  # dedup: these bytes are already stored under this name
+            # dedup: these bytes are already stored under this name. Touch the file:
+            # `reelgraph gc` never deletes files newer than the oldest live run.
+            with contextlib.suppress(OSError):
+                os.utime(target)
+            return artifact
         folder = target.parent
         _make_dirs(folder)
         tmp = folder / f"{_TMP_PREFIX}{secrets.token_hex(8)}"

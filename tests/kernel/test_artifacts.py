@@ -68,7 +68,10 @@ def test_same_content_and_name_is_not_copied_again(store: ArtifactStore, tmp_pat
     second = store.put_file(source)
     after = second.path.stat()
     assert second == first
-    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    assert after.st_ino == before.st_ino  # the same file, not a new copy
+    assert store.bytes_written == 1000  # only the first put wrote bytes
+    # touched, so `reelgraph gc` sees it as used by the run that stored it again
+    assert after.st_mtime_ns >= before.st_mtime_ns
 
 
 def test_same_content_under_two_names_is_hard_linked(store: ArtifactStore) -> None:
