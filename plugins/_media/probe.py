@@ -138,7 +138,8 @@ def ebur128(path: Path) -> Loudness:
     return Loudness(integrated_lufs=i, range_lu=lra, true_peak_dbtp=peak)
 
 
-#: BS.1770-4 Annex 2: true peak from the signal oversampled 4x (for 48 kHz input).
+#: BS.1770-4 Annex 2: true peak from the signal oversampled 4x (for 48 kHz input, i.e.
+#: to 192 kHz); below 44.1 kHz :func:`pcm_loudness` oversamples 8x (22.05 kHz -> 176.4 kHz).
 TRUE_PEAK_OVERSAMPLING = 4
 
 
@@ -152,9 +153,9 @@ def pcm_loudness(samples: Any, rate_hz: int) -> tuple[float, float]:
     Integrated loudness is pyloudnorm's ITU-R BS.1770-4 meter (K-weighting,
     400 ms blocks, -70 LUFS absolute and -10 LU relative gates): ``-inf`` for
     silence or audio shorter than one 400 ms block. True peak is the largest
-    absolute sample after 4x polyphase oversampling (``scipy.signal.resample_poly``;
-    BS.1770-4 Annex 2), in dBTP (``-inf`` for digital silence). Below 48 kHz
-    4x under-reads by at most a few tenths of a dB: callers keep a margin.
+    absolute sample after polyphase oversampling (``scipy.signal.resample_poly``;
+    BS.1770-4 Annex 2: 4x, 8x below 44.1 kHz so the oversampled rate is close
+    to 192 kHz either way), in dBTP (``-inf`` for digital silence).
     """
     import numpy as np
     import pyloudnorm
@@ -163,7 +164,8 @@ def pcm_loudness(samples: Any, rate_hz: int) -> tuple[float, float]:
     x = np.asarray(samples, dtype=np.float64)
     if x.ndim != 1:
         raise ValueError(f"pcm_loudness takes mono samples (1-D), got shape {x.shape}")
-    peak = float(np.abs(resample_poly(x, TRUE_PEAK_OVERSAMPLING, 1)).max()) if x.size else 0.0
+    factor = TRUE_PEAK_OVERSAMPLING * (2 if rate_hz < 44_100 else 1)
+    peak = float(np.abs(resample_poly(x, factor, 1)).max()) if x.size else 0.0
     true_peak = 20 * math.log10(peak) if peak > 0 else -math.inf
     if x.size < round(0.4 * rate_hz) or peak == 0:
         return -math.inf, true_peak

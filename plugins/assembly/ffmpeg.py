@@ -101,7 +101,7 @@ _LIMITER_MARGIN_DB = 0.5
 _LIMITER_ATTACK_MS = 5  # alimiter look-ahead (its default)
 _LIMITER_RELEASE_MS = 50  # alimiter release (its default)
 _LOUDNESS_TOLERANCE_LU = 0.15  # how close the limited track must come to the target
-_MAX_LIMITER_PASSES = 6
+_MAX_LIMITER_PASSES = 8
 
 
 # -- settings and validation -----------------------------------------------------
@@ -423,22 +423,35 @@ def _normalise(ffmpeg: str, pcm: bytes, rate: int, target: float) -> tuple[bytes
         levels = _Levels(lufs, peak, gain, False, target, peak + gain, 0)
         return _to_pcm16(y), levels
     limit = _CEILING_DBTP - _LIMITER_MARGIN_DB
-    tried: list[tuple[float, float]] = []  # (gain, loudness reached)
-    for _ in range(_MAX_LIMITER_PASSES):
+    tried: list[tuple[float, float]] = []  # (gain, loudness reached) at the current limit
+    passes = 0
+    while True:
+        passes += 1
         used = gain
         y = _limit(ffmpeg, x, rate, used, limit)
         out_lufs, out_peak = pcm_loudness(y, rate)
-        tried.append((used, out_lufs))
-        if out_peak > _CEILING_DBTP:
-            limit -= out_peak - _CEILING_DBTP + 0.05  # inter-sample overs: lower the limit
-        elif abs(out_lufs - target) <= _LOUDNESS_TOLERANCE_LU:
+        if passes == _MAX_LIMITER_PASSES:
             break
+        if out_peak > _CEILING_DBTP:
+            # inter-sample overs: lower the limit; loudness points at the old limit no longer apply
+            limit -= out_peak - _CEILING_DBTP + 0.1
+            tried.clear()
+            continue
+        if abs(out_lufs - target) <= _LOUDNESS_TOLERANCE_LU:
+            break
+        tried.append((used, out_lufs))
         if len(tried) >= 2 and tried[-1][1] != tried[-2][1]:
             (g0, l0), (g1, l1) = tried[-2], tried[-1]
             gain = g1 + (target - l1) * (g1 - g0) / (l1 - l0)
         else:
             gain += target - out_lufs
-    return _to_pcm16(y), _Levels(lufs, peak, used, True, out_lufs, out_peak, len(tried))
+    if out_peak > _CEILING_DBTP:
+        # Out of passes with the peak still over: a linear trim puts it on the ceiling
+        # (a trim scales the true peak exactly), at the cost of as much loudness.
+        trim = _CEILING_DBTP - out_peak
+        y = y * np.float32(10 ** (trim / 20))
+        used, out_lufs, out_peak = used + trim, out_lufs + trim, _CEILING_DBTP
+    return _to_pcm16(y), _Levels(lufs, peak, used, True, out_lufs, out_peak, passes)
 
 
 def _to_pcm16(y: Any) -> bytes:
