@@ -11,8 +11,10 @@ language, voice, video length) from that home's run store.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -159,14 +161,20 @@ def _read_outputs(result: CaseResult, out: Path, home: Path) -> None:
 
 
 def _read_store(result: CaseResult, home: Path, run_id: str) -> None:
-    """Detected language, voice and video length from the nodes' stored outputs."""
-    from reelgraph.store.runs import RunStore
+    """Detected language, voice and video length from the nodes' stored outputs.
 
+    Read straight from the run store's ``nodes`` table, read-only, so a bench
+    started before a schema migration still reads runs that a newer CLI wrote.
+    """
     database = home / "reelgraph.db"
     if not database.is_file():
         return
-    with RunStore(database) as store:
-        outputs = {node.node_id: node.output for node in store.get_nodes(run_id)}
+    with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as db:
+        rows = db.execute(
+            "SELECT node_id, output FROM nodes WHERE run_id = ? AND output IS NOT NULL",
+            (run_id,),
+        ).fetchall()
+    outputs = {node_id: json.loads(output) for node_id, output in rows}
 
     def data(value: Any) -> dict[str, Any]:
         return value.get("data", {}) if isinstance(value, dict) else {}
