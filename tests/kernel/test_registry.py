@@ -43,10 +43,11 @@ def test_reelgraph_plugins_restricts_and_disable_excludes() -> None:
 def test_disabled_provider_is_a_validation_problem_naming_it() -> None:
     from reelgraph import SpecError
 
-    kernel = Kernel(env={"REELGRAPH_DISABLE_PLUGINS": "espeak", "REELGRAPH_HOME": "/tmp"})
+    # the shipped spec pins ffmpeg (its narration pins no provider: piper or espeak)
+    kernel = Kernel(env={"REELGRAPH_DISABLE_PLUGINS": "ffmpeg", "REELGRAPH_HOME": "/tmp"})
     with pytest.raises(SpecError) as info:
         kernel.plan("document-to-video")
-    assert "unknown provider 'espeak'" in str(info.value)
+    assert "unknown provider 'ffmpeg'" in str(info.value)
 
 
 def test_duplicate_names_and_classes_are_refused() -> None:
