@@ -75,7 +75,10 @@ def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
         import traceback
 
         sys.stderr.write(redact(traceback.format_exc()))
-    _stderr().print(f"[bold red]error:[/] {redact(message)}", soft_wrap=True)
+    from rich.markup import escape
+
+    # escaped: a message may hold brackets, e.g. pip install 'reelgraph[piper]'
+    _stderr().print(f"[bold red]error:[/] {escape(redact(message))}", soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -735,7 +738,9 @@ def main() -> None:
             # an unexpected error: the traceback, with any API key in it redacted
             sys.stderr.write(redact(traceback.format_exc()))
         if fault is not None:
-            _stderr().print(f"[bold red]error:[/] {redact(str(fault))}", soft_wrap=True)
+            from rich.markup import escape
+
+            _stderr().print(f"[bold red]error:[/] {escape(redact(str(fault)))}", soft_wrap=True)
             sys.exit(EXIT_STORAGE)
         sys.exit(EXIT_FAILED)
 

@@ -240,3 +240,16 @@ def test_signal_cancels_cleanly_and_the_run_resumes(tmp_path, signal_name: str) 
     nodes = {n["id"]: n for n in json.loads(resumed.stdout)["nodes"]}
     assert nodes["script"]["cached"] and not nodes["video"]["cached"]
     assert (out / "video.mp4").exists()
+
+
+def test_error_lines_keep_brackets(capsys) -> None:
+    """Messages are not read as rich markup: `reelgraph[piper]` must survive."""
+    import typer
+
+    from reelgraph.cli.main import _fail
+
+    try:
+        _fail("install it: pip install 'reelgraph[piper]'")
+    except typer.Exit as exit_:
+        assert exit_.exit_code == 2
+    assert "pip install 'reelgraph[piper]'" in capsys.readouterr().err
