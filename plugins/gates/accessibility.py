@@ -102,13 +102,28 @@ def _distance(a: RGB, b: RGB) -> float:
 
 def _colour_mask(image: Image.Image, colour: RGB) -> Image.Image:
     """A mode ``L`` image: 255 where the pixel is exactly ``colour``, else 0."""
-    from PIL import ImageChops
+    import numpy as np
+    from PIL import Image as PILImage
 
-    channels = [
-        band.point(lambda v, c=c: 255 if v == c else 0)
-        for band, c in zip(image.split(), colour, strict=True)
-    ]
-    return ImageChops.multiply(ImageChops.multiply(channels[0], channels[1]), channels[2])
+    pixels = np.asarray(image)
+    exact = (pixels[:, :, 0] == colour[0]) & (pixels[:, :, 1] == colour[1])
+    exact &= pixels[:, :, 2] == colour[2]
+    return PILImage.fromarray(exact.view(np.uint8) * np.uint8(255))
+
+
+def _colours(image: Image.Image) -> list[tuple[int, Any]]:
+    """``image.getcolors()`` with every colour: ``[(count, colour), ...]``.
+
+    Pillow sizes its table by ``maxcolors`` (32 ms for a 1080p frame asked
+    for up to one colour per pixel, 9 ms for 65,536), and a slide has a few
+    hundred colours: ask for 65,536 first, and for one per pixel only when
+    that is not enough.
+    """
+    pixels = image.width * image.height
+    found = image.getcolors(maxcolors=min(pixels, 1 << 16))
+    if found is None:
+        found = image.getcolors(maxcolors=pixels)
+    return found or []
 
 
 def _border_colour(image: Image.Image, margin: float) -> RGB:
@@ -119,7 +134,7 @@ def _border_colour(image: Image.Image, margin: float) -> RGB:
     for box in ((0, 0, w, my), (0, h - my, w, h), (0, my, mx, h - my), (w - mx, my, w, h - my)):
         if box[2] <= box[0] or box[3] <= box[1]:
             continue
-        for n, colour in image.crop(box).getcolors(maxcolors=w * h) or []:
+        for n, colour in _colours(image.crop(box)):
             key = tuple(colour[:3])
             counts[key] = counts.get(key, 0) + n  # type: ignore[index]
     return max(counts, key=counts.__getitem__)  # type: ignore[return-value]
@@ -138,7 +153,7 @@ def measure_colours(image: Image.Image, margin: float = TITLE_SAFE_MARGIN) -> Sl
         size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
         image = image.resize(size, PILImage.Resampling.NEAREST)
     total = image.width * image.height
-    counted = sorted(image.getcolors(maxcolors=total) or [], reverse=True)
+    counted = sorted(_colours(image), reverse=True)
     colours: list[tuple[int, RGB]] = [(n, tuple(c[:3])) for n, c in counted]  # type: ignore[misc]
     background = _border_colour(image, margin)
     surfaces: list[tuple[RGB, tuple[int, int, int, int]]] = [
