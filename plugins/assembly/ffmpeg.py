@@ -62,6 +62,7 @@ from reelgraph.plugins._media.captions import (
     TimedSentence,
     build_cues,
     iso639_2,
+    required_seconds,
     write_srt,
     write_vtt,
 )
@@ -82,6 +83,8 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "audio_bitrate_kbps": 96,  # AAC-LC bitrate
     "workers": 2,  # segments encoded at once (the target machine has 2 cores)
     "loudness_lufs": -16.0,  # integrated loudness target (EBU R128); None = as spoken
+    # silence after a sentence spoken faster than its captions can be read (false: none)
+    "hold_for_reading": True,
 }
 #: Seconds between keyframes in every encoded segment.
 KEYFRAME_INTERVAL_S = 0.5
@@ -91,6 +94,9 @@ _PRESETS = (
     "medium", "slow", "slower", "veryslow", "placebo",
 )  # fmt: skip
 _SAMPLE_WIDTH = 2  # bytes: 16-bit PCM
+# longest silence added after a sentence spoken too fast to read: with a sentence's
+# own trailing silence it stays under the black_silence gate's max_silence_s (2 s)
+_MAX_HOLD_S = 1.5
 # Loudness normalisation (see _normalise): the true-peak ceiling is 0.5 dB under the
 # -1 dBTP delivery limit, for the AAC encoder (<= 0.1 dB overshoot, measured) and the
 # 4x oversampling's under-read at 22.05 kHz; the limiter starts 0.5 dB lower still
@@ -119,6 +125,7 @@ class _Settings:
     audio_bitrate_kbps: int
     workers: int
     loudness_lufs: float | None
+    hold_for_reading: bool
 
 
 def _number(options: dict[str, Any], key: str, low: float, high: float) -> float:
@@ -151,6 +158,10 @@ def _settings(fps: Any, pause_s: Any, options: dict[str, Any] | None) -> _Settin
             f"options.audio_channels must be 1 or 2, got {opts['audio_channels']!r}"
         )
     segment_s = _number(opts, "segment_s", 0.1, 10)
+    if not isinstance(opts["hold_for_reading"], bool):
+        raise InvalidInputError(
+            f"options.hold_for_reading must be true or false, got {opts['hold_for_reading']!r}"
+        )
     return _Settings(
         fps=fps,
         pause_s=float(pause_s),
@@ -164,6 +175,7 @@ def _settings(fps: Any, pause_s: Any, options: dict[str, Any] | None) -> _Settin
         loudness_lufs=None
         if opts["loudness_lufs"] is None
         else _number(opts, "loudness_lufs", -70, -5),
+        hold_for_reading=opts["hold_for_reading"],
     )
 
 
@@ -234,6 +246,8 @@ class _Clip:
     path: Path
     frames: int  # audio samples
     words: list[WordTiming]
+    #: samples of silence after the speech so that its captions can be read
+    hold: int = 0
 
 
 @dataclass(slots=True)
@@ -291,7 +305,32 @@ def _place_sentences(scene: _Scene, fps: int, rate: int) -> None:
         if clip.text.strip() and clip.frames:
             end = (at + clip.frames) / rate
             scene.sentences.append(TimedSentence(clip.text, at / rate, end, tuple(clip.words)))
-        at += clip.frames
+        at += clip.frames + clip.hold
+
+
+def _hold_for_reading(
+    clips: Sequence[_Clip], language: str | None, pause_s: float, rate: int
+) -> int:
+    """Give each sentence spoken faster than its captions can be read a silence after it.
+
+    A cue must stay up for its characters at the language's reading speed
+    (:func:`required_seconds`); a sentence whose speech is shorter than that
+    gets the difference as silence, so the caption builder can hold its cues
+    and the captions gate passes by construction. The last sentence of a
+    scene already has ``pause_s`` after it. A hold is at most
+    ``_MAX_HOLD_S``, so the silence stays under the ``black_silence`` gate's
+    2 s. Returns how many sentences were held.
+    """
+    held = 0
+    for n, clip in enumerate(clips):
+        if not clip.text.strip() or not clip.frames:
+            continue
+        after = round(pause_s * rate) if n == len(clips) - 1 else 0
+        short = round(required_seconds(clip.text, language) * rate) - clip.frames - after
+        if short > 0:
+            clip.hold = min(short, round(_MAX_HOLD_S * rate))
+            held += 1
+    return held
 
 
 def _plan(
@@ -302,6 +341,7 @@ def _plan(
     rate: int,
     tmp: Path,
     ctx: NodeContext,
+    language: str | None = None,
 ) -> list[_Scene]:
     """Lay the scenes on the timeline: whole frames per scene, times per sentence."""
     fps, scenes, start = settings.fps, [], 0
@@ -310,7 +350,12 @@ def _plan(
             _load_clip(ffmpeg, Path(seg.path), seg.text, seg.words, rate, tmp, f"{i}_{j}")
             for j, seg in enumerate(narration.segments)
         ]
-        speech_s = sum(c.frames for c in clips) / rate
+        held = 0
+        if settings.hold_for_reading:
+            held = _hold_for_reading(clips, language, settings.pause_s, rate)
+        if held:
+            ctx.log.info("sentences held for reading speed", scene=i, sentences=held)
+        speech_s = sum(c.frames + c.hold for c in clips) / rate
         if abs(speech_s - narration.duration_s) > 1 / fps:
             ctx.log.warning(
                 "narration duration differs from its audio; using the audio",
@@ -347,6 +392,9 @@ def _track(scenes: Sequence[_Scene], fps: int, rate: int) -> bytearray:
             with wave.open(str(clip.path), "rb") as wav:
                 pcm += wav.readframes(take)
             written += take
+            hold = min(clip.hold, span - written)
+            pcm += b"\0" * (_SAMPLE_WIDTH * hold)
+            written += hold
         pcm += b"\0" * (_SAMPLE_WIDTH * (span - written))
     return pcm
 
@@ -748,7 +796,7 @@ def _build(
 ) -> Video:
     """Write ``video.mp4``, ``video.srt`` and ``video.vtt`` into ``tmp``."""
     rate = _first_rate(narrations)
-    scenes = _plan(visuals, narrations, settings, ffmpeg, rate, tmp, ctx)
+    scenes = _plan(visuals, narrations, settings, ffmpeg, rate, tmp, ctx, script.language)
     total_frames = sum(scene.frames for scene in scenes)
     duration_s = total_frames / settings.fps
     jobs = _jobs(scenes, settings, tmp)
@@ -758,7 +806,8 @@ def _build(
     order = [job.result for job in jobs]
     _check_same_codec(extradata)
     _concat_list(order, tmp / "segments.ffconcat")
-    cues = build_cues([s for scene in scenes for s in scene.sentences], duration_s)
+    sentences = [s for scene in scenes for s in scene.sentences]
+    cues = build_cues(sentences, duration_s, language=script.language)
     srt = write_srt(cues, tmp / "video.srt")
     write_vtt(cues, tmp / "video.vtt")
     language = iso639_2(script.language)

@@ -54,7 +54,10 @@ def run(media, visuals, narrations, workdir: Path, **kw) -> tuple[Video, list]:
         run_dir=workdir,
         progress=lambda *args: events.append(args),
     )
-    args = {"fps": FPS, "pause_s": PAUSE_S, "options": {}} | kw
+    # the sentences of these tests are timed by hand, faster than captions can be read:
+    # no reading holds, so the timeline is exactly theirs (holds: test_fast_speech_...)
+    options = {"hold_for_reading": False, **kw.pop("options", {})}
+    args = {"fps": FPS, "pause_s": PAUSE_S, "options": options} | kw
     video = assemble_video(
         script=media.script(narrations), visuals=visuals, narrations=narrations, ctx=ctx, **args
     )
@@ -351,7 +354,7 @@ def test_registered_under_its_entry_point_and_callable_through_pluggy(media, tmp
         narrations=[n.model_dump() for n in narrations],
         fps=24,
         pause_s=0.25,
-        options={"segment_s": 0.5},
+        options={"segment_s": 0.5, "hold_for_reading": False},  # the timeline as given
         ctx=NodeContext.for_testing(tmp_path),
     )
     assert isinstance(video, Video) and video.path.is_file()
@@ -529,3 +532,26 @@ def test_pcm_loudness_agrees_with_ffmpeg_ebur128(espeak_narrations):
     reference = ebur128(path)
     assert lufs == pytest.approx(reference.integrated_lufs, abs=0.3)
     assert peak == pytest.approx(reference.true_peak_dbtp, abs=0.5)
+
+
+def test_fast_speech_is_held_so_every_cue_can_be_read(media, tmp_path):
+    """Sentences spoken faster than 17 characters/s get silence after them, so the
+    captions meet the reading speed and minimum duration by construction."""
+    from reelgraph.plugins._media.captions import cue_problems, required_seconds
+
+    # about 20 characters/s, as a fast voice speaks: 0.3 s and 0.9 s short of readable
+    welcome = "Welcome to the reelgraph test video."
+    sentences = [[(welcome, 1.8), (LONG, 6.3)], [("Short one.", 0.5)]]
+    visuals = [media.image(0, (1920, 1080), RED), media.image(1, (1920, 1080), GREEN)]
+    narrations = [media.narration(s, i) for i, s in enumerate(sentences)]
+
+    held, _ = run(media, visuals, narrations, tmp_path / "held", options={"hold_for_reading": True})
+    assert cue_problems(held.captions, "en") == []
+    # scene 0 grew from its speech to what reading needs; "Short one." has its pause
+    scene0 = required_seconds(welcome, "en") + max(6.3, required_seconds(LONG, "en") - PAUSE_S)
+    assert held.duration_s == pytest.approx(scene0 + PAUSE_S + 0.5 + PAUSE_S, abs=0.1)
+
+    unheld, _ = run(
+        media, visuals, narrations, tmp_path / "unheld", options={"hold_for_reading": False}
+    )
+    assert cue_problems(unheld.captions, "en")  # the same speech without holds is too fast
