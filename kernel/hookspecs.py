@@ -68,10 +68,11 @@ def ingest_document(source: Path, format: str | None, ctx: NodeContext) -> Docum
         InvalidInputError: the file is empty, not text, or has nothing to
             say; an unknown ``format``; a URL refused or failing.
 
-    Providers: ``markdown`` (markdown-it-py, CommonMark + GFM tables, raw
-    HTML read as rendered), ``text`` (any encoding), ``html`` (trafilatura's
-    main content), ``rst`` (docutils), ``pdf`` (pdfminer.six, pypdf),
-    ``docx`` (python-docx), ``url`` (fetches, then one of the others).
+    Example provider: ``markdown`` (markdown-it-py, CommonMark + GFM
+    tables, raw HTML read as rendered). The others: ``text`` (any
+    encoding), ``html`` (trafilatura's main content), ``rst`` (docutils),
+    ``pdf`` (pdfminer.six, pypdf), ``docx`` (python-docx), ``url`` (fetches,
+    then one of the others).
     """
 
 
