@@ -357,7 +357,7 @@ def _plan(
             held = _hold_for_reading(clips, language, settings.pause_s, rate)
         if held:
             ctx.log.info("sentences held for reading speed", scene=i, sentences=held)
-        speech_s = sum(c.frames + c.hold for c in clips) / rate
+        speech_s = sum(c.frames for c in clips) / rate
         if abs(speech_s - narration.duration_s) > 1 / fps:
             ctx.log.warning(
                 "narration duration differs from its audio; using the audio",
@@ -366,7 +366,8 @@ def _plan(
                 audio_s=speech_s,
             )
         if speech_s > 0:
-            frames = max(1, round((speech_s + settings.pause_s) * fps))
+            held_s = sum(c.hold for c in clips) / rate
+            frames = max(1, round((speech_s + held_s + settings.pause_s) * fps))
         else:
             frames = settings.min_scene_frames
         scene = _Scene(i, visual, clips, start, frames)
