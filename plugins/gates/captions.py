@@ -372,11 +372,11 @@ def _uncaptioned(spoken: list[str], cues: list[Cue]) -> tuple[list[str], int]:
     for sentence in spoken:
         found, cursor = True, pos
         for word in _words(sentence):
-            try:
-                cursor = words.index(word, cursor) + 1
-            except ValueError:
+            after = _find(word, words, cursor)
+            if after is None:
                 found = False
                 break
+            cursor = after
         if found:
             pos = cursor
         else:
@@ -384,6 +384,26 @@ def _uncaptioned(spoken: list[str], cues: list[Cue]) -> tuple[list[str], int]:
                 at_cue = owner[pos]
             missing.append(sentence)
     return missing, at_cue
+
+
+def _find(word: str, words: list[str], start: int) -> int | None:
+    """Where ``word`` ends in ``words`` from ``start`` (the index after it), or ``None``.
+
+    A word longer than a caption line (``structlog.processors.CallsiteParameterAdder``)
+    is broken across lines or cues: it matches consecutive caption words that
+    join up to it.
+    """
+    for at in range(start, len(words)):
+        if words[at] == word:
+            return at + 1
+        if word.startswith(words[at]):
+            joined, end = words[at], at + 1
+            while end < len(words) and len(joined) < len(word) and word.startswith(joined):
+                joined += words[end]
+                end += 1
+            if joined == word:
+                return end
+    return None
 
 
 def _words(text: str) -> list[str]:

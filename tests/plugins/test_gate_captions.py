@@ -274,3 +274,24 @@ def test_a_japanese_sentence_cut_between_characters_is_still_captioned(mp4, tmp_
     assert sync.details["uncaptioned"] == []
     other = _narrations(tmp_path, ["移動に慣れるまで、スクリーンで文章を読みましょう。"])
     assert _check(ctx, video=video, narrations=other)["sync"].details["uncaptioned"]
+
+
+def test_a_word_longer_than_a_line_broken_across_cues_still_counts_as_captioned() -> None:
+    """structlog's changelog names `structlog.processors.CallsiteParameterAdder` (43
+    characters): the caption builder breaks it over two lines, and the sync check
+    must join the pieces, not call the sentence uncaptioned."""
+    from reelgraph.plugins._media.captions import TimedSentence, build_cues
+    from reelgraph.plugins.gates.captions import Cue, _uncaptioned
+
+    sentence = (
+        "structlog.processors.CallsiteParameterAdder now reports the calling thread's id "
+        "and name for async log methods."
+    )
+    built = build_cues([TimedSentence(sentence, 0.0, 8.0, ())], 10.0, language="en")
+    cues = [Cue(c.index, c.start_s, c.end_s, tuple(c.text.split("\n"))) for c in built]
+    lines = [line for cue in cues for line in cue.lines]
+    assert not any("structlog.processors.CallsiteParameterAdder" in line for line in lines)
+    assert _uncaptioned([sentence], cues) == ([], cues[-1].index)
+    # a word that really is missing is still caught
+    missing, _ = _uncaptioned([sentence.replace("calling", "callers")], cues)
+    assert missing
