@@ -177,3 +177,21 @@ def test_assembled_video_is_normalised_and_passes(media, tmp_path):
     assert checks["integrated"].passed, checks["integrated"].message
     assert checks["integrated"].measured == pytest.approx(-16.0, abs=1.0)
     assert checks["true_peak"].passed and checks["true_peak"].measured <= -1.0
+
+
+@pytest.mark.parametrize("factor", [4, 8])
+def test_screened_true_peak_equals_oversampling_the_whole_track(factor) -> None:
+    """Skipping blocks that cannot reach the peak changes nothing: the same maximum as
+    resample_poly over every sample, on noise with one spike and on a track of ends."""
+    import numpy as np
+    from scipy.signal import resample_poly
+
+    from reelgraph.plugins._media.probe import _oversampled_peak
+
+    rng = np.random.default_rng(7)
+    for n in (500, 1024, 1025, 40_000, 123_457):
+        x = rng.standard_normal(n) * 0.05
+        x[rng.integers(n)] = 0.9
+        x[-1] = -0.95  # a peak in the last, partial block
+        assert _oversampled_peak(x, factor) == float(np.abs(resample_poly(x, factor, 1)).max())
+    assert _oversampled_peak(np.zeros(3000), factor) == 0.0
