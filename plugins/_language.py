@@ -139,13 +139,26 @@ def detect_language(text: str) -> str | None:
 
 
 def document_language(document: Document) -> str | None:
-    """The document's language: ``Document.language`` when ingest set it, else detected.
+    """The document's language: detected from its prose, else ``Document.language``.
 
     Detection reads the prose (paragraph, quote and list text, markup
-    removed), not headings or code. ``None`` when neither gives an answer.
+    removed), not headings or code. A language the source declares
+    (``Document.language``: HTML ``lang``, a Word file's default language)
+    is kept when detection agrees on the primary language or is unsure; when
+    detection is sure of another, detection wins: a Word file made from an
+    English template declares ``en-US`` whatever its text is (seen on a
+    Chinese Debian FAQ). ``None`` when neither gives an answer.
     """
+    declared = None
     if document.language:
-        return normalize_tag(document.language, what=f"document {document.source} language")
+        declared = normalize_tag(document.language, what=f"document {document.source} language")
+    detected = _detect_prose(document)
+    if declared and (detected is None or primary_subtag(detected) == primary_subtag(declared)):
+        return declared
+    return detected or declared
+
+
+def _detect_prose(document: Document) -> str | None:
     from reelgraph.plugins._text import clean_display
 
     parts: list[str] = []

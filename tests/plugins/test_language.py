@@ -90,10 +90,16 @@ def _document(paragraphs: list[str], *, language: str | None = None, code: str =
     )
 
 
-def test_the_documents_declared_language_wins_and_code_is_not_read():
+def test_a_declared_language_is_kept_unless_the_prose_is_surely_another_and_code_is_not_read():
     french = _prose("fr")
     assert document_language(_document([french])) == "fr"
-    assert document_language(_document([french], language="de-de")) == "de-DE"
+    # the declaration agrees with the prose: its region is kept
+    assert document_language(_document([french], language="fr-ca")) == "fr-CA"
+    # a Word template's en-US (or any wrong declaration) loses to prose surely French
+    assert document_language(_document([french], language="de-de")) == "fr"
+    assert document_language(_document([french], language="en-US")) == "fr"
+    # too little prose to be sure: the declaration stands
+    assert document_language(_document(["Oui."], language="fr-be")) == "fr-BE"
     # a long English code block does not outvote the French prose
     code = "def install(package):\n    return run(['pip', 'install', package])\n" * 40
     assert document_language(_document([french], code=code)) == "fr"
