@@ -39,7 +39,6 @@ import re
 import sys
 import tempfile
 import threading
-import time
 import wave
 from array import array
 from collections.abc import Sequence
@@ -49,6 +48,7 @@ from typing import TYPE_CHECKING, Any
 from reelgraph import hookimpl
 from reelgraph.errors import ConfigurationError, FatalError, InvalidInputError
 from reelgraph.models import Narration, SpeechSegment, WordTiming
+from reelgraph.plugins.speech._common import speak_sentences
 from reelgraph.plugins.speech._normalize import normalize
 
 if TYPE_CHECKING:
@@ -548,24 +548,12 @@ def synthesize_speech(
     name = f"espeak:{voice}"
     if not texts:
         return Narration(segments=[], voice=name, duration_s=0.0)
-    started = time.perf_counter()
-    segments = []
-    for i, text in enumerate(texts):
-        segments.append(
-            synthesize_to_wav(
-                text, ctx.workdir / f"sentence-{i:03d}.wav", voice, rate_wpm, language
-            )
-        )
-        ctx.progress(i + 1, len(texts))
-    duration_s = sum(segment.duration_s for segment in segments)
-    ctx.log.info(
-        "speech synthesized",
-        voice=name,
-        sentences=len(segments),
-        duration_s=round(duration_s, 3),
-        wall_s=round(time.perf_counter() - started, 3),
+    return speak_sentences(
+        texts,
+        name,
+        lambda text, path: synthesize_to_wav(text, path, voice, rate_wpm, language),
+        ctx,
     )
-    return Narration(segments=segments, voice=name, duration_s=duration_s)
 
 
 @hookimpl(specname="synthesize_speech", trylast=True)

@@ -32,13 +32,13 @@ from __future__ import annotations
 import json
 import os
 import threading
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reelgraph import hookimpl
 from reelgraph.errors import ConfigurationError, FatalError, InvalidInputError
 from reelgraph.models import Narration, SpeechSegment
+from reelgraph.plugins.speech._common import speak_sentences
 from reelgraph.plugins.speech._normalize import normalize
 from reelgraph.plugins.speech.espeak import _check_text, _write_wav
 
@@ -297,22 +297,12 @@ def synthesize_speech(
     if rate_wpm is not None and scale is None:
         ctx.log.info("piper: this voice has no measured rate; rate_wpm ignored", rate_wpm=rate_wpm)
     name = f"piper:{model.name.removesuffix('.onnx')}"
-    started = time.perf_counter()
-    segments = []
-    for i, text in enumerate(texts):
-        segments.append(
-            synthesize_to_wav(text, ctx.workdir / f"sentence-{i:03d}.wav", model, language, scale)
-        )
-        ctx.progress(i + 1, len(texts))
-    duration_s = sum(segment.duration_s for segment in segments)
-    ctx.log.info(
-        "speech synthesized",
-        voice=name,
-        sentences=len(segments),
-        duration_s=round(duration_s, 3),
-        wall_s=round(time.perf_counter() - started, 3),
+    return speak_sentences(
+        texts,
+        name,
+        lambda text, path: synthesize_to_wav(text, path, model, language, scale),
+        ctx,
     )
-    return Narration(segments=segments, voice=name, duration_s=duration_s)
 
 
 @hookimpl(specname="synthesize_speech", tryfirst=True)
