@@ -19,9 +19,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reelgraph.errors import InvalidInputError
 from reelgraph.models import Block, Document, Section
+
+if TYPE_CHECKING:
+    from reelgraph.run.context import NodeContext
 
 __all__ = [
     "DOCX_SUFFIXES",
@@ -286,6 +290,22 @@ def ensure_has_text(document: Document, source: Path | str) -> Document:
         f"{source} is empty: it has no text (only whitespace or markup); "
         "pass a document with headings and paragraphs"
     )
+
+
+def ingested(document: Document, source: Path | str, ctx: NodeContext) -> Document:
+    """What every ingest provider returns: ``document`` checked for text, and logged.
+
+    Raises:
+        InvalidInputError: the document has no text (see :func:`ensure_has_text`).
+    """
+    document = ensure_has_text(document, source)
+    ctx.log.info(
+        f"ingested {document.format}",
+        source=str(source),
+        sections=len(document.sections),
+        links=len(document.links),
+    )
+    return document
 
 
 def prettify_stem(source: Path | str) -> str:

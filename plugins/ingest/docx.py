@@ -41,8 +41,8 @@ from reelgraph.models import Block, Document, Link
 from reelgraph.plugins._text import (
     FORMAT_NAMES,
     SectionBuilder,
-    ensure_has_text,
     handles,
+    ingested,
     normalize_space,
     prettify_stem,
     read_bytes,
@@ -72,14 +72,7 @@ def ingest_document(source: Path, format: str | None, ctx: NodeContext) -> Docum
     """
     if not handles(source, format, FORMAT_NAMES["docx"]):
         return None
-    document = ensure_has_text(parse_docx(read_bytes(source), source), source)
-    ctx.log.info(
-        "ingested docx",
-        source=str(source),
-        sections=len(document.sections),
-        links=len(document.links),
-    )
-    return document
+    return ingested(parse_docx(read_bytes(source), source), source, ctx)
 
 
 def parse_docx(data: bytes, source: Path | str) -> Document:

@@ -36,8 +36,8 @@ from reelgraph.models import Block, Document, Link
 from reelgraph.plugins._text import (
     FORMAT_NAMES,
     SectionBuilder,
-    ensure_has_text,
     handles,
+    ingested,
     normalize_space,
     prettify_stem,
     read_source,
@@ -69,14 +69,7 @@ def ingest_document(source: Path, format: str | None, ctx: NodeContext) -> Docum
     """
     if not handles(source, format, FORMAT_NAMES["markdown"]):
         return None
-    document = ensure_has_text(parse_markdown(read_source(source), source), source)
-    ctx.log.info(
-        "ingested markdown",
-        source=str(source),
-        sections=len(document.sections),
-        links=len(document.links),
-    )
-    return document
+    return ingested(parse_markdown(read_source(source), source), source, ctx)
 
 
 def _parser() -> MarkdownIt:

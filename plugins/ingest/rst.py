@@ -40,8 +40,8 @@ from reelgraph.models import Block, Document, Link
 from reelgraph.plugins._text import (
     FORMAT_NAMES,
     SectionBuilder,
-    ensure_has_text,
     handles,
+    ingested,
     normalize_space,
     prettify_stem,
     read_source,
@@ -96,14 +96,7 @@ def ingest_document(source: Path, format: str | None, ctx: NodeContext) -> Docum
     """
     if not handles(source, format, FORMAT_NAMES["rst"]):
         return None
-    document = ensure_has_text(parse_rst(read_source(source), source), source)
-    ctx.log.info(
-        "ingested rst",
-        source=str(source),
-        sections=len(document.sections),
-        links=len(document.links),
-    )
-    return document
+    return ingested(parse_rst(read_source(source), source), source, ctx)
 
 
 def parse_rst(text: str, source: Path | str) -> Document:

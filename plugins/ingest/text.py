@@ -30,8 +30,8 @@ from reelgraph.models import Block, Document
 from reelgraph.plugins._text import (
     FORMAT_NAMES,
     SectionBuilder,
-    ensure_has_text,
     handles,
+    ingested,
     normalize_space,
     prettify_stem,
     read_source,
@@ -60,9 +60,7 @@ def ingest_document(source: Path, format: str | None, ctx: NodeContext) -> Docum
     """
     if not handles(source, format, FORMAT_NAMES["text"]):
         return None
-    document = ensure_has_text(parse_text(read_source(source), source), source)
-    ctx.log.info("ingested text", source=str(source), sections=len(document.sections))
-    return document
+    return ingested(parse_text(read_source(source), source), source, ctx)
 
 
 def _is_heading_line(lines: list[str], limit: int) -> bool:
