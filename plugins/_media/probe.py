@@ -156,13 +156,16 @@ def _oversampled_peak(x: Any, factor: int) -> float:
     peak cannot hold the true peak and is skipped; the others are oversampled
     with ``reach`` neighbours each side, the filter's own support. Speech
     spends most of its time far below its peak, so this oversamples a few
-    percent of the track and gives exactly the same maximum.
+    percent of the track and gives the same maximum. The oversampling runs
+    in float32 (half the time of float64; its 24-bit mantissa puts the peak
+    within 1e-6 of the float64 value, about 0.00001 dB).
     """
     import numpy as np
     from scipy.signal import firwin, resample_poly
 
     if x.size == 0:
         return 0.0
+    x = np.asarray(x, dtype=np.float32)
     # the filter resample_poly designs for (up=factor, down=1)
     half = 10 * factor
     taps = firwin(2 * half + 1, 1.0 / factor, window=("kaiser", 5.0)) * factor
@@ -171,18 +174,32 @@ def _oversampled_peak(x: Any, factor: int) -> float:
     floor = float(np.abs(x).max())
     if floor == 0:
         return 0.0
-    blocks = np.abs(x[: x.size // _PEAK_BLOCK * _PEAK_BLOCK]).reshape(-1, _PEAK_BLOCK).max(axis=1)
-    starts = [i * _PEAK_BLOCK for i in np.flatnonzero(blocks * gain >= floor)]
-    if x.size % _PEAK_BLOCK:
-        starts.append(x.size // _PEAK_BLOCK * _PEAK_BLOCK)
+    full = x.size // _PEAK_BLOCK * _PEAK_BLOCK
+    blocks = np.abs(x[:full]).reshape(-1, _PEAK_BLOCK).max(axis=1)
+    keep = list(blocks * gain >= floor) + ([True] if x.size > full else [])
     peak = floor
-    for start in starts:
-        lo, hi = max(0, start - reach), min(x.size, start + _PEAK_BLOCK + reach)
+    # neighbouring blocks that may hold the peak are oversampled in one call
+    for first, last in _runs(keep):
+        start, end = first * _PEAK_BLOCK, min(x.size, (last + 1) * _PEAK_BLOCK)
+        lo, hi = max(0, start - reach), min(x.size, end + reach)
         up = resample_poly(x[lo:hi], factor, 1)
-        # keep the outputs of this block's own samples (edges of a slice are not the signal's)
-        inner = up[(start - lo) * factor : (min(x.size, start + _PEAK_BLOCK) - lo) * factor]
+        # keep the outputs of the run's own samples (edges of a slice are not the signal's)
+        inner = up[(start - lo) * factor : (end - lo) * factor]
         peak = max(peak, float(np.abs(inner).max()))
     return peak
+
+
+def _runs(flags: list[bool]) -> list[tuple[int, int]]:
+    """``[(first, last), ...]``: the index ranges where ``flags`` is true, inclusive."""
+    runs: list[tuple[int, int]] = []
+    for i, flag in enumerate(flags):
+        if not flag:
+            continue
+        if runs and runs[-1][1] == i - 1:
+            runs[-1] = (runs[-1][0], i)
+        else:
+            runs.append((i, i))
+    return runs
 
 
 def pcm_loudness(samples: Any, rate_hz: int) -> tuple[float, float]:
