@@ -94,9 +94,12 @@ _PRESETS = (
     "medium", "slow", "slower", "veryslow", "placebo",
 )  # fmt: skip
 _SAMPLE_WIDTH = 2  # bytes: 16-bit PCM
-# longest silence added after a sentence spoken too fast to read: with a sentence's
-# own trailing silence it stays under the black_silence gate's max_silence_s (2 s)
-_MAX_HOLD_S = 1.5
+# longest silence a reading hold may leave between two sentences, counting the quiet
+# ends of their own audio: under the black_silence gate's max_silence_s (2 s)
+_MAX_GAP_S = 1.8
+# samples quieter than this (-70 dBFS) stay under the gate's -50 dBFS after up to +20 dB
+# of loudness gain: they count as the quiet ends of a sentence's audio
+_QUIET_SAMPLE = 10
 # Loudness normalisation (see _normalise): the true-peak ceiling is 0.5 dB under the
 # -1 dBTP delivery limit, for the AAC encoder (<= 0.1 dB overshoot, measured) and the
 # 4x oversampling's under-read at 22.05 kHz; the limiter starts 0.5 dB lower still
@@ -319,20 +322,38 @@ def _hold_for_reading(
     (:func:`required_seconds`); a sentence whose speech is shorter than that
     gets the difference as silence, so the caption builder can hold its cues
     and the captions gate passes by construction. The last sentence of a
-    scene already has ``pause_s`` after it. A hold is at most
-    ``_MAX_HOLD_S``, so the silence stays under the ``black_silence`` gate's
-    2 s. Returns how many sentences were held.
+    scene already has ``pause_s`` after it. The silence between two
+    sentences (the quiet end of one, the hold, the quiet start of the next)
+    stays under ``_MAX_GAP_S``, so the ``black_silence`` gate's 2 s holds
+    too: where both cannot be met, the silence limit wins. Returns how many
+    sentences were held.
     """
     held = 0
+    edges = [_quiet_ends(clip) for clip in clips]
     for n, clip in enumerate(clips):
         if not clip.text.strip() or not clip.frames:
             continue
-        after = round(pause_s * rate) if n == len(clips) - 1 else 0
+        last = n == len(clips) - 1
+        after = round(pause_s * rate) if last else 0
         short = round(required_seconds(clip.text, language) * rate) - clip.frames - after
-        if short > 0:
-            clip.hold = min(short, round(_MAX_HOLD_S * rate))
+        quiet = edges[n][1] + after + (0 if last else edges[n + 1][0])
+        room = round(_MAX_GAP_S * rate) - quiet
+        if short > 0 and room > 0:
+            clip.hold = min(short, room)
             held += 1
     return held
+
+
+def _quiet_ends(clip: _Clip) -> tuple[int, int]:
+    """Samples of near-silence (under ``_QUIET_SAMPLE``) at the start and end of a sentence."""
+    import numpy as np
+
+    with wave.open(str(clip.path), "rb") as wav:
+        pcm = np.frombuffer(wav.readframes(clip.frames), dtype="<i2")
+    loud = np.flatnonzero(np.abs(pcm.astype(np.int32)) >= _QUIET_SAMPLE)
+    if loud.size == 0:
+        return pcm.size, 0
+    return int(loud[0]), int(pcm.size - 1 - loud[-1])
 
 
 def _plan(

@@ -555,3 +555,35 @@ def test_fast_speech_is_held_so_every_cue_can_be_read(media, tmp_path):
         media, visuals, narrations, tmp_path / "unheld", options={"hold_for_reading": False}
     )
     assert cue_problems(unheld.captions, "en")  # the same speech without holds is too fast
+
+
+def test_a_reading_hold_never_leaves_a_silence_the_silence_gate_fails(media, tmp_path):
+    """Japanese reads at 4 characters/s: 60 characters spoken in 2 s would need 13 s
+    more. The hold stops where the gap between sentences would pass 1.8 s, under
+    the black_silence gate's 2 s: the silence limit wins over the reading speed."""
+    long_ja = "日本語の文章は一秒に四文字ほどの速さで読まれるので、字幕を長く表示する必要がありますが、沈黙は二秒を超えてはいけません。"
+    sentences = [[(long_ja, 2.0), ("短い文です。", 2.0)]]
+    visuals = [media.image(0, (1920, 1080), RED)]
+    narrations = [media.narration(s, i) for i, s in enumerate(sentences)]
+    ctx_options = {"hold_for_reading": True}
+    ctx = NodeContext(
+        run_id="t",
+        node_id="assemble",
+        hook="assemble_video",
+        provider="ffmpeg",
+        run_dir=tmp_path,
+        progress=lambda *args: None,
+    )
+    video = assemble_video(
+        script=media.script(narrations, language="ja"),
+        visuals=visuals,
+        narrations=narrations,
+        fps=FPS,
+        pause_s=PAUSE_S,
+        options=ctx_options,
+        ctx=ctx,
+    )
+    # the test tones have no quiet ends: the hold is the whole gap, 1.8 s
+    assert video.duration_s == pytest.approx(2.0 + 1.8 + 2.0 + PAUSE_S, abs=0.1)
+    assert audio_rms(video.path, 2.1, 3.7) < 0.01  # the hold is silence
+    assert audio_rms(video.path, 3.9, 5.7) > 0.1  # and the second sentence follows it
