@@ -551,9 +551,37 @@ def synthesize_speech(
     return speak_sentences(
         texts,
         name,
-        lambda text, path: synthesize_to_wav(text, path, voice, rate_wpm, language),
+        lambda text, path: _readable(text, path, voice, rate_wpm, language),
         ctx,
     )
+
+
+#: a sentence may be this much shorter than its captions need: the assembler's
+#: reading hold (silence after it) covers up to about this much
+_HOLD_S = 1.0
+
+
+def _readable(
+    text: str, path: Path, voice: str, rate_wpm: int, language: str | None
+) -> SpeechSegment:
+    """Speak ``text``; speak it again slower when it is too fast for its captions.
+
+    Captions must stay up for their characters at the language's reading
+    speed (:func:`~reelgraph.plugins._media.captions.required_seconds`;
+    Japanese is read at about 4 characters a second, and espeak speaks it
+    faster). When the speech falls more than ``_HOLD_S`` short of that, the
+    sentence is synthesised again at the rate that would fill it, down to
+    ``MIN_RATE_WPM``, so the narration rate adapts per sentence instead of
+    the captions failing.
+    """
+    from reelgraph.plugins._media.captions import required_seconds
+
+    segment = synthesize_to_wav(text, path, voice, rate_wpm, language)
+    need_s = required_seconds(text, language) - _HOLD_S
+    if segment.duration_s <= 0 or segment.duration_s >= need_s or rate_wpm <= MIN_RATE_WPM:
+        return segment
+    slower = max(MIN_RATE_WPM, int(rate_wpm * segment.duration_s / need_s))
+    return synthesize_to_wav(text, path, voice, slower, language)
 
 
 @hookimpl(specname="synthesize_speech", trylast=True)

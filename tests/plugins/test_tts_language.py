@@ -132,3 +132,26 @@ def test_cli_stops_with_exit_2_and_no_audio_for_an_unsupported_language(tmp_path
     assert "no voice for language 'km'" in result.stderr
     assert not list(home.rglob("*.wav")) and not list(tmp_path.rglob("*.wav"))
     assert not (out / "video.mp4").exists()
+
+
+def test_a_sentence_too_fast_for_its_captions_is_spoken_again_slower(tmp_path) -> None:
+    """The narration rate adapts per sentence: at 400 wpm this sentence lasts far less
+    than its captions need at 17 characters/s, so espeak speaks it again slower."""
+    from reelgraph.plugins._media.captions import required_seconds
+    from reelgraph.plugins.speech import espeak
+
+    text = (
+        "This second sentence is deliberately long so that it cannot fit into a single "
+        "caption of two lines, and so it must be split."
+    )
+    fast = espeak.synthesize_to_wav(text, tmp_path / "fast.wav", "en-us", 400, "en")
+    readable = espeak._readable(text, tmp_path / "readable.wav", "en-us", 400, "en")
+    need_s = required_seconds(text, "en") - espeak._HOLD_S
+    assert fast.duration_s < need_s
+    assert readable.duration_s >= need_s - 0.5  # espeak's rate is not exactly linear
+    # a sentence spoken slowly enough is left alone
+    calm = espeak._readable(text, tmp_path / "calm.wav", "en-us", 140, "en")
+    assert calm.duration_s == pytest.approx(  # not spoken again: the same length
+        espeak.synthesize_to_wav(text, tmp_path / "calm2.wav", "en-us", 140, "en").duration_s,
+        abs=0.05,
+    )
