@@ -181,7 +181,7 @@ class _Walker:
         elif name in ("paragraph", "rubric", "attribution", "caption"):
             self.add_paragraph(self.text_of(node))
         elif name == "line_block":
-            lines = [self.text_of(line) for line in node.traverse(_line_class())]
+            lines = [self.text_of(line) for line in node.findall(_line_class())]
             self.add_paragraph(" ".join(line for line in lines if line))
         elif name in ("bullet_list", "enumerated_list"):
             items: list[str] = []
@@ -285,7 +285,7 @@ class _Walker:
         from docutils import nodes
 
         rows: list[str] = []
-        for row in node.traverse(nodes.row):
+        for row in node.findall(nodes.row):
             cells = [self.text_of(entry) for entry in row.children]
             line = ", ".join(cell for cell in cells if cell)
             if line:
