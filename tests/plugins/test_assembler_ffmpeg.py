@@ -18,6 +18,7 @@ import reelgraph.plugins.assembly.ffmpeg as ffmpeg_assembler
 from reelgraph import hookspecs
 from reelgraph.errors import InvalidInputError
 from reelgraph.models import Video
+from reelgraph.plugins.assembly._loudness import normalise
 from reelgraph.plugins.assembly.ffmpeg import assemble_video
 from reelgraph.run.context import NodeContext
 
@@ -509,9 +510,9 @@ def test_linear_gain_alone_when_the_peaks_allow_it_else_the_limiter(espeak_narra
         rate, pcm = wav.getframerate(), wav.readframes(wav.getnframes())
     ffmpeg = ffmpeg_assembler._ffmpeg_exe()
     hot = np.clip(np.frombuffer(pcm, dtype="<i2").astype(np.float64) * 3, -32768, 32767)
-    out, levels = ffmpeg_assembler._normalise(ffmpeg, hot.astype("<i2").tobytes(), rate, -16.0)
+    out, levels = normalise(ffmpeg, hot.astype("<i2").tobytes(), rate, -16.0)
     assert levels is not None and not levels.limited and levels.gain_db < 0
-    out, levels = ffmpeg_assembler._normalise(ffmpeg, pcm, rate, -16.0)
+    out, levels = normalise(ffmpeg, pcm, rate, -16.0)
     assert levels is not None and levels.limited and levels.passes >= 1
     lufs, peak = pcm_loudness(np.frombuffer(out, dtype="<i2") / 32768.0, rate)
     assert lufs == pytest.approx(-16.0, abs=0.15) and peak <= -1.5
