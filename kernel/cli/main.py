@@ -281,6 +281,7 @@ def resume(
     try:
         row = kernel.find_run(run_id)
         from reelgraph.plan.graph import build_plan
+        from reelgraph.plan.providers import chooses_providers
         from reelgraph.spec.inputs import bind_inputs
         from reelgraph.spec.model import load_spec
         from reelgraph.spec.stored import resume_inputs
@@ -289,7 +290,8 @@ def resume(
         given = _parse_inputs(inputs or [])
         # a moved or deleted input file, a secret not given again: one clear line
         bound = bind_inputs(plan.spec, resume_inputs(plan.spec, row.inputs, given))
-        plan = build_plan(plan.spec, kernel.registry, bound)
+        if chooses_providers(plan.spec):  # the stored inputs choose the providers again
+            plan = build_plan(plan.spec, kernel.registry, bound)
     except SpecError as err:
         _fail(_spec_error_text(err))
     except ReelgraphError as err:

@@ -22,6 +22,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from reelgraph.store.faults import existing_ancestor
+
 __all__ = [
     "EXTRAS",
     "TYPICAL_RENDER_BYTES",
@@ -184,9 +186,7 @@ class Check:
 
 def _writable(what: str, folder: Path) -> Check:
     """Create and delete a file in ``folder`` (or its nearest existing parent)."""
-    target = folder
-    while not target.exists() and target.parent != target:
-        target = target.parent
+    target = existing_ancestor(folder)
     note = "" if target == folder else f" (missing; {target} is where it will be made)"
     try:
         with tempfile.NamedTemporaryFile(dir=target, prefix=".reelgraph-doctor-"):
@@ -207,10 +207,7 @@ def check_free_space(home: Path, output: Path) -> Check:
     """Free space on the home's and the output's filesystems against TYPICAL_RENDER_BYTES."""
     worst: tuple[int, Path] | None = None
     for folder in (home, output):
-        target = folder
-        while not target.exists() and target.parent != target:
-            target = target.parent
-        free = shutil.disk_usage(target).free
+        free = shutil.disk_usage(existing_ancestor(folder)).free
         if worst is None or free < worst[0]:
             worst = (free, folder)
     assert worst is not None

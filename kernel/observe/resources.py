@@ -23,10 +23,10 @@ _RSS_UNIT = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS
 
 
 def _free_bytes(folder: Path) -> int | None:
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent
+    from reelgraph.store.faults import existing_ancestor
+
     try:
-        return shutil.disk_usage(folder).free
+        return shutil.disk_usage(existing_ancestor(folder)).free
     except OSError:
         return None
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from reelgraph.errors import ReelgraphError
 
-__all__ = ["StorageError", "check_writable", "storage_fault"]
+__all__ = ["StorageError", "check_writable", "existing_ancestor", "storage_fault"]
 
 _CAUSES = {
     "full": "the disk is full (no space left on the device)",
@@ -124,11 +124,17 @@ def storage_fault(err: BaseException, path: Path | str | None = None) -> Storage
     return None
 
 
+def existing_ancestor(path: Path) -> Path:
+    """``path`` if it exists, else its nearest parent that does (the file system it will be on)."""
+    path = Path(path)
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
 def _why_not_opened(path: Path) -> str:
     """Why SQLite could not open ``path`` ("unable to open database file" says no more)."""
-    folder = path.parent
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent
+    folder = existing_ancestor(path.parent)
     if not path.parent.exists() and os.access(folder, os.W_OK):
         return "missing"
     if os.statvfs(folder).f_flag & os.ST_RDONLY:

@@ -21,6 +21,7 @@ that is missing raises :class:`~reelgraph.errors.FatalError`.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import struct
@@ -161,16 +162,12 @@ def _oversampled_peak(x: Any, factor: int) -> float:
     within 1e-6 of the float64 value, about 0.00001 dB).
     """
     import numpy as np
-    from scipy.signal import firwin, resample_poly
+    from scipy.signal import resample_poly
 
     if x.size == 0:
         return 0.0
     x = np.asarray(x, dtype=np.float32)
-    # the filter resample_poly designs for (up=factor, down=1)
-    half = 10 * factor
-    taps = firwin(2 * half + 1, 1.0 / factor, window=("kaiser", 5.0)) * factor
-    gain = max(float(np.abs(taps[phase::factor]).sum()) for phase in range(factor))
-    reach = half // factor + 2
+    taps, gain, reach = _interpolator(factor)
     floor = float(np.abs(x).max())
     if floor == 0:
         return 0.0
@@ -182,11 +179,29 @@ def _oversampled_peak(x: Any, factor: int) -> float:
     for first, last in _runs(keep):
         start, end = first * _PEAK_BLOCK, min(x.size, (last + 1) * _PEAK_BLOCK)
         lo, hi = max(0, start - reach), min(x.size, end + reach)
-        up = resample_poly(x[lo:hi], factor, 1)
+        up = resample_poly(x[lo:hi], factor, 1, window=taps)
         # keep the outputs of the run's own samples (edges of a slice are not the signal's)
         inner = up[(start - lo) * factor : (end - lo) * factor]
         peak = max(peak, float(np.abs(inner).max()))
     return peak
+
+
+@functools.lru_cache(maxsize=4)
+def _interpolator(factor: int) -> tuple[Any, float, int]:
+    """The filter ``resample_poly(x, factor, 1)`` designs, designed once per factor.
+
+    Returns ``(taps, gain, reach)``: the FIR coefficients (resample_poly
+    scales them by ``factor`` itself), the largest sum of absolute weights
+    of one output phase, and the input samples the filter reaches each side.
+    """
+    import numpy as np
+    from scipy.signal import firwin
+
+    half = 10 * factor  # resample_poly's default half length for (up=factor, down=1)
+    taps = firwin(2 * half + 1, 1.0 / factor, window=("kaiser", 5.0))
+    scaled = taps * factor
+    gain = max(float(np.abs(scaled[phase::factor]).sum()) for phase in range(factor))
+    return taps, gain, half // factor + 2
 
 
 def _runs(flags: list[bool]) -> list[tuple[int, int]]:

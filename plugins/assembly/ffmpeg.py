@@ -316,16 +316,17 @@ def _hold_for_reading(
     sentences were held.
     """
     held = 0
-    edges = [_quiet_ends(clip) for clip in clips]
     for n, clip in enumerate(clips):
         if not clip.text.strip() or not clip.frames:
             continue
         last = n == len(clips) - 1
         after = round(pause_s * rate) if last else 0
         short = round(required_seconds(clip.text, language) * rate) - clip.frames - after
-        quiet = edges[n][1] + after + (0 if last else edges[n + 1][0])
+        if short <= 0:
+            continue  # readable as spoken: no need to read its audio
+        quiet = _quiet_ends(clip)[1] + after + (0 if last else _quiet_ends(clips[n + 1])[0])
         room = round(_MAX_GAP_S * rate) - quiet
-        if short > 0 and room > 0:
+        if room > 0:
             clip.hold = min(short, room)
             held += 1
     return held
