@@ -308,6 +308,10 @@ class Kernel:
         whose heartbeat lapsed, is taken over and the takeover is recorded as
         a ``run.lease_taken_over`` event; ``force=True`` takes over a live
         one too (for an operator who knows its holder is gone for good).
+        After a takeover the nodes write their files under
+        ``runs/<run id>/owner-<first 12 of the new owner id>/`` rather than
+        ``runs/<run id>/``: a previous holder that is still alive until it
+        notices the loss cannot overwrite a file the new owner is storing.
 
         Raises:
             RunLeased: another live process is executing the run (nothing ran).
@@ -344,7 +348,10 @@ class Kernel:
             plan = build_plan(spec, self.registry, bound)
         values, stored = restore_outputs(self.store, self.artifacts, row.id)
         reuse = {n: (values[n], stored[n]) for n in values if n in plan.nodes}
-        run = Run(id=row.id, spec=row.spec, run_dir=self.home / "runs" / row.id, inputs=bound)
+        run_dir = self.home / "runs" / row.id
+        if lease[1] is not None:  # taken over: the previous holder may still be writing
+            run_dir = run_dir / f"owner-{lease[0].owner[:12]}"
+        run = Run(id=row.id, spec=row.spec, run_dir=run_dir, inputs=bound)
         if budget is not None:  # later resumes start from the raised budget
             self.store.set_run_spec_text(row.id, spec_text(spec, limits))
         self.store.set_run_status(row.id, "running")

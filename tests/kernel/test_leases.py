@@ -224,6 +224,8 @@ def test_forced_takeover_while_polling_submits_nothing_twice(
     lost = json.loads(first_out.strip().splitlines()[-1])
     assert lost["status"] == "failed" and "taken over" in lost["error"], (lost, first_err)
     assert len(service.snapshot()[0]) == 1  # the journal kept it to one paid submission
+    # the new owner wrote into a folder of its own, not the one the loser kept writing to
+    assert len(list((home / "runs" / run_id).glob("owner-*/*/clip.txt"))) == 1
     with RunStore(home / "reelgraph.db") as store:
         takeovers = [e[3] for e in store.get_events(run_id) if e[1] == "run.lease_taken_over"]
         assert [data["forced"] for data in takeovers] == [True]
