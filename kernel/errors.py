@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from reelgraph.observe.secrets import redact
 
@@ -21,6 +22,7 @@ __all__ = [
     "GateFailed",
     "InputError",
     "InvalidInputError",
+    "NeedsInput",
     "NodeError",
     "PluginError",
     "Problem",
@@ -146,6 +148,24 @@ class ConfigurationError(ProviderError):
 
 class FatalError(ProviderError):
     """Anything else that will not succeed on another attempt."""
+
+
+class NeedsInput(ProviderError):
+    """The node needs a human answer before it can go on (clarifying questions).
+
+    The run stops with status ``needs_input`` (CLI exit code 7); the
+    questions are stored with the run, and ``reelgraph answer RUN_ID -a
+    KEY=ANSWER`` (or :meth:`reelgraph.Kernel.answer`) resumes it: the node
+    runs again with the answers, and nothing that finished runs again.
+
+    Args:
+        questions: the questions, each a mapping with at least ``key`` and
+            ``question`` (a :class:`reelgraph.models.Question` dumped).
+    """
+
+    def __init__(self, message: str, questions: list[dict[str, Any]]) -> None:
+        super().__init__(message)
+        self.questions = questions
 
 
 class NodeError(ReelgraphError):

@@ -20,7 +20,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from reelgraph._markers import PROJECT, hookimpl, hookspec
-from reelgraph.models import Document, GateResult, Narration, Scene, Script, Video, Visual
+from reelgraph.errors import ProviderError
+from reelgraph.models import (
+    Brief,
+    Document,
+    GateResult,
+    Narration,
+    Review,
+    Scene,
+    Script,
+    ShotList,
+    Video,
+    VideoPlan,
+    Visual,
+)
 
 if TYPE_CHECKING:
     from reelgraph.run.context import NodeContext
@@ -28,7 +41,7 @@ if TYPE_CHECKING:
 __all__ = ["KERNEL_HOOKS", "PROJECT", "defaults", "hookimpl", "hookspec"]
 
 #: hooks the kernel calls itself; spec nodes cannot name them
-KERNEL_HOOKS = frozenset({"estimate_cost"})
+KERNEL_HOOKS = frozenset({"estimate_cost", "classify_error", "secret_patterns"})
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -77,34 +90,215 @@ def ingest_document(source: Path, format: str | None, ctx: NodeContext) -> Docum
 
 
 @hookspec(firstresult=True)
-@defaults(duration_s=None, key_messages=[], feedback=[], options={})
+@defaults(
+    document=None, brief=None, plan=None, duration_s=None, key_messages=[], feedback=[], options={}
+)
 def write_script(
-    document: Document,
+    document: Document | None,
+    brief: Brief | None,
+    plan: VideoPlan | None,
     duration_s: float | None,
     key_messages: list[str],
     feedback: list[str],
     options: dict[str, Any],
     ctx: NodeContext,
 ) -> Script | None:
-    """Turn a document into a script of scenes.
+    """Write a script: from a document, or from a brief and the director's plan.
 
     Args:
-        document: the parsed source.
-        duration_s: target video length in seconds, or ``None`` for no target.
+        document: the parsed source, when there is one.
+        brief: the video requirements, when writing from a brief.
+        plan: the director's plan for ``brief`` (structure, durations).
+        duration_s: target video length in seconds, or ``None`` for no
+            target (the plan's duration when a plan is given).
         key_messages: points the narration must cover.
-        feedback: remedies from quality gates of an earlier revision, in
-            plain English; a writer acts on what it can.
-        options: provider-specific settings (e.g. ``max_bullets``).
+        feedback: remedies from quality gates or the reviewer of an earlier
+            revision, in plain English; a writer acts on what it can.
+        options: provider-specific settings (``max_bullets``, ``model``).
         ctx: the node context.
 
     Returns:
         A script whose first scene is a ``title`` scene and whose last is a
-        ``closing`` scene.
+        ``closing`` scene. Written from a plan, each scene is a **beat**
+        (``beat_id``, ``part`` in :data:`~reelgraph.models.BEAT_PARTS`
+        order, ``start_s``, ``duration_s`` summing to the target within
+        +-5 s, ``key_messages``, ``visual_intent``).
 
     Raises:
-        InvalidInputError: the document has nothing to narrate.
+        InvalidInputError: neither a document nor a brief, or nothing to narrate.
+        ConfigurationError: a remote writer has no key or a rejected one.
 
-    Example provider: ``extractive`` (sentences taken from the text).
+    Example provider: ``extractive`` (sentences taken from the document;
+    offline), ``openai``, ``anthropic``.
+    """
+
+
+@hookspec(firstresult=True)
+@defaults(document=None, answers={}, clarify=True, options={})
+def plan_video(
+    brief: Brief,
+    document: Document | None,
+    answers: dict[str, str],
+    clarify: bool,
+    options: dict[str, Any],
+    ctx: NodeContext,
+) -> VideoPlan | None:
+    """The director: plan a video from a brief (audience, structure, durations).
+
+    Args:
+        brief: the video requirements document.
+        document: a source document the video draws on, when given.
+        answers: answers to earlier clarifying questions, by question key.
+        clarify: ``True``: questions the brief leaves essential and
+            unanswered stop the run (``NeedsInput``); ``False``: the
+            director assumes and records its assumptions in the plan.
+        options: provider-specific settings (``model``, ``temperature``).
+        ctx: the node context.
+
+    Returns:
+        The plan: parts in :data:`~reelgraph.models.BEAT_PARTS` order whose
+        durations (seconds) sum to the brief's ``duration_s``, each key
+        message placed in a part.
+
+    Raises:
+        NeedsInput: ``clarify`` is true and essential questions are unanswered.
+        ConfigurationError: a remote director has no key or a rejected one.
+
+    Example provider: ``offline`` (rules from the brief), ``openai``, ``anthropic``.
+    """
+
+
+@hookspec(firstresult=True)
+@defaults(brief=None, aspect="16:9", feedback=[], options={})
+def design_shots(
+    script: Script,
+    brief: Brief | None,
+    aspect: str,
+    feedback: list[str],
+    options: dict[str, Any],
+    ctx: NodeContext,
+) -> ShotList | None:
+    """The visual designer: a shot list and storyboard for a script's beats.
+
+    Args:
+        script: the script (one or more shots per scene).
+        brief: the brief, for style and constraints, when there is one.
+        aspect: ``"16:9"``, ``"9:16"`` or ``"1:1"``.
+        feedback: revisions asked for by the reviewer, plain English.
+        options: provider-specific settings (``model``, ``library`` path).
+        ctx: the node context.
+
+    Returns:
+        Shots whose ``shot_type`` comes from the shot library, with prompts,
+        negative prompts and a storyboard frame description each; their
+        ``duration_s`` per scene sum to the scene's.
+
+    Raises:
+        InvalidInputError: an unknown aspect, or a script with no scene.
+        ConfigurationError: a remote designer has no key or a rejected one.
+
+    Example provider: ``offline`` (beat part -> shot library entry),
+    ``openai``, ``anthropic``.
+    """
+
+
+@hookspec(firstresult=True)
+@defaults(voice=None, language=None, options={})
+def prepare_narration(
+    script: Script,
+    voice: str | None,
+    language: str | None,
+    options: dict[str, Any],
+    ctx: NodeContext,
+) -> Script | None:
+    """The narrator: make each narration sentence speakable for the chosen engine.
+
+    Args:
+        script: the script; ``narration`` is what captions show.
+        voice: the voice that will speak (decides the markup: SSML for
+            espeak-ng, plain text for piper), ``None`` for the default engine.
+        language: BCP 47 tag, ``None`` for the script's.
+        options: provider-specific settings (pronunciation lexicon...).
+        ctx: the node context.
+
+    Returns:
+        The same script with each scene's ``speech`` set: one entry per
+        narration sentence, with pronunciations, pauses and emphasis in the
+        engine's markup. ``narration`` is unchanged, so captions stay plain.
+
+    Raises:
+        InvalidInputError: a language the narrator cannot prepare text for.
+        ConfigurationError: a remote narrator has no key or a rejected one.
+
+    Example provider: ``offline`` (rules: numbers, acronyms, pauses),
+    ``openai``, ``anthropic``.
+    """
+
+
+@hookspec(firstresult=True)
+@defaults(shots=None, measurements=[], threshold=0.7, options={})
+def review(
+    brief: Brief,
+    script: Script,
+    shots: ShotList | None,
+    measurements: list[GateResult],
+    threshold: float,
+    options: dict[str, Any],
+    ctx: NodeContext,
+) -> Review | None:
+    """The reviewer: score the work against the brief, 0-1 per criterion.
+
+    Args:
+        brief: what was asked for.
+        script: the script under review.
+        shots: the shot list, when there is one.
+        measurements: gate results measured so far; the reviewer takes them
+            as facts and never scores against a measurement.
+        threshold: the overall score that passes (0-1).
+        options: provider-specific settings (``model``, ``criteria``).
+        ctx: the node context.
+
+    Returns:
+        Scores with reasons, the overall score and actionable revisions.
+        As a spec's ``review.gate``, a failing review sends the reviewed node
+        back with the revisions as its ``feedback``.
+
+    Raises:
+        InvalidInputError: a threshold outside 0-1.
+        ConfigurationError: a remote reviewer has no key or a rejected one.
+
+    Example provider: ``offline`` (built on the gates), ``openai``, ``anthropic``.
+    """
+
+
+@hookspec(firstresult=True)
+@defaults(brief=None, feedback=[], options={})
+def optimize(
+    script: Script,
+    brief: Brief | None,
+    feedback: list[str],
+    options: dict[str, Any],
+    ctx: NodeContext,
+) -> Script | None:
+    """The optimizer: apply a reviewer's revisions to a script.
+
+    Args:
+        script: the draft.
+        brief: the brief, when there is one.
+        feedback: the revisions to apply (accumulated over review rounds);
+            empty returns the draft unchanged.
+        options: provider-specific settings.
+        ctx: the node context.
+
+    Returns:
+        The revised script, beats still summing to the target within +-5 s.
+
+    Raises:
+        InvalidInputError: a revision that cannot be applied to this script.
+        ConfigurationError: a remote optimizer has no key or a rejected one.
+
+    Example provider: ``offline`` (trims, reorders, adds a missing key
+    message from the brief), ``openai``, ``anthropic``.
     """
 
 
@@ -133,9 +327,10 @@ def render_shot(
 
 
 @hookspec(firstresult=True)
-@defaults(voice=None, rate_wpm=None, options={}, language=None)
+@defaults(voice=None, rate_wpm=None, options={}, language=None, speech=[])
 def synthesize_speech(
     sentences: list[str],
+    speech: list[str],
     voice: str | None,
     rate_wpm: int | None,
     options: dict[str, Any],
@@ -148,6 +343,9 @@ def synthesize_speech(
         sentences: plain-text sentences, in order, as captions show them; a
             provider normalises them for speech itself (numbers, units...)
             and ``SpeechSegment.text`` stays the sentence as given.
+        speech: what to speak instead, one entry per sentence, in the
+            engine's markup (set by ``prepare_narration``); empty: speak
+            ``sentences``. A provider that takes no markup may ignore it.
         voice: a provider voice name (``"en-us"`` for espeak, a ``.onnx``
             path for piper); ``None`` for the provider's default.
         rate_wpm: speaking rate in words per minute; ``None`` for the default.
@@ -287,4 +485,43 @@ def estimate_cost(hook: str, provider: str | None, arguments: dict[str, Any]) ->
         US dollars, or ``None`` when this implementation does not price
         this hook or provider (the next implementation is asked; with no
         answer the call is assumed free until it reports a cost).
+    """
+
+
+# -- vendor knowledge, for the kernel -------------------------------------------
+
+
+@hookspec(firstresult=True)
+def classify_error(error: BaseException) -> ProviderError | None:
+    """Classify an exception a vendor's SDK raised, for the retry policy.
+
+    The kernel knows ``httpx`` errors and HTTP statuses; an SDK's own
+    exception types (``openai.RateLimitError``, a vendor's "concurrency
+    limit" code in a 200 envelope) are known to the vendor's plugin only. The
+    kernel asks this hook for any exception that is not already a
+    :class:`~reelgraph.errors.ProviderError`.
+
+    Args:
+        error: the exception a hook implementation raised.
+
+    Returns:
+        A :class:`~reelgraph.errors.ProviderError` subclass instance
+        (``RateLimitedError(retry_after_s=...)``, ``ConfigurationError`` for
+        a rejected key, ``TransientError`` for a 5xx...) whose message names
+        the vendor and never contains a key; ``None`` when this plugin does
+        not know the exception (the next implementation is asked, then the
+        kernel's httpx-level rules).
+    """
+
+
+@hookspec
+def secret_patterns() -> list[tuple[str, str]] | None:
+    """Regular expressions matching a vendor's API key format, for redaction.
+
+    Every implementation is called once, when the plugin registers. A
+    match anywhere in logs, spans, events, errors or the store is replaced
+    by ``[REDACTED:<name>]``, even for a key the run was never given.
+
+    Returns:
+        ``(name, pattern)`` pairs, e.g. ``("openai", r"sk-(?:proj-)?[A-Za-z0-9_-]{20,}")``.
     """

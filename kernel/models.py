@@ -9,24 +9,35 @@ minute (``_wpm``).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "ASPECT_SIZES",
+    "BEAT_PARTS",
     "Aspect",
+    "BeatPart",
     "Block",
+    "Brief",
     "Caption",
+    "CriterionScore",
     "Document",
     "GateResult",
     "Link",
     "Narration",
+    "PlanPart",
+    "Question",
+    "Review",
+    "Revision",
     "Scene",
     "Script",
     "Section",
+    "Shot",
+    "ShotList",
     "SpeechSegment",
     "Video",
+    "VideoPlan",
     "Visual",
     "WordTiming",
     "frame_size",
@@ -114,24 +125,141 @@ class Document(_Model):
     language: str | None = None
 
 
+# -- brief and plan (director) ---------------------------------------------
+
+#: The 8-part structure every beat belongs to, in order. A script need not use
+#: every part, but the parts it uses appear in this order. Adapted from the
+#: problem-solution arc of persuasive and explainer video (hook, context,
+#: problem, stakes, approach, proof, call to action, close).
+BeatPart = Literal[
+    "hook", "context", "problem", "stakes", "approach", "proof", "call_to_action", "close"
+]
+BEAT_PARTS: tuple[str, ...] = get_args(BeatPart)
+
+
+class Brief(_Model):
+    """A video requirements document (VRD): what the video must achieve.
+
+    Attributes:
+        title: the working title.
+        goal: what the viewer should know, feel or do afterwards, one sentence.
+        audience: who watches (role, prior knowledge).
+        key_messages: points the video must make, in priority order.
+        duration_s: target length in seconds.
+        tone: e.g. ``"confident, plain-spoken"``.
+        style: visual style, e.g. ``"clean corporate"``, ``"hand-drawn"``.
+        template: ``presentation`` (Professional Presentation) or
+            ``educational`` (learning objectives, a check for understanding,
+            a recap).
+        aspect: frame shape (see :data:`ASPECT_SIZES`).
+        language: BCP 47 tag of the narration.
+        constraints: must and must-not rules (``"no stock people"``).
+        learning_objectives: for ``educational``: what the learner can do after.
+        document: a source document (path or https URL) the video draws on.
+    """
+
+    title: str = Field(min_length=1)
+    goal: str = Field(min_length=1)
+    audience: str = "a general audience"
+    key_messages: list[str] = Field(default_factory=list)
+    duration_s: float = Field(60.0, gt=0, le=3600)
+    tone: str = "clear and friendly"
+    style: str = "clean, modern"
+    template: Literal["presentation", "educational"] = "presentation"
+    aspect: Aspect = "16:9"
+    language: str = "en"
+    constraints: list[str] = Field(default_factory=list)
+    learning_objectives: list[str] = Field(default_factory=list)
+    document: str | None = None
+
+
+class Question(_Model):
+    """A clarifying question the director asks before planning further.
+
+    Attributes:
+        key: identifier the answer is given under (``reelgraph answer RUN -a KEY=...``).
+        question: the question, one sentence.
+        why: what in the brief leaves it open.
+        assumption: what the director assumes when told not to ask (``clarify=false``).
+    """
+
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    question: str
+    why: str = ""
+    assumption: str
+
+
+class PlanPart(_Model):
+    """One part of the planned structure: its purpose, length and messages."""
+
+    part: BeatPart
+    purpose: str
+    duration_s: float = Field(gt=0)
+    key_messages: list[str] = Field(default_factory=list)
+
+
+class VideoPlan(_Model):
+    """The director's plan for a brief.
+
+    Attributes:
+        title: the video's title.
+        audience_analysis: who watches, what they know, what they need.
+        parts: the structure in :data:`BEAT_PARTS` order; durations sum to
+            ``duration_s`` (seconds).
+        key_messages: the brief's key messages, each placed in a part.
+        questions: what the brief leaves open; unanswered ones stop the run
+            as ``needs_input`` unless the director was told not to ask.
+        assumptions: what was assumed instead of asked (``clarify=false``).
+        answers: the answers received, by question key.
+        language: BCP 47 tag.
+        duration_s: target length in seconds.
+        template: the brief's template.
+    """
+
+    title: str
+    audience_analysis: str
+    parts: list[PlanPart]
+    key_messages: list[str] = Field(default_factory=list)
+    questions: list[Question] = Field(default_factory=list)
+    assumptions: list[str] = Field(default_factory=list)
+    answers: dict[str, str] = Field(default_factory=dict)
+    language: str = "en"
+    duration_s: float = Field(gt=0)
+    template: Literal["presentation", "educational"] = "presentation"
+
+
 # -- script -----------------------------------------------------------------
 
 
 class Scene(_Model):
     """One scene of a script: what is on screen and what is said.
 
+    A script written from a brief has one scene per **beat**; the beat fields
+    (``beat_id`` to ``visual_intent``) are then set.
+
     Attributes:
         index: 0-based position in the script.
         kind: ``title`` opens the video, ``closing`` ends it, ``code`` shows a
             code block, ``content`` shows bullet points.
-        title: the on-screen heading.
+        title: the on-screen heading (a beat's on-screen text).
         bullets: on-screen points: 0 for title, closing and code scenes; 2-6
             on content scenes when the text allows, else 1.
         code: the code shown on a ``code`` scene.
         code_language: its language, when known.
         narration: sentences spoken over the scene, plain text (no URLs, no
-            markup).
+            markup); captions show these.
         section: the document heading the scene comes from.
+        beat_id: the beat's id (``b01``...).
+        part: the beat's part of the 8-part structure (:data:`BEAT_PARTS`).
+        start_s: planned start in seconds from the video's start.
+        duration_s: planned length in seconds; a script's beats sum to its
+            target within +-5 s.
+        key_messages: the brief's key messages this beat carries.
+        visual_intent: what the picture should convey, one sentence.
+        speech: what the speech engine is given per narration sentence (same
+            length as ``narration``), in the markup that engine accepts (SSML
+            for espeak-ng), set by ``prepare_narration``; empty: speak
+            ``narration``.
     """
 
     index: int = Field(ge=0)
@@ -142,14 +270,72 @@ class Scene(_Model):
     code_language: str | None = None
     narration: list[str] = Field(default_factory=list)
     section: str | None = None
+    beat_id: str | None = None
+    part: BeatPart | None = None
+    start_s: float | None = Field(None, ge=0)
+    duration_s: float | None = Field(None, gt=0)
+    key_messages: list[str] = Field(default_factory=list)
+    visual_intent: str | None = None
+    speech: list[str] = Field(default_factory=list)
 
 
 class Script(_Model):
-    """A video script: ordered scenes. ``language`` is a BCP 47 tag."""
+    """A video script: ordered scenes. ``language`` is a BCP 47 tag.
+
+    ``duration_s`` is the target length in seconds when the writer had one.
+    """
 
     title: str
     scenes: list[Scene]
     language: str = "en"
+    duration_s: float | None = Field(None, gt=0)
+
+
+# -- shots (visual designer) -------------------------------------------------
+
+
+class Shot(_Model):
+    """One shot of the shot list: how a beat is filmed or generated.
+
+    Attributes:
+        id: ``s01``...; ``scene_index`` and ``beat_id`` tie it to the script.
+        shot_type: a shot library entry (``wide``, ``medium``, ``close_up``,
+            ``screen_capture``, ``title_card``, ...).
+        framing, camera_move, lighting, subject: cinematography, one phrase each.
+        continuity: what must match neighbouring shots.
+        prompt: a text-to-video / image generation prompt.
+        negative_prompt: what the generator must avoid.
+        storyboard_frame: the storyboard frame, described in words.
+        complexity: ``low``, ``medium`` or ``high`` (motion, subjects, effects).
+        duration_s: seconds of footage the beat needs.
+        mode: ``slide`` (rendered offline), ``text_to_video`` or ``image_to_video``.
+        needs_audio: whether the clip itself must carry sound.
+    """
+
+    id: str = Field(pattern=r"^s\d{2,}$")
+    scene_index: int = Field(ge=0)
+    beat_id: str | None = None
+    shot_type: str
+    framing: str
+    camera_move: str
+    lighting: str
+    subject: str
+    continuity: str = ""
+    prompt: str
+    negative_prompt: str = ""
+    storyboard_frame: str
+    complexity: Literal["low", "medium", "high"] = "low"
+    duration_s: float = Field(gt=0)
+    mode: Literal["slide", "text_to_video", "image_to_video"] = "slide"
+    needs_audio: bool = False
+
+
+class ShotList(_Model):
+    """The visual designer's shot list: one or more shots per scene, in order."""
+
+    title: str
+    aspect: Aspect = "16:9"
+    shots: list[Shot]
 
 
 # -- visuals ----------------------------------------------------------------
@@ -291,3 +477,104 @@ class GateResult(_Model):
     def blocking(self) -> bool:
         """True when this result fails the run: an error-severity gate that did not pass."""
         return not self.passed and self.severity == "error"
+
+
+# -- review (reviewer, optimizer) ----------------------------------------------
+
+
+class CriterionScore(_Model):
+    """A reviewer's score on one criterion: 0 (fails) to 1 (fully met), with why."""
+
+    criterion: str
+    score: float = Field(ge=0, le=1)
+    reason: str
+
+
+class Revision(_Model):
+    """An actionable change the reviewer asks for.
+
+    ``target`` is what changes (``script`` or ``shots``); ``beat_id`` the beat,
+    when one; ``instruction`` the change, phrased so the optimizer can apply it.
+    """
+
+    target: Literal["script", "shots"] = "script"
+    beat_id: str | None = None
+    instruction: str
+
+
+class Review(_Model):
+    """A reviewer's verdict on a script (and shots) against the brief.
+
+    Attributes:
+        scores: one per criterion (e.g. ``goal``, ``key_messages``,
+            ``audience``, ``duration``, ``structure``, ``tone``).
+        score: the overall score, 0-1.
+        threshold: the score that passes.
+        revisions: what to change; empty when it passes.
+        measurements: the gate results the reviewer saw (it never argues
+            with a measurement).
+
+    A ``Review`` is a *verdict*: as a spec's ``review.gate`` it sends the
+    reviewed node back with the revisions as feedback while it fails.
+    """
+
+    scores: list[CriterionScore]
+    score: float = Field(ge=0, le=1)
+    threshold: float = Field(0.7, ge=0, le=1)
+    revisions: list[Revision] = Field(default_factory=list)
+    measurements: list[GateResult] = Field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        """Whether the overall score reaches the threshold."""
+        return self.score >= self.threshold
+
+    def gate_results(self) -> list[GateResult]:
+        """The verdict as gate results: one ``review`` result per revision while it fails.
+
+        Per-criterion scores come as ``info`` results; a failing review with
+        no revision gives one blocking result asking for a stronger draft.
+        """
+        info = [
+            GateResult(
+                gate=f"review.{c.criterion}",
+                passed=c.score >= self.threshold,
+                severity="info",
+                measured=round(c.score, 3),
+                threshold=self.threshold,
+                unit="score",
+                message=c.reason,
+                stage="script",
+            )
+            for c in self.scores
+        ]
+        summary = f"review score {self.score:.2f} (threshold {self.threshold:.2f})"
+        if self.passed:
+            return [
+                GateResult(
+                    gate="review",
+                    passed=True,
+                    measured=round(self.score, 3),
+                    threshold=self.threshold,
+                    unit="score",
+                    message=summary,
+                    stage="script",
+                ),
+                *info,
+            ]
+        asks = self.revisions or [Revision(instruction="revise the weakest criteria")]
+        blocking = [
+            GateResult(
+                gate="review",
+                passed=False,
+                measured=round(self.score, 3),
+                threshold=self.threshold,
+                unit="score",
+                message=summary,
+                remedy=(f"{r.beat_id}: " if r.beat_id else "") + r.instruction,
+                stage="shots" if r.target == "shots" else "script",
+                details={"target": r.target, "beat_id": r.beat_id},
+            )
+            for r in asks
+        ]
+        return [*blocking, *info]

@@ -380,7 +380,7 @@ class Scheduler(CallPolicy):
 
                 with trace.use_span(span, end_on_exit=False, record_exception=False):
                     result = await self._execute(node, record)
-            if node.collect and node.map_ref is None:
+            if node.map_ref is None and (node.collect or _is_verdict(result)):
                 result = await self._judge(node, result)
         except asyncio.CancelledError:
             self._finish(record, started, "cancelled", span)
@@ -494,12 +494,15 @@ class Scheduler(CallPolicy):
                 self.recorder.node_started(record)
             self._stored[node.id] = {}
 
-    async def _judge(self, node: CompiledNode, results: list[Any]) -> list[Any]:
+    async def _judge(self, node: CompiledNode, results: Any) -> Any:
         """Act on a gate node's results: revise the reviewed node, or fail the run.
 
-        While an error-severity gate fails and the node under review has
-        revisions left, that node runs again with the gates' remedies as
-        feedback (accumulated over revisions) and the gate measures again.
+        ``results`` is a gate node's list (a collect hook such as
+        ``check_quality``), or a verdict: any value with a ``gate_results()``
+        method (a reviewer's :class:`~reelgraph.models.Review`). While an
+        error-severity result fails and the node under review has revisions
+        left, that node runs again with the remedies as feedback
+        (accumulated over revisions) and the gate measures again.
 
         Raises:
             GateFailed: an error-severity gate still fails.
@@ -508,8 +511,9 @@ class Scheduler(CallPolicy):
         revisions = 0
         feedback: list[str] = []
         while True:
-            blocking = [r for r in results if isinstance(r, GateResult) and r.blocking]
-            self.run.quality[node.id] = [r for r in results if isinstance(r, GateResult)]
+            gate_results = _gate_results(results)
+            blocking = [r for r in gate_results if r.blocking]
+            self.run.quality[node.id] = gate_results
             if not blocking:
                 return results
             producer = self.plan.nodes[producer_id] if producer_id else None
@@ -660,3 +664,15 @@ class Scheduler(CallPolicy):
         error = err if isinstance(err, NodeError) else self._wrap(node, err, None)
         self._finish(record, started, "failed", span, error)
         return error
+
+
+def _is_verdict(value: Any) -> bool:
+    """True for a value that judges work: it has a ``gate_results()`` method."""
+    return callable(getattr(value, "gate_results", None))
+
+
+def _gate_results(value: Any) -> list[GateResult]:
+    """The gate results in a gate node's list, or those a verdict reports."""
+    if _is_verdict(value):
+        return [r for r in value.gate_results() if isinstance(r, GateResult)]
+    return [r for r in value if isinstance(r, GateResult)] if isinstance(value, list) else []

@@ -160,7 +160,7 @@ class _Run:
 
 @hookimpl
 def write_script(
-    document: Document,
+    document: Document | None,
     duration_s: float | None,
     key_messages: list[str],
     feedback: list[str],
@@ -186,9 +186,15 @@ def write_script(
         ctx: the node context.
 
     Raises:
-        InvalidInputError: the document has no narratable sentence, or an
-            option or ``duration_s`` is out of range.
+        InvalidInputError: no document (this writer extracts; from a brief
+            alone use ``offline`` or an LLM writer), the document has no
+            narratable sentence, or an option or ``duration_s`` is out of range.
     """
+    if document is None:
+        raise InvalidInputError(
+            "the extractive writer needs a document; for a brief alone use provider "
+            "'offline' (or an LLM writer such as 'openai')"
+        )
     opts = _options(options)
     opts["language"] = _script_language(document, opts["language"], ctx)
     if duration_s is not None and (
