@@ -90,6 +90,37 @@ def ingest_document(source: Path, format: str | None, ctx: NodeContext) -> Docum
 
 
 @hookspec(firstresult=True)
+@defaults(source=None, document=None, overrides={})
+def load_brief(
+    source: Path | None, document: Document | None, overrides: dict[str, Any], ctx: NodeContext
+) -> Brief | None:
+    """Load a video brief (VRD) from a file, or derive one from a document.
+
+    Args:
+        source: a brief file: YAML, JSON, or Markdown with YAML front matter
+            (the body is the brief's source document); ``None`` for none.
+        document: the parsed source document, when there is one: fields the
+            brief leaves out are derived from it (title; goal from its first
+            paragraph; key messages from its headings).
+        overrides: field values that win over the file and the document
+            (``{"duration_s": 90, "document": "talk.md"}``); ``None`` values
+            are ignored.
+        ctx: the node context.
+
+    Returns:
+        The brief (see :class:`~reelgraph.models.Brief`); its ``document`` is
+        the source document's path or URL, when one is named.
+
+    Raises:
+        InvalidInputError: neither a brief nor a document; a file that cannot
+            be read or parsed; a field that does not validate (the message
+            names the file and the field).
+
+    Example provider: ``offline`` (PyYAML, python-frontmatter, pydantic).
+    """
+
+
+@hookspec(firstresult=True)
 @defaults(
     document=None, brief=None, plan=None, duration_s=None, key_messages=[], feedback=[], options={}
 )
