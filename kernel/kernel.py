@@ -427,6 +427,7 @@ class Kernel:
                 else 0.0
             ),
             estimate=self._estimate if budget.max_cost_usd is not None else None,
+            classify=self.registry.classify_error,
         )
         meter = ResourceMeter(
             self.home, (lambda: self.artifacts.bytes_written) if self.persist else (lambda: 0)

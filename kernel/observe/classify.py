@@ -1,54 +1,55 @@
-"""Turn httpx and vendor-SDK exceptions into reelgraph's error classes.
+"""Turn httpx-level exceptions and HTTP statuses into reelgraph's error classes.
 
 The kernel retries by error class (:mod:`reelgraph.errors`): transient and
 rate-limited failures may pass on another attempt; invalid input and
-configuration errors never will. Plugins that call vendors with httpx or an
-official SDK can let those exceptions escape; :func:`classify_error` says what
-each one amounts to, and :func:`raise_for_status` raises the classified error
-for an ``httpx.Response`` directly.
+configuration errors never will. Plugins that call vendors with httpx can let
+those exceptions escape; :func:`classify_error` says what each one amounts to,
+and :func:`raise_for_status` raises the classified error for an
+``httpx.Response`` directly. What a vendor's SDK means beyond HTTP (a 429 that
+is an empty account, not a rate limit; its own retry header) is that vendor's
+plugin's to say, through the ``classify_error`` hook, which the kernel asks
+before these rules.
 
 HTTP status codes (RFC 9110 section 15):
 
 =====================================  =========================================
 429                                    :class:`RateLimitedError` with
-                                       ``retry_after_s`` from ``retry-after-ms``
-                                       or ``Retry-After``; but OpenAI's 429 with
-                                       code ``insufficient_quota`` ("check your
-                                       plan and billing") is a
-                                       :class:`ConfigurationError`
+                                       ``retry_after_s`` from ``Retry-After``
 408, 409, 425, 5xx                     :class:`TransientError`
 401, 402, 403, 407                     :class:`ConfigurationError`
 any other 4xx (400, 404, 413, 422...)  :class:`InvalidInputError`
 1xx-3xx reaching an error path         :class:`FatalError`
 =====================================  =========================================
 
-409 Conflict is transient because vendors use it for concurrent updates and
-lock timeouts, and the official OpenAI and Anthropic SDKs retry it (as they do
-408); 425 Too Early invites a retry by definition (RFC 8470 section 5.2).
+409 Conflict is transient because APIs use it for concurrent updates and lock
+timeouts; 408 Request Timeout invites a new request (RFC 9110 section
+15.5.9); 425 Too Early invites a retry by definition (RFC 8470 section 5.2).
 402 Payment Required and 407 Proxy Authentication Required, like 401/403, need
 the account or the setup fixed, not the input.
 
 Without a status: timeouts, connection failures and dropped or malformed
 responses (httpx ``TimeoutException``, ``NetworkError``,
-``RemoteProtocolError``, ``ProxyError``, ``DecodingError``; the SDKs'
-``APITimeoutError`` and ``APIConnectionError``; the builtin ``TimeoutError``
-and ``ConnectionError``) are transient. An unsupported URL scheme, an invalid
-URL or a request httpx refuses to send (``LocalProtocolError``, typically an
-API key with a newline in it) is a configuration error; too many redirects is
-fatal. Anything else (``ValueError``, ``KeyError``...) is not a remote-call
-error: :func:`classify_error` returns ``None``.
+``RemoteProtocolError``, ``ProxyError``, ``DecodingError``; the builtin
+``TimeoutError`` and ``ConnectionError``) are transient, also when they are
+the cause (``raise ... from``) of the exception a client library raised. An
+unsupported URL scheme, an invalid URL or a request httpx refuses to send
+(``LocalProtocolError``, typically an API key with a newline in it) is a
+configuration error; too many redirects is fatal. Anything else
+(``ValueError``, ``KeyError``...) is not a remote-call error:
+:func:`classify_error` returns ``None``.
 
-Vendor SDKs are recognised without importing them, by their attributes
-(``status_code``, ``response``) and the class names in their MRO, so the kernel
-depends on no SDK and works with httpx and its successors alike.
+Exceptions are recognised without importing their library, by their
+attributes (``status_code``, ``response``, ``request``) and the class names
+in their MRO, so the kernel works with httpx, its forks and the client
+libraries built on them alike.
 
 Messages name the status, the method and the URL *without* its query string,
 user info or fragment (keys sometimes travel there), and at most
-:data:`BODY_CHARS` characters of the response body (the vendor's own error
+:data:`BODY_CHARS` characters of the response body (the API's own error
 message when the body is JSON). Values of credential headers sent with the
 request (``Authorization``, ``x-api-key``, ...) and of credential-like query
 parameters are blanked out of the message, and the message goes through
-``reelgraph.observe.secrets.redact`` when that module is present.
+``reelgraph.observe.secrets.redact``.
 """
 
 from __future__ import annotations
@@ -80,6 +81,7 @@ __all__ = [
     "BODY_CHARS",
     "classify_error",
     "parse_retry_after",
+    "header_value",
     "raise_for_status",
     "retry_after_from_headers",
 ]
@@ -89,19 +91,13 @@ BODY_CHARS = 200
 
 _TRANSIENT_STATUS = frozenset({408, 409, 425})
 _CONFIG_STATUS = frozenset({401, 402, 403, 407})
-# Class names (anywhere in the MRO) of httpx/httpx2 and Stainless-generated SDK
-# errors (openai, anthropic, runwayml, lumaai) raised when no response came back.
+# Class names (anywhere in the MRO) of httpx errors raised when no response came
+# back; forks of httpx keep them.
 _TRANSIENT_NAMES = frozenset(
-    {
-        "TimeoutException",
-        "NetworkError",
-        "RemoteProtocolError",
-        "ProxyError",
-        "DecodingError",
-        "APITimeoutError",
-        "APIConnectionError",
-    }
+    {"TimeoutException", "NetworkError", "RemoteProtocolError", "ProxyError", "DecodingError"}
 )
+#: how deep the ``__cause__`` / ``__context__`` chain is searched for a transport error
+_CHAIN_DEPTH = 4
 _CONFIG_NAMES = frozenset({"UnsupportedProtocol", "InvalidURL", "LocalProtocolError"})
 _FATAL_NAMES = frozenset({"TooManyRedirects"})
 # Generic transport failures come last: a subclass named above wins.
@@ -171,24 +167,20 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
 def retry_after_from_headers(
     headers: Mapping[str, str] | None, *, now: datetime | None = None
 ) -> float | None:
-    """Seconds to wait according to a response's headers, or ``None``.
+    """Seconds to wait according to a response's ``Retry-After`` header, or ``None``.
 
-    ``retry-after-ms`` (milliseconds; sent by OpenAI and Anthropic, and read
-    first by their SDKs) wins over ``Retry-After`` (see
-    :func:`parse_retry_after`). Header names match case-insensitively, so an
-    ``httpx.Headers`` or a plain ``dict`` will do.
+    See :func:`parse_retry_after`. The header name matches
+    case-insensitively, so an ``httpx.Headers`` or a plain ``dict`` will do.
+    A vendor's own header (milliseconds under another name) is its plugin's
+    to read, in its ``classify_error`` hook.
     """
     if not headers:
         return None
-    millis = _header(headers, "retry-after-ms")
-    if millis is not None and _DIGITS.fullmatch(millis.strip()):
-        seconds = float(millis) / 1000
-        if math.isfinite(seconds):
-            return max(seconds, 0.0)
-    return parse_retry_after(_header(headers, "retry-after"), now=now)
+    return parse_retry_after(header_value(headers, "retry-after"), now=now)
 
 
-def _header(headers: Mapping[str, str], name: str) -> str | None:
+def header_value(headers: Mapping[str, str], name: str) -> str | None:
+    """The value of header ``name`` (lower case) in ``headers``, matched case-insensitively."""
     try:
         value = headers.get(name)
     except Exception:
@@ -290,12 +282,6 @@ def _from_status(exchange: _Exchange) -> ProviderError:
     # Blank secrets out before shortening: a cut key would no longer match.
     detail = _body_detail(_clean(exchange.body or "", exchange.secrets))
     if status == 429:
-        if _insufficient_quota(exchange.body):
-            return ConfigurationError(
-                _message(
-                    exchange, detail, "the account's quota is used up; check the plan and billing"
-                )
-            )
         retry_after_s = retry_after_from_headers(exchange.headers)
         hint = f"retry after {retry_after_s:g} s" if retry_after_s is not None else None
         return RateLimitedError(_message(exchange, detail, hint), retry_after_s=retry_after_s)
@@ -311,8 +297,22 @@ def _from_status(exchange: _Exchange) -> ProviderError:
     return FatalError(_message(exchange, detail, "an unexpected status on an error path"))
 
 
+def _chain_names(exc: BaseException) -> set[str]:
+    """Class names in the MRO of ``exc`` and of the exceptions it was raised from."""
+    names: set[str] = set()
+    current: BaseException | None = exc
+    for _ in range(_CHAIN_DEPTH):
+        if current is None:
+            break
+        names.update(cls.__name__ for cls in type(current).__mro__)
+        current = current.__cause__ or current.__context__
+    return names
+
+
 def _from_transport(exc: BaseException, exchange: _Exchange) -> ProviderError | None:
-    names = {cls.__name__ for cls in type(exc).__mro__}
+    # a client library's own "timed out" error raised from httpx's ReadTimeout is
+    # known by its cause
+    names = _chain_names(exc)
     where = f" ({exchange.method} {exchange.url})" if exchange.url else ""
     kind = type(exc).__name__
     if names & _CONFIG_NAMES:
@@ -353,7 +353,7 @@ def _exchange_from(exc: BaseException) -> _Exchange:
     response = _attr(exc, "response")
     exchange = _exchange_from_response(response) if _status_of(response) else _Exchange()
     status = _status_of(exc)
-    if status is not None:  # SDK errors carry it directly (openai, anthropic, elevenlabs)
+    if status is not None:  # client libraries' status errors carry it directly
         exchange.status = status
     if exchange.status is not None:
         if exchange.headers is None:
@@ -428,7 +428,7 @@ def _header_secrets(headers: Any) -> list[str]:
             continue
         secrets.append(value)
         scheme, _, credentials = value.partition(" ")
-        if credentials and scheme.isalpha():  # "Bearer sk-..." -> also "sk-..."
+        if credentials and scheme.isalpha():  # "Bearer abc..." -> also "abc..."
             secrets.append(credentials.strip())
     return secrets
 
@@ -456,11 +456,11 @@ def _parsed(body: str | None) -> Any:
 
 
 def _body_detail(body: str | None) -> str:
-    """The vendor's error message when the body is JSON, else the body; shortened.
+    """The API's error message when the body is JSON, else the body; shortened.
 
-    Shapes: OpenAI ``{"error": {"message", "type", "code"}}``, Anthropic
-    ``{"type": "error", "error": {"type", "message"}}``, Google ``{"error":
-    {"code", "message", "status"}}``, FastAPI-style ``{"detail": ...}``.
+    Shapes: the common envelope ``{"error": {"message", and one of "code",
+    "type", "status"}}`` (with or without a top-level ``"type": "error"``),
+    ``{"error": "text"}``, and FastAPI-style ``{"detail": ...}``.
     """
     data = _parsed(body)
     if isinstance(data, dict):
@@ -472,15 +472,6 @@ def _body_detail(body: str | None) -> str:
         if isinstance(error, str):
             return _truncate(" ".join(error.split()))
     return _truncate(" ".join((body or "").split()))
-
-
-def _insufficient_quota(body: str | None) -> bool:
-    """OpenAI answers 429 ``insufficient_quota`` when credits run out; waiting won't help."""
-    data = _parsed(body)
-    error = data.get("error") if isinstance(data, dict) else None
-    if not isinstance(error, dict):
-        return False
-    return "insufficient_quota" in (error.get("code"), error.get("type"))
 
 
 def _truncate(text: str, limit: int = BODY_CHARS) -> str:

@@ -4,26 +4,29 @@ A process-wide redactor replaces three kinds of secret with a marker:
 
 - values of environment variables whose names look secret (``*_API_KEY``,
   ``*_KEY``, ``*_TOKEN``, ``*_SECRET``, ``*_CREDENTIALS``, ``*PASSWORD*``;
-  e.g. ``OPENAI_API_KEY``, ``RUNWAYML_API_SECRET``), when the value has at
-  least 8 characters. The environment is re-read lazily: a key set after
-  import counts from the next call on;
+  e.g. ``ACME_API_KEY``), when the value has at least 8 characters. The
+  environment is re-read lazily: a key set after import counts from the next
+  call on;
 - values registered with :func:`register_secret` (the kernel registers spec
   inputs declared ``secret: true``);
-- well-known key shapes, found in any text even when nobody registered them:
-  OpenAI (``sk-...``, ``sk-proj-...``), Anthropic (``sk-ant-...``),
-  ElevenLabs (``sk_...``), Runway (``key_...``), Google API keys
-  (``AIza...``), and the token of ``Bearer <token>`` (RFC 6750 section 2.1).
+- key *shapes*, found in any text even when nobody registered the key: the
+  token of ``Bearer <token>`` (RFC 6750 section 2.1), and the patterns
+  plugins declare through the ``secret_patterns`` hook (a vendor's key
+  format), added with :func:`register_pattern` when the plugin registers.
+  The kernel itself knows no vendor's key format.
 
 Markers name what was found, so a log stays useful: an environment value
-becomes ``[REDACTED:OPENAI_API_KEY]``, a registered value
-``[REDACTED:<name>]`` (or ``[REDACTED]`` without a name), a key shape
-``[REDACTED]``, and ``Bearer abc123...`` becomes ``Bearer [REDACTED]``.
-Redacting twice changes nothing more.
+becomes ``[REDACTED:ACME_API_KEY]``, a registered value
+``[REDACTED:<name>]`` (or ``[REDACTED]`` without a name), a plugin's key
+shape ``[REDACTED:<pattern name>]``, and ``Bearer abc123...`` becomes
+``Bearer [REDACTED]``. Redacting twice changes nothing more.
 
 Cheap when there is nothing to redact: a 200-character string with five
 registered secrets costs about 2 us per :func:`redact` call (substring tests,
 no regex search), plus about 0.5 us per secret-looking environment variable
-to notice a changed value. Nothing happens at import time.
+to notice a changed value. A pattern that starts with a literal (``sk-``) is
+searched for only in text holding that literal. Nothing happens at import
+time.
 
 Example::
 
@@ -38,15 +41,17 @@ import os
 import re
 import threading
 from collections.abc import Mapping, MutableMapping, Sequence
-from functools import cache
 from typing import Any
 
 __all__ = [
     "Redactor",
+    "compile_key_pattern",
+    "literal_prefix",
     "looks_secret",
     "redact",
     "redact_processor",
     "redact_value",
+    "register_pattern",
     "register_secret",
     "with_redaction",
 ]
@@ -58,39 +63,98 @@ MIN_REGISTERED_LEN = 4
 
 _SECRET_NAME_SUFFIXES = ("_API_KEY", "_KEY", "_TOKEN", "_SECRET", "_CREDENTIALS")
 
-# Characters of a key after its prefix, and of a bearer token (RFC 6750
-# section 2.1, b64token, plus trailing '=').
-_KEY = r"[A-Za-z0-9_\-]"
+# Characters of a bearer token (RFC 6750 section 2.1, b64token, plus trailing '=').
 _TOKEN = r"[A-Za-z0-9\-._~+/]"
 # The scheme is case-insensitive (RFC 9110 section 11.1). A token is redacted
 # when it has 20+ characters, or 8+ with a digit, so prose ("Bearer token",
 # "Bearer authentication") is left alone.
 _BEARER_TOKEN = rf"(?P<token>(?={_TOKEN}{{20}}|(?={_TOKEN}{{8}}){_TOKEN}*?\d){_TOKEN}+=*)"
-# (cheap substring every match contains, pattern). Each pattern starts with a
-# literal so the regex engine can skip ahead to it; the lookbehind that keeps
-# "task-..." from matching comes after that literal, as one in front would
-# make every search ten times slower.
-_SHAPES = (
-    # OpenAI (sk-, sk-proj-), Anthropic (sk-ant-api03-), ElevenLabs (sk_); >= 20 chars
-    ("sk", rf"sk(?<!\wsk)[-_]{_KEY}{{17,}}"),
-    # Runway API keys (key_ + hex); >= 20 chars
-    ("key_", rf"key_(?<!\wkey_){_KEY}{{16,}}"),
-    # Google API keys: "AIza" + 35 characters
-    ("AIza", rf"AIza(?<!\wAIza){_KEY}{{35}}"),
+# (cheap substring every match contains, pattern). Each starts with a literal
+# so the regex engine can skip ahead to it.
+_BEARER_SHAPES = (
     ("earer", rf"(?P<scheme>[Bb]earer)\s+{_BEARER_TOKEN}"),
     ("EARER", rf"(?P<scheme>BEARER)\s+{_BEARER_TOKEN}"),
 )
 
+#: a pattern name goes into the marker: ``[REDACTED:<name>]``
+_PATTERN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}")
+#: ordinary text no key pattern may match (a pattern that does would redact prose)
+_PROSE = "The quick brown fox jumps over the lazy dog 1234 times: sk-learn, task-runner, key_id."
+_REGEX_META = frozenset(".^$*+?{}[]|()\\")
 
-@cache
-def _shape_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
-    return tuple((hint, re.compile(pattern)) for hint, pattern in _SHAPES)
+
+def literal_prefix(pattern: str) -> str:
+    """The literal text every match of ``pattern`` starts with (``"sk-"`` for
+    ``sk-(?:proj-)?[A-Za-z0-9]{20,}``), or ``""`` when there is none to rely on.
+
+    The redactor searches a text with the pattern only when the text holds
+    this prefix, which keeps redaction cheap for text without keys.
+    """
+    if _top_level_alternation(pattern):
+        return ""
+    out: list[str] = []
+    index = 0
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\":
+            following = pattern[index + 1 : index + 2]
+            if not following or following.isalnum():  # \d, \w, \b...: not a literal
+                break
+            out.append(following)
+            index += 2
+            continue
+        if char in _REGEX_META:
+            break
+        out.append(char)
+        index += 1
+    if index < len(pattern) and pattern[index] in "*?{":
+        out = out[:-1]  # the last literal is optional ("ab?" promises only "a")
+    return "".join(out)
 
 
-def _shape_marker(match: re.Match[str]) -> str:
-    if "token" in match.re.groupindex:
-        return f"{match.group('scheme')} [REDACTED]"
-    return "[REDACTED]"
+def _top_level_alternation(pattern: str) -> bool:
+    """Whether ``pattern`` has a ``|`` outside groups and classes (``a|b``)."""
+    depth, in_class, index = 0, False, 0
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\":
+            index += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            return True
+        index += 1
+    return False
+
+
+def compile_key_pattern(name: str, pattern: str) -> re.Pattern[str]:
+    """Check and compile a key pattern a plugin declared (``secret_patterns``).
+
+    Raises:
+        ValueError: the name is not 1-40 letters, digits, ``_.-``; the
+            pattern does not compile, matches empty text, ordinary prose, or
+            the marker it would leave (redacting twice must change nothing).
+    """
+    if not isinstance(name, str) or not _PATTERN_NAME.fullmatch(name):
+        raise ValueError(f"secret pattern name {name!r}: use 1-40 letters, digits, '_', '.', '-'")
+    try:
+        compiled = re.compile(pattern)
+    except (re.error, TypeError) as err:
+        raise ValueError(f"secret pattern {name!r} does not compile: {err}") from None
+    if compiled.search("") is not None:
+        raise ValueError(f"secret pattern {name!r} matches empty text")
+    if compiled.search(_PROSE) is not None:
+        raise ValueError(f"secret pattern {name!r} matches ordinary prose ({_PROSE!r})")
+    if compiled.search(f"[REDACTED:{name}]") is not None:
+        raise ValueError(f"secret pattern {name!r} matches its own marker [REDACTED:{name}]")
+    return compiled
 
 
 _PLAIN = (int, float, bool, type(None))
@@ -123,6 +187,10 @@ class Redactor:
         # (longest first), one pattern matching any of them, and the function
         # giving each match its marker. Replaced as a whole, never mutated.
         self._state: tuple[tuple[str, ...], re.Pattern[str] | None, Any] = ((), None, None)
+        # Key shapes: (hint every match contains, pattern, marker or None for a
+        # bearer token). Replaced as a whole when a plugin adds a pattern.
+        self._shapes: tuple[tuple[str, re.Pattern[str], str | None], ...] | None = None
+        self._patterns: dict[tuple[str, str], tuple[str, re.Pattern[str], str]] = {}
 
     def register(self, value: str, name: str | None = None) -> bool:
         """Redact ``value`` from now on; ``name`` goes into the marker.
@@ -139,6 +207,39 @@ class Redactor:
                 self._registered[value] = marker
                 self._rebuild()
         return True
+
+    def add_pattern(self, name: str, pattern: str) -> None:
+        """Redact every match of ``pattern`` (a key format) as ``[REDACTED:<name>]`` from now on.
+
+        Adding the same name and pattern again changes nothing.
+
+        Raises:
+            ValueError: see :func:`compile_key_pattern`.
+        """
+        if (name, pattern) in self._patterns:
+            return
+        compiled = compile_key_pattern(name, pattern)
+        with self._lock:
+            self._patterns[(name, pattern)] = (
+                literal_prefix(pattern),
+                compiled,
+                f"[REDACTED:{name}]",
+            )
+            self._shapes = None
+
+    def patterns(self) -> list[tuple[str, str]]:
+        """The ``(name, pattern)`` key formats added with :meth:`add_pattern`, in order."""
+        return list(self._patterns)
+
+    def _shape_list(self) -> tuple[tuple[str, re.Pattern[str], str | None], ...]:
+        shapes = self._shapes
+        if shapes is None:
+            with self._lock:
+                bearer = [(hint, re.compile(p), None) for hint, p in _BEARER_SHAPES]
+                # the longest literal first: "sk-ant-" is tried before "sk-"
+                vendor = sorted(self._patterns.values(), key=lambda shape: -len(shape[0]))
+                self._shapes = shapes = (*vendor, *bearer)
+        return shapes
 
     def secret_values(self) -> tuple[str, ...]:
         """Every literal secret currently redacted (environment and registered)."""
@@ -170,9 +271,12 @@ class Redactor:
             if value in text:
                 text = literal.sub(marker, text)  # type: ignore[union-attr]
                 break
-        for hint, pattern in _shape_patterns():
+        for hint, pattern, marker in self._shape_list():
             if hint in text:
-                text = pattern.sub(_shape_marker, text)
+                if marker is None:
+                    text = pattern.sub(_bearer_marker, text)
+                else:
+                    text = pattern.sub(marker, text)  # a name holds no backslash: a plain template
         return text
 
     def _walk(self, obj: Any) -> Any:
@@ -229,7 +333,29 @@ class Redactor:
         self._state = (values, pattern, marker)
 
 
+def _bearer_marker(match: re.Match[str]) -> str:
+    return f"{match.group('scheme')} [REDACTED]"
+
+
 _REDACTOR = Redactor()
+
+
+def register_pattern(name: str, pattern: str) -> None:
+    """Redact every match of a key format everywhere in this process from now on.
+
+    The kernel calls it for the ``(name, pattern)`` pairs each plugin's
+    ``secret_patterns`` hook returns, when the plugin registers.
+
+    Args:
+        name: shown in the marker, e.g. ``"acme"`` gives ``[REDACTED:acme]``.
+        pattern: a Python regular expression matching the whole key; start it
+            with the key's literal prefix (``acme_``), which makes the search
+            cheap for text without one.
+
+    Raises:
+        ValueError: see :func:`compile_key_pattern`.
+    """
+    _REDACTOR.add_pattern(name, pattern)
 
 
 def register_secret(value: str, name: str | None = None) -> bool:

@@ -27,7 +27,7 @@ import pluggy
 
 from reelgraph import hookspecs as _hookspecs
 from reelgraph._markers import PROJECT
-from reelgraph.errors import PluginError
+from reelgraph.errors import PluginError, ProviderError
 
 __all__ = ["PluginInfo", "PluginRegistry"]
 
@@ -164,6 +164,12 @@ class PluginRegistry:
         except (pluggy.PluginValidationError, ValueError) as err:
             info.error = str(err)
             return
+        problem = self._add_secret_patterns(info.name)
+        if problem is not None:
+            # a key format it cannot declare would leak: the plugin does not run
+            self.pm.unregister(name=info.name)
+            info.error = problem
+            return
         info.hooks = sorted(
             impl_name
             for impl_name in dir(self.pm.hook)
@@ -173,6 +179,22 @@ class PluginRegistry:
             )
         )
         self._callers.clear()
+
+    def _add_secret_patterns(self, name: str) -> str | None:
+        """Add the key formats plugin ``name`` declares (``secret_patterns``) to the
+        process's redactor; return what went wrong, or ``None``."""
+        from reelgraph.observe.secrets import register_pattern
+
+        for impl in self.pm.hook.secret_patterns.get_hookimpls():
+            if impl.plugin_name != name:
+                continue
+            try:
+                declared: Any = impl.function()
+                for pattern_name, pattern in declared or ():
+                    register_pattern(pattern_name, pattern)
+            except Exception as err:  # the plugin's bug: it is reported as broken
+                return f"secret_patterns failed: {type(err).__name__}: {err}"
+        return None
 
     # -- queries ------------------------------------------------------------
 
@@ -184,6 +206,33 @@ class PluginRegistry:
     def info(self, name: str) -> PluginInfo | None:
         self.load()
         return self._infos.get(name)
+
+    def classify_error(self, error: BaseException) -> ProviderError | None:
+        """What the plugins' ``classify_error`` hook makes of ``error``; ``None``: none knows it.
+
+        A hook implementation that raises, or answers with something other
+        than a :class:`~reelgraph.errors.ProviderError`, is passed over: the
+        kernel's own rules decide, and a note on ``error`` (shown with its
+        traceback) says which implementation failed. The answer's
+        ``__cause__`` is ``error`` unless the implementation set another.
+        """
+        self.load()
+        try:
+            answer = self.pm.hook.classify_error(error=error)
+        except Exception as err:
+            error.add_note(f"reelgraph: a classify_error hook failed: {type(err).__name__}: {err}")
+            return None
+        if answer is None:
+            return None
+        if not isinstance(answer, ProviderError):
+            error.add_note(
+                f"reelgraph: a classify_error hook answered {type(answer).__name__}, "
+                "not a ProviderError; ignored"
+            )
+            return None
+        if answer.__cause__ is None and answer is not error:
+            answer.__cause__ = error
+        return answer
 
     def hook_names(self) -> list[str]:
         """Names of every hookspec a spec node can call (kernel hooks left out)."""

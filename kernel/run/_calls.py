@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from reelgraph.errors import NodeError, ProviderError
@@ -37,6 +38,7 @@ class CallPolicy:
         recorder: Recorder | None
         tracer: Any
         budget: Budget | None
+        classify: Callable[[BaseException], ProviderError | None] | None
         scope: dict[str, Any]
         _stored: dict[str, dict[int | None, tuple[bool, Any]]]
         _wall: float
@@ -160,7 +162,7 @@ class CallPolicy:
     ) -> float | None:
         """Seconds to wait before retrying a failed attempt (events and span events made),
         or ``None`` to give up."""
-        error = classify(err.cause)
+        error = classify(err.cause, self.classify)
         wait, _ = retry_wait(node.retry, attempt, error, time.perf_counter() - first)
         if wait is None:
             return None

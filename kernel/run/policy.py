@@ -4,9 +4,10 @@ Retry waits come from tenacity's ``wait_exponential_jitter``
 (https://tenacity.readthedocs.io), raised to the provider's ``Retry-After``
 when it asked for longer (RFC 9110 section 10.2.3). Whether an error may be
 retried is the error class's ``retryable`` flag; exceptions that are not
-reelgraph errors are classified first (:mod:`reelgraph.observe.classify`: HTTP 429 is
-rate-limited, 5xx and timeouts are transient, other 4xx are invalid input or
-configuration).
+reelgraph errors are classified first: by the plugins' ``classify_error`` hook
+(a vendor's SDK exceptions), then by the kernel's httpx-level rules
+(:mod:`reelgraph.observe.classify`: HTTP 429 is rate-limited, 5xx and timeouts
+are transient, other 4xx are invalid input or configuration).
 """
 
 from __future__ import annotations
@@ -22,13 +23,26 @@ from reelgraph.spec.model import BudgetSpec, RetrySpec
 __all__ = ["Budget", "classify", "retry_wait"]
 
 
-def classify(error: BaseException) -> ProviderError | None:
+def classify(
+    error: BaseException,
+    plugins: Callable[[BaseException], ProviderError | None] | None = None,
+) -> ProviderError | None:
     """The reelgraph error class ``error`` amounts to, or ``None`` when unknown.
+
+    Args:
+        error: what a hook raised.
+        plugins: asks the plugins (the ``classify_error`` hook,
+            :meth:`reelgraph.plan.registry.PluginRegistry.classify_error`);
+            their answer wins over the kernel's rules.
 
     An attempt that ran out of time (``TimeoutError``) is transient.
     """
     if isinstance(error, ProviderError):
         return error
+    if plugins is not None:
+        answer = plugins(error)
+        if answer is not None:
+            return answer
     if isinstance(error, TimeoutError):
         return TransientError(str(error) or "the attempt timed out")
     from reelgraph.observe.classify import classify_error

@@ -80,6 +80,8 @@ class Scheduler(CallPolicy):
         budget: the run's limits; ``None`` = none.
         spent_usd: what earlier executions of this run spent (resume).
         estimate: the ``estimate_cost`` hook, asked when a cost limit is set.
+        classify: the plugins' ``classify_error`` hook, asked about a failed
+            attempt's exception before the kernel's rules.
     """
 
     def __init__(
@@ -97,8 +99,10 @@ class Scheduler(CallPolicy):
         budget: BudgetSpec | None = None,
         spent_usd: float = 0.0,
         estimate: Callable[[str, str | None, dict[str, Any]], float | None] | None = None,
+        classify: Callable[[BaseException], ProviderError | None] | None = None,
     ) -> None:
         self.plan = plan
+        self.classify = classify
         self.recorder = recorder
         self.reuse = reuse or {}
         self.run = run
