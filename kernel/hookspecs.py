@@ -49,7 +49,9 @@ if TYPE_CHECKING:
 __all__ = ["KERNEL_HOOKS", "PROJECT", "defaults", "hookimpl", "hookspec"]
 
 #: hooks the kernel calls itself; spec nodes cannot name them
-KERNEL_HOOKS = frozenset({"estimate_cost", "classify_error", "secret_patterns"})
+KERNEL_HOOKS = frozenset(
+    {"estimate_cost", "classify_error", "secret_patterns", "environment_variables"}
+)
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -849,4 +851,17 @@ def secret_patterns() -> list[tuple[str, str]] | None:
 
     Returns:
         ``(name, pattern)`` pairs, e.g. ``("openai", r"sk-(?:proj-)?[A-Za-z0-9_-]{20,}")``.
+    """
+
+
+@hookspec
+def environment_variables() -> list[tuple[str, str]] | None:
+    """Environment variables a plugin reads, for ``reelgraph doctor``.
+
+    Every implementation is called. ``doctor`` prints, per plugin, which of
+    them are set; it never reads a value into its output.
+
+    Returns:
+        ``(name, what it is for)`` pairs, e.g. ``("OPENAI_API_KEY", "API
+        key")``, ``("OPENAI_BASE_URL", "another OpenAI-compatible server")``.
     """
