@@ -40,9 +40,11 @@ __all__ = [
     "drawn_chars",
     "font_chars",
     "font_package",
+    "is_decoration",
     "language_for",
     "missing_chars",
     "script_of",
+    "uncovered_chars",
 ]
 
 #: The Debian package with fonts for Chinese, Japanese and Korean (Noto Sans CJK).
@@ -120,6 +122,22 @@ class FontFace:
 
     def __str__(self) -> str:
         return f"{self.path}#{self.index}" if self.index else str(self.path)
+
+
+def is_decoration(ch: str) -> bool:
+    """Whether ``ch`` decorates text rather than spells it: dropping it loses no word.
+
+    Emoji and other pictographs (Unicode general category So, "Symbol,
+    other"), modifier symbols (Sk: skin tones), format characters (Cf: the
+    zero-width joiner of emoji sequences, tag characters of flags),
+    private-use characters (Co: icon fonts), variation selectors and the
+    combining keycap U+20E3 (UTS #51, emoji sequences). Letters, digits,
+    punctuation and mathematical or currency symbols are text.
+    """
+    cp = ord(ch)
+    if 0xFE00 <= cp <= 0xFE0F or 0xE0100 <= cp <= 0xE01EF or cp == 0x20E3:
+        return True
+    return unicodedata.category(ch) in ("So", "Sk", "Cf", "Co")
 
 
 def _ignorable(ch: str) -> bool:
@@ -316,13 +334,15 @@ def choose_faces(
     needed = codepoints(texts)
     if not fallback or needed <= font_chars(primary):
         return (primary,)
+    lacking = needed - font_chars(primary)
     try:
-        face = _fallback(needed, role, language)
+        decoration = all(is_decoration(chr(cp)) for cp in lacking)
+        face = None if decoration else _fallback(needed, role, language)
         if face is not None:
             return (face,)
         chain, uncovered = _chain(needed, role, primary, language)
     except (FileNotFoundError, subprocess.SubprocessError, OSError) as err:
-        missing = "".join(chr(cp) for cp in sorted(needed - font_chars(primary)))
+        missing = "".join(chr(cp) for cp in sorted(lacking))
         package = font_package(missing)
         raise InvalidInputError(
             f"render_shot: font {primary or 'Pillow default'} has no glyph for "
@@ -332,19 +352,40 @@ def choose_faces(
         ) from err
     if uncovered:
         missing = "".join(chr(cp) for cp in sorted(uncovered))
-        package = font_package(missing)
-        raise InvalidInputError(
-            f"render_shot: no installed font has a glyph for {describe_chars(missing)}; "
-            f"install {package} (Debian: apt-get install {package}) "
-            "or pass options.font=/path/to/font.ttf"
-        )
+        raise InvalidInputError(f"render_shot: {_no_font_message(missing)}")
     return chain
+
+
+def uncovered_chars(
+    texts: Iterable[str], role: str, primary: FontFace | None, *, language: str | None = None
+) -> str:
+    """The characters of ``texts`` that no installed font has (``""`` when all are drawable).
+
+    The same search as :func:`choose_faces` (results are cached, so asking
+    both costs one search). Without fontconfig nothing can be known:
+    ``""``, and :func:`choose_faces` then names the problem.
+    """
+    needed = codepoints(texts)
+    if needed <= font_chars(primary):
+        return ""
+    try:
+        if _fallback(needed, role, language) is not None:
+            return ""
+        _, uncovered = _chain(needed, role, primary, language)
+    except (FileNotFoundError, subprocess.SubprocessError, OSError):
+        return ""
+    return "".join(chr(cp) for cp in sorted(uncovered))
 
 
 def _chain(
     needed: frozenset[int], role: str, primary: FontFace | None, language: str | None
 ) -> tuple[tuple[FontFace | None, ...], frozenset[int]]:
-    """``primary`` plus a fallback face per script it lacks; and what none of them has."""
+    """``primary`` plus a fallback face per script it lacks; and what none of them has.
+
+    A script's characters that no single face has (emoji of several Unicode
+    versions: Symbola 2.60 has U+1F44D but not U+1F99D) are covered by the
+    face that has the most of them, then the next, until none has the rest.
+    """
     chain: list[FontFace | None] = [primary]
     left = set(needed - font_chars(primary))
     uncovered: set[int] = set()
@@ -352,7 +393,7 @@ def _chain(
         by_script = Counter(script_of(chr(cp)) for cp in left).most_common()
         script = by_script[0][0]
         group = frozenset(cp for cp in left if script_of(chr(cp)) == script)
-        face = _fallback(group, role, language)
+        face = _fallback(group, role, language) or _widest(group)
         if face is None:
             uncovered |= group
             left -= group
@@ -360,3 +401,59 @@ def _chain(
         chain.append(face)
         left -= font_chars(face)
     return tuple(chain), frozenset(uncovered)
+
+
+#: At most this many characters of a group are looked up one by one (one
+#: ``fc-list`` call each, cached) when no face has the whole group.
+_PER_CHARACTER_MAX = 64
+
+
+def _widest(group: frozenset[int]) -> FontFace | None:
+    """The installed face that has the most characters of ``group`` (at least one), or ``None``."""
+    counts: Counter[FontFace] = Counter()
+    for cp in sorted(group)[:_PER_CHARACTER_MAX]:
+        for face in _fc_list(f":charset={cp:x}"):
+            if cp in font_chars(face):
+                counts[face] += 1
+    if not counts:
+        return None
+    return max(counts, key=lambda face: (len(group & font_chars(face)), -len(str(face))))
+
+
+def _no_font_message(missing: str) -> str:
+    """What to say when no installed font has ``missing``: the package to install, or,
+    when it is installed already, ``options.font``."""
+    packages = font_package(missing).split()
+    wanted = [p for p in packages if not _package_installed(p)]
+    if wanted:
+        install = " ".join(wanted)
+        fix = f"install {install} (Debian: apt-get install {install}) or pass"
+    else:
+        fix = f"no font of the installed {' '.join(packages)} has them either: pass"
+    return (
+        f"no installed font has a glyph for {describe_chars(missing)}; "
+        f"{fix} options.font=/path/to/font.ttf (a font that has them)"
+    )
+
+
+@functools.lru_cache(maxsize=16)
+def _package_installed(package: str) -> bool:
+    """Whether the Debian package ``package`` is installed (``dpkg-query``); False without dpkg."""
+    exe = shutil.which("dpkg-query")
+    if exe is None:
+        return False
+    try:
+        done = subprocess.run(
+            [exe, "-W", "-f=${Status}", package],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return (
+        done.returncode == 0
+        and done.stdout.strip().endswith("installed")
+        and ("not-installed" not in done.stdout)
+    )

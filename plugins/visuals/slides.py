@@ -14,7 +14,9 @@ font's cmap with fontTools, see ``_fonts``): a role (title, body, code) whose
 text the primary font lacks is drawn with an installed font that covers it,
 found with fontconfig (Noto Sans CJK for Chinese and Japanese, from Debian's
 ``fonts-noto-cjk``); with none, ``render_shot`` stops with
-``InvalidInputError`` naming the characters and the package to install. What
+``InvalidInputError`` naming the characters and the package to install,
+except for emoji and other decoration (``_fonts.is_decoration``), which are
+left off the slide with a warning: a missing 🦝 loses no word. What
 was drawn with which font is stored in the PNG itself (an iTXt chunk, key
 :data:`GLYPHS_KEY`), and the accessibility gate re-checks it.
 
@@ -49,7 +51,15 @@ from pydantic import ValidationError
 import reelgraph.plugins.visuals._layout as _layout
 from reelgraph import InvalidInputError, hookimpl
 from reelgraph.models import ASPECT_SIZES, Scene, Visual, frame_size
-from reelgraph.plugins.visuals._fonts import FontFace, choose_faces, drawn_chars, font_chars
+from reelgraph.plugins.visuals._fonts import (
+    FontFace,
+    choose_faces,
+    describe_chars,
+    drawn_chars,
+    font_chars,
+    is_decoration,
+    uncovered_chars,
+)
 from reelgraph.plugins.visuals._layout import Canvas, FittedText
 
 if TYPE_CHECKING:
@@ -70,6 +80,7 @@ __all__ = [
     "render_slide",
     "slide_faces",
     "theme_from_options",
+    "without_undrawable_decoration",
 ]
 
 RGB = tuple[int, int, int]
@@ -424,6 +435,38 @@ def slide_faces(
     return faces
 
 
+def without_undrawable_decoration(
+    scene: Scene, *, font: FontFace | None = None, language: str | None = None
+) -> tuple[Scene, str]:
+    """``scene`` without the emoji and symbols no installed font has, and those characters.
+
+    Emoji are decoration (``_fonts.is_decoration``): a slide without 🦝
+    loses no word, while a box in its place would fail the glyphs check.
+    Letters, digits and punctuation no font has are kept, so that
+    :func:`slide_faces` stops the run naming them (the text would be lost).
+    """
+    dropped: set[str] = set()
+    for role, texts in role_texts(scene).items():
+        primary = font if font is not None else _layout.face_for_role(role)
+        missing = uncovered_chars(texts, role, primary, language=language)
+        dropped.update(ch for ch in missing if is_decoration(ch))
+    if not dropped:
+        return scene, ""
+
+    def strip(text: str) -> str:
+        kept = "".join(ch for ch in text if ch not in dropped)
+        return re.sub(r"[ \t]{2,}", " ", kept) if kept != text else text
+
+    scene = scene.model_copy(
+        update={
+            "title": strip(scene.title).strip(),
+            "bullets": [b for b in (strip(b).strip() for b in scene.bullets) if b],
+            "code": None if scene.code is None else strip(scene.code),
+        }
+    )
+    return scene, "".join(sorted(dropped))
+
+
 @dataclass(frozen=True)
 class RenderedSlide:
     """A drawn slide: the RGB image, whether text was cut, and each ``(face, string)`` drawn."""
@@ -640,15 +683,26 @@ def render_shot(scene: Scene, aspect: str, options: dict[str, Any], ctx: NodeCon
 
     Raises:
         InvalidInputError: unknown aspect, unknown option, bad hex colour,
-            unreadable ``options.font``, or characters no installed font has
-            (the message names them and the package to install).
+            unreadable ``options.font``, or letters, digits or punctuation
+            no installed font has (the message names them and the package
+            to install). Emoji and symbols no font has are left off the
+            slide instead, with a ``slides.dropped_characters`` warning.
     """
     started = time.perf_counter()
     scene = _as_scene(scene)
     width, height = _frame_size(aspect)
     theme = theme_from_options(options)
     _warn_low_contrast(theme, ctx)
-    faces = slide_faces(scene, font=_font_option(options), language=_language_option(options))
+    font, language = _font_option(options), _language_option(options)
+    scene, dropped = without_undrawable_decoration(scene, font=font, language=language)
+    if dropped:
+        ctx.log.warning(
+            "slides.dropped_characters",
+            scene_index=scene.index,
+            characters=describe_chars(dropped),
+            reason="no installed font has them; emoji and symbols are decoration",
+        )
+    faces = slide_faces(scene, font=font, language=language)
     slide = draw_slide(scene, width, height, theme, faces)
     path = Path(ctx.workdir) / f"scene-{scene.index:03d}.png"
     _save_png_atomic(slide.image, path, glyph_record(slide.drawn))

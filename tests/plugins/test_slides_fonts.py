@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image, ImageChops
+from structlog.testing import capture_logs
 
 import reelgraph.plugins.visuals._fonts as _fonts
 import reelgraph.plugins.visuals._layout as _layout
@@ -236,6 +237,60 @@ def test_characters_no_font_has_stop_with_the_package_to_install(ctx) -> None:
     assert "apt-get install fonts-noto-core" in message and "options.font=" in message
     assert "\n" not in message
     assert not (ctx.workdir / "scene-007.png").exists()
+
+
+def _dpkg_installed(package: str) -> bool:
+    if shutil.which("dpkg-query") is None:
+        return False
+    done = subprocess.run(
+        ["dpkg-query", "-W", "-f=${Status}", package], capture_output=True, text=True
+    )
+    return done.stdout.strip() == "install ok installed"
+
+
+def test_emoji_no_font_has_are_left_off_the_slide_with_a_warning(ctx) -> None:
+    # rich's README (tests/corpus/markdown/rich.md) prints these in a code block;
+    # U+1F99D RACCOON (Unicode 11) is newer than every font installed here.
+    if subprocess.run(["fc-list", ":charset=1f99d"], capture_output=True, text=True).stdout.strip():
+        pytest.skip("an installed font has U+1F99D: nothing to leave off")
+    code = 'print(":raccoon: \U0001f99d :thumbs_up: \U0001f44d")\n'
+    scene = Scene(index=8, kind="code", title="Emoji \U0001f99d", code=code, code_language="py")
+    with capture_logs() as logs:
+        visual = slides.render_shot(scene=scene, aspect="16:9", options={}, ctx=ctx)
+    drawn = "".join(run["chars"] for run in recorded_runs(visual.path))
+    assert "\U0001f99d" not in drawn
+    for run in recorded_runs(visual.path):
+        assert {ord(ch) for ch in run["chars"]} <= cmap_of(run["font"], run["index"])
+    warnings = [e for e in logs if e["event"] == "slides.dropped_characters"]
+    assert len(warnings) == 1 and "U+1F99D" in warnings[0]["characters"]
+    if _dpkg_installed("fonts-symbola"):
+        # the thumbs-up is drawn by Symbola, the code around it still in DejaVu Sans Mono
+        runs = {Path(run["font"]).name: run["chars"] for run in recorded_runs(visual.path)}
+        assert "\U0001f44d" in runs["Symbola_hint.ttf"] and "p" not in runs["Symbola_hint.ttf"]
+        assert "p" in runs["DejaVuSansMono.ttf"]
+
+
+def test_letters_no_font_has_stop_the_run_even_beside_emoji(ctx) -> None:
+    scene = Scene(
+        index=9, kind="content", title="Tablets", bullets=["\U00010000\U00010001 \U0001f99d"]
+    )
+    with pytest.raises(InvalidInputError, match="U\\+10000") as caught:
+        slides.render_shot(scene=scene, aspect="16:9", options={}, ctx=ctx)
+    assert "U+1F99D" not in str(caught.value)  # the emoji alone would have been dropped
+
+
+def test_an_installed_package_is_not_named_as_the_fix(ctx) -> None:
+    # U+30000 (CJK Unified Ideographs Extension G, Unicode 13): Noto Sans CJK lacks it.
+    if not _dpkg_installed("fonts-noto-cjk"):
+        pytest.skip("fonts-noto-cjk is not installed: the message rightly names it")
+    if subprocess.run(["fc-list", ":charset=30000"], capture_output=True, text=True).stdout.strip():
+        pytest.skip("an installed font has U+30000")
+    scene = Scene(index=10, kind="title", title="\U00030000")
+    with pytest.raises(InvalidInputError) as caught:
+        slides.render_shot(scene=scene, aspect="16:9", options={}, ctx=ctx)
+    message = str(caught.value)
+    assert "U+30000" in message and "apt-get install" not in message
+    assert "installed fonts-noto-cjk" in message and "options.font=" in message
 
 
 def test_without_fontconfig_the_message_says_so(monkeypatch, ctx, tmp_path) -> None:
