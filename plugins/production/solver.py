@@ -1,0 +1,114 @@
+"""The ``solver`` provider: the tool catalog and VideoSolver's production plan.
+
+``tool_catalog`` answers with the shipped ``tools.yaml`` and the user's tools
+file (as patches); ``plan_production`` chooses a tool per shot with a
+mixed-integer program (PuLP and its bundled CBC, a base dependency so the
+``production-plan`` spec runs offline out of the box) and writes
+``plan.json`` and ``plan.md`` into the node's working folder.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from reelgraph import hookimpl
+from reelgraph.errors import InvalidInputError
+from reelgraph.models import PlanConstraints, ProductionPlan, ShotList, ToolCatalog
+from reelgraph.plugins.production.catalog import installed_catalog, shipped_tools, user_patches
+
+if TYPE_CHECKING:
+    from reelgraph.run.context import NodeContext
+
+__all__ = ["plan_production", "tool_catalog"]
+
+_OPTIONS = {"max_hold_s", "max_nodes"}
+
+
+@hookimpl
+def tool_catalog() -> list[dict[str, Any]]:
+    """The shipped tools, then the user's tools file as patches (see :mod:`.catalog`)."""
+    return [*shipped_tools(), *user_patches()]
+
+
+def _catalog(tools: list[Any] | None) -> ToolCatalog:
+    if tools is None:
+        return installed_catalog()
+    try:
+        return ToolCatalog.from_answers(list(tools))
+    except ValueError as err:
+        raise InvalidInputError(f"tools: {err}") from err
+
+
+def _constraints(
+    max_cost_usd: float | None,
+    max_time_s: float | None,
+    min_quality: int,
+    objective: str,
+    concurrency: dict[str, int],
+    options: dict[str, Any],
+) -> PlanConstraints:
+    unknown = sorted(set(options) - _OPTIONS)
+    if unknown:
+        raise InvalidInputError(
+            f"options: unknown {', '.join(unknown)} (known: {', '.join(sorted(_OPTIONS))})"
+        )
+    from pydantic import ValidationError
+
+    values = {
+        "max_cost_usd": max_cost_usd,
+        "max_time_s": max_time_s,
+        "min_quality": min_quality,
+        "objective": objective,
+        "concurrency": concurrency or {},
+    }
+    if "max_hold_s" in options:
+        values["max_hold_s"] = options["max_hold_s"]
+    try:
+        return PlanConstraints.model_validate(values)
+    except ValidationError as err:
+        first = err.errors()[0]
+        field = ".".join(str(p) for p in first["loc"])
+        raise InvalidInputError(f"{field}: {first['msg']} (got {first.get('input')!r})") from err
+
+
+@hookimpl
+def plan_production(
+    shots: ShotList,
+    tools: list[Any] | None,
+    max_cost_usd: float | None,
+    max_time_s: float | None,
+    min_quality: int,
+    objective: str,
+    concurrency: dict[str, int],
+    options: dict[str, Any],
+    ctx: NodeContext,
+) -> ProductionPlan:
+    """Plan the production of ``shots`` (see the hookspec); write plan.json and plan.md."""
+    from reelgraph.plugins.production.planner import make_plan
+    from reelgraph.plugins.production.report import write_plan
+
+    if not shots.shots:
+        raise InvalidInputError("shots: the shot list is empty; nothing to plan")
+    constraints = _constraints(
+        max_cost_usd, max_time_s, min_quality, objective, concurrency, options or {}
+    )
+    catalog = _catalog(tools)
+    max_nodes = options.get("max_nodes") if options else None
+    plan = make_plan(shots, catalog, constraints, max_nodes=max_nodes)
+    plan = write_plan(plan, ctx.workdir)
+    if plan.status == "feasible":
+        ctx.log.info(
+            "production planned",
+            shots=len(plan.shots),
+            cost_usd=plan.total_cost_usd,
+            makespan_s=plan.timeline.makespan_s if plan.timeline else 0,
+            optimal=plan.optimal,
+        )
+    else:
+        why = plan.infeasibility
+        ctx.log.warning(
+            "no production plan meets the constraints",
+            binding=why.binding if why else [],
+            relaxations=[r.change for r in why.relaxations] if why else [],
+        )
+    return plan
