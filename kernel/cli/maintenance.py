@@ -12,6 +12,7 @@ import contextlib
 import importlib
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -25,9 +26,10 @@ from typing import Any
 from reelgraph.store.faults import existing_ancestor
 
 __all__ = [
-    "EXTRAS",
+    "DEV_EXTRAS",
     "TYPICAL_RENDER_BYTES",
     "Check",
+    "declared_extras",
     "doctor_checks",
     "doctor_command",
     "gc_command",
@@ -135,23 +137,10 @@ def gc_command(
 #: 45.1 MB; three times the artifacts covers all three.
 TYPICAL_RENDER_BYTES = 3 * 70_305_353
 
-#: Optional packages: (name, distribution, module to import, how to install).
-#: Installed means the distribution is present; it must then import. piper and
-#: otlp are reelgraph's extras (pyproject.toml); the SDKs serve provider plugins.
-EXTRAS = (
-    ("piper", "piper-tts", "piper", "pip install 'reelgraph[piper]'"),
-    (
-        "otlp",
-        "opentelemetry-exporter-otlp-proto-http",
-        "opentelemetry.exporter.otlp.proto.http",
-        "pip install 'reelgraph[otlp]'",
-    ),
-    ("openai", "openai", "openai", "pip install openai"),
-    ("anthropic", "anthropic", "anthropic", "pip install anthropic"),
-)
-
-#: API keys providers read (names only: values are never read into the output).
-API_KEYS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY")
+#: reelgraph's own extras for working on reelgraph, not features of a run
+DEV_EXTRAS = frozenset({"test", "bench", "dev", "docs"})
+_EXTRA_MARKER = re.compile(r"""extra\s*==\s*["']([^"']+)["']""")
+_REQUIREMENT_NAME = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 #: One fontconfig language per script a voice may speak (fc-list(1) ``:lang=``;
 #: RFC 3066 tags as fontconfig names them), with the script's name.
@@ -299,33 +288,132 @@ def check_fonts(kernel: Any) -> Check:
     return Check("fonts", "ok", f"fonts for all {len(spoken)} scripts the voices speak")
 
 
-def check_extras() -> list[Check]:
-    """Each optional extra: not installed (info), installed and importable (ok), or broken."""
+def declared_extras(distribution: str = "reelgraph") -> dict[str, list[str]]:
+    """The extras a distribution declares, each with the distributions it installs.
+
+    Read from the installed metadata (``Requires-Dist: piper-tts>=1.3; extra ==
+    "piper"``, PEP 508), so a new extra in ``pyproject.toml`` is checked
+    without a change here. :data:`DEV_EXTRAS` and requirements of the
+    distribution itself (``reelgraph[piper]``) are left out.
+    """
+    from importlib import metadata
+
+    try:
+        requirements = metadata.requires(distribution) or []
+    except metadata.PackageNotFoundError:
+        return {}
+    extras: dict[str, list[str]] = {}
+    for requirement in requirements:
+        marker = _EXTRA_MARKER.search(requirement)
+        name = _REQUIREMENT_NAME.match(requirement)
+        if marker is None or name is None or marker.group(1) in DEV_EXTRAS:
+            continue
+        if _normalized(name.group(1)) == _normalized(distribution):
+            continue
+        extras.setdefault(marker.group(1), []).append(name.group(1))
+    return extras
+
+
+def _normalized(name: str) -> str:
+    """A distribution name as PEP 503 compares them."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _import_names(dist: Any) -> list[str]:
+    """The modules a distribution provides, shallowest first: its top packages' ``__init__``
+    (``opentelemetry.exporter.otlp.proto.http`` for a namespace package), its top-level
+    modules, else ``top_level.txt``, else its name."""
+    found: set[str] = set()
+    for file in dist.files or ():
+        parts = file.parts
+        if not parts or parts[0].endswith((".dist-info", ".egg-info", ".data")):
+            continue
+        if "__pycache__" in parts or file.suffix != ".py":
+            continue
+        if parts[-1] == "__init__.py":
+            found.add(".".join(parts[:-1]))
+        elif len(parts) == 1:
+            found.add(file.stem)
+    if found:
+        depth = min(name.count(".") for name in found)
+        return sorted(name for name in found if name.count(".") == depth)
+    top = (dist.read_text("top_level.txt") or "").split()
+    return top or [_normalized(dist.metadata["Name"]).replace("-", "_")]
+
+
+def check_extras(extras: dict[str, list[str]] | None = None) -> list[Check]:
+    """Each optional extra: not installed (info), partly installed (warn), installed and
+    importable (ok), or installed but broken (fail).
+
+    Args:
+        extras: extra name -> the distributions it installs; reelgraph's own
+            (:func:`declared_extras`) by default.
+    """
     from importlib import metadata
 
     checks = []
-    for extra, dist, module, install in EXTRAS:
-        name = f"extra {extra}"
-        try:
-            version = metadata.version(dist)
-        except metadata.PackageNotFoundError:
+    for extra, dists in sorted((declared_extras() if extras is None else extras).items()):
+        name, install = f"extra {extra}", f"pip install 'reelgraph[{extra}]'"
+        present, missing, broken = [], [], []
+        for dist_name in dists:
+            try:
+                dist = metadata.distribution(dist_name)
+            except metadata.PackageNotFoundError:
+                missing.append(dist_name)
+                continue
+            present.append(f"{dist_name} {dist.version}")
+            for module in _import_names(dist):
+                try:
+                    importlib.import_module(module)
+                except Exception as err:  # installed but broken: whatever it raised is the detail
+                    broken.append(f"{dist_name} {dist.version} installed but import fails: {err}")
+                    break
+        if broken:
+            checks.append(Check(name, "fail", "; ".join(broken)))
+        elif not present:
             checks.append(Check(name, "info", f"not installed ({install})"))
-            continue
-        try:
-            importlib.import_module(module)
-        except Exception as err:  # installed but broken: whatever it raised is the detail
-            checks.append(
-                Check(name, "fail", f"{dist} {version} installed but import fails: {err}")
-            )
-            continue
-        checks.append(Check(name, "ok", f"{dist} {version}"))
+        elif missing:
+            detail = f"partly installed: {', '.join(missing)} missing ({install})"
+            checks.append(Check(name, "warn", detail))
+        else:
+            checks.append(Check(name, "ok", ", ".join(present)))
     return checks
 
 
-def check_api_keys() -> Check:
-    """Which API keys are set. Names only: a value is never printed."""
-    state = [f"{key} {'set' if os.environ.get(key) else 'unset'}" for key in API_KEYS]
-    return Check("api keys", "info", ", ".join(state))
+def check_plugins(kernel: Any) -> list[Check]:
+    """Plugins that failed to load (warn, with the reason), after one line for those that did."""
+    infos = kernel.plugins()
+    loaded = [info.name for info in infos if not info.error]
+    checks = [Check("plugins", "ok", f"{len(loaded)} loaded: {', '.join(loaded) or 'none'}")]
+    for info in infos:
+        if info.error:
+            checks.append(Check(f"plugin {info.name}", "warn", info.error))
+    return checks
+
+
+def check_environment(kernel: Any) -> list[Check]:
+    """Per plugin, which of the environment variables it declares are set.
+
+    Plugins declare them with the ``environment_variables`` hook. Names
+    only: a value is never read into the output.
+    """
+    kernel.plugins()  # loads them
+    checks = []
+    for impl in kernel.registry.pm.hook.environment_variables.get_hookimpls():
+        try:
+            declared: Any = impl.function() or ()
+            states = [
+                f"{name} {'set' if os.environ.get(name) else 'unset'} ({purpose})"
+                for name, purpose in declared
+            ]
+        except Exception as err:  # the plugin's bug, reported as its check
+            checks.append(
+                Check(f"env {impl.plugin_name}", "warn", f"environment_variables failed: {err}")
+            )
+            continue
+        if states:
+            checks.append(Check(f"env {impl.plugin_name}", "info", "; ".join(states)))
+    return sorted(checks, key=lambda c: c.name)
 
 
 def _user_version(db: Path) -> int:
@@ -459,7 +547,8 @@ def doctor_checks(kernel: Any, output: Path) -> list[Check]:
         lambda: check_espeak(kernel),
         lambda: check_fonts(kernel),
         check_extras,
-        check_api_keys,
+        lambda: check_plugins(kernel),
+        lambda: check_environment(kernel),
     ]
     for step in steps:
         found = step()

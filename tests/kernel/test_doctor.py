@@ -20,11 +20,15 @@ from pathlib import Path
 
 import pytest
 
-from reelgraph import Kernel
+from reelgraph import Kernel, hookimpl
 from reelgraph.cli.maintenance import (
+    DEV_EXTRAS,
+    check_environment,
     check_extras,
     check_ffmpeg,
+    check_plugins,
     check_schema,
+    declared_extras,
     doctor_checks,
 )
 from reelgraph.store.runs import SCHEMA_VERSION, RunStore
@@ -86,13 +90,13 @@ def test_healthy_home_exits_0_and_never_shows_a_key(tmp_path: Path) -> None:
         "stale leases",
     ):
         assert checks[name]["verdict"] == "ok", checks[name]
-    assert "OPENAI_API_KEY set" in checks["api keys"]["detail"]
     assert checks["ffmpeg"]["detail"].startswith("ffmpeg version")
     assert "fonts" in checks and "extra piper" in checks
+    assert checks["plugins"]["verdict"] == "ok" and "espeak" in checks["plugins"]["detail"]
     # the table says the same, without the key
     table = _doctor(home, "-o", str(tmp_path / "out"), OPENAI_API_KEY=key)
     assert table.returncode == 0 and key not in table.stdout
-    assert "store integrity" in table.stdout and "OPENAI_API_KEY set" in table.stdout
+    assert "store integrity" in table.stdout
 
 
 def test_random_bytes_store_fails_with_path_and_what_to_do(tmp_path: Path) -> None:
@@ -209,23 +213,123 @@ def test_older_store_is_checked_without_migrating_it(tmp_path: Path) -> None:
     db.close()
 
 
-def test_extras_installed_here_import() -> None:
+def test_extras_come_from_the_package_metadata_and_import() -> None:
+    declared = declared_extras()
+    # pyproject.toml's extras, without those for working on reelgraph itself
+    assert {"piper", "otlp"} <= set(declared) and not set(declared) & DEV_EXTRAS
+    assert "piper-tts" in declared["piper"]
     checks = _by_name(check_extras())
-    # the test extra installs piper, otlp's exporter and openai (pyproject.toml)
-    for name in ("extra piper", "extra otlp", "extra openai"):
+    assert {f"extra {name}" for name in declared} == set(checks)
+    # the test extra installs piper and otlp's exporter (pyproject.toml)
+    for name in ("extra piper", "extra otlp"):
         assert checks[name].verdict == "ok", checks[name]
-    assert checks["extra anthropic"].verdict in ("ok", "info")
+
+
+def _fake_distribution(site: Path, name: str, *, metadata: str = "", module: str = "") -> None:
+    """A dist-info folder (METADATA, RECORD) and, with ``module``, its package."""
+    package = name.replace("-", "_")
+    dist = site / f"{package}-9.9.9.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text(
+        f"Metadata-Version: 2.1\nName: {name}\nVersion: 9.9.9\n{metadata}"
+    )
+    record = f"{package}-9.9.9.dist-info/METADATA,,\n"
+    if module:
+        (site / package).mkdir()
+        (site / package / "__init__.py").write_text(module)
+        record += f"{package}/__init__.py,,\n"
+    (dist / "RECORD").write_text(record)
+
+
+def test_declared_extras_read_pep_508_markers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    requires = (
+        "Requires-Dist: pluggy>=1.5\n"
+        'Requires-Dist: acme-sdk>=2; extra == "acme"\n'
+        "Requires-Dist: acme_voices ; extra == 'acme'\n"
+        'Requires-Dist: pytest>=8; extra == "test"\n'
+        'Requires-Dist: fakeapp[acme]; extra == "everything"\n'
+    )
+    _fake_distribution(tmp_path, "fakeapp", metadata=requires)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert declared_extras("fakeapp") == {"acme": ["acme-sdk", "acme_voices"]}
+    assert declared_extras("no-such-distribution") == {}
 
 
 def test_broken_extra_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """An installed distribution whose module raises on import is a failure, not 'missing'."""
-    site = tmp_path / "site"
-    dist = site / "anthropic-9.9.9.dist-info"
-    dist.mkdir(parents=True)
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: anthropic\nVersion: 9.9.9\n")
-    (site / "anthropic").mkdir()
-    (site / "anthropic" / "__init__.py").write_text("raise ImportError('half-installed')\n")
-    monkeypatch.syspath_prepend(str(site))
-    monkeypatch.delitem(sys.modules, "anthropic", raising=False)
-    check = _by_name(check_extras())["extra anthropic"]
+    _fake_distribution(tmp_path, "acme-sdk", module="raise ImportError('half-installed')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "acme_sdk", raising=False)
+    [check] = check_extras({"acme": ["acme-sdk"]})
+    assert check.name == "extra acme"
     assert check.verdict == "fail" and "half-installed" in check.detail
+
+
+def test_extra_partly_installed_warns_and_absent_is_info(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _fake_distribution(tmp_path, "acme-sdk", module="VERSION = 2\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    checks = _by_name(
+        check_extras({"acme": ["acme-sdk", "acme-voices"], "gone": ["no-such-distribution"]})
+    )
+    assert checks["extra acme"].verdict == "warn"
+    assert "acme-voices missing (pip install 'reelgraph[acme]')" in checks["extra acme"].detail
+    assert checks["extra gone"].verdict == "info"
+    assert "not installed (pip install 'reelgraph[gone]')" in checks["extra gone"].detail
+
+
+class _AcmePlugin:
+    reelgraph_name = "acme"
+
+    @hookimpl
+    def environment_variables(self):
+        return [("ACME_API_KEY", "API key"), ("ACME_BASE_URL", "another server")]
+
+
+class _BrokenEnv:
+    reelgraph_name = "brokenenv"
+
+    @hookimpl
+    def environment_variables(self):
+        raise RuntimeError("oops")
+
+
+def test_plugins_say_which_variables_doctor_checks_and_values_never_show(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = "acme-" + secrets.token_hex(16)
+    monkeypatch.setenv("ACME_API_KEY", key)
+    monkeypatch.delenv("ACME_BASE_URL", raising=False)
+    kernel = Kernel(home=tmp_path, plugins=[_AcmePlugin(), _BrokenEnv()], entry_points=False)
+    checks = _by_name(check_environment(kernel))
+    assert checks["env acme"].verdict == "info"
+    assert checks["env acme"].detail == (
+        "ACME_API_KEY set (API key); ACME_BASE_URL unset (another server)"
+    )
+    assert checks["env brokenenv"].verdict == "warn" and "oops" in checks["env brokenenv"].detail
+    everything = doctor_checks(kernel, tmp_path / "out")
+    assert key not in repr(everything)
+    assert "env acme" in _by_name(everything)
+
+
+def test_a_plugin_that_failed_to_load_is_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A real entry point whose module cannot import (its SDK is missing)."""
+    _fake_distribution(
+        tmp_path,
+        "ghost-plugin",
+        module="raise ImportError(\"the ghost SDK is missing: pip install 'reelgraph[ghost]'\")\n",
+    )
+    (tmp_path / "ghost_plugin-9.9.9.dist-info" / "entry_points.txt").write_text(
+        "[reelgraph]\nghost = ghost_plugin\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    kernel = Kernel(home=tmp_path, env={"REELGRAPH_PLUGINS": "ghost,markdown"})
+    checks = _by_name(check_plugins(kernel))
+    assert checks["plugins"].detail == "1 loaded: markdown"
+    assert checks["plugin ghost"].verdict == "warn"
+    assert "pip install 'reelgraph[ghost]'" in checks["plugin ghost"].detail
