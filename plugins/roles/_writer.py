@@ -1,0 +1,568 @@
+"""The offline scriptwriter: beats from a brief and its plan, sized to the target duration.
+
+One scene per **beat**. A plan part longer than ``max_beat_s`` (20 s) is
+split into several beats, so no slide stays up for long; beat ids run
+``b01``, ``b02``...; the first scene is a ``title`` scene, the last a
+``closing`` scene, the others ``content``. Each beat's ``start_s`` and
+``duration_s`` are its slot in the plan (they sum to the plan's duration
+exactly), and its narration is sized to fill that slot: ``(duration_s -
+scene_overhead_s) * words_per_minute / 60`` words. 130 words per minute is
+what espeak-ng at 140 wpm and piper's joe voice at ``rate_wpm`` 130 speak
+(FIELD.md; ``plugins/speech/piper.py`` ``DEFAULT_VOICE_WPM``), and 0.75 s
+is the pause the assembler adds per scene (the shipped specs' ``pause_s``).
+A beat that falls short hands its missing words to the next one, so the
+whole script stays on target.
+
+What a beat says, in order: the part's fixed opening line (:data:`LINES`),
+the key messages placed in it (each said in full, so the ``key_messages``
+gate finds it), then sentences of the source document related to those
+messages (taken with the ``extractive`` writer's own sentence rules, so
+nothing unspeakable is read), then the part's fixed filler lines, until the
+word budget is met. Fixed lines are connective phrases with no factual
+claim. No model, no network, deterministic output.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from reelgraph.errors import InvalidInputError
+from reelgraph.models import Brief, Document, Scene, Script, VideoPlan
+from reelgraph.plugins._sentences import end_sentence
+from reelgraph.plugins._text import clean_for_speech, normalize_space, shorten
+from reelgraph.plugins.gates.key_messages import tokens
+from reelgraph.plugins.roles._director import audience_of, key_messages_of, objectives_of
+from reelgraph.plugins.writers.extractive import _STOPWORDS, _block_sentences
+
+__all__ = ["DEFAULT_OPTIONS", "HEADINGS", "LINES", "count_words", "estimate_s", "write_beats"]
+
+#: Options and their defaults (sources in the module docstring).
+DEFAULT_OPTIONS: dict[str, Any] = {
+    "words_per_minute": 130,
+    "scene_overhead_s": 0.75,
+    "max_beat_s": 20.0,
+    "bullet_chars": 70,
+}
+_LIMITS = {
+    "words_per_minute": (60, 400),
+    "scene_overhead_s": (0, 10),
+    "max_beat_s": (5, 600),
+    "bullet_chars": (20, 200),
+}
+
+#: the on-screen heading of each part, by template
+HEADINGS: dict[str, dict[str, str]] = {
+    "presentation": {
+        "hook": "{title}", "context": "Who this is for", "problem": "The problem",
+        "stakes": "Why it matters", "approach": "The approach", "proof": "Why it works",
+        "call_to_action": "What to do next", "close": "Thank you",
+    },
+    "educational": {
+        "hook": "{title}", "context": "Learning objectives", "problem": "The key idea",
+        "stakes": "Why it matters", "approach": "How it works", "proof": "Check your understanding",
+        "call_to_action": "Practice", "close": "Recap",
+    },
+}  # fmt: skip
+
+#: fixed lines per part: ``head`` opens the beat, ``fill`` pads it to its length, ``tail`` ends it
+LINES: dict[str, dict[str, dict[str, list[str]]]] = {
+    "presentation": {
+        "_any": {
+            "fill": [
+                "Let us look at that a little more closely.",
+                "Here is the short version.",
+                "It is simpler than it sounds.",
+                "Think about how this applies to your own work.",
+                "This is the part that is easy to miss.",
+                "Keep that in mind for what comes next.",
+            ]
+        },
+        "hook": {
+            "head": ["{title}."],
+            "fill": [
+                "In the next {duration_words}, here is what you need to know.",
+                "It comes down to {count_words}.",
+                "Stay with us, because each one matters.",
+                "Let us get straight to it.",
+            ],
+        },
+        "context": {
+            "head": ["This video is for {audience}.", "The goal is simple.", "{goal}"],
+            "fill": [
+                "No special background is needed to follow along.",
+                "We keep it {tone}.",
+                "Here is the background before we begin.",
+            ],
+        },
+        "problem": {
+            "head": ["Let us start with the problem."],
+            "fill": [
+                "It is a familiar situation for {audience_phrase}.",
+                "And it rarely fixes itself.",
+                "Keep it in mind as we go on.",
+            ],
+        },
+        "stakes": {
+            "head": ["Why does this matter?"],
+            "fill": [
+                "Getting this right makes a real difference for {audience_phrase}.",
+                "Getting it wrong costs time, money and trust.",
+                "That is why it deserves your attention now.",
+            ],
+        },
+        "approach": {
+            "head": ["So what is the approach?"],
+            "fill": [
+                "Take it one step at a time.",
+                "Each step is small, and each one builds on the last.",
+                "Start where the need is greatest.",
+                "Then make it a habit.",
+            ],
+        },
+        "proof": {
+            "head": ["How do we know it works?"],
+            "fill": [
+                "Look at the results, not the promises.",
+                "Small, steady improvements add up quickly.",
+                "The evidence points the same way.",
+            ],
+        },
+        "call_to_action": {
+            "head": ["Here is what to do next.", "{goal}"],
+            "fill": [
+                "Start small, and start this week.",
+                "Pick one step and try it today.",
+                "Share this video with a colleague who needs it.",
+            ],
+        },
+        "close": {
+            "head": ["To sum up."],
+            "fill": [
+                "{messages}",
+                "Those are the points to remember.",
+                "Keep them close as you put this into practice.",
+            ],
+            "tail": ["Thank you for watching."],
+        },
+    },
+    "educational": {
+        "_any": {
+            "fill": [
+                "Let us go over that once more, slowly.",
+                "Think of an example from your own experience.",
+                "Say it back to yourself in your own words.",
+                "Notice how each idea connects to the next.",
+                "This is a good moment to write it down.",
+            ]
+        },
+        "hook": {
+            "head": ["{title}."],
+            "fill": [
+                "Have you ever wondered how this works?",
+                "In the next {duration_words}, you will find out.",
+                "Let us learn it together, one step at a time.",
+            ],
+        },
+        "context": {
+            "head": ["Here is what you will learn.", "{objectives}"],
+            "fill": [
+                "This lesson is for {audience}.",
+                "No special background is needed.",
+                "Take notes as you go.",
+            ],
+        },
+        "problem": {
+            "head": ["Let us start with the key idea."],
+            "fill": [
+                "Everything else in this lesson builds on it.",
+                "Keep this idea in mind.",
+            ],
+        },
+        "stakes": {
+            "head": ["Why does this matter to you?"],
+            "fill": [
+                "You will use this again and again.",
+                "It makes the next lessons easier.",
+            ],
+        },
+        "approach": {
+            "head": ["Here is how it works, step by step."],
+            "fill": [
+                "First, look at the big picture.",
+                "Then, take it one part at a time.",
+                "Finally, put the parts back together.",
+            ],
+        },
+        "proof": {
+            "head": [
+                "Time to check your understanding.",
+                "Can you {first_objective}?",
+                "Pause the video and think about your answer.",
+                "Here is the answer.",
+                "{first_message}",
+            ],
+            "fill": [
+                "Compare it with your own answer.",
+                "If they differ, watch the explanation again.",
+            ],
+        },
+        "call_to_action": {
+            "head": ["Now practise it yourself."],
+            "fill": [
+                "Try it on an example of your own.",
+                "Then explain it to someone else.",
+                "Teaching is the best test of learning.",
+            ],
+        },
+        "close": {
+            "head": ["Let us recap."],
+            "recap": ["{messages}"],
+            "fill": ["You can now {first_objective}."],
+            "tail": ["Well done, and thank you for learning with us."],
+        },
+    },
+}
+_GENERAL_AUDIENCE = Brief.model_fields["audience"].default
+_CONTENT_PARTS = ("problem", "stakes", "approach", "proof")
+
+
+def count_words(sentences: list[str]) -> int:
+    """Words as the ``duration`` gate counts them (split on whitespace)."""
+    return sum(len(s.split()) for s in sentences)
+
+
+def estimate_s(script: Script, words_per_minute: float, scene_overhead_s: float) -> float:
+    """Spoken seconds of ``script`` by the ``duration`` gate's estimate."""
+    words = sum(count_words(scene.narration) for scene in script.scenes)
+    return words / words_per_minute * 60 + len(script.scenes) * scene_overhead_s
+
+
+def options_of(options: dict[str, Any] | None) -> dict[str, Any]:
+    """:data:`DEFAULT_OPTIONS` updated with ``options``, each checked.
+
+    Raises:
+        InvalidInputError: an unknown option or a value out of range.
+    """
+    opts = dict(DEFAULT_OPTIONS)
+    for name, value in (options or {}).items():
+        if name in ("model", "temperature"):
+            continue  # meant for an LLM writer; the offline one has no model
+        if name not in DEFAULT_OPTIONS:
+            raise InvalidInputError(
+                f"unknown offline writer option {name!r}; known: {', '.join(DEFAULT_OPTIONS)}"
+            )
+        low, high = _LIMITS[name]
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not low <= value <= high
+        ):
+            raise InvalidInputError(
+                f"option {name!r} must be a number from {low:g} to {high:g}, got {value!r}"
+            )
+        opts[name] = value
+    return opts
+
+
+def sentence_of(text: str, language: str) -> str:
+    """``text`` as one spoken sentence: markup removed, first letter up, ended."""
+    spoken = normalize_space(clean_for_speech(text))
+    if not spoken:
+        return ""
+    return end_sentence(spoken[0].upper() + spoken[1:], language)
+
+
+def clause_of(text: str) -> str:
+    """``text`` to follow other words: first letter down (unless an acronym), no end mark."""
+    text = normalize_space(text).rstrip(".!?;:")
+    if len(text) > 1 and text[0].isupper() and not text[1].isupper():
+        text = text[0].lower() + text[1:]
+    return text
+
+
+def message_sentence(message: str, language: str) -> str:
+    """A key message said in full; a heading-like one (under 4 words) is introduced."""
+    if len(message.split()) < 4:
+        return sentence_of(f"Next: {normalize_space(message).rstrip('.')}", language)
+    return sentence_of(message, language)
+
+
+def _ordinal(index: int, count: int) -> str:
+    """ "First", "Second"... for a recap; the last of several is "Finally"."""
+    from num2words import num2words
+
+    if count > 1 and index == count - 1:
+        return "Finally"
+    return str(num2words(index + 1, to="ordinal")).capitalize()
+
+
+def _duration_words(seconds: float) -> str:
+    """How long the video is, as said: "forty-five seconds", "two and a half minutes"."""
+    from num2words import num2words
+
+    if seconds < 75:
+        return "minute" if round(seconds) == 60 else f"{num2words(round(seconds))} seconds"
+    halves = round(seconds / 30)
+    minutes, half = divmod(halves, 2)
+    words = num2words(minutes) + (" and a half" if half else "")
+    return f"{words} minute{'s' if halves > 2 else ''}"
+
+
+@dataclass
+class _Part:
+    """A plan part being written: its slot, messages and sentences."""
+
+    part: str
+    start_s: float
+    duration_s: float
+    messages: list[str]
+    head: list[str] = field(default_factory=list)
+    pool: list[str] = field(default_factory=list)
+    tail: list[str] = field(default_factory=list)
+    said: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Beat:
+    """One beat: a slice of a part's slot and sentences."""
+
+    part: str
+    start_s: float
+    duration_s: float
+    messages: list[str]
+    said: list[str]
+
+
+def _parts(plan: VideoPlan) -> list[_Part]:
+    parts, start = [], 0.0
+    for part in plan.parts:
+        parts.append(_Part(part.part, round(start, 1), part.duration_s, list(part.key_messages)))
+        start += part.duration_s
+    return parts
+
+
+def _values(brief: Brief, plan: VideoPlan) -> dict[str, str]:
+    from num2words import num2words
+
+    audience = audience_of(brief, plan)
+    messages = key_messages_of(brief, plan)
+    count = len(messages)
+    return {
+        "title": normalize_space(clean_for_speech(plan.title)) or "Untitled",
+        "goal": sentence_of(brief.goal, brief.language),
+        "audience": clause_of(audience),
+        "audience_phrase": (
+            "many of us" if audience.casefold() == _GENERAL_AUDIENCE.casefold() else audience
+        ),
+        "tone": clause_of(brief.tone),
+        "duration_words": _duration_words(plan.duration_s),
+        "count_words": f"{num2words(count)} key point{'s' if count != 1 else ''}",
+        "first_objective": clause_of(objectives_of(brief, plan)[0]),
+        "first_message": message_sentence(messages[0], brief.language) if messages else "",
+    }
+
+
+def _expand(line: str, values: dict[str, str], brief: Brief, plan: VideoPlan) -> list[str]:
+    """The sentences one fixed line stands for (a list line gives one per item)."""
+    language = brief.language
+    if line == "{objectives}":
+        return [
+            sentence_of(f"You will be able to {clause_of(o)}", language)
+            for o in objectives_of(brief, plan)
+        ]
+    if line == "{messages}":  # a recap: "First, ...", "Second, ...", "Finally, ..."
+        messages = key_messages_of(brief, plan)
+        return [
+            sentence_of(f"{_ordinal(i, len(messages))}, {clause_of(m)}", language)
+            for i, m in enumerate(messages)
+        ]
+    text = line.format(**values)
+    return [sentence_of(text, language)] if text.strip(" .?") else []
+
+
+def _document_sentences(document: Document, language: str) -> list[tuple[set[str], list[str]]]:
+    """Per section with prose: (its content words, its speakable sentences)."""
+    out = []
+    for section in document.sections:
+        sentences = [s[0] for b in section.blocks for s in _block_sentences(b, language)]
+        if sentences:
+            vocabulary = set(tokens(section.heading + " " + " ".join(sentences))) - _STOPWORDS
+            out.append((vocabulary, sentences))
+    return out
+
+
+def _assign_document(parts: list[_Part], document: Document, language: str) -> None:
+    """Give each content part the document sentences that best match its messages."""
+    content = [p for p in parts if p.part in _CONTENT_PARTS] or parts[1:-1] or parts
+    sections = _document_sentences(document, language)
+    for i, (vocabulary, sentences) in enumerate(sections):
+        wanted = [set(tokens(" ".join(p.messages))) - _STOPWORDS for p in content]
+        overlaps = [len(vocabulary & w) for w in wanted]
+        best = max(range(len(content)), key=lambda k: overlaps[k])
+        if overlaps[best] == 0:  # nothing shared: spread the sections in document order
+            best = min(i * len(content) // max(len(sections), 1), len(content) - 1)
+        content[best].pool.extend(sentences)
+
+
+def _fill(part: _Part, budget: float, said: set[str]) -> None:
+    """Add pool sentences until ``budget`` words are reached, skipping repeats and long ones."""
+    words = count_words(part.said) + count_words(part.tail)
+    slack = max(3, round(budget * 0.1))
+    for sentence in part.pool:
+        if words >= budget - 2:
+            break
+        key = sentence.casefold()
+        n = len(sentence.split())
+        if key in said or words + n > budget + slack:
+            continue
+        part.said.append(sentence)
+        said.add(key)
+        words += n
+
+
+def _allowances(parts: list[_Part], budgets: list[float]) -> list[float]:
+    """Words each part may add beyond its fixed lines, so the whole script meets its budget.
+
+    The words left once every part's fixed lines are counted go to the parts
+    in proportion to the room each has left (a part whose fixed lines already
+    overrun its slot gets none, and the others make up for it).
+    """
+    fixed = [count_words(p.said) + count_words(p.tail) for p in parts]
+    free = sum(budgets) - sum(fixed)
+    room = [max(b - f, 0.0) for b, f in zip(budgets, fixed, strict=True)]
+    if free <= 0 or sum(room) <= 0:
+        return [float(f) for f in fixed]
+    return [f + free * r / sum(room) for f, r in zip(fixed, room, strict=True)]
+
+
+def _split(part: _Part, max_beat_s: float) -> list[_Beat]:
+    """A part as beats of at most ``max_beat_s`` seconds, its sentences shared by word count."""
+    n = max(1, min(math.ceil(part.duration_s / max_beat_s - 1e-9), len(part.said)))
+    lengths = [round(part.duration_s / n, 1)] * n
+    lengths[-1] = round(part.duration_s - sum(lengths[:-1]), 1)
+    total = max(count_words(part.said), 1)
+    groups: list[list[str]] = [[] for _ in range(n)]
+    done = 0
+    for k, sentence in enumerate(part.said):
+        left = len(part.said) - k
+        slot = min(done * n // total, n - 1)
+        slot = max(slot, n - left)  # every later beat keeps at least one sentence
+        groups[slot].append(sentence)
+        done += len(sentence.split())
+    beats, start = [], part.start_s
+    for seconds, group in zip(lengths, groups, strict=True):
+        keys = {s.casefold() for s in group}
+        mine = [m for m in part.messages if any(m.casefold().rstrip(".") in k for k in keys)]
+        beats.append(_Beat(part.part, round(start, 1), seconds, mine, group))
+        start += seconds
+    return beats
+
+
+def write_beats(
+    brief: Brief, plan: VideoPlan, document: Document | None, options: dict[str, Any]
+) -> Script:
+    """The script for ``plan`` (see the module docstring).
+
+    Raises:
+        InvalidInputError: an option out of range; a plan with no part.
+    """
+    opts = options_of(options)
+    if not plan.parts:
+        raise InvalidInputError("the plan has no part to write; plan_video returned an empty plan")
+    values = _values(brief, plan)
+    lines = LINES[plan.template]
+    language = brief.language
+    parts = _parts(plan)
+    for part in parts:
+        spec = lines[part.part]
+        for line in spec["head"]:
+            part.head += _expand(line, values, brief, plan)
+        part.head += [message_sentence(m, language) for m in part.messages]
+        for line in spec.get("recap", []):
+            part.head += _expand(line, values, brief, plan)
+        for line in spec.get("tail", []):
+            part.tail += _expand(line, values, brief, plan)
+    if document is not None:
+        _assign_document(parts, document, language)
+    for part in parts:
+        for line in lines[part.part]["fill"] + lines["_any"]["fill"]:
+            part.pool += _expand(line, values, brief, plan)
+    wpm, overhead = float(opts["words_per_minute"]), float(opts["scene_overhead_s"])
+    max_beat_s = float(opts["max_beat_s"])
+    said: set[str] = set()
+    for part in parts:
+        part.said = [s for s in part.head if s]
+        said.update(s.casefold() for s in part.said)
+    scenes_per_part = [max(1, math.ceil(p.duration_s / max_beat_s - 1e-9)) for p in parts]
+    budgets = [
+        max(0.0, (p.duration_s - overhead * n) * wpm / 60)
+        for p, n in zip(parts, scenes_per_part, strict=True)
+    ]
+    carry = 0.0
+    for part, allowance in zip(parts, _allowances(parts, budgets), strict=True):
+        _fill(part, allowance + carry, said)
+        part.said += part.tail
+        carry = allowance + carry - count_words(part.said)
+    beats = [beat for part in parts for beat in _split(part, max_beat_s)]
+    return _script(brief, plan, beats, values, int(opts["bullet_chars"]))
+
+
+def _bullets(beat: _Beat, brief: Brief, plan: VideoPlan, chars: int) -> list[str]:
+    """On-screen points: the beat's messages (objectives on the objectives beat), else its lines."""
+    if beat.part == "context" and plan.template == "educational":
+        points = objectives_of(brief, plan)
+    elif beat.part == "proof" and plan.template == "educational":
+        points = [s for s in beat.said if s.endswith("?")]
+    else:
+        points = list(beat.messages)
+    if not points:  # the beat's own lines, its short fixed opener left out
+        points = [s for s in beat.said[1:] if len(s.split()) > 4][:3] or beat.said[:1]
+    return [shorten(normalize_space(p).rstrip("."), chars) for p in points[:6]]
+
+
+_INTENTS = {
+    "hook": "an opening image that makes the title the promise",
+    "context": "the audience in their setting",
+    "problem": "the problem as the audience sees it",
+    "stakes": "what is at stake, made concrete",
+    "approach": "the approach as clear, ordered steps",
+    "proof": "evidence that the approach works",
+    "call_to_action": "the one next step, large and clear",
+    "close": "a calm closing card with the key points",
+}
+
+
+def _script(
+    brief: Brief, plan: VideoPlan, beats: list[_Beat], values: dict[str, str], chars: int
+) -> Script:
+    headings = HEADINGS[plan.template]
+    scenes = []
+    for i, beat in enumerate(beats):
+        kind = "title" if i == 0 else "closing" if i == len(beats) - 1 else "content"
+        scenes.append(
+            Scene(
+                index=i,
+                kind=kind,
+                title=headings[beat.part].format(title=values["title"]),
+                bullets=[] if kind != "content" else _bullets(beat, brief, plan, chars),
+                narration=beat.said,
+                beat_id=f"b{i + 1:02d}",
+                part=beat.part,  # type: ignore[arg-type]
+                start_s=beat.start_s,
+                duration_s=beat.duration_s,
+                key_messages=list(beat.messages),
+                visual_intent=_INTENTS[beat.part],
+            )
+        )
+    return Script(
+        title=values["title"], scenes=scenes, language=brief.language, duration_s=plan.duration_s
+    )
+
+
+def beat_index(feedback_item: str) -> tuple[str | None, str]:
+    """``("b03", "the rest")`` for ``"b03: the rest"`` (a reviewer's remedy), else ``(None, item)``."""
+    found = re.match(r"^\s*(b\d{2,})\s*:\s*(.*)$", feedback_item, re.DOTALL)
+    return (found.group(1), found.group(2)) if found else (None, feedback_item)
