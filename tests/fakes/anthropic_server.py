@@ -75,6 +75,7 @@ class Step:
         delay_s: seconds to wait before answering (a timeout).
         input: the tool input for ``kind="input"``.
         usage: token counts replacing the made-up ones.
+        details: the error's ``details`` object (``{"error_code": ...}``).
     """
 
     kind: str = "answer"
@@ -85,6 +86,7 @@ class Step:
     delay_s: float = 0.0
     input: Any = None
     usage: dict[str, int] | None = None
+    details: dict[str, Any] | None = None
 
     @classmethod
     def error(cls, status: int, error_type: str, message: str = "", **headers: str) -> Step:
@@ -101,13 +103,14 @@ class Step:
 
 @dataclass
 class Recorded:
-    """One request as the server received it."""
+    """One request as the server received it (``at``: ``time.monotonic()`` seconds)."""
 
     method: str
     path: str
     headers: dict[str, str]
     body: Any
     status: int = 0
+    at: float = field(default_factory=time.monotonic)
 
 
 class FakeAnthropic:
@@ -204,6 +207,8 @@ class FakeAnthropic:
             return _error(400, "invalid_request_error", problem)
         if step.kind == "error":
             status, payload, headers = _error(step.status, step.error_type, step.message)
+            if step.details is not None:
+                payload["error"]["details"] = step.details
             return status, payload, {**headers, **step.headers}
         if step.kind == "malformed":
             return 200, '{"id": "msg_cut", "type": "message", "content": [', step.headers

@@ -280,7 +280,8 @@ def test_429_is_rate_limited_with_the_servers_retry_after(
     )
     error = fails(tmp_path, RateLimitedError)
     assert error.retry_after_s == 7.0
-    assert "429 rate_limit_error" in str(error) and "retry after 7 s" in str(error)
+    assert "HTTP 429" in str(error) and "[rate_limit_error] Number of requests" in str(error)
+    assert "retry after 7 s" in str(error)
     assert len(fake.messages()) == 1  # max_retries=0: the kernel's policy decides
 
 
@@ -297,7 +298,7 @@ def test_5xx_and_overloaded_are_transient(
 ) -> None:
     fake.queue(Step.error(status, kind, "Overloaded" if status == 529 else "Internal server error"))
     error = fails(tmp_path, TransientError)
-    assert f"HTTP {status} {kind}" in str(error)
+    assert f"HTTP {status}" in str(error) and f"[{kind}]" in str(error)
     assert len(fake.messages()) == 1
 
 
@@ -323,7 +324,8 @@ def test_a_rejected_key_is_a_configuration_error_naming_the_variable(
     wrong = "sk-ant-api03-" + secrets.token_urlsafe(64)
     monkeypatch.setenv("ANTHROPIC_API_KEY", wrong)
     error = fails(tmp_path, ConfigurationError)
-    assert "401 authentication_error" in str(error) and "ANTHROPIC_API_KEY" in str(error)
+    assert "HTTP 401" in str(error) and "[authentication_error]" in str(error)
+    assert "ANTHROPIC_API_KEY" in str(error)
     assert wrong not in str(error)
     assert len(fake.messages()) == 1
 
@@ -333,10 +335,32 @@ def test_403_is_a_configuration_error(fake: FakeAnthropic, tmp_path: Path) -> No
     assert "ANTHROPIC_API_KEY" in str(fails(tmp_path, ConfigurationError))
 
 
+def test_a_spend_cap_429_is_a_configuration_error_not_a_rate_limit(
+    fake: FakeAnthropic, tmp_path: Path
+) -> None:
+    fake.queue(
+        Step(
+            kind="error",
+            status=429,
+            error_type="rate_limit_error",
+            message="You have reached your monthly spend limit",
+            details={"error_code": "enforced_spend_limit_reached"},
+        )
+    )
+    error = fails(tmp_path, ConfigurationError)
+    assert "spend cap" in str(error)
+
+
+def test_a_404_names_the_model_option(fake: FakeAnthropic, tmp_path: Path) -> None:
+    fake.queue(Step.error(404, "not_found_error", "model: claude-nope"))
+    error = fails(tmp_path, InvalidInputError, model="claude-nope")
+    assert "options.model" in str(error) and "claude-nope" in str(error)
+
+
 def test_400_is_invalid_input_with_the_apis_message(fake: FakeAnthropic, tmp_path: Path) -> None:
     fake.queue(Step.error(400, "invalid_request_error", "max_tokens: 100000 > 64000"))
     error = fails(tmp_path, InvalidInputError)
-    assert "400 invalid_request_error" in str(error) and "100000 > 64000" in str(error)
+    assert "HTTP 400" in str(error) and "[invalid_request_error] max_tokens: 100000" in str(error)
 
 
 def test_an_error_quoting_the_key_back_does_not_repeat_it(
@@ -394,3 +418,41 @@ def test_importing_the_plugin_does_not_import_the_sdk() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "classify_error" in done.stdout and "secret_patterns" in done.stdout
+
+
+# -- the kernel's vendor hooks -----------------------------------------------------------
+
+
+def test_classify_error_hook_maps_the_sdks_own_exceptions(fake: FakeAnthropic) -> None:
+    import anthropic
+
+    client = anthropic.Anthropic(api_key=KEY, base_url=fake.url, max_retries=0)
+    plugin = AnthropicPlugin()
+    caught = {}
+    for status, kind in ((529, "overloaded_error"), (429, "rate_limit_error"), (401, "x")):
+        fake.queue(Step.error(status, kind, retry_after="3"))
+        with pytest.raises(anthropic.APIStatusError) as info:
+            client.messages.create(
+                model="claude-haiku-4-5", max_tokens=5, messages=[{"role": "user", "content": "hi"}]
+            )
+        caught[status] = plugin.classify_error(error=info.value)
+    assert type(caught[529]) is TransientError
+    assert type(caught[429]) is RateLimitedError and caught[429].retry_after_s == 3.0
+    assert type(caught[401]) is ConfigurationError and "ANTHROPIC_API_KEY" in str(caught[401])
+    assert all(KEY not in str(error) for error in caught.values())
+    assert plugin.classify_error(error=ValueError("not a vendor error")) is None
+
+
+def test_secret_patterns_match_anthropic_keys_and_not_prose() -> None:
+    import re
+
+    patterns = [re.compile(p) for _, p in AnthropicPlugin().secret_patterns()]
+    assert any(p.search(f"key={KEY}") for p in patterns)
+    assert any(p.search("sk-ant-admin01-" + "A" * 30) for p in patterns)
+    for text in ("ask-ant-colony", "the sk-ant prefix", "task-ant-" + "a" * 30):
+        assert not any(p.search(text) for p in patterns), text
+
+
+def test_environment_variables_name_the_key_and_base_url() -> None:
+    names = [name for name, _ in AnthropicPlugin().environment_variables()]
+    assert names == ["ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"]

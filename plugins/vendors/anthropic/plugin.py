@@ -55,6 +55,7 @@ from reelgraph import hookimpl
 from reelgraph.errors import ConfigurationError, InvalidInputError, ProviderError, TransientError
 from reelgraph.observe.secrets import register_secret
 from reelgraph.plugins.roles.llm import LLMRoles, StructuredRequest
+from reelgraph.plugins.vendors import _anthropic_rules
 from reelgraph.plugins.vendors._genai import record_llm_call
 from reelgraph.plugins.vendors.anthropic._errors import KEY_ENV, classify, scrub
 
@@ -262,8 +263,16 @@ class AnthropicPlugin(LLMRoles):
 
     @hookimpl
     def secret_patterns(self) -> list[tuple[str, str]]:
-        """Anthropic key shapes: ``sk-ant-api03-...`` (API), ``sk-ant-admin01-...`` (Admin API)."""
-        return [("anthropic", r"sk-ant-[a-z]+\d{2}-[A-Za-z0-9_-]{20,}")]
+        """Anthropic key shapes (``sk-ant-api03-...``, ``sk-ant-admin01-...``), for redaction."""
+        return list(_anthropic_rules.KEY_PATTERNS)
+
+    @hookimpl
+    def environment_variables(self) -> list[tuple[str, str]]:
+        """What this provider reads from the environment, for ``reelgraph doctor``."""
+        return [
+            (KEY_ENV, "API key (or a secret input as options.api_key)"),
+            ("ANTHROPIC_BASE_URL", "another Anthropic-compatible server (read by the SDK)"),
+        ]
 
 
 def _api_key(options: dict[str, Any]) -> str:
