@@ -252,3 +252,29 @@ def test_a_planted_key_appears_nowhere(
         if key in text or key[-24:] in text
     ]
     assert leaks == []
+
+
+# -- budgets stop a call before it spends --------------------------------------------------
+
+
+def test_estimate_cost_bounds_a_call_and_a_budget_stops_it_before_any_request(
+    fake: FakeAnthropic,
+) -> None:
+    plugin = AskClaude()
+    arguments = {"question": "A 45 s talk on API keys.", "options": {"base_url": fake.url}}
+    estimate = plugin.estimate_cost(hook="ask", provider="anthropic", arguments=arguments)
+    assert estimate is not None and estimate > 0
+    assert plugin.estimate_cost(hook="ask", provider="openai", arguments=arguments) is None
+    assert plugin.estimate_cost(hook="secret_patterns", provider="anthropic", arguments={}) is None
+    unknown = {**arguments, "options": {"model": "claude-unpriced-9"}}
+    assert plugin.estimate_cost(hook="ask", provider="anthropic", arguments=unknown) is None
+    bigger = {**arguments, "options": {"max_tokens": 8000}}
+    assert plugin.estimate_cost(hook="ask", provider="anthropic", arguments=bigger) > estimate
+
+    run = kernel().run(spec(fake.url), budget={"max_cost_usd": estimate / 2})
+    assert run.status == "over_budget"
+    assert fake.messages() == []  # stopped before it spent
+
+    run = kernel().run(spec(fake.url), budget={"max_cost_usd": estimate * 1.01})
+    assert run.status == "succeeded", run.error
+    assert 0 < run.cost_usd <= estimate  # the bound held for the call it let through

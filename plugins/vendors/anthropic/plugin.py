@@ -57,12 +57,24 @@ from reelgraph.observe.secrets import register_secret
 from reelgraph.plugins.roles.llm import LLMRoles, StructuredRequest
 from reelgraph.plugins.vendors import _anthropic_rules
 from reelgraph.plugins.vendors._genai import record_llm_call
+from reelgraph.plugins.vendors._pricing import (
+    SYSTEM_PROMPT_BOUND_BYTES,
+    estimate_call_usd,
+    price_for,
+)
 from reelgraph.plugins.vendors.anthropic._errors import KEY_ENV, classify, scrub
 
 if TYPE_CHECKING:
     from reelgraph.run.context import NodeContext
 
-__all__ = ["DEFAULT_MODEL", "DEFAULT_TIMEOUT_S", "INSTALL", "AnthropicPlugin", "tool_name"]
+__all__ = [
+    "DEFAULT_MODEL",
+    "DEFAULT_TIMEOUT_S",
+    "INSTALL",
+    "TOOL_PROMPT_BOUND_BYTES",
+    "AnthropicPlugin",
+    "tool_name",
+]
 
 #: How to install this provider (named in every "not installed" error).
 INSTALL = "pip install 'reelgraph[anthropic]'"
@@ -70,6 +82,14 @@ INSTALL = "pip install 'reelgraph[anthropic]'"
 DEFAULT_MODEL = "claude-haiku-4-5"
 #: seconds one request may take before it is a (transient) timeout
 DEFAULT_TIMEOUT_S = 120.0
+#: A bound on the tool-use system prompt Anthropic adds to a request with
+#: tools, and the tool's name and description: 235-530 tokens by model and
+#: tool_choice ("Tool use system prompt token count",
+#: https://docs.anthropic.com/en/docs/tool-use-pricing-and-tokens); a token is
+#: at least a byte, so 2,000 bytes leave room for newer models' prompts.
+TOOL_PROMPT_BOUND_BYTES = 2_000
+#: output tokens a request may use when neither the role nor the options say
+_DEFAULT_MAX_TOKENS = StructuredRequest.__dataclass_fields__["max_tokens"].default
 #: how many validation errors a repair turn quotes
 _MAX_ERRORS = 20
 #: https://platform.claude.com/docs/en/agents-and-tools/tool-use/implement-tool-use: tool names
@@ -267,12 +287,73 @@ class AnthropicPlugin(LLMRoles):
         return list(_anthropic_rules.KEY_PATTERNS)
 
     @hookimpl
+    def estimate_cost(
+        self, hook: str, provider: str | None, arguments: dict[str, Any]
+    ) -> float | None:
+        """The most one role call pinned to ``anthropic`` can cost, in US dollars, before it is made.
+
+        Bounds the request and its repair turn
+        (:func:`~reelgraph.plugins.vendors._pricing.estimate_call_usd`) from
+        the arguments' JSON size, the answer model's schema (the tool's
+        ``input_schema``, billed as input), the system prompts (the role's,
+        and the tool-use system prompt Anthropic adds:
+        :data:`TOOL_PROMPT_BOUND_BYTES`) and ``max_tokens``, at the model's
+        price. ``None`` for other providers and hooks, and for a model with
+        no price (its usage is then reported without a cost).
+        """
+        if provider != self.reelgraph_name or hook not in _role_hooks(type(self)):
+            return None
+        options = arguments.get("options") or {}
+        price = price_for("anthropic", str(options.get("model") or DEFAULT_MODEL))
+        if price is None:
+            return None
+        output = _hook_output(hook)
+        schema_bytes = len(json.dumps(output.model_json_schema())) if output else 0
+        max_tokens = int(options.get("max_tokens") or _DEFAULT_MAX_TOKENS)
+        return estimate_call_usd(
+            price,
+            arguments,
+            max_tokens,
+            schema_bytes=schema_bytes,
+            system_bytes=SYSTEM_PROMPT_BOUND_BYTES + TOOL_PROMPT_BOUND_BYTES,
+        )
+
+    @hookimpl
     def environment_variables(self) -> list[tuple[str, str]]:
         """What this provider reads from the environment, for ``reelgraph doctor``."""
         return [
             (KEY_ENV, "API key (or a secret input as options.api_key)"),
             ("ANTHROPIC_BASE_URL", "another Anthropic-compatible server (read by the SDK)"),
         ]
+
+
+def _role_hooks(plugin: type) -> frozenset[str]:
+    """The hooks a plugin class answers with a model: its hookimpls, the kernel's hooks left out."""
+    from reelgraph.hookspecs import KERNEL_HOOKS
+
+    names = {
+        name
+        for name in dir(plugin)
+        if getattr(getattr(plugin, name, None), "reelgraph_impl", None) is not None
+    }
+    return frozenset(names - KERNEL_HOOKS - {"environment_variables"})
+
+
+def _hook_output(hook: str) -> type[BaseModel] | None:
+    """The pydantic model a kernel hookspec returns (``VideoPlan | None`` -> ``VideoPlan``)."""
+    import typing
+
+    from reelgraph import hookspecs
+
+    spec = getattr(hookspecs, hook, None)
+    try:
+        annotation = typing.get_type_hints(spec).get("return") if spec else None
+    except (NameError, TypeError):
+        return None
+    for candidate in (annotation, *typing.get_args(annotation)):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    return None
 
 
 def _api_key(options: dict[str, Any]) -> str:
