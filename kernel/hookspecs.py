@@ -783,7 +783,7 @@ def write_rubric(
 
     Args:
         assessment: the items (``write_questions``).
-        levels: performance levels per criterion, 2-6.
+        levels: performance levels per criterion, 2-5.
         options: provider-specific settings (``model``).
         ctx: the node context.
 
@@ -814,9 +814,9 @@ def analyse_performance(
     """Analyse a student's work against an assessment's key and rubric.
 
     Args:
-        work: a UTF-8 text or Markdown file of answers, one per item, each
-            starting ``1.``, ``1)``, ``q01:`` or ``Question 1:`` (later lines
-            continue the answer).
+        work: a text or Markdown file (any encoding) of answers, one per
+            item, each starting ``1.``, ``1)``, ``q01:`` or ``Question 1:``
+            (later lines continue the answer).
         assessment: the assessment with its rubric, or the path of its JSON
             file (``assessment.json`` from the ``assessment`` spec); ``None``
             for work without one (a provider that needs a key refuses it).
