@@ -100,7 +100,7 @@ def solve(
     pick: dict[tuple[str, int], Any] = {}
     for s_index, (shot_id, cands) in enumerate(candidates.items()):
         for c_index, _ in enumerate(cands):
-            pick[shot_id, c_index] = pulp.LpVariable(f"x_{s_index}_{c_index}", cat="Binary")
+            pick[shot_id, c_index] = prob.add_variable(f"x_{s_index}_{c_index}", cat="Binary")
         prob += pulp.lpSum(pick[shot_id, i] for i in range(len(cands))) == 1, f"one_{s_index}"
 
     # tasks grouped by provider and duration class (whole seconds)
@@ -109,7 +109,7 @@ def solve(
         for i, cand in enumerate(cands):
             key = (cand.option.tool.provider, cand.option.task_s)
             classes.setdefault(key, []).append((shot_id, i))
-    makespan = pulp.LpVariable("makespan", lowBound=0)
+    makespan = prob.add_variable("makespan", lowBound=0)
     counts: dict[tuple[str, int, int], Any] = {}
     for p_index, provider in enumerate(sorted({p for p, _ in classes})):
         keys = sorted(k for k in classes if k[0] == provider)
@@ -117,7 +117,7 @@ def solve(
         loads = []
         for lane in range(n_lanes):
             for c_index, key in enumerate(keys):
-                counts[provider, lane, key[1]] = pulp.LpVariable(
+                counts[provider, lane, key[1]] = prob.add_variable(
                     f"n_{p_index}_{lane}_{c_index}",
                     lowBound=0,
                     upBound=len(classes[key]),
@@ -163,15 +163,12 @@ def solve(
         "time": (1, makespan),
         "demotions": (1, demotions),
     }
-    command = pulp.PULP_CBC_CMD(
-        msg=False,
-        threads=1,
-        maxNodes=max_nodes,
-        options=[f"randomSeed {_SEED}", f"randomCbcSeed {_SEED}"],
-    )
+    command = _cbc(pulp, max_nodes)
     optimal = True
     for number, stage in enumerate(stages):
         sign, expr = goals[stage]
+        if isinstance(expr, pulp.LpAffineExpression) and not expr.keys():
+            continue  # nothing to choose by (e.g. no generated shot left): CBC needs a variable
         prob.setObjective(sign * expr)
         prob.solve(command)
         if prob.sol_status not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
@@ -201,6 +198,22 @@ def solve(
         optimal=optimal,
         stages=list(stages),
     )
+
+
+def _cbc(pulp: Any, max_nodes: int) -> Any:
+    """CBC as the PuLP wheel bundles it: one thread, fixed seeds, a node limit."""
+    import warnings
+
+    with warnings.catch_warnings():
+        # PuLP 3.x warns that 4.0 moves the bundled binary to the pulp[cbc] extra;
+        # the dependency is pinned below 4 (pyproject.toml) until that move is made
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return pulp.PULP_CBC_CMD(
+            msg=False,
+            threads=1,
+            maxNodes=max_nodes,
+            options=[f"randomSeed {_SEED}", f"randomCbcSeed {_SEED}"],
+        )
 
 
 def _lanes(

@@ -24,9 +24,10 @@ def plan_schema() -> dict[str, Any]:
     """The JSON Schema of ``plan.json`` (what ``specs/production-plan.schema.json`` holds)."""
     schema = ProductionPlan.model_json_schema()
     schema["properties"] = {k: v for k, v in schema["properties"].items() if k not in _PATHS}
+    schema.pop("title", None)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": "https://reelgraph.dev/schemas/production-plan.schema.json",
+        "title": "reelgraph production plan",
         **schema,
     }
 
