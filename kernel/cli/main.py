@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 
 from reelgraph import __version__
+from reelgraph.cli.tools import tools_app
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -30,6 +31,8 @@ app = typer.Typer(
     rich_markup_mode=None,  # plain click help: rich help costs ~200 ms of imports
     pretty_exceptions_enable=False,
 )
+
+app.add_typer(tools_app, name="tools")
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
