@@ -11,7 +11,7 @@ stays fast.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
@@ -33,10 +33,17 @@ tools_app = typer.Typer(
 )
 
 
-def _fail(message: str) -> None:
-    from reelgraph.cli.main import _fail as fail
+def _fail(message: str) -> NoReturn:
+    """One line on stderr (keys redacted, brackets escaped for rich), exit status 2."""
+    from rich.console import Console
+    from rich.markup import escape
 
-    fail(message)
+    from reelgraph.observe.secrets import redact
+
+    Console(stderr=True, highlight=False).print(
+        f"[bold red]error:[/] {escape(redact(message))}", soft_wrap=True
+    )
+    raise typer.Exit(2)
 
 
 def load_catalog() -> ToolCatalog:
@@ -50,7 +57,6 @@ def load_catalog() -> ToolCatalog:
         return ToolCatalog.from_answers(registry.pm.hook.tool_catalog(ctx=None))
     except (ValueError, ReelgraphError) as err:
         _fail(f"tool catalog: {err}")
-        raise  # unreachable: _fail exits
 
 
 def _durations(tool: ToolEntry) -> str:
@@ -121,7 +127,6 @@ def show_tool(
         close = difflib.get_close_matches(name, [t.name for t in catalog.tools], n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else " (see `reelgraph tools list`)"
         _fail(f"no tool {name!r} in the catalog{hint}")
-        return
     data: dict[str, Any] = tool.model_dump(mode="json")
     if as_json:
         typer.echo(json.dumps(data, indent=2))

@@ -109,6 +109,6 @@ def installed_catalog(registry: Any = None, *, env: Mapping[str, str] | None = N
         registry = PluginRegistry(env=env)
     registry.load()
     try:
-        return ToolCatalog.from_answers(registry.pm.hook.tool_catalog())
+        return ToolCatalog.from_answers(registry.pm.hook.tool_catalog(ctx=None))
     except ValueError as err:
         raise InvalidInputError(f"tool catalog: {err}") from err
