@@ -12,6 +12,8 @@
 - ``prepare_narration``: SSML for espeak-ng, plain text for piper (:mod:`._narrator`);
 - ``review`` and ``optimize``: scores built on the gates, revisions applied
   by pattern (:mod:`._reviewer`).
+- ``find_standards`` ... ``compose_feedback``: the lesson-plan, assessment
+  and feedback specs' steps by rules (:mod:`.education_offline`).
 
 Deterministic: the same arguments give the same output.
 """
@@ -34,17 +36,38 @@ from reelgraph.models import (
 )
 from reelgraph.plugins.roles import _brief, _designer, _director, _narrator, _reviewer, _writer
 
+# the education hooks of the lesson-plan, assessment and feedback specs answer under
+# this provider name too: pluggy registers the hook functions a plugin module holds
+from reelgraph.plugins.roles.education_offline import (
+    analyse_performance,
+    compose_feedback,
+    differentiate,
+    find_standards,
+    outline_lesson,
+    write_lesson,
+    write_questions,
+    write_rubric,
+)
+
 if TYPE_CHECKING:
     from reelgraph.run.context import NodeContext
 
 __all__ = [
+    "analyse_performance",
+    "compose_feedback",
     "design_shots",
+    "differentiate",
+    "find_standards",
     "ingest_document",
     "load_brief",
     "optimize",
+    "outline_lesson",
     "plan_video",
     "prepare_narration",
     "review",
+    "write_lesson",
+    "write_questions",
+    "write_rubric",
     "write_script",
 ]
 
