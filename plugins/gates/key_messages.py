@@ -1,8 +1,10 @@
 """The ``key_messages`` quality gate: does the narration say what it must?
 
 Messages: ``targets["key_messages"]``; when none are given, the document's
-section headings (level 1-6, except the title) stand in for them. Without a
-script, or without messages and a document, the gate returns ``None``.
+section headings (level 1-6, except the title) stand in for them, those of
+sections with something of their own to narrate (not a heading over
+subsections only, a table, or a licence notice). Without a script, or
+without messages and a document, the gate returns ``None``.
 
 A message is covered when the narration contains it, ignoring case and
 punctuation, or when every content word of it (stopwords ignored, the same
@@ -35,7 +37,8 @@ from reelgraph import hookimpl
 from reelgraph.errors import InvalidInputError
 from reelgraph.models import Document, GateResult, Script, Video, Visual
 from reelgraph.plugins.gates._common import gate_selected, resolve_thresholds
-from reelgraph.plugins.writers.extractive import _STOPWORDS
+from reelgraph.plugins.writers._boilerplate import is_boilerplate
+from reelgraph.plugins.writers.extractive import _STOPWORDS, narrates
 
 if TYPE_CHECKING:
     from reelgraph.run.context import NodeContext
@@ -73,8 +76,17 @@ def is_covered(message: str, scenes: Sequence[Sequence[str]]) -> bool:
     return any(content <= set(scene) for scene in scenes)
 
 
-def _messages(targets: dict[str, Any], document: Document | None) -> tuple[list[str], bool]:
-    """``(messages, explicit)``: the key messages, else the document's headings."""
+def _messages(
+    targets: dict[str, Any], document: Document | None, language: str | None = None
+) -> tuple[list[str], bool]:
+    """``(messages, explicit)``: the key messages, else the document's headings.
+
+    A heading stands in for a key message only when its section has
+    something of its own to narrate (:func:`~reelgraph.plugins.writers.extractive.narrates`,
+    in the script's ``language``) and is not a copyright line: "FAQ" or
+    "Release Information" heading only subsections, a "Copyright © 1996-2021
+    SPI" heading over a licence notice, say nothing to check.
+    """
     given = (targets or {}).get("key_messages") or []
     if isinstance(given, str) or not all(isinstance(m, str) for m in given):
         raise InvalidInputError(
@@ -88,7 +100,14 @@ def _messages(targets: dict[str, Any], document: Document | None) -> tuple[list[
     for section in document.sections:
         heading = " ".join(section.heading.split())
         key = tokens(heading)
-        if section.level >= 1 and key and key != title and key not in map(tokens, headings):
+        if (
+            section.level >= 1
+            and key
+            and key != title
+            and key not in map(tokens, headings)
+            and not is_boilerplate(heading)
+            and any(narrates(block, language) for block in section.blocks)
+        ):
             headings.append(heading)
     return headings, False
 
@@ -117,7 +136,7 @@ def check_quality(
     """
     if not gate_selected(GATE, gates) or script is None:
         return None
-    messages, explicit = _messages(targets, document)
+    messages, explicit = _messages(targets, document, script.language)
     if not messages:
         return None
     limits = resolve_thresholds(GATE, DEFAULTS, _LIMITS, thresholds)

@@ -6,8 +6,10 @@ lines all start with a list marker (``-``, ``*``, ``+``, ``•``, ``1.``,
 text:
 
 - the first paragraph is the title when it is a single short line (at most
-  80 characters) without terminal punctuation and more text follows;
-- a line underlined with ``===`` or ``---`` is a level-1 or level-2 heading;
+  80 characters) without terminal punctuation, or such a line underlined,
+  and more text follows;
+- a line underlined with ``===`` or ``---`` is a level-1 or level-2 heading
+  (either line may be indented: centred titles);
 - a later single short line (at most 60 characters) with no terminal
   punctuation, followed by a paragraph, is a level-2 heading.
 
@@ -43,7 +45,7 @@ if TYPE_CHECKING:
 __all__ = ["ingest_document", "parse_text"]
 
 _BULLET = re.compile(r"^\s*(?:[-*+\u2022\u2023\u25e6]|\d{1,3}[.)])\s+")
-_UNDERLINE = re.compile(r"^(=+|-+)\s*$")
+_UNDERLINE = re.compile(r"^\s*(=+|-+)\s*$")
 _TITLE_MAX = 80  # characters; longer first lines read as prose, not a title
 _HEADING_MAX = 60
 
@@ -75,6 +77,12 @@ def _is_heading_line(lines: list[str], limit: int) -> bool:
     )
 
 
+def _is_underlined(lines: list[str]) -> bool:
+    """A heading line and its underline of ``=`` or ``-`` (either may be indented:
+    a centred title, as in GnuPG's READMEs)."""
+    return len(lines) == 2 and bool(_UNDERLINE.match(lines[1])) and _is_heading_line(lines[:1], 80)
+
+
 def parse_text(text: str, source: Path | str) -> Document:
     """Parse plain ``text`` read from ``source`` (used for the fallback title)."""
     paragraphs = [
@@ -84,10 +92,12 @@ def parse_text(text: str, source: Path | str) -> Document:
     paragraphs = [p for p in paragraphs if p]
     builder = SectionBuilder()
     fallback = prettify_stem(source)
-    if len(paragraphs) > 1 and _is_heading_line(paragraphs[0], _TITLE_MAX):
+    if len(paragraphs) > 1 and (
+        _is_heading_line(paragraphs[0], _TITLE_MAX) or _is_underlined(paragraphs[0])
+    ):
         fallback = normalize_space(paragraphs.pop(0)[0])
     for i, lines in enumerate(paragraphs):
-        if len(lines) == 2 and _UNDERLINE.match(lines[1]):
+        if _is_underlined(lines):
             builder.heading(lines[0], 1 if lines[1].lstrip().startswith("=") else 2)
         elif (
             i + 1 < len(paragraphs)

@@ -72,11 +72,12 @@ from reelgraph.plugins._text import (
 )
 from reelgraph.plugins.gates.spoken_text import REMEDY_PREFIX
 from reelgraph.plugins.gates.spoken_text import problems as speech_problems
+from reelgraph.plugins.writers._boilerplate import is_boilerplate
 
 if TYPE_CHECKING:
     from reelgraph.run.context import NodeContext
 
-__all__ = ["DEFAULT_OPTIONS", "write_script"]
+__all__ = ["DEFAULT_OPTIONS", "narrates", "write_script"]
 
 #: Options and their defaults. ``words_per_minute`` 160 is a common figure for
 #: narration; ``scene_overhead_s`` is the pause an assembler adds per scene;
@@ -464,7 +465,12 @@ def _block_sentences(
         if _EXPLICIT_MARKUP.match(text):
             continue
         lead = True
-        for marked in split_sentences(clean_display(_LINK.sub(f" {_MARK}", text)), language):
+        found = split_sentences(clean_display(_LINK.sub(f" {_MARK}", text)), language)
+        if found and is_boilerplate(found[0]):
+            continue  # a licence notice or copyright line, with its continuation
+        for marked in found:
+            if is_boilerplate(marked):
+                continue
             if _LINK_INSIDE.search(marked):
                 continue  # "located at <url> but also": the link was part of the sentence
             link_at_end = marked.rstrip(" .:;,!?\u2026").endswith(_MARK)
@@ -482,6 +488,20 @@ def _block_sentences(
             out.append((end_sentence(spoken, language), display, lead, item if lead else None))
             lead = False
     return out
+
+
+def narrates(block: Block, language: str | None) -> bool:
+    """Whether this writer narrates or shows anything of ``block``.
+
+    True for code with text and for a paragraph, quote or list holding a
+    sentence it would read (not only markup, links or a licence notice);
+    False for tables, images and empty blocks. The ``key_messages`` gate
+    uses it to pick, as default key messages, only the headings of
+    sections that have something to say.
+    """
+    if block.kind == "code":
+        return bool(block.text.strip())
+    return bool(_block_sentences(block, language or "en"))
 
 
 def _collect(

@@ -501,3 +501,40 @@ def test_real_documents_narrate_no_markup_links_paths_or_code(kind, name, tmp_pa
         assert flagged == [], suffix
         dangling = [s for s in said if re.search(r"\b(?:at|see|via|including)\.$|^See\.$", s)]
         assert dangling == [], suffix
+
+
+def _spoken(script: Script) -> str:
+    return " ".join(sentence for scene in script.scenes for sentence in scene.narration)
+
+
+def test_copyright_lines_and_licence_notices_are_not_narrated(tmp_path, ctx) -> None:
+    from reelgraph.plugins.writers._boilerplate import is_boilerplate
+    from tests.plugins.test_ingest import KSBA_README
+
+    path = tmp_path / "README"
+    path.write_text(KSBA_README, "utf-8")
+    script = _write(ingest_text.ingest_document(source=path, format=None, ctx=ctx), ctx)
+    spoken = _spoken(script)
+    # the nine-year copyright list and the warranty disclaimer took 18 s of the video
+    assert "2015" not in spoken and "WARRANTY" not in spoken and "free software" not in spoken
+    assert "Kasbah" in spoken
+    opening = " ".join(script.scenes[0].narration)
+    assert opening.count("LIBKSBA") == 1 and "KSBA." not in opening.replace("LIBKSBA.", "")
+    # the Debian FAQ's permission notice, as translated in its pt and fr editions
+    notices = [
+        "É dada permissão para fazer e distribuir cópias textuais deste documento desde que o "
+        "aviso de copyright e este aviso de permissão seja preservado em todas as cópias.",
+        "Il est permis de produire et distribuer des copies conformes de ce document à "
+        "condition que la présente notice de copyright et la présente notice de permission "
+        "soient préservées sur toutes les copies.",
+        "在遵守并包含本文档版权声明的前提下，允许制作和发布本文档的完整拷贝。",
+    ]
+    about = [
+        "Zstandard is dual-licensed under BSD and GPLv2.",
+        "Todos os pacotes são livres para re-distribuir, normalmente sob os termos "
+        "especificados pela GNU General Public License.",
+    ]
+    for notice in notices:
+        assert is_boilerplate(notice), notice
+    for sentence in about:  # sentences about licensing are content
+        assert not is_boilerplate(sentence), sentence

@@ -110,13 +110,16 @@ def test_min_coverage_override(ctx) -> None:
 
 
 def test_headings_stand_in_as_warnings(ctx) -> None:
+    def prose(heading: str, text: str) -> Section:
+        return Section(heading=heading, level=2, blocks=[Block(kind="paragraph", text=text)])
+
     document = Document(
         title="Guide",
         sections=[
             Section(heading="Guide", level=1),
-            Section(heading="Nightly backups", level=2),
-            Section(heading="Single sign-on", level=2),
-            Section(heading="Cache warming", level=2),
+            prose("Nightly backups", "Backups run every night."),
+            prose("Single sign-on", "Log in once with your company account."),
+            prose("Cache warming", "The cache is warmed on start-up."),
         ],
     )
     script = _script(
@@ -147,6 +150,45 @@ def test_skips_when_nothing_to_check(ctx) -> None:
 
 
 # -- the review loop's contract with the extractive writer ---------------------
+
+
+def test_only_headings_of_sections_with_something_to_say_stand_in(ctx) -> None:
+    # From the corpus: httpx's "Release Information" and japanize-matplotlib's
+    # "FAQ" head only subsections; a plain-text Debian FAQ has a copyright
+    # line as a heading over the permission notice; a table is never narrated.
+    notice = (
+        "Permission is granted to make and distribute verbatim copies of this document "
+        "provided the copyright notice and this permission notice are preserved on all copies."
+    )
+    document = Document(
+        title="Guide",
+        sections=[
+            Section(heading="Release Information", level=2),
+            Section(
+                heading="Added",
+                level=3,
+                blocks=[Block(kind="list", items=["A proxy option for the client."])],
+            ),
+            Section(
+                heading="Copyright © 1996-2021 Software in the Public Interest",
+                level=2,
+                blocks=[Block(kind="paragraph", text=notice)],
+            ),
+            Section(
+                heading="Benchmarks", level=2, blocks=[Block(kind="table", text="MB/s | ratio")]
+            ),
+            Section(
+                heading="Install",
+                level=2,
+                blocks=[Block(kind="code", text="pip install guide", language="sh")],
+            ),
+        ],
+    )
+    script = _script(["A proxy option for the client."], sections=["Added"])
+    [result] = _check(ctx, document=document, script=script, gates=["key_messages"])
+    assert result.details["covered"] == ["Added"]
+    assert result.details["missing"] == ["Install"]  # code is shown: its heading counts
+    assert not result.passed
 
 
 def _document() -> Document:

@@ -237,6 +237,47 @@ def test_text_without_title_line_uses_stem(tmp_path: Path, ctx: NodeContext) -> 
     assert doc.sections[0].blocks[0].text == "We met on Monday. Everyone agreed to ship."
 
 
+#: The head of libksba's README (/usr/share/doc/libksba8/README, "unlimited
+#: permission to copy and/or distribute it"): a centred title underlined with
+#: dashes, and centred section headings.
+KSBA_README = """\
+                               LIBKSBA
+                              ---------
+
+         Copyright 2001, 2006, 2007, 2008, 2009, 2010, 2011,
+                   2012, 2013, 2014, 2015  g10 Code GmbH
+
+This file is free software; as a special exception the author gives
+unlimited permission to copy and/or distribute it, with or without
+modifications, as long as this notice is preserved.
+
+This file is distributed in the hope that it will be useful, but
+WITHOUT ANY WARRANTY, to the extent permitted by law; without even the
+implied warranty of MERCHANTABILITY or FITNESS FOR A PARTICULAR
+PURPOSE.
+
+Libksba itself is distributed under the terms of the GNU General
+Public License, see the file AUTHORS for details.
+
+
+                            KSBA Overview
+                            -------------
+
+KSBA (pronounced Kasbah) is a library to make X.509 certificates as
+well as the CMS easily accessible by other applications.  Both
+specifications are building blocks of S/MIME and TLS.
+"""
+
+
+def test_text_centred_underlined_title_and_headings(tmp_path: Path, ctx: NodeContext) -> None:
+    path = tmp_path / "README"
+    path.write_text(KSBA_README, "utf-8")
+    doc = ingest_text.ingest_document(source=path, format=None, ctx=ctx)
+    assert doc.title == "LIBKSBA"
+    assert [(s.heading, s.level) for s in doc.sections] == [("LIBKSBA", 0), ("KSBA Overview", 2)]
+    assert doc.sections[0].blocks[0].text.startswith("Copyright 2001")
+
+
 # -- dispatch -----------------------------------------------------------------
 
 
