@@ -24,6 +24,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ __all__ = [
     "PRICES_ENV",
     "Price",
     "cost_usd",
+    "estimate_call_usd",
     "estimate_usd",
     "load_prices",
     "price_for",
@@ -50,6 +52,12 @@ PER_TOKENS = 1_000_000
 #: cookbook "How to count tokens with tiktoken" counts 3 per message plus 3 to
 #: prime the reply; 8 leaves room for other vendors' framing.
 MESSAGE_OVERHEAD_TOKENS = 8
+#: bytes allowed for a role's system prompt and instructions when only the
+#: hook's arguments are known (the prompts the roles write stay under this)
+SYSTEM_PROMPT_BOUND_BYTES = 16_000
+#: bytes allowed for the validation errors a repair turn sends back (at most a
+#: dozen lines of field path and message)
+REPAIR_NOTE_BOUND_BYTES = 4_000
 
 _SHIPPED = Path(__file__).with_name("prices.yaml")
 # Dated snapshots are priced as their alias: gpt-4o-mini-2024-07-18,
@@ -167,6 +175,51 @@ def estimate_usd(price: Price, prompt_chars: int, max_tokens: int, *, messages: 
     """
     tokens_in = prompt_token_bound(prompt_chars, messages)
     return cost_usd(price, tokens_in, 0, max(0, int(max_tokens)))
+
+
+def estimate_call_usd(
+    price: Price,
+    arguments: Mapping[str, Any],
+    max_tokens: int,
+    *,
+    schema_bytes: int = 0,
+    system_bytes: int = SYSTEM_PROMPT_BOUND_BYTES,
+    repair_turn: bool = True,
+) -> float:
+    """An upper bound on one LLM role call, in US dollars: its request and its repair turn.
+
+    For the kernel's ``estimate_cost`` hook, which sees a hook's arguments,
+    not the prompt: the prompt is bounded by the arguments' JSON (pydantic
+    models dumped; UTF-8 bytes), plus ``system_bytes`` for the role's system
+    prompt and instructions, plus the output schema's bytes (strict-mode
+    schemas travel with the request and are billed as input). The repair
+    turn, when counted, re-sends all of it with the first answer (at most
+    ``max_tokens``) and the validation errors (at most
+    :data:`REPAIR_NOTE_BOUND_BYTES`), and may use ``max_tokens`` again.
+
+    Args:
+        price: the model's rates.
+        arguments: the hook's resolved arguments (without ``ctx``).
+        max_tokens: the most output tokens per request.
+        schema_bytes: size of the output schema as sent.
+        system_bytes: bound on the system prompt and instructions.
+        repair_turn: count the second request a failed validation sends.
+
+    Returns:
+        US dollars, >= 0.
+    """
+    from pydantic_core import to_json
+
+    try:
+        argument_bytes = len(to_json(dict(arguments), fallback=str))
+    except (TypeError, ValueError):
+        argument_bytes = len(str(dict(arguments)).encode())
+    prompt = argument_bytes + max(0, schema_bytes) + max(0, system_bytes)
+    total = estimate_usd(price, prompt, max_tokens)
+    if repair_turn:
+        second_in = prompt_token_bound(prompt + REPAIR_NOTE_BOUND_BYTES, 4) + max(0, max_tokens)
+        total += cost_usd(price, second_in, 0, max(0, int(max_tokens)))
+    return total
 
 
 # --- the price table -----------------------------------------------------------

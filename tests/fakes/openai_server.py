@@ -157,6 +157,11 @@ class Recorded:
     path: str
     headers: dict[str, str]
     body: Any
+    #: when it arrived (``time.monotonic()`` seconds)
+    at: float = 0.0
+    #: the status and JSON body the server answered with
+    status: int = 0
+    response: Any = None
 
     @property
     def schema_name(self) -> str | None:
@@ -246,12 +251,17 @@ class FakeOpenAI:
         except ValueError:
             body = raw.decode("utf-8", "replace")
         request = Recorded(
-            handler.command, handler.path, {k.lower(): v for k, v in handler.headers.items()}, body
+            handler.command,
+            handler.path,
+            {k.lower(): v for k, v in handler.headers.items()},
+            body,
+            time.monotonic(),
         )
         with self._lock:
             self.requests.append(request)
             step = self._steps.pop(0) if self._steps else Step()
         status, payload, headers = self._answer(request, step)
+        request.status, request.response = status, payload
         if step.delay_s:
             time.sleep(step.delay_s)
         self._send(handler, status, payload, headers)

@@ -55,6 +55,7 @@ from reelgraph.hookspecs import hookimpl
 from reelgraph.plugins.roles.llm import LLMRoles, StructuredRequest
 from reelgraph.plugins.vendors import _openai_rules
 from reelgraph.plugins.vendors._genai import record_llm_call
+from reelgraph.plugins.vendors._pricing import estimate_call_usd, price_for
 from reelgraph.plugins.vendors.openai import _errors
 from reelgraph.plugins.vendors.openai._schema import drop_nulls, strict_schema
 
@@ -74,6 +75,8 @@ KEY_PATTERNS = _openai_rules.KEY_PATTERNS
 _REASONING_PREFIXES = ("o1", "o3", "o4", "gpt-5")
 _OFFICIAL_HOSTS = ("api.openai.com",)
 _ERROR_LINES = 12
+#: output tokens a request may use when neither the role nor the options say
+_DEFAULT_MAX_TOKENS = StructuredRequest.__dataclass_fields__["max_tokens"].default
 
 
 class OpenAIPlugin(LLMRoles):
@@ -156,9 +159,53 @@ class OpenAIPlugin(LLMRoles):
         return _errors.classify(error)
 
     @hookimpl
+    def estimate_cost(
+        self, hook: str, provider: str | None, arguments: dict[str, Any]
+    ) -> float | None:
+        """The most a role call pinned to ``openai`` can cost, in US dollars (before it is made).
+
+        Bounds the request and its repair turn from the arguments' size, the
+        output schema and ``max_tokens``
+        (:func:`~reelgraph.plugins.vendors._pricing.estimate_call_usd`), at
+        the model's price. ``None`` for other providers and hooks, and for a
+        model without a price (its usage is reported without a cost).
+        """
+        if provider != self.reelgraph_name or hook not in self._role_hooks():
+            return None
+        options = arguments.get("options") or {}
+        price = price_for("openai", str(options.get("model") or DEFAULT_MODEL))
+        if price is None:
+            return None
+        output = _hook_output(hook)
+        schema_bytes = len(json.dumps(strict_schema(output).schema)) if output else 0
+        max_tokens = int(options.get("max_tokens") or _DEFAULT_MAX_TOKENS)
+        return estimate_call_usd(price, arguments, max_tokens, schema_bytes=schema_bytes)
+
+    @hookimpl
+    def environment_variables(self) -> list[tuple[str, str]]:
+        """What this provider reads from the environment, for ``reelgraph doctor``."""
+        return [
+            (_errors.KEY_ENV, "API key (or a secret input as options.api_key)"),
+            ("OPENAI_BASE_URL", "another OpenAI-compatible server (Ollama, vLLM, llama.cpp...)"),
+            ("REELGRAPH_PRICES", "a price file overriding prices.yaml (USD per 1M tokens)"),
+            ("REELGRAPH_CAPTURE_CONTENT", "1 records prompts and answers on spans"),
+        ]
+
+    @hookimpl
     def secret_patterns(self) -> list[tuple[str, str]]:
         """OpenAI key formats (``sk-proj-...``, ``sk-svcacct-...``, ``sk-...``), for redaction."""
         return list(_openai_rules.KEY_PATTERNS)
+
+    def _role_hooks(self) -> frozenset[str]:
+        """The hooks this plugin answers with a model (its hookimpls, kernel hooks left out)."""
+        from reelgraph.hookspecs import KERNEL_HOOKS
+
+        names = {
+            name
+            for name in dir(type(self))
+            if getattr(getattr(type(self), name, None), "reelgraph_impl", None) is not None
+        }
+        return frozenset(names - KERNEL_HOOKS - {"environment_variables"})
 
     # -- one request --------------------------------------------------------------
 
@@ -316,6 +363,23 @@ class OpenAIPlugin(LLMRoles):
                 )
                 self._clients[cache_key] = client
         return client
+
+
+def _hook_output(hook: str) -> type[BaseModel] | None:
+    """The pydantic model a kernel hookspec returns (``VideoPlan | None`` -> VideoPlan)."""
+    import typing
+
+    from reelgraph import hookspecs
+
+    spec = getattr(hookspecs, hook, None)
+    try:
+        annotation = typing.get_type_hints(spec).get("return") if spec else None
+    except (NameError, TypeError):
+        return None
+    for candidate in (annotation, *typing.get_args(annotation)):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    return None
 
 
 def _validate(content: str | None, output: type[BaseModel]) -> tuple[BaseModel | None, str]:
