@@ -20,7 +20,7 @@ answer of equal value in another form is recorded as a misconception.
 are read for the item's key terms (the shipped task's "look for" list when
 the prompt is a shipped task, else the glossary terms and numbers in the
 model answer) and for reasons (``because``, ``so``, ``since``,
-``therefore``, ``for example``...). The coverage (key terms found / key
+``therefore``, ``means``, ``for example``, ``such as``...). The coverage (key terms found / key
 terms) picks the level: from the top, level ``i`` of ``n`` needs coverage
 at least ``1 - i/(n-1)`` (the top level every term, the lowest any answer);
 an answer that gives no reason at all drops one level. An empty answer is
@@ -78,17 +78,11 @@ _MARKERS = (
     re.compile(r"^\s*(?:#{1,6}\s*)?(?:question|q)\s*0*(\d{1,3})\s*[.):\-]?\s*(.*)$", re.I),
     re.compile(r"^\s*(?:#{1,6}\s*)?0*(\d{1,3})\s*[.):\-](?:\s+(.*)|\s*$)"),
 )
-_REASONS = (
-    "because",
-    "so ",
-    "since",
-    "therefore",
-    "which means",
-    "this shows",
-    "for example",
-    "for instance",
-    "as a result",
-    "that is why",
+# words that give a reason or an explanation, matched as whole words
+_REASONS = re.compile(
+    r"\b(because|so|since|therefore|thus|means|this shows|for example|for instance|"
+    r"such as|as a result|which is why|that is why)\b",
+    re.IGNORECASE,
 )
 _TRUE = {"true", "t", "yes", "y"}
 _FALSE = {"false", "f", "no", "n"}
@@ -247,7 +241,8 @@ def _short_answer_right(item: AssessmentItem, given: str) -> bool:
     if any(_norm(given) == _norm(a) for a in _accepted(item)):
         return True
     if re.fullmatch(r"-?\d+(\.\d+)?", item.answer.strip()):
-        first = re.search(r"-?\d+(?:\.\d+)?", given.replace(",", ""))
+        digits = re.sub(r"(?<=\d),(?=\d{3}\b)", "", given)  # 1,000 -> 1000; 1,5 stays
+        first = re.search(r"-?\d+(?:\.\d+)?", digits)
         return first is not None and float(first.group()) == float(item.answer)
     return False
 
@@ -291,7 +286,7 @@ def _score_criterion(
     levels = sorted(criterion.levels, key=lambda lv: -lv.points)
     terms = list(dict.fromkeys(t for i in items for t in key_terms(i)))
     used = [t for t in terms if _found(t, text)]
-    reasons = [r.strip() for r in _REASONS if r in f" {text.lower()} "]
+    reasons = list(dict.fromkeys(m.lower() for m in _REASONS.findall(text)))
     if not text:
         rank = len(levels) - 1
     else:
