@@ -346,3 +346,49 @@ def test_strict_schema_is_a_fresh_copy_each_time():
     first = strict_schema(VideoPlan)
     first.schema["properties"].clear()
     assert strict_schema(VideoPlan).schema["properties"]
+
+
+# --- installing and loading --------------------------------------------------------
+
+
+def _python(code: str) -> str:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    return done.stdout.strip()
+
+
+def test_loading_the_plugin_does_not_import_the_sdk():
+    out = _python(
+        "import sys\n"
+        "from reelgraph.plan.registry import PluginRegistry\n"
+        "registry = PluginRegistry(); registry.load()\n"
+        "info = registry.info('openai')\n"
+        "print(info.error, sorted(info.hooks), 'openai' in sys.modules)\n"
+    )
+    assert out.endswith("False"), out
+    assert out.startswith("None"), out
+    for hook in ("classify_error", "estimate_cost", "environment_variables", "secret_patterns"):
+        assert hook in out
+
+
+def test_without_the_sdk_the_plugin_fails_soft_with_the_install_line():
+    out = _python(
+        "import sys\n"
+        "sys.modules['openai'] = None  # as if not installed\n"
+        "from reelgraph.plan.registry import PluginRegistry\n"
+        "registry = PluginRegistry(); registry.load()\n"
+        "print(registry.info('openai').error)\n"
+        "print(registry.info('markdown').error)\n"
+    )
+    error, other = out.splitlines()
+    assert "pip install 'reelgraph[openai]'" in error
+    assert other == "None"  # the other plugins load
+
+
+def test_environment_variables_name_what_the_provider_reads():
+    names = [name for name, _ in OpenAIPlugin().environment_variables()]
+    assert names[:2] == ["OPENAI_API_KEY", "OPENAI_BASE_URL"]

@@ -25,7 +25,11 @@ from reelgraph.plugins.vendors.openai.plugin import (
 
 __all__ = ["DEFAULT_MODEL", "INSTALL", "KEY_PATTERNS", "OpenAIPlugin", "plugin"]
 
-if find_spec("openai") is None:
+try:
+    _SDK = find_spec("openai")
+except (ImportError, ValueError):  # a broken or shadowed install
+    _SDK = None
+if _SDK is None:
     raise ImportError(f"the openai provider needs the openai SDK: {INSTALL}")
 
 #: the instance the entry point registers
