@@ -284,7 +284,7 @@ class EducationRoles:
             'distractors plausible errors; true_false: choices ["True", "False"]; '
             "short_answer: answer is the expected answer; constructed_response: answer is a "
             "model answer a rubric can score. Give each item a rationale (why the key is "
-            "right). Ids may be anything; they are renumbered q01, q02..."
+            "right). Number the ids q01, q02... in order."
         )
         payload = {"topic": topic, "grade": level, "standards": _dump(standards)}
         answer = self._ask(
