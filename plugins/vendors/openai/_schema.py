@@ -256,18 +256,58 @@ def drop_nulls(data: Any, model: type[BaseModel]) -> Any:
 
 
 def _nested(value: Any, annotation: Any) -> Any:
+    """``value`` with :func:`drop_nulls` applied to the models ``annotation`` holds."""
     import typing
 
-    for candidate in (annotation, *typing.get_args(annotation)):
-        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
-            if isinstance(value, dict):
-                return drop_nulls(value, candidate)
-            if isinstance(value, list):
-                return [drop_nulls(v, candidate) for v in value]
-        for inner in typing.get_args(candidate):
-            if isinstance(inner, type) and issubclass(inner, BaseModel) and isinstance(value, list):
-                return [drop_nulls(v, inner) for v in value]
-    return value
+    if typing.get_origin(annotation) is dict:  # a mapping's values are not walked
+        return value
+    models = _models_in(annotation)
+    if not models:
+        return value
+    if isinstance(value, list):
+        return [_one(item, models) for item in value]
+    return _one(value, models)
+
+
+def _one(value: Any, models: list[type[BaseModel]]) -> Any:
+    if not isinstance(value, dict):
+        return value
+    model = _pick(value, models)
+    return drop_nulls(value, model) if model is not None else value
+
+
+def _pick(value: dict[str, Any], models: list[type[BaseModel]]) -> type[BaseModel] | None:
+    """The model of a union whose fields and ``Literal`` tags fit ``value`` (the first)."""
+    import typing
+
+    if len(models) == 1:
+        return models[0]
+    for model in models:
+        fields = model.model_fields
+        if not set(value) <= set(fields):
+            continue
+        tags_fit = all(
+            value.get(name) in (None, *typing.get_args(info.annotation))
+            for name, info in fields.items()
+            if typing.get_origin(info.annotation) is typing.Literal
+        )
+        if tags_fit:
+            return model
+    return None
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """The pydantic models in an annotation: ``X``, ``list[X]``, ``X | Y | None``, ``Annotated``."""
+    import typing
+
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    found: list[type[BaseModel]] = []
+    for inner in typing.get_args(annotation):
+        for model in _models_in(inner):
+            if model not in found:
+                found.append(model)
+    return found
 
 
 def _accepts_none(annotation: Any) -> bool:
