@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -182,6 +184,106 @@ def test_one_429_and_one_malformed_answer_cost_three_requests(fake: FakeAnthropi
     assert [r.status for r in fake.messages()] == [429, 200, 200]
     assert run.nodes["plan"].attempts == 2
     assert run.cost_usd == pytest.approx(2 * expected_cost(USAGE))
+
+
+# -- money and telemetry ------------------------------------------------------------------
+
+
+def test_cost_is_usage_times_price_in_node_run_and_store(
+    fake: FakeAnthropic, tmp_path: Path
+) -> None:
+    usage = {**USAGE, "cache_read_input_tokens": 4000, "cache_creation_input_tokens": 800}
+    fake.queue(Step(usage=usage))
+    k = kernel(persist=True, home=tmp_path / "home")
+    try:
+        run = k.run(spec(fake.url))
+        price = price_for("anthropic", "claude-haiku-4-5")
+        assert price is not None
+        expected = (
+            1000 * price.input
+            + 4000 * price.cached_input
+            + 800 * price.cache_write
+            + 200 * price.output
+        ) / 1e6
+        assert run.status == "succeeded", run.error
+        assert run.nodes["plan"].cost_usd == pytest.approx(expected)
+        assert k.store.get_run_cost(run.id) == pytest.approx(expected)
+        ((node_id, usd, detail),) = k.store.get_costs(run.id)
+        assert node_id == "plan" and usd == pytest.approx(expected)
+        assert "claude-haiku-4-5: 5800 input + 200 output tokens" in detail
+    finally:
+        k.close()
+
+
+def test_attempt_spans_and_metrics_follow_the_genai_conventions(fake: FakeAnthropic) -> None:
+    spans = InMemorySpanExporter()
+    tracer_provider = TracerProvider()
+    tracer_provider.add_span_processor(SimpleSpanProcessor(spans))
+    reader = InMemoryMetricReader()
+    meters = MeterProvider(metric_readers=[reader])
+    fake.queue(
+        Step.error(429, "rate_limit_error", retry_after="0"),
+        Step(usage={**USAGE, "cache_read_input_tokens": 300}),
+    )
+    k = Kernel(
+        plugins=[AskClaude(meter_provider=meters)],
+        entry_points=False,
+        hookspecs=[AskSpecs],
+        persist=False,
+        tracer_provider=tracer_provider,
+    )
+    run = k.run(spec(fake.url, retry={"max_attempts": 2, **FAST}))
+    assert run.status == "succeeded", run.error
+    failed, ok = sorted(
+        (s for s in spans.get_finished_spans() if s.name == "chat claude-haiku-4-5"),
+        key=lambda s: s.start_time,
+    )
+    assert "gen_ai.usage.input_tokens" not in failed.attributes
+    attributes = ok.attributes
+    assert attributes["gen_ai.provider.name"] == "anthropic"
+    assert attributes["gen_ai.operation.name"] == "chat"
+    assert attributes["gen_ai.usage.input_tokens"] == 1300
+    assert attributes["gen_ai.usage.output_tokens"] == 200
+    assert attributes["gen_ai.usage.cache_read.input_tokens"] == 300
+    assert attributes["gen_ai.response.finish_reasons"] == ("tool_use",)
+    assert attributes["server.address"] == "127.0.0.1"
+    assert attributes["reelgraph.cost_usd"] == pytest.approx(run.cost_usd)
+    assert "gen_ai.input.messages" not in attributes  # no content without opting in
+    metrics = {
+        m.name: m
+        for rm in reader.get_metrics_data().resource_metrics
+        for sm in rm.scope_metrics
+        for m in sm.metrics
+    }
+    durations = metrics["gen_ai.client.operation.duration"].data.data_points
+    assert sorted(p.attributes.get("error.type", "") for p in durations) == ["", "RateLimitError"]
+    tokens = {
+        p.attributes["gen_ai.token.type"]: p.sum
+        for p in metrics["gen_ai.client.token.usage"].data.data_points
+    }
+    assert tokens == {"input": 1300, "output": 200}
+
+
+def test_prompt_and_answer_go_on_the_span_only_on_opt_in(fake: FakeAnthropic) -> None:
+    spans = InMemorySpanExporter()
+    tracer_provider = TracerProvider()
+    tracer_provider.add_span_processor(SimpleSpanProcessor(spans))
+    k = Kernel(
+        plugins=[AskClaude()],
+        entry_points=False,
+        hookspecs=[AskSpecs],
+        persist=False,
+        tracer_provider=tracer_provider,
+    )
+    opted = spec(fake.url)
+    opted["nodes"][0]["with"]["options"]["capture_content"] = True
+    assert k.run(opted).status == "succeeded"
+    (span,) = [s for s in spans.get_finished_spans() if s.name == "chat claude-haiku-4-5"]
+    sent = json.loads(span.attributes["gen_ai.input.messages"])
+    assert [m["role"] for m in sent] == ["system", "user"]
+    assert sent[0]["parts"][0]["content"] == "You plan short talks."
+    answer = json.loads(span.attributes["gen_ai.output.messages"])
+    assert json.loads(answer[0]["parts"][0]["content"]) == GOOD
 
 
 # -- a planted key appears nowhere ---------------------------------------------------------

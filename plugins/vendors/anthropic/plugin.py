@@ -127,12 +127,18 @@ class AnthropicPlugin(LLMRoles):
 
     Implements :meth:`structured` (the roles come from
     :class:`~reelgraph.plugins.roles.llm.LLMRoles`) and the kernel's vendor
-    hooks ``classify_error``, ``secret_patterns`` and ``estimate_cost``.
+    hooks ``classify_error``, ``secret_patterns``, ``estimate_cost`` and
+    ``environment_variables``.
+
+    Args:
+        meter_provider: OpenTelemetry ``MeterProvider`` for the GenAI metrics
+            (``None``: the global one).
     """
 
     reelgraph_name = "anthropic"
 
-    def __init__(self) -> None:
+    def __init__(self, *, meter_provider: Any = None) -> None:
+        self._meter_provider = meter_provider
         self._clients: dict[tuple[str, str | None, float], Any] = {}
         self._lock = threading.Lock()
 
@@ -212,6 +218,7 @@ class AnthropicPlugin(LLMRoles):
             server_port=client.base_url.port,
             input_messages=[{"role": "system", "content": params["system"]}, *params["messages"]],
             options=request.options,
+            meter_provider=self._meter_provider,
         )
         started = time.perf_counter()
         try:
