@@ -585,7 +585,9 @@ def plan_production(
         concurrency: clips at once per provider, overriding the catalog
             (``{"runway": 5}`` on Runway's tier 3).
         options: provider-specific settings (``max_hold_s``: seconds a short
-            clip may be held on its last frame; ``max_nodes``).
+            clip may be held on its last frame; ``animate_slides``: a slide
+            shot may become image-to-video from its storyboard frame;
+            ``max_nodes``).
         ctx: the node context; ``plan.json`` and ``plan.md`` go to ``ctx.workdir``.
 
     Returns:

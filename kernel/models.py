@@ -1095,8 +1095,10 @@ class PlanConstraints(_Model):
     """What the plan must respect: US dollars, seconds of wall time, a quality floor.
 
     ``min_quality`` applies to generated shots (a shot the designer made a
-    slide stays a slide); ``max_hold_s`` is how long a clip shorter than its
-    shot may be held on its last frame.
+    slide may stay a slide); ``max_hold_s`` is how long a clip shorter than
+    its shot may be held on its last frame; ``animate_slides`` lets the
+    solver make a slide shot image-to-video from its storyboard frame when
+    the limits allow.
     """
 
     max_cost_usd: float | None = Field(None, ge=0)
@@ -1104,6 +1106,7 @@ class PlanConstraints(_Model):
     min_quality: int = Field(1, ge=1, le=5)
     objective: Literal["quality", "cost"] = "quality"
     max_hold_s: float = Field(0.5, ge=0)
+    animate_slides: bool = False
     concurrency: dict[str, int] = Field(default_factory=dict)
 
 
@@ -1186,11 +1189,12 @@ class ProductionPlan(_Model):
             ]
         why = self.infeasibility
         remedy = "; or ".join(r.change for r in why.relaxations) if why else ""
+        message = why.message if why else "no plan meets the constraints"
         return [
             GateResult(
                 gate="production_plan",
                 passed=False,
-                message=why.message if why else "no plan meets the constraints",
+                message=f"{message} (any one of: {remedy})" if remedy else message,
                 remedy=remedy or "relax the budget, the time limit or the quality floor",
                 stage="shots",
             )

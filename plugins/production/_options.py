@@ -20,6 +20,7 @@ from reelgraph.models import PlanConstraints, Shot, ShotList, ToolCatalog, ToolE
 __all__ = [
     "FRAME_S",
     "Option",
+    "animated",
     "billed_seconds",
     "frame_seconds",
     "lanes_by_provider",
@@ -93,6 +94,11 @@ def option(
     )
 
 
+def animated(shot: Shot) -> Shot:
+    """A slide shot made image-to-video from its storyboard frame instead."""
+    return shot.model_copy(update={"mode": "image_to_video"})
+
+
 def options_for(
     shots: ShotList, catalog: ToolCatalog, constraints: PlanConstraints
 ) -> dict[str, list[Option]]:
@@ -100,11 +106,15 @@ def options_for(
     frame_s = frame_seconds(catalog)
     found: dict[str, list[Option]] = {}
     for shot in shots.shots:
+        ways = [shot]
+        if shot.mode == "slide" and constraints.animate_slides:
+            ways.append(animated(shot))
         opts = [
             opt
+            for way in ways
             for tool in catalog.tools
-            if _fits(tool, shot, shots.aspect, constraints) is None
-            and (opt := option(tool, shot, constraints, frame_s)) is not None
+            if _fits(tool, way, shots.aspect, constraints) is None
+            and (opt := option(tool, way, constraints, frame_s)) is not None
         ]
         found[shot.id] = sorted(opts, key=lambda o: (o.cost_usd, -o.tool.quality_tier, o.tool.name))
     return found

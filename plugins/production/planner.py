@@ -33,6 +33,7 @@ from reelgraph.models import (
 from reelgraph.plugins.production._milp import Candidate, Solution, solve, solver_name
 from reelgraph.plugins.production._options import (
     Option,
+    animated,
     frame_seconds,
     lanes_by_provider,
     option,
@@ -191,7 +192,11 @@ def _alternatives(chosen: Option, opts: Sequence[Option]) -> list[ToolOption]:
 
 def _reason(shot: Shot, chosen: Option, opts: Sequence[Option], c: PlanConstraints) -> str:
     if shot.mode == "slide":
-        return "the designer made this shot a slide: the offline renderer draws it for $0"
+        if not c.animate_slides:
+            return "the designer made this shot a slide: the offline renderer draws it for $0"
+        if len(opts) > 1:
+            return "kept a slide ($0): animating it does not fit the limits beside the other shots"
+        return f"kept a slide ($0): no tool makes a {shot.duration_s:g} s clip in this aspect"
     tier = chosen.tool.quality_tier
     best = max(o.tool.quality_tier for o in opts)
     same_tier = [o for o in opts if o.tool.quality_tier == tier]
@@ -219,11 +224,15 @@ def _shot_plan(
 ) -> ShotPlan:
     chosen = solution.choice[shot.id].option
     tool = chosen.tool
+    way = shot if shot.mode in tool.modes else animated(shot)
+    reason = _reason(way, chosen, opts, c)
+    if way is not shot:
+        reason = f"a slide animated from its storyboard frame: {reason}"
     return ShotPlan(
         shot_id=shot.id,
         scene_index=shot.scene_index,
         beat_id=shot.beat_id,
-        mode=shot.mode,
+        mode=way.mode,
         duration_s=shot.duration_s,
         tool=tool.name,
         provider=tool.provider,
@@ -232,9 +241,9 @@ def _shot_plan(
         billed_s=chosen.billed_s,
         cost_usd=round(chosen.cost_usd, 4),
         time_s=chosen.task_s,
-        steps=_steps(shot, chosen, frame_s),
+        steps=_steps(way, chosen, frame_s),
         alternatives=_alternatives(chosen, opts),
-        reason=_reason(shot, chosen, opts, c),
+        reason=reason,
     )
 
 
@@ -412,8 +421,9 @@ def _message(
         )
     if "time" in binding and "time" in by_kind:
         r = by_kind["time"]
+        budget = "within the budget " if c.max_cost_usd is not None else ""
         return (
-            f"no plan finishes in {c.max_time_s:g} s: the fastest within the budget at "
+            f"no plan finishes in {c.max_time_s:g} s: the fastest {budget}at "
             f"{floor} takes {r.time_s:g} s"
         )
     if "quality" in binding:

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = ["plan_production", "tool_catalog"]
 
-_OPTIONS = {"max_hold_s", "max_nodes"}
+_OPTIONS = {"animate_slides", "max_hold_s", "max_nodes"}
 
 
 @hookimpl
@@ -61,8 +61,9 @@ def _constraints(
         "objective": objective,
         "concurrency": concurrency or {},
     }
-    if "max_hold_s" in options:
-        values["max_hold_s"] = options["max_hold_s"]
+    for name in ("max_hold_s", "animate_slides"):
+        if name in options:
+            values[name] = options[name]
     try:
         return PlanConstraints.model_validate(values)
     except ValidationError as err:
