@@ -36,6 +36,7 @@ from reelgraph.models import (
 from reelgraph.plugins.roles.education_standards import (
     Entry,
     StandardsData,
+    covered_topics,
     load_standards,
     normalize_grade,
     normalize_subject,
@@ -112,10 +113,12 @@ def write_questions(
     entries = [e for s in standards if (e := data.entry(s.id)) is not None]
     if not entries:
         named = ", ".join(s.id for s in standards) or "none"
+        level = normalize_grade(grade)
+        covered = ", ".join(covered_topics(data, level, normalize_subject(subject))) or "nothing"
         raise InvalidInputError(
-            f"no shipped standard to write questions for (standards: {named}); the offline "
-            "writer needs standards from its own data: try a topic it covers (see "
-            "`reelgraph run lesson-plan` warnings) or -i llm=openai|anthropic"
+            f"no shipped standard to write questions for (standards found: {named}); the "
+            f"offline writer builds items from its own data, which at grade {level} covers: "
+            f"{covered}; choose one of those topics or -i llm=openai|anthropic"
         )
     pools = [_pool(entry, data, allowed) for entry in entries]
     drawn = _draw(pools, count)
