@@ -11,6 +11,7 @@ stays fast.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
@@ -18,7 +19,7 @@ import typer
 if TYPE_CHECKING:
     from reelgraph.models import ToolCatalog, ToolEntry
 
-__all__ = ["load_catalog", "tools_app"]
+__all__ = ["learned_stats", "load_catalog", "tools_app"]
 
 tools_app = typer.Typer(
     name="tools",
@@ -164,3 +165,108 @@ def show_tool(
     for label, items in (("best for", tool.best_for), ("limitations", tool.limitations)):
         if items:
             console.print(f"  {label:16} {escape('; '.join(items))}")
+
+
+def learned_stats(db_path: Path) -> list[dict[str, Any]]:
+    """What the run store has seen of each provider, read-only, per hook and provider.
+
+    Attempts of nodes that pinned a provider: how many, how many succeeded,
+    median and longest seconds per attempt, US dollars spent and per success.
+
+    Raises:
+        sqlite3.Error: the store cannot be read (the caller reports it).
+    """
+    import sqlite3
+    import statistics
+
+    if not db_path.is_file():
+        return []
+    con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        attempts = con.execute(
+            "SELECT n.hook, n.provider, a.status, a.ended_at - a.started_at"
+            " FROM attempts a JOIN nodes n ON a.run_id = n.run_id AND a.node_id = n.node_id"
+            " WHERE n.provider IS NOT NULL AND a.ended_at IS NOT NULL"
+        ).fetchall()
+        spent = con.execute(
+            "SELECT hook, provider, COUNT(DISTINCT run_id), SUM(cost_usd) FROM nodes"
+            " WHERE provider IS NOT NULL GROUP BY hook, provider"
+        ).fetchall()
+    finally:
+        con.close()
+    seconds: dict[tuple[str, str], list[float]] = {}
+    succeeded: dict[tuple[str, str], int] = {}
+    for hook, provider, status, took in attempts:
+        seconds.setdefault((hook, provider), []).append(max(0.0, float(took)))
+        succeeded[hook, provider] = succeeded.get((hook, provider), 0) + (status == "succeeded")
+    out = []
+    for hook, provider, runs, cost in spent:
+        times = seconds.get((hook, provider), [])
+        wins = succeeded.get((hook, provider), 0)
+        out.append(
+            {
+                "hook": hook,
+                "provider": provider,
+                "runs": runs,
+                "attempts": len(times),
+                "succeeded": wins,
+                "success_rate": round(wins / len(times), 3) if times else None,
+                "median_s": round(statistics.median(times), 3) if times else None,
+                "max_s": round(max(times), 3) if times else None,
+                "cost_usd": round(cost or 0.0, 6),
+                "usd_per_success": round((cost or 0.0) / wins, 6) if wins else None,
+            }
+        )
+    return sorted(out, key=lambda r: (r["hook"], r["provider"]))
+
+
+@tools_app.command("stats")
+def stats(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+    hook: Annotated[str | None, typer.Option("--hook", help="Only this hook.")] = None,
+) -> None:
+    """What past runs measured, per hook and provider: success rate, seconds, US dollars.
+
+    Read from the run store (read-only): attempts of nodes that named a
+    provider. A vendor's real latency and success rate, next to what the
+    catalog claims.
+
+    Example:
+
+        reelgraph tools stats --hook plan_production
+    """
+    import sqlite3
+
+    from reelgraph.kernel import default_home
+
+    try:
+        rows = learned_stats(default_home() / "reelgraph.db")
+    except sqlite3.Error as err:
+        _fail(f"run store: {err}")
+    if hook:
+        rows = [r for r in rows if r["hook"] == hook]
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="reelgraph tools stats (from the run store)")
+    for column in ("hook", "provider"):
+        table.add_column(column, no_wrap=True)
+    for column in ("runs", "attempts", "success", "median s", "max s", "USD", "USD/success"):
+        table.add_column(column, justify="right")
+    for r in rows:
+        rate = "-" if r["success_rate"] is None else f"{r['success_rate']:.0%}"
+        table.add_row(
+            r["hook"],
+            r["provider"],
+            str(r["runs"]),
+            str(r["attempts"]),
+            rate,
+            "-" if r["median_s"] is None else f"{r['median_s']:.2f}",
+            "-" if r["max_s"] is None else f"{r['max_s']:.2f}",
+            f"{r['cost_usd']:.2f}",
+            "-" if r["usd_per_success"] is None else f"{r['usd_per_success']:.4f}",
+        )
+    Console().print(table)

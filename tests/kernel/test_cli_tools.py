@@ -79,3 +79,28 @@ def test_help_loads_neither_the_solver_nor_the_catalog(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "Example" in result.stdout
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_stats_reads_what_runs_measured_without_writing(tmp_path: Path) -> None:
+    """A real production-plan run, then `tools stats`: one plan_production attempt by solver."""
+    import hashlib
+
+    from reelgraph.kernel import Kernel
+
+    home = tmp_path / "home"
+    brief = Path(__file__).resolve().parents[1] / "fixtures" / "briefs" / "onboarding.json"
+    run = Kernel(home=home).run(
+        "production-plan", inputs={"brief": str(brief)}, output_dir=tmp_path / "out"
+    )
+    assert run.status == "succeeded"
+    db = home / "reelgraph.db"
+    before = hashlib.sha256(db.read_bytes()).hexdigest()
+    result = cli("tools", "stats", "--json", "--hook", "plan_production", home=home)
+    assert result.returncode == 0, result.stderr
+    [row] = json.loads(result.stdout)
+    assert row["provider"] == "solver" and row["runs"] == 1
+    assert row["attempts"] == 1 and row["succeeded"] == 1 and row["success_rate"] == 1.0
+    assert 0 < row["median_s"] < 60 and row["cost_usd"] == 0
+    assert hashlib.sha256(db.read_bytes()).hexdigest() == before
+    empty = cli("tools", "stats", "--json", home=tmp_path / "nothing")
+    assert empty.returncode == 0 and json.loads(empty.stdout) == []
