@@ -6,7 +6,10 @@ for speech: URLs, Markdown and HTML syntax and emoji removed, ``e.g.``/``i.e.``
 spelled out, a list item ended with a period. Nothing is invented except a
 few fixed connective phrases: the title read as the first sentence, the
 "Here is a Python example." line of a code scene, the recap of section
-headings and the closing line. No model, no network, deterministic output.
+headings and the closing line. Those follow the script's language
+(``_phrases``: en, de, es, fr, it, ja, nl, pl, pt, ru, zh); in any other
+language they are left out. No model, no network, deterministic output.
+Copyright lines and licence notices are never narrated (``_boilerplate``).
 
 Script shape:
 
@@ -21,7 +24,8 @@ Script shape:
   ``max_code_lines`` lines), narrated only by the sentence introducing it
   (one ending with ``:``) or "Here is a <language> example." -- code is never
   read aloud;
-- a ``closing`` scene titled "Thank you".
+- a ``closing`` scene titled "Thank you" (in the script's language; none
+  where there is no translation), recapping 2-6 short section headings.
 
 Length: speech is estimated at ``words_per_minute`` (160, a common figure for
 presentation narration) plus ``scene_overhead_s`` (1 s) per scene for the
@@ -73,6 +77,7 @@ from reelgraph.plugins._text import (
 from reelgraph.plugins.gates.spoken_text import REMEDY_PREFIX
 from reelgraph.plugins.gates.spoken_text import problems as speech_problems
 from reelgraph.plugins.writers._boilerplate import is_boilerplate
+from reelgraph.plugins.writers._phrases import phrases
 
 if TYPE_CHECKING:
     from reelgraph.run.context import NodeContext
@@ -105,7 +110,8 @@ _LIMITS: dict[str, tuple[float, float]] = {
 }
 _SHORTEN_BY = 0.8  # "too long" feedback keeps ~80% of the estimated length
 _INTRO_MAX_WORDS = 45  # title-scene intro: at most 2 sentences and this many words
-_RECAP_MAX = 6  # recap headings only when there are 2..6 of them
+_RECAP_MAX = 6  # recap headings only when there are 2..6 of them...
+_RECAP_HEADING_CHARS = 40  # ...each a short name, not a question ("1.3. What is Linux?")
 _STOPWORDS = frozenset(
     {
         "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "how", "in", "is",
@@ -140,6 +146,7 @@ class _Sentence:
     protected: bool = False
     score: float = 0.0
     items: list[str] = field(default_factory=list)  # a list read as a series: its items
+    recap: bool = False  # the closing recap of section headings
 
 
 @dataclass
@@ -551,7 +558,9 @@ def _collect(
     unspeakable = opts["drop_unspeakable"] and speech_problems(spoken_title)
     if (unspeakable or _key(spoken_title) in drop) and len(title_run.sentences) > 1:
         del title_run.sentences[0]  # the intro sentences still open the video
-    runs.append(_closing_run(runs, title, opts))
+    closing = _closing_run(runs, title, opts)
+    if closing is not None:
+        runs.append(closing)
     return runs
 
 
@@ -643,20 +652,35 @@ def _code_run(
     if before and before.sentences and before.sentences[-1].display.rstrip().endswith(":"):
         intro = before.sentences.pop()
     else:
-        intro = _Sentence(_code_phrase(block.language), "", section, 0)
+        said = _code_phrase(block.language, opts["language"])
+        if said is None:  # no translation of "Here is an example.": the heading introduces it
+            said = end_sentence(clean_for_speech(heading) or heading, opts["language"])
+        intro = _Sentence(said, "", section, 0)
     intro.protected = True
     run.sentences.append(intro)
     return run
 
 
-def _code_phrase(language: str | None) -> str:
+def _code_phrase(language: str | None, script_language: str | None = "en") -> str | None:
+    """ "Here is a Python example." in the script's language, or ``None`` without a translation.
+
+    Generic names (shell, text, diff) are left out of other languages' phrase,
+    which would need their grammar ("in der Shell"): "Hier ist ein Beispiel."
+    """
+    said = phrases(script_language)
+    if said is None:
+        return None
     name = _LANGUAGES.get((language or "").lower())
     if name is None and language and re.fullmatch(r"[A-Za-z][\w+#-]{0,15}", language):
         name = clean_for_speech(language)
-    if not name or name == "text":
-        return "Here is an example."
+    english = said is phrases("en")
+    if not name or name == "text" or (not english and name in _GENERIC_CODE):
+        return said.example
     article = "an" if _VOWEL_SOUND.match(name) else "a"
-    return f"Here is {article} {name} example."
+    return said.example_in.format(article=article, name=name)
+
+
+_GENERIC_CODE = frozenset({"shell", "text", "diff", "Dockerfile"})
 
 
 def _trim_code(code: str, max_lines: int) -> str:
@@ -699,18 +723,27 @@ def _take_intro(runs: list[_Run], document: Document) -> None:
         runs.remove(first)
 
 
-def _closing_run(runs: list[_Run], title: str, opts: dict[str, Any]) -> _Run:
-    run = _Run("closing", -1, "Thank you")
+def _closing_run(runs: list[_Run], title: str, opts: dict[str, Any]) -> _Run | None:
+    """The closing scene in the script's language (recap, last line), or ``None`` when
+    there is no translation of its sentences (see ``_phrases``)."""
+    said = phrases(opts["language"])
+    if said is None:
+        return None
+    run = _Run("closing", -1, said.closing_title)
     headings = _recap_headings(runs, title)
-    if opts["recap"] and 2 <= len(headings) <= _RECAP_MAX:
-        comma = "; " if any("," in h for h in headings) else ", "
-        recap = clean_for_speech(comma.join(headings[:-1]) + f"{comma.strip()} and " + headings[-1])
+    short = all(
+        len(h) <= _RECAP_HEADING_CHARS and not h.endswith(("?", "\uff1f")) for h in headings
+    )
+    if opts["recap"] and 2 <= len(headings) <= _RECAP_MAX and short:
+        recap = clean_for_speech(said.series(headings))
         if recap and not speech_problems(recap):
-            run.sentences.append(_Sentence(f"We covered {recap}.", "", -1, 1, score=-1.0))
+            sentence = _Sentence(said.covered.format(items=recap), "", -1, 1, score=-1.0)
+            sentence.recap = True
+            run.sentences.append(sentence)
     closing = clean_for_speech(title)
-    ending = f"That concludes this overview of {closing}."
+    ending = said.concludes.format(title=closing)
     if not closing or (opts["drop_unspeakable"] and speech_problems(ending)):
-        ending = "That concludes this overview."
+        ending = said.concludes_bare
     run.sentences.append(_Sentence(ending, "", -1, 0))
     run.sentences[-1].protected = True
     return run
@@ -787,10 +820,10 @@ def _fit(runs: list[_Run], budget_s: float, opts: dict[str, Any]) -> None:
     if _estimate_s(runs, opts) > budget_s:
         _drop_scenes(runs, budget_s, opts)
         _restore_sentences(runs, budget_s, opts)
-    closing = runs[-1]
-    for sentence in closing.kept():  # the recap would name dropped sections
-        if sentence.text.startswith("We covered "):
-            sentence.keep = False
+    for run in runs:
+        for sentence in run.kept():  # the recap would name dropped sections
+            if sentence.recap:
+                sentence.keep = False
 
 
 def _drop_sentences(runs: list[_Run], budget_s: float, opts: dict[str, Any]) -> None:
@@ -970,8 +1003,10 @@ def _scenes(runs: list[_Run], title: str, opts: dict[str, Any]) -> list[Scene]:
                 )
             )
         else:
+            said = phrases(opts["language"])
+            continued = said.continued if said else ""
             for chunk in _chunk(kept, opts):
-                heading = f"{run.heading} (continued)" if run.section in started else run.heading
+                heading = f"{run.heading}{continued}" if run.section in started else run.heading
                 started.add(run.section)
                 scenes.append(
                     Scene(

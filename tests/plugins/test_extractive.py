@@ -538,3 +538,39 @@ def test_copyright_lines_and_licence_notices_are_not_narrated(tmp_path, ctx) -> 
         assert is_boilerplate(notice), notice
     for sentence in about:  # sentences about licensing are content
         assert not is_boilerplate(sentence), sentence
+
+
+@pytest.mark.parametrize(
+    ("language", "closing", "continued", "example"),
+    [
+        ("fr", "Merci", " (suite)", "Voici un exemple en Python."),
+        ("de", "Vielen Dank", " (Fortsetzung)", "Hier ist ein Beispiel in Python."),
+        ("ja", "ありがとうございました", "（続き）", "Python の例を示します。"),
+        ("zh-Hans", "谢谢", "（续）", "下面是一个 Python 示例。"),
+    ],
+)
+def test_added_sentences_follow_the_script_language(
+    language, closing, continued, example, ctx
+) -> None:
+    script = _write(_ingest("guide.md", ctx), ctx, options={"language": language})
+    english = {"We covered", "That concludes", "Here is", "Thank you", "(continued)"}
+    added = [s for scene in script.scenes for s in [scene.title, *scene.narration]]
+    assert not [s for s in added if any(phrase in s for phrase in english)]
+    assert script.scenes[-1].kind == "closing" and script.scenes[-1].title == closing
+    assert any(scene.title.endswith(continued) for scene in script.scenes)
+    assert example in [
+        s for scene in script.scenes if scene.kind == "code" for s in scene.narration
+    ]
+
+
+def test_without_a_translation_nothing_is_added(ctx) -> None:
+    # Turkish: no translation of the added sentences; the code scene is
+    # introduced by its heading, there is no closing scene.
+    script = _write(_ingest("guide.md", ctx), ctx, options={"language": "tr"})
+    assert all(scene.kind != "closing" for scene in script.scenes)
+    assert all("(continued)" not in scene.title for scene in script.scenes)
+    codes = [(scene.title, scene.narration) for scene in script.scenes if scene.kind == "code"]
+    assert codes == [
+        ("Installation", ["Install it with pip."]),
+        ("Configuration", ["Configuration."]),
+    ]
