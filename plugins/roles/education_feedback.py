@@ -189,7 +189,11 @@ def parse_answers(text: str) -> dict[int, str]:
 
 
 def score_item(item: AssessmentItem, response: str) -> tuple[ItemResult, str | None]:
-    """An objective item's result, and a misconception it suggests (or ``None``)."""
+    """An item's result by its key, and a misconception it suggests (or ``None``).
+
+    A constructed response no rubric criterion names gets the share of its
+    points that the share of its key terms found gives (``correct`` ``None``).
+    """
     given = response.strip()
     correct = False
     misconception = None
@@ -202,6 +206,14 @@ def score_item(item: AssessmentItem, response: str) -> tuple[ItemResult, str | N
         word = _norm(given).split(" ")[0] if given else ""
         value = "true" if word in _TRUE else "false" if word in _FALSE else None
         correct = value is not None and value == _norm(item.answer)
+    elif item.kind == "constructed_response":  # no rubric names it: credit by key terms
+        terms = key_terms(item)
+        found = sum(1 for term in terms if _found(term, given))
+        share = found / len(terms) if terms else float(bool(given))
+        points = round(item.points * share, 2)
+        return ItemResult(
+            item_id=item.id, response=given, points=points, max_points=float(item.points)
+        ), None
     else:
         correct = _short_answer_right(item, given)
         if not correct and _same_value(given, item.answer):
@@ -334,10 +346,11 @@ def _share(
 
 def _strengths(items: list[ItemResult], criteria: list[CriterionResult]) -> list[str]:
     found = []
-    right = [r.item_id for r in items if r.correct]
+    keyed = [r for r in items if r.correct is not None]
+    right = [r.item_id for r in keyed if r.correct]
     if right:
         found.append(
-            f"answered {len(right)} of {len(items)} keyed items correctly ({', '.join(right)})"
+            f"answered {len(right)} of {len(keyed)} keyed items correctly ({', '.join(right)})"
         )
     for c in criteria:
         if c.points >= c.max_points - 1 and c.points > 0:
@@ -347,7 +360,7 @@ def _strengths(items: list[ItemResult], criteria: list[CriterionResult]) -> list
 
 def _gaps(items: list[ItemResult], criteria: list[CriterionResult], test: Assessment) -> list[str]:
     found = []
-    wrong = [r.item_id for r in items if not r.correct]
+    wrong = [r.item_id for r in items if r.points < r.max_points]
     if wrong:
         found.append(f"items to look at again: {', '.join(wrong)}")
     rows = {c.criterion: c for c in (test.rubric.criteria if test.rubric else [])}
@@ -379,13 +392,15 @@ def compose_feedback(analysis: PerformanceAnalysis, audience: str, ctx: NodeCont
     )
     percent = round(100 * analysis.score / analysis.max_score) if analysis.max_score else 0
     progress = [f"{analysis.score:g} of {analysis.max_score:g} points ({percent}%)."]
+    strong = [c for c in analysis.criteria if c.points >= c.max_points - 1 and c.points > 0]
+    said = {f"{c.criterion}: {c.level}" for c in strong}
     progress += [
-        f"{'You' if you else name} {s}." for s in analysis.strengths if s.startswith("answered")
+        f"{'You' if you else name} {s}." if s.startswith("answered") else s
+        for s in analysis.strengths
+        if s not in said  # said again below, with its evidence
     ]
     progress += [
-        f"{c.criterion}: {c.level} ({c.evidence[0]})"
-        for c in analysis.criteria
-        if c.points >= c.max_points - 1 and c.points > 0
+        f"{c.criterion}: {c.level}" + (f" ({c.evidence[0]})" if c.evidence else "") for c in strong
     ]
     next_steps = [_next_step(gap, you) for gap in analysis.gaps]
     next_steps += [f"Talk through this mix-up: {m}." for m in analysis.misconceptions]
@@ -415,6 +430,8 @@ def _next_step(gap: str, you: bool) -> str:
         )
     criterion, _, rest = gap.partition(": at ")
     _, _, target = rest.partition("; ")
+    if not target:  # a gap in words of its own (another provider's analysis)
+        return gap
     return f"{criterion}: {target[:1].upper()}{target[1:]}"
 
 

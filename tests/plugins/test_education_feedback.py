@@ -314,3 +314,31 @@ def test_full_marks_still_give_a_next_step(ctx, tmp_path, test) -> None:
     assert feedback.next_steps == [
         "Keep going: try the extension task or write a problem of your own."
     ]
+
+
+def test_an_open_item_no_rubric_names_gets_credit_for_its_key_terms(ctx, tmp_path, test) -> None:
+    no_rubric = test.model_copy(update={"rubric": None})
+    analysis = analyse(ctx, tmp_path, no_rubric)
+    open_item = analysis.items[-1]
+    # 4 of the 5 terms the shipped task looks for: 4/5 of its 4 points
+    assert (open_item.item_id, open_item.correct, open_item.points) == ("q05", None, 3.2)
+    assert analysis.criteria == [] and (analysis.score, analysis.max_score) == (6.2, 8.0)
+    assert analysis.strengths == ["answered 3 of 4 keyed items correctly (q01, q02, q04)"]
+    assert analysis.gaps == ["items to look at again: q03, q05"]
+
+
+def test_feedback_on_another_providers_analysis_keeps_its_words(ctx) -> None:
+    from reelgraph.models import PerformanceAnalysis
+
+    analysis = PerformanceAnalysis(
+        student="Li",
+        title="Essay",
+        score=3,
+        max_score=4,
+        strengths=["clear claim in the first sentence"],
+        gaps=["the second reason has no evidence"],
+    )
+    feedback = fb.compose_feedback(analysis=analysis, audience="student", ctx=ctx)
+    assert feedback.progress == ["3 of 4 points (75%).", "clear claim in the first sentence"]
+    assert feedback.next_steps == ["the second reason has no evidence"]
+    assert feedback.goal == "You are working towards: Essay."
