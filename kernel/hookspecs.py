@@ -37,6 +37,7 @@ from reelgraph.models import (
     Review,
     Scene,
     Script,
+    Shot,
     ShotList,
     Standard,
     ToolEntry,
@@ -366,6 +367,52 @@ def render_shot(
         InvalidInputError: the aspect or options are not supported.
 
     Example provider: ``slides`` (Pillow).
+    """
+
+
+@hookspec(firstresult=True)
+@defaults(first_frame=None, aspect="16:9", options={})
+def generate_clip(
+    shot: Shot,
+    first_frame: Visual | None,
+    aspect: str,
+    options: dict[str, Any],
+    ctx: NodeContext,
+) -> Visual | None:
+    """Generate the footage for one shot: a video clip ready to assemble.
+
+    A remote provider submits the job, records the vendor's task id with
+    ``ctx.journal`` *before* polling (a resumed node polls the task it
+    already paid for and never submits twice), polls at the vendor's
+    documented cadence, downloads the result (https only, size cap,
+    content-type check, redirects re-checked, no private or loopback address
+    unless ``REELGRAPH_ALLOW_LOOPBACK=1``), verifies it by decoding, and
+    normalises it so the assembler can join it with the others.
+
+    Args:
+        shot: the shot (``prompt``, ``negative_prompt``, ``duration_s``,
+            ``mode``: ``text_to_video`` or ``image_to_video``).
+        first_frame: the storyboard frame (a still ``Visual``, e.g. the
+            ``slides`` render of the scene) for image-to-video; ``None`` for
+            text-to-video.
+        aspect: ``"16:9"`` (1920x1080 px), ``"9:16"`` or ``"1:1"``.
+        options: provider-specific settings (``model``, ``seed``...).
+        ctx: the node context; write files under ``ctx.workdir``; report the
+            vendor's price with ``ctx.report_cost`` once the job is accepted.
+
+    Returns:
+        A ``Visual`` of kind ``video``: H.264, yuv420p, square pixels, the
+        aspect's frame size, 30 fps, ``duration_s`` equal to the shot's
+        (trimmed, or its last frame held); ``alt_text`` describes it.
+
+    Raises:
+        InvalidInputError: a shot the model cannot make (duration, aspect,
+            mode), a failed or refused generation, a result that is not a video.
+        ConfigurationError: no key, or the vendor rejected it.
+        RateLimitedError, TransientError: throttling, 5xx, timeouts.
+
+    Example provider: ``slides`` (offline: the storyboard frame with a
+    gentle Ken Burns move); remote: ``runway``, ``luma``, ``kling``, ``veo``.
     """
 
 
