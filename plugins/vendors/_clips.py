@@ -1,0 +1,654 @@
+"""What every clip vendor shares: limits, journaled submission, polling, download, checks.
+
+A vendor plugin (``runway``, ``luma``, ``kling``, ``veo``) subclasses
+:class:`ClipVendor` and writes three things: :meth:`ClipVendor.limits` (what
+a model can make), :meth:`ClipVendor.submit` (start a task, return its id)
+and :meth:`ClipVendor.poll` (one look at the task, as a :class:`TaskState`).
+Everything else is here, the same for all of them, in the order the
+``generate_clip`` hookspec (``kernel/hookspecs.py``) lays down:
+
+1. **check** the shot against the model's limits (mode, aspect, a clip
+   length covering ``shot.duration_s``) before anything is paid for;
+2. **journal**: a task id recorded by an earlier attempt (or a process
+   killed while polling) is polled again; otherwise the task is submitted and
+   its id recorded with ``ctx.journal.record`` *before* the first poll, so a
+   resumed node never submits (or pays) twice;
+3. **cost**: ``ctx.report_cost`` once the vendor accepted the task (price per
+   second from the tool catalog, ``plugins/production/tools.yaml``, which
+   cites the vendor's page; ``options.price_usd_per_s`` overrides it);
+4. **poll** at the vendor's cadence (:attr:`ClipVendor.poll_s`), backing off
+   exponentially (x :attr:`ClipVendor.poll_backoff`, at most
+   :attr:`ClipVendor.poll_max_s`) until the deadline (``options.timeout_s``,
+   else :attr:`ClipVendor.timeout_s`); a 429 or a 5xx while polling waits
+   and polls again;
+5. **download** with :func:`reelgraph.plugins._media.fetch.fetch` (https
+   only, redirects re-checked, private and loopback addresses refused unless
+   ``REELGRAPH_ALLOW_LOOPBACK=1``, a size cap, a video content type);
+6. **verify** by decoding with PyAV (a video stream, frames, a duration);
+7. **normalise** with ffmpeg (:func:`normalise_clip`): the aspect's frame
+   size (scaled and padded), square pixels, 30 fps, yuv420p H.264, trimmed
+   or the last frame held to ``shot.duration_s``, sound only when
+   ``shot.needs_audio``.
+
+``estimate_cost`` prices a call before it is made (price x seconds billed),
+so a run's budget stops a clip before it is paid for; ``classify_error``
+hands the vendor's SDK exceptions to :meth:`ClipVendor.classify`.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+import os
+import subprocess
+import time
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from reelgraph import hookimpl
+from reelgraph.errors import (
+    ConfigurationError,
+    InvalidInputError,
+    ProviderError,
+    RateLimitedError,
+    TransientError,
+)
+from reelgraph.models import Shot, Visual, frame_size
+
+__all__ = [
+    "FPS",
+    "MAX_CLIP_BYTES",
+    "VIDEO_TYPES",
+    "ClipLimits",
+    "ClipRequest",
+    "ClipVendor",
+    "Probe",
+    "TaskState",
+    "billed_seconds",
+    "catalog_price",
+    "image_data_uri",
+    "normalise_clip",
+    "probe_video",
+]
+
+#: frames per second of every clip handed to the assembler (the hookspec's contract)
+FPS = 30
+#: 200 MiB: a 10 s 4K H.264 clip at 50 Mbit/s is ~63 MB; this leaves room while
+#: bounding what a hostile or broken server can make us hold in memory
+MAX_CLIP_BYTES = 200 * 1024 * 1024
+#: media types a clip may come with; the decode check decides the rest
+#: (object stores often send ``application/octet-stream`` for any file)
+VIDEO_TYPES = frozenset(
+    {"video/mp4", "video/quicktime", "video/webm", "video/x-matroska", "application/octet-stream"}
+)
+#: how long a clip shorter than its shot may be held on its last frame, seconds
+#: (the solver's default ``max_hold_s``, ``reelgraph.models.PlanConstraints``)
+DEFAULT_MAX_HOLD_S = 0.5
+
+Status = Literal["queued", "running", "throttled", "succeeded", "failed"]
+
+
+@dataclass(frozen=True)
+class TaskState:
+    """One look at a remote task.
+
+    Attributes:
+        status: ``queued`` (accepted, waiting), ``throttled`` (waiting for a
+            concurrency slot of the account), ``running``, ``succeeded``
+            (``url`` is the result) or ``failed`` (``reason``, ``code``:
+            the vendor's words and machine code; a cancelled task is failed).
+        url: the result's download URL (``succeeded`` only).
+        reason, code: why it failed.
+        progress: 0-1 when the vendor says.
+    """
+
+    status: Status
+    url: str | None = None
+    reason: str | None = None
+    code: str | None = None
+    progress: float | None = None
+
+
+@dataclass(frozen=True)
+class ClipLimits:
+    """What one model can make.
+
+    Attributes:
+        model: the vendor's model id.
+        modes: ``text_to_video`` and/or ``image_to_video``.
+        durations_s: clip lengths it can be asked for, seconds (ascending).
+        aspects: frame shapes (``16:9``, ``9:16``, ``1:1``).
+        ratios: the vendor's own value per aspect (``{"16:9": "1280:720"}``).
+    """
+
+    model: str
+    modes: frozenset[str]
+    durations_s: tuple[float, ...]
+    aspects: frozenset[str]
+    ratios: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ClipRequest:
+    """What :meth:`ClipVendor.submit` is asked to make (checked against the limits).
+
+    Attributes:
+        shot: the shot.
+        mode: ``text_to_video`` or ``image_to_video``.
+        model: the vendor's model id.
+        duration_s: the clip length asked for (billed), seconds.
+        aspect: ``16:9``, ``9:16`` or ``1:1``; ``ratio`` the vendor's value.
+        first_frame: the storyboard frame's file (image-to-video), else ``None``.
+        options: the node's options (``seed``, ...).
+    """
+
+    shot: Shot
+    mode: str
+    model: str
+    duration_s: float
+    aspect: str
+    ratio: str
+    first_frame: Path | None
+    options: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What decoding a video file found: frame count, seconds, pixels, sound."""
+
+    frames: int
+    duration_s: float
+    width_px: int
+    height_px: int
+    fps: float
+    has_audio: bool
+
+
+def billed_seconds(limits: ClipLimits, duration_s: float, max_hold_s: float) -> float | None:
+    """The shortest clip length the model offers that covers ``duration_s``.
+
+    A clip up to ``max_hold_s`` shorter than the shot is allowed (its last
+    frame is held). Returns ``None`` when no length fits.
+    """
+    for offered in sorted(limits.durations_s):
+        if offered + max_hold_s >= duration_s - 1e-9:
+            return float(offered)
+    return None
+
+
+def catalog_price(provider: str, model: str) -> float | None:
+    """US dollars per second of ``provider``'s ``model`` in the shipped tool catalog.
+
+    The catalog (``plugins/production/tools.yaml``) cites the vendor's price
+    page for every figure; ``None`` when the model is not in it.
+    """
+    from reelgraph.plugins.production.catalog import shipped_tools
+
+    for entry in shipped_tools():
+        if entry.get("provider") == provider and entry.get("model") == model:
+            return float(entry["price_usd_per_s"])
+    return None
+
+
+def image_data_uri(path: Path, *, max_bytes: int = 3 * 1024 * 1024) -> str:
+    """``data:image/...;base64,...`` for an image file, re-encoded as JPEG when too big.
+
+    Vendors that take images inline (Runway: "base64 data URI", at most
+    5 MB encoded, per docs.dev.runwayml.com/assets/inputs) get the PNG as it
+    is when it fits ``max_bytes`` (bytes before encoding), else a JPEG
+    (quality 90) of the same picture.
+
+    Raises:
+        InvalidInputError: the file is missing or not an image.
+    """
+    try:
+        data = Path(path).read_bytes()
+    except OSError as err:
+        raise InvalidInputError(f"storyboard frame {path}: cannot read it ({err})") from err
+    if data.startswith(b"\x89PNG") and len(data) <= max_bytes:
+        return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            buffer = io.BytesIO()
+            image.convert("RGB").save(buffer, format="JPEG", quality=90)
+    except (UnidentifiedImageError, OSError) as err:
+        raise InvalidInputError(f"storyboard frame {path}: not an image ({err})") from err
+    return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+# -- decode and normalise ---------------------------------------------------------
+
+
+def probe_video(path: Path, what: str) -> Probe:
+    """Decode ``path`` with PyAV: every video frame is decoded and counted.
+
+    Raises:
+        InvalidInputError: not a video, no video stream, or no frame decodes
+            (``what`` names the clip in the message).
+    """
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.video:
+                raise InvalidInputError(f"{what}: the file has no video stream; it is not a clip")
+            stream = container.streams.video[0]
+            has_audio = bool(container.streams.audio)
+            frames = 0
+            last = 0.0
+            for frame in container.decode(stream):
+                frames += 1
+                if frame.time is not None:
+                    last = max(last, float(frame.time))
+            rate = float(stream.average_rate or stream.guessed_rate or 0) or 0.0
+            width, height = stream.codec_context.width, stream.codec_context.height
+    except InvalidInputError:
+        raise
+    except (av.error.FFmpegError, OSError, ValueError) as err:
+        raise InvalidInputError(f"{what}: not a decodable video ({err})") from err
+    if frames == 0:
+        raise InvalidInputError(f"{what}: no video frame decodes; the file is not a clip")
+    duration = last + (1.0 / rate if rate else 0.0)
+    return Probe(frames, duration, width, height, rate, has_audio)
+
+
+def normalise_clip(
+    source: Path,
+    target: Path,
+    *,
+    aspect: str,
+    duration_s: float,
+    keep_audio: bool,
+    what: str,
+    filters: str = "",
+) -> Probe:
+    """Write ``target``: ``source`` fitted to the aspect, 30 fps, H.264, ``duration_s`` long.
+
+    The picture is scaled to fit the aspect's frame (``ASPECT_SIZES``:
+    1920x1080 for 16:9) and padded with black, pixels made square
+    (``setsar=1``), resampled to 30 fps, then trimmed to ``duration_s`` or its
+    last frame held (``tpad=stop_mode=clone``) until then; H.264 High in
+    yuv420p with ``+faststart`` (the web-safe MP4 of FIELD.md). Sound is
+    kept (AAC-LC 48 kHz, padded with silence or cut to length) only when
+    ``keep_audio``; else it is dropped. ``filters`` (an ffmpeg filter chain)
+    run first on the source picture (the offline Ken Burns move). Written
+    to a temporary name and renamed, so no half-written clip is left.
+
+    Returns:
+        The probe of the written clip (decoded to check it).
+
+    Raises:
+        InvalidInputError: ffmpeg cannot read the source, or the result does
+            not decode.
+        ConfigurationError: ffmpeg is missing.
+    """
+    from reelgraph.plugins._media.probe import ffmpeg_exe
+
+    width, height = frame_size(aspect)
+    chain = [
+        filters,
+        f"scale={width}:{height}:force_original_aspect_ratio=decrease",
+        f"pad={width}:{height}:(ow-iw)/2:(oh-ih)/2:color=black",
+        "setsar=1",
+        f"fps={FPS}",
+        f"tpad=stop_mode=clone:stop_duration={duration_s:.3f}",
+        f"trim=duration={duration_s:.3f}",
+        "setpts=PTS-STARTPTS",
+        "format=yuv420p",
+    ]
+    video = ",".join(part for part in chain if part)
+    args = [ffmpeg_exe(), "-nostdin", "-v", "error", "-y", "-i", str(source), "-vf", video]
+    if keep_audio:
+        args += ["-af", f"apad,atrim=duration={duration_s:.3f}", "-c:a", "aac", "-ar", "48000"]
+    else:
+        args += ["-an"]
+    partial = target.with_name(target.stem + ".part.mp4")
+    args += [
+        "-c:v",
+        "libx264",
+        "-profile:v",
+        "high",
+        "-preset",
+        "veryfast",
+        "-crf",
+        "20",
+        "-r",
+        str(FPS),
+        "-t",
+        f"{duration_s:.3f}",
+        "-movflags",
+        "+faststart",
+        str(partial),
+    ]
+    done = subprocess.run(args, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        partial.unlink(missing_ok=True)
+        tail = done.stderr.strip().splitlines()[-1:] or ["no message"]
+        raise InvalidInputError(f"{what}: ffmpeg could not normalise the clip ({tail[0]})")
+    os.replace(partial, target)
+    return probe_video(target, what)
+
+
+# -- the base class -----------------------------------------------------------------
+
+
+class ClipVendor:
+    """The ``generate_clip``, ``estimate_cost`` and ``classify_error`` hooks of a clip vendor.
+
+    Subclass it, set the class attributes, and implement :meth:`limits`,
+    :meth:`submit` and :meth:`poll` (and :meth:`classify` for the SDK's
+    exceptions). Register an *instance* through the entry point
+    (``runway = "reelgraph.plugins.vendors.runway:plugin"``).
+
+    Attributes:
+        name: the provider name (the entry point's).
+        vendor: the vendor, for messages.
+        default_model: the model used when ``options.model`` is not given.
+        key_variable: the environment variable holding the key (named in
+            errors, never its value).
+        poll_s, poll_backoff, poll_max_s: first wait between polls, its
+            growth factor per poll and its cap, seconds.
+        timeout_s: how long to poll before giving up, seconds.
+        fallback_price_usd_per_s: the price when the catalog has no entry
+            for the model (cite it in the subclass).
+    """
+
+    name: str = ""
+    vendor: str = ""
+    default_model: str = ""
+    key_variable: str = ""
+    poll_s: float = 5.0
+    poll_backoff: float = 1.5
+    poll_max_s: float = 30.0
+    timeout_s: float = 900.0
+    fallback_price_usd_per_s: float | None = None
+    sdk_module: str = ""
+    accept: Collection[str] = VIDEO_TYPES
+    max_bytes: int = MAX_CLIP_BYTES
+
+    # -- what a vendor writes ------------------------------------------------
+
+    def limits(self, model: str) -> ClipLimits:
+        """What ``model`` can make. Raises InvalidInputError for an unknown model."""
+        raise NotImplementedError
+
+    def submit(self, request: ClipRequest, ctx: Any) -> str:
+        """Start the task; return the vendor's task id. Errors escape (classified)."""
+        raise NotImplementedError
+
+    def poll(self, task_id: str, ctx: Any) -> TaskState:
+        """One look at the task. Errors escape (a 429 or 5xx is waited out)."""
+        raise NotImplementedError
+
+    def classify(self, error: BaseException) -> ProviderError | None:
+        """The reelgraph error an exception of the vendor's SDK amounts to, else ``None``."""
+        return None
+
+    # -- hooks -----------------------------------------------------------------
+
+    @hookimpl
+    def generate_clip(
+        self,
+        shot: Shot,
+        first_frame: Visual | None,
+        aspect: str,
+        options: dict[str, Any],
+        ctx: Any,
+    ) -> Visual | None:
+        """Make the shot's clip (see the module docstring for the steps).
+
+        Returns ``None`` when ``options.provider`` names another provider
+        (a node without a pinned provider, ``-i video=auto``).
+        """
+        options = dict(options or {})
+        chosen = options.get("provider")
+        if chosen not in (None, self.name):
+            return None
+        request = self.request(shot, first_frame, aspect, options)
+        task_id = self._submitted(request, ctx)
+        url = self._wait(task_id, request, ctx)
+        return self._finish(url, request, ctx)
+
+    @hookimpl
+    def estimate_cost(
+        self, hook: str, provider: str | None, arguments: dict[str, Any]
+    ) -> float | None:
+        """US dollars a ``generate_clip`` call would cost: price per second x seconds billed.
+
+        ``None`` for other hooks and providers, and for a shot the model
+        cannot make (the call then fails on its check, costing nothing).
+        """
+        options = dict(arguments.get("options") or {})
+        if hook != "generate_clip" or (provider or options.get("provider")) != self.name:
+            return None
+        shot = arguments.get("shot")
+        if isinstance(shot, dict):
+            shot = Shot.model_validate(shot)
+        if not isinstance(shot, Shot):
+            return None
+        try:
+            request = self.request(
+                shot, arguments.get("first_frame"), arguments.get("aspect") or "16:9", options
+            )
+        except InvalidInputError:
+            return None
+        return self.price_usd_per_s(request.model, options) * request.duration_s
+
+    @hookimpl
+    def classify_error(self, error: BaseException) -> ProviderError | None:
+        """The vendor's SDK exceptions, classified by :meth:`classify`."""
+        module = type(error).__module__ or ""
+        if not self.sdk_module or not module.startswith(self.sdk_module):
+            return None
+        return self.classify(error)
+
+    # -- the steps ---------------------------------------------------------------
+
+    def price_usd_per_s(self, model: str, options: dict[str, Any]) -> float:
+        """US dollars per second: ``options.price_usd_per_s``, the catalog's, or the fallback.
+
+        Raises:
+            ConfigurationError: no price is known for the model.
+        """
+        given = options.get("price_usd_per_s")
+        if given is not None:
+            return float(given)
+        price = catalog_price(self.name, model)
+        if price is None:
+            price = self.fallback_price_usd_per_s
+        if price is None:
+            raise ConfigurationError(
+                f"{self.name}: no price for model {model!r}; add it to your tools file "
+                "or pass options.price_usd_per_s"
+            )
+        return price
+
+    def request(
+        self, shot: Shot, first_frame: Visual | None, aspect: str, options: dict[str, Any]
+    ) -> ClipRequest:
+        """The shot checked against the model's limits, as a :class:`ClipRequest`.
+
+        Image-to-video needs ``first_frame``; a ``slide`` shot becomes
+        image-to-video when there is one, else text-to-video.
+
+        Raises:
+            InvalidInputError: the model cannot make it (mode, aspect, length),
+                naming the shot, the limit and the fix.
+        """
+        model = str(options.get("model") or self.default_model)
+        limits = self.limits(model)
+        where = f"{self.name} shot {shot.id}"
+        if isinstance(first_frame, dict):
+            first_frame = Visual.model_validate(first_frame)
+        mode = shot.mode
+        if mode == "slide":
+            mode = "image_to_video" if first_frame is not None else "text_to_video"
+        if mode not in limits.modes:
+            can = ", ".join(sorted(limits.modes))
+            raise InvalidInputError(
+                f"{where}: model {model} cannot make {mode} (it makes {can}); "
+                "choose another model or provider"
+            )
+        if mode == "image_to_video" and first_frame is None:
+            raise InvalidInputError(
+                f"{where}: image_to_video needs the storyboard frame; pass first_frame"
+            )
+        if aspect not in limits.aspects:
+            raise InvalidInputError(
+                f"{where}: model {model} has no {aspect} output "
+                f"(it has {', '.join(sorted(limits.aspects))})"
+            )
+        hold = float(options.get("max_hold_s", DEFAULT_MAX_HOLD_S))
+        billed = billed_seconds(limits, shot.duration_s, hold)
+        if billed is None:
+            longest = max(limits.durations_s)
+            raise InvalidInputError(
+                f"{where}: {shot.duration_s:g} s is longer than model {model}'s longest "
+                f"clip ({longest:g} s, held at most {hold:g} s); split the shot"
+            )
+        frame = Path(first_frame.path) if mode == "image_to_video" and first_frame else None
+        return ClipRequest(
+            shot=shot,
+            mode=mode,
+            model=model,
+            duration_s=billed,
+            aspect=aspect,
+            ratio=limits.ratios.get(aspect, aspect),
+            first_frame=frame,
+            options=options,
+        )
+
+    def _submitted(self, request: ClipRequest, ctx: Any) -> str:
+        """The task id: the journal's (a resumed node), or a new submission journaled at once."""
+        task_id = ctx.journal.get("task_id")
+        if task_id is not None:
+            ctx.log.info("clip.resumed", vendor=self.name, task_id=task_id)
+            return task_id
+        task_id = self.submit(request, ctx)
+        ctx.journal.record("task_id", task_id)
+        cost = self.price_usd_per_s(request.model, request.options) * request.duration_s
+        ctx.report_usage(operation="generate_video", provider_name=self.name, model=request.model)
+        ctx.report_cost(
+            cost, detail=f"{self.name} {request.model} {request.duration_s:g} s ({request.shot.id})"
+        )
+        ctx.log.info(
+            "clip.submitted", vendor=self.name, task_id=task_id, model=request.model,
+            billed_s=request.duration_s, cost_usd=round(cost, 4),
+        )  # fmt: skip
+        return task_id
+
+    def _wait(self, task_id: str, request: ClipRequest, ctx: Any) -> str:
+        """Poll until the task succeeds (its URL), fails or the deadline passes.
+
+        Raises:
+            InvalidInputError: the task failed or was cancelled (the vendor's
+                reason and code).
+            TransientError: the deadline passed (the next attempt polls the
+                same task).
+        """
+        timeout = float(request.options.get("timeout_s", self.timeout_s))
+        wait = float(request.options.get("poll_s", self.poll_s))
+        cap = float(request.options.get("poll_max_s", self.poll_max_s))
+        deadline = time.monotonic() + timeout
+        where = f"{self.name} task {task_id} (shot {request.shot.id})"
+        state = TaskState("queued")
+        while True:
+            try:
+                state = self.poll(task_id, ctx)
+            except Exception as err:
+                classified = self.classify(err) or _kernel_classify(err)
+                if not isinstance(classified, TransientError):
+                    raise
+                # a 429 or a 5xx while polling: the task runs on; look again later
+                hint = getattr(classified, "retry_after_s", None)
+                wait = max(wait, hint or 0.0)
+                ctx.log.warning("clip.poll_retry", vendor=self.name, error=str(classified))
+            else:
+                if state.status == "succeeded":
+                    if not state.url:
+                        raise InvalidInputError(f"{where}: succeeded without an output URL")
+                    return state.url
+                if state.status == "failed":
+                    code = f" [{state.code}]" if state.code else ""
+                    raise InvalidInputError(
+                        f"{where} failed{code}: {state.reason or 'no reason given'}"
+                    )
+                if state.progress is not None:
+                    ctx.progress(state.progress, 1.0, state.status)
+            if time.monotonic() + wait > deadline:
+                raise TransientError(
+                    f"{where} still {state.status} after {timeout:g} s (timeout_s); "
+                    "a retry polls the same task"
+                )
+            _sleep(wait, ctx)
+            wait = min(wait * self.poll_backoff, cap)
+
+    def _finish(self, url: str, request: ClipRequest, ctx: Any) -> Visual:
+        """Download, decode, normalise; the shot's clip as a ``Visual``."""
+        from reelgraph.plugins._media.fetch import fetch
+
+        shot = request.shot
+        what = f"{self.name} clip for shot {shot.id}"
+        max_bytes = int(request.options.get("max_bytes", self.max_bytes))
+        fetched = fetch(url, accept=self.accept, max_bytes=max_bytes)
+        workdir = Path(ctx.workdir)
+        raw = workdir / f"{shot.id}.{self.name}.raw"
+        raw.write_bytes(fetched.data)
+        found = probe_video(raw, what)
+        if shot.needs_audio and not found.has_audio:
+            raise InvalidInputError(f"{what}: the shot needs sound and the clip has none")
+        target = workdir / f"{shot.id}.mp4"
+        made = normalise_clip(
+            raw,
+            target,
+            aspect=request.aspect,
+            duration_s=shot.duration_s,
+            keep_audio=shot.needs_audio,
+            what=what,
+        )
+        raw.unlink(missing_ok=True)
+        ctx.log.info(
+            "clip.ready", vendor=self.name, frames=found.frames,
+            source_s=round(found.duration_s, 3), duration_s=round(made.duration_s, 3),
+        )  # fmt: skip
+        return Visual(
+            scene_index=shot.scene_index,
+            kind="video",
+            path=target,
+            width_px=made.width_px,
+            height_px=made.height_px,
+            alt_text=_alt_text(shot),
+            duration_s=shot.duration_s,
+        )
+
+
+def _alt_text(shot: Shot) -> str:
+    text = shot.storyboard_frame or shot.prompt
+    return f"Video: {text}".strip()
+
+
+def _kernel_classify(error: BaseException) -> ProviderError | None:
+    from reelgraph.observe.classify import classify_error
+
+    return classify_error(error)
+
+
+def _sleep(seconds: float, ctx: Any) -> None:
+    """Sleep, waking every 0.2 s to stop when the kernel gave up on the attempt."""
+    end = time.monotonic() + seconds
+    while (left := end - time.monotonic()) > 0:
+        if getattr(ctx, "cancelled", False):
+            raise TransientError("the attempt was cancelled (timeout_s) while polling")
+        time.sleep(min(left, 0.2))
+
+
+def rate_limited(message: str, retry_after_s: float | None) -> RateLimitedError:
+    """A :class:`RateLimitedError`, for vendors whose limit is not an HTTP 429."""
+    if retry_after_s is not None and not math.isfinite(retry_after_s):
+        retry_after_s = None
+    return RateLimitedError(message, retry_after_s=retry_after_s)
