@@ -24,6 +24,8 @@ What a reader of the printed page reads, and nothing else:
   at most 3). A bold line in capitals (at most 40 characters, two letters
   first) opening a box at body size is a heading two levels below those (a
   manual page's ``NAME``, ``DESCRIPTION``).
+- **Word spaces** pdfminer guessed inside words ("interf ace" in PDFs made
+  by groff) are joined again (``_pdf_spaces``).
 - **Paragraphs** are pdfminer's text boxes, lines joined with spaces. A word
   hyphenated at a line end is joined (``docu-`` + ``ment`` -> ``document``)
   when the next line starts in lower case; a soft hyphen (U+00AD) always. A
@@ -63,6 +65,7 @@ from reelgraph.plugins._text import (
     prettify_stem,
     read_bytes,
 )
+from reelgraph.plugins.ingest._pdf_spaces import line_text, resolve, space_widths
 
 if TYPE_CHECKING:
     from reelgraph.run.context import NodeContext
@@ -196,7 +199,7 @@ def _lines(data: bytes, source: Path | str) -> list[_Line]:
     from pdfminer.pdfparser import PDFSyntaxError
     from pdfminer.psparser import PSException
 
-    lines: list[_Line] = []
+    raw: list[tuple[list[Any], _Line]] = []  # each line's pdfminer items, and the line
     box_no = 0
     try:
         for page_no, page in enumerate(extract_pages(io.BytesIO(data), laparams=LAParams())):
@@ -208,14 +211,13 @@ def _lines(data: bytes, source: Path | str) -> list[_Line]:
                     if not isinstance(line, LTTextLine):
                         continue
                     chars = [c for c in line if isinstance(c, LTChar) and c.get_text().strip()]
-                    text = _clean(line.get_text())
-                    if not chars or not text or _LEADERS.search(text):
+                    if not chars:
                         continue
                     size = statistics.median(round(c.size, 1) for c in chars)
                     mono = all(_MONO.search(c.fontname) for c in chars)
                     bold = all(_BOLD.search(c.fontname) for c in chars)
                     y = (page.height - line.y1) / page.height if page.height else 0.0
-                    lines.append(_Line(text, size, mono, bold, y, page_no, box_no))
+                    raw.append((list(line), _Line("", size, mono, bold, y, page_no, box_no)))
     except PDFPasswordIncorrect:
         raise InvalidInputError(
             f"cannot read {source}: the PDF is password-protected; pass an unencrypted copy"
@@ -224,6 +226,14 @@ def _lines(data: bytes, source: Path | str) -> list[_Line]:
         raise InvalidInputError(
             f"cannot read {source}: not a readable PDF ({err}); pass a valid PDF"
         ) from None
+    # word spaces pdfminer guessed inside words (groff's kerning) are joined again
+    widths = space_widths(items for items, _ in raw)
+    texts = resolve([line_text(items, widths) for items, _ in raw])
+    lines: list[_Line] = []
+    for text, (_, line) in zip(texts, raw, strict=True):
+        line.text = _clean(text)
+        if line.text and not _LEADERS.search(line.text):
+            lines.append(line)
     return lines
 
 

@@ -350,6 +350,28 @@ def test_pdf_manual_page_from_groff(hook, tmp_path: Path) -> None:
     assert "User Commands" not in joined and "GNU coreutils 9" not in joined
 
 
+CORPUS_PDF = Path(__file__).resolve().parents[1] / "corpus" / "pdf"
+
+
+@pytest.mark.parametrize(
+    ("name", "words", "kept"),
+    [
+        # apt(8) printed by groff -Tpdf: pdfminer read "interf ace", "b ut", "v ersion"
+        ("apt.8.en.pdf", ["interface", "but will", "regex(7)", "version", "following"], []),
+        # the German page: "P akete", "F all", "v on", and "so wie", a real space
+        ("apt.8.de.pdf", ["Pakete", "Fall", "von Paketen", "Argument"], ["so wie"]),
+    ],
+)
+def test_pdf_words_groff_kerned_apart_are_joined(name, words, kept) -> None:
+    path = CORPUS_PDF / name
+    joined = " ".join(_texts(ingest_pdf.parse_pdf(path.read_bytes(), path)))
+    for word in [*words, *kept]:
+        assert word in joined, word
+    # (the synopsis' "--v ersion" is kerned by exactly a space's width: left as read)
+    split = r"\b(?:interf ace|b ut|(?<!-)v ersion|P akete|F all|v on|Ar gument)\b"
+    assert re.findall(split, joined) == []
+
+
 def test_pdf_without_text_or_broken_is_refused(hook, tmp_path: Path) -> None:
     from PIL import Image
 
