@@ -3,7 +3,9 @@
 A vendor plugin (``runway``, ``luma``, ``kling``, ``veo``) subclasses
 :class:`ClipVendor` and writes three things: :meth:`ClipVendor.limits` (what
 a model can make), :meth:`ClipVendor.submit` (start a task, return its id)
-and :meth:`ClipVendor.poll` (one look at the task, as a :class:`TaskState`).
+and :meth:`ClipVendor.poll` (one look at the task, as a :class:`TaskState`;
+it gets the :class:`ClipRequest` too, rebuilt from the same arguments on a
+resumed attempt).
 Everything else is here, the same for all of them, in the order the
 ``generate_clip`` hookspec (``kernel/hookspecs.py``) lays down:
 
@@ -381,8 +383,9 @@ class ClipVendor:
         """Start the task; return the vendor's task id. Errors escape (classified)."""
         raise NotImplementedError
 
-    def poll(self, task_id: str, ctx: Any) -> TaskState:
-        """One look at the task. Errors escape (a 429 or 5xx is waited out)."""
+    def poll(self, task_id: str, request: ClipRequest, ctx: Any) -> TaskState:
+        """One look at the task (``request`` as submitted: its options carry keys and
+        settings). Errors escape (a 429 or 5xx is waited out)."""
         raise NotImplementedError
 
     def classify(self, error: BaseException) -> ProviderError | None:
@@ -559,7 +562,7 @@ class ClipVendor:
         state = TaskState("queued")
         while True:
             try:
-                state = self.poll(task_id, ctx)
+                state = self.poll(task_id, request, ctx)
             except Exception as err:
                 classified = self.classify(err) or _kernel_classify(err)
                 if not isinstance(classified, TransientError):
