@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
+import dataclasses
 import os
 import secrets
 import time
@@ -13,19 +13,28 @@ from pathlib import Path
 from typing import Any
 
 from reelgraph.errors import BudgetExceeded, GateFailed, ReelgraphError
+from reelgraph.observe.logs import logging_listener
 from reelgraph.observe.resources import ResourceMeter
-from reelgraph.observe.tracing import active_tracer
+from reelgraph.observe.secrets import redact_value
+from reelgraph.observe.tracing import active_tracer, end_run_span
 from reelgraph.plan.graph import Plan, build_plan
 from reelgraph.plan.providers import chooses_providers
 from reelgraph.plan.registry import PluginInfo, PluginRegistry
-from reelgraph.run.lease import LeaseKeeper
+from reelgraph.run.lease import LeaseKeeper, takeover_event
 from reelgraph.run.outputs import publish_outputs, resolve_outputs
 from reelgraph.run.persist import Recorder, restore_outputs
+from reelgraph.run.questions import ANSWERS_INPUT, asking, merge_answers
 from reelgraph.run.result import Event, Run, jsonable
 from reelgraph.run.scheduler import Scheduler
 from reelgraph.spec.inputs import bind_inputs
 from reelgraph.spec.model import BudgetSpec, Spec, load_spec
-from reelgraph.spec.stored import merged_budget, resume_inputs, spec_text, storable_inputs
+from reelgraph.spec.stored import (
+    merged_budget,
+    resume_inputs,
+    spec_text,
+    storable_inputs,
+    stored_spec,
+)
 from reelgraph.store.artifacts import ArtifactStore
 from reelgraph.store.faults import StorageError, check_writable, storage_fault
 from reelgraph.store.leases import DEFAULT_TTL_S, Lease, acquire_lease, release_lease
@@ -328,6 +337,90 @@ class Kernel:
             release_lease(self.store, lease[0])  # a no-op once _execute has released it
             raise
 
+    def answer(
+        self,
+        run_id: str,
+        answers: Mapping[str, str],
+        *,
+        output_dir: str | Path | None = None,
+        on_event: Callable[[Event], None] | None = None,
+        cache: bool = True,
+        budget: BudgetSpec | Mapping[str, Any] | None = None,
+        inputs: Mapping[str, Any] | None = None,
+        force: bool = False,
+    ) -> Run:
+        """Answer a run's clarifying questions and resume it. See :meth:`aanswer`."""
+        return asyncio.run(
+            self.aanswer(
+                run_id,
+                answers,
+                output_dir=output_dir,
+                on_event=on_event,
+                cache=cache,
+                budget=budget,
+                inputs=inputs,
+                force=force,
+            )
+        )
+
+    async def aanswer(
+        self,
+        run_id: str,
+        answers: Mapping[str, str],
+        *,
+        output_dir: str | Path | None = None,
+        on_event: Callable[[Event], None] | None = None,
+        cache: bool = True,
+        budget: BudgetSpec | Mapping[str, Any] | None = None,
+        inputs: Mapping[str, Any] | None = None,
+        force: bool = False,
+    ) -> Run:
+        """Answer the clarifying questions of a run that stopped ``needs_input``, and resume it.
+
+        The answers (``{question key: answer text}``) are merged into the
+        run's ``answers`` input (a later answer to a key replaces the earlier
+        one) and stored with the run; then the run resumes as
+        :meth:`aresume` does, under its lease: the node that asked runs again
+        with them, and nodes that finished are reused. A ``run.answered``
+        event records the new answers. Answering only some of the questions
+        is allowed: a node that still needs the rest asks again, and the run
+        stops ``needs_input`` again; so does a node that asks new questions.
+
+        Args:
+            run_id: the run id, or a unique prefix of it.
+            answers: answers by question key (the keys ``run.questions`` lists).
+            output_dir, on_event, cache, budget, inputs, force: as for :meth:`aresume`.
+
+        Raises:
+            ReelgraphError: no such run, the store is off, or the run is not
+                waiting for answers (its status is not ``needs_input``).
+            InputError: no answer, an empty one, a key no stored question
+                asked (the message names the keys asked), or a spec that
+                declares no ``answers`` object input (nothing ran).
+            RunLeased: another live process is executing the run.
+        """
+        if not self.persist:
+            raise ReelgraphError("answer needs the run store; this kernel has persist=False")
+        row = self.find_run(run_id)
+        lease = acquire_lease(self.store, row.id, ttl_s=self.lease_ttl_s, force=force)
+        try:
+            row = self.store.get_run(row.id) or row  # read again, now that it is ours
+            merged, given = merge_answers(
+                run_id=row.id,
+                status=row.status,
+                spec=stored_spec(row),
+                questions=row.questions,
+                inputs=row.inputs,
+                given=answers,
+            )
+            row = dataclasses.replace(row, inputs=merged)
+            return await self._resume(
+                row, lease, output_dir, on_event, cache, budget, inputs, answered=given
+            )
+        except BaseException:
+            release_lease(self.store, lease[0])  # a no-op once _execute has released it
+            raise
+
     async def _resume(
         self,
         row: RunRow,
@@ -337,15 +430,18 @@ class Kernel:
         cache: bool,
         budget: BudgetSpec | Mapping[str, Any] | None,
         inputs: Mapping[str, Any] | None,
+        answered: Mapping[str, str] | None = None,
     ) -> Run:
-        data = json.loads(row.spec_text)
-        spec = load_spec(data)
-        spec.path = Path(row.spec_path) if row.spec_path else None
+        spec = stored_spec(row)
         limits = merged_budget(spec.budget, budget)
         plan = build_plan(spec, self.registry)
         bound = bind_inputs(plan.spec, resume_inputs(plan.spec, row.inputs, inputs or {}))
         if chooses_providers(plan.spec):
             plan = build_plan(spec, self.registry, bound)
+        if answered is not None:  # checked and bound: the run keeps them from now on
+            self.store.set_run_answers(
+                row.id, inputs=row.inputs, answers=dict(row.inputs[ANSWERS_INPUT])
+            )
         values, stored = restore_outputs(self.store, self.artifacts, row.id)
         reuse = {n: (values[n], stored[n]) for n in values if n in plan.nodes}
         run_dir = self.home / "runs" / row.id
@@ -358,7 +454,9 @@ class Kernel:
         target = output_dir if output_dir is not None else row.output_dir
         if target is not None:
             check_writable(Path(target))
-        return await self._execute(plan, run, target, on_event, cache, reuse, limits, lease)
+        return await self._execute(
+            plan, run, target, on_event, cache, reuse, limits, lease, answered=answered
+        )
 
     def _provider_limits(self, plan: Plan) -> dict[str, int]:
         """Per-provider limits: the kernel's, lowered by the spec's."""
@@ -401,6 +499,8 @@ class Kernel:
         reuse: dict[str, tuple[Any, Any]],
         budget: BudgetSpec,
         lease: tuple[Lease, Lease | None, str | None] | None = None,
+        *,
+        answered: Mapping[str, str] | None = None,
     ) -> Run:
         tracer = active_tracer(self.tracer_provider)
         recorder = None
@@ -416,7 +516,7 @@ class Kernel:
             concurrency=min(self.concurrency, plan.spec.concurrency.max or self.concurrency),
             provider_limits=self._provider_limits(plan),
             tracer=tracer,
-            emit=_with_logging(run, on_event),
+            emit=logging_listener(run, on_event),
             recorder=recorder,
             reuse=reuse,
             budget=budget,
@@ -434,11 +534,13 @@ class Kernel:
         )
         started = time.perf_counter()
         scheduler.emit("run.started", None, {"run_id": run.id, "spec": run.spec})
+        if answered:
+            scheduler.emit("run.answered", None, {"answers": redact_value(dict(answered))})
         keeper = None
         if lease is not None:
             keeper = LeaseKeeper(self.store, lease[0], self.lease_ttl_s)
             if lease[1] is not None:
-                scheduler.emit("run.lease_taken_over", None, _takeover(*lease))
+                scheduler.emit("run.lease_taken_over", None, takeover_event(*lease))
         span = None
         if tracer is not None:
             span = tracer.start_span(
@@ -452,7 +554,12 @@ class Kernel:
                 else:
                     from opentelemetry import trace
 
-                    with trace.use_span(span, end_on_exit=False, record_exception=False):
+                    with trace.use_span(
+                        span,
+                        end_on_exit=False,
+                        record_exception=False,
+                        set_status_on_exception=False,
+                    ):
                         await scheduler.execute()
             skipped = frozenset(n for n, r in run.nodes.items() if r.status == "skipped")
             run.outputs = resolve_outputs(plan, scheduler.scope, skipped=skipped)
@@ -478,11 +585,14 @@ class Kernel:
             asyncio.current_task().uncancel()  # type: ignore[union-attr]
             run.status, run.error = "failed", keeper.lost
         except (ReelgraphError, OSError) as err:  # NodeError, StorageError, ...
-            # a plugin's OSError may name no file: it was writing under the run's folder
-            fault = storage_fault(err, run.run_dir)
-            if fault is None and isinstance(err, OSError):
-                raise
-            run.status, run.error = "failed", fault or err
+            if asking(err) is not None:  # clarifying questions: Kernel.answer resumes the run
+                run.status, run.error, run.questions = "needs_input", err, scheduler.questions
+            else:
+                # a plugin's OSError may name no file: it was writing under the run's folder
+                fault = storage_fault(err, run.run_dir)
+                if fault is None and isinstance(err, OSError):
+                    raise
+                run.status, run.error = "failed", fault or err
         finally:
             run.ended_at = time.time()
             run.seconds = time.perf_counter() - started
@@ -498,7 +608,7 @@ class Kernel:
                 if not isinstance(run.error, StorageError):
                     run.status, run.error = "failed", store_fault
             if span is not None:
-                _end_run_span(span, run)
+                end_run_span(span, run)
         return run
 
     def _record_end(
@@ -530,65 +640,8 @@ class Kernel:
                     seconds=run.seconds,
                     error=text,
                     resources=run.resources,
+                    questions=run.questions or None,
                 )
         finally:
             if lease is not None and owner:
                 release_lease(self.store, lease[0])
-
-
-def _takeover(lease: Lease, previous: Lease | None, reason: str | None) -> dict[str, Any]:
-    """The ``run.lease_taken_over`` event's data: whose lease was taken, and why."""
-    assert previous is not None
-    return {
-        "reason": reason,
-        "forced": reason == "forced",
-        "previous": {"host": previous.host, "pid": previous.pid, "since": previous.acquired_at},
-        "owner": {"host": lease.host, "pid": lease.pid},
-    }
-
-
-_LOGGED = {
-    "run.started": "info",
-    "run.finished": "info",
-    "node.started": "debug",
-    "node.succeeded": "info",
-    "node.failed": "error",
-    "node.cancelled": "warning",
-}
-
-
-def _with_logging(
-    run: Run, on_event: Callable[[Event], None] | None
-) -> Callable[[Event], None] | None:
-    """Log run and node events with structlog, bound to the run id and node id.
-
-    Only when the application configured structlog: an unconfigured structlog
-    prints everything to stdout, which a library must not do by default.
-    """
-    import sys
-
-    structlog = sys.modules.get("structlog")  # not imported: cannot be configured
-    if structlog is None or not structlog.is_configured():
-        return on_event
-    log = structlog.get_logger("reelgraph").bind(run_id=run.id, spec=run.spec)
-
-    def listener(event: Event) -> None:
-        level = _LOGGED.get(event.type)
-        if level is not None:
-            fields = {k: v for k, v in (event.data or {}).items() if v is not None}
-            if event.node_id is not None:
-                fields["node_id"] = event.node_id
-            getattr(log, level)(event.type, **fields)
-        if on_event is not None:
-            on_event(event)
-
-    return listener
-
-
-def _end_run_span(span: Any, run: Run) -> None:
-    from opentelemetry.trace import Status, StatusCode
-
-    span.set_attribute("reelgraph.run.status", run.status)
-    if run.error is not None:
-        span.set_status(Status(StatusCode.ERROR, str(run.error)))
-    span.end()

@@ -31,6 +31,7 @@ _STATUS_STYLE = {
     "skipped": "dim",
     "blocked": "bold yellow",
     "over_budget": "bold yellow",
+    "needs_input": "bold yellow",
 }
 
 
@@ -83,7 +84,12 @@ class RunDisplay:
             elif event.type == "node.succeeded":
                 total = self.progress.tasks[self._index(task)].total or 1
                 self.progress.update(task, total=total, completed=total)
-            elif event.type in ("node.failed", "node.cancelled", "node.blocked"):
+            elif event.type in (
+                "node.failed",
+                "node.cancelled",
+                "node.blocked",
+                "node.needs_input",
+            ):
                 status = event.type.split(".")[1]
                 self.progress.update(task, description=f"[{_STATUS_STYLE[status]}]{status}[/]")
                 self.progress.stop_task(task)

@@ -72,6 +72,8 @@ def describe_run(kernel: Any, run_id: str) -> dict[str, Any]:
         "resources": row.resources,
         "output_dir": row.output_dir,
         "inputs": row.inputs,
+        "questions": row.questions or [],
+        "answers": row.answers or {},
         "outputs": _outputs(kernel, row, nodes),
         "quality": _quality(kernel, nodes),
         "nodes": [
@@ -154,6 +156,28 @@ def _resources_line(used: dict[str, Any]) -> str:
     )
 
 
+def _questions(console: Any, data: dict[str, Any]) -> None:
+    """The questions the run asked last, each with its answer when it has one."""
+    from rich.markup import escape
+
+    answers = data["answers"]
+    for question in data["questions"]:
+        key = question["key"]
+        answer = answers.get(key)
+        said = f"answered: {answer!r}" if answer is not None else "[yellow]open[/]"
+        console.print(
+            f"  asked  {escape(key)} ({escape(question.get('node') or '-')}): "
+            f"{escape(question['question'])} · {escape(said) if answer is not None else said}",
+            soft_wrap=True,
+        )
+    for key in sorted(set(answers) - {q["key"] for q in data["questions"]}):
+        console.print(f"  answer {escape(key)} = {escape(repr(answers[key]))}", soft_wrap=True)
+    if data["status"] == "needs_input":
+        from reelgraph.cli.running import answer_command
+
+        console.print(f"  answer with: {escape(answer_command(data['questions'], data['id']))}")
+
+
 def show_command(kernel: Any, run_id: str, *, as_json: bool) -> None:
     data = describe_run(kernel, run_id)
     if as_json:
@@ -179,6 +203,7 @@ def show_command(kernel: Any, run_id: str, *, as_json: bool) -> None:
         console.print(f"  gate   {gate['gate']}: {verdict} ({gate['message']})")
     if data.get("resources"):
         console.print("  used   " + _resources_line(data["resources"]))
+    _questions(console, data)
     table = Table()
     for column in (
         "node",

@@ -9,15 +9,23 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 
 from reelgraph import __version__
+from reelgraph.cli._exits import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILED,
+    EXIT_STORAGE,
+    fail,
+    fail_with,
+    options,
+    spec_error_text,
+    stderr,
+)
+from reelgraph.cli.running import drive, finish, parse_pairs, tracing, write_json
 from reelgraph.cli.tools import tools_app
-
-if TYPE_CHECKING:
-    from rich.console import Console
 
 app = typer.Typer(
     name="reelgraph",
@@ -33,18 +41,6 @@ app = typer.Typer(
 )
 
 app.add_typer(tools_app, name="tools")
-
-EXIT_FAILED = 1
-EXIT_BAD_INPUT = 2
-EXIT_QUALITY = 3
-EXIT_BUDGET = 4
-#: the run is being executed by another live process (or was taken over from this one)
-EXIT_LEASED = 5
-#: a disk is full, a folder read-only or missing, the run store broken or busy
-EXIT_STORAGE = 6
-
-#: --debug: print tracebacks of errors that are otherwise one line
-_DEBUG = False
 
 _MAX_COST = typer.Option(
     "--max-cost-usd",
@@ -63,26 +59,6 @@ def _budget(max_cost_usd: float | None, max_duration_s: float | None) -> dict[st
     if max_duration_s is not None:
         budget["max_duration_s"] = max_duration_s
     return budget or None
-
-
-def _stderr() -> Console:
-    from rich.console import Console
-
-    return Console(stderr=True, highlight=False)
-
-
-def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
-    from reelgraph.observe.secrets import redact
-
-    if _DEBUG and sys.exc_info()[0] is not None:
-        import traceback
-
-        sys.stderr.write(redact(traceback.format_exc()))
-    from rich.markup import escape
-
-    # escaped: a message may hold brackets, e.g. pip install 'reelgraph[piper]'
-    _stderr().print(f"[bold red]error:[/] {escape(redact(message))}", soft_wrap=True)
-    raise typer.Exit(code)
 
 
 def _version(value: bool) -> None:
@@ -109,13 +85,12 @@ def _main(
     """Build AI video pipelines from YAML specs and plugins."""
     from reelgraph.observe.logs import configure_logging
 
-    global _DEBUG
-    _DEBUG = debug
+    options.debug = debug
 
     if log_format not in ("console", "json"):
-        _fail(f"--log-format must be console or json, not {log_format!r}")
+        fail(f"--log-format must be console or json, not {log_format!r}")
     if log_level.lower() not in ("debug", "info", "warning", "error"):
-        _fail(f"--log-level must be debug, info, warning or error, not {log_level!r}")
+        fail(f"--log-level must be debug, info, warning or error, not {log_level!r}")
     configure_logging(log_format, log_level)
 
 
@@ -131,23 +106,7 @@ def _plan_or_exit(kernel: Any, spec: str) -> Any:
     try:
         return kernel.plan(spec)
     except SpecError as err:
-        _fail(_spec_error_text(err))
-
-
-def _spec_error_text(err: Any) -> str:
-    if len(err.problems) == 1:
-        return str(err.problems[0])
-    return str(err)
-
-
-def _parse_inputs(pairs: list[str]) -> dict[str, str]:
-    inputs = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name.strip():
-            _fail(f"-i takes NAME=VALUE, got {pair!r} (e.g. -i document=README.md)")
-        inputs[name.strip()] = value
-    return inputs
+        fail(spec_error_text(err))
 
 
 @app.command()
@@ -192,24 +151,32 @@ def run(
     With a budget (--max-cost-usd 5, or `budget:` in the spec) a node that
     would take the run past it is not started; the run ends over_budget
     (exit code 4) and `reelgraph resume RUN_ID --max-cost-usd 10` continues it.
+
+    When a node asks clarifying questions (a brief leaves its audience open),
+    the run stops needs_input (exit code 7) and prints them with the command
+    that answers them: `reelgraph answer RUN_ID -a audience="new engineers"`.
+
+    Exit codes: 0 succeeded, 1 a node failed, 2 bad input, 3 a quality gate
+    failed, 4 over budget, 5 the run is held by another process, 6 a storage
+    fault (disk full, folder read-only), 7 needs input, 130 cancelled.
     """
     from reelgraph.errors import InputError, SpecError
 
-    provider = _tracing(trace)
+    provider = tracing(trace)
     kernel = _kernel(concurrency)
     plan = _plan_or_exit(kernel, spec)
-    given = _parse_inputs(inputs or [])
+    given = parse_pairs(inputs or [], "-i", "document=README.md")
     try:
         from reelgraph.spec.inputs import bind_inputs
 
         # the inputs may choose providers (provider: $inputs.llm): validate that choice too
         plan = kernel.plan(plan.spec, bind_inputs(plan.spec, given))
     except (InputError, SpecError) as err:
-        _fail(_spec_error_text(err))
+        fail(spec_error_text(err))
     from reelgraph.kernel import new_run_id
 
     run_id = new_run_id()
-    console = _stderr()
+    console = stderr()
     if not as_json:
         console.print(f"run [bold]{run_id}[/] · spec {plan.spec.name} · output {output_dir}")
 
@@ -224,8 +191,8 @@ def run(
             budget=_budget(max_cost_usd, max_duration_s),
         )
 
-    result = _drive(start, plan, run_id, console, quiet=as_json, provider=provider)
-    _finish(result, output_dir, console, as_json)
+    result = drive(start, plan, run_id, console, quiet=as_json, provider=provider)
+    finish(result, output_dir, console, as_json)
 
 
 @app.command()
@@ -277,30 +244,13 @@ def resume(
 
         reelgraph resume 20261130-101500-3fa2c1 --max-cost-usd 10
     """
-    from reelgraph.errors import ReelgraphError, SpecError
 
-    provider = _tracing(trace)
+    provider = tracing(trace)
     kernel = _kernel()
-    try:
-        row = kernel.find_run(run_id)
-        from reelgraph.plan.graph import build_plan
-        from reelgraph.plan.providers import chooses_providers
-        from reelgraph.spec.inputs import bind_inputs
-        from reelgraph.spec.model import load_spec
-        from reelgraph.spec.stored import resume_inputs
-
-        plan = build_plan(load_spec(json.loads(row.spec_text)), kernel.registry)
-        given = _parse_inputs(inputs or [])
-        # a moved or deleted input file, a secret not given again: one clear line
-        bound = bind_inputs(plan.spec, resume_inputs(plan.spec, row.inputs, given))
-        if chooses_providers(plan.spec):  # the stored inputs choose the providers again
-            plan = build_plan(plan.spec, kernel.registry, bound)
-    except SpecError as err:
-        _fail(_spec_error_text(err))
-    except ReelgraphError as err:
-        _fail_with(err)
+    given = parse_pairs(inputs or [], "-i", "api_key=VALUE")
+    row, plan = _stored_run(kernel, run_id, given)
     target = output_dir or Path(row.output_dir or "out")
-    console = _stderr()
+    console = stderr()
     if not as_json:
         console.print(f"resume [bold]{row.id}[/] · spec {row.spec} · output {target}")
 
@@ -315,151 +265,130 @@ def resume(
             force=force,
         )
 
-    result = _drive(start, plan, row.id, console, quiet=as_json, provider=provider)
-    _finish(result, target, console, as_json)
+    result = drive(start, plan, row.id, console, quiet=as_json, provider=provider)
+    finish(result, target, console, as_json)
 
 
-def _tracing(console_spans: bool) -> Any:
-    from reelgraph.errors import ReelgraphError
-    from reelgraph.observe.tracing import configure_tracing
+def _stored_run(
+    kernel: Any, run_id: str, given: dict[str, str], answers: dict[str, str] | None = None
+) -> tuple[Any, Any]:
+    """The stored run and its plan, checked before anything runs (exit 2 with one line).
 
-    try:
-        return configure_tracing(console=console_spans)
-    except ReelgraphError as err:
-        _fail_with(err)
-
-
-def _drive(
-    start: Any, plan: Any, run_id: str, console: Console, *, quiet: bool, provider: Any
-) -> Any:
-    """Run ``start(on_event)`` on a new event loop; Ctrl-C and SIGTERM cancel it cleanly."""
-    import asyncio
-    import contextlib
-    import signal
-
-    from reelgraph.errors import ReelgraphError
-    from reelgraph.store.faults import storage_fault
-    from reelgraph.store.leases import RunLeased
-
-    async def main(on_event: Any) -> Any:
-        task = asyncio.current_task()
-        assert task is not None
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
-        return await start(on_event)
+    With ``answers``, they are checked against the questions the run asked.
+    """
+    from reelgraph.errors import ReelgraphError, SpecError
+    from reelgraph.plan.graph import build_plan
+    from reelgraph.plan.providers import chooses_providers
+    from reelgraph.spec.inputs import bind_inputs
+    from reelgraph.spec.stored import resume_inputs, stored_spec
 
     try:
-        if quiet:
-            return asyncio.run(main(None))
-        from reelgraph.cli.display import RunDisplay
+        row = kernel.find_run(run_id)
+        spec = stored_spec(row)
+        stored = row.inputs
+        if answers is not None:
+            from reelgraph.run.questions import merge_answers
 
-        with RunDisplay(console, plan) as display:
-            return asyncio.run(main(display))
-    except (KeyboardInterrupt, asyncio.CancelledError):
-        console.print(f"[yellow]cancelled[/]; continue with: reelgraph resume {run_id}")
-        raise typer.Exit(130) from None
-    except RunLeased as err:
-        _fail(str(err), EXIT_LEASED)
-    except (ReelgraphError, OSError) as err:  # the store cannot be opened or written
-        fault = storage_fault(err)
-        if fault is None:
-            raise
-        _storage_exit(fault, run_id if fault.kind == "full" else None)
-    finally:
-        if provider is not None:
-            provider.shutdown()
-
-
-def _finish(result: Any, output_dir: Path, console: Console, as_json: bool) -> None:
-    from reelgraph.observe.secrets import redact_value
-    from reelgraph.store.faults import StorageError, storage_fault
-
-    record = redact_value(result.to_dict())  # run.json, quality.json and --json output
-    try:
-        output_dir.mkdir(parents=True, exist_ok=True)
-        _write_json(output_dir / "run.json", record)
-        if result.quality:
-            _write_json(
-                output_dir / "quality.json",
-                {
-                    "run": result.id,
-                    "status": result.status,
-                    "gates": record["quality"],
-                    "revisions": record["revisions"],
-                },
+            stored, _ = merge_answers(
+                run_id=row.id,
+                status=row.status,
+                spec=spec,
+                questions=row.questions,
+                inputs=row.inputs,
+                given=answers,
             )
-    except OSError as err:
-        fault = storage_fault(err, output_dir)
-        if fault is None:
-            raise
-        _storage_exit(fault, result.id)
-    if as_json:
-        typer.echo(json.dumps(record, indent=2))
-    else:
-        _report(console, result, output_dir)
-    if result.status != "succeeded":
-        from reelgraph.store.leases import LeaseLost
-
-        error = result.error
-        if result.status == "failed_quality":
-            code = EXIT_QUALITY
-        elif result.status == "over_budget":
-            code = EXIT_BUDGET
-        elif isinstance(error, LeaseLost):
-            code = EXIT_LEASED
-        elif isinstance(error, StorageError):
-            _storage_exit(error, result.id)
-        elif getattr(error, "invalid_input", False):
-            code = EXIT_BAD_INPUT
-        else:
-            code = EXIT_FAILED
-        if not as_json:
-            _fail(str(error or f"run {result.status}"), code)
-        raise typer.Exit(code)
+        plan = build_plan(spec, kernel.registry)
+        # a moved or deleted input file, a secret not given again: one clear line
+        bound = bind_inputs(plan.spec, resume_inputs(plan.spec, stored, given))
+        if chooses_providers(plan.spec):  # the stored inputs choose the providers again
+            plan = build_plan(plan.spec, kernel.registry, bound)
+    except SpecError as err:
+        fail(spec_error_text(err))
+    except ReelgraphError as err:
+        fail_with(err)
+    return row, plan
 
 
-def _fail_with(err: Exception) -> NoReturn:
-    """One line for ``err``: exit 6 for a storage fault, else 2 (bad input)."""
-    from reelgraph.store.faults import storage_fault
+@app.command()
+def answer(
+    run_id: Annotated[str, typer.Argument(help="The run id (or a unique prefix of it).")],
+    answers: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--answer",
+            "-a",
+            help="An answer as KEY=ANSWER, KEY as the question listed it; repeat for several.",
+        ),
+    ] = None,
+    output_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--output-dir", "-o", help="Where to publish; default: where the run was started."
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the run as JSON on stdout, no progress bars.")
+    ] = False,
+    trace: Annotated[
+        bool, typer.Option("--trace", help="Print OpenTelemetry spans to stderr.")
+    ] = False,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Do not serve unfinished nodes from the cache.")
+    ] = False,
+    max_cost_usd: Annotated[float | None, _MAX_COST] = None,
+    max_duration_s: Annotated[float | None, _MAX_DURATION] = None,
+    inputs: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--input", "-i", help="A secret input as NAME=VALUE (secret inputs are not stored)."
+        ),
+    ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Take the run over even when another live process holds it (recorded as an event).",
+        ),
+    ] = False,
+) -> None:
+    """Answer the questions of a run that stopped needs_input (exit 7), and resume it.
 
-    fault = storage_fault(err)
-    if fault is not None:
-        _storage_exit(fault)
-    _fail(str(err))
+    The answers are stored with the run and merged into its `answers` input;
+    the node that asked runs again with them, and nothing that finished runs
+    again. A key no question asked is an error naming the keys asked (exit 2).
+    A node may ask again (new questions, or those left unanswered): the run
+    then stops needs_input once more, and you answer again.
+    `reelgraph show RUN_ID` lists the questions.
 
+    Example:
 
-def _storage_exit(fault: Any, run_id: str | None = None) -> NoReturn:
-    """One line for a storage fault, and how to continue; exit 6."""
-    message = str(fault)
-    if run_id and fault.resumable:
-        message += f"; then continue with: reelgraph resume {run_id}"
-    _fail(message, EXIT_STORAGE)
+        reelgraph answer 20261130-101500-3fa2c1 -a audience="new engineers" -a key_messages="one; two"
+    """
+    provider = tracing(trace)
+    kernel = _kernel()
+    given = parse_pairs(inputs or [], "-i", "api_key=VALUE")
+    replies = parse_pairs(answers or [], "-a", "audience=engineers")
+    row, plan = _stored_run(kernel, run_id, given, replies)
+    target = output_dir or Path(row.output_dir or "out")
+    console = stderr()
+    if not as_json:
+        keys = ", ".join(replies)
+        console.print(f"answer [bold]{row.id}[/] ({keys}) · spec {row.spec} · output {target}")
 
+    def start(on_event: Any) -> Any:
+        return kernel.aanswer(
+            row.id,
+            replies,
+            output_dir=target,
+            on_event=on_event,
+            cache=not no_cache,
+            budget=_budget(max_cost_usd, max_duration_s),
+            inputs=given,
+            force=force,
+        )
 
-def _report(console: Console, result: Any, output_dir: Path) -> None:
-    from reelgraph.cli.display import run_table
-
-    console.print(run_table(result))
-    if result.quality:
-        from reelgraph.cli.display import quality_table
-
-        console.print(quality_table(result.quality_report))
-        console.print(f"  quality report: {output_dir / 'quality.json'}")
-    for name, path in result.published.items():
-        console.print(f"  {name}: [bold]{path}[/]")
-    console.print(f"  run record: {output_dir / 'run.json'}")
-
-
-def _write_json(path: Path, data: Any) -> None:
-    import os
-
-    temp = path.with_name(f".{path.name}.part")
-    try:
-        temp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-        os.replace(temp, path)
-    finally:
-        if temp.exists():
-            temp.unlink()
+    result = drive(start, plan, row.id, console, quiet=as_json, provider=provider)
+    finish(result, target, console, as_json)
 
 
 @app.command()
@@ -492,7 +421,7 @@ def plan(
             ]
             typer.echo(json.dumps({"spec": spec, "valid": False, "problems": problems}, indent=2))
             raise typer.Exit(EXIT_BAD_INPUT) from None
-        _fail(str(err))
+        fail(str(err))
     if as_json:
         data = {
             "spec": resolved.spec.name,
@@ -593,7 +522,7 @@ def show(
     try:
         show_command(_kernel(), run_id, as_json=as_json)
     except ReelgraphError as err:
-        _fail_with(err)
+        fail_with(err)
 
 
 @app.command()
@@ -643,7 +572,7 @@ def gc(
             as_json=as_json,
         )
     except (ReelgraphError, OSError) as err:  # a file gc cannot delete: a storage fault
-        _fail_with(err)
+        fail_with(err)
 
 
 @app.command()
@@ -691,9 +620,9 @@ def schema(
         typer.echo(json.dumps(data, indent=2))
         return
     try:
-        _write_json(output, data)
+        write_json(output, data)
     except OSError as err:
-        _fail(f"cannot write {output}: {err}")
+        fail(f"cannot write {output}: {err}")
 
 
 def _spec_schema() -> dict[str, Any]:
@@ -730,7 +659,7 @@ def main() -> None:
     try:
         app()
     except KeyboardInterrupt:
-        _stderr().print("[yellow]cancelled[/]")
+        stderr().print("[yellow]cancelled[/]")
         sys.exit(130)
     except Exception as err:
         import traceback
@@ -739,13 +668,13 @@ def main() -> None:
         from reelgraph.store.faults import storage_fault
 
         fault = storage_fault(err)
-        if _DEBUG or fault is None:
+        if options.debug or fault is None:
             # an unexpected error: the traceback, with any API key in it redacted
             sys.stderr.write(redact(traceback.format_exc()))
         if fault is not None:
             from rich.markup import escape
 
-            _stderr().print(f"[bold red]error:[/] {escape(redact(str(fault)))}", soft_wrap=True)
+            stderr().print(f"[bold red]error:[/] {escape(redact(str(fault)))}", soft_wrap=True)
             sys.exit(EXIT_STORAGE)
         sys.exit(EXIT_FAILED)
 

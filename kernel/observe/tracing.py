@@ -18,7 +18,7 @@ from typing import Any
 
 from reelgraph.errors import ConfigurationError
 
-__all__ = ["RedactingSpanExporter", "active_tracer", "configure_tracing"]
+__all__ = ["RedactingSpanExporter", "active_tracer", "configure_tracing", "end_run_span"]
 
 TRACER_NAME = "reelgraph"
 
@@ -189,3 +189,23 @@ def redact_span(span: Any) -> Any:
         end_time=span.end_time,
         instrumentation_scope=span.instrumentation_scope,
     )
+
+
+def end_run_span(span: Any, run: Any) -> None:
+    """Set the run span's status attribute (and an error status), then end it.
+
+    A run waiting for answers (``needs_input``) did not fail: its span gets the
+    question keys (``reelgraph.questions``), not an error status. The kernel
+    sets error statuses itself (``use_span(set_status_on_exception=False)``),
+    so a node that asked is never marked failed by the exception passing by.
+    """
+    from opentelemetry.trace import Status, StatusCode
+
+    span.set_attribute("reelgraph.run.status", run.status)
+    if run.status == "needs_input":
+        span.set_attribute("reelgraph.questions", [q["key"] for q in run.questions])
+    elif run.error is not None:
+        span.set_status(Status(StatusCode.ERROR, str(run.error)))
+    elif run.status == "running":  # an unexpected exception ended it
+        span.set_status(Status(StatusCode.ERROR, "the run ended unexpectedly"))
+    span.end()

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from reelgraph.errors import NodeError, ProviderError
+from reelgraph.errors import NeedsInput, NodeError, ProviderError
 from reelgraph.plan.graph import CompiledNode
 from reelgraph.run._aio import Limiter, gather_answers
 from reelgraph.run.context import NodeContext
@@ -137,7 +137,11 @@ class CallPolicy:
 
         ``first`` is when the first attempt started (``time.perf_counter``).
         Returns ``(result, fell_back)``; raises the last failure when nothing works.
+        Clarifying questions (:class:`~reelgraph.errors.NeedsInput`) are raised at
+        once: no retry or fallback can answer them.
         """
+        if isinstance(failure.cause, NeedsInput):
+            raise failure
         attempt = 1
         while True:
             wait = self._retry_wait(node, failure, item, attempt, first)
@@ -150,6 +154,8 @@ class CallPolicy:
             try:
                 return await self._attempt(node, kwargs, item, attempt), False
             except NodeError as err:
+                if isinstance(err.cause, NeedsInput):
+                    raise
                 failure = err
 
     def _retry_wait(
@@ -218,6 +224,8 @@ class CallPolicy:
                     arguments = {k: v for k, v in kwargs.items() if k != "ctx"}
                     result = await self._call(fallback, arguments, item)
             except NodeError as err:
+                if isinstance(err.cause, NeedsInput):  # the fallback asks: the run waits
+                    raise
                 failure = err
                 continue
             record.fallback = label
@@ -377,7 +385,9 @@ class CallPolicy:
             if span is not None:
                 from opentelemetry import trace
 
-                with trace.use_span(span, end_on_exit=False, record_exception=False):
+                with trace.use_span(
+                    span, end_on_exit=False, record_exception=False, set_status_on_exception=False
+                ):
                     return await self._timed(node, kwargs, item, ctx)
             return await self._timed(node, kwargs, item, ctx)
         except BaseException as err:
@@ -424,8 +434,8 @@ class CallPolicy:
         elif isinstance(failure, asyncio.CancelledError):
             status, error = "cancelled", None
         else:
-            status = "failed"
             cause = failure.cause if isinstance(failure, NodeError) else failure
+            status = "needs_input" if isinstance(cause, NeedsInput) else "failed"
             error = redact_text(f"{type(cause).__name__}: {cause}")
         usage = ctx._usage
         self.recorder.attempt_finished(
@@ -534,6 +544,12 @@ def _record_error(span: Any, error: BaseException) -> None:
     cause = error.cause if isinstance(error, NodeError) else error
     if isinstance(cause, asyncio.CancelledError):
         span.set_attribute("reelgraph.cancelled", True)
+        return
+    if isinstance(cause, NeedsInput):  # waiting for a human is not a failure
+        keys = [
+            q.get("key") if isinstance(q, dict) else getattr(q, "key", "") for q in cause.questions
+        ]
+        span.add_event("reelgraph.needs_input", {"reelgraph.questions": [str(k) for k in keys]})
         return
     message = redact_text(str(error))
     span.add_event(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
@@ -21,7 +21,7 @@ from reelgraph.store.leases import DEFAULT_TTL_S, Lease, LeaseLost, renew_lease
 if TYPE_CHECKING:
     from reelgraph.store.runs import RunStore
 
-__all__ = ["LeaseKeeper"]
+__all__ = ["LeaseKeeper", "takeover_event"]
 
 
 class LeaseKeeper:
@@ -66,3 +66,14 @@ class LeaseKeeper:
                 return
             except ReelgraphError as err:  # a busy or full store: try again next beat
                 log.warning("lease renewal failed", run_id=self.lease.run_id, error=str(err))
+
+
+def takeover_event(lease: Lease, previous: Lease | None, reason: str | None) -> dict[str, Any]:
+    """The ``run.lease_taken_over`` event's data: whose lease was taken, and why."""
+    assert previous is not None
+    return {
+        "reason": reason,
+        "forced": reason == "forced",
+        "previous": {"host": previous.host, "pid": previous.pid, "since": previous.acquired_at},
+        "owner": {"host": lease.host, "pid": lease.pid},
+    }

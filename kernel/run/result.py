@@ -11,11 +11,31 @@ from reelgraph.errors import NodeError, ReelgraphError
 
 __all__ = ["Event", "NodeRun", "Run", "jsonable"]
 
-RUN_STATUSES = ("running", "succeeded", "failed", "failed_quality", "over_budget", "cancelled")
+#: ``needs_input``: a node asked clarifying questions (``Run.questions``); answer them
+#: with ``Kernel.answer`` to resume the run
+RUN_STATUSES = (
+    "running",
+    "succeeded",
+    "failed",
+    "failed_quality",
+    "over_budget",
+    "cancelled",
+    "needs_input",
+)
 #: ``skipped``: its ``when:`` was false or a node it depends on was skipped (a
 #: standby fallback node that was not needed is skipped too); ``blocked``: not
-#: started because the budget would be exceeded
-NODE_STATUSES = ("pending", "running", "succeeded", "failed", "skipped", "blocked", "cancelled")
+#: started because the budget would be exceeded; ``needs_input``: it raised
+#: :class:`~reelgraph.errors.NeedsInput` and runs again once answered
+NODE_STATUSES = (
+    "pending",
+    "running",
+    "succeeded",
+    "failed",
+    "skipped",
+    "blocked",
+    "cancelled",
+    "needs_input",
+)
 
 
 class Event(NamedTuple):
@@ -25,7 +45,9 @@ class Event(NamedTuple):
     ``node.retrying`` (data: attempt, error, wait_s), ``node.fallback``
     (data: error, to), ``node.revised``, ``node.succeeded``, ``node.failed``,
     ``node.skipped`` (data: reason), ``node.blocked`` (data: error),
-    ``node.cancelled``, ``run.finished``. ``ts`` is a Unix time in seconds.
+    ``node.needs_input`` (data: error, questions), ``node.cancelled``,
+    ``run.answered`` (data: answers, the new ones, when ``Kernel.answer``
+    resumed the run), ``run.finished``. ``ts`` is a Unix time in seconds.
 
     A named tuple: the scheduler makes two per node, and a tuple is the
     cheapest record Python has.
@@ -92,7 +114,9 @@ class Run:
         id: the run id (sortable by start time).
         spec: the spec's name.
         status: ``succeeded``, ``failed``, ``failed_quality`` (an error-severity
-            quality gate did not pass) or ``cancelled`` once finished.
+            quality gate did not pass), ``over_budget``, ``needs_input`` (a
+            node asked clarifying questions: ``questions``) or ``cancelled``
+            once finished.
         inputs: the inputs after defaults and type conversion.
         outputs: the spec's ``outputs`` (or the sink nodes' outputs), resolved.
         nodes: per node, in execution order.
@@ -105,6 +129,9 @@ class Run:
         resources: what this execution cost the machine (peak RSS, CPU
             seconds, artifact bytes, free disk space; see
             :mod:`reelgraph.observe.resources`).
+        questions: with status ``needs_input``, the clarifying questions
+            asked: ``key``, ``question``, ``why``, ``assumption`` and the
+            ``node`` that asked (see :mod:`reelgraph.run.questions`).
     """
 
     id: str
@@ -125,6 +152,7 @@ class Run:
     #: revisions made by review loops: node, gate, revision number, feedback
     revisions: list[dict[str, Any]] = field(default_factory=list)
     resources: dict[str, Any] = field(default_factory=dict)
+    questions: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def quality_report(self) -> list[Any]:
@@ -175,6 +203,7 @@ class Run:
             "quality": jsonable(self.quality_report),
             "revisions": jsonable(self.revisions),
             "resources": self.resources,
+            "questions": self.questions,
         }
         if events:
             out["events"] = [e.to_dict() for e in self.events]

@@ -14,7 +14,12 @@ node's retry policy and ``timeout_s``; when they are used up, the node's
 nodes still running and fails the run with a
 :class:`~reelgraph.errors.NodeError`; a node the budget cannot afford is not
 started, the nodes already running finish, and the run stops with
-:class:`~reelgraph.errors.BudgetExceeded`.
+:class:`~reelgraph.errors.BudgetExceeded`. A node that raises
+:class:`~reelgraph.errors.NeedsInput` (clarifying questions) is neither
+retried nor replaced by a fallback: it ends ``needs_input``, the nodes that
+depend on it never start, every other branch runs to its end (its results are
+kept for the resume), and then the :class:`NodeError` carrying the
+``NeedsInput`` is raised (:attr:`Scheduler.questions` lists what was asked).
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from reelgraph.run._aio import Limiter, cancel_all, first_error
 from reelgraph.run._calls import CallPolicy, end_node_span, redact_text
 from reelgraph.run.context import MemoryJournal, NodeContext
 from reelgraph.run.policy import Budget
+from reelgraph.run.questions import asking, question_list
 from reelgraph.run.result import Event, NodeRun, Run
 from reelgraph.spec.conditions import ConditionError
 from reelgraph.spec.model import BudgetSpec
@@ -46,7 +52,10 @@ __all__ = ["Scheduler"]
 _MUTABLE = (list, dict, set)
 #: builds an Event from a 4-tuple without the named tuple's Python-level __new__
 _new_event = tuple.__new__
-_NODE_EVENTS = {s: f"node.{s}" for s in ("succeeded", "failed", "cancelled", "skipped", "blocked")}
+_NODE_EVENTS = {
+    s: f"node.{s}"
+    for s in ("succeeded", "failed", "cancelled", "skipped", "blocked", "needs_input")
+}
 
 
 class _ItemScope:
@@ -128,6 +137,8 @@ class Scheduler(CallPolicy):
         #: per running node, per map item (None without map): (from cache, stored form)
         self._stored: dict[str, dict[int | None, tuple[bool, Any]]] = {}
         self._journal: Any = recorder.store if recorder is not None else MemoryJournal()
+        #: nodes that asked clarifying questions: (their error, the questions)
+        self._asking: list[tuple[NodeError, list[dict[str, str]]]] = []
         for node_id in plan.order:
             node = plan.nodes[node_id]
             run.nodes[node_id] = NodeRun(id=node_id, hook=node.hook, provider=node.provider)
@@ -162,10 +173,28 @@ class Scheduler(CallPolicy):
             {"item": item, "completed": completed, "total": total, "message": message},
         )
 
+    @property
+    def questions(self) -> list[dict[str, str]]:
+        """The clarifying questions the nodes that ended ``needs_input`` asked, in order
+        (one per key: a fallback node asking in place of its primary asks once)."""
+        found: dict[str, dict[str, str]] = {}
+        for _, questions in self._asking:
+            for question in questions:
+                found.setdefault(question["key"], question)
+        return list(found.values())
+
+    def _asked(self, error: NodeError) -> bool:
+        """Whether ``error`` is a node's clarifying questions (kept), not a failure."""
+        return any(error is known for known, _ in self._asking)
+
     # -- the loop ---------------------------------------------------------------
 
     async def execute(self) -> None:
-        """Run every node. Raises the first :class:`NodeError` (or :class:`BudgetExceeded`)."""
+        """Run every node. Raises the first :class:`NodeError` (or :class:`BudgetExceeded`).
+
+        A node that asked clarifying questions stops its dependents only; once
+        everything else has run, its :class:`NodeError` is raised.
+        """
         nodes = self.plan.nodes
         standby = self.plan.standby
         waiting = {node_id: len(node.deps) for node_id, node in nodes.items()}
@@ -203,6 +232,10 @@ class Scheduler(CallPolicy):
                     except BudgetExceeded as err:
                         stop = err
                         continue
+                    except NodeError as err:
+                        if not self._asked(err):
+                            raise
+                        continue  # its dependents never become ready
                     for child in node.dependents:  # complete(node_id), inlined for chains
                         waiting[child] -= 1
                         if waiting[child] == 0 and child not in standby:
@@ -248,6 +281,10 @@ class Scheduler(CallPolicy):
                     except BudgetExceeded as err:
                         stop = stop or err  # let the running nodes finish
                         continue
+                    except NodeError as err:
+                        if not self._asked(err):
+                            raise
+                        continue
                     complete(task.get_name())
         except BaseException:
             await cancel_all(running)
@@ -257,6 +294,8 @@ class Scheduler(CallPolicy):
                 self._mark(
                     node_id, "skipped", {"reason": f"fallback of '{standby[node_id]}' not needed"}
                 )
+        if self._asking:  # answering comes first; a budget stop shows again on resume
+            raise self._asking[0][0]
         if stop is not None:
             raise stop
 
@@ -382,7 +421,9 @@ class Scheduler(CallPolicy):
             else:
                 from opentelemetry import trace
 
-                with trace.use_span(span, end_on_exit=False, record_exception=False):
+                with trace.use_span(
+                    span, end_on_exit=False, record_exception=False, set_status_on_exception=False
+                ):
                     result = await self._execute(node, record)
             if node.map_ref is None and (node.collect or _is_verdict(result)):
                 result = await self._judge(node, result)
@@ -577,18 +618,17 @@ class Scheduler(CallPolicy):
         span: Any,
         error: BaseException | None = None,
         stored: Any = None,
+        questions: list[dict[str, str]] | None = None,
     ) -> None:
         record.status = status
         record.ended_at = now = time.time()
         record.seconds = time.perf_counter() - started
         if error is not None:
             record.error = redact_text(str(error))
-        self.emit(
-            _NODE_EVENTS[status],
-            record.id,
-            {"seconds": record.seconds, "error": record.error} if error else None,
-            now,
-        )
+        data = {"seconds": record.seconds, "error": record.error} if error else None
+        if questions is not None:
+            data = {**(data or {}), "questions": questions}
+        self.emit(_NODE_EVENTS[status], record.id, data, now)
         if self.recorder is not None:
             self.recorder.node_finished(record, stored)
         if span is not None:
@@ -663,9 +703,21 @@ class Scheduler(CallPolicy):
         span: Any,
         err: BaseException,
     ) -> NodeError:
-        """Record ``node`` as failed by ``err``; return the NodeError to raise (``err``
-        itself when it already is one)."""
+        """Record ``node`` as failed by ``err``, or as ``needs_input`` when it asked
+        clarifying questions; return the NodeError to raise (``err`` itself when
+        it already is one)."""
         error = err if isinstance(err, NodeError) else self._wrap(node, err, None)
+        needs = asking(error)
+        if needs is not None:
+            try:
+                questions = question_list(needs, node.id)
+            except ValueError as bad:  # the plugin asked in a shape nobody can answer
+                error = self._wrap(node, ProviderError(str(bad)), error.item_index)
+                error.__cause__ = needs
+            else:
+                self._asking.append((error, questions))
+                self._finish(record, started, "needs_input", span, error, questions=questions)
+                return error
         self._finish(record, started, "failed", span, error)
         return error
 

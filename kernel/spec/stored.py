@@ -8,7 +8,7 @@ from typing import Any
 
 from reelgraph.spec.model import BudgetSpec, Spec
 
-__all__ = ["merged_budget", "resume_inputs", "spec_text", "storable_inputs"]
+__all__ = ["merged_budget", "resume_inputs", "spec_text", "storable_inputs", "stored_spec"]
 
 
 def spec_text(spec: Spec, budget: BudgetSpec) -> str:
@@ -22,6 +22,21 @@ def spec_text(spec: Spec, budget: BudgetSpec) -> str:
     if limits:
         data["budget"] = limits
     return json.dumps(data)
+
+
+def stored_spec(row: Any) -> Spec:
+    """The spec a stored run (a :class:`~reelgraph.store.runs.RunRow`) was started with.
+
+    Raises:
+        SpecError: the stored spec no longer loads.
+    """
+    from pathlib import Path
+
+    from reelgraph.spec.model import load_spec
+
+    spec = load_spec(json.loads(row.spec_text))
+    spec.path = Path(row.spec_path) if row.spec_path else None
+    return spec
 
 
 def storable_inputs(spec: Spec, bound: Mapping[str, Any]) -> dict[str, Any]:

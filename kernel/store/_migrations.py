@@ -158,6 +158,13 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE runs ADD COLUMN resources TEXT;
     """,
+    # 5: clarifying questions (run/questions.py). runs.status gains 'needs_input' (the
+    # column is not constrained); questions: JSON list of the last questions asked;
+    # answers: JSON object of every answer given, by question key.
+    """
+    ALTER TABLE runs ADD COLUMN questions TEXT;
+    ALTER TABLE runs ADD COLUMN answers TEXT;
+    """,
 ]
 
 SCHEMA_VERSION: int = len(MIGRATIONS)

@@ -62,6 +62,7 @@ from pathlib import Path
 from typing import Any
 
 from reelgraph.errors import InvalidInputError
+from reelgraph.run.result import RUN_STATUSES as RESULT_STATUSES
 from reelgraph.store.artifacts import ArtifactStore
 from reelgraph.store.leases import get_lease
 from reelgraph.store.runs import RunStore, StoreError
@@ -85,9 +86,7 @@ __all__ = [
 CLOCK_SKEW_S = 60.0
 
 #: Every status a run row can have (kernel.py, ``Kernel._execute``).
-RUN_STATUSES = frozenset(
-    {"running", "succeeded", "failed", "failed_quality", "over_budget", "cancelled"}
-)
+RUN_STATUSES = frozenset(RESULT_STATUSES)
 
 # s, m, h, d, w: seconds per unit
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}

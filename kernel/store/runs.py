@@ -50,7 +50,7 @@ _RETRIES = 5  # after busy_timeout has expired: the last resort against "databas
 _NO_ITEM = -1
 _RUN_COLUMNS = (
     "id, spec, spec_path, spec_text, inputs, output_dir, status, "
-    "started_at, ended_at, seconds, error, cost_usd, resources"
+    "started_at, ended_at, seconds, error, cost_usd, resources, questions, answers"
 )
 _NODE_COLUMNS = (
     "run_id, node_id, hook, provider, status, attempts, cached, items, "
@@ -132,6 +132,10 @@ class RunRow:
     cost_usd: float
     #: what the last execution cost the machine (see reelgraph.observe.resources)
     resources: dict[str, Any] | None = None
+    #: the last clarifying questions asked (``needs_input``; see reelgraph.run.questions)
+    questions: list[dict[str, Any]] | None = None
+    #: every answer given to them, by question key
+    answers: dict[str, str] | None = None
 
 
 @dataclass(slots=True)
@@ -184,7 +188,8 @@ class AttemptRow:
 def _run_row(row: tuple[Any, ...]) -> RunRow:
     values = list(row)
     values[4] = json.loads(values[4])
-    values[12] = None if values[12] is None else json.loads(values[12])
+    for index in (12, 13, 14):  # resources, questions, answers
+        values[index] = None if values[index] is None else json.loads(values[index])
     return RunRow(*values)
 
 
@@ -526,20 +531,34 @@ class RunStore:
         seconds: float | None = None,
         error: str | None = None,
         resources: dict[str, Any] | None = None,
+        questions: list[dict[str, Any]] | None = None,
     ) -> None:
-        """Set a run's status, end time, wall time (seconds), error message and resources."""
+        """Set a run's status, end time, wall time (seconds), error message and resources,
+        and with ``questions`` the clarifying questions it asked (kept otherwise)."""
         self._exec(
             f"update run {run_id}",
             "UPDATE runs SET status = ?, ended_at = ?, seconds = ?, error = ?,"
-            " resources = COALESCE(?, resources) WHERE id = ?",
+            " resources = COALESCE(?, resources), questions = COALESCE(?, questions)"
+            " WHERE id = ?",
             (
                 status,
                 ended_at,
                 seconds,
                 error,
                 None if resources is None else json.dumps(resources),
+                None if questions is None else json.dumps(jsonable(questions)),
                 run_id,
             ),
+        )
+
+    def set_run_answers(
+        self, run_id: str, *, inputs: dict[str, Any], answers: dict[str, str]
+    ) -> None:
+        """Store a run's inputs with the answers merged in, and every answer given so far."""
+        self._exec(
+            f"store answers of run {run_id}",
+            "UPDATE runs SET inputs = ?, answers = ? WHERE id = ?",
+            (json.dumps(jsonable(inputs)), json.dumps(answers), run_id),
         )
 
     def set_run_spec_text(self, run_id: str, spec_text: str) -> None:

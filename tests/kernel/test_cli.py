@@ -25,7 +25,7 @@ def test_version() -> None:
 
 
 @pytest.mark.parametrize(
-    "command", ["run", "resume", "plan", "graph", "plugins", "runs", "show", "schema"]
+    "command", ["run", "resume", "answer", "plan", "graph", "plugins", "runs", "show", "schema"]
 )
 def test_every_command_help_teaches_with_an_example(command: str) -> None:
     result = cli(command, "--help")
@@ -246,10 +246,10 @@ def test_error_lines_keep_brackets(capsys) -> None:
     """Messages are not read as rich markup: `reelgraph[piper]` must survive."""
     import typer
 
-    from reelgraph.cli.main import _fail
+    from reelgraph.cli._exits import fail
 
     try:
-        _fail("install it: pip install 'reelgraph[piper]'")
+        fail("install it: pip install 'reelgraph[piper]'")
     except typer.Exit as exit_:
         assert exit_.exit_code == 2
     assert "pip install 'reelgraph[piper]'" in capsys.readouterr().err

@@ -172,6 +172,17 @@ def test_a_version_1_store_migrates_and_keeps_its_data(tmp_path: Path) -> None:
             error=None, provider="luma", cost_usd=0.25,
         )  # fmt: skip
         assert store.get_run("a").cost_usd == pytest.approx(0.75)
+        # migration 5: questions and answers are kept with the run
+        assert (a.questions, a.answers) == (None, None)
+        asked = [{"key": "audience", "question": "Who watches?", "node": "plan"}]
+        store.set_run_status("a", "needs_input", questions=asked)
+        store.set_run_answers("a", inputs={"n": 1, "answers": {"audience": "kids"}},
+                              answers={"audience": "kids"})  # fmt: skip
+        a = store.get_run("a")
+        assert (a.status, a.questions, a.answers) == ("needs_input", asked, {"audience": "kids"})
+        assert a.inputs == {"n": 1, "answers": {"audience": "kids"}}
+        store.set_run_status("a", "succeeded")  # the questions asked stay on record
+        assert store.get_run("a").questions == asked
         assert store.get_nodes("a")[1].cost_usd == pytest.approx(0.25)
         assert [(t.attempt, t.provider) for t in store.get_attempts("a", "clip")] == [
             (1, None),
@@ -179,7 +190,7 @@ def test_a_version_1_store_migrates_and_keeps_its_data(tmp_path: Path) -> None:
             (1, "luma"),  # a later execution's attempt 1 keeps the earlier one
         ]
     with contextlib.closing(sqlite3.connect(db)) as raw:
-        assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
         tables = {r[0] for r in raw.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         assert not {"events_v2", "attempts_v2"} & tables
         assert raw.execute("PRAGMA foreign_key_check").fetchall() == []
