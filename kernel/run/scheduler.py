@@ -39,6 +39,7 @@ from reelgraph.run.context import MemoryJournal, NodeContext
 from reelgraph.run.policy import Budget
 from reelgraph.run.questions import asking, question_list
 from reelgraph.run.result import Event, NodeRun, Run
+from reelgraph.run.review import ReviewLoop, is_verdict
 from reelgraph.spec.conditions import ConditionError
 from reelgraph.spec.model import BudgetSpec
 from reelgraph.spec.refs import ROOTS as _ROOTS
@@ -71,7 +72,7 @@ class _ItemScope:
         return self._item if key == "item" else self._scope[key]
 
 
-class Scheduler(CallPolicy):
+class Scheduler(CallPolicy, ReviewLoop):
     """Executes one :class:`Plan` for one :class:`Run`.
 
     Args:
@@ -425,7 +426,7 @@ class Scheduler(CallPolicy):
                     span, end_on_exit=False, record_exception=False, set_status_on_exception=False
                 ):
                     result = await self._execute(node, record)
-            if node.map_ref is None and (node.collect or _is_verdict(result)):
+            if node.map_ref is None and (node.collect or is_verdict(result)):
                 result = await self._judge(node, result)
         except asyncio.CancelledError:
             self._finish(record, started, "cancelled", span)
@@ -538,64 +539,6 @@ class Scheduler(CallPolicy):
             if commit:
                 self.recorder.node_started(record)
             self._stored[node.id] = {}
-
-    async def _judge(self, node: CompiledNode, results: Any) -> Any:
-        """Act on a gate node's results: revise the reviewed node, or fail the run.
-
-        ``results`` is a gate node's list (a collect hook such as
-        ``check_quality``), or a verdict: any value with a ``gate_results()``
-        method (a reviewer's :class:`~reelgraph.models.Review`). While an
-        error-severity result fails and the node under review has revisions
-        left, that node runs again with the remedies as feedback
-        (accumulated over revisions) and the gate measures again.
-
-        Raises:
-            GateFailed: an error-severity gate still fails.
-        """
-        producer_id = self.plan.reviewers.get(node.id)
-        revisions = 0
-        feedback: list[str] = []
-        while True:
-            gate_results = _gate_results(results)
-            blocking = [r for r in gate_results if r.blocking]
-            self.run.quality[node.id] = gate_results
-            if not blocking:
-                return results
-            producer = self.plan.nodes[producer_id] if producer_id else None
-            review = producer.review if producer else None
-            if producer is None or review is None or revisions >= review.max_revisions:
-                raise GateFailed(node.id, blocking, revisions)
-            revisions += 1
-            feedback += [r.remedy or r.message for r in blocking]
-            await self._revise(producer, review.feedback, list(feedback), revisions, node.id)
-            results = await self._call(node, self._kwargs(node, self.scope), None)
-
-    async def _revise(
-        self,
-        producer: CompiledNode,
-        argument: str,
-        feedback: list[str],
-        revision: int,
-        gate_id: str,
-    ) -> None:
-        record = self.run.nodes[producer.id]
-        self.emit(
-            "node.revised",
-            producer.id,
-            {"revision": revision, "gate": gate_id, "feedback": feedback},
-        )
-        self.run.revisions.append(
-            {"node": producer.id, "gate": gate_id, "revision": revision, "feedback": feedback}
-        )
-        kwargs = self._kwargs(producer, self.scope)
-        kwargs[argument] = feedback
-        if self.recorder is not None:
-            self._stored[producer.id] = {}
-        record.attempts += 1  # a revision is one more call of the node
-        self.scope[producer.id] = await self._call(producer, kwargs, None)
-        if self.recorder is not None:
-            record.cached = False
-            self.recorder.node_finished(record, self._stored.pop(producer.id)[None][1])
 
     def _reuse(self, node: CompiledNode, record: NodeRun) -> None:
         value, _ = self.reuse[node.id]
@@ -720,15 +663,3 @@ class Scheduler(CallPolicy):
                 return error
         self._finish(record, started, "failed", span, error)
         return error
-
-
-def _is_verdict(value: Any) -> bool:
-    """True for a value that judges work: it has a ``gate_results()`` method."""
-    return callable(getattr(value, "gate_results", None))
-
-
-def _gate_results(value: Any) -> list[GateResult]:
-    """The gate results in a gate node's list, or those a verdict reports."""
-    if _is_verdict(value):
-        return [r for r in value.gate_results() if isinstance(r, GateResult)]
-    return [r for r in value if isinstance(r, GateResult)] if isinstance(value, list) else []
