@@ -34,7 +34,8 @@ Timing is met by construction (:func:`build_cues`): each cue gets at least
 the time its text needs (:func:`required_seconds`) by holding it into the
 pause after its speech, starting it up to ``MAX_LEAD_S`` early or
 ``MAX_DELAY_S`` late, and moving the boundaries between the pieces of one
-sentence, never overlapping a neighbour. Only speech too fast for its own
+sentence, never overlapping a neighbour; where that is not enough, the cues
+of a stretch of speech trail it by up to ``MAX_LAG_S``. Only speech too fast for its own
 characters leaves a cue short; :func:`cue_problems` names it, and
 :func:`required_seconds` tells a speech engine how long the sentence must last.
 """
@@ -61,6 +62,7 @@ from reelgraph.plugins._language import (
 __all__ = [
     "MAX_CPS",
     "MAX_DELAY_S",
+    "MAX_LAG_S",
     "MAX_LEAD_S",
     "MAX_LINES",
     "MAX_LINE_CHARS",
@@ -97,6 +99,14 @@ MAX_DELAY_S = 0.3
 MAX_LEAD_S = 0.25
 #: Pieces further apart than this (a scene change) are never merged into one cue.
 MERGE_GAP_S = 0.25
+#: How late a cue may start after its speech when the speech runs faster than
+#: the language's reading speed and neither the reading hold nor a slower
+#: voice made up for it (espeak's Japanese is faster than 4 characters a
+#: second): the cue trails the voice rather than flash by unread. A design
+#: choice, not a guideline's figure: one short Japanese phrase (6 characters
+#: at 4 per second). The video's first cue never lags (the captions gate
+#: checks it against the first sound).
+MAX_LAG_S = 1.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -609,6 +619,8 @@ def _schedule(pieces: list[_Piece], end_ms: int) -> list[tuple[int, int]]:
         bound = min(groups[g + 1][0].start, end_ms) if g + 1 < len(groups) else end_ms
         placed, met = _place(group, floor, bound)
         if not met:
+            placed, met = _lagging(group, floor, bound, end_ms, first=g == 0) or (placed, met)
+        if not met:
             sentences: list[list[_Piece]] = []
             for piece in group:
                 if piece.first or not sentences:
@@ -628,6 +640,19 @@ def _schedule(pieces: list[_Piece], end_ms: int) -> list[tuple[int, int]]:
         out += placed
         floor = max(floor, placed[-1][1])
     return out
+
+
+def _lagging(
+    group: list[_Piece], floor: int, bound: int, end_ms: int, *, first: bool
+) -> tuple[list[tuple[int, int]], bool] | None:
+    """The group placed with every cue allowed to start up to ``MAX_LAG_S`` after its
+    window (into the pause or the next group's speech, which then starts its own cues
+    later), when that meets every need; else ``None``. The video's first cue keeps its
+    window (``first``)."""
+    lag = _ms(MAX_LAG_S)
+    lagged = [p if first and k == 0 else replace(p, high=p.high + lag) for k, p in enumerate(group)]
+    placed, met = _place(lagged, floor, min(bound + lag, end_ms), share=False)
+    return (placed, True) if met else None
 
 
 def build_cues(

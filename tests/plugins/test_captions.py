@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from reelgraph.models import Caption, WordTiming
 from reelgraph.plugins._media.captions import (
     MAX_DELAY_S,
+    MAX_LAG_S,
     MAX_LEAD_S,
     TimedSentence,
     build_cues,
@@ -261,11 +262,14 @@ def test_a_short_cue_that_cannot_merge_borrows_time_from_the_next():
     assert cues[1].start_s == 1.0
     assert cues[1].end_s == math.ceil((1.0 + len(long_text) / 17) * 1000) / 1000
     assert cue_problems(cues) == []
-    # no more than 0.3 s of delay, however short the cue before
+    # a delay of 0.3 s is not enough for "Hi." to last its second: the next cue
+    # trails its speech (by 0.8 s, under MAX_LAG_S) rather than the short cue flash by
     cues = build_cues(
         [TimedSentence("Hi.", 0.0, 0.2), TimedSentence(long_text, 0.2, 6.0)], video_duration_s=7.0
     )
-    assert cues[1].start_s == 0.5
+    assert (cues[0].start_s, cues[0].end_s) == (0.0, 1.0)
+    assert cues[1].start_s == 1.0 and cues[1].start_s - 0.2 <= MAX_DELAY_S + MAX_LAG_S
+    assert cue_problems(cues) == []
 
 
 # -- languages ---------------------------------------------------------------------
@@ -426,3 +430,31 @@ def test_every_cue_meets_the_limits_when_the_time_allows(timeline):
     # every character is captioned, in order
     shown = "".join(c.text for c in cues).replace("\n", "").replace(" ", "")
     assert shown == "".join(s.text for s in sentences).replace(" ", "")
+
+
+@st.composite
+def hurried_then_slow(draw):
+    """A readable sentence, one spoken up to MAX_DELAY_S + MAX_LAG_S too fast for its
+    captions, then one with at least that much time to spare, without a pause."""
+    language = draw(st.sampled_from(["en", "ru", "ko", "zh", "ja"]))
+    texts = [draw(scripted_sentence(language)) for _ in range(3)]
+    needs = [round(required_seconds(text, language) * 1000) for text in texts]
+    short = draw(st.integers(0, round((MAX_DELAY_S + MAX_LAG_S) * 1000) - 50))
+    spare = short + draw(st.integers(0, 2000))
+    lengths = [needs[0], max(1, needs[1] - short), needs[2] + spare]
+    t, sentences = 0, []
+    for text, length in zip(texts, lengths, strict=True):
+        sentences.append(TimedSentence(text, t / 1000, (t + length) / 1000))
+        t += length
+    return language, sentences, t / 1000
+
+
+@settings(max_examples=150, deadline=None)
+@given(hurried_then_slow())
+def test_speech_too_fast_borrows_from_what_follows_within_the_lag(timeline):
+    # espeak's Japanese is faster than the 4 characters a second its captions may
+    # show; where the reading hold left a sentence short, its cues trail the voice
+    language, sentences, duration = timeline
+    cues = build_cues(sentences, duration, language=language)
+    assert cue_problems(cues, language) == []
+    assert cues[0].start_s <= sentences[0].start_s + MAX_DELAY_S  # the first cue never lags
