@@ -300,6 +300,30 @@ def test_secrets_in_questions_are_redacted(tmp_path: Path) -> None:
     assert key not in repr(rows) + repr(events)
 
 
+class PricedWorker(Worker):
+    """Worker whose calls are estimated at $10 each (the budget below allows $1)."""
+
+    @hookimpl
+    def estimate_cost(self, hook, provider, arguments):
+        return 10.0 if hook == "work" else None
+
+
+def test_questions_come_before_a_budget_stop_which_shows_again_on_answer(tmp_path: Path) -> None:
+    worker = PricedWorker()
+    k = kernel(tmp_path, Director(), worker)
+    data = spec() | {"budget": {"max_cost_usd": 1.0}}
+    run = k.run(data)
+    assert run.status == "needs_input"
+    assert run.nodes["side"].status == "blocked" and worker.calls == []
+    stopped = k.answer(run.id, {"audience": "kids"})
+    assert stopped.status == "over_budget"  # the plan ran; the work still costs too much
+    assert stopped.nodes["plan"].status == "succeeded"
+    done = k.resume(run.id, budget={"max_cost_usd": 100.0})
+    assert done.status == "succeeded", done.error
+    assert done.outputs["plan"] == "cats for kids" and done.nodes["plan"].cached
+    k.close()
+
+
 def test_spans_show_the_questions_without_an_error_status(tmp_path: Path) -> None:
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
