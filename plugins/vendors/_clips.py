@@ -412,9 +412,20 @@ class ClipVendor:
         chosen = options.get("provider")
         if chosen not in (None, self.name):
             return None
+        if isinstance(shot, dict):  # a literal in a spec's `with:`
+            shot = _validated(Shot, shot, f"{self.name}: shot")
         request = self.request(shot, first_frame, aspect, options)
-        task_id = self._submitted(request, ctx)
-        url = self._wait(task_id, request, ctx)
+        try:
+            task_id = self._submitted(request, ctx)
+            url = self._wait(task_id, request, ctx)
+        except ProviderError:
+            raise
+        except Exception as err:
+            # the vendor's words for its SDK's exception (a 401 names the key variable)
+            classified = self.classify(err)
+            if classified is None:
+                raise
+            raise classified from err
         return self._finish(url, request, ctx)
 
     @hookimpl
@@ -430,11 +441,11 @@ class ClipVendor:
         if hook != "generate_clip" or (provider or options.get("provider")) != self.name:
             return None
         shot = arguments.get("shot")
-        if isinstance(shot, dict):
-            shot = Shot.model_validate(shot)
-        if not isinstance(shot, Shot):
-            return None
         try:
+            if isinstance(shot, dict):
+                shot = _validated(Shot, shot, f"{self.name}: shot")
+            if not isinstance(shot, Shot):
+                return None
             request = self.request(
                 shot, arguments.get("first_frame"), arguments.get("aspect") or "16:9", options
             )
@@ -487,7 +498,7 @@ class ClipVendor:
         limits = self.limits(model)
         where = f"{self.name} shot {shot.id}"
         if isinstance(first_frame, dict):
-            first_frame = Visual.model_validate(first_frame)
+            first_frame = _validated(Visual, first_frame, f"{where}: first_frame")
         mode = shot.mode
         if mode == "slide":
             mode = "image_to_video" if first_frame is not None else "text_to_video"
@@ -628,6 +639,17 @@ class ClipVendor:
             alt_text=_alt_text(shot),
             duration_s=shot.duration_s,
         )
+
+
+def _validated(model: Any, value: dict[str, Any], where: str) -> Any:
+    from pydantic import ValidationError
+
+    try:
+        return model.model_validate(value)
+    except ValidationError as err:
+        first = err.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "(whole)"
+        raise InvalidInputError(f"{where}.{field}: {first['msg']}") from None
 
 
 def _alt_text(shot: Shot) -> str:
