@@ -77,6 +77,7 @@ from reelgraph.plugins._text import (
 from reelgraph.plugins.gates.spoken_text import REMEDY_PREFIX
 from reelgraph.plugins.gates.spoken_text import problems as speech_problems
 from reelgraph.plugins.writers._boilerplate import is_boilerplate
+from reelgraph.plugins.writers._links import MARK, link_needed, mark_links
 from reelgraph.plugins.writers._phrases import phrases
 
 if TYPE_CHECKING:
@@ -313,20 +314,10 @@ def _key(sentence: str) -> str:
 
 # -- collecting sentences ---------------------------------------------------
 
-# A URL, an e-mail address, or a reStructuredText/Markdown link target around
-# one: removed before cleaning and replaced by _MARK, so that a sentence they
-# ended ("The docs are at <url>.") can be told from one that ends in a
+# Links are replaced by _MARK before cleaning (see _links), so that a sentence
+# they ended ("The docs are at <url>.") can be told from one that ends in a
 # preposition on its own ("what it was designed for.").
-_LINK = re.compile(
-    r"\s*<?(?:(?:https?|ftp)://|www\.|mailto:)[^\s<>]*>?_{0,2}"
-    r"|\s*<?\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+>?",
-    re.IGNORECASE,
-)
-_MARK = "\ue000"  # a private-use character: no document's prose holds it
-# A removed link that a preposition or pointing verb needed, in mid-sentence.
-_LINK_INSIDE = re.compile(
-    rf"\b(?:at|via|from|see|visit|on|to)\s+{_MARK}(?:\s+{_MARK})*\s+[^\W\d_]", re.IGNORECASE
-)
+_MARK = MARK
 # reStructuredText explicit markup (directive, comment, link target,
 # substitution definition, footnote): ".. " at the start of a line.
 _EXPLICIT_MARKUP = re.compile(r"^\s*\.\.(?:\s|$)")
@@ -472,13 +463,13 @@ def _block_sentences(
         if _EXPLICIT_MARKUP.match(text):
             continue
         lead = True
-        found = split_sentences(clean_display(_LINK.sub(f" {_MARK}", text)), language)
+        found = split_sentences(clean_display(mark_links(text)), language)
         if found and is_boilerplate(found[0]):
             continue  # a licence notice or copyright line, with its continuation
         for marked in found:
             if is_boilerplate(marked):
                 continue
-            if _LINK_INSIDE.search(marked):
+            if link_needed(marked, language):
                 continue  # "located at <url> but also": the link was part of the sentence
             link_at_end = marked.rstrip(" .:;,!?\u2026").endswith(_MARK)
             display = clean_display(marked.replace(_MARK, " "))

@@ -574,3 +574,30 @@ def test_without_a_translation_nothing_is_added(ctx) -> None:
         ("Installation", ["Install it with pip."]),
         ("Configuration", ["Configuration."]),
     ]
+
+
+def test_links_in_parentheses_go_whole_with_the_spaces_wrapping_left(ctx) -> None:
+    # The Debian FAQ's Word edition (tests/corpus/docx/debian-faq.pt.docx): links
+    # as asides, some with a space a line wrap left inside; one bare link mid-sentence.
+    text = (
+        "Como afirmado no Debian Social Contract (https:// www.debian.org/social_contract) , "
+        "Debian irá permanecer 100% livre. Debian vem com mais de 59100 pacotes "
+        "(http:// packages.debian.org/stable/) e corre em 9 arquitecturas "
+        "(http://www.debian. org/ports/) . Para Debian, free tem o significado à GNU (veja o "
+        "Debian Free Software Guidelines (https://www.debian.org/social_contract# guidelines) ). "
+        "Por favor veja https://www.gnu.org/software/hurd para mais informação acerca de GNU/Hurd."
+    )
+    doc = Document(
+        title="FAQ",
+        sections=[Section(heading="FAQ", level=1, blocks=[Block(kind="paragraph", text=text)])],
+    )
+    script = _write(doc, ctx, options={"language": "pt"})
+    spoken = [s for scene in script.scenes for s in scene.narration]
+    assert "Como afirmado no Debian Social Contract, Debian irá permanecer 100% livre." in spoken
+    assert "Debian vem com mais de 59100 pacotes e corre em 9 arquitecturas." in spoken
+    assert (
+        "Para Debian, free tem o significado à GNU (veja o Debian Free Software Guidelines)."
+        in spoken
+    )
+    assert not any("Hurd" in s for s in spoken)  # the link was the sentence's object
+    assert not any(re.search(r"\(\s*[,.)]|\(\s*$|org|www", s) for s in spoken)
