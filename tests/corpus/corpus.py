@@ -131,6 +131,18 @@ def run_case(entry: dict[str, Any], work: Path, *, timeout_s: float = TIMEOUT_S)
     return result
 
 
+def record(result: CaseResult, path: Path) -> None:
+    """Add ``result`` to the JSON file ``path`` in the form ``bench/corpus_table.py --json``
+    writes (``{"total_wall_s", "jobs", "results"}``), creating it when missing."""
+    saved: dict[str, Any] = {"total_wall_s": 0.0, "jobs": 1, "results": []}
+    if path.is_file():
+        saved = json.loads(path.read_text(encoding="utf-8"))
+    saved["results"] = [r for r in saved["results"] if r["file"] != result.file]
+    saved["results"].append(result.to_dict())
+    saved["total_wall_s"] = sum(r["wall_s"] for r in saved["results"])
+    path.write_text(json.dumps(saved, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 def _error_line(stderr: str) -> str:
     lines = [line.strip() for line in stderr.strip().splitlines() if line.strip()]
     for line in reversed(lines):

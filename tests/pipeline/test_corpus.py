@@ -12,14 +12,21 @@ manifest's ``required_gates`` names, each one passed.
 
     python -m pytest -m slow tests/pipeline/test_corpus.py
     python -m pytest -m slow tests/pipeline/test_corpus.py -k "ja or zh"
+
+With ``REELGRAPH_CORPUS_JSON=FILE`` set, each case's result is also added to
+FILE, which ``python bench/corpus_table.py --from-json FILE`` prints as the
+corpus table (one run of the renders serves both).
 """
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import langcodes
 import pytest
 
-from tests.corpus.corpus import CaseResult, documents, run_case
+from tests.corpus.corpus import CaseResult, documents, record, run_case
 
 pytestmark = pytest.mark.slow
 
@@ -31,7 +38,10 @@ def case(request, tmp_path_factory) -> tuple[dict, CaseResult]:
     """One cold CLI render of one corpus document, shared by the checks below."""
     entry = request.param
     work = tmp_path_factory.mktemp(entry["file"].replace("/", "_"))
-    return entry, run_case(entry, work)
+    result = run_case(entry, work)
+    if os.environ.get("REELGRAPH_CORPUS_JSON"):
+        record(result, Path(os.environ["REELGRAPH_CORPUS_JSON"]))
+    return entry, result
 
 
 def test_exit_status(case) -> None:
