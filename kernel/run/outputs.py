@@ -9,7 +9,10 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from reelgraph.errors import ReelgraphError
+from reelgraph.observe.secrets import redact
 from reelgraph.plan.graph import Plan
 from reelgraph.spec.refs import parse_ref, resolve_path
 from reelgraph.store.faults import StorageError, storage_fault
@@ -48,6 +51,9 @@ def publish_outputs(outputs: dict[str, Any], output_dir: Path) -> dict[str, Path
 
     Each file is copied to a temporary name in ``output_dir`` and renamed
     over its target, so a half-written file never sits under a final name.
+    An output that is a model (a script, a shot list, a review) is written
+    as ``<output name>.json`` the same way (pydantic's JSON, indented,
+    secrets redacted as in ``run.json``).
 
     Raises:
         StorageError: the folder is full, read-only or cannot be made.
@@ -61,6 +67,18 @@ def publish_outputs(outputs: dict[str, Any], output_dir: Path) -> dict[str, Path
                 temp = output_dir / f".{value.name}.{secrets.token_hex(4)}.part"
                 try:
                     shutil.copyfile(value, temp)
+                    os.replace(temp, target)
+                finally:
+                    with contextlib.suppress(OSError):
+                        temp.unlink(missing_ok=True)
+                published[name] = target
+            elif isinstance(value, BaseModel):
+                target = output_dir / f"{name}.json"
+                temp = output_dir / f".{target.name}.{secrets.token_hex(4)}.part"
+                try:
+                    temp.write_text(
+                        redact(value.model_dump_json(indent=2)) + "\n", encoding="utf-8"
+                    )
                     os.replace(temp, target)
                 finally:
                     with contextlib.suppress(OSError):

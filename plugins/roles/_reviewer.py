@@ -7,8 +7,8 @@ Reviewer criteria, each 0-1 with a reason (the overall score is their mean):
   action or close carries it.
 - ``key_messages``: the fraction of the brief's key messages (else the
   beats') the narration covers, by the same rule as the gate.
-- ``duration``: the narration estimate (the ``duration`` gate's: words at
-  ``words_per_minute`` plus ``scene_overhead_s`` per scene) against the
+- ``duration``: the spoken-length estimate (the writer's: characters at
+  ``chars_per_second``, plus ``scene_overhead_s`` per scene) against the
   brief's ``duration_s`` within ``tolerance_s`` (5 s).
 - ``structure``: beats in :data:`~reelgraph.models.BEAT_PARTS` order, a
   title scene first and a closing scene last, unique beat ids, and the
@@ -59,6 +59,7 @@ from reelgraph.plugins.roles._writer import (
     count_words,
     estimate_s,
     message_sentence,
+    spoken_s,
 )
 from reelgraph.plugins.writers.extractive import _STOPWORDS
 
@@ -154,12 +155,10 @@ def _duration(brief, script, measurements, threshold, options):  # type: ignore[
         passed: bool | None = result.passed or result.severity != "error"
         how = f"measured {value:.1f} s ({result.stage})"
     else:
-        wpm = float(options.get("words_per_minute", DEFAULT_OPTIONS["words_per_minute"]))
-        overhead = float(options.get("scene_overhead_s", DEFAULT_OPTIONS["scene_overhead_s"]))
-        value = estimate_s(script, wpm, overhead)
+        value = estimate_s(script, _estimate_options(options))
         tolerance = TOLERANCE_S
         passed = abs(value - target) <= tolerance
-        how = f"estimated {value:.1f} s at {wpm:g} wpm"
+        how = f"estimated {value:.1f} s of speech and pauses"
     diff = value - target
     closeness = max(0.0, 1.0 - abs(diff) / target)
     reason = f"{how} for a {target:g} s target (+-{tolerance:g} s)"
@@ -294,6 +293,11 @@ def review(
 # -- the optimizer ------------------------------------------------------------------
 
 
+def _estimate_options(options: dict[str, Any] | None) -> dict[str, Any]:
+    """The writer's estimate options found in ``options`` (others are for other roles)."""
+    return {k: v for k, v in (options or {}).items() if k in DEFAULT_OPTIONS}
+
+
 def _retime(script: Script) -> Script:
     """Indexes, kinds, beat ids and start times made consistent after a change."""
     scenes, start = [], 0.0
@@ -343,12 +347,12 @@ def _protected(scene: Scene, sentence: str, position: int) -> bool:
     return any(is_covered(m, [tokens(sentence)]) for m in scene.key_messages)
 
 
-def _shorten(script: Script, words: int) -> Script:
-    """Drop about ``words`` words: the last unprotected sentence of the longest beat, repeatedly."""
+def _shorten(script: Script, seconds: float, opts: dict[str, Any]) -> Script:
+    """Drop about ``seconds`` of speech: the last unprotected sentence of the longest beat, repeatedly."""
     scenes = [s.model_copy() for s in script.scenes]
-    while words > 0:
+    while seconds > 0:
         candidates = [
-            (count_words(s.narration), k, i)
+            (spoken_s(s.narration, opts), k, i)
             for k, s in enumerate(scenes)
             for i, sentence in enumerate(s.narration)
             if not _protected(s, sentence, i)
@@ -356,14 +360,14 @@ def _shorten(script: Script, words: int) -> Script:
         if not candidates:
             break
         _, k, i = max(candidates)
-        words -= len(scenes[k].narration[i].split())
+        seconds -= spoken_s([scenes[k].narration[i]], opts)
         narration = scenes[k].narration[:i] + scenes[k].narration[i + 1 :]
         scenes[k] = scenes[k].model_copy(update={"narration": narration, "speech": []})
     return script.model_copy(update={"scenes": scenes})
 
 
-def _lengthen(script: Script, brief: Brief, words: int) -> Script:
-    """Add about ``words`` words from the writer's unused lines, to the beats with most room."""
+def _lengthen(script: Script, brief: Brief, seconds: float, opts: dict[str, Any]) -> Script:
+    """Add about ``seconds`` of speech from the writer's unused lines, to the beats with most room."""
     from reelgraph.plugins.roles._director import plan_video
     from reelgraph.plugins.roles._writer import LINES, _expand, _values
 
@@ -374,11 +378,11 @@ def _lengthen(script: Script, brief: Brief, words: int) -> Script:
     scenes = list(script.scenes)
     order = sorted(
         range(len(scenes)),
-        key=lambda k: count_words(scenes[k].narration) - (scenes[k].duration_s or 0) * 130 / 60,
+        key=lambda k: spoken_s(scenes[k].narration, opts) - (scenes[k].duration_s or 0),
     )
     for k in order:
         scene = scenes[k]
-        if words <= 0 or scene.part is None:
+        if seconds <= 0 or scene.part is None:
             continue
         pool = [
             s
@@ -390,8 +394,8 @@ def _lengthen(script: Script, brief: Brief, words: int) -> Script:
         for sentence in pool[:2]:
             added.append(sentence)
             said.add(sentence.casefold())
-            words -= len(sentence.split())
-            if words <= 0:
+            seconds -= spoken_s([sentence], opts)
+            if seconds <= 0:
                 break
         if added:
             at = len(scene.narration) - (1 if scene.kind == "closing" else 0)
@@ -416,7 +420,7 @@ def optimize(
     Raises:
         InvalidInputError: a ``missing key message`` or a lengthening with no brief to draw on.
     """
-    wpm = float((options or {}).get("words_per_minute", DEFAULT_OPTIONS["words_per_minute"]))
+    opts = _estimate_options(options)
     ignored = []
     shorten_s = lengthen_s = 0.0
     reorder = False
@@ -438,9 +442,9 @@ def optimize(
     if reorder:
         script = _reorder(script)
     if shorten_s > lengthen_s:
-        script = _shorten(script, round((shorten_s - lengthen_s) * wpm / 60))
+        script = _shorten(script, shorten_s - lengthen_s, opts)
     elif lengthen_s > shorten_s:
         if brief is None:
             raise InvalidInputError("the offline optimizer needs the brief to lengthen a script")
-        script = _lengthen(script, brief, round((lengthen_s - shorten_s) * wpm / 60))
+        script = _lengthen(script, brief, lengthen_s - shorten_s, opts)
     return _retime(script), ignored

@@ -5,12 +5,21 @@ split into several beats, so no slide stays up for long; beat ids run
 ``b01``, ``b02``...; the first scene is a ``title`` scene, the last a
 ``closing`` scene, the others ``content``. Each beat's ``start_s`` and
 ``duration_s`` are its slot in the plan (they sum to the plan's duration
-exactly), and its narration is sized to fill that slot: ``(duration_s -
-scene_overhead_s) * words_per_minute / 60`` words. 130 words per minute is
-what espeak-ng at 140 wpm and piper's joe voice at ``rate_wpm`` 130 speak
-(FIELD.md; ``plugins/speech/piper.py`` ``DEFAULT_VOICE_WPM``), and 0.75 s
-is the pause the assembler adds per scene (the shipped specs' ``pause_s``).
-A beat that falls short hands its missing words to the next one, so the
+exactly), and its narration is sized to fill that slot less
+``scene_overhead_s`` (0.75 s, the pause the assembler adds per scene: the
+shipped specs' ``pause_s``).
+
+Spoken length is estimated from characters, not words: a sentence takes
+``len(sentence) / chars_per_second + sentence_pause_s``. Words mislead:
+this writer's plain lines were spoken at ~148 words per minute where
+README prose was ~130 at the same setting (short words go faster).
+Measured on this machine, one WAV per sentence at ``rate_wpm`` 130, on
+the scripts of three fixture briefs (18-24 sentences each): espeak-ng
+13.7-14.2 characters per second, piper's joe voice 13.1-13.6, pauses
+included; 14 characters per second plus 0.1 s per sentence lands within
+1.5 s of both on each. Prose taken from a document is slower (README.md:
+12.4 characters per second with espeak-ng), so a document-heavy script runs
+a little long. Time a part leaves unfilled goes to the parts after it, so the
 whole script stays on target.
 
 What a beat says, in order: the part's fixed opening line (:data:`LINES`),
@@ -37,17 +46,27 @@ from reelgraph.plugins.gates.key_messages import tokens
 from reelgraph.plugins.roles._director import audience_of, key_messages_of, objectives_of
 from reelgraph.plugins.writers.extractive import _STOPWORDS, _block_sentences
 
-__all__ = ["DEFAULT_OPTIONS", "HEADINGS", "LINES", "count_words", "estimate_s", "write_beats"]
+__all__ = [
+    "DEFAULT_OPTIONS",
+    "HEADINGS",
+    "LINES",
+    "count_words",
+    "estimate_s",
+    "spoken_s",
+    "write_beats",
+]
 
 #: Options and their defaults (sources in the module docstring).
 DEFAULT_OPTIONS: dict[str, Any] = {
-    "words_per_minute": 130,
+    "chars_per_second": 14.0,
+    "sentence_pause_s": 0.1,
     "scene_overhead_s": 0.75,
     "max_beat_s": 20.0,
     "bullet_chars": 70,
 }
 _LIMITS = {
-    "words_per_minute": (60, 400),
+    "chars_per_second": (4, 40),
+    "sentence_pause_s": (0, 5),
     "scene_overhead_s": (0, 10),
     "max_beat_s": (5, 600),
     "bullet_chars": (20, 200),
@@ -234,10 +253,17 @@ def count_words(sentences: list[str]) -> int:
     return sum(len(s.split()) for s in sentences)
 
 
-def estimate_s(script: Script, words_per_minute: float, scene_overhead_s: float) -> float:
-    """Spoken seconds of ``script`` by the ``duration`` gate's estimate."""
-    words = sum(count_words(scene.narration) for scene in script.scenes)
-    return words / words_per_minute * 60 + len(script.scenes) * scene_overhead_s
+def spoken_s(sentences: list[str], options: dict[str, Any] | None = None) -> float:
+    """Estimated seconds to speak ``sentences`` (see the module docstring), pauses excluded."""
+    opts = {**DEFAULT_OPTIONS, **(options or {})}
+    cps, pause = float(opts["chars_per_second"]), float(opts["sentence_pause_s"])
+    return sum(len(s) / cps + pause for s in sentences)
+
+
+def estimate_s(script: Script, options: dict[str, Any] | None = None) -> float:
+    """Estimated seconds of the video: every scene's speech plus ``scene_overhead_s``."""
+    overhead = float({**DEFAULT_OPTIONS, **(options or {})}["scene_overhead_s"])
+    return sum(spoken_s(scene.narration, options) + overhead for scene in script.scenes)
 
 
 def options_of(options: dict[str, Any] | None) -> dict[str, Any]:
@@ -407,30 +433,30 @@ def _assign_document(parts: list[_Part], document: Document, language: str) -> N
         content[best].pool.extend(sentences)
 
 
-def _fill(part: _Part, budget: float, said: set[str]) -> None:
-    """Add pool sentences until ``budget`` words are reached, skipping repeats and long ones."""
-    words = count_words(part.said) + count_words(part.tail)
-    slack = max(3, round(budget * 0.1))
+def _fill(part: _Part, budget_s: float, said: set[str], opts: dict[str, Any]) -> None:
+    """Add pool sentences until ``budget_s`` seconds are filled, skipping repeats and long ones."""
+    used = spoken_s(part.said + part.tail, opts)
+    slack = max(1.0, budget_s * 0.1)
     for sentence in part.pool:
-        if words >= budget - 2:
+        if used >= budget_s - 0.8:
             break
         key = sentence.casefold()
-        n = len(sentence.split())
-        if key in said or words + n > budget + slack:
+        seconds = spoken_s([sentence], opts)
+        if key in said or used + seconds > budget_s + slack:
             continue
         part.said.append(sentence)
         said.add(key)
-        words += n
+        used += seconds
 
 
-def _allowances(parts: list[_Part], budgets: list[float]) -> list[float]:
-    """Words each part may add beyond its fixed lines, so the whole script meets its budget.
+def _allowances(parts: list[_Part], budgets: list[float], opts: dict[str, Any]) -> list[float]:
+    """Seconds each part may fill, fixed lines included, so the whole script meets its budget.
 
     The words left once every part's fixed lines are counted go to the parts
     in proportion to the room each has left (a part whose fixed lines already
     overrun its slot gets none, and the others make up for it).
     """
-    fixed = [count_words(p.said) + count_words(p.tail) for p in parts]
+    fixed = [spoken_s(p.said + p.tail, opts) for p in parts]
     free = sum(budgets) - sum(fixed)
     room = [max(b - f, 0.0) for b, f in zip(budgets, fixed, strict=True)]
     if free <= 0 or sum(room) <= 0:
@@ -490,7 +516,7 @@ def write_beats(
     for part in parts:
         for line in lines[part.part]["fill"] + lines["_any"]["fill"]:
             part.pool += _expand(line, values, brief, plan)
-    wpm, overhead = float(opts["words_per_minute"]), float(opts["scene_overhead_s"])
+    overhead = float(opts["scene_overhead_s"])
     max_beat_s = float(opts["max_beat_s"])
     said: set[str] = set()
     for part in parts:
@@ -498,14 +524,13 @@ def write_beats(
         said.update(s.casefold() for s in part.said)
     scenes_per_part = [max(1, math.ceil(p.duration_s / max_beat_s - 1e-9)) for p in parts]
     budgets = [
-        max(0.0, (p.duration_s - overhead * n) * wpm / 60)
-        for p, n in zip(parts, scenes_per_part, strict=True)
+        max(0.0, p.duration_s - overhead * n) for p, n in zip(parts, scenes_per_part, strict=True)
     ]
     carry = 0.0
-    for part, allowance in zip(parts, _allowances(parts, budgets), strict=True):
-        _fill(part, allowance + carry, said)
+    for part, allowance in zip(parts, _allowances(parts, budgets, opts), strict=True):
+        _fill(part, allowance + carry, said, opts)
         part.said += part.tail
-        carry = allowance + carry - count_words(part.said)
+        carry = allowance + carry - spoken_s(part.said, opts)
     beats = [beat for part in parts for beat in _split(part, max_beat_s)]
     return _script(brief, plan, beats, values, int(opts["bullet_chars"]))
 

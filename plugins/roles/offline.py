@@ -166,11 +166,7 @@ def write_script(
         script, ignored = _reviewer.optimize(script, brief, feedback, options)
         if ignored:
             ctx.log.info("feedback the offline writer cannot act on", items=ignored)
-    estimate = _writer.estimate_s(
-        script,
-        float(_writer.options_of(options)["words_per_minute"]),
-        float(_writer.options_of(options)["scene_overhead_s"]),
-    )
+    estimate = _writer.estimate_s(script, _writer.options_of(options))
     if abs(estimate - plan.duration_s) > _reviewer.TOLERANCE_S:
         ctx.log.warning(
             "script length off target: the brief has too little or too much to say",

@@ -80,7 +80,8 @@ _AUDIO_OUTPUT_SYNCHRONOUS = 2
 # which would take the whole kernel down; with it, it returns instead.
 _INITIALIZE_DONT_EXIT = 0x8000
 _POS_CHARACTER = 1
-_CHARS_UTF8 = 1  # espeakCHARS_UTF8; never espeakSSML (0x10): text is plain, not markup
+_CHARS_UTF8 = 1  # espeakCHARS_UTF8
+_SSML = 0x10  # espeakSSML: only for a narrator's prepared speech, never for plain sentences
 _RATE = 1  # espeakRATE
 _EVENT_LIST_TERMINATED = 0
 _EVENT_WORD = 1
@@ -206,9 +207,9 @@ class _Engine:
         )
 
     def synthesize(
-        self, text: str, voice: str, rate_wpm: int
+        self, text: str, voice: str, rate_wpm: int, ssml: bool = False
     ) -> tuple[bytes, list[tuple[int, int]]]:
-        """Speak ``text``; return (PCM bytes, [(1-based text_position, sample index)])."""
+        """Speak ``text`` (SSML with ``ssml``); return (PCM bytes, [(text_position, sample)])."""
         self.select_voice(voice)
         self.lib.espeak_SetParameter(_RATE, rate_wpm, 0)
         self._pcm = bytearray()
@@ -216,7 +217,14 @@ class _Engine:
         self._error = None
         encoded = text.encode("utf-8")
         status = self.lib.espeak_Synth(
-            encoded, len(encoded) + 1, 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None
+            encoded,
+            len(encoded) + 1,
+            0,
+            _POS_CHARACTER,
+            0,
+            _CHARS_UTF8 | (_SSML if ssml else 0),
+            None,
+            None,
         )
         self.lib.espeak_Synchronize()
         if self._error is not None:
@@ -455,6 +463,7 @@ def synthesize_to_wav(
     voice: str = DEFAULT_VOICE,
     rate_wpm: int = DEFAULT_RATE_WPM,
     language: str | None = None,
+    ssml: str | None = None,
 ) -> SpeechSegment:
     """Speak one sentence into a WAV file.
 
@@ -469,6 +478,12 @@ def synthesize_to_wav(
         rate_wpm: words per minute, 80-450 (espeakRATE_MINIMUM/MAXIMUM).
         language: BCP 47 tag of the text, for normalisation; ``None``: the
             voice's language when it is a tag (``"fr"``), else English.
+        ssml: what to speak instead, as espeak-ng SSML (a narrator's
+            prepared speech, already normalised; ``espeakSSML`` flag, FIELD.md
+            and espeak-ng ``docs/markup.md``); ``text`` stays the segment's
+            text. Its word events point into the markup, so the segment then
+            has no word timings (the caption builder times the sentence's
+            words itself, as for piper).
 
     Returns:
         The segment: PCM mono 16-bit at the engine's rate (22050 Hz), exactly as
@@ -486,12 +501,24 @@ def synthesize_to_wav(
     spoken = normalize(text, language or _language_of(voice))
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
+    words: list[tuple[int, int]] = []
     with _LOCK:
         engine = _engine()
-        pcm, words = engine.synthesize(spoken.text, voice, rate_wpm)
+        if ssml is not None:
+            pcm, _ = engine.synthesize(_unwrap(_check_text(ssml, "speech")), voice, rate_wpm, True)
+        else:
+            pcm, words = engine.synthesize(spoken.text, voice, rate_wpm)
         sample_rate_hz = engine.sample_rate_hz
     num_samples = len(pcm) // 2
     _write_wav(target, pcm, sample_rate_hz)
+    if ssml is not None:
+        return SpeechSegment(
+            text=text,
+            path=target,
+            duration_s=num_samples / sample_rate_hz,
+            sample_rate_hz=sample_rate_hz,
+            words=[],
+        )
     # word events point into the spoken text: move them onto the written one
     words = [(spoken.source_index(position - 1) + 1, sample) for position, sample in words]
     return SpeechSegment(
@@ -501,6 +528,16 @@ def synthesize_to_wav(
         sample_rate_hz=sample_rate_hz,
         words=_word_timings(text, words, sample_rate_hz, num_samples),
     )
+
+
+def _unwrap(ssml: str) -> str:
+    """SSML without its ``<speak>`` root: espeak-ng ends a ``</speak>`` with a paragraph
+    pause (0.43 s of silence after every sentence, measured at 140 wpm), while the
+    same markup without the root is parsed alike (espeakSSML) and ends as plain text does."""
+    return _SPEAK_ROOT.sub("", ssml)
+
+
+_SPEAK_ROOT = re.compile(r"^\s*<speak\b[^>]*>|</speak>\s*$")
 
 
 def _language_of(voice: str) -> str | None:
@@ -521,8 +558,12 @@ def synthesize_speech(
     options: dict[str, Any],
     ctx: NodeContext,
     language: str | None = None,
+    speech: Sequence[str] = (),
 ) -> Narration:
     """Speak each sentence into ``ctx.workdir/sentence-NNN.wav`` (see the hookspec).
+
+    ``speech``, when given, is what is spoken for each sentence: SSML when
+    an entry starts with ``<speak``, else plain text.
 
     ``voice`` wins when given; else the voice for ``language`` (a BCP 47 tag,
     :func:`voice_for_language`); else ``"en-us"``. ``rate_wpm`` defaults to
@@ -541,6 +582,7 @@ def synthesize_speech(
             f"espeak: sentences must be a list of strings, got {type(sentences).__name__}"
         )
     texts = [_check_text(s, f"sentences[{i}]") for i, s in enumerate(sentences)]
+    spoken = check_speech(speech, texts, "espeak")
     if options:
         ctx.log.warning("espeak ignores options", options=sorted(options))
     with _LOCK:  # reject an unknown voice before any audio, so a bad spec fails early
@@ -548,12 +590,30 @@ def synthesize_speech(
     name = f"espeak:{voice}"
     if not texts:
         return Narration(segments=[], voice=name, duration_s=0.0)
+    prepared = iter(spoken)  # speak_sentences speaks the texts in order
     return speak_sentences(
         texts,
         name,
-        lambda text, path: _readable(text, path, voice, rate_wpm, language),
+        lambda text, path: _readable(text, path, voice, rate_wpm, language, next(prepared)),
         ctx,
     )
+
+
+def check_speech(speech: Sequence[str] | None, texts: list[str], engine: str) -> list[str | None]:
+    """One prepared speech entry per sentence (``None``: speak the sentence), checked.
+
+    Raises:
+        InvalidInputError: ``speech`` is given with another length, or an entry is blank.
+    """
+    if not speech:
+        return [None] * len(texts)
+    if isinstance(speech, str) or len(speech) != len(texts):
+        raise InvalidInputError(
+            f"{engine}: speech must hold one entry per sentence ({len(texts)}), got "
+            f"{1 if isinstance(speech, str) else len(speech)}; prepare_narration sets it "
+            "for each scene's narration"
+        )
+    return [_check_text(s, f"speech[{i}]") for i, s in enumerate(speech)]
 
 
 #: a sentence may be this much shorter than its captions need: the assembler's
@@ -562,7 +622,7 @@ _HOLD_S = 1.0
 
 
 def _readable(
-    text: str, path: Path, voice: str, rate_wpm: int, language: str | None
+    text: str, path: Path, voice: str, rate_wpm: int, language: str | None, speech: str | None
 ) -> SpeechSegment:
     """Speak ``text``; speak it again slower when it is too fast for its captions.
 
@@ -576,12 +636,21 @@ def _readable(
     """
     from reelgraph.plugins._media.captions import required_seconds
 
-    segment = synthesize_to_wav(text, path, voice, rate_wpm, language)
+    ssml = speech if speech is not None and speech.lstrip().startswith("<speak") else None
+    plain = speech if speech is not None and ssml is None else None
+
+    def speak(rate: int) -> SpeechSegment:
+        if plain is None:
+            return synthesize_to_wav(text, path, voice, rate, language, ssml)
+        segment = synthesize_to_wav(plain, path, voice, rate, language)
+        return segment.model_copy(update={"text": text, "words": []})  # captions: the sentence
+
+    segment = speak(rate_wpm)
     need_s = required_seconds(text, language) - _HOLD_S
     if segment.duration_s <= 0 or segment.duration_s >= need_s or rate_wpm <= MIN_RATE_WPM:
         return segment
     slower = max(MIN_RATE_WPM, int(rate_wpm * segment.duration_s / need_s))
-    return synthesize_to_wav(text, path, voice, slower, language)
+    return speak(slower)
 
 
 @hookimpl(specname="synthesize_speech", trylast=True)
@@ -592,6 +661,7 @@ def _synthesize_speech_hook(
     language: str | None,
     options: dict[str, Any],
     ctx: NodeContext,
+    speech: list[str],
 ) -> Narration:
     """The hook: :func:`synthesize_speech` with every parameter passed.
 
@@ -600,4 +670,4 @@ def _synthesize_speech_hook(
     plain function keeps ``language`` optional for direct callers (pluggy
     passes only parameters without a default).
     """
-    return synthesize_speech(sentences, voice, rate_wpm, options, ctx, language)
+    return synthesize_speech(sentences, voice, rate_wpm, options, ctx, language, speech)

@@ -29,9 +29,12 @@ installed and has a voice for the language, and espeak (``trylast``) otherwise.
 
 from __future__ import annotations
 
+import html
 import json
 import os
+import re
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,7 +43,7 @@ from reelgraph.errors import ConfigurationError, FatalError, InvalidInputError
 from reelgraph.models import Narration, SpeechSegment
 from reelgraph.plugins.speech._common import speak_sentences
 from reelgraph.plugins.speech._normalize import normalize
-from reelgraph.plugins.speech.espeak import _check_text, _write_wav
+from reelgraph.plugins.speech.espeak import _check_text, _write_wav, check_speech
 
 if TYPE_CHECKING:
     from reelgraph.run.context import NodeContext
@@ -61,6 +64,13 @@ _VOICES: dict[Path, Any] = {}
 #: curve, linearly between points and clamped to its ends. No such curve is
 #: known for other voices: they ignore ``rate_wpm``.
 DEFAULT_VOICE_WPM = ((0.75, 208.0), (1.0, 171.1), (1.25, 148.2), (1.5, 123.9))
+
+
+def _plain(speech: str) -> str:
+    """Prepared speech as plain text: piper would read SSML markup aloud."""
+    if not speech.lstrip().startswith("<speak"):
+        return speech
+    return _check_text(html.unescape(re.sub(r"<[^>]*>", " ", speech)).strip(), "speech")
 
 
 def _piper() -> Any:
@@ -185,6 +195,7 @@ def synthesize_to_wav(
     voice_path: Path | None = None,
     language: str | None = None,
     length_scale: float | None = None,
+    spoken: str | None = None,
 ) -> SpeechSegment:
     """Speak one sentence into a WAV file with a piper voice.
 
@@ -196,6 +207,9 @@ def synthesize_to_wav(
         language: BCP 47 tag for normalisation; ``None``: the voice's language.
         length_scale: piper's phoneme length scale (> 1 is slower); ``None``
             for the voice's own (its ``.onnx.json`` ``inference.length_scale``).
+        spoken: what to speak instead (a narrator's prepared plain text);
+            ``text`` stays the segment's text. piper reads no markup: an
+            SSML entry (``<speak>...``) loses its tags and entities.
 
     Returns:
         The segment: mono 16-bit PCM at the voice's rate, ``duration_s`` =
@@ -208,7 +222,8 @@ def synthesize_to_wav(
     """
     text = _check_text(text, "text")
     model = voice_path or default_voice_path()
-    spoken = normalize(text, language or voice_language(model))
+    said = text if spoken is None else _plain(_check_text(spoken, "speech"))
+    normalised = normalize(said, language or voice_language(model))
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     piper = _piper()
@@ -217,7 +232,7 @@ def synthesize_to_wav(
         try:
             chunks = list(
                 voice.synthesize(
-                    spoken.text,
+                    normalised.text,
                     piper.SynthesisConfig(normalize_audio=False, length_scale=length_scale),
                 )
             )
@@ -242,8 +257,11 @@ def synthesize_speech(
     options: dict[str, Any],
     ctx: NodeContext,
     language: str | None = None,
+    speech: Sequence[str] = (),
 ) -> Narration | None:
     """Speak each sentence into ``ctx.workdir/sentence-NNN.wav`` (see the hookspec).
+
+    ``speech``, when given, is what is spoken for each sentence (plain text).
 
     ``voice``: a ``.onnx`` path, or ``None`` for the default en_US-joe-medium.
     Returns ``None`` (so the next provider, espeak, answers) when the node
@@ -291,6 +309,7 @@ def synthesize_speech(
             f"piper: sentences must be a list of strings, got {type(sentences).__name__}"
         )
     texts = [_check_text(s, f"sentences[{i}]") for i, s in enumerate(sentences)]
+    prepared = iter(check_speech(speech, texts, "piper"))  # spoken in order
     if options:
         ctx.log.warning("piper ignores options", options=sorted(options))
     scale = length_scale_for(rate_wpm, model)
@@ -300,7 +319,7 @@ def synthesize_speech(
     return speak_sentences(
         texts,
         name,
-        lambda text, path: synthesize_to_wav(text, path, model, language, scale),
+        lambda text, path: synthesize_to_wav(text, path, model, language, scale, next(prepared)),
         ctx,
     )
 
@@ -313,6 +332,7 @@ def _synthesize_speech_hook(
     language: str | None,
     options: dict[str, Any],
     ctx: NodeContext,
+    speech: list[str],
 ) -> Narration | None:
     """The hook: :func:`synthesize_speech`, asked before espeak (``tryfirst``)."""
-    return synthesize_speech(sentences, voice, rate_wpm, options, ctx, language)
+    return synthesize_speech(sentences, voice, rate_wpm, options, ctx, language, speech)

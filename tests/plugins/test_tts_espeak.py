@@ -133,6 +133,7 @@ def test_hook_is_registered_under_its_entry_point(tmp_path: Path) -> None:
         rate_wpm=200,
         language=None,
         options={},
+        speech=[],
         ctx=NodeContext.for_testing(tmp_path),
     )
     assert isinstance(narration, Narration) and len(narration.segments) == 1

@@ -88,7 +88,9 @@ def test_registered_tryfirst_under_its_entry_point(tmp_path: Path) -> None:
     pm.register(espeak, name="espeak")
     pm.register(entry.load(), name="piper")
     pm.check_pending()
-    call = dict(voice=None, rate_wpm=None, options={}, ctx=NodeContext.for_testing(tmp_path))
+    call = dict(
+        voice=None, rate_wpm=None, options={}, speech=[], ctx=NodeContext.for_testing(tmp_path)
+    )
     english = pm.hook.synthesize_speech(sentences=["Hello there."], language="en", **call)
     assert english.voice == "piper:en_US-joe-medium"
     # a language the joe voice does not speak, or an espeak voice name: espeak answers
