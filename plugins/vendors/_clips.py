@@ -64,6 +64,7 @@ __all__ = [
     "FPS",
     "MAX_CLIP_BYTES",
     "VIDEO_TYPES",
+    "ClipInputs",
     "ClipLimits",
     "ClipRequest",
     "ClipVendor",
@@ -71,6 +72,7 @@ __all__ = [
     "TaskState",
     "billed_seconds",
     "catalog_price",
+    "clip_inputs",
     "image_data_uri",
     "normalise_clip",
     "probe_video",
@@ -336,6 +338,92 @@ def normalise_clip(
     return probe_video(target, what)
 
 
+# -- what a map item carries ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClipInputs:
+    """A ``generate_clip`` call's arguments, resolved for one provider (:func:`clip_inputs`).
+
+    Attributes:
+        shot: the shot (validated; its ``mode`` the plan's when the plan chose).
+        first_frame: the storyboard frame: the one given, else the scene's
+            in ``options.frames``, else ``None``.
+        options: the options without ``plan`` and ``frames``, with the
+            plan's ``model`` when the plan chose this provider.
+        chosen: the provider the plan or ``options.provider`` chose, if any.
+    """
+
+    shot: Shot
+    first_frame: Visual | None
+    options: dict[str, Any]
+    chosen: str | None
+
+    def answers(self, name: str, pinned: str | None) -> bool:
+        """Whether provider ``name`` makes this clip: pinned to it, or chosen for it."""
+        if pinned is not None:
+            return pinned == name
+        return self.chosen == name
+
+
+def clip_inputs(
+    shot: Any, first_frame: Any, options: dict[str, Any] | None, name: str
+) -> ClipInputs:
+    """Resolve a map item's arguments: the shot, its frame, the provider the plan chose.
+
+    One ``generate_clip`` node maps over the shot list; what differs per shot
+    travels in ``options`` (the kernel pins one provider per node and has no
+    zip of lists):
+
+    - ``options.plan``: the solver's :class:`~reelgraph.models.ProductionPlan`
+      (or its dict); the shot's :class:`~reelgraph.models.ShotPlan` (by
+      ``shot_id``) gives the provider, and for that provider the ``model``
+      and the ``mode`` (a slide the solver animated is image-to-video);
+    - ``options.frames``: the storyboard frames (``render_shot`` visuals, one
+      per scene); the shot's is the one with its ``scene_index``;
+    - ``options.provider``: a provider chosen by hand.
+
+    Raises:
+        InvalidInputError: the shot, a frame or the plan does not validate.
+    """
+    options = dict(options or {})
+    plan = options.pop("plan", None)
+    frames = options.pop("frames", None) or []
+    if isinstance(shot, dict):  # a literal in a spec's `with:`
+        shot = _validated(Shot, shot, f"{name}: shot")
+    if isinstance(first_frame, dict):
+        first_frame = _validated(Visual, first_frame, f"{name} shot {shot.id}: first_frame")
+    chosen = options.get("provider")
+    planned = _planned(plan, shot.id)
+    if planned is not None:
+        chosen = chosen or planned.get("provider")
+        if planned.get("provider") == name:
+            if planned.get("model") and "model" not in options:
+                options["model"] = planned["model"]
+            if planned.get("mode"):
+                shot = shot.model_copy(update={"mode": planned["mode"]})
+    if first_frame is None:
+        for frame in frames:
+            if isinstance(frame, dict):
+                frame = _validated(Visual, frame, f"{name} shot {shot.id}: options.frames")
+            if isinstance(frame, Visual) and frame.scene_index == shot.scene_index:
+                first_frame = frame
+                break
+    return ClipInputs(shot, first_frame, options, chosen)
+
+
+def _planned(plan: Any, shot_id: str) -> dict[str, Any] | None:
+    """The plan's decision for ``shot_id`` as a dict, or ``None``."""
+    if plan is None:
+        return None
+    shots = plan.get("shots") if isinstance(plan, dict) else getattr(plan, "shots", None)
+    for decision in shots or []:
+        data = decision if isinstance(decision, dict) else decision.model_dump()
+        if data.get("shot_id") == shot_id:
+            return data
+    return None
+
+
 # -- the base class -----------------------------------------------------------------
 
 
@@ -405,15 +493,14 @@ class ClipVendor:
     ) -> Visual | None:
         """Make the shot's clip (see the module docstring for the steps).
 
-        Returns ``None`` when ``options.provider`` names another provider
-        (a node without a pinned provider, ``-i video=auto``).
+        Returns ``None`` in a node without a pinned provider (``-i
+        video=auto``) when the plan (``options.plan``) or ``options.provider``
+        chose another provider for this shot (see :func:`clip_inputs`).
         """
-        options = dict(options or {})
-        chosen = options.get("provider")
-        if chosen not in (None, self.name):
+        item = clip_inputs(shot, first_frame, options, self.name)
+        if not item.answers(self.name, getattr(ctx, "provider", None)):
             return None
-        if isinstance(shot, dict):  # a literal in a spec's `with:`
-            shot = _validated(Shot, shot, f"{self.name}: shot")
+        shot, first_frame, options = item.shot, item.first_frame, item.options
         request = self.request(shot, first_frame, aspect, options)
         try:
             task_id = self._submitted(request, ctx)
@@ -437,17 +524,17 @@ class ClipVendor:
         ``None`` for other hooks and providers, and for a shot the model
         cannot make (the call then fails on its check, costing nothing).
         """
-        options = dict(arguments.get("options") or {})
-        if hook != "generate_clip" or (provider or options.get("provider")) != self.name:
+        if hook != "generate_clip" or arguments.get("shot") is None:
             return None
-        shot = arguments.get("shot")
         try:
-            if isinstance(shot, dict):
-                shot = _validated(Shot, shot, f"{self.name}: shot")
-            if not isinstance(shot, Shot):
+            item = clip_inputs(
+                arguments["shot"], arguments.get("first_frame"), arguments.get("options"), self.name
+            )
+            if not item.answers(self.name, provider):
                 return None
+            options = item.options
             request = self.request(
-                shot, arguments.get("first_frame"), arguments.get("aspect") or "16:9", options
+                item.shot, item.first_frame, arguments.get("aspect") or "16:9", options
             )
         except InvalidInputError:
             return None
@@ -497,8 +584,6 @@ class ClipVendor:
         model = str(options.get("model") or self.default_model)
         limits = self.limits(model)
         where = f"{self.name} shot {shot.id}"
-        if isinstance(first_frame, dict):
-            first_frame = _validated(Visual, first_frame, f"{where}: first_frame")
         mode = shot.mode
         if mode == "slide":
             mode = "image_to_video" if first_frame is not None else "text_to_video"

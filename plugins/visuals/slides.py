@@ -61,6 +61,7 @@ from reelgraph.plugins.visuals._fonts import (
     uncovered_chars,
 )
 from reelgraph.plugins.visuals._layout import Canvas, FittedText
+from reelgraph.plugins.visuals.motion import generate_clip as generate_clip  # Ken Burns clip
 
 if TYPE_CHECKING:
     from reelgraph.run.context import NodeContext
