@@ -1,15 +1,21 @@
 """Line breaking for the ``slides`` plugin: greedy wrapping measured in pixels.
 
-Lines break at spaces and, in Chinese, Japanese and Korean text, between any
-two wide characters, except where the kinsoku rules of JIS X 4051 / W3C
-"Requirements for Japanese Text Layout" (JLREQ) forbid it. Widths come from
-the font that will draw the text (anything with Pillow's ``getlength``).
+Lines break at spaces and, in Chinese and Japanese text, between phrases:
+BudouX (Google's phrase segmenter, Apache-2.0, a few kilobytes of model in
+the wheel) finds where a phrase ends ("多数の|パッケージを|指す"), so a line
+does not end in the middle of a word; a phrase wider than a line breaks
+between characters. Korean (which has spaces) breaks at spaces, other wide
+characters between any two. Nowhere does a line break where the kinsoku
+rules of JIS X 4051 / W3C "Requirements for Japanese Text Layout" (JLREQ)
+forbid it. Widths come from the font that will draw the text (anything with
+Pillow's ``getlength``).
 """
 
 from __future__ import annotations
 
+import functools
 import unicodedata
-from typing import Protocol
+from typing import Any, Protocol
 
 __all__ = ["ELLIPSIS", "NO_LINE_END", "NO_LINE_START", "Measure", "truncate_to_width", "wrap_text"]
 
@@ -75,22 +81,48 @@ def _breaks_anywhere(ch: str) -> bool:
     return unicodedata.east_asian_width(ch) in ("W", "F")
 
 
+@functools.lru_cache(maxsize=2)
+def _phrase_parser(language: str) -> Any:
+    import budoux
+
+    if language == "ja":
+        return budoux.load_default_japanese_parser()
+    return budoux.load_default_simplified_chinese_parser()
+
+
+def _phrase_starts(word: str) -> frozenset[int] | None:
+    """Offsets in ``word`` where a Chinese or Japanese phrase starts (BudouX), or ``None``
+    when the word has no Han or kana (Korean, Latin: any break rule stays)."""
+    kana = any("\u3040" <= ch <= "\u30ff" for ch in word)
+    han = kana or any("\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf" for ch in word)
+    if not han:
+        return None
+    starts, at = set(), 0
+    for phrase in _phrase_parser("ja" if kana else "zh").parse(word):
+        starts.add(at)
+        at += len(phrase)
+    return frozenset(starts)
+
+
 def _tokens(text: str) -> list[tuple[str, bool]]:
     """``(token, space_before)`` pairs: the units a line may break between.
 
     A token is a run of non-wide characters (a Latin word, never split unless
-    longer than a line) or one wide character. Kinsoku: a character of
+    longer than a line), a Chinese or Japanese phrase (:func:`_phrase_starts`),
+    or one other wide character. Kinsoku: a character of
     :data:`NO_LINE_START` joins the token before it, one of
     :data:`NO_LINE_END` the token after it.
     """
     tokens: list[tuple[str, bool]] = []
     for word in text.split():
         pieces: list[str] = []
-        for ch in word:
+        phrases = _phrase_starts(word)
+        for i, ch in enumerate(word):
             glue_back = pieces and (
                 ch in NO_LINE_START
                 or pieces[-1][-1] in NO_LINE_END
                 or not (_breaks_anywhere(ch) or _breaks_anywhere(pieces[-1][-1]))
+                or (phrases is not None and i not in phrases)
             )
             if glue_back:
                 pieces[-1] += ch
@@ -105,11 +137,12 @@ def _tokens(text: str) -> list[tuple[str, bool]]:
 def wrap_text(
     text: str, font: Measure, max_width: float, max_lines: int | None = None
 ) -> list[str]:
-    """Greedy wrap measured in pixels: at spaces, and between CJK characters.
+    """Greedy wrap measured in pixels: at spaces, and between CJK phrases.
 
     Whitespace (including newlines) is collapsed. Latin words are broken only
-    when wider than a line; CJK text breaks between any two characters except
-    before closing punctuation or after opening brackets (see :func:`_tokens`).
+    when wider than a line; Chinese and Japanese text breaks between phrases
+    (between characters in a phrase wider than a line), never before closing
+    punctuation or after opening brackets (see :func:`_tokens`).
     Every returned line measures at most ``max_width`` pixels with ``font``,
     except a single character wider than the whole line, which cannot be
     helped. With ``max_lines``, wrapping stops once there are more lines than

@@ -346,6 +346,27 @@ def test_cjk_wraps_between_characters_with_kinsoku(cjk_installed, width) -> None
             assert line[-1] not in _wrap.NO_LINE_END, lines
 
 
+@pytest.mark.parametrize("width", [200, 333, 480])
+def test_chinese_and_japanese_lines_end_between_phrases(cjk_installed, width) -> None:
+    import budoux
+
+    zh, ja, _ = cjk_lines()
+    font = _cjk_font()
+    for text, parser in (
+        (ja, budoux.load_default_japanese_parser()),
+        (zh, budoux.load_default_simplified_chinese_parser()),
+    ):
+        phrases = parser.parse(text.replace(" ", ""))
+        starts = {sum(len(p) for p in phrases[:i]) for i in range(len(phrases))}
+        lines = _wrap.wrap_text(text, font, width)
+        at = 0
+        for line in lines[:-1]:
+            at += len(line.replace(" ", ""))
+            # a break inside a phrase only where the phrase is wider than the line
+            phrase = next(p for i, p in enumerate(phrases) if at < sum(map(len, phrases[: i + 1])))
+            assert at in starts or font.getlength(phrase) > width, (lines, phrases)
+
+
 def test_latin_words_in_cjk_text_stay_whole(cjk_installed) -> None:
     zh, ja, _ = cjk_lines()
     text = f"{zh} pip install reelgraph {ja} Python"
