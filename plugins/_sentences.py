@@ -21,7 +21,9 @@ call that ran past 5 minutes. 100 Chinese or Japanese characters is a
 similar 15-20 s at the 5-7 characters per second of natural speech.
 A longer sentence is cut at the clause mark nearest its middle (``,;:`` or a
 dash; ``，、；：`` in Chinese and Japanese), else at the space nearest its
-middle, else between characters (never before closing punctuation).
+middle, else between characters (never inside a Latin word, never before
+closing punctuation). A sentence without Chinese or Japanese characters in a
+Chinese or Japanese text (English quoted in it) has the 250-character bound.
 """
 
 from __future__ import annotations
@@ -72,6 +74,7 @@ OPENING_PUNCTUATION = frozenset("（「『【〔〈《〘〖〝‘“｛［([{")
 _WIDE_SPACE = re.compile(
     r"(?<=[\u3000-\u30ff\u3400-\u9fff\uff00-\uffef])\s+(?=[\u3000-\u30ff\u3400-\u9fff\uff00-\uffef])"
 )
+_WIDE = re.compile(r"[\u3000-\u30ff\u3400-\u9fff\uff00-\uffef]")
 _WIDE_END = re.compile(r"(?<=[。！？])[」』）】〕”’\"']*")
 _GENERIC_BOUNDARY = re.compile(r"(?<=[.!?\u2026])[\"'\u201d\u2019)\]]*\s+(?=\S)")
 _INITIAL = re.compile(r"(?:^|\s)\w\.$")
@@ -115,7 +118,10 @@ def split_sentences(text: str, language: str | None = None) -> list[str]:
         # 「…！」と continues the sentence); other paths may meet them in mixed text
         parts = [sentence] if primary in _PYSBD else _split_wide_marks(sentence)
         for part in parts:
-            out.extend(split_long(part, limit, no_spaces=no_spaces))
+            if no_spaces and not _WIDE.search(part):  # English quoted in Japanese
+                out.extend(split_long(part, MAX_SENTENCE_CHARS))
+            else:
+                out.extend(split_long(part, limit, no_spaces=no_spaces))
     return [s for s in out if s]
 
 
@@ -225,12 +231,25 @@ def _cut(text: str, no_spaces: bool) -> int:
         if spaces:
             best = min(spaces, key=lambda at: abs(at - middle))
     if best is None:
-        best = max(1, int(middle))
+        best = _outside_latin_word(text, max(1, int(middle)))
     while best < n - 1 and text[best] in CLOSING_PUNCTUATION:
         best += 1
     while best > 1 and text[best - 1] in OPENING_PUNCTUATION:
         best -= 1
     return best
+
+
+_LATIN_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'.-]*[A-Za-z0-9]|[A-Za-z0-9]")
+
+
+def _outside_latin_word(text: str, at: int) -> int:
+    """``at``, or the nearer end of the Latin word (or number) it falls inside: an English
+    sentence quoted in Japanese is never cut mid-word ("sof" + "tware")."""
+    for match in _LATIN_WORD.finditer(text):
+        if match.start() < at < match.end():
+            ends = [end for end in (match.start(), match.end()) if 0 < end < len(text)]
+            return min(ends, key=lambda end: abs(end - at)) if ends else at
+    return at
 
 
 def end_sentence(text: str, language: str | None = None) -> str:

@@ -213,6 +213,27 @@ def test_long_chinese_text_is_cut_between_characters_never_before_closing_marks(
     assert "".join(sentences).replace(" ", "") == text.replace(" ", "")
 
 
+def test_english_quoted_in_japanese_is_never_cut_mid_word():
+    # The Japanese Debian FAQ leaves some paragraphs in English: the 100-character
+    # bound for Japanese cut "software" into "sof" and "tware".
+    english = (
+        "The Debian archives also carry approximately 1000 software packages (in the "
+        "non-free and contrib sections), which are distributable under specific terms "
+        "included with each package."
+    )
+    assert split_sentences(english, "ja") == [english]
+    mixed = (
+        "正式に Debian GNU/Linux の一部であるパッケージは全て、" * 3 + "Debianarchivessoftware" * 4
+    )
+    for sentence in split_sentences(mixed + "。", "ja"):
+        assert len(sentence) <= MAX_SENTENCE_CHARS_NO_SPACES
+    pieces = split_sentences("あ" * 90 + " approximately 1000 software packages", "ja")
+    assert all(
+        not re.search(r"[a-z]$", a) or not re.match(r"[a-z]", b)
+        for a, b in zip(pieces, pieces[1:], strict=False)
+    )
+
+
 def test_sentences_end_with_their_languages_full_stop():
     assert end_sentence("请随意移动光标", "zh") == "请随意移动光标。"
     assert end_sentence("カーソルを移動しましょう、", "ja") == "カーソルを移動しましょう。"
