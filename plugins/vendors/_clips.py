@@ -145,7 +145,8 @@ class ClipRequest:
         model: the vendor's model id.
         duration_s: the clip length asked for (billed), seconds.
         aspect: ``16:9``, ``9:16`` or ``1:1``; ``ratio`` the vendor's value.
-        first_frame: the storyboard frame's file (image-to-video), else ``None``.
+        first_frame: the storyboard frame's file (image-to-video), else ``None``
+            (also when only ``options.first_frame_url`` gives it).
         options: the node's options (``seed``, ...).
     """
 
@@ -593,9 +594,10 @@ class ClipVendor:
                 f"{where}: model {model} cannot make {mode} (it makes {can}); "
                 "choose another model or provider"
             )
-        if mode == "image_to_video" and first_frame is None:
+        if mode == "image_to_video" and first_frame is None and not options.get("first_frame_url"):
             raise InvalidInputError(
-                f"{where}: image_to_video needs the storyboard frame; pass first_frame"
+                f"{where}: image_to_video needs the storyboard frame; pass first_frame "
+                "(or options.first_frame_url, a public https URL of it)"
             )
         if aspect not in limits.aspects:
             raise InvalidInputError(

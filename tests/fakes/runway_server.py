@@ -94,6 +94,8 @@ class FakeClipServer:
     """
 
     vendor = "fake"
+    #: what a task answers when no script is set: done at the first poll
+    default_script: tuple[str, ...] = ("SUCCEEDED",)
 
     def __init__(self, mp4: Path, *, key: str = "test-key-0123456789") -> None:
         self.mp4 = Path(mp4).read_bytes()
@@ -230,7 +232,7 @@ class FakeClipServer:
         """The status this poll of ``task_id`` answers (and count the poll)."""
         with self.lock:
             task = self.tasks[task_id]
-            script = self.script or ["SUCCEEDED"]
+            script = self.script or list(self.default_script)
             status = script[min(task["polls"], len(script) - 1)]
             task["polls"] += 1
             self.polls.append((task_id, status))

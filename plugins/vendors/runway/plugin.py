@@ -25,7 +25,8 @@ are turned off (``max_retries=0``): the kernel's retry policy decides, and a
 submission is never repeated by a layer the journal does not see.
 
 Options: ``model`` (``gen4.5``, the default, text- and image-to-video;
-``gen4_turbo``, image-to-video only), ``seed``, ``timeout_s`` (polling
+``gen4_turbo``, image-to-video only), ``seed``, ``first_frame_url`` (the
+storyboard frame at a public https URL instead of inline), ``timeout_s`` (polling
 deadline, seconds), ``poll_s``, ``price_usd_per_s``, ``max_bytes``,
 ``max_hold_s``, ``api_key``.
 """
@@ -136,10 +137,12 @@ class RunwayClips(ClipVendor):
         prompt = request.shot.prompt[:1000]  # the API's limit: 1000 UTF-16 units
         duration = int(request.duration_s)
         if request.mode == "image_to_video":
-            assert request.first_frame is not None
+            # a public https URL when given (up to 16 MB), else the frame inline (5 MB)
+            url = request.options.get("first_frame_url")
+            image = str(url) if url else image_data_uri(request.first_frame)  # type: ignore[arg-type]
             task = client.image_to_video.create(
                 model=request.model,
-                prompt_image=image_data_uri(request.first_frame),
+                prompt_image=image,
                 prompt_text=prompt,
                 ratio=request.ratio,
                 duration=duration,
