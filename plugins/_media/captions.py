@@ -26,7 +26,8 @@ minimum, rounded up; the captions gate's figure).
 
 Lines break at natural points: after punctuation, before a conjunction or
 preposition, never after an article (BBC and Netflix guidelines); in Chinese
-and Japanese between any two characters but by kinsoku rules (JIS X 4051):
+and Japanese between phrases (BudouX; between characters in a phrase longer
+than a line), by kinsoku rules (JIS X 4051):
 closing punctuation and small kana never start a line, opening brackets
 never end one, a run of half-width letters or digits is never cut.
 
@@ -54,6 +55,7 @@ from pathlib import Path
 from reelgraph.models import Caption, WordTiming
 from reelgraph.plugins._language import (
     is_wide,
+    phrase_starts,
     primary_subtag,
     script_language,
     writes_without_spaces,
@@ -211,10 +213,29 @@ _NO_LINE_END = frozenset("（「『【〔〈《〘〖〝‘“｛［([{")
 _UNIT = re.compile(r"[!-~]+\s*|\S\s*|\s+")
 
 
+def _phrases(text: str) -> list[str]:
+    """Chinese or Japanese text in units a line may break between: its phrases
+    (:func:`~reelgraph.plugins._language.phrase_starts`), else characters and
+    runs of half-width letters and digits (:data:`_UNIT`)."""
+    units = _UNIT.findall(text)
+    starts = phrase_starts(text)
+    if starts is None:
+        return units
+    out: list[str] = []
+    at = 0
+    for unit in units:
+        if out and at not in starts and unit.strip() and not out[-1].endswith(" "):
+            out[-1] += unit
+        else:
+            out.append(unit)
+        at += len(unit)
+    return out
+
+
 def _tokens(text: str, rules: CaptionRules) -> list[str]:
     """Units a line may break between; none wider than a line."""
     width = rules.max_line_chars
-    raw = _UNIT.findall(text.strip()) if rules.by_character else text.split()
+    raw = _phrases(text.strip()) if rules.by_character else text.split()
     out: list[str] = []
     for token in raw:
         while line_width(token.strip(), rules) > width:

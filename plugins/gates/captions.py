@@ -104,7 +104,9 @@ class Cue:
 
     @property
     def duration_s(self) -> float:
-        return self.end_s - self.start_s
+        """Seconds on screen, from the whole milliseconds SubRip stores: 11.378 - 6.128 is
+        5.25, not 5.2499999999999 (which read 21 characters at 4.0000001 per second)."""
+        return (round(self.end_s * 1000) - round(self.start_s * 1000)) / 1000
 
     @property
     def chars(self) -> int:

@@ -13,9 +13,10 @@ Pillow's ``getlength``).
 
 from __future__ import annotations
 
-import functools
 import unicodedata
-from typing import Any, Protocol
+from typing import Protocol
+
+from reelgraph.plugins._language import phrase_starts
 
 __all__ = ["ELLIPSIS", "NO_LINE_END", "NO_LINE_START", "Measure", "truncate_to_width", "wrap_text"]
 
@@ -81,34 +82,11 @@ def _breaks_anywhere(ch: str) -> bool:
     return unicodedata.east_asian_width(ch) in ("W", "F")
 
 
-@functools.lru_cache(maxsize=2)
-def _phrase_parser(language: str) -> Any:
-    import budoux
-
-    if language == "ja":
-        return budoux.load_default_japanese_parser()
-    return budoux.load_default_simplified_chinese_parser()
-
-
-def _phrase_starts(word: str) -> frozenset[int] | None:
-    """Offsets in ``word`` where a Chinese or Japanese phrase starts (BudouX), or ``None``
-    when the word has no Han or kana (Korean, Latin: any break rule stays)."""
-    kana = any("\u3040" <= ch <= "\u30ff" for ch in word)
-    han = kana or any("\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf" for ch in word)
-    if not han:
-        return None
-    starts, at = set(), 0
-    for phrase in _phrase_parser("ja" if kana else "zh").parse(word):
-        starts.add(at)
-        at += len(phrase)
-    return frozenset(starts)
-
-
 def _tokens(text: str) -> list[tuple[str, bool]]:
     """``(token, space_before)`` pairs: the units a line may break between.
 
     A token is a run of non-wide characters (a Latin word, never split unless
-    longer than a line), a Chinese or Japanese phrase (:func:`_phrase_starts`),
+    longer than a line), a Chinese or Japanese phrase (``_language.phrase_starts``),
     or one other wide character. Kinsoku: a character of
     :data:`NO_LINE_START` joins the token before it, one of
     :data:`NO_LINE_END` the token after it.
@@ -116,7 +94,7 @@ def _tokens(text: str) -> list[tuple[str, bool]]:
     tokens: list[tuple[str, bool]] = []
     for word in text.split():
         pieces: list[str] = []
-        phrases = _phrase_starts(word)
+        phrases = phrase_starts(word)
         for i, ch in enumerate(word):
             glue_back = pieces and (
                 ch in NO_LINE_START

@@ -458,3 +458,23 @@ def test_speech_too_fast_borrows_from_what_follows_within_the_lag(timeline):
     cues = build_cues(sentences, duration, language=language)
     assert cue_problems(cues, language) == []
     assert cues[0].start_s <= sentences[0].start_s + MAX_DELAY_S  # the first cue never lags
+
+
+def test_japanese_caption_lines_end_between_phrases():
+    # The Japanese Debian FAQ's cue read "探しているものがこ / の FAQ から見つけら":
+    # "この" (this) and "見つけられない" (cannot find) were cut in two.
+    import budoux
+
+    text = (
+        "探しているものがこの FAQ から見つけられない場合は「Debian システム上の、"
+        "あるいは Debian システム用の文書は他にどんなものがありますか?」を確認してください。"
+    )
+    phrases = budoux.load_default_japanese_parser().parse(text)
+    ends = {sum(len(p) for p in phrases[: i + 1]) for i in range(len(phrases))}
+    at = 0
+    pieces = split_text(text, language="ja")
+    lines = [line for piece in pieces for line in wrap_text(piece, language="ja")]
+    for line in lines:
+        at = text.index(line, at) + len(line)
+        assert at in ends or text[at : at + 1] == " ", (line, phrases)
+    assert "".join(lines).replace(" ", "") == text.replace(" ", "")

@@ -260,6 +260,17 @@ def test_the_videos_language_sets_the_limits(mp4, tmp_path, ctx):
     assert loose["cps"].passed and loose["line_length"].passed
 
 
+def test_a_cue_exactly_at_the_reading_speed_passes() -> None:
+    # The Japanese FAQ's cue 15: 21 characters from 00:02:06,128 to 00:02:11,378 is
+    # 4.0 per second, but 131.378 - 126.128 in floating point is 5.2499999999999
+    lines = ("探しているものがこ", "の FAQ から見つけら")
+    cue = gate_captions.Cue(index=15, start_s=126.128, end_s=131.378, lines=lines)
+    assert cue.chars / (131.378 - 126.128) > 4.0  # the float subtraction alone fails it
+    assert cue.duration_s == 5.25
+    result = gate_captions._cps([cue], 4.0)
+    assert result.passed and result.measured == 4.0
+
+
 def test_half_width_characters_count_half_a_cell(mp4, tmp_path, ctx):
     line = "Capsロックキーを確認した後"  # 4 half-width + 11 full-width = 13 cells
     video = _video(mp4, tmp_path, [(1.0, 5.0, line)]).model_copy(update={"language": "ja"})
