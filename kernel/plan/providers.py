@@ -6,7 +6,10 @@ input's value (the one given, else its default) must be an installed
 provider of the node's hook, checked like a literal ``provider:`` before
 anything runs. Values of the input's ``enum`` that are not installed are
 fine until someone chooses one (an optional extra not installed is not an
-error of the spec).
+error of the spec). The value :data:`ANY_PROVIDER` (``auto``), unless a
+plugin is called that, leaves the node's provider open, as if it named
+none: every implementation may answer (``-i video=auto``: each clip
+provider answers for the shots a production plan gave it).
 """
 
 from __future__ import annotations
@@ -18,9 +21,17 @@ from reelgraph.errors import Problem, did_you_mean
 from reelgraph.plan.registry import PluginRegistry
 from reelgraph.spec.model import Spec
 
-__all__ = ["INPUT_PREFIX", "bind_providers", "chooses_providers", "provider_input"]
+__all__ = [
+    "ANY_PROVIDER",
+    "INPUT_PREFIX",
+    "bind_providers",
+    "chooses_providers",
+    "provider_input",
+]
 
 INPUT_PREFIX = "$inputs."
+#: an input value that leaves the node's provider open (no plugin of that name)
+ANY_PROVIDER = "auto"
 
 
 def provider_input(provider: str | None) -> str | None:
@@ -105,6 +116,8 @@ def _value(
     if value is None:
         return None
     providers = registry.providers(hook)
+    if value == ANY_PROVIDER and value not in providers:
+        return None  # open: every implementation may answer
     if value not in providers:
         hint = did_you_mean(str(value), providers, "providers: " + ", ".join(providers) or "none")
         problems.append(
