@@ -329,8 +329,8 @@ class AnthropicPlugin(LLMRoles):
     def environment_variables(self) -> list[tuple[str, str]]:
         """What this provider reads from the environment, for ``reelgraph doctor``."""
         return [
-            (KEY_ENV, "API key (or a secret input as options.api_key)"),
-            ("ANTHROPIC_BASE_URL", "another Anthropic-compatible server (read by the SDK)"),
+            (KEY_ENV, "the API key, unless a secret input gives options.api_key"),
+            ("ANTHROPIC_BASE_URL", "another Anthropic-compatible server, read by the SDK"),
         ]
 
 
