@@ -233,9 +233,29 @@ def _phrases(text: str) -> list[str]:
 
 
 def _tokens(text: str, rules: CaptionRules) -> list[str]:
-    """Units a line may break between; none wider than a line."""
+    """Units a line may break between; none wider than a line.
+
+    Chinese and Japanese: phrases, closing marks glued to the unit before and
+    opening ones to the unit after (kinsoku); a phrase that kinsoku makes
+    wider than a line goes back to characters.
+    """
+    if not rules.by_character:
+        return _fit_width(text.split(), rules)
+    glued = _kinsoku(_fit_width(_phrases(text.strip()), rules))
+    if all(line_width(token.strip(), rules) <= rules.max_line_chars for token in glued):
+        return glued
+    out: list[str] = []
+    for token in glued:
+        if line_width(token.strip(), rules) <= rules.max_line_chars:
+            out.append(token)
+        else:
+            out.extend(_kinsoku(_fit_width(_UNIT.findall(token), rules)))
+    return out
+
+
+def _fit_width(raw: list[str], rules: CaptionRules) -> list[str]:
+    """``raw`` with every unit wider than a line cut into pieces that fit."""
     width = rules.max_line_chars
-    raw = _phrases(text.strip()) if rules.by_character else text.split()
     out: list[str] = []
     for token in raw:
         while line_width(token.strip(), rules) > width:
@@ -248,11 +268,14 @@ def _tokens(text: str, rules: CaptionRules) -> list[str]:
             out.append(token)
         elif token and out:
             out[-1] += token
-    if not rules.by_character:
-        return out
-    glued: list[str] = []  # kinsoku: closing marks join the unit before, opening the one after
+    return out
+
+
+def _kinsoku(units: list[str]) -> list[str]:
+    """Closing marks join the unit before, opening marks the unit after (JIS X 4051)."""
+    glued: list[str] = []
     carry = ""
-    for token in out:
+    for token in units:
         if glued and token.strip() and token.strip()[0] in _NO_LINE_START and not carry:
             glued[-1] += token
         elif token.strip() and token.strip()[-1] in _NO_LINE_END:
@@ -720,7 +743,7 @@ def build_cues(
     end_ms = math.floor(video_duration_s * 1000 + 1e-6)
     cues: list[Caption] = []
     for piece, (start, end) in zip(pieces, _schedule(pieces, end_ms), strict=True):
-        start = max(0, start)
+        start, end = max(0, start), min(end, end_ms)
         if end <= start:
             continue  # no room at all: the video ends before this speech
         lines = _wrap_tokens(_tokens(piece.text, rules), rules)
