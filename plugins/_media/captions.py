@@ -237,7 +237,8 @@ def _tokens(text: str, rules: CaptionRules) -> list[str]:
 
     Chinese and Japanese: phrases, closing marks glued to the unit before and
     opening ones to the unit after (kinsoku); a phrase that kinsoku makes
-    wider than a line goes back to characters.
+    wider than a line goes back to characters, and a run of closing marks
+    wider than a line is cut.
     """
     if not rules.by_character:
         return _fit_width(text.split(), rules)
@@ -250,7 +251,8 @@ def _tokens(text: str, rules: CaptionRules) -> list[str]:
             out.append(token)
         else:
             out.extend(_kinsoku(_fit_width(_UNIT.findall(token), rules)))
-    return out
+    # a run of closing marks wider than a line ("ぁぁぁ…"): cut where it must (JLREQ allows it)
+    return _fit_width(out, rules)
 
 
 def _fit_width(raw: list[str], rules: CaptionRules) -> list[str]:
