@@ -9,7 +9,9 @@ fine until someone chooses one (an optional extra not installed is not an
 error of the spec). The value :data:`ANY_PROVIDER` (``auto``), unless a
 plugin is called that, leaves the node's provider open, as if it named
 none: every implementation may answer (``-i video=auto``: each clip
-provider answers for the shots a production plan gave it).
+provider answers for the shots a production plan gave it). An ``on_error``
+fallback to the very provider the input chose is dropped (``-i video=slides``
+with ``on_error: [{provider: slides}]``).
 """
 
 from __future__ import annotations
@@ -77,7 +79,11 @@ def bind_providers(
             nodes.append(node)
             continue
         value = _value(spec, node.id, node.hook, name, registry, inputs, file, problems)
-        nodes.append(node.model_copy(update={"provider": value}))
+        update: dict[str, Any] = {"provider": value}
+        if value is not None and any(f.provider == value for f in node.on_error):
+            # falling back to the provider the input chose adds nothing: drop it
+            update["on_error"] = [f for f in node.on_error if f.provider != value]
+        nodes.append(node.model_copy(update=update))
     return spec.model_copy(update={"nodes": nodes})
 
 

@@ -347,7 +347,7 @@ class ClipInputs:
     """A ``generate_clip`` call's arguments, resolved for one provider (:func:`clip_inputs`).
 
     Attributes:
-        shot: the shot (validated; its ``mode`` the plan's when the plan chose).
+        shot: the shot (validated).
         first_frame: the storyboard frame: the one given, else the scene's
             in ``options.frames``, else ``None``.
         options: the options without ``plan`` and ``frames``, with the
@@ -379,7 +379,8 @@ def clip_inputs(
     - ``options.plan``: the solver's :class:`~reelgraph.models.ProductionPlan`
       (or its dict); the shot's :class:`~reelgraph.models.ShotPlan` (by
       ``shot_id``) gives the provider, and for that provider the ``model``
-      and the ``mode`` (a slide the solver animated is image-to-video);
+      (the shot keeps its mode: a slide shot the solver animated is made
+      image-to-video from its frame, as :meth:`ClipVendor.request` does);
     - ``options.frames``: the storyboard frames (``render_shot`` visuals, one
       per scene); the shot's is the one with its ``scene_index``;
     - ``options.provider``: a provider chosen by hand.
@@ -398,11 +399,8 @@ def clip_inputs(
     planned = _planned(plan, shot.id)
     if planned is not None:
         chosen = chosen or planned.get("provider")
-        if planned.get("provider") == name:
-            if planned.get("model") and "model" not in options:
-                options["model"] = planned["model"]
-            if planned.get("mode"):
-                shot = shot.model_copy(update={"mode": planned["mode"]})
+        if planned.get("provider") == name and planned.get("model") and "model" not in options:
+            options["model"] = planned["model"]
     if first_frame is None:
         for frame in frames:
             if isinstance(frame, dict):
