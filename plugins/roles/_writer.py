@@ -10,16 +10,18 @@ exactly), and its narration is sized to fill that slot less
 shipped specs' ``pause_s``).
 
 Spoken length is estimated from characters, not words: a sentence takes
-``len(sentence) / chars_per_second + sentence_pause_s``. Words mislead:
-this writer's plain lines were spoken at ~148 words per minute where
-README prose was ~130 at the same setting (short words go faster).
-Measured on this machine, one WAV per sentence at ``rate_wpm`` 130, on
-the scripts of three fixture briefs (18-24 sentences each): espeak-ng
-13.7-14.2 characters per second, piper's joe voice 13.1-13.6, pauses
-included; 14 characters per second plus 0.1 s per sentence lands within
-1.5 s of both on each. Prose taken from a document is slower (README.md:
-12.4 characters per second with espeak-ng), so a document-heavy script runs
-a little long. Time a part leaves unfilled goes to the parts after it, so the
+``len(spoken) / chars_per_second + sentence_pause_s``, ``spoken`` being the
+sentence as the speech providers normalise it (numbers and units said in
+words, :mod:`reelgraph.plugins.speech._normalize`), or the time its captions
+need to be read when that is longer (the assembler holds such a sentence).
+Words mislead: this writer's plain lines were spoken at ~148 words per
+minute where README prose was ~130 at the same setting. Fitted on this
+machine over the 82 sentences of this writer's scripts for five briefs and
+a document, one WAV per sentence at ``rate_wpm`` 130: espeak-ng 14.5
+characters per second plus 0.21 s per sentence, piper's joe voice 14.3 plus
+0.33 s (residual 0.33-0.39 s per sentence; by words it was 1.3-1.5 s).
+14.3 and 0.3 s follow piper, the voice the shipped specs use when it is
+installed; espeak-ng then runs a little short. Time a part leaves unfilled goes to the parts after it, so the
 whole script stays on target.
 
 What a beat says, in order: the part's fixed opening line (:data:`LINES`),
@@ -58,8 +60,8 @@ __all__ = [
 
 #: Options and their defaults (sources in the module docstring).
 DEFAULT_OPTIONS: dict[str, Any] = {
-    "chars_per_second": 14.0,
-    "sentence_pause_s": 0.1,
+    "chars_per_second": 14.3,
+    "sentence_pause_s": 0.3,
     "scene_overhead_s": 0.75,
     "max_beat_s": 20.0,
     "bullet_chars": 70,
@@ -186,9 +188,12 @@ LINES: dict[str, dict[str, dict[str, list[str]]]] = {
             ],
         },
         "context": {
-            "head": ["Here is what you will learn.", "{objectives}"],
-            "fill": [
+            "head": [
+                "Here is what you will learn.",
+                "{objectives}",
                 "This lesson is for {audience}.",
+            ],
+            "fill": [
                 "No special background is needed.",
                 "Take notes as you go.",
             ],
@@ -253,17 +258,39 @@ def count_words(sentences: list[str]) -> int:
     return sum(len(s.split()) for s in sentences)
 
 
-def spoken_s(sentences: list[str], options: dict[str, Any] | None = None) -> float:
-    """Estimated seconds to speak ``sentences`` (see the module docstring), pauses excluded."""
+def spoken_s(
+    sentences: list[str], options: dict[str, Any] | None = None, language: str | None = None
+) -> float:
+    """Estimated seconds ``sentences`` take as one scene's speech, the pause after it excluded.
+
+    Each takes ``len / chars_per_second + sentence_pause_s``, or the time its
+    captions need to be read when that is longer
+    (:func:`~reelgraph.plugins._media.captions.required_seconds`): the
+    assembler holds a sentence spoken faster than its captions can be read
+    (the scene's last one has the scene's pause for that).
+    """
+    from reelgraph.plugins._media.captions import required_seconds
+    from reelgraph.plugins.speech._normalize import normalize
+
     opts = {**DEFAULT_OPTIONS, **(options or {})}
     cps, pause = float(opts["chars_per_second"]), float(opts["sentence_pause_s"])
-    return sum(len(s) / cps + pause for s in sentences)
+    overhead = float(opts["scene_overhead_s"])
+    total = 0.0
+    for i, sentence in enumerate(sentences):
+        readable = required_seconds(sentence, language) - (
+            overhead if i == len(sentences) - 1 else 0
+        )
+        spoken = normalize(sentence, language).text
+        total += max(len(spoken) / cps + pause, readable)
+    return total
 
 
 def estimate_s(script: Script, options: dict[str, Any] | None = None) -> float:
     """Estimated seconds of the video: every scene's speech plus ``scene_overhead_s``."""
     overhead = float({**DEFAULT_OPTIONS, **(options or {})}["scene_overhead_s"])
-    return sum(spoken_s(scene.narration, options) + overhead for scene in script.scenes)
+    return sum(
+        spoken_s(scene.narration, options, script.language) + overhead for scene in script.scenes
+    )
 
 
 def options_of(options: dict[str, Any] | None) -> dict[str, Any]:
