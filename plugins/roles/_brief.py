@@ -54,8 +54,9 @@ def _front_matter(text: str, source: Path) -> tuple[dict[str, Any], str] | None:
     try:
         post = frontmatter.loads(text)
     except yaml.YAMLError as err:
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
         raise InvalidInputError(
-            f"brief {source}: the front matter is not valid YAML: {err}"
+            f"brief {source}: the front matter is not valid YAML: {problem}"
         ) from err
     return dict(post.metadata), post.content
 
@@ -90,7 +91,8 @@ def read_brief_file(source: Path) -> tuple[dict[str, Any], str]:
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise InvalidInputError(f"brief {source}: not valid YAML{where}: {err}") from err
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise InvalidInputError(f"brief {source}: not valid YAML{where}: {problem}") from err
     if not isinstance(data, dict):
         raise InvalidInputError(
             f"brief {source}: a brief must be a mapping of fields (title, goal, audience, "
