@@ -8,9 +8,10 @@
   audio-only ``silencedetect``.
 - :func:`black_keyframes`: black runs from the distinct keyframes, each decoded
   once.
-- :func:`pcm_loudness`: integrated loudness and true peak of samples in
-  memory (pyloudnorm's ITU-R BS.1770-4 meter; true peak by 4x polyphase
-  oversampling with scipy), for the ``ffmpeg`` assembler's normalisation.
+- :func:`integrated_lufs`, :func:`true_peak_dbtp` (both: :func:`pcm_loudness`):
+  integrated loudness and true peak of samples in memory (pyloudnorm's
+  ITU-R BS.1770-4 meter; true peak by 4x polyphase oversampling with scipy),
+  for the ``ffmpeg`` assembler's normalisation.
 - :func:`top_level_boxes`: the ISO BMFF (MP4) top-level boxes in file order
   (ISO/IEC 14496-12, 4.2), read from the file's bytes.
 
@@ -39,8 +40,10 @@ __all__ = [
     "detect_black_and_silence",
     "ebur128",
     "ffmpeg_exe",
+    "integrated_lufs",
     "pcm_loudness",
     "top_level_boxes",
+    "true_peak_dbtp",
 ]
 
 _NUMBER = r"(-?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?|-?inf|nan)"
@@ -217,33 +220,59 @@ def _runs(flags: list[bool]) -> list[tuple[int, int]]:
     return runs
 
 
-def pcm_loudness(samples: Any, rate_hz: int) -> tuple[float, float]:
-    """``(integrated_lufs, true_peak_dbtp)`` of mono samples in memory.
+def integrated_lufs(samples: Any, rate_hz: int) -> float:
+    """Integrated loudness of mono samples in memory, in LUFS.
 
-    Args:
-        samples: a 1-D numpy array of floats, full scale = 1.0.
-        rate_hz: their sample rate.
+    pyloudnorm's ITU-R BS.1770-4 meter (K-weighting, 400 ms blocks, -70 LUFS
+    absolute and -10 LU relative gates). ``samples`` is a 1-D numpy array of
+    floats, full scale = 1.0. Returns ``-inf`` for digital silence or audio
+    shorter than one 400 ms block.
 
-    Integrated loudness is pyloudnorm's ITU-R BS.1770-4 meter (K-weighting,
-    400 ms blocks, -70 LUFS absolute and -10 LU relative gates): ``-inf`` for
-    silence or audio shorter than one 400 ms block. True peak is the largest
-    absolute sample after polyphase oversampling (``scipy.signal.resample_poly``;
-    BS.1770-4 Annex 2: 4x, 8x below 44.1 kHz so the oversampled rate is close
-    to 192 kHz either way), in dBTP (``-inf`` for digital silence).
+    Raises:
+        ValueError: ``samples`` is not 1-D.
     """
     import numpy as np
     import pyloudnorm
 
     x = np.asarray(samples, dtype=np.float64)
     if x.ndim != 1:
-        raise ValueError(f"pcm_loudness takes mono samples (1-D), got shape {x.shape}")
+        raise ValueError(f"integrated_lufs takes mono samples (1-D), got shape {x.shape}")
+    if x.size < round(0.4 * rate_hz) or not x.any():
+        return -math.inf
+    return float(pyloudnorm.Meter(rate_hz).integrated_loudness(x))
+
+
+def true_peak_dbtp(samples: Any, rate_hz: int) -> float:
+    """True peak of mono samples in memory, in dBTP (``-inf`` for digital silence).
+
+    The largest absolute sample after polyphase oversampling
+    (``scipy.signal.resample_poly``; BS.1770-4 Annex 2: 4x, 8x below 44.1 kHz
+    so the oversampled rate is close to 192 kHz either way), computed only
+    where it can be reached (:func:`_oversampled_peak`).
+
+    Raises:
+        ValueError: ``samples`` is not 1-D.
+    """
+    import numpy as np
+
+    x = np.asarray(samples, dtype=np.float32)
+    if x.ndim != 1:
+        raise ValueError(f"true_peak_dbtp takes mono samples (1-D), got shape {x.shape}")
     factor = TRUE_PEAK_OVERSAMPLING * (2 if rate_hz < 44_100 else 1)
     peak = _oversampled_peak(x, factor)
-    true_peak = 20 * math.log10(peak) if peak > 0 else -math.inf
-    if x.size < round(0.4 * rate_hz) or peak == 0:
-        return -math.inf, true_peak
-    integrated = float(pyloudnorm.Meter(rate_hz).integrated_loudness(x))
-    return integrated, true_peak
+    return 20 * math.log10(peak) if peak > 0 else -math.inf
+
+
+def pcm_loudness(samples: Any, rate_hz: int) -> tuple[float, float]:
+    """``(integrated_lufs, true_peak_dbtp)`` of mono samples in memory.
+
+    :func:`integrated_lufs` and :func:`true_peak_dbtp` of the same samples
+    (a 1-D numpy array of floats, full scale = 1.0, at ``rate_hz``).
+
+    Raises:
+        ValueError: ``samples`` is not 1-D.
+    """
+    return integrated_lufs(samples, rate_hz), true_peak_dbtp(samples, rate_hz)
 
 
 # -- black frames and silence -------------------------------------------------------

@@ -3,13 +3,11 @@
 Uses the static ffmpeg shipped in imageio-ffmpeg (no ffprobe; PyAV probes).
 
 Why it is fast: a still slide is never encoded frame by frame. Each slide is
-encoded once as a short segment (``segment_s``, 0.5 s by default = one GOP,
-``-tune stillimage``, no B-frames), which is then repeated by stream copy and
-cut at the scene's exact frame count. Every segment is encoded with the same
-codec parameters, so the scenes join by stream copy (concat demuxer) and only
-the audio is encoded besides. FIELD.md measured 60 s of a 1080p slide: 26-38 s
-frame by frame, 1.4 s with segment copies (2-core machine); see
-``bench/assemble_speed.py`` for the whole assembler.
+encoded once as a short segment that is repeated, by copying its packets, to
+the scene's exact frame count (:mod:`~reelgraph.plugins.assembly._segments`);
+only the audio is encoded besides, beside the segments. See
+``bench/assemble_speed.py`` for the assembler alone and
+``bench/end_to_end.py`` for a whole run.
 
 Output, under ``ctx.workdir`` (each written to a temporary name, then renamed):
 
@@ -30,15 +28,14 @@ common streaming speech target (AES TD1004: -16 to -20), true peak at most
 -1 dBTP. The assembler builds the narration PCM in memory, measures it once
 (pyloudnorm's BS.1770-4 meter; true peak by 4x oversampling) and applies one
 linear gain. When that gain would push the true peak over -1.5 dBTP (espeak-ng
-speech, crest factor ~19 dB, always does at -16 LUFS), the gain goes through
-ffmpeg's look-ahead ``alimiter`` and is corrected on the re-measured loudness
-until the track is within 0.15 LU of the target with its true peak under
--1.5 dBTP: the loudness gate's checks hold by construction. The AAC encoder
+speech, crest factor ~20 dB, always does at -16 LUFS), the track first goes
+through ffmpeg's look-ahead ``alimiter`` (usually once) until its
+peak-to-loudness ratio allows the gain: the loudness gate's checks hold by
+construction (:mod:`~reelgraph.plugins.assembly._loudness`). The AAC encoder
 uses ``-aac_coder fast``: the default ``twoloop`` coder at 96 kb/s raised true
 peak by up to 1.7 dB over the normalised WAV (to +0.3 dBTP), ``fast`` by at
 most 0.1 dB (measured). This replaced two ``loudnorm`` passes (loudnorm
-resamples to 192 kHz): 114 s of one core for 22 minutes of narration, against
-~3 s now (limiter passes included; measured on this 2-core machine).
+resamples to 192 kHz): 114 s of one core for 22 minutes of narration.
 """
 
 from __future__ import annotations
@@ -67,11 +64,18 @@ from reelgraph.plugins._media.captions import (
     write_vtt,
 )
 from reelgraph.plugins.assembly._loudness import normalise
+from reelgraph.plugins.assembly._segments import (
+    KEYFRAME_INTERVAL_S,
+    Segment,
+    encode_segment,
+    join_segments,
+    timescale,
+)
 
 if TYPE_CHECKING:
     from reelgraph.run.context import NodeContext
 
-__all__ = ["DEFAULT_OPTIONS", "assemble_video"]
+__all__ = ["DEFAULT_OPTIONS", "KEYFRAME_INTERVAL_S", "assemble_video"]
 
 #: Provider options and their defaults.
 DEFAULT_OPTIONS: dict[str, Any] = {
@@ -86,9 +90,6 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     # silence after a sentence spoken faster than its captions can be read (false: none)
     "hold_for_reading": True,
 }
-#: Seconds between keyframes in every encoded segment.
-KEYFRAME_INTERVAL_S = 0.5
-
 _PRESETS = (
     "ultrafast", "superfast", "veryfast", "faster", "fast",
     "medium", "slow", "slower", "veryslow", "placebo",
@@ -422,91 +423,25 @@ def _write_wav(pcm: bytes, rate: int, path: Path) -> None:
 # -- video segments ---------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _Job:
-    """Encode ``frames`` frames of ``source`` into ``out``; loop it to ``total`` frames."""
-
-    scene: int
-    source: Path
-    kind: str  # "image" or "video"
-    frames: int
-    total: int
-    out: Path
-
-    @property
-    def result(self) -> Path:
-        return self.out.with_suffix(".scene.mp4") if self.total > self.frames else self.out
-
-
-def _jobs(scenes: Sequence[_Scene], settings: _Settings, tmp: Path) -> list[_Job]:
-    """One job per scene, in timeline order: a still encodes one segment, a clip all of it."""
-    jobs = []
+def _segments(scenes: Sequence[_Scene], settings: _Settings, tmp: Path) -> list[Segment]:
+    """One segment per scene, in timeline order: a still encodes a short one, a clip all of it."""
+    segments = []
     for scene in scenes:
         kind, frames = scene.visual.kind, scene.frames
         if kind == "image":
             frames = min(frames, settings.segment_frames)
         source, out = Path(scene.visual.path).resolve(), tmp / f"scene_{scene.index:04d}.mp4"
-        jobs.append(_Job(scene.index, source, kind, frames, scene.frames, out))
-    return jobs
+        segments.append(Segment(scene.index, source, kind, frames, scene.frames, out))
+    return segments
 
 
 def _even(n: int) -> int:
     return n + (n % 2)  # yuv420p needs even dimensions
 
 
-def _timescale(fps: int) -> int:
-    return 90_000 if 90_000 % fps == 0 else fps * 1000
-
-
-def _encode_cmd(ffmpeg: str, job: _Job, size: tuple[int, int], s: _Settings) -> list[str]:
-    """One segment; every segment shares these codec parameters so they concat by copy."""
-    width, height = size
-    fit = (
-        f"scale={width}:{height}:force_original_aspect_ratio=decrease"
-        ":out_color_matrix=bt709:out_range=tv,"
-        f"pad={width}:{height}:(ow-iw)/2:(oh-ih)/2:color=black,setsar=1,format=yuv420p,"
-        # Tag BT.709 on the frames: the encoder takes colour properties from them.
-        "setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709:range=tv,"
-        "tpad=stop=-1:stop_mode=clone"  # hold the last frame; -frames:v cuts exactly
-    )
-    cmd = [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
-    if job.kind == "image":
-        # One decoded picture, cloned by tpad: the PNG is decoded and scaled once.
-        cmd += ["-f", "image2", "-pattern_type", "none", "-framerate", str(s.fps)]
-    else:
-        fit = f"fps={s.fps}," + fit
-    # A keyframe every half second (two per 1 s segment), so a quality gate can
-    # look for black frames by decoding keyframes only (bench: 16 s -> ~4 s on a
-    # 6-minute 1080p video); still P-frames stay all skips.
-    gop = max(1, min(s.segment_frames, round(s.fps * KEYFRAME_INTERVAL_S)))
-    cmd += ["-i", str(job.source), "-an", "-sn", "-dn", "-frames:v", str(job.frames)]
-    cmd += ["-vf", fit, "-r", str(s.fps), "-c:v", "libx264", "-profile:v", "high"]
-    cmd += ["-preset", s.preset, "-tune", "stillimage", "-crf", str(s.crf), "-threads", "1"]
-    # Closed GOPs inside the segment; no B-frames, no lookahead, one reference:
-    # P-frames of a still are all skips, which halves their cost at the same SSIM.
-    x264 = f"keyint={gop}:min-keyint={gop}:scenecut=0:bframes=0:rc-lookahead=0:mbtree=0:ref=1"
-    cmd += ["-x264-params", x264]
-    cmd += ["-video_track_timescale", str(_timescale(s.fps))]
-    return [*cmd, "-f", "mp4", str(job.out)]
-
-
-def _encode_job(ffmpeg: str, job: _Job, size: tuple[int, int], s: _Settings) -> bytes:
-    """Encode a segment, then repeat it by stream copy up to the scene's frame count.
-
-    ``-stream_loop -1`` with ``-frames:v`` loops the segment and cuts it after
-    exactly ``total`` frames: the last, partial repeat is a valid closed GOP
-    because segments have no B-frames (each frame refers only to earlier ones).
-    One looped file per scene keeps the concat list short: the concat demuxer
-    probes (decodes) every file it opens.
-    """
-    what = f"encoding {job.source} (scene {job.scene})"
-    _run(_encode_cmd(ffmpeg, job, size, s), what, InvalidInputError)
-    if job.total > job.frames:
-        cmd = [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
-        cmd += ["-stream_loop", "-1", "-i", str(job.out), "-map", "0:v:0", "-c", "copy"]
-        cmd += ["-frames:v", str(job.total), "-video_track_timescale", str(_timescale(s.fps))]
-        _run([*cmd, "-f", "mp4", str(job.result)], f"repeating the segment of scene {job.scene}")
-    return _extradata(job.result)
+def _gop(s: _Settings) -> int:
+    """Frames between keyframes: ``KEYFRAME_INTERVAL_S``, at most one segment."""
+    return max(1, min(s.segment_frames, round(s.fps * KEYFRAME_INTERVAL_S)))
 
 
 def _encode_audio(
@@ -544,70 +479,42 @@ def _encode_all(
     ffmpeg: str,
     pcm: bytes,
     rate: int,
-    jobs: Sequence[_Job],
+    segments: Sequence[Segment],
     size: tuple[int, int],
     s: _Settings,
     tmp: Path,
     ctx: NodeContext,
-) -> set[bytes]:
+) -> None:
     """Encode the audio and the segments concurrently; report progress from this thread.
 
-    Returns the distinct H.264 parameter sets (``extradata``) of the segments,
-    read by each worker from the file it wrote.
+    The audio (normalisation, then the AAC encode) is the longest job: it
+    starts first, and the segments share the other workers.
     """
-    scene_count = len(jobs)
-    total = len(jobs) + 2
+    total = len(segments) + 2
     with ThreadPoolExecutor(max_workers=s.workers, thread_name_prefix="reelgraph-ffmpeg") as pool:
         futures = {
             pool.submit(_encode_audio, ffmpeg, pcm, rate, tmp, s, ctx): "audio track encoded"
         }
-        for job in jobs:
-            future = pool.submit(_encode_job, ffmpeg, job, size, s)
-            futures[future] = f"encoding scene {job.scene + 1}/{scene_count}"
-        extradata = set()
+        for seg in segments:
+            future = pool.submit(encode_segment, ffmpeg, seg, size, s.fps, s.crf, s.preset, _gop(s))
+            futures[future] = f"encoding scene {seg.scene + 1}/{len(segments)}"
         try:
             for done, future in enumerate(as_completed(futures), start=1):
-                result = future.result()
-                if isinstance(result, bytes):
-                    extradata.add(result)
+                future.result()
                 ctx.progress(done, total, futures[future])
         except BaseException:
             for future in futures:
                 future.cancel()
             raise
-    return extradata
-
-
-def _extradata(path: Path) -> bytes:
-    """The H.264 parameter sets (SPS/PPS) of ``path``'s video stream."""
-    import av
-
-    with av.open(str(path)) as container:
-        return bytes(container.streams.video[0].codec_context.extradata or b"")
-
-
-def _check_same_codec(extradata: set[bytes]) -> None:
-    """Stream copy is only valid when every segment has the same SPS/PPS."""
-    if len(extradata) > 1:
-        raise FatalError(
-            "video segments were encoded with different H.264 parameters; cannot concat"
-        )
-
-
-def _concat_list(paths: Sequence[Path], path: Path) -> None:
-    # ffmpeg concat demuxer syntax: single-quoted, with ' written as '\''.
-    lines = ["ffconcat version 1.0"]
-    lines += ["file '" + str(p).replace("'", "'\\''") + "'" for p in paths]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def _mux(ffmpeg: str, tmp: Path, srt: Path | None, s: _Settings, language: str, title: str) -> None:
-    """Join the segments and the AAC track by stream copy, add mov_text subtitles, faststart.
+    """Join the picture and the AAC track by stream copy, add mov_text subtitles, faststart.
 
-    Reads ``segments.ffconcat`` and ``audio.m4a`` in ``tmp``; writes ``video.mp4``.
+    Reads ``picture.mp4`` and ``audio.m4a`` in ``tmp``; writes ``video.mp4``.
     """
     cmd = [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
-    cmd += ["-f", "concat", "-safe", "0", "-i", str(tmp / "segments.ffconcat")]
+    cmd += ["-i", str(tmp / "picture.mp4")]
     cmd += ["-i", str(tmp / "audio.m4a")]
     if srt is not None:
         cmd += ["-f", "srt", "-i", str(srt)]
@@ -616,7 +523,7 @@ def _mux(ffmpeg: str, tmp: Path, srt: Path | None, s: _Settings, language: str, 
     if srt is not None:
         cmd += ["-c:s", "mov_text", "-metadata:s:s:0", f"language={language}"]
     cmd += ["-metadata:s:a:0", f"language={language}", "-metadata", f"title={title}"]
-    cmd += ["-video_track_timescale", str(_timescale(s.fps)), "-movflags", "+faststart"]
+    cmd += ["-video_track_timescale", str(timescale(s.fps)), "-movflags", "+faststart"]
     _run([*cmd, "-f", "mp4", str(tmp / "video.mp4")], "muxing the final video")
 
 
@@ -710,13 +617,11 @@ def _build(
     scenes = _plan(visuals, narrations, settings, ffmpeg, rate, tmp, ctx, script.language)
     total_frames = sum(scene.frames for scene in scenes)
     duration_s = total_frames / settings.fps
-    jobs = _jobs(scenes, settings, tmp)
+    segments = _segments(scenes, settings, tmp)
     pcm = _track(scenes, settings.fps, rate)
     size = (_even(visuals[0].width_px), _even(visuals[0].height_px))
-    extradata = _encode_all(ffmpeg, pcm, rate, jobs, size, settings, tmp, ctx)
-    order = [job.result for job in jobs]
-    _check_same_codec(extradata)
-    _concat_list(order, tmp / "segments.ffconcat")
+    _encode_all(ffmpeg, pcm, rate, segments, size, settings, tmp, ctx)
+    join_segments(segments, tmp / "picture.mp4", settings.fps)
     sentences = [s for scene in scenes for s in scene.sentences]
     cues = build_cues(sentences, duration_s, language=script.language)
     srt = write_srt(cues, tmp / "video.srt")
@@ -724,7 +629,7 @@ def _build(
     language = iso639_2(script.language)
     _mux(ffmpeg, tmp, srt if cues else None, settings, language, script.title)
     _verify(tmp / "video.mp4", total_frames, settings.fps)
-    ctx.progress(len(jobs) + 2, len(jobs) + 2, "video muxed")
+    ctx.progress(len(segments) + 2, len(segments) + 2, "video muxed")
     return Video(
         path=tmp / "video.mp4",
         srt_path=srt,
