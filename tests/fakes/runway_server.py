@@ -72,12 +72,13 @@ def tiny_mp4(path: Path, *, seconds: float = 2.0, size: str = "320x240", fps: in
 
 @dataclass
 class Recorded:
-    """One request: method, path, headers (lower-case names), JSON body."""
+    """One request: method, path, headers (lower-case names), JSON body, arrival (monotonic s)."""
 
     method: str
     path: str
     headers: dict[str, str]
     body: Any
+    at: float = 0.0
 
 
 class FakeClipServer:
@@ -162,7 +163,7 @@ class FakeClipServer:
         headers = {k.lower(): v for k, v in handler.headers.items()}
         path = handler.path.split("?", 1)[0]
         with self.lock:
-            self.requests.append(Recorded(method, path, headers, body))
+            self.requests.append(Recorded(method, path, headers, body, time.monotonic()))
         if path.startswith("/media/"):
             self._media(handler, path.removeprefix("/media/"))
             return

@@ -69,6 +69,7 @@ class LumaClips(ClipVendor):
     poll_max_s = 30.0
     timeout_s = 900.0
     sdk_module = "lumaai"
+    base_url_variable = BASE_URL_ENV
 
     def limits(self, model: str) -> ClipLimits:
         try:
@@ -115,23 +116,23 @@ class LumaClips(ClipVendor):
         if request.mode == "image_to_video":
             url = str(request.options["first_frame_url"])
             extra["keyframes"] = {"frame0": {"type": "image", "url": url}}
-        with self.client(request.options) as client:
-            generation = client.generations.create(
-                model=request.model,
-                prompt=request.shot.prompt,
-                aspect_ratio=request.ratio,
-                duration=f"{int(request.duration_s)}s",
-                resolution=str(request.options.get("resolution", "720p")),
-                loop=False,
-                **extra,
-            )
+        client = self.shared_client(request.options)
+        generation = client.generations.create(
+            model=request.model,
+            prompt=request.shot.prompt,
+            aspect_ratio=request.ratio,
+            duration=f"{int(request.duration_s)}s",
+            resolution=str(request.options.get("resolution", "720p")),
+            loop=False,
+            **extra,
+        )
         if not generation.id:
             raise TransientError("luma: the API accepted the generation without an id")
         return str(generation.id)
 
     def poll(self, task_id: str, request: ClipRequest, ctx: Any) -> TaskState:
-        with self.client(request.options) as client:
-            generation = client.generations.get(task_id)
+        client = self.shared_client(request.options)
+        generation = client.generations.get(task_id)
         status = _STATES.get(generation.state or "", "failed")
         if status == "succeeded":
             video = generation.assets.video if generation.assets else None

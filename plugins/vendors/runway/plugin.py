@@ -100,6 +100,7 @@ class RunwayClips(ClipVendor):
     poll_max_s = 30.0
     timeout_s = 600.0  # the SDK waiter's default: 10 minutes
     sdk_module = "runwayml"
+    base_url_variable = BASE_URL_ENV
 
     def limits(self, model: str) -> ClipLimits:
         try:
@@ -127,10 +128,7 @@ class RunwayClips(ClipVendor):
             ) from err
 
     def submit(self, request: ClipRequest, ctx: Any) -> str:
-        with self.client(request.options) as client:
-            return self._create(client, request)
-
-    def _create(self, client: Any, request: ClipRequest) -> str:
+        client = self.shared_client(request.options)
         extra: dict[str, Any] = {}
         if request.options.get("seed") is not None:
             extra["seed"] = int(request.options["seed"])
@@ -164,8 +162,8 @@ class RunwayClips(ClipVendor):
         return str(task.id)
 
     def poll(self, task_id: str, request: ClipRequest, ctx: Any) -> TaskState:
-        with self.client(request.options) as client:
-            task = client.tasks.retrieve(task_id)
+        client = self.shared_client(request.options)
+        task = client.tasks.retrieve(task_id)
         status = _STATES.get(task.status, "failed")
         if status == "succeeded":
             outputs = list(getattr(task, "output", None) or [])
