@@ -106,7 +106,7 @@ def _messages(
             and key != title
             and key not in map(tokens, headings)
             and not is_boilerplate(heading)
-            and any(narrates(block, language) for block in section.blocks)
+            and narrates(section, language)
         ):
             headings.append(heading)
     return headings, False

@@ -11,7 +11,11 @@ text:
 - a line underlined with ``===`` or ``---`` is a level-1 or level-2 heading
   (either line may be indented: centred titles);
 - a later single short line (at most 60 characters) with no terminal
-  punctuation, followed by a paragraph, is a level-2 heading.
+  punctuation, followed by a paragraph, is a level-2 heading; so is a
+  numbered line ("1.2. What is Debian GNU/Linux?", at most 120 characters);
+- a list item may go on over lines indented more than its bullet; a line
+  ending in a hyphen or slash after a letter goes on without a space
+  ("Linux-" + "Distribution").
 
 This plugin is the catch-all for ``format=None``: it takes every file
 :func:`~reelgraph.plugins._text.sniff_format` does not find to be another
@@ -48,6 +52,10 @@ _BULLET = re.compile(r"^\s*(?:[-*+\u2022\u2023\u25e6]|\d{1,3}[.)])\s+")
 _UNDERLINE = re.compile(r"^\s*(=+|-+)\s*$")
 _TITLE_MAX = 80  # characters; longer first lines read as prose, not a title
 _HEADING_MAX = 60
+# A numbered heading ("1.2. What is Debian GNU/Linux?"): two or more numbers, or
+# one and a full stop, then a capital or any letter of a caseless script.
+_NUMBERED = re.compile(r"^(?:\d{1,3}\.){1,4}\d{0,3}\.?\s+(?=[^\W\d_a-z])")
+_NUMBERED_MAX = 120
 
 
 @hookimpl
@@ -69,12 +77,43 @@ def _is_heading_line(lines: list[str], limit: int) -> bool:
     if len(lines) != 1:
         return False
     line = lines[0].strip()
+    if _NUMBERED.match(line) and len(line) <= _NUMBERED_MAX:
+        return True  # "1.2. Was ist Debian GNU/Linux?": an FAQ's numbered question
     return (
         0 < len(line) <= limit
         and line[-1] not in ".!?:;,"
         and not _BULLET.match(line)
         and any(ch.isalpha() for ch in line)
     )
+
+
+def _join_lines(lines: list[str]) -> str:
+    """A paragraph's lines as one: a line ending in a hyphen or slash after a letter
+    goes on without a space ("Linux-" + "Distribution", "GNU/" + "Linux": a wrap, not
+    a word break, so the hyphen stays)."""
+    text = ""
+    for line in (line.strip() for line in lines):
+        if text and re.search(r"[^\W\d_][-/]$", text) and line[:1].isalnum():
+            text += line
+        else:
+            text = f"{text} {line}" if text else line
+    return normalize_space(text)
+
+
+def _list_items(lines: list[str]) -> list[str] | None:
+    """The items of a list whose items may go on over indented lines, or ``None``."""
+    if not _BULLET.match(lines[0]):
+        return None
+    indent = len(lines[0]) - len(lines[0].lstrip())
+    items: list[list[str]] = []
+    for line in lines:
+        if _BULLET.match(line):
+            items.append([_BULLET.sub("", line)])
+        elif len(line) - len(line.lstrip()) > indent:
+            items[-1].append(line)
+        else:
+            return None
+    return [_join_lines(item) for item in items]
 
 
 def _is_underlined(lines: list[str]) -> bool:
@@ -105,11 +144,10 @@ def parse_text(text: str, source: Path | str) -> Document:
             and not _is_heading_line(paragraphs[i + 1], _HEADING_MAX)
         ):
             builder.heading(lines[0], 2)
-        elif all(_BULLET.match(line) for line in lines):
-            items = [normalize_space(_BULLET.sub("", line)) for line in lines]
+        elif (items := _list_items(lines)) is not None:
             ordered = lines[0].lstrip()[0].isdigit()
             builder.add(Block(kind="list", items=items, ordered=ordered))
         else:
-            builder.add(Block(kind="paragraph", text=normalize_space(" ".join(lines))))
+            builder.add(Block(kind="paragraph", text=_join_lines(lines)))
     title, sections = builder.build(fallback)
     return Document(title=title, sections=sections, source=str(source), format="text")

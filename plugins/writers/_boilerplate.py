@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["is_boilerplate"]
+__all__ = ["is_boilerplate", "is_front_matter"]
 
 # A copyright line: the word (or sign) and, within 60 characters, a year
 # ("Copyright © 1996-2021 SPI", "Copyright Jonathan Hartley and Arnon Yaari,
@@ -98,3 +98,33 @@ def is_boilerplate(text: str) -> bool:
     False
     """
     return bool(_COPYRIGHT.search(text) or _NOTICE.search(text))
+
+
+# A title page's furniture, alone in a sentence: a date ("Januar 2021",
+# "2021 年 1 月"), a version line ("Versão 11.0"), or the word for contents or
+# abstract (the Debian FAQ's text, Word and PDF editions in eight languages).
+_DATE_OR_VERSION = re.compile(
+    r"^\W*(?:(?:[^\W\d_]+\.?\s+)?(?:1[89]|20)\d\d(?:\s*年\s*\d{1,2}\s*月)?"
+    r"|(?:version|versão|versión|versione|versie|wersja|версия|版本|バージョン)\s*[\d.]+)\W*$",
+    re.IGNORECASE,
+)
+_FURNITURE = frozenset(
+    {
+        "contents", "table of contents", "abstract", "inhaltsverzeichnis", "inhalt",
+        "zusammenfassung", "índice", "indice", "resumo", "resumen", "sumario", "sommaire",
+        "table des matières", "résumé", "sommario", "inhoud", "samenvatting", "spis treści",
+        "streszczenie", "содержание", "оглавление", "аннотация", "目录", "摘要", "目次",
+    }
+)  # fmt: skip
+
+
+def is_front_matter(text: str) -> bool:
+    """Whether ``text`` is title-page furniture read alone: a date, a version, "Contents".
+
+    >>> is_front_matter("Januar 2021."), is_front_matter("Versão 11.0"), is_front_matter("目录")
+    (True, True, True)
+    >>> is_front_matter("Debian 11.0 was released in August 2021.")
+    False
+    """
+    bare = text.strip().rstrip(".。:：").strip().casefold()
+    return bool(_DATE_OR_VERSION.match(bare)) or bare in _FURNITURE

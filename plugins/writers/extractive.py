@@ -63,7 +63,7 @@ from typing import TYPE_CHECKING, Any
 
 from reelgraph import hookimpl
 from reelgraph.errors import InvalidInputError
-from reelgraph.models import Block, Document, Scene, Script
+from reelgraph.models import Block, Document, Scene, Script, Section
 from reelgraph.plugins._language import document_language, normalize_tag
 from reelgraph.plugins._sentences import end_sentence, split_sentences
 from reelgraph.plugins._text import (
@@ -76,7 +76,7 @@ from reelgraph.plugins._text import (
 )
 from reelgraph.plugins.gates.spoken_text import REMEDY_PREFIX
 from reelgraph.plugins.gates.spoken_text import problems as speech_problems
-from reelgraph.plugins.writers._boilerplate import is_boilerplate
+from reelgraph.plugins.writers._boilerplate import is_boilerplate, is_front_matter
 from reelgraph.plugins.writers._links import MARK, link_needed, mark_links
 from reelgraph.plugins.writers._phrases import phrases
 
@@ -467,7 +467,7 @@ def _block_sentences(
         if found and is_boilerplate(found[0]):
             continue  # a licence notice or copyright line, with its continuation
         for marked in found:
-            if is_boilerplate(marked):
+            if is_boilerplate(marked) or is_front_matter(marked):
                 continue
             if link_needed(marked, language):
                 continue  # "located at <url> but also": the link was part of the sentence
@@ -488,18 +488,27 @@ def _block_sentences(
     return out
 
 
-def narrates(block: Block, language: str | None) -> bool:
-    """Whether this writer narrates or shows anything of ``block``.
+def narrates(section: Section, language: str | None) -> bool:
+    """Whether this writer narrates or shows anything of ``section``'s own blocks.
 
-    True for code with text and for a paragraph, quote or list holding a
-    sentence it would read (not only markup, links or a licence notice);
-    False for tables, images and empty blocks. The ``key_messages`` gate
-    uses it to pick, as default key messages, only the headings of
+    True when it has code, or a paragraph, quote or list with a sentence
+    this writer reads (not only markup, links, a licence notice, or an
+    introduction to what was left out); False for a section of tables,
+    images or nothing (a heading over subsections). The ``key_messages``
+    gate uses it to pick, as default key messages, only the headings of
     sections that have something to say.
     """
-    if block.kind == "code":
-        return bool(block.text.strip())
-    return bool(_block_sentences(block, language or "en"))
+    language = language or "en"
+    if is_boilerplate(section.heading):
+        return False
+    found = [_block_sentences(block, language) for block in section.blocks]
+    consumed: set[int] = set()
+    for i, block in enumerate(section.blocks):
+        if block.kind == "code" and block.text.strip():
+            return True
+        if i not in consumed and _introduce(section.blocks, found, i, consumed, language):
+            return True
+    return False
 
 
 def _collect(
@@ -514,6 +523,8 @@ def _collect(
     title_run.sentences.append(_Sentence(spoken_title, title, -1, 0, protected=True))
     runs = [title_run]
     for index, section in enumerate(document.sections):
+        if is_boilerplate(section.heading):
+            continue  # "Copyright © 1996-2021 SPI" heading a licence notice and a date
         heading = clean_display(section.heading) or title
         current: _Run | None = None
         pos = 0
@@ -580,6 +591,10 @@ def _introduce(
     - code: unchanged (the code scene narrates it, ending with a period);
     - nothing (end of the section, a table): an introduction that asks for
       more ("including:", "are:") is dropped, any other ends with a period.
+
+    In other languages than English, whose words that ask for more are not
+    listed, an introduction before a paragraph keeps its colon, one before
+    nothing is dropped.
     """
     out = [(*entry, []) for entry in found[i]]
     if not out or not out[-1][1].rstrip().endswith(":"):
@@ -605,6 +620,12 @@ def _introduce(
             out[-1] = (f"{colon} {series}", display, lead, item, list(blocks[following].items))
         else:
             out[-1] = (colon, display, lead, item, [])
+    elif not language.lower().startswith("en"):
+        # what asks for more is not listed in other languages: what follows decides
+        if kind in ("paragraph", "quote") and colon.endswith(":"):
+            out[-1] = (colon, display, lead, item, [])
+        elif kind is None:
+            out.pop()
     elif _ASKS_MORE.search(display.rstrip()):
         if kind in ("paragraph", "quote") and colon.endswith(":"):
             out[-1] = (colon, display, lead, item, [])

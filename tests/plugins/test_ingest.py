@@ -278,6 +278,36 @@ def test_text_centred_underlined_title_and_headings(tmp_path: Path, ctx: NodeCon
     assert doc.sections[0].blocks[0].text.startswith("Copyright 2001")
 
 
+def test_text_faq_numbered_questions_wrapped_items_and_compounds(tmp_path, ctx) -> None:
+    # As the German Debian FAQ's text edition (tests/corpus/text/debian-faq.de.utf16.txt)
+    # is laid out: numbered questions, list items wrapped onto indented lines,
+    # compounds and paths wrapped after their hyphen or slash.
+    text = (
+        "Die Debian GNU/Linux-FAQ\n\n"
+        "1.2. Was ist Debian GNU/Linux?\n\n"
+        "    Die meisten Linux-Benutzer verwenden eine bestimmte Linux-\n"
+        "    Distribution wie etwa Debian GNU/\n    Linux.\n\n"
+        "    Debian GNU/Linux ist:\n\n"
+        "      * voll ausgestattet: Debian enthält zur Zeit mehr als 59100\n"
+        "        Software-Pakete.\n"
+        "      * frei verwendbar und verteilbar.\n"
+    )
+    path = tmp_path / "faq.txt"
+    path.write_text(text, "utf-8")
+    doc = ingest_text.ingest_document(source=path, format=None, ctx=ctx)
+    section = next(s for s in doc.sections if s.heading == "1.2. Was ist Debian GNU/Linux?")
+    paragraph, intro, items = section.blocks
+    assert paragraph.text == (
+        "Die meisten Linux-Benutzer verwenden eine bestimmte Linux-Distribution wie etwa "
+        "Debian GNU/Linux."
+    )
+    assert intro.text == "Debian GNU/Linux ist:"
+    assert items.kind == "list" and items.items == [
+        "voll ausgestattet: Debian enthält zur Zeit mehr als 59100 Software-Pakete.",
+        "frei verwendbar und verteilbar.",
+    ]
+
+
 # -- dispatch -----------------------------------------------------------------
 
 
