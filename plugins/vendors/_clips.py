@@ -17,7 +17,12 @@ Everything else is here, the same for all of them, in the order the
    resumed node never submits (or pays) twice;
 3. **cost**: ``ctx.report_cost`` once the vendor accepted the task (price per
    second from the tool catalog, ``plugins/production/tools.yaml``, which
-   cites the vendor's page; ``options.price_usd_per_s`` overrides it);
+   cites the vendor's page; ``options.price_usd_per_s`` overrides it); an
+   attempt that finds the task in the journal reports nothing more. (The
+   kernel stores a cost when its attempt ends: a process killed while
+   polling loses that one record, though the task is not paid twice.) A
+   task the vendor failed is cleared from the journal, so a resumed run
+   submits a new one instead of polling the failure forever;
 4. **poll** at the vendor's cadence (:attr:`ClipVendor.poll_s`), backing off
    exponentially (x :attr:`ClipVendor.poll_backoff`, at most
    :attr:`ClipVendor.poll_max_s`) until the deadline (``options.timeout_s``,
@@ -651,7 +656,7 @@ class ClipVendor:
     def _submitted(self, request: ClipRequest, ctx: Any) -> str:
         """The task id: the journal's (a resumed node), or a new submission journaled at once."""
         task_id = ctx.journal.get("task_id")
-        if task_id is not None:
+        if task_id:  # "" marks a task that failed: a later attempt submits anew
             ctx.log.info("clip.resumed", vendor=self.name, task_id=task_id)
             return task_id
         task_id = self.submit(request, ctx)
@@ -699,6 +704,7 @@ class ClipVendor:
                         raise InvalidInputError(f"{where}: succeeded without an output URL")
                     return state.url
                 if state.status == "failed":
+                    ctx.journal.record("task_id", "")  # a resumed run submits a new task
                     code = f" [{state.code}]" if state.code else ""
                     raise InvalidInputError(
                         f"{where} failed{code}: {state.reason or 'no reason given'}"

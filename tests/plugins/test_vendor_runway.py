@@ -329,3 +329,27 @@ def test_estimate_is_price_times_billed_seconds(frame):
     # a shot the model cannot make is not priced (it fails on its check, costing nothing)
     arguments["shot"] = shot("text_to_video", 3.0)
     assert plugin.estimate_cost("generate_clip", "runway", arguments) is None
+
+
+# -- the journal ------------------------------------------------------------------------------
+
+
+def test_a_poll_timeout_is_retried_on_the_same_task(runway, frame, tmp_path):
+    runway.script = ["RUNNING"] * 12 + ["SUCCEEDED"]
+    retry = {"max_attempts": 2, "initial_s": 0, "jitter_s": 0}
+    node = clip_node(frame=frame, retry=retry, timeout_s=0.4, poll_s=0.05, poll_max_s=0.05)
+    run = kernel(tmp_path).run(spec(node))
+    assert run.status == "succeeded", run.error
+    assert run.nodes["clip"].attempts == 2
+    assert runway.counts()[0] == 1  # the retry polled the task it paid for
+    assert run.cost_usd == pytest.approx(0.60)  # reported once, at acceptance
+
+
+def test_resuming_after_a_failed_task_submits_a_new_one(runway, frame, tmp_path):
+    runway.script = ["FAILED"]
+    first = kernel(tmp_path).run(spec(clip_node(frame=frame)))
+    assert first.status == "failed" and runway.counts()[0] == 1
+    runway.script = ["SUCCEEDED"]
+    again = kernel(tmp_path).resume(first.id)
+    assert again.status == "succeeded", again.error
+    assert runway.counts()[0] == 2  # the failed task is not polled forever
