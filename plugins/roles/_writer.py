@@ -540,6 +540,11 @@ def write_beats(
             part.tail += _expand(line, values, brief, plan)
     if document is not None:
         _assign_document(parts, document, language)
+    if "context" not in {p.part for p in parts}:  # a short video still names its audience
+        parts[0].pool += [
+            s for line in lines["context"]["head"] if "{audience}" in line
+            for s in _expand(line, values, brief, plan)
+        ]  # fmt: skip
     for part in parts:
         for line in lines[part.part]["fill"] + lines["_any"]["fill"]:
             part.pool += _expand(line, values, brief, plan)
