@@ -110,6 +110,7 @@ def split_sentences(text: str, language: str | None = None) -> list[str]:
         raw = _split_english(text)
     else:
         raw = _generic_split(text)
+    raw = _rejoin_closers(raw)
     limit = max_sentence_chars(language) if language else _guess_limit(text)
     no_spaces = limit == MAX_SENTENCE_CHARS_NO_SPACES
     out: list[str] = []
@@ -123,6 +124,21 @@ def split_sentences(text: str, language: str | None = None) -> list[str]:
             else:
                 out.extend(split_long(part, limit, no_spaces=no_spaces))
     return [s for s in out if s]
+
+
+def _rejoin_closers(sentences: list[str]) -> list[str]:
+    """A piece that starts with closing punctuation goes back onto the sentence before:
+    pysbd ends a Japanese sentence at the "!" of "(その回答も!) を集めています。"."""
+    out: list[str] = []
+    for sentence in sentences:
+        if out and sentence[:1] in _CLOSERS:
+            out[-1] = f"{out[-1]}{sentence}"
+        else:
+            out.append(sentence)
+    return out
+
+
+_CLOSERS = frozenset(")]}）」』】〕〉》”’")
 
 
 def _guess_limit(text: str) -> int:

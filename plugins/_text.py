@@ -395,12 +395,19 @@ _ABBREVIATIONS: list[tuple[re.Pattern[str], str]] = [
 ]
 
 
+# "???" where an encoder replaced characters it lacked (a Shift_JIS file made
+# from Unicode text): noise between two words, never something to read.
+_REPLACED = re.compile(r"\?{3,}(?=\s)")
+
+
 def clean_display(text: str) -> str:
     """Plain text for the screen: no URLs, HTML, Markdown syntax or emoji.
 
-    Identifiers keep their underscores; abbreviations are left as written.
+    Identifiers keep their underscores; abbreviations are left as written;
+    a run of three or more "?" before a space (an encoder's replacement
+    characters) is dropped.
     """
-    text = _strip_leftovers(text)
+    text = _REPLACED.sub("", _strip_leftovers(text))
     text = _TAG.sub(" ", text)
     text = _URL.sub(" ", text)
     text = _EMOJI.sub(" ", text)

@@ -81,7 +81,7 @@ def _is_heading_line(lines: list[str], limit: int) -> bool:
         return True  # "1.2. Was ist Debian GNU/Linux?": an FAQ's numbered question
     return (
         0 < len(line) <= limit
-        and line[-1] not in ".!?:;,"
+        and line[-1] not in ".!?:;,\u3002\uff01\uff1f\uff1a\uff1b\uff0c\u3001"
         and not _BULLET.match(line)
         and any(ch.isalpha() for ch in line)
     )

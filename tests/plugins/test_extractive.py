@@ -601,3 +601,18 @@ def test_links_in_parentheses_go_whole_with_the_spaces_wrapping_left(ctx) -> Non
     )
     assert not any("Hurd" in s for s in spoken)  # the link was the sentence's object
     assert not any(re.search(r"\(\s*[,.)]|\(\s*$|org|www", s) for s in spoken)
+
+
+def test_an_encoders_replacement_marks_and_front_matter_are_not_read(tmp_path, ctx) -> None:
+    # The Shift_JIS Debian FAQ (tests/corpus/text/debian-faq.ja.sjis.txt): "???" where
+    # the encoder lacked a character, at the start of a wrapped line; a date alone.
+    text = (
+        "Debian FAQ\n\n概要\n\nJanuary 2021\n\n"
+        "他の文書へのポインタで済ませることができるものに\n??? ついてはそのようにしています。\n"
+    )
+    path = tmp_path / "faq.txt"
+    path.write_text(text, "utf-8")
+    script = _write(ingest_text.ingest_document(source=path, format=None, ctx=ctx), ctx)
+    spoken = _spoken(script)
+    assert "?" not in spoken and "2021" not in spoken
+    assert "ものについてはそのようにしています。" in spoken

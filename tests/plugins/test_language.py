@@ -234,6 +234,15 @@ def test_english_quoted_in_japanese_is_never_cut_mid_word():
     )
 
 
+def test_a_closing_bracket_stays_with_its_sentence():
+    # pysbd ended the Japanese FAQ's sentence at the "!" inside "(その回答も!)"
+    text = "よく聞かれる疑問 (その回答も!) を集めています。他の文書も参照してください。"
+    assert split_sentences(text, "ja") == [
+        "よく聞かれる疑問 (その回答も!) を集めています。",
+        "他の文書も参照してください。",
+    ]
+
+
 def test_sentences_end_with_their_languages_full_stop():
     assert end_sentence("请随意移动光标", "zh") == "请随意移动光标。"
     assert end_sentence("カーソルを移動しましょう、", "ja") == "カーソルを移動しましょう。"
