@@ -131,6 +131,8 @@ class FakeAnthropic:
         self.api_key = api_key
         self.answers: dict[str, Answer] = dict(answers or {})
         self.requests: list[Recorded] = []
+        #: the ``usage`` of every Message answered, in order
+        self.usages: list[dict[str, int]] = []
         self._steps: list[Step] = []
         self._lock = threading.Lock()
         fake = self
@@ -246,6 +248,8 @@ class FakeAnthropic:
             "cache_read_input_tokens": 0,
         }
         usage.update(step.usage or {})
+        with self._lock:
+            self.usages.append(usage)
         return {
             "id": _id("msg"),
             "type": "message",
@@ -375,3 +379,263 @@ def _error(status: int, error_type: str, message: str) -> tuple[int, Any, dict[s
 
 def _id(prefix: str) -> str:
     return f"{prefix}_{secrets.token_hex(12)}"
+
+
+# -- canned answers for the shipped LLM roles ---------------------------------------------
+#
+# What a model would answer each role of plugins/roles/llm.py, built from the
+# role's own request (its first user turn is the role's JSON payload), so the
+# answers pass the roles' checks for any brief: parts in the 8-part order,
+# durations summing to the target, every key message said word for word,
+# narration sized to the time each part has, shots from the shot library, one
+# speech entry per sentence, every review criterion scored.
+
+#: (part, share of the target duration) of a canned plan
+PARTS = (
+    ("hook", 0.10),
+    ("context", 0.13),
+    ("problem", 0.15),
+    ("approach", 0.22),
+    ("proof", 0.15),
+    ("call_to_action", 0.12),
+    ("close", 0.13),
+)
+_OPENERS = {
+    "hook": "Here is what this short video is about.",
+    "context": "First, some background.",
+    "problem": "Let us look at the problem.",
+    "approach": "Here is the approach.",
+    "proof": "This is why it works.",
+    "call_to_action": "Here is what to do next.",
+    "close": "Thank you for watching.",
+}
+_FILLER = (
+    "Keep this in mind as we go through the remaining sections.",
+    "It makes everyday work easier for the whole team.",
+    "Small habits like this one add up over a single week.",
+    "Practise it a few times and it will soon feel natural.",
+    "Your colleagues have seen these situations many times before.",
+    "Ask for help early and the work goes more smoothly.",
+    "Most people find the same thing when they start out.",
+    "Clear and friendly replies build trust with every customer.",
+    "Take one step at a time and check the result as you go.",
+    "It is simpler than it sounds once you have tried it yourself.",
+)
+#: speech timing the narration is sized with: piper's joe voice at 130 wpm, 14.3
+#: characters a second plus 0.33 s a sentence, and the assembler's 0.75 s pause
+#: per scene (the fit in plugins/roles/_writer.py)
+CHARS_PER_S, SENTENCE_PAUSE_S, SCENE_PAUSE_S = 14.3, 0.33, 0.75
+#: seconds of estimated speech past the plan: these short plain lines came out
+#: ~7 % faster than the fit (a 75 s brief: 76.9 s estimated, 69.9 s spoken)
+FILL_MARGIN_S = 3.0
+
+
+def _spoken_s(sentence: str) -> float:
+    return len(sentence) / CHARS_PER_S + SENTENCE_PAUSE_S
+
+
+def role_answers() -> dict[str, Answer]:
+    """Canned answers by forced tool name (the answer models of ``plugins/roles/_llm_models``)."""
+    from reelgraph.plugins.roles._designer import load_library
+    from reelgraph.plugins.roles._llm_checks import REQUIRED_CRITERIA
+
+    shot_types = list(load_library()["shots"])
+
+    def verdict(body: dict[str, Any]) -> dict[str, Any]:
+        reason = "The script serves the brief's goal and audience."
+        return {
+            "scores": [{"criterion": c, "score": 0.9, "reason": reason} for c in REQUIRED_CRITERIA],
+            "revisions": [],
+        }
+
+    return {
+        "plan": _plan,
+        "beats": _beats,
+        "shots": lambda body: _shots(body, shot_types),
+        "speech": _speech,
+        "verdict": verdict,
+    }
+
+
+def _payload(body: dict[str, Any]) -> dict[str, Any]:
+    """The role's JSON payload: the start of the first user turn (a repair appends to it)."""
+    text = body["messages"][0]["content"]
+    data, _ = json.JSONDecoder().raw_decode(text)
+    return dict(data)
+
+
+def _plan(body: dict[str, Any]) -> dict[str, Any]:
+    brief = _payload(body)["brief"]
+    target = float(brief["duration_s"])
+    messages = list(brief.get("key_messages") or [])
+    placed: dict[str, list[str]] = {"problem": [], "approach": [], "proof": []}
+    for i, message in enumerate(messages):
+        placed[("problem", "approach", "proof")[i % 3]].append(message)
+    return {
+        "audience_analysis": f"{brief.get('audience') or 'The audience'} want the why, then the how.",
+        "parts": [
+            {
+                "part": part,
+                "purpose": f"the {part.replace('_', ' ')}",
+                "duration_s": round(target * share, 1),
+                "key_messages": placed.get(part, []),
+            }
+            for part, share in PARTS
+        ],
+        "key_messages": messages,
+        "questions": [],
+        "assumptions": [],
+    }
+
+
+def _beats(body: dict[str, Any]) -> dict[str, Any]:
+    payload = _payload(body)
+    if payload.get("draft"):  # the optimizer: the draft, revisions taken as applied
+        scenes = payload["draft"]["scenes"]
+        return {"beats": [_beat_of(scene) for scene in scenes]}
+    brief, plan = payload["brief"], payload.get("plan")
+    if plan:
+        parts = [(p["part"], p["duration_s"], p["key_messages"]) for p in plan["parts"]]
+    else:
+        target = float(brief["duration_s"])
+        parts = [(part, round(target * share, 1), []) for part, share in PARTS]
+    said = {m for _, _, ms in parts for m in ms}
+    missing = [m for m in brief.get("key_messages") or [] if m not in said]
+    beats, planned_s, spoken_s = [], 0.0, 0.0
+    for part, seconds, messages in parts:
+        if part == "approach":
+            messages = [*messages, *missing]
+        narration = [_OPENERS.get(part, "Next."), *(m.rstrip(".") + "." for m in messages)]
+        planned_s += seconds
+        spoken_s += SCENE_PAUSE_S + sum(_spoken_s(line) for line in narration)
+        for filler in _FILLER:  # fill the time the plan gives, counted over the whole script
+            if spoken_s >= planned_s + FILL_MARGIN_S:
+                break
+            narration.append(filler)
+            spoken_s += _spoken_s(filler)
+        beats.append(
+            {
+                "part": part,
+                "on_screen_text": part.replace("_", " ").title(),
+                "bullets": list(messages[:3]) or [f"About the {part.replace('_', ' ')}"],
+                "narration": narration,
+                "duration_s": seconds,
+                "key_messages": messages,
+                "visual_intent": f"a clean slide for the {part.replace('_', ' ')}",
+            }
+        )
+    return {"beats": beats}
+
+
+def _beat_of(scene: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "part": scene.get("part") or "approach",
+        "on_screen_text": scene.get("title") or "",
+        "bullets": list(scene.get("bullets") or []),
+        "narration": list(scene.get("narration") or []),
+        "duration_s": scene.get("duration_s") or 5.0,
+        "key_messages": list(scene.get("key_messages") or []),
+        "visual_intent": scene.get("visual_intent") or "",
+    }
+
+
+def _shots(body: dict[str, Any], shot_types: list[str]) -> dict[str, Any]:
+    scenes = _payload(body)["script"]["scenes"]
+    middle = [t for t in ("medium", "diagram", "close_up") if t in shot_types] or shot_types
+    shots = []
+    for i, scene in enumerate(scenes):
+        kind = middle[i % len(middle)]
+        if i == 0 and "title_card" in shot_types:
+            kind = "title_card"
+        elif i == len(scenes) - 1 and "end_card" in shot_types:
+            kind = "end_card"
+        shots.append(
+            {
+                "scene_index": scene["index"],
+                "shot_type": kind,
+                "framing": "centred, rule of thirds",
+                "camera_move": "static",
+                "lighting": "soft, even",
+                "subject": scene.get("title") or "the topic",
+                "continuity": "same palette and type as the previous slide",
+                "prompt": f"a clean presentation slide about {scene.get('title') or 'the topic'}",
+                "negative_prompt": "clutter, small text",
+                "storyboard_frame": f"title {scene.get('title')!r} over a plain background",
+                "complexity": "low",
+                "duration_s": scene.get("duration_s") or 5.0,
+                "mode": "slide",
+            }
+        )
+    return {"shots": shots}
+
+
+def _speech(body: dict[str, Any]) -> dict[str, Any]:
+    from xml.sax.saxutils import escape
+
+    payload = _payload(body)
+    espeak = payload.get("engine") == "espeak"
+    return {
+        "scenes": [
+            {"sentences": [f"<speak>{escape(s)}</speak>" if espeak else s for s in sentences]}
+            for sentences in payload["scenes"]
+        ]
+    }
+
+
+# -- a server of its own, for a CLI run --------------------------------------------------
+
+#: faults ``--inject`` can queue, by name
+FAULTS = {
+    "429": lambda: Step.error(
+        429, "rate_limit_error", "Number of requests exceeded", retry_after="1"
+    ),
+    "500": lambda: Step.error(500, "api_error", "Internal server error"),
+    "529": lambda: Step.error(529, "overloaded_error", "Overloaded"),
+    "malformed": lambda: Step(kind="input", input="{not json"),
+    "invalid": lambda: Step(kind="input", input={}),
+    "refusal": lambda: Step(kind="refusal"),
+}
+
+
+def summary(server: FakeAnthropic) -> dict[str, Any]:
+    """What the server was asked and answered: requests by tool and status, tokens."""
+    by_tool: dict[str, int] = {}
+    tokens = {"input_tokens": 0, "output_tokens": 0}
+    for request in server.messages():
+        tool = _forced_tool(request.body) if isinstance(request.body, dict) else None
+        key = f"{tool} {request.status}"
+        by_tool[key] = by_tool.get(key, 0) + 1
+    for usage in server.usages:
+        for name in tokens:
+            tokens[name] += int(usage.get(name) or 0)
+    return {"requests": len(server.messages()), "by_tool_and_status": by_tool, **tokens}
+
+
+def main() -> None:
+    """``python -m tests.fakes.anthropic_server``: serve the canned role answers until stdin closes.
+
+    Prints the base URL on its first line; on exit, a JSON summary
+    (:func:`summary`). ``--inject 429,malformed`` queues faults for the first
+    requests. The key it accepts is ``$ANTHROPIC_API_KEY``.
+    """
+    import argparse
+    import os
+    import sys
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--inject", default="", help=f"comma-separated: {', '.join(FAULTS)}")
+    args = parser.parse_args()
+    server = FakeAnthropic(os.environ["ANTHROPIC_API_KEY"], role_answers())
+    server.queue(*(FAULTS[name.strip()]() for name in args.inject.split(",") if name.strip()))
+    print(server.url, flush=True)
+    try:
+        sys.stdin.read()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+        print(json.dumps(summary(server), indent=1), flush=True)
+
+
+if __name__ == "__main__":
+    main()
