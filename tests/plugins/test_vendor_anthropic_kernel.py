@@ -380,3 +380,18 @@ def test_estimate_cost_bounds_a_call_and_a_budget_stops_it_before_any_request(
     run = kernel().run(spec(fake.url), budget={"max_cost_usd": estimate * 1.01})
     assert run.status == "succeeded", run.error
     assert 0 < run.cost_usd <= estimate  # the bound held for the call it let through
+
+
+def test_an_answer_already_paid_for_is_not_bought_again(
+    fake: FakeAnthropic, tmp_path: Path
+) -> None:
+    k = kernel(persist=True, home=tmp_path / "home")
+    try:
+        first = k.run(spec(fake.url))
+        second = k.run(spec(fake.url))
+    finally:
+        k.close()
+    assert first.status == second.status == "succeeded"
+    assert len(fake.messages()) == 1  # the memo cache answered the second run
+    assert second.outputs["plan"] == first.outputs["plan"]
+    assert first.cost_usd > 0 and second.cost_usd == 0
