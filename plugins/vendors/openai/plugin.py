@@ -58,6 +58,7 @@ from reelgraph.plugins.vendors._genai import record_llm_call
 from reelgraph.plugins.vendors._pricing import estimate_call_usd, price_for
 from reelgraph.plugins.vendors.openai import _errors
 from reelgraph.plugins.vendors.openai._schema import drop_nulls, strict_schema
+from reelgraph.plugins.vendors.openai.speech import OpenAISpeech
 
 if TYPE_CHECKING:
     from reelgraph.run.context import NodeContext
@@ -79,7 +80,7 @@ _ERROR_LINES = 12
 _DEFAULT_MAX_TOKENS = StructuredRequest.__dataclass_fields__["max_tokens"].default
 
 
-class OpenAIPlugin(LLMRoles):
+class OpenAIPlugin(OpenAISpeech, LLMRoles):
     """The six LLM roles on the official ``openai`` SDK; see the module docstring.
 
     Args:
