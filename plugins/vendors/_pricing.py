@@ -21,6 +21,7 @@ Example::
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import threading
@@ -37,8 +38,10 @@ __all__ = [
     "PRICES_ENV",
     "Price",
     "cost_usd",
+    "arguments_bytes",
     "estimate_call_usd",
     "estimate_usd",
+    "first_request",
     "load_prices",
     "price_for",
     "prompt_token_bound",
@@ -58,6 +61,9 @@ SYSTEM_PROMPT_BOUND_BYTES = 16_000
 #: bytes allowed for the validation errors a repair turn sends back (at most a
 #: dozen lines of field path and message)
 REPAIR_NOTE_BOUND_BYTES = 4_000
+#: an answer re-sent in a later call, re-serialised (compact JSON of the parsed
+#: answer), in tokens per output token it took: a margin over 1
+ANSWER_RESEND_FACTOR = 1.25
 
 _SHIPPED = Path(__file__).with_name("prices.yaml")
 # Dated snapshots are priced as their alias: gpt-4o-mini-2024-07-18,
@@ -185,41 +191,129 @@ def estimate_call_usd(
     schema_bytes: int = 0,
     system_bytes: int = SYSTEM_PROMPT_BOUND_BYTES,
     repair_turn: bool = True,
+    structured_calls: int = 2,
+    prompt_bytes: int | None = None,
 ) -> float:
-    """An upper bound on one LLM role call, in US dollars: its request and its repair turn.
+    """An upper bound on one LLM role call, in US dollars, before it is made.
 
-    For the kernel's ``estimate_cost`` hook, which sees a hook's arguments,
-    not the prompt: the prompt is bounded by the arguments' JSON (pydantic
-    models dumped; UTF-8 bytes), plus ``system_bytes`` for the role's system
-    prompt and instructions, plus the output schema's bytes (strict-mode
-    schemas travel with the request and are billed as input). The repair
-    turn, when counted, re-sends all of it with the first answer (at most
-    ``max_tokens``) and the validation errors (at most
-    :data:`REPAIR_NOTE_BOUND_BYTES`), and may use ``max_tokens`` again.
+    A role hook of :class:`~reelgraph.plugins.roles.llm.LLMRoles` makes one
+    ``structured`` call, and a second when the answer breaks the role's rules
+    (``LLMRoles._ask``), whose user message adds the first answer and the
+    problems; each ``structured`` call is a request plus, when the answer
+    does not validate, a repair turn that re-sends everything with the answer
+    and the validation errors. So by default four requests are counted, each
+    using ``max_tokens`` of output.
+
+    The prompt is ``prompt_bytes`` when known (system + user message + the
+    output schema as sent, UTF-8; see :func:`first_request`); otherwise it is
+    bounded from the hook's arguments: their JSON twice (the user message
+    carries them, the system prompt may restate the brief), plus
+    ``system_bytes`` for the role's instructions, plus ``schema_bytes``
+    (strict-mode schemas and tool schemas are billed as input). An answer
+    sent back is bounded by :data:`ANSWER_RESEND_FACTOR` x ``max_tokens``
+    tokens (the answer re-serialised), the problems or validation errors by
+    :data:`REPAIR_NOTE_BOUND_BYTES`.
 
     Args:
         price: the model's rates.
         arguments: the hook's resolved arguments (without ``ctx``).
         max_tokens: the most output tokens per request.
         schema_bytes: size of the output schema as sent.
-        system_bytes: bound on the system prompt and instructions.
-        repair_turn: count the second request a failed validation sends.
+        system_bytes: bound on the system prompt's own text.
+        repair_turn: count the repair turn of each ``structured`` call.
+        structured_calls: ``structured`` calls the hook may make (1 or 2).
+        prompt_bytes: the first request's exact prompt size, when known.
 
     Returns:
         US dollars, >= 0.
     """
+    if prompt_bytes is None:
+        prompt_bytes = 2 * arguments_bytes(arguments) + max(0, schema_bytes) + max(0, system_bytes)
+    most_out = max(0, int(max_tokens))
+    total = 0.0
+    carried = 0  # tokens of earlier answers and problems a later call re-sends
+    for _ in range(max(1, structured_calls)):
+        tokens_in = prompt_token_bound(prompt_bytes, 2) + carried
+        total += cost_usd(price, tokens_in, 0, most_out)
+        if repair_turn:
+            repair_in = prompt_token_bound(prompt_bytes + REPAIR_NOTE_BOUND_BYTES, 4)
+            total += cost_usd(price, repair_in + carried + most_out, 0, most_out)
+        carried += math.ceil(ANSWER_RESEND_FACTOR * most_out) + REPAIR_NOTE_BOUND_BYTES
+    return total
+
+
+def arguments_bytes(arguments: Mapping[str, Any]) -> int:
+    """UTF-8 bytes of a hook's arguments as JSON (pydantic models dumped, the rest by ``str``)."""
     from pydantic_core import to_json
 
     try:
-        argument_bytes = len(to_json(dict(arguments), fallback=str))
+        return len(to_json(dict(arguments), fallback=str))
     except (TypeError, ValueError):
-        argument_bytes = len(str(dict(arguments)).encode())
-    prompt = argument_bytes + max(0, schema_bytes) + max(0, system_bytes)
-    total = estimate_usd(price, prompt, max_tokens)
-    if repair_turn:
-        second_in = prompt_token_bound(prompt + REPAIR_NOTE_BOUND_BYTES, 4) + max(0, max_tokens)
-        total += cost_usd(price, second_in, 0, max(0, int(max_tokens)))
-    return total
+        return len(str(dict(arguments)).encode())
+
+
+class _Captured(Exception):  # noqa: N818 - a signal, not an error
+    def __init__(self, request: Any) -> None:
+        super().__init__("captured")
+        self.request = request
+
+
+def first_request(plugin: Any, hook: str, arguments: Mapping[str, Any]) -> tuple[bool, Any]:
+    """The first ``StructuredRequest`` a role hook of ``plugin`` would send, without sending it.
+
+    Runs the hook on a copy of ``plugin`` whose ``structured`` captures the
+    request and stops: the prompts are built exactly as the real call builds
+    them (pure functions of the arguments; nothing is sent, nothing written).
+
+    Returns:
+        ``(True, request)``: the request; ``(True, None)``: the hook answered
+        without calling the model (``optimize`` with no revisions: it costs
+        nothing); ``(False, None)``: the hook could not be run this way
+        (unknown hook, arguments it cannot take, an error): bound it from the
+        arguments instead.
+    """
+    import copy
+    import inspect
+    import tempfile
+
+    from reelgraph import hookspecs
+    from reelgraph.run.context import NodeContext
+
+    method = getattr(plugin, hook, None)
+    spec = getattr(hookspecs, hook, None)
+    if method is None or spec is None or inspect.iscoroutinefunction(method):
+        return False, None
+    defaults = getattr(spec, "reelgraph_defaults", {})
+    kwargs: dict[str, Any] = {}
+    for name in inspect.signature(method).parameters:
+        if name == "ctx":
+            continue
+        if name in arguments:
+            kwargs[name] = arguments[name]
+        elif name in defaults:
+            kwargs[name] = copy.deepcopy(defaults[name])
+        else:
+            return False, None
+
+    def capture(request: Any, ctx: Any) -> Any:
+        raise _Captured(request)
+
+    dry = copy.copy(plugin)
+    dry.structured = capture
+    ctx = NodeContext(
+        run_id="estimate",
+        node_id="estimate",
+        hook=hook,
+        provider=getattr(plugin, "reelgraph_name", None),
+        run_dir=Path(tempfile.gettempdir()),
+    )
+    try:
+        getattr(type(plugin), hook)(dry, **kwargs, ctx=ctx)
+    except _Captured as captured:
+        return True, captured.request
+    except Exception:
+        return False, None
+    return True, None
 
 
 # --- the price table -----------------------------------------------------------

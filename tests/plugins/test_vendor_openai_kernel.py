@@ -277,3 +277,88 @@ def test_planted_key_appears_nowhere(
         assert key not in text
     assert key.encode() not in everything_written(reelgraph_home)
     assert len(server.completions) == 4  # 429, bad JSON, repair, 401
+
+
+# --- estimates from the real role hooks ---------------------------------------------------
+
+
+def test_estimate_builds_the_roles_first_request_exactly_and_bounds_the_worst_case(
+    server, tmp_path
+):
+    from reelgraph import NodeContext
+    from reelgraph.plugins.roles._llm_models import Plan
+    from reelgraph.plugins.vendors._pricing import first_request
+
+    plugin = OpenAIPlugin()  # the real LLMRoles hooks, not the test Director
+    brief = Brief(
+        title="Trunk-based development",
+        goal="Merge small changes daily.",
+        key_messages=["Small daily merges keep main releasable"],
+        duration_s=30,
+    )
+    arguments = {"brief": brief, "clarify": False, "options": {"max_tokens": 700}}
+    called, probe = first_request(plugin, "plan_video", arguments)
+    assert called and probe.output is Plan and probe.max_tokens == 700
+    estimate = plugin.estimate_cost(hook="plan_video", provider="openai", arguments=arguments)
+
+    good = {
+        "audience_analysis": "a general audience",
+        "parts": [
+            {"part": "hook", "purpose": "open", "duration_s": 10, "key_messages": []},
+            {
+                "part": "approach",
+                "purpose": "say it",
+                "duration_s": 15,
+                "key_messages": ["Small daily merges keep main releasable"],
+            },
+            {"part": "close", "purpose": "end", "duration_s": 5, "key_messages": []},
+        ],
+        "key_messages": ["Small daily merges keep main releasable"],
+        "questions": [],
+        "assumptions": [],
+    }
+    off_target = {**good, "parts": [{**p, "duration_s": 100} for p in good["parts"]]}
+    # the worst case: malformed, repaired into a plan that breaks the rules, asked again,
+    # malformed again, repaired: four requests
+    server.answers["Plan"] = good
+    server.queue(Step(content="{"), Step(content=json.dumps(off_target)), Step(content="{"))
+    ctx = NodeContext.for_testing(tmp_path, hook="plan_video")
+    plan = plugin.plan_video(
+        brief=brief, document=None, answers={}, clarify=False, options={"max_tokens": 700}, ctx=ctx
+    )
+    assert isinstance(plan, VideoPlan) and len(server.completions) == 4
+    first = server.completions[0].body["messages"]
+    assert first == [
+        {"role": "system", "content": probe.system},
+        {"role": "user", "content": probe.user},
+    ]
+    assert 0 < ctx.usage.cost_usd <= estimate
+    assert ctx.usage.cost_usd == pytest.approx(usage_cost(server))
+
+
+def test_optimize_without_revisions_is_estimated_free(server):
+    from reelgraph.models import Scene, Script
+
+    script = Script(
+        title="T",
+        scenes=[Scene(index=0, kind="title", title="T", narration=["Hello there."])],
+    )
+    arguments = {"script": script, "feedback": [], "options": {}}
+    assert (
+        OpenAIPlugin().estimate_cost(hook="optimize", provider="openai", arguments=arguments) == 0.0
+    )
+    assert server.requests == []
+
+
+def test_arguments_the_hook_cannot_take_fall_back_to_a_bound_from_their_size(server):
+    plugin = OpenAIPlugin()
+    small = plugin.estimate_cost(
+        hook="plan_video", provider="openai", arguments={"brief": {"title": "x"}, "options": {}}
+    )
+    large = plugin.estimate_cost(
+        hook="plan_video",
+        provider="openai",
+        arguments={"brief": {"title": "x" * 50_000}, "options": {}},
+    )
+    assert small is not None and large is not None and large > small > 0
+    assert server.requests == []

@@ -55,7 +55,7 @@ from reelgraph.hookspecs import hookimpl
 from reelgraph.plugins.roles.llm import LLMRoles, StructuredRequest
 from reelgraph.plugins.vendors import _openai_rules
 from reelgraph.plugins.vendors._genai import record_llm_call
-from reelgraph.plugins.vendors._pricing import estimate_call_usd, price_for
+from reelgraph.plugins.vendors._pricing import estimate_call_usd, first_request, price_for
 from reelgraph.plugins.vendors.openai import _errors
 from reelgraph.plugins.vendors.openai._schema import drop_nulls, strict_schema
 from reelgraph.plugins.vendors.openai.speech import OpenAISpeech
@@ -165,18 +165,32 @@ class OpenAIPlugin(OpenAISpeech, LLMRoles):
     ) -> float | None:
         """The most a role call pinned to ``openai`` can cost, in US dollars (before it is made).
 
-        Bounds the request and its repair turn from the arguments' size, the
-        output schema and ``max_tokens``
-        (:func:`~reelgraph.plugins.vendors._pricing.estimate_call_usd`), at
-        the model's price. ``None`` for other providers and hooks, and for a
-        model without a price (its usage is reported without a cost).
+        The role's first request is built as the call would build it, without
+        sending it (:func:`~reelgraph.plugins.vendors._pricing.first_request`):
+        its system and user messages and strict schema are the prompt size.
+        :func:`~reelgraph.plugins.vendors._pricing.estimate_call_usd` then
+        bounds the role's two ``structured`` calls and their repair turns at
+        ``max_tokens`` each. A hook that makes no call (``optimize`` without
+        revisions) costs 0. When the request cannot be built this way, the
+        prompt is bounded from the arguments' size. ``None`` for other
+        providers and hooks, and for a model without a price (its usage is
+        reported without a cost).
         """
         if provider != self.reelgraph_name or hook not in self._role_hooks():
             return None
         options = arguments.get("options") or {}
-        price = price_for("openai", str(options.get("model") or DEFAULT_MODEL))
+        called, request = first_request(self, hook, arguments)
+        if called and request is None:
+            return 0.0
+        model = str((request.model if request else "") or options.get("model") or DEFAULT_MODEL)
+        price = price_for("openai", model)
         if price is None:
             return None
+        if request is not None:
+            schema = json.dumps(strict_schema(request.output).schema)
+            size = sum(len(text.encode()) for text in (request.system, request.user, schema))
+            max_tokens = int(request.options.get("max_tokens") or request.max_tokens)
+            return estimate_call_usd(price, arguments, max_tokens, prompt_bytes=size)
         output = _hook_output(hook)
         schema_bytes = len(json.dumps(strict_schema(output).schema)) if output else 0
         max_tokens = int(options.get("max_tokens") or _DEFAULT_MAX_TOKENS)
