@@ -21,8 +21,8 @@ a document, one WAV per sentence at ``rate_wpm`` 130: espeak-ng 14.5
 characters per second plus 0.21 s per sentence, piper's joe voice 14.3 plus
 0.33 s (residual 0.33-0.39 s per sentence; by words it was 1.3-1.5 s).
 14.3 and 0.3 s follow piper, the voice the shipped specs use when it is
-installed; espeak-ng then runs a little short. Time a part leaves unfilled goes to the parts after it, so the
-whole script stays on target.
+installed; espeak-ng then runs a little short. Time a part leaves unfilled
+goes to the parts after it, so the whole script stays on target.
 
 What a beat says, in order: the part's fixed opening line (:data:`LINES`),
 the key messages placed in it (each said in full, so the ``key_messages``
