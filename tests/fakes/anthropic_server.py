@@ -410,16 +410,16 @@ _OPENERS = {
     "close": "Thank you for watching.",
 }
 _FILLER = (
-    "Keep this in mind as we go through the remaining sections.",
-    "It makes everyday work easier for the whole team.",
-    "Small habits like this one add up over a single week.",
-    "Practise it a few times and it will soon feel natural.",
-    "Your colleagues have seen these situations many times before.",
-    "Ask for help early and the work goes more smoothly.",
-    "Most people find the same thing when they start out.",
-    "Clear and friendly replies build trust with every customer.",
-    "Take one step at a time and check the result as you go.",
-    "It is simpler than it sounds once you have tried it yourself.",
+    "Keep this principle in mind throughout the remaining sections.",
+    "It makes everyday work noticeably easier for the whole team.",
+    "Small habits like this one quickly add up over a single week.",
+    "Practise it a few times and it will soon feel completely natural.",
+    "Experienced colleagues have handled these situations many times.",
+    "Asking for help early keeps the work moving smoothly.",
+    "Most newcomers discover exactly the same thing when starting out.",
+    "Clear and friendly replies build lasting trust with every customer.",
+    "Take one careful step at a time and check the result as you go.",
+    "It is simpler than it sounds once you have practised it yourself.",
 )
 #: speech timing the narration is sized with: piper's joe voice at 130 wpm, 14.3
 #: characters a second plus 0.33 s a sentence, and the assembler's 0.75 s pause
