@@ -200,9 +200,9 @@ class OpenAIPlugin(OpenAISpeech, LLMRoles):
     def environment_variables(self) -> list[tuple[str, str]]:
         """What this provider reads from the environment, for ``reelgraph doctor``."""
         return [
-            (_errors.KEY_ENV, "API key (or a secret input as options.api_key)"),
-            ("OPENAI_BASE_URL", "another OpenAI-compatible server (Ollama, vLLM, llama.cpp...)"),
-            ("REELGRAPH_PRICES", "a price file overriding prices.yaml (USD per 1M tokens)"),
+            (_errors.KEY_ENV, "the API key, unless a secret input gives options.api_key"),
+            ("OPENAI_BASE_URL", "another OpenAI-compatible server: Ollama, vLLM, llama.cpp..."),
+            ("REELGRAPH_PRICES", "a price file over prices.yaml, USD per 1M tokens"),
             ("REELGRAPH_CAPTURE_CONTENT", "1 records prompts and answers on spans"),
         ]
 
