@@ -249,6 +249,17 @@ def test_budget_stops_before_the_task_that_would_cross_it(kling, tmp_path):
     assert kling.counts()[0] == 1 and done.cost_usd == pytest.approx(0.21)
 
 
+def test_an_unpriced_model_is_stopped_before_it_is_sent(kling, tmp_path):
+    done = run(tmp_path, node(model="kling-v2-5-turbo"))
+    assert done.status == "failed" and "options.price_usd_per_s" in str(done.error)
+    assert kling.counts()[0] == 0
+    done = run(tmp_path / "priced", node(model="kling-v2-5-turbo (pro)", price_usd_per_s=0.05))
+    assert done.status == "succeeded", done.error
+    post = next(r for r in kling.requests if r.method == "POST")
+    assert (post.body["model_name"], post.body["mode"]) == ("kling-v2-5-turbo", "pro")
+    assert done.cost_usd == pytest.approx(0.25)
+
+
 def test_estimate_cost_prices_before_submission():
     plugin = KlingClips()
     args = {

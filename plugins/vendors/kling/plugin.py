@@ -230,6 +230,8 @@ class KlingClips(ClipVendor):
         return "image2video" if request.mode == "image_to_video" else "text2video"
 
     def submit(self, request: ClipRequest, ctx: Any) -> str:
+        # priced before anything is paid for (an unpriced model stops here, not after)
+        self.price_usd_per_s(request.model, request.options)
         name, mode = split_model(request.model)
         body: dict[str, Any] = {
             "model_name": name,
@@ -304,7 +306,7 @@ class KlingClips(ClipVendor):
     def environment_variables(self) -> list[tuple[str, str]]:
         """What this provider reads from the environment, for ``reelgraph doctor``."""
         return [
-            (ACCESS_ENV, "Kling access key, the token's issuer (or options.access_key)"),
-            (SECRET_ENV, "Kling secret key, signs the token (or options.secret_key)"),
-            (BASE_URL_ENV, f"another Kling API base URL, default {DEFAULT_BASE_URL}"),
+            (ACCESS_ENV, "Kling access key, the token's issuer; or options.access_key"),
+            (SECRET_ENV, "Kling secret key, signs the token; or options.secret_key"),
+            (BASE_URL_ENV, f"another Kling API base URL; default {DEFAULT_BASE_URL}"),
         ]
