@@ -60,6 +60,7 @@ from reelgraph.plugins.vendors._genai import record_llm_call
 from reelgraph.plugins.vendors._pricing import (
     SYSTEM_PROMPT_BOUND_BYTES,
     estimate_call_usd,
+    first_request,
     price_for,
 )
 from reelgraph.plugins.vendors.anthropic._errors import KEY_ENV, classify, scrub
@@ -299,28 +300,42 @@ class AnthropicPlugin(LLMRoles):
     ) -> float | None:
         """The most one role call pinned to ``anthropic`` can cost, in US dollars, before it is made.
 
-        Bounds the request and its repair turn
-        (:func:`~reelgraph.plugins.vendors._pricing.estimate_call_usd`) from
-        the arguments' JSON size, the answer model's schema (the tool's
-        ``input_schema``, billed as input), the system prompts (the role's,
-        and the tool-use system prompt Anthropic adds:
-        :data:`TOOL_PROMPT_BOUND_BYTES`) and ``max_tokens``, at the model's
-        price. ``None`` for other providers and hooks, and for a model with
-        no price (its usage is then reported without a cost).
+        The role's first request is built as the call would build it, without
+        sending it (:func:`~reelgraph.plugins.vendors._pricing.first_request`):
+        its system prompt, user message and forced tool (name, description,
+        ``input_schema``, all billed as input), plus the tool-use system
+        prompt Anthropic adds (:data:`TOOL_PROMPT_BOUND_BYTES`), are the
+        prompt size. :func:`~reelgraph.plugins.vendors._pricing.estimate_call_usd`
+        then bounds the role's two ``structured`` calls and their repair turns
+        at ``max_tokens`` each. A hook that makes no call (``optimize``
+        without revisions) costs 0. When the request cannot be built this
+        way, the prompt is bounded from the arguments, the hook's output
+        schema and the system prompts. ``None`` for other providers and
+        hooks, and for a model with no price (its usage is then reported
+        without a cost).
         """
         if provider != self.reelgraph_name or hook not in _role_hooks(type(self)):
             return None
         options = arguments.get("options") or {}
-        price = price_for("anthropic", str(options.get("model") or DEFAULT_MODEL))
+        called, request = first_request(self, hook, arguments)
+        if called and request is None:
+            return 0.0
+        model = str((request.model if request else "") or options.get("model") or DEFAULT_MODEL)
+        price = price_for("anthropic", model)
         if price is None:
             return None
+        if request is not None:
+            tool = json.dumps(_tool(tool_name(request.output), request))
+            size = sum(len(text.encode()) for text in (request.system, request.user, tool))
+            return estimate_call_usd(
+                price, arguments, request.max_tokens, prompt_bytes=size + TOOL_PROMPT_BOUND_BYTES
+            )
         output = _hook_output(hook)
         schema_bytes = len(json.dumps(output.model_json_schema())) if output else 0
-        max_tokens = int(options.get("max_tokens") or _DEFAULT_MAX_TOKENS)
         return estimate_call_usd(
             price,
             arguments,
-            max_tokens,
+            int(options.get("max_tokens") or _DEFAULT_MAX_TOKENS),
             schema_bytes=schema_bytes,
             system_bytes=SYSTEM_PROMPT_BOUND_BYTES + TOOL_PROMPT_BOUND_BYTES,
         )
