@@ -165,6 +165,35 @@ MIGRATIONS: list[str] = [
     ALTER TABLE runs ADD COLUMN questions TEXT;
     ALTER TABLE runs ADD COLUMN answers TEXT;
     """,
+    # 6: benchmark clips (store/benchmarks.py, `reelgraph tools benchmark`): one row per
+    # case of a benchmark, beside the run that made it (its nodes, attempts and costs).
+    # Vendor-free: provider and model are whatever the plugin is called and was asked for.
+    """
+    CREATE TABLE benchmarks (
+        bench_id    TEXT NOT NULL,      -- one `tools benchmark` invocation
+        case_id     TEXT NOT NULL,      -- the suite's case
+        run_id      TEXT REFERENCES runs (id) ON DELETE CASCADE,  -- NULL: never started
+        provider    TEXT NOT NULL,
+        model       TEXT,
+        mode        TEXT NOT NULL,      -- text_to_video | image_to_video | slide
+        aspect      TEXT NOT NULL,
+        requested_s REAL NOT NULL,      -- the shot's seconds
+        status      TEXT NOT NULL,      -- succeeded | failed | skipped (budget)
+        latency_s   REAL,               -- wall seconds of the clip's attempts
+        attempts    INTEGER NOT NULL DEFAULT 0,
+        cost_usd    REAL NOT NULL DEFAULT 0,
+        duration_s  REAL,               -- decoded from the delivered clip (PyAV)
+        width_px    INTEGER,
+        height_px   INTEGER,
+        fps         REAL,
+        frames      INTEGER,
+        decodable   INTEGER,            -- 1: every frame decoded
+        error       TEXT,
+        created_at  REAL NOT NULL,
+        PRIMARY KEY (bench_id, case_id)
+    );
+    CREATE INDEX benchmarks_provider ON benchmarks (provider, model);
+    """,
 ]
 
 SCHEMA_VERSION: int = len(MIGRATIONS)
