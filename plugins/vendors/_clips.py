@@ -45,7 +45,6 @@ hands the vendor's SDK exceptions to :meth:`ClipVendor.classify`.
 
 from __future__ import annotations
 
-import math
 import os
 import threading
 import time
@@ -59,7 +58,6 @@ from reelgraph.errors import (
     ConfigurationError,
     InvalidInputError,
     ProviderError,
-    RateLimitedError,
     TransientError,
 )
 from reelgraph.models import Shot, Visual
@@ -637,10 +635,3 @@ def _sleep(seconds: float, ctx: Any) -> None:
         if getattr(ctx, "cancelled", False):
             raise TransientError("the attempt was cancelled (timeout_s) while polling")
         time.sleep(min(left, 0.2))
-
-
-def rate_limited(message: str, retry_after_s: float | None) -> RateLimitedError:
-    """A :class:`RateLimitedError`, for vendors whose limit is not an HTTP 429."""
-    if retry_after_s is not None and not math.isfinite(retry_after_s):
-        retry_after_s = None
-    return RateLimitedError(message, retry_after_s=retry_after_s)
