@@ -66,6 +66,7 @@ __all__ = [
     "Timeline",
     "ToolCatalog",
     "ToolEntry",
+    "ToolFigures",
     "ToolOption",
     "Video",
     "VideoPlan",
@@ -1138,6 +1139,27 @@ class Infeasibility(_Model):
     relaxations: list[Relaxation] = Field(default_factory=list)
 
 
+class ToolFigures(_Model):
+    """Where the solver's figures for one tool came from: the run store, or the catalog.
+
+    ``basis`` maps each figure the solver uses (``price_usd_per_s`` in US
+    dollars per second, ``latency_s`` in seconds, ``success_rate`` 0-1) to
+    ``measured`` (past runs and benchmarks in the run store) or ``claimed``
+    (the tool catalog); ``used`` holds the values the solver planned with
+    (price and latency already divided by the success rate) and ``claimed``
+    the catalog's. ``excluded``: the measured success rate was below the
+    solver's threshold, so the tool was not offered (``note`` says why).
+    """
+
+    tool: str
+    basis: dict[str, Literal["measured", "claimed"]]
+    used: dict[str, float] = Field(default_factory=dict)
+    claimed: dict[str, float] = Field(default_factory=dict)
+    attempts: int = Field(0, ge=0)
+    excluded: bool = False
+    note: str = ""
+
+
 class ProductionPlan(_Model):
     """The solver's production plan for a shot list.
 
@@ -1151,6 +1173,8 @@ class ProductionPlan(_Model):
         costs: per tool; ``total_cost_usd`` their sum (US dollars).
         timeline: lanes and critical path (seconds).
         tools: the catalog tools considered, by name.
+        figures: per catalog tool, which figures were measured in the run
+            store and which claimed by the catalog (:class:`ToolFigures`).
         solver: the solver and its version.
         json_path, markdown_path: ``plan.json`` and ``plan.md`` when written.
 
@@ -1169,6 +1193,7 @@ class ProductionPlan(_Model):
     timeline: Timeline | None = None
     infeasibility: Infeasibility | None = None
     tools: list[str] = Field(default_factory=list)
+    figures: list[ToolFigures] = Field(default_factory=list)
     solver: str = ""
     json_path: Path | None = None
     markdown_path: Path | None = None
