@@ -362,3 +362,14 @@ def test_arguments_the_hook_cannot_take_fall_back_to_a_bound_from_their_size(ser
     )
     assert small is not None and large is not None and large > small > 0
     assert server.requests == []
+
+
+def test_hooks_outside_the_llm_roles_are_not_estimated_here(server):
+    # synthesize_speech (mixed into the plugin) has its own estimate; this one must not run it
+    arguments = {"sentences": ["Hello there."], "options": {}}
+    plugin = OpenAIPlugin()
+    assert (
+        plugin.estimate_cost(hook="synthesize_speech", provider="openai", arguments=arguments)
+        is None
+    )
+    assert server.requests == []

@@ -179,7 +179,9 @@ class OpenAIPlugin(OpenAISpeech, LLMRoles):
         if provider != self.reelgraph_name or hook not in self._role_hooks():
             return None
         options = arguments.get("options") or {}
-        called, request = first_request(self, hook, arguments)
+        called, request = False, None
+        if hook in _PROBED_HOOKS:
+            called, request = first_request(self, hook, arguments)
         if called and request is None:
             return 0.0
         model = str((request.model if request else "") or options.get("model") or DEFAULT_MODEL)
@@ -212,15 +214,12 @@ class OpenAIPlugin(OpenAISpeech, LLMRoles):
         return list(_openai_rules.KEY_PATTERNS)
 
     def _role_hooks(self) -> frozenset[str]:
-        """The hooks this plugin answers with a model (its hookimpls, kernel hooks left out)."""
-        from reelgraph.hookspecs import KERNEL_HOOKS
+        """The hooks this plugin answers through ``structured``: the LLM roles' hookimpls.
 
-        names = {
-            name
-            for name in dir(type(self))
-            if getattr(getattr(type(self), name, None), "reelgraph_impl", None) is not None
-        }
-        return frozenset(names - KERNEL_HOOKS - {"environment_variables"})
+        Other hooks the class may implement (``synthesize_speech``, mixed in by
+        :mod:`.speech`) are priced by their own ``estimate_cost``.
+        """
+        return _LLM_HOOKS
 
     # -- one request --------------------------------------------------------------
 
@@ -378,6 +377,24 @@ class OpenAIPlugin(OpenAISpeech, LLMRoles):
                 )
                 self._clients[cache_key] = client
         return client
+
+
+def _impl_names(cls: type) -> frozenset[str]:
+    """Names of the hookimpls ``cls`` defines or inherits, the kernel's hooks left out."""
+    from reelgraph.hookspecs import KERNEL_HOOKS
+
+    names = {n for n in dir(cls) if getattr(getattr(cls, n, None), "reelgraph_impl", None)}
+    return frozenset(names - KERNEL_HOOKS)
+
+
+#: every hook the LLM roles answer with ``structured`` (production and education)
+_LLM_HOOKS = _impl_names(LLMRoles)
+#: the production roles, whose first request :func:`first_request` builds without
+#: sending: they only build prompts before calling the model (the education
+#: hooks may read their input files first, which an estimate must not do)
+_PROBED_HOOKS = frozenset(
+    n for n in _LLM_HOOKS if getattr(LLMRoles.__dict__.get(n), "reelgraph_impl", None)
+)
 
 
 def _hook_output(hook: str) -> type[BaseModel] | None:
