@@ -280,3 +280,16 @@ def test_presentation_with_one_429_and_one_malformed_answer(tmp_path, server, ca
     repair = server.completions[2].body["messages"]
     assert repair[-2]["role"] == "assistant" and "not valid JSON" in repair[-1]["content"]
     assert found["recorded_cost_usd"] == pytest.approx(found["cost_usd"])
+
+
+def test_a_budget_below_the_directors_estimate_stops_the_run_before_any_request(tmp_path, server):
+    run = Kernel().run(
+        "presentation",
+        inputs={"brief": str(BRIEF), "llm": "openai"},
+        budget={"max_cost_usd": 0.0001},
+        output_dir=tmp_path / "out",
+    )
+    assert run.status == "over_budget"
+    assert run.nodes["plan"].status != "succeeded"
+    assert server.requests == []
+    assert "plan" in str(run.error)
