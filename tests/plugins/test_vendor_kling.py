@@ -109,6 +109,20 @@ def test_the_token_is_hs256_with_iss_exp_nbf():
         jwt.decode(token, "another-secret-000000000000000000", algorithms=["HS256"])
 
 
+def test_the_token_is_reused_then_renewed_before_it_expires(monkeypatch):
+    plugin = KlingClips()
+    clock = [1_765_000_000.0]
+    monkeypatch.setattr("reelgraph.plugins.vendors.kling.plugin.time.time", lambda: clock[0])
+    first = plugin.token(ACCESS, SECRET)
+    clock[0] += 1400
+    assert plugin.token(ACCESS, SECRET) == first
+    clock[0] += 200  # 1600 s old: within 5 minutes of its 1800 s expiry
+    renewed = plugin.token(ACCESS, SECRET)
+    unchecked = {"verify_exp": False, "verify_nbf": False}
+    claims = jwt.decode(renewed, SECRET, algorithms=["HS256"], options=unchecked)
+    assert renewed != first and claims["nbf"] == 1_765_000_000 + 1600 - 5
+
+
 def test_text_to_video_after_submitted_and_processing(kling, tmp_path):
     kling.script = ["submitted", "processing", "processing", "succeed"]
     done = run(tmp_path, node())

@@ -7,7 +7,7 @@ mirrored in github.com/inference-sh/grid ``api/klingai/docs/00-general.md``,
 - **auth**: every request carries ``Authorization: Bearer <JWT>``, the token
   signed HS256 with the secret key, claims ``iss`` = the access key, ``exp``
   = now + 1800 s (tokens are valid 30 minutes), ``nbf`` = now - 5 s (clock
-  skew); signed with PyJWT, a fresh token per client;
+  skew); signed with PyJWT and renewed 5 minutes before it expires;
 - **envelope**: every answer is ``{"code", "message", "request_id", "data"}``;
   ``code`` 0 is success. Errors come with an HTTP status *and* a code:
   1000-1004 (401) authentication, 1100-1102 (429) account in arrears or
@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import time
 from typing import Any
 
@@ -89,6 +90,8 @@ DEFAULT_BASE_URL = "https://api-singapore.klingai.com"
 #: token lifetime and clock-skew allowance, seconds (the documented sample)
 TOKEN_TTL_S = 1800
 TOKEN_SKEW_S = 5
+#: a token is renewed this long before it expires, seconds
+TOKEN_REFRESH_S = 300
 
 _ASPECTS = {"16:9": "16:9", "9:16": "9:16", "1:1": "1:1"}
 _BOTH = frozenset({"text_to_video", "image_to_video"})
@@ -179,11 +182,17 @@ class KlingClips(ClipVendor):
 
     # -- HTTP ------------------------------------------------------------------------
 
-    def client(self, options: dict[str, Any]) -> httpx.Client:
-        """An httpx client on the base URL, with a fresh signed token.
+    def __init__(self) -> None:
+        super().__init__()
+        self._tokens: dict[tuple[str, str], tuple[float, str]] = {}
+        self._tokens_lock = threading.Lock()
+
+    @staticmethod
+    def credentials(options: dict[str, Any]) -> tuple[str, str, str]:
+        """``(access key, secret key, base URL)`` from the options or the environment.
 
         Raises:
-            ConfigurationError: a key is missing.
+            ConfigurationError: a key is missing (named; no value shown).
         """
         access = options.get("access_key") or os.environ.get(ACCESS_ENV)
         secret = options.get("secret_key") or os.environ.get(SECRET_ENV)
@@ -196,20 +205,45 @@ class KlingClips(ClipVendor):
                 "options.access_key / options.secret_key)"
             )
         base = str(options.get("base_url") or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL)
-        return httpx.Client(
-            base_url=base.rstrip("/"),
-            headers={"Authorization": f"Bearer {jwt_token(str(access), str(secret))}"},
-            timeout=httpx.Timeout(30.0, connect=10.0),
-        )
+        return str(access), str(secret), base.rstrip("/")
 
-    def _call(self, method: str, path: str, options: dict[str, Any], body: Any = None) -> Any:
-        """One request; the envelope's ``data`` on success.
+    def client(self, options: dict[str, Any]) -> httpx.Client:
+        """An httpx client on the base URL (the token is added per request).
 
         Raises:
+            ConfigurationError: a key is missing.
+        """
+        base = self.credentials(options)[2]
+        return httpx.Client(base_url=base, timeout=httpx.Timeout(30.0, connect=10.0))
+
+    def shared_client(self, options: dict[str, Any]) -> httpx.Client:
+        """One httpx client (one connection pool) per key pair and base URL."""
+        cache_key = self.credentials(options)
+        with self._clients_lock:
+            client = self._clients.get(cache_key)
+            if client is None:
+                client = self._clients[cache_key] = self.client(options)
+        return client
+
+    def token(self, access: str, secret: str) -> str:
+        """A signed token, reused until 5 minutes before it expires (30 minutes)."""
+        now = time.time()
+        with self._tokens_lock:
+            made = self._tokens.get((access, secret))
+            if made is None or now - made[0] > TOKEN_TTL_S - TOKEN_REFRESH_S:
+                made = self._tokens[(access, secret)] = (now, jwt_token(access, secret, now))
+        return made[1]
+
+    def _call(self, method: str, path: str, options: dict[str, Any], body: Any = None) -> Any:
+        """One request, signed; the envelope's ``data`` on success.
+
+        Raises:
+            ConfigurationError: a key is missing.
             KlingAPIError: an HTTP error or a non-zero ``code``.
         """
-        with self.client(options) as client:
-            response = client.request(method, path, json=body)
+        access, secret, _ = self.credentials(options)
+        headers = {"Authorization": f"Bearer {self.token(access, secret)}"}
+        response = self.shared_client(options).request(method, path, json=body, headers=headers)
         try:
             envelope = response.json()
         except ValueError:

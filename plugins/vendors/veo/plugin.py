@@ -153,6 +153,15 @@ class VeoClips(ClipVendor):
         http = types.HttpOptions(base_url=self._base_url(options), timeout=60_000)  # ms
         return genai.Client(api_key=self._key(options), http_options=http)
 
+    def shared_client(self, options: dict[str, Any]) -> Any:
+        """One SDK client per key and base URL (either key variable, or the option)."""
+        cache_key = (self._key(options), self._base_url(options))
+        with self._clients_lock:
+            client = self._clients.get(cache_key)
+            if client is None:
+                client = self._clients[cache_key] = self.client(options)
+        return client
+
     def submit(self, request: ClipRequest, ctx: Any) -> str:
         from google.genai import types
 
@@ -177,7 +186,7 @@ class VeoClips(ClipVendor):
             negative_prompt=request.shot.negative_prompt or None,
         )
         source = types.GenerateVideosSource(prompt=request.shot.prompt, image=image)
-        client = self.client(request.options)
+        client = self.shared_client(request.options)
         operation = client.models.generate_videos(model=request.model, source=source, config=config)
         if not operation.name:
             raise TransientError("veo: the API accepted the request without an operation name")
@@ -186,7 +195,7 @@ class VeoClips(ClipVendor):
     def poll(self, task_id: str, request: ClipRequest, ctx: Any) -> TaskState:
         from google.genai import types
 
-        client = self.client(request.options)
+        client = self.shared_client(request.options)
         operation = client.operations.get(types.GenerateVideosOperation(name=task_id))
         if not operation.done:
             return TaskState("running")
