@@ -7,6 +7,7 @@ The fake verifies every bearer token (HS256 signature, ``iss``, ``exp``,
 from __future__ import annotations
 
 import base64
+import importlib
 import json
 import time
 from pathlib import Path
@@ -112,7 +113,8 @@ def test_the_token_is_hs256_with_iss_exp_nbf():
 def test_the_token_is_reused_then_renewed_before_it_expires(monkeypatch):
     plugin = KlingClips()
     clock = [1_765_000_000.0]
-    monkeypatch.setattr("reelgraph.plugins.vendors.kling.plugin.time.time", lambda: clock[0])
+    module = importlib.import_module("reelgraph.plugins.vendors.kling.plugin")
+    monkeypatch.setattr(module.time, "time", lambda: clock[0])
     first = plugin.token(ACCESS, SECRET)
     clock[0] += 1400
     assert plugin.token(ACCESS, SECRET) == first
