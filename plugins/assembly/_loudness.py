@@ -30,8 +30,8 @@ from reelgraph.plugins._media.probe import integrated_lufs, true_peak_dbtp
 __all__ = ["Levels", "limit_peaks", "normalise", "to_pcm16"]
 
 # The true-peak ceiling is 0.5 dB under the -1 dBTP delivery limit (EBU R128, AES
-# TD1004), for the AAC encoder (<= 0.1 dB overshoot with the fast coder, measured)
-# and the oversampling's under-read.
+# TD1004), for the AAC encoder (<= 0.1 dB overshoot with the fast coder and no TNS,
+# measured: _audio.encode_chunk) and the oversampling's under-read.
 _CEILING_DBTP = -1.5
 _LIMITER_ATTACK_MS = 5  # alimiter look-ahead (its default)
 _LIMITER_RELEASE_MS = 50  # alimiter release (its default)

@@ -32,10 +32,11 @@ speech, crest factor ~20 dB, always does at -16 LUFS), the track first goes
 through ffmpeg's look-ahead ``alimiter`` (usually once) until its
 peak-to-loudness ratio allows the gain: the loudness gate's checks hold by
 construction (:mod:`~reelgraph.plugins.assembly._loudness`). The AAC encoder
-uses ``-aac_coder fast``: the default ``twoloop`` coder at 96 kb/s raised true
-peak by up to 1.7 dB over the normalised WAV (to +0.3 dBTP), ``fast`` by at
-most 0.1 dB (measured). This replaced two ``loudnorm`` passes (loudnorm
-resamples to 192 kHz): 114 s of one core for 22 minutes of narration.
+(``-aac_coder fast -aac_tns 0``) keeps the true peak within 0.1 dB of the
+normalised track (measured; see :func:`~reelgraph.plugins.assembly._audio.encode_chunk`),
+and the track is encoded in chunks at once (:mod:`~reelgraph.plugins.assembly._audio`).
+This replaced two ``loudnorm`` passes (loudnorm resamples to 192 kHz): 114 s
+of one core for 22 minutes of narration.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ import subprocess
 import tempfile
 import wave
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -63,6 +64,7 @@ from reelgraph.plugins._media.captions import (
     write_srt,
     write_vtt,
 )
+from reelgraph.plugins.assembly._audio import Chunk, chunks, encode_chunk, join_chunks, resample
 from reelgraph.plugins.assembly._loudness import normalise
 from reelgraph.plugins.assembly._segments import (
     KEYFRAME_INTERVAL_S,
@@ -95,6 +97,8 @@ _PRESETS = (
     "medium", "slow", "slower", "veryslow", "placebo",
 )  # fmt: skip
 _SAMPLE_WIDTH = 2  # bytes: 16-bit PCM
+# seconds of audio per AAC encoder run: the chunks share the workers with the segments
+_AUDIO_CHUNK_S = 30.0
 # longest silence a reading hold may leave between two sentences, counting the quiet
 # ends of their own audio: under the black_silence gate's max_silence_s (2 s)
 _MAX_GAP_S = 1.8
@@ -412,14 +416,6 @@ def _track(scenes: Sequence[_Scene], fps: int, rate: int) -> bytearray:
     return pcm
 
 
-def _write_wav(pcm: bytes, rate: int, path: Path) -> None:
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(_SAMPLE_WIDTH)
-        out.setframerate(rate)
-        out.writeframes(pcm)
-
-
 # -- video segments ---------------------------------------------------------------
 
 
@@ -444,15 +440,14 @@ def _gop(s: _Settings) -> int:
     return max(1, min(s.segment_frames, round(s.fps * KEYFRAME_INTERVAL_S)))
 
 
-def _encode_audio(
-    ffmpeg: str, pcm: bytes, rate: int, tmp: Path, s: _Settings, ctx: NodeContext
-) -> None:
-    """The track -> ``audio.m4a``: AAC-LC, 48 kHz, ``audio_channels``, at ``loudness_lufs``.
+def _prepare_audio(
+    ffmpeg: str, pcm: bytes, rate: int, duration_s: float, tmp: Path, s: _Settings, ctx: NodeContext
+) -> list[Chunk]:
+    """The track normalised to ``loudness_lufs``, at 48 kHz, cut into chunks to encode at once.
 
-    Normalised in memory first (:func:`~reelgraph.plugins.assembly._loudness.normalise`), so the encode is the only
-    ffmpeg pass that reads the whole track. The ``fast`` AAC coder keeps true
-    peak within 0.1 dB of its input (the default ``twoloop`` overshot by up to
-    1.7 dB; see the module doc).
+    Normalised in memory (:func:`~reelgraph.plugins.assembly._loudness.normalise`);
+    chunks of about ``_AUDIO_CHUNK_S`` seconds, cut in silence
+    (:func:`~reelgraph.plugins.assembly._audio.chunks`).
     """
     if s.loudness_lufs is not None:
         pcm, levels = normalise(ffmpeg, pcm, rate, s.loudness_lufs)
@@ -467,12 +462,8 @@ def _encode_audio(
                 output_lufs=round(levels.output_lufs, 2),
                 output_true_peak_dbtp=round(levels.output_true_peak_dbtp, 2),
             )
-    wav = tmp / "audio.wav"
-    _write_wav(pcm, rate, wav)
-    cmd = [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-i", str(wav)]
-    cmd += ["-c:a", "aac", "-profile:a", "aac_low", "-aac_coder", "fast"]
-    cmd += ["-ar", "48000", "-ac", str(s.audio_channels), "-b:a", f"{s.audio_bitrate_kbps}k"]
-    _run([*cmd, "-f", "mp4", str(tmp / "audio.m4a")], "encoding the audio track")
+    pieces = max(1, math.ceil(duration_s / _AUDIO_CHUNK_S))
+    return chunks(resample(ffmpeg, pcm, rate), pieces, tmp)
 
 
 def _encode_all(
@@ -484,28 +475,46 @@ def _encode_all(
     s: _Settings,
     tmp: Path,
     ctx: NodeContext,
-) -> None:
+) -> list[Chunk]:
     """Encode the audio and the segments concurrently; report progress from this thread.
 
-    The audio (normalisation, then the AAC encode) is the longest job: it
-    starts first, and the segments share the other workers.
+    The audio is prepared first (normalised, cut into chunks) while the
+    segments are encoded; its chunks are encoded after the segments, so the
+    workers finish together. Returns the audio chunks, encoded, in order.
     """
-    total = len(segments) + 2
     with ThreadPoolExecutor(max_workers=s.workers, thread_name_prefix="reelgraph-ffmpeg") as pool:
-        futures = {
-            pool.submit(_encode_audio, ffmpeg, pcm, rate, tmp, s, ctx): "audio track encoded"
-        }
+        audio = pool.submit(_prepare_audio, ffmpeg, pcm, rate, _seconds(pcm, rate), tmp, s, ctx)
+        pending = {audio: "audio track normalised"}
         for seg in segments:
             future = pool.submit(encode_segment, ffmpeg, seg, size, s.fps, s.crf, s.preset, _gop(s))
-            futures[future] = f"encoding scene {seg.scene + 1}/{len(segments)}"
+            pending[future] = f"encoding scene {seg.scene + 1}/{len(segments)}"
+        parts: list[Chunk] = []
+        total, done = len(segments) + 2, 0
         try:
-            for done, future in enumerate(as_completed(futures), start=1):
-                future.result()
-                ctx.progress(done, total, futures[future])
+            while pending:
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    what = pending.pop(future)
+                    future.result()
+                    if future is audio:
+                        parts = audio.result()
+                        total += len(parts)
+                        for part in parts:
+                            job = pool.submit(
+                                encode_chunk, ffmpeg, part, s.audio_channels, s.audio_bitrate_kbps
+                            )
+                            pending[job] = f"encoding audio part {part.index + 1}/{len(parts)}"
+                    done += 1
+                    ctx.progress(done, total, what)
         except BaseException:
-            for future in futures:
+            for future in pending:
                 future.cancel()
             raise
+    return parts
+
+
+def _seconds(pcm: bytes, rate: int) -> float:
+    return len(pcm) / _SAMPLE_WIDTH / rate
 
 
 def _mux(ffmpeg: str, tmp: Path, srt: Path | None, s: _Settings, language: str, title: str) -> None:
@@ -620,8 +629,9 @@ def _build(
     segments = _segments(scenes, settings, tmp)
     pcm = _track(scenes, settings.fps, rate)
     size = (_even(visuals[0].width_px), _even(visuals[0].height_px))
-    _encode_all(ffmpeg, pcm, rate, segments, size, settings, tmp, ctx)
+    parts = _encode_all(ffmpeg, pcm, rate, segments, size, settings, tmp, ctx)
     join_segments(segments, tmp / "picture.mp4", settings.fps)
+    join_chunks(parts, tmp / "audio.m4a")
     sentences = [s for scene in scenes for s in scene.sentences]
     cues = build_cues(sentences, duration_s, language=script.language)
     srt = write_srt(cues, tmp / "video.srt")
@@ -629,7 +639,8 @@ def _build(
     language = iso639_2(script.language)
     _mux(ffmpeg, tmp, srt if cues else None, settings, language, script.title)
     _verify(tmp / "video.mp4", total_frames, settings.fps)
-    ctx.progress(len(segments) + 2, len(segments) + 2, "video muxed")
+    steps = len(segments) + len(parts) + 2  # as _encode_all counts them, and the mux
+    ctx.progress(steps, steps, "video muxed")
     return Video(
         path=tmp / "video.mp4",
         srt_path=srt,

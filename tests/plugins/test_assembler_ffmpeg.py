@@ -323,6 +323,84 @@ def test_segments_join_by_copy_only_with_the_same_h264_parameters(media, tmp_pat
         join_segments([segments[0], other], tmp_path / "bad.mp4", FPS)
 
 
+def tone_track(rate: int, parts: list[tuple[float, float]]) -> bytes:
+    """16-bit mono PCM: ``(seconds, Hz)`` pieces back to back, a 0 Hz piece being silence."""
+    import numpy as np
+
+    pieces = []
+    for seconds, hz in parts:
+        t = np.arange(round(seconds * rate)) / rate
+        pieces.append(0.3 * np.sin(2 * np.pi * hz * t) if hz else np.zeros(t.size))
+    return (np.concatenate(pieces) * 32767).round().astype("<i2").tobytes()
+
+
+def decoded(path: Path):
+    import numpy as np
+
+    with av.open(str(path)) as container:
+        return np.concatenate([f.to_ndarray()[0] for f in container.decode(audio=0)])
+
+
+def test_audio_encoded_in_chunks_joins_to_the_same_track_as_one_encode(tmp_path):
+    """Cut only in silence and on whole AAC frames, the joined chunks decode to the
+    source as exactly as a single encode does, aligned to the sample."""
+    import numpy as np
+
+    from reelgraph.plugins.assembly._audio import AAC_RATE_HZ, chunks, encode_chunk, join_chunks
+
+    ffmpeg = ffmpeg_assembler._ffmpeg_exe()
+    pcm = tone_track(AAC_RATE_HZ, [(1.3, 440), (0.75, 0), (1.1, 660), (0.75, 0), (0.9, 550)])
+    parts = chunks(pcm, 3, tmp_path)
+    pauses = [(1.3, 2.05), (3.15, 3.9)]  # seconds
+    assert len(parts) == 3 and b"".join(p.pcm for p in parts) == pcm
+    for part, (start_s, end_s) in zip(parts[1:], pauses, strict=True):
+        assert part.start % 1024 == 0  # whole AAC frames
+        assert start_s * AAC_RATE_HZ + 4096 <= part.start <= end_s * AAC_RATE_HZ - 4096
+    for part in parts:
+        encode_chunk(ffmpeg, part, 1, 96)
+    join_chunks(parts, tmp_path / "joined.m4a")
+    whole = chunks(pcm, 1, tmp_path / "one")[0]
+    (tmp_path / "one").mkdir()
+    encode_chunk(ffmpeg, whole, 1, 96)
+    source = np.frombuffer(pcm, dtype="<i2") / 32768.0
+    joined, single = decoded(tmp_path / "joined.m4a"), decoded(whole.out)
+    assert joined.size == single.size >= source.size
+    error = np.sqrt(np.mean((joined[: source.size] - source) ** 2))
+    assert error <= 1.2 * np.sqrt(np.mean((single[: source.size] - source) ** 2))
+    for part in parts[1:]:  # the cuts decode to digital silence
+        assert np.abs(joined[part.start - 2048 : part.start + 2048]).max() < 1e-4
+
+
+def test_audio_without_pauses_is_one_chunk(tmp_path):
+    from reelgraph.plugins.assembly._audio import AAC_RATE_HZ, chunks
+
+    pcm = tone_track(AAC_RATE_HZ, [(3.0, 440)])
+    assert [p.start for p in chunks(pcm, 4, tmp_path)] == [0]
+
+
+def test_a_long_narration_encoded_in_chunks_stays_in_place_and_normalised(
+    make_media, tmp_path, monkeypatch
+):
+    """Cut in each pause: the speech and the pauses of the video are where the timeline says."""
+    from reelgraph.plugins._media.probe import ebur128
+
+    monkeypatch.setattr(ffmpeg_assembler, "_AUDIO_CHUNK_S", 2.0)
+    media = make_media(tmp_path / "media")
+    narrations = [media.narration([("One.", 1.0), ("Two.", 0.8)], i) for i in range(3)]
+    visuals = [media.image(i, (320, 180), RED) for i in range(3)]
+    video, events = run(media, visuals, narrations, tmp_path / "run")
+    parts = [e[4] for e in events if e[4].startswith("encoding audio part")]
+    assert len(parts) >= 3  # cut in the pauses after the scenes
+    scene_s = scene_frames([1.0, 0.8]) / FPS
+    for i in range(3):
+        start = i * scene_s
+        assert audio_rms(video.path, start + 0.05, start + 1.75) > 0.1
+        assert audio_rms(video.path, start + 1.85, start + scene_s - 0.05) < 0.01
+    measured = ebur128(video.path)
+    assert measured.integrated_lufs == pytest.approx(-16.0, abs=0.5)
+    assert measured.true_peak_dbtp <= -1.0
+
+
 def test_mismatched_lists_raise_and_leave_no_video(media, tmp_path):
     narrations = [media.narration([("One.", 0.3)], 0), media.narration([("Two.", 0.3)], 1)]
     visuals = [media.image(0, (320, 180), RED)]
@@ -567,6 +645,30 @@ def test_the_limiter_holds_true_peaks_not_only_samples(espeak_narrations):
     y = limit_peaks(ffmpeg_assembler._ffmpeg_exe(), x, rate, raised, -3.0)
     assert y.shape == x.shape
     assert -3.5 <= true_peak_dbtp(y, rate) <= -3.0 + 0.6
+
+
+def test_the_aac_encode_keeps_the_true_peak_of_the_normalised_track(tmp_path):
+    """What the gate measures (ebur128 on the AAC) is what the normaliser made, within
+    0.2 dB, so the true-peak margin under -1 dBTP holds after encoding.
+
+    The fixture is 0.256 s (12 AAC frames, on the frame grid of the whole track) of
+    espeak-ng reading attrs' README, as the assembler normalised it (-16 LUFS, true
+    peak -2.5 dBTP): ffmpeg's AAC encoder with temporal noise shaping (its default)
+    raises its true peak to -1.1 dBTP.
+    """
+    import wave
+
+    from reelgraph.plugins._media.probe import ebur128
+    from reelgraph.plugins.assembly._audio import Chunk, encode_chunk
+
+    source = Path(__file__).parents[1] / "fixtures" / "audio" / "tns_overshoot.wav"
+    with wave.open(str(source), "rb") as wav:
+        pcm = wav.readframes(wav.getnframes())
+    chunk = Chunk(0, 0, pcm, tmp_path / "encoded.m4a")
+    encode_chunk(ffmpeg_assembler._ffmpeg_exe(), chunk, 1, 96)
+    before, after = ebur128(source), ebur128(chunk.out)
+    assert before.true_peak_dbtp <= -2.0
+    assert after.true_peak_dbtp <= before.true_peak_dbtp + 0.2
 
 
 def test_pcm_loudness_agrees_with_ffmpeg_ebur128(espeak_narrations):
