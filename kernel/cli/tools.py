@@ -19,7 +19,12 @@ import typer
 if TYPE_CHECKING:
     from reelgraph.models import ToolCatalog, ToolEntry
 
-__all__ = ["learned_stats", "load_catalog", "tools_app"]
+__all__ = ["DEFAULT_MAX_COST_USD", "learned_stats", "load_catalog", "tools_app"]
+
+#: ``tools benchmark --max-cost-usd`` default, US dollars: the default suite
+#: (3 clips of 4 s, billed at most 5 s each) on the dearest catalog tool (Veo 3
+#: with audio, $0.40/s per tools.yaml) costs $4.80; this leaves room for one retry
+DEFAULT_MAX_COST_USD = 6.0
 
 tools_app = typer.Typer(
     name="tools",
@@ -129,8 +134,9 @@ def show_tool(
         hint = f" (did you mean {close[0]!r}?)" if close else " (see `reelgraph tools list`)"
         _fail(f"no tool {name!r} in the catalog{hint}")
     data: dict[str, Any] = tool.model_dump(mode="json")
+    measured = _measured(catalog, tool)
     if as_json:
-        typer.echo(json.dumps(data, indent=2))
+        typer.echo(json.dumps({**data, "measured": measured}, indent=2))
         return
     from rich.console import Console
     from rich.markup import escape
@@ -154,8 +160,11 @@ def show_tool(
         "concurrency": f"{tool.concurrency} at once",
         "quality_tier": f"{tool.quality_tier} of 5",
     }
+    beside = _beside(measured)
     for key, value in figures.items():
         console.print(f"  {key:16} {escape(str(value))}")
+        if key in beside:
+            console.print(f"  {'':16} [green]measured: {escape(beside[key])}[/]", soft_wrap=True)
         source = tool.sources.get(key)
         if source is not None:
             console.print(
@@ -165,6 +174,84 @@ def show_tool(
     for label, items in (("best for", tool.best_for), ("limitations", tool.limitations)):
         if items:
             console.print(f"  {label:16} {escape('; '.join(items))}")
+    if "success_rate" in beside:
+        console.print(f"  {'success_rate':16} [green]measured: {escape(beside['success_rate'])}[/]")
+    if "benchmark" in beside:
+        console.print(f"  {'benchmark':16} [green]{escape(beside['benchmark'])}[/]")
+    if not beside:
+        console.print(
+            "  [dim]nothing measured yet: figures are the catalog's claims "
+            f"(reelgraph tools benchmark {escape(tool.provider)})[/]"
+        )
+
+
+def _measured(catalog: ToolCatalog, tool: ToolEntry) -> dict[str, Any]:
+    """What the run store measured of ``tool`` (``{}`` before anything): runs and benchmarks."""
+    import sqlite3
+
+    from reelgraph.kernel import default_home
+    from reelgraph.plugins.production.measured import apply_measurements, measure_for
+    from reelgraph.store.benchmarks import clip_measurements, read_benchmarks
+
+    db_path = default_home() / "reelgraph.db"
+    try:
+        measures = clip_measurements(db_path)
+        bench = read_benchmarks(db_path, provider=tool.provider, model=tool.model)
+    except sqlite3.Error as err:
+        _fail(f"run store {db_path}: {err}")
+    measure = measure_for(tool, catalog, measures)
+    if measure is None and not bench:
+        return {}
+    out: dict[str, Any] = {}
+    if measure is not None:
+        from reelgraph.models import ToolCatalog
+
+        single = ToolCatalog(tools=[tool])
+        _, figures = apply_measurements(single, [measure])
+        out["runs"] = measure.as_dict()
+        out["solver"] = figures[0].model_dump(mode="json")
+    if bench:
+        done = [b for b in bench if b.status != "skipped"]
+        out["benchmark"] = {
+            "clips": len(done),
+            "succeeded": sum(b.status == "succeeded" for b in done),
+            "decodable": sum(bool(b.decodable) for b in done),
+            "last_bench_id": bench[0].bench_id,
+            "durations_s": [b.duration_s for b in done if b.duration_s is not None],
+        }
+    return out
+
+
+def _beside(measured: dict[str, Any]) -> dict[str, str]:
+    """One line per measured figure, for `tools show`."""
+    lines: dict[str, str] = {}
+    runs = measured.get("runs")
+    basis = (measured.get("solver") or {}).get("basis", {})
+    if runs:
+        tail = f"over {runs['runs']} runs"
+        if basis.get("price_usd_per_s") == "measured":
+            lines["price_usd_per_s"] = (
+                f"${runs['usd_per_s']:.4g} per second (${runs['cost_usd']:.2f} for "
+                f"{runs['billed_s']:g} s of clips) {tail}"
+            )
+        if runs["median_s"] is not None:
+            used = "" if basis.get("latency_s") == "measured" else " (too few clips to plan with)"
+            lines["latency_s"] = (
+                f"median {runs['median_s']:g} s of {runs['succeeded']} successful clips {tail}{used}"
+            )
+        if runs["success_rate"] is not None:
+            note = (measured.get("solver") or {}).get("note") or ""
+            lines["success_rate"] = (
+                f"{runs['success_rate']:.0%} ({runs['succeeded']} of {runs['attempts']} attempts)"
+                + (f"; {note}" if note else "")
+            )
+    bench = measured.get("benchmark")
+    if bench:
+        lines["benchmark"] = (
+            f"{bench['succeeded']} of {bench['clips']} clips succeeded, {bench['decodable']} "
+            f"decodable (last: {bench['last_bench_id']})"
+        )
+    return lines
 
 
 def learned_stats(db_path: Path) -> list[dict[str, Any]]:
@@ -270,3 +357,205 @@ def stats(
             "-" if r["usd_per_success"] is None else f"{r['usd_per_success']:.4f}",
         )
     Console().print(table)
+
+
+def _options(pairs: list[str]) -> dict[str, Any]:
+    """``KEY=VALUE`` pairs as provider options (a value is read as JSON when it parses)."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            _fail(f"--option {pair!r}: expected KEY=VALUE, e.g. --option poll_s=2")
+        try:
+            out[key] = json.loads(value)
+        except ValueError:
+            out[key] = value
+    return out
+
+
+@tools_app.command("benchmark")
+def benchmark(
+    provider: Annotated[str, typer.Argument(help="The clip provider, e.g. slides or runway.")],
+    model: Annotated[
+        str | None,
+        typer.Option("--model", help="The model (default: the provider's cheapest catalog tool)."),
+    ] = None,
+    prompts: Annotated[
+        int, typer.Option("--prompts", min=1, help="How many cases of the suite to make.")
+    ] = 3,
+    max_cost_usd: Annotated[
+        float,
+        typer.Option("--max-cost-usd", min=0, help="Stop before spending more (US dollars)."),
+    ] = DEFAULT_MAX_COST_USD,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before paying.")] = False,
+    option: Annotated[
+        list[str] | None,
+        typer.Option("--option", help="A provider option KEY=VALUE (repeatable)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+) -> None:
+    """Make a small fixed suite of clips with one provider and record what they measured.
+
+    Each case (text- and image-to-video, 4 s, the tool's aspects in turn)
+    runs through the kernel as a one-node run: budgets, retries and the
+    journal apply, and the run store keeps its nodes, attempts and costs plus
+    one benchmark row (latency s, cost USD, success, decoded duration, size,
+    fps). The solver then plans with the measured figures (`tools show`).
+    Before anything is paid for, the estimated cost is printed and confirmed
+    (unless --yes); a case that would pass --max-cost-usd is skipped.
+
+    Example:
+
+        reelgraph tools benchmark runway --model gen4_turbo --prompts 2 --yes
+    """
+    from rich.console import Console
+
+    from reelgraph.errors import ReelgraphError
+    from reelgraph.kernel import Kernel, new_run_id
+    from reelgraph.plugins.production.benchmark import estimate_usd, plan_cases
+
+    catalog = load_catalog()
+    options = _options(option or [])
+    kernel = Kernel()
+    bench_id = "bench-" + new_run_id()
+    err = Console(stderr=True, highlight=False)
+    try:
+        tool, planned = plan_cases(
+            catalog, provider, model, prompts, kernel.home / "benchmarks" / bench_id
+        )
+        for case in planned:
+            case.estimate_usd = estimate_usd(
+                kernel, tool.provider, case, {"model": tool.model, **options}
+            )
+    except ReelgraphError as error:
+        _fail(str(error))
+    total = sum(c.estimate_usd or 0.0 for c in planned)
+    cases = ", ".join(f"{c.shot.mode.replace('_', '-')} {c.aspect}" for c in planned)
+    err.print(
+        f"benchmark {tool.name} ({tool.provider} {tool.model}): {len(planned)} clips ({cases}); "
+        f"estimated ${total:.2f}, at most ${max_cost_usd:.2f} (--max-cost-usd)",
+        soft_wrap=True,
+    )
+    if total > max_cost_usd:
+        err.print("[yellow]cases past --max-cost-usd will be skipped[/]")
+    if total > 0 and not yes:
+        typer.confirm("submit them?", abort=True, err=True)
+    rows = _run_with_progress(kernel, tool, planned, bench_id, max_cost_usd, options, err)
+    summary = _summary(rows)
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "bench_id": bench_id,
+                    "tool": tool.name,
+                    "provider": tool.provider,
+                    "model": tool.model,
+                    "summary": summary,
+                    "clips": [_row_dict(r) for r in rows],
+                },
+                indent=2,
+            )
+        )
+    else:
+        _print_rows(bench_id, tool.name, rows, summary)
+    if not summary["succeeded"]:
+        raise typer.Exit(1)
+
+
+def _run_with_progress(
+    kernel: Any,
+    tool: ToolEntry,
+    planned: list[Any],
+    bench_id: str,
+    max_cost_usd: float,
+    options: dict[str, Any],
+    console: Any,
+) -> list[Any]:
+    """Run the cases under a progress bar (on stderr); a store error exits 2."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from reelgraph.plugins.production.benchmark import run_benchmark
+    from reelgraph.store.runs import StoreError
+
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console
+    ) as bar:
+        task = bar.add_task(f"benchmark {tool.name}", total=len(planned))
+
+        def advance(case: Any, row: Any) -> None:
+            bar.update(task, advance=1, description=f"{case.case.id}: {row.status}")
+
+        try:
+            return run_benchmark(
+                kernel, tool, planned, bench_id=bench_id, max_cost_usd=max_cost_usd,
+                options=options, on_case=advance,
+            )  # fmt: skip
+        except StoreError as error:
+            _fail(f"run store: {error}")
+
+
+def _row_dict(row: Any) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    return asdict(row)
+
+
+def _summary(rows: list[Any]) -> dict[str, Any]:
+    """Clips made, succeeded, decodable; median latency (s); US dollars in all and per second."""
+    import statistics
+
+    made = [r for r in rows if r.status != "skipped"]
+    good = [r for r in made if r.status == "succeeded"]
+    cost = sum(r.cost_usd for r in made)
+    return {
+        "clips": len(made),
+        "skipped": len(rows) - len(made),
+        "succeeded": len(good),
+        "success_rate": round(len(good) / len(made), 3) if made else None,
+        "decodable": sum(bool(r.decodable) for r in made),
+        "median_latency_s": round(statistics.median(r.latency_s for r in good), 3)
+        if good
+        else None,
+        "cost_usd": round(cost, 6),
+    }
+
+
+def _print_rows(bench_id: str, name: str, rows: list[Any], summary: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"reelgraph tools benchmark {name} ({bench_id})")
+    for column in ("case", "mode", "aspect", "status"):
+        table.add_column(column, no_wrap=True)
+    for column in ("latency s", "tries", "USD", "clip s", "size", "fps", "decodes"):
+        table.add_column(column, justify="right")
+
+    def num(value: Any, fmt: str) -> str:
+        return "-" if value is None else format(value, fmt)
+
+    for r in rows:
+        size = f"{r.width_px}x{r.height_px}" if r.width_px else "-"
+        decodes = "-" if r.decodable is None else ("yes" if r.decodable else "NO")
+        table.add_row(
+            r.case_id, r.mode.replace("_", "-"), r.aspect, r.status,
+            num(r.latency_s, ".2f"), str(r.attempts), f"{r.cost_usd:.2f}",
+            num(r.duration_s, ".2f"), size, num(r.fps, "g"), decodes,
+        )  # fmt: skip
+    console = Console(highlight=False)
+    console.print(table)
+    rate = summary["success_rate"]
+    console.print(
+        f"{summary['succeeded']} of {summary['clips']} clips succeeded"
+        + ("" if rate is None else f" ({rate:.0%})")
+        + f", {summary['skipped']} skipped; ${summary['cost_usd']:.2f} spent"
+        + (
+            ""
+            if summary["median_latency_s"] is None
+            else f"; median latency {summary['median_latency_s']:.2f} s"
+        )
+    )
+    for r in rows:
+        if r.error:
+            from rich.markup import escape
+
+            console.print(f"  [red]{escape(r.case_id)}[/]: {escape(r.error)}", soft_wrap=True)

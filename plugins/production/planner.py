@@ -28,6 +28,7 @@ from reelgraph.models import (
     ShotPlan,
     Timeline,
     ToolCatalog,
+    ToolFigures,
     ToolOption,
 )
 from reelgraph.plugins.production._milp import Candidate, Solution, solve, solver_name
@@ -64,6 +65,7 @@ def make_plan(
     constraints: PlanConstraints,
     *,
     max_nodes: int | None = None,
+    figures: Sequence[ToolFigures] = (),
 ) -> ProductionPlan:
     """The best production plan for ``shots``, or an infeasible plan that says why.
 
@@ -72,6 +74,8 @@ def make_plan(
         catalog: the tools to choose from.
         constraints: budget (USD), time limit (s), quality floor, objective.
         max_nodes: CBC's node limit per stage (default :data:`._milp.MAX_NODES`).
+        figures: which figures of each tool were measured and which claimed
+            (:func:`.measured.apply_measurements`), copied into the plan.
 
     Returns:
         A ``feasible`` plan (optimal unless the node limit stopped a stage),
@@ -94,6 +98,7 @@ def make_plan(
         "aspect": shots.aspect,
         "constraints": constraints,
         "tools": [t.name for t in catalog.tools],
+        "figures": list(figures),
         "solver": solver_name(),
     }
     if solution is None:

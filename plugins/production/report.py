@@ -43,6 +43,26 @@ def _secs(value: float | None) -> str:
     return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
 
 
+def _figures(plan: ProductionPlan) -> list[str]:
+    """Which tools' figures were measured in the run store (the rest are the catalog's claims)."""
+    measured = [f for f in plan.figures if "measured" in f.basis.values()]
+    if not measured:
+        return ["- Figures: the catalog's claims (nothing measured in the run store yet)"]
+    lines = ["- Figures measured in the run store (the rest are the catalog's claims):"]
+    for f in measured:
+        which = ", ".join(k for k, v in f.basis.items() if v == "measured")
+        used = f.used
+        if f.excluded:
+            lines.append(f"  - {f.tool}: **excluded**, {f.note}")
+            continue
+        lines.append(
+            f"  - {f.tool}: {which} measured; planned at ${used['price_usd_per_s']:.4g}/s "
+            f"(claimed ${f.claimed['price_usd_per_s']:.4g}), {used['latency_s']:g} s "
+            f"(claimed {f.claimed['latency_s']:g} s)" + (f"; {f.note}" if f.note else "")
+        )
+    return lines
+
+
 def render_markdown(plan: ProductionPlan) -> str:
     """The plan as Markdown: summary, per-shot decisions, costs, timeline, or why none."""
     c = plan.constraints
@@ -56,6 +76,7 @@ def render_markdown(plan: ProductionPlan) -> str:
         f"- Aspect: {plan.aspect}; tools considered: {', '.join(plan.tools)}",
         f"- Solver: {plan.solver}",
     ]
+    lines += _figures(plan)
     if plan.status == "infeasible" and plan.infeasibility:
         why = plan.infeasibility
         lines += ["", "## No plan meets the constraints", "", why.message, ""]

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = ["plan_production", "tool_catalog"]
 
-_OPTIONS = {"animate_slides", "max_hold_s", "max_nodes"}
+_OPTIONS = {"animate_slides", "max_hold_s", "max_nodes", "measured"}
 
 
 @hookimpl
@@ -72,6 +72,36 @@ def _constraints(
         raise InvalidInputError(f"{field}: {first['msg']} (got {first.get('input')!r})") from err
 
 
+def _measured(catalog: ToolCatalog, ctx: NodeContext) -> tuple[ToolCatalog, list[Any]]:
+    """The catalog with the run store's measured figures (see :mod:`.measured`).
+
+    The store is the one beside the run: ``<home>/reelgraph.db``, the run's
+    folder being ``<home>/runs/<run id>``. A store that cannot be read
+    leaves the claims in place (logged).
+    """
+    import sqlite3
+    from pathlib import Path
+
+    from reelgraph.plugins.production.measured import apply_measurements
+    from reelgraph.store.benchmarks import clip_measurements
+
+    db_path = Path(ctx.run_dir).parent.parent / "reelgraph.db"
+    try:
+        measures = clip_measurements(db_path)
+    except sqlite3.Error as err:
+        ctx.log.warning("measured figures unavailable", store=str(db_path), error=str(err))
+        return catalog, []
+    adjusted, figures = apply_measurements(catalog, measures)
+    measured = [f.tool for f in figures if "measured" in f.basis.values()]
+    if measured:
+        ctx.log.info(
+            "measured figures",
+            tools=measured,
+            excluded=[f.tool for f in figures if f.excluded],
+        )
+    return adjusted, figures
+
+
 @hookimpl
 def plan_production(
     shots: ShotList,
@@ -94,8 +124,13 @@ def plan_production(
         max_cost_usd, max_time_s, min_quality, objective, concurrency, options or {}
     )
     catalog = _catalog(tools)
-    max_nodes = options.get("max_nodes") if options else None
-    plan = make_plan(shots, catalog, constraints, max_nodes=max_nodes)
+    options = options or {}
+    figures = []
+    if options.get("measured", True):
+        catalog, figures = _measured(catalog, ctx)
+    plan = make_plan(
+        shots, catalog, constraints, max_nodes=options.get("max_nodes"), figures=figures
+    )
     plan = write_plan(plan, ctx.workdir)
     if plan.status == "feasible":
         ctx.log.info(
