@@ -148,6 +148,13 @@ def test_image_to_video_sends_the_frame_bytes(veo, tmp_path, frame):
     assert done.cost_usd == pytest.approx(0.40 * 8)
 
 
+def test_image_to_video_without_a_frame_file_is_refused_before_sending(veo, tmp_path):
+    url = "https://cdn.example.com/frames/s02.png"
+    done = run(tmp_path, node(shot_=shot("image_to_video"), first_frame_url=url))
+    assert done.status == "failed" and "needs the storyboard frame as a file" in str(done.error)
+    assert veo.requests == []
+
+
 def test_a_model_name_is_configuration(veo, tmp_path):
     done = run(tmp_path, node(model="veo-4.0-generate-preview", price_usd_per_s=0.5))
     assert done.status == "succeeded", done.error

@@ -64,7 +64,7 @@ from reelgraph.errors import (
     RateLimitedError,
     TransientError,
 )
-from reelgraph.models import Visual
+from reelgraph.models import Shot, Visual
 from reelgraph.plugins.vendors._clips import (
     ClipLimits,
     ClipRequest,
@@ -123,6 +123,22 @@ class VeoClips(ClipVendor):
         # a newer or renamed Veo model: Veo 3's documented limits
         return ClipLimits(model, _BOTH, (4.0, 6.0, 8.0), frozenset(_ASPECTS), _ASPECTS)
 
+    def request(
+        self, shot: Shot, first_frame: Visual | None, aspect: str, options: dict[str, Any]
+    ) -> ClipRequest:
+        """As :meth:`ClipVendor.request`; an ``image_to_video`` shot needs the frame
+        as a file (the Gemini API takes image bytes; ``first_frame_url`` is not used).
+
+        Raises:
+            InvalidInputError: as the base, or no storyboard frame file.
+        """
+        if shot.mode == "image_to_video" and first_frame is None:
+            raise InvalidInputError(
+                f"veo shot {shot.id}: image_to_video needs the storyboard frame as a file "
+                "(first_frame); the Gemini API takes image bytes, not a URL"
+            )
+        return super().request(shot, first_frame, aspect, options)
+
     # -- the SDK -------------------------------------------------------------------------
 
     @staticmethod
@@ -173,11 +189,6 @@ class VeoClips(ClipVendor):
             head, _, data = uri.partition(",")
             mime = head.removeprefix("data:").removesuffix(";base64")
             image = types.Image(image_bytes=base64.b64decode(data), mime_type=mime)
-        elif request.mode == "image_to_video":
-            raise InvalidInputError(
-                f"veo shot {request.shot.id}: image_to_video needs the storyboard frame as a "
-                "file (first_frame); the Gemini API takes image bytes, not a URL"
-            )
         config = types.GenerateVideosConfig(
             number_of_videos=1,
             duration_seconds=int(request.duration_s),
