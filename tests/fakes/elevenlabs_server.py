@@ -97,8 +97,16 @@ class Call:
 class FakeElevenLabs:
     """A threaded HTTP server speaking ElevenLabs' timed text to speech on ``127.0.0.1``."""
 
-    def __init__(self, api_key: str, voices: tuple[str, ...] = ("JBFqnCBsd6RMkjVDRZzb",)) -> None:
+    def __init__(
+        self,
+        api_key: str,
+        voices: tuple[str, ...] = ("JBFqnCBsd6RMkjVDRZzb",),
+        *,
+        rate_wpm: int = 175,
+    ) -> None:
         self.api_key = api_key
+        #: espeak-ng's speaking rate, words per minute
+        self.rate_wpm = rate_wpm
         self.voices = set(voices)
         self.calls: list[Call] = []
         self._faults: list[Fault] = []
@@ -217,7 +225,7 @@ class FakeElevenLabs:
         from reelgraph.plugins.speech.espeak import synthesize_to_wav
 
         with tempfile.TemporaryDirectory() as tmp:
-            segment = synthesize_to_wav(text, Path(tmp) / "espeak.wav", "en-us", 175)
+            segment = synthesize_to_wav(text, Path(tmp) / "espeak.wav", "en-us", self.rate_wpm)
             cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error"]
             cmd += ["-i", str(segment.path), "-ar", str(rate), "-ac", "1", "-f", "s16le", "-"]
             pcm = subprocess.run(cmd, check=True, capture_output=True).stdout
