@@ -106,7 +106,7 @@ def _messages(
             and key != title
             and key not in map(tokens, headings)
             and not is_boilerplate(heading)
-            and narrates(section, language)
+            and narrates(section, language, document.title)
         ):
             headings.append(heading)
     return headings, False

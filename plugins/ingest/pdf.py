@@ -14,6 +14,9 @@ What a reader of the printed page reads, and nothing else:
   of a page whose text, digits ignored, comes back at the same place on at
   least three pages (every page of a one- or two-page PDF); so do bare page
   numbers there (``12``, ``- 12 -``, ``Page 3 of 9``, ``xii``).
+- **The title** is the PDF's ``/Title``, else the title page's largest line,
+  else a manual page's NAME line ("apt - command-line interface"), else the
+  file name.
 - **Headings** come from the outline when it has one: a line whose text
   (section numbers ignored) is an outline title on the page the entry points
   to is a heading at the entry's depth (the largest such line on the page:
@@ -36,7 +39,8 @@ What a reader of the printed page reads, and nothing else:
 - **Lists**: lines starting with a bullet (``•``, ``◦``, ``▪``, ``–``, ``-``,
   ``*``) or ``1.``/``a)`` are items; following lines of the box continue them.
 - **Code**: boxes set entirely in a monospaced font (Courier, Mono, CMTT,
-  Typewriter, Code, Consolas) are ``code`` blocks, lines kept.
+  Typewriter, Code, Consolas) are ``code`` blocks, lines kept; so is a
+  paragraph that is a command synopsis (brackets, braces and bars).
 
 A PDF without a text layer (a scan) or a password-protected one is refused
 with a clear error.
@@ -141,10 +145,24 @@ def parse_pdf(data: bytes, source: Path | str) -> Document:
     levels = _outline_headings(lines, outline) or _size_headings(lines)
     builder = SectionBuilder()
     _assemble(lines, levels, builder)
-    doc_title, sections = builder.build(title or prettify_stem(source))
+    doc_title, sections = builder.build(title or _manual_name(builder) or prettify_stem(source))
     return Document(
         title=doc_title, sections=sections, source=str(source), format="pdf", language=language
     )
+
+
+#: A manual page's NAME section in the languages of groff's man macros' translations.
+_NAME_HEADINGS = frozenset({"name", "nom", "nombre", "nome", "имя", "名前", "名称"})
+
+
+def _manual_name(builder: SectionBuilder) -> str | None:
+    """A manual page printed to PDF (no /Title): its NAME line, "apt - command-line
+    interface", rather than the file name ("Apt 8 en")."""
+    for section in builder.sections[:3]:
+        if section.heading.strip().casefold() in _NAME_HEADINGS and section.blocks:
+            text = normalize_space(section.blocks[0].text)
+            return text if 0 < len(text) <= _HEADING_MAX else None
+    return None
 
 
 # -- reading ------------------------------------------------------------------
@@ -355,8 +373,17 @@ class _Assembler:
 
     def flush_paragraph(self) -> None:
         if self.paragraph:
-            self.builder.add(Block(kind="paragraph", text=normalize_space(self.paragraph)))
+            text = normalize_space(self.paragraph)
             self.paragraph = ""
+            if not _is_syntax(text):
+                self.builder.add(Block(kind="paragraph", text=text))
+                return
+            sections = self.builder.sections
+            last = sections[-1].blocks[-1] if sections and sections[-1].blocks else None
+            if last is not None and last.kind == "code":  # the synopsis goes on
+                last.text = f"{last.text}\n{text}"
+            else:
+                self.builder.add(Block(kind="code", text=text))
 
     def flush_list(self) -> None:
         if self.items:
@@ -379,6 +406,14 @@ class _Assembler:
         self.flush_paragraph()
         self.flush_list()
         self.flush_code()
+
+
+def _is_syntax(text: str) -> bool:
+    """A command synopsis set in a proportional font ("apt [-h] [-o=config] {list |
+    search | ...}"): brackets, braces and bars make at least 1 in 20 of its
+    characters. It is shown as code, never read."""
+    marks = sum(text.count(ch) for ch in "[]{}|")
+    return marks >= 6 and marks * 20 >= len(text)
 
 
 def _continues(text: str, line: str) -> bool:

@@ -488,7 +488,7 @@ def _block_sentences(
     return out
 
 
-def narrates(section: Section, language: str | None) -> bool:
+def narrates(section: Section, language: str | None, title: str | None = None) -> bool:
     """Whether this writer narrates or shows anything of ``section``'s own blocks.
 
     True when it has code, or a paragraph, quote or list with a sentence
@@ -496,17 +496,22 @@ def narrates(section: Section, language: str | None) -> bool:
     introduction to what was left out); False for a section of tables,
     images or nothing (a heading over subsections). The ``key_messages``
     gate uses it to pick, as default key messages, only the headings of
-    sections that have something to say.
+    sections that have something to say. A sentence that only repeats the
+    document's ``title`` does not count (the title scene reads it).
     """
     language = language or "en"
     if is_boilerplate(section.heading):
         return False
+    repeated = _key(end_sentence(clean_for_speech(clean_display(title or "")), language))
     found = [_block_sentences(block, language) for block in section.blocks]
     consumed: set[int] = set()
     for i, block in enumerate(section.blocks):
         if block.kind == "code" and block.text.strip():
             return True
-        if i not in consumed and _introduce(section.blocks, found, i, consumed, language):
+        if i in consumed:
+            continue
+        said = _introduce(section.blocks, found, i, consumed, language)
+        if any(_key(spoken) != repeated for spoken, *_ in said):
             return True
     return False
 
@@ -545,8 +550,8 @@ def _collect(
             for spoken, display, lead, item, items in _introduce(
                 section.blocks, found, i, consumed, opts["language"]
             ):
-                if _key(spoken) in drop:
-                    continue
+                if _key(spoken) in drop or _key(spoken) == _key(spoken_title):
+                    continue  # the title is read once, by the title scene
                 if current is None:
                     current = _Run("content", index, heading)
                     runs.append(current)

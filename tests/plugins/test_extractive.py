@@ -616,3 +616,28 @@ def test_an_encoders_replacement_marks_and_front_matter_are_not_read(tmp_path, c
     spoken = _spoken(script)
     assert "?" not in spoken and "2021" not in spoken
     assert "ものについてはそのようにしています。" in spoken
+
+
+def test_a_sentence_that_repeats_the_title_is_not_read_again(ctx) -> None:
+    # A manual page's title is its NAME line; the NAME section says it again.
+    doc = Document(
+        title="apt - command-line interface",
+        sections=[
+            Section(
+                heading="NAME",
+                level=3,
+                blocks=[Block(kind="paragraph", text="apt - command-line interface")],
+            ),
+            Section(
+                heading="DESCRIPTION",
+                level=3,
+                blocks=[Block(kind="paragraph", text="apt provides a high-level interface.")],
+            ),
+        ],
+    )
+    script = _write(doc, ctx)
+    spoken = _spoken(script)
+    assert spoken.count("command-line interface") == 2  # the title, and the closing line
+    assert script.scenes[0].narration == ["apt - command-line interface."]
+    assert all(scene.section != "NAME" for scene in script.scenes)
+    assert not extractive.narrates(doc.sections[0], "en", doc.title)

@@ -372,6 +372,15 @@ def test_pdf_words_groff_kerned_apart_are_joined(name, words, kept) -> None:
     assert re.findall(split, joined) == []
 
 
+def test_pdf_manual_page_title_is_its_name_line_and_its_synopsis_is_code() -> None:
+    path = CORPUS_PDF / "apt.8.en.pdf"  # groff -Tpdf output: no /Title
+    doc = ingest_pdf.parse_pdf(path.read_bytes(), path)
+    assert doc.title == "apt - command-line interface"  # not "Apt 8 en", the file name
+    synopsis = next(s for s in doc.sections if s.heading == "SYNOPSIS")
+    assert [b.kind for b in synopsis.blocks] == ["code"]
+    assert "{list | search | show" in synopsis.blocks[0].text.replace("\n", " ")
+
+
 def test_pdf_without_text_or_broken_is_refused(hook, tmp_path: Path) -> None:
     from PIL import Image
 
