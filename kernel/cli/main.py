@@ -625,6 +625,45 @@ def schema(
         fail(f"cannot write {output}: {err}")
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port to bind.")] = 8765,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            "--token",
+            envvar="REELGRAPH_SERVER_TOKEN",
+            show_envvar=True,
+            help="Bearer token every request must carry; required off loopback.",
+        ),
+    ] = None,
+    max_upload_mb: Annotated[
+        float, typer.Option("--max-upload-mb", min=0, help="Largest upload, in MiB.")
+    ] = 50.0,
+    log_level: Annotated[str, typer.Option("--server-log-level", help="uvicorn's log level.")] = (
+        "info"
+    ),
+) -> None:
+    """Serve the HTTP API (OpenAPI page at /docs); needs pip install 'reelgraph[server]'.
+
+    Example:
+
+        reelgraph serve --port 8765
+
+    Binding anything but loopback needs a token (--token or REELGRAPH_SERVER_TOKEN);
+    without one the command exits 2.
+    """
+    # contrib is imported only here: the base install and --help never import fastapi
+    from reelgraph.contrib.server.cli import ServeError
+    from reelgraph.contrib.server.cli import serve as serve_api
+
+    try:
+        serve_api(host, port, token, max_upload_mb=max_upload_mb, log_level=log_level)
+    except ServeError as err:
+        fail(str(err))
+
+
 def _spec_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of spec files, generated from ``Spec``."""
     from reelgraph.spec.model import Spec

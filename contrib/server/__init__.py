@@ -1,0 +1,10 @@
+"""``reelgraph serve``: an HTTP API over the kernel (FastAPI, uvicorn, Server-Sent Events).
+
+Optional: ``pip install "reelgraph[server]"``. Nothing here is imported by the
+base install or by ``reelgraph --help``; the CLI imports
+:mod:`reelgraph.contrib.server.cli` only when ``serve`` runs.
+
+Modules: :mod:`.app` (the FastAPI application and its routes), :mod:`.runs`
+(runs executed in the server's event loop), :mod:`.files` (which files of a run
+may be downloaded), :mod:`.events` (event streams), :mod:`.cli` (the command).
+"""
