@@ -125,7 +125,7 @@ def test_multilingual_v2_gets_no_language_code(server):
     assert all("language_code" not in c.body for c in server.calls)
 
 
-def test_answers_only_when_pinned_and_only_languages_the_model_speaks(server, tmp_path):
+def test_answers_only_when_pinned_and_refuses_languages_the_model_does_not_speak(server, tmp_path):
     from reelgraph.run.context import NodeContext
 
     plugin = ElevenLabsSpeech()
@@ -137,7 +137,9 @@ def test_answers_only_when_pinned_and_only_languages_the_model_speaks(server, tm
 
     args = {"sentences": SENTENCES, "voice": None, "rate_wpm": None, "options": {}, "speech": []}
     assert plugin.synthesize_speech(**args, ctx=ctx(None), language="en") is None
-    assert plugin.synthesize_speech(**args, ctx=ctx("elevenlabs"), language="vi") is None
+    with pytest.raises(InvalidInputError, match="eleven_multilingual_v2 does not speak 'vi'"):
+        plugin.synthesize_speech(**args, ctx=ctx("elevenlabs"), language="vi")
+    assert server.calls == []
     flash = {**args, "options": {"model": "eleven_flash_v2_5"}}
     assert plugin.synthesize_speech(**flash, ctx=ctx("elevenlabs"), language="vi") is not None
     assert len(server.calls) == 3

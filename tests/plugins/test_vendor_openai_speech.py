@@ -183,7 +183,7 @@ def test_unknown_voice_on_the_official_api_is_refused_before_any_request(tmp_pat
     assert run.status == "failed" and "'marin' is not a voice of tts-1" in str(run.error)
 
 
-def test_answers_only_when_pinned_and_only_languages_it_speaks(server, tmp_path):
+def test_answers_only_when_pinned_and_refuses_languages_it_does_not_speak(server, tmp_path):
     from reelgraph.run.context import NodeContext
 
     plugin = OpenAIPlugin()
@@ -197,7 +197,8 @@ def test_answers_only_when_pinned_and_only_languages_it_speaks(server, tmp_path)
     assert (
         plugin.synthesize_speech(**args, ctx=ctx(None), language=None) is None
     )  # offline engines answer
-    assert plugin.synthesize_speech(**args, ctx=ctx("openai"), language="yo") is None
+    with pytest.raises(InvalidInputError, match="do not speak 'yo'"):
+        plugin.synthesize_speech(**args, ctx=ctx("openai"), language="yo")
     assert server.requests == []
     narration = plugin.synthesize_speech(**args, ctx=ctx("openai"), language="fr-CA")
     assert narration is not None and len(server.requests) == 3

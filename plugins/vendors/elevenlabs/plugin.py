@@ -147,8 +147,9 @@ class ElevenLabsSpeech:
             rate_wpm: ignored (logged): the API takes ``voice_settings.speed``.
             options: see the module docstring.
             ctx: files go to ``ctx.workdir/sentence-NNN.wav``.
-            language: BCP 47 tag; with no voice named and a language the model
-                does not speak, returns ``None``.
+            language: BCP 47 tag; with no voice named, a language the model
+                does not speak is refused (the node pins this provider, so no
+                other would be tried).
             speech: plain-text speech per sentence (sent instead of the
                 sentence; SSML entries, made for espeak-ng, are not sent).
 
@@ -157,11 +158,11 @@ class ElevenLabsSpeech:
             ``duration_s`` = samples / rate (seconds), ``words`` from the
             alignment (seconds from the segment's start);
             ``Narration.voice`` is ``"elevenlabs:<voice id>"``. ``None`` when the
-            node does not pin ``elevenlabs``, or for a language as above.
+            node does not pin ``elevenlabs`` (the offline engines answer).
 
         Raises:
             InvalidInputError: blank sentences, ``speech`` of another length, an
-                unknown output format (before any request); an unknown voice
+                unknown output format, a language as above (before any request); an unknown voice
                 or model (404/400/422); an answer without audio or alignment.
             ConfigurationError: no key, a rejected key, an exhausted quota.
             RateLimitedError, TransientError: 429, 5xx, timeouts.
@@ -176,7 +177,11 @@ class ElevenLabsSpeech:
         model = str(options.get("model") or DEFAULT_MODEL)
         code = primary_subtag(language)
         if voice is None and code and code not in _languages(model):
-            return None
+            # pinned, so no other provider would be tried: say why (as piper does)
+            raise InvalidInputError(
+                f"elevenlabs: {model} does not speak {language!r}; pick a model that does "
+                "(eleven_flash_v2_5 speaks 32 languages), name a voice, or use espeak"
+            )
         texts = _check_sentences(sentences)
         prepared = iter(check_speech(speech, texts, "elevenlabs"))
         output_format = _output_format(options.get("output_format"))

@@ -31,7 +31,8 @@ The provider answers only nodes that pin it (``provider: openai``): a node
 that names no provider stays with the offline engines, so a key in the
 environment never makes an offline run spend money. Languages: the guide's
 "Supported languages" list (those of Whisper, :data:`LANGUAGES`); with no
-voice named and another language, it returns ``None`` (the hookspec's rule).
+voice named, another language is refused before any request (the hookspec's
+``None`` would leave a pinned node with no answer at all).
 
 Cost: ``tts-1`` / ``tts-1-hd`` bill input characters; ``gpt-4o-mini-tts``
 bills input text tokens and output audio tokens, which the endpoint does not
@@ -200,8 +201,9 @@ class OpenAISpeech:
             options: model, voice, speed, instructions; base_url, api_key,
                 request_timeout_s.
             ctx: files go to ``ctx.workdir/sentence-NNN.wav``.
-            language: BCP 47 tag; with no voice named and a language outside
-                :data:`LANGUAGES`, returns ``None``.
+            language: BCP 47 tag; with no voice named, a language outside
+                :data:`LANGUAGES` is refused (the node pins this provider,
+                so no other would be tried).
             speech: plain-text speech per sentence (SSML entries, made for
                 espeak-ng, are not sent: the sentence is spoken instead).
 
@@ -209,11 +211,12 @@ class OpenAISpeech:
             One 24 kHz mono 16-bit WAV segment per sentence, its
             ``duration_s`` = samples / rate (seconds), no word timings;
             ``Narration.voice`` is ``"openai:<voice>"``. ``None`` when the node
-            does not pin ``openai``, or for an unsupported language as above.
+            does not pin ``openai`` (the offline engines answer).
 
         Raises:
             InvalidInputError: blank sentences, ``speech`` of another length,
-                a sentence over 4096 characters, an unknown voice or a speed
+                a sentence over 4096 characters, a language as above, an
+                unknown voice or a speed
                 out of range (all before any request), audio that does not decode.
             ConfigurationError: no key, a rejected key (401), no quota.
             RateLimitedError, TransientError: 429, 5xx, timeouts.
@@ -225,7 +228,11 @@ class OpenAISpeech:
         if ctx.provider != self.reelgraph_name:
             return None
         if voice is None and language and primary_subtag(language) not in LANGUAGES:
-            return None
+            # pinned, so no other provider would be tried: say why (as piper does)
+            raise InvalidInputError(
+                f"openai speech: OpenAI's voices do not speak {language!r} (the text-to-speech "
+                "guide's supported languages); name a voice to try anyway, or use espeak"
+            )
         options = dict(options or {})
         texts = _check_sentences(sentences)
         prepared = iter(check_speech(speech, texts, "openai"))
