@@ -140,6 +140,7 @@ def test_the_run_budget_stops_the_first_clip_before_it_is_paid(brief, tmp_path, 
     assert run.cost_usd == 0
 
 
+@pytest.mark.slow  # a whole render; the fallback itself is tested per vendor (test_vendor_luma)
 def test_a_clip_provider_missing_its_key_falls_back_to_slides(
     brief, tmp_path, vendors, monkeypatch
 ):
