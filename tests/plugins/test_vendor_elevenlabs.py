@@ -294,3 +294,48 @@ def test_planted_key_appears_nowhere(how, key, server, reelgraph_home, monkeypat
         assert key not in text
     assert key.encode() not in everything_written(reelgraph_home)
     assert key not in redact(f"ELEVENLABS_API_KEY={key}")
+
+
+# --- installing and loading --------------------------------------------------------
+
+
+def _python(code: str) -> str:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    return done.stdout.strip()
+
+
+def test_loading_the_plugin_does_not_import_the_sdk():
+    out = _python(
+        "import sys\n"
+        "from reelgraph.plan.registry import PluginRegistry\n"
+        "registry = PluginRegistry(); registry.load()\n"
+        "info = registry.info('elevenlabs')\n"
+        "print(info.error, sorted(info.hooks), 'elevenlabs' in sys.modules)\n"
+    )
+    assert out.startswith("None") and out.endswith("False"), out
+    for hook in ("synthesize_speech", "classify_error", "estimate_cost", "secret_patterns"):
+        assert hook in out
+
+
+def test_without_the_sdk_the_plugin_fails_soft_with_the_install_line():
+    out = _python(
+        "import sys\n"
+        "sys.modules['elevenlabs'] = None  # as if not installed\n"
+        "from reelgraph.plan.registry import PluginRegistry\n"
+        "registry = PluginRegistry(); registry.load()\n"
+        "print(registry.info('elevenlabs').error)\n"
+        "print(registry.info('markdown').error)\n"
+    )
+    error, other = out.splitlines()
+    assert "pip install 'reelgraph[elevenlabs]'" in error
+    assert other == "None"
+
+
+def test_environment_variables_name_what_the_provider_reads():
+    names = [name for name, _ in ElevenLabsSpeech().environment_variables()]
+    assert names[:2] == ["ELEVENLABS_API_KEY", "ELEVENLABS_BASE_URL"]

@@ -246,3 +246,20 @@ def test_planted_key_appears_nowhere(key, server, reelgraph_home, capsys, caplog
     for text in texts:
         assert key not in text
     assert key.encode() not in everything_written(reelgraph_home)
+
+
+def test_the_registered_openai_plugin_speaks_without_loading_the_sdk():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from reelgraph.plan.registry import PluginRegistry\n"
+        "registry = PluginRegistry(); registry.load()\n"
+        "info = registry.info('openai')\n"
+        "print(info.error, 'synthesize_speech' in info.hooks, 'openai' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.strip() == "None True False"
