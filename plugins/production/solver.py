@@ -72,6 +72,24 @@ def _constraints(
         raise InvalidInputError(f"{field}: {first['msg']} (got {first.get('input')!r})") from err
 
 
+def _shot_list(shots: Any) -> ShotList:
+    """``shots`` as a ShotList: a literal in a spec's ``with:`` arrives as a dict.
+
+    Raises:
+        InvalidInputError: the dict is not a shot list (the field is named).
+    """
+    if isinstance(shots, ShotList):
+        return shots
+    from pydantic import ValidationError
+
+    try:
+        return ShotList.model_validate(shots)
+    except ValidationError as err:
+        first = err.errors()[0]
+        field = ".".join(str(p) for p in first["loc"])
+        raise InvalidInputError(f"shots.{field}: {first['msg']}") from err
+
+
 def _measured(catalog: ToolCatalog, ctx: NodeContext) -> tuple[ToolCatalog, list[Any]]:
     """The catalog with the run store's measured figures (see :mod:`.measured`).
 
@@ -118,6 +136,7 @@ def plan_production(
     from reelgraph.plugins.production.planner import make_plan
     from reelgraph.plugins.production.report import write_plan
 
+    shots = _shot_list(shots)
     if not shots.shots:
         raise InvalidInputError("shots: the shot list is empty; nothing to plan")
     constraints = _constraints(

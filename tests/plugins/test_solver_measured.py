@@ -12,6 +12,8 @@ hand what the measured figures change.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from reelgraph.models import PlanConstraints
@@ -115,3 +117,126 @@ def test_provider_figures_without_a_model_apply_to_a_single_tool_provider():
     assert by_tool(figures)["good"].excluded
     measured = apply_measurements(CATALOG, [good])[0]
     assert measured.get("good") is None and measured.get("cheap") is not None
+
+
+# -- learned from ordinary runs, through the kernel ----------------------------------------
+
+KEY = "rw-learn-secret-0a1b2c3d4e5f66778899"
+
+
+def _shot(duration_s: float = 4.0) -> dict:
+    return {
+        "id": "s01",
+        "scene_index": 0,
+        "shot_type": "wide",
+        "framing": "wide",
+        "camera_move": "slow push in",
+        "lighting": "soft daylight",
+        "subject": "a harbour at dawn",
+        "prompt": "A calm harbour at dawn, boats rocking gently",
+        "storyboard_frame": "the harbour, boats in the foreground",
+        "duration_s": duration_s,
+        "mode": "image_to_video",
+    }
+
+
+def _clip_run(kernel, frame: dict) -> str:
+    """An ordinary run: one runway clip, no retry, no fallback; its status."""
+    spec = {
+        "name": "a-clip",
+        "nodes": [
+            {
+                "id": "clip",
+                "hook": "generate_clip",
+                "provider": "runway",
+                "with": {
+                    "shot": _shot(),
+                    "first_frame": frame,
+                    "aspect": "16:9",
+                    "options": {"model": "gen4_turbo", "poll_s": 0.05, "poll_max_s": 0.1},
+                },
+                "retry": {"max_attempts": 1},
+            }
+        ],
+    }
+    return kernel.run(spec, cache=False).status
+
+
+def _plan_run(kernel, tools: list[dict]):
+    spec = {
+        "name": "a-plan",
+        "nodes": [
+            {
+                "id": "plan",
+                "hook": "plan_production",
+                "provider": "solver",
+                "with": {
+                    "shots": {"title": "Harbour", "aspect": "16:9", "shots": [_shot()]},
+                    "tools": tools,
+                    "objective": "cost",
+                    "min_quality": 3,
+                },
+            }
+        ],
+        "outputs": {"plan": "$plan"},
+    }
+    run = kernel.run(spec, cache=False)
+    assert run.status == "succeeded", run.error
+    return run.outputs["plan"]
+
+
+def test_ordinary_runs_teach_the_solver(tmp_path, monkeypatch):
+    """Claims: runway-gen4-turbo makes the 4 s shot for $0.20, ``dear`` for $2.00: runway.
+
+    Then three ordinary runway runs of which two fail (FAILED, not retried):
+    1 of 3 attempts (33% < 50%) excludes runway-gen4-turbo, so ``dear`` wins.
+    """
+    from PIL import Image
+
+    from reelgraph import Kernel
+    from reelgraph.plugins.production.catalog import shipped_tools
+    from reelgraph.store.benchmarks import clip_measurements
+    from tests.fakes.runway_server import FakeRunway, tiny_mp4
+
+    shipped = {t["name"]: t for t in shipped_tools()}
+    dear = {
+        **shipped["runway-gen4-turbo"],
+        "name": "dear",
+        "provider": "other",
+        "model": "dear-1",
+        "price_usd_per_s": 0.5,
+        "credits_per_s": None,
+        "usd_per_credit": None,
+    }
+    tools = [shipped["slides"], shipped["runway-gen4-turbo"], dear]
+    path = tmp_path / "frame.png"
+    Image.new("RGB", (1920, 1080), (30, 60, 120)).save(path)
+    frame = {"scene_index": 0, "kind": "image", "path": str(path),
+             "width_px": 1920, "height_px": 1080, "alt_text": "a blue frame"}  # fmt: skip
+    kernel = Kernel(home=tmp_path / "home")
+    before = _plan_run(kernel, tools)
+    assert [s.tool for s in before.shots] == ["runway-gen4-turbo"]
+    assert before.total_cost_usd == pytest.approx(0.20)
+    mp4 = tiny_mp4(tmp_path / "clip.mp4", seconds=5.0)
+    with FakeRunway(mp4, key=KEY) as server:
+        monkeypatch.setenv("RUNWAYML_API_SECRET", KEY)
+        monkeypatch.setenv("RUNWAYML_BASE_URL", server.url)
+        monkeypatch.setenv("REELGRAPH_ALLOW_LOOPBACK", "1")
+        statuses = [_clip_run(kernel, frame)]
+        server.script = ["FAILED"]
+        statuses += [_clip_run(kernel, frame), _clip_run(kernel, frame)]
+    assert statuses == ["succeeded", "failed", "failed"]
+    (measure,) = [m for m in clip_measurements(kernel.home / "reelgraph.db")]
+    assert (measure.provider, measure.model) == ("runway", "gen4_turbo")
+    assert (measure.attempts, measure.succeeded, measure.runs) == (3, 1, 3)
+    # three clips submitted and paid for (4 s x $0.05 each)
+    assert measure.billed_s == 12 and measure.usd_per_s == pytest.approx(0.05)
+    after = _plan_run(kernel, tools)
+    assert [s.tool for s in after.shots] == ["dear"]
+    assert after.total_cost_usd == pytest.approx(2.00)
+    figures = {f.tool: f for f in after.figures}
+    assert figures["runway-gen4-turbo"].excluded
+    assert figures["runway-gen4-turbo"].basis["success_rate"] == "measured"
+    assert figures["runway-gen4-turbo"].basis["price_usd_per_s"] == "measured"
+    assert set(figures["dear"].basis.values()) == {"claimed"}
+    assert "runway-gen4-turbo: **excluded**" in Path(after.markdown_path).read_text()
