@@ -2,7 +2,8 @@
 
 - :func:`ebur128`: integrated loudness, loudness range and true peak of a
   file's first audio stream, from ffmpeg's ``ebur128=peak=true`` filter
-  (EBU R128 / ITU-R BS.1770; true peak by 4x oversampling).
+  (EBU R128 / ITU-R BS.1770; true peak by 4x oversampling);
+  :func:`ebur128_summary` reads the filter's summary from any ffmpeg log.
 - :func:`detect_black_and_silence`: ffmpeg ``blackdetect`` and ``silencedetect``
   in one decoding pass, or (keyframes only) :func:`black_keyframes` beside an
   audio-only ``silencedetect``.
@@ -11,7 +12,9 @@
 - :func:`integrated_lufs`, :func:`true_peak_dbtp` (both: :func:`pcm_loudness`):
   integrated loudness and true peak of samples in memory (pyloudnorm's
   ITU-R BS.1770-4 meter; true peak by 4x polyphase oversampling with scipy),
-  for the ``ffmpeg`` assembler's normalisation.
+  a second implementation beside ffmpeg's (the assembler measures with
+  ffmpeg's, the meter the ``loudness`` gate reads; tests check one with the
+  other).
 - :func:`top_level_boxes`: the ISO BMFF (MP4) top-level boxes in file order
   (ISO/IEC 14496-12, 4.2), read from the file's bytes.
 
@@ -39,6 +42,7 @@ __all__ = [
     "black_keyframes",
     "detect_black_and_silence",
     "ebur128",
+    "ebur128_summary",
     "ffmpeg_exe",
     "integrated_lufs",
     "pcm_loudness",
@@ -123,9 +127,7 @@ _SUMMARY_PEAK = re.compile(rf"^\s*Peak:\s+{_NUMBER}\s+dBFS\s*$", re.M)
 def ebur128(path: Path) -> Loudness:
     """Measure the first audio stream of ``path`` with ``ebur128=peak=true``.
 
-    Parses the filter's final ``Summary:`` block (``I: -16.0 LUFS``,
-    ``LRA: 1.2 LU``, ``Peak: -1.5 dBFS``; with ``peak=true`` the peak is the
-    4x-oversampled true peak, i.e. dBTP).
+    Parses the filter's final ``Summary:`` block (:func:`ebur128_summary`).
 
     Raises:
         InvalidInputError: the file is missing or ffmpeg cannot decode it.
@@ -133,13 +135,29 @@ def ebur128(path: Path) -> Loudness:
     """
     _check_file(path)
     log = _run_null(["-map", "0:a:0", "-af", "ebur128=peak=true"], "measure the loudness of", path)
+    return ebur128_summary(log, str(path))
+
+
+def ebur128_summary(log: str, what: str, *, peak: bool = True) -> Loudness:
+    """The measurements in the last ``Summary:`` block an ``ebur128`` filter logged.
+
+    The block reads ``I: -16.0 LUFS``, ``LRA: 1.2 LU`` and, when the filter
+    ran with ``peak=true``, ``Peak: -1.5 dBFS`` (the 4x-oversampled true
+    peak, i.e. dBTP), each to 0.1 dB. With ``peak=False`` the true peak is
+    ``nan``. ffmpeg logs the summary at its ``info`` level.
+
+    Raises:
+        FatalError: the summary is missing or incomplete (``what`` names the input).
+    """
     at = log.rfind("Summary:")
     summary = log[at:] if at >= 0 else ""
-    found = [rx.search(summary) for rx in (_SUMMARY_I, _SUMMARY_LRA, _SUMMARY_PEAK)]
+    wanted = (_SUMMARY_I, _SUMMARY_LRA) + ((_SUMMARY_PEAK,) if peak else ())
+    found = [rx.search(summary) for rx in wanted]
     if not all(found):
-        raise FatalError(f"ffmpeg ebur128 printed no complete summary for {path}")
-    i, lra, peak = (_float(m.group(1)) for m in found if m)
-    return Loudness(integrated_lufs=i, range_lu=lra, true_peak_dbtp=peak)
+        raise FatalError(f"ffmpeg ebur128 printed no complete summary for {what}")
+    values = [_float(m.group(1)) for m in found if m]
+    true_peak = values[2] if peak else math.nan
+    return Loudness(integrated_lufs=values[0], range_lu=values[1], true_peak_dbtp=true_peak)
 
 
 #: BS.1770-4 Annex 2: true peak from the signal oversampled 4x (for 48 kHz input, i.e.

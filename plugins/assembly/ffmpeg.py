@@ -455,7 +455,7 @@ def _prepare_audio(
             ctx.log.info(
                 "audio normalised",
                 input_lufs=round(levels.input_lufs, 2),
-                input_true_peak_dbtp=round(levels.input_true_peak_dbtp, 2),
+                input_peak_dbfs=round(levels.input_peak_dbfs, 2),
                 gain_db=round(levels.gain_db, 2),
                 limited=levels.limited,
                 limiter_passes=levels.passes,

@@ -601,13 +601,17 @@ def test_real_speech_quiet_or_loud_lands_on_minus_16_lufs_under_minus_1_dbtp(
     assert measured.true_peak_dbtp <= -1.0
 
 
-def test_linear_gain_alone_when_the_peaks_allow_it_else_the_limiter(espeak_narrations):
-    """A hot take only needs a cut (no limiter); espeak as spoken needs the limiter."""
+def test_linear_gain_alone_when_the_peaks_allow_it_else_the_limiter(espeak_narrations, tmp_path):
+    """A hot take only needs a cut (no limiter); espeak as spoken needs the limiter.
+
+    Checked with the gate's meter (ffmpeg ebur128, to 0.1 dB) on a WAV of the result,
+    and with pyloudnorm and scipy's oversampling (another implementation, ~0.1 LU apart).
+    """
     import wave
 
     import numpy as np
 
-    from reelgraph.plugins._media.probe import pcm_loudness
+    from reelgraph.plugins._media.probe import ebur128, pcm_loudness
 
     with wave.open(str(espeak_narrations[0].segments[0].path), "rb") as wav:
         rate, pcm = wav.getframerate(), wav.readframes(wav.getnframes())
@@ -617,12 +621,16 @@ def test_linear_gain_alone_when_the_peaks_allow_it_else_the_limiter(espeak_narra
     assert levels is not None and not levels.limited and levels.gain_db < 0
     out, levels = normalise(ffmpeg, pcm, rate, -16.0)
     assert levels is not None and levels.limited and 1 <= levels.passes <= 2
-    lufs, peak = pcm_loudness(np.frombuffer(out, dtype="<i2") / 32768.0, rate)
+    with wave.open(str(tmp_path / "out.wav"), "wb") as wav:
+        wav.setnchannels(1), wav.setsampwidth(2), wav.setframerate(rate)
+        wav.writeframes(out)
+    measured = ebur128(tmp_path / "out.wav")
     # on the target by construction (a final linear gain), and what it says it did
-    assert lufs == pytest.approx(-16.0, abs=0.05) and peak <= -1.5
-    assert (levels.output_lufs, levels.output_true_peak_dbtp) == pytest.approx(
-        (lufs, peak), abs=0.05
-    )
+    assert measured.integrated_lufs == pytest.approx(-16.0, abs=0.1)
+    assert measured.true_peak_dbtp <= -1.5 + 0.05
+    assert levels.output_true_peak_dbtp == pytest.approx(measured.true_peak_dbtp, abs=0.1)
+    lufs, peak = pcm_loudness(np.frombuffer(out, dtype="<i2") / 32768.0, rate)
+    assert lufs == pytest.approx(-16.0, abs=0.25) and peak <= -1.4
 
 
 def test_the_limiter_holds_true_peaks_not_only_samples(espeak_narrations):
@@ -632,7 +640,7 @@ def test_the_limiter_holds_true_peaks_not_only_samples(espeak_narrations):
 
     import numpy as np
 
-    from reelgraph.plugins._media.probe import true_peak_dbtp
+    from reelgraph.plugins._media.probe import integrated_lufs, true_peak_dbtp
     from reelgraph.plugins.assembly._loudness import limit_peaks
 
     pcm = b""
@@ -642,9 +650,12 @@ def test_the_limiter_holds_true_peaks_not_only_samples(espeak_narrations):
                 rate, pcm = wav.getframerate(), pcm + wav.readframes(wav.getnframes())
     x = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
     raised = 12.0 - true_peak_dbtp(x, rate) - 3.0  # peaks 12 dB over a -3 dBFS limit
-    y = limit_peaks(ffmpeg_assembler._ffmpeg_exe(), x, rate, raised, -3.0)
+    y, measured = limit_peaks(ffmpeg_assembler._ffmpeg_exe(), x, rate, raised, -3.0)
     assert y.shape == x.shape
     assert -3.5 <= true_peak_dbtp(y, rate) <= -3.0 + 0.6
+    # and it measured its own output as pyloudnorm and scipy's 8x oversampling do
+    assert measured.true_peak_dbtp == pytest.approx(true_peak_dbtp(y, rate), abs=0.3)
+    assert measured.integrated_lufs == pytest.approx(integrated_lufs(y, rate), abs=0.3)
 
 
 def test_the_aac_encode_keeps_the_true_peak_of_the_normalised_track(tmp_path):
