@@ -441,7 +441,7 @@ def _event_routes(app: FastAPI, kernel: Any, poll_s: float, ping_s: float) -> No
         """Events of the latest 100 runs as Server-Sent Events, from now or ``Last-Event-ID``."""
         last = request.headers.get("last-event-id")
         try:
-            cursor = streams.decode_cursor(last) if last else None
+            cursor = streams.decode_cursor(last) if last else streams.snapshot(kernel.store)
         except ValueError:
             raise HTTPException(400, "Last-Event-ID is not an id from this stream") from None
         source = streams.all_runs_events(kernel.store, cursor, poll_s=poll_s)

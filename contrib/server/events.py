@@ -22,7 +22,15 @@ import zlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-__all__ = ["all_runs_events", "decode_cursor", "encode_cursor", "event_json", "run_events"]
+__all__ = [
+    "all_runs_events",
+    "decode_cursor",
+    "encode_cursor",
+    "event_json",
+    "parse_index",
+    "run_events",
+    "snapshot",
+]
 
 #: statuses a run leaves only when it is resumed or answered
 _TERMINAL = {"succeeded", "failed", "failed_quality", "over_budget", "needs_input", "cancelled"}
@@ -93,18 +101,26 @@ def decode_cursor(text: str) -> dict[str, int]:
     return counts
 
 
-async def all_runs_events(
-    store: Any, cursor: dict[str, int] | None, *, poll_s: float, window: int = 100
-) -> AsyncIterator[dict[str, str]]:
-    """Events of the latest ``window`` runs, from ``cursor`` on (from now when it is None).
+def snapshot(store: Any, window: int = 100) -> dict[str, int]:
+    """The cursor of "now": the count of stored events of each of the latest ``window`` runs.
 
-    A run missing from a given cursor started after it was made, so all its
-    events are sent. A run's events are read again only while it runs, and once
-    more after each stop (its ``ended_at`` changes), so idle runs cost one row of
+    Taken when a stream is opened, before the response starts, so an event stored
+    after the request arrived is never skipped.
+    """
+    return {row.id: len(store.get_events(row.id)) for row in store.list_runs(window)}
+
+
+async def all_runs_events(
+    store: Any, cursor: dict[str, int], *, poll_s: float, window: int = 100
+) -> AsyncIterator[dict[str, str]]:
+    """Events of the latest ``window`` runs stored after ``cursor``, as they are stored.
+
+    A run missing from the cursor started after it was made, so all its events
+    are sent. A run's events are read again only while it runs, and once more
+    after each stop (its ``ended_at`` changes), so idle runs cost one row of
     ``list_runs`` per poll.
     """
-    fresh = cursor is None
-    counts: dict[str, int] = dict(cursor or {})
+    counts = dict(cursor)
     settled: dict[str, Any] = {}  # terminal run -> its ended_at when last read
     while True:
         rows = list(reversed(store.list_runs(window)))  # oldest first
@@ -112,9 +128,6 @@ async def all_runs_events(
             if row.status in _TERMINAL and settled.get(row.id, _TERMINAL) == row.ended_at:
                 continue  # read since it stopped, and not run again since
             events = store.get_events(row.id)
-            if fresh:
-                counts[row.id] = len(events)
-                events = []
             for index in range(counts.get(row.id, 0), len(events)):
                 counts[row.id] = index + 1
                 payload = event_json(row.id, index + 1, events[index])
@@ -124,7 +137,6 @@ async def all_runs_events(
                 settled[row.id] = row.ended_at
             else:
                 settled.pop(row.id, None)
-        fresh = False
         await asyncio.sleep(poll_s)
 
 
