@@ -109,7 +109,7 @@ class FakeElevenLabs:
         self.rate_wpm = rate_wpm
         self.voices = set(voices)
         self.calls: list[Call] = []
-        self._faults: list[Fault] = []
+        self._faults: list[Fault | None] = []
         self._lock = threading.Lock()
         self._cache: dict[tuple[str, int], tuple[bytes, dict[str, list[Any]]]] = {}
         owner = self
@@ -131,7 +131,8 @@ class FakeElevenLabs:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
-    def queue(self, *faults: Fault) -> None:
+    def queue(self, *faults: Fault | None) -> None:
+        """What the next requests get, in order: a fault, or ``None`` for speech."""
         with self._lock:
             self._faults.extend(faults)
 

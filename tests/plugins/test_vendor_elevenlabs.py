@@ -339,3 +339,17 @@ def test_without_the_sdk_the_plugin_fails_soft_with_the_install_line():
 def test_environment_variables_name_what_the_provider_reads():
     names = [name for name, _ in ElevenLabsSpeech().environment_variables()]
     assert names[:2] == ["ELEVENLABS_API_KEY", "ELEVENLABS_BASE_URL"]
+
+
+def test_a_retry_after_a_429_mid_narration_pays_each_sentence_once(server):
+    server.queue(None, Fault.rate_limited(retry_after_s=0))  # the second sentence
+    run = kernel_for().run(speech_spec())
+    assert run.status == "succeeded", run.error
+    assert run.nodes["voice"].attempts == 2
+    assert [c.body["text"] for c in server.answered] == SENTENCES  # the first, once
+    price = load_prices("elevenlabs")["eleven_multilingual_v2"]
+    assert run.nodes["voice"].cost_usd == pytest.approx(
+        sum(len(s) for s in SENTENCES) * price.input / 1_000_000
+    )
+    first = run.outputs["narration"].segments[0]
+    assert first.words and first.words[-1].text == "video."  # reused with its timings

@@ -263,3 +263,19 @@ def test_the_registered_openai_plugin_speaks_without_loading_the_sdk():
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
     )
     assert done.stdout.strip() == "None True False"
+
+
+def test_a_retry_after_a_429_mid_narration_pays_each_sentence_once(server):
+    server.queue(Step(), Step.rate_limited(retry_after_s=0.05))  # the second sentence
+    run = kernel_for().run(speech_spec())
+    assert run.status == "succeeded", run.error
+    assert run.nodes["voice"].attempts == 2
+    assert [r.body["input"] for r in server.answered] == SENTENCES  # the first, once
+    price = load_prices("openai")["gpt-4o-mini-tts"]
+    chars = sum(len(s) for s in SENTENCES)
+    tokens = sum(round(r.samples / 24_000 * AUDIO_TOKENS_PER_S) for r in server.answered)
+    assert run.nodes["voice"].cost_usd == pytest.approx(
+        (chars * price.input + tokens * price.output) / 1_000_000
+    )
+    first = run.outputs["narration"].segments[0]
+    assert first.duration_s == pytest.approx(server.answered[0].samples / 24_000)

@@ -39,6 +39,9 @@ Requests are sent with ``max_retries: 0`` (the SDK retries 429/5xx twice by
 default, hidden from the kernel): the node's ``retry`` policy is the only
 one. The provider answers only nodes that pin it (``provider:
 elevenlabs``), so a key in the environment never makes an offline run pay.
+A retried attempt or a resumed run does not buy a sentence twice: each paid
+sentence (its WAV's sha256 and its word timings) is noted in the node's
+journal and reused while the request and the file are unchanged.
 Cost: characters sent x the model's price (``prices.yaml``, USD per 1M
 characters), reported after each sentence.
 """
@@ -46,6 +49,8 @@ characters), reported after each sentence.
 from __future__ import annotations
 
 import base64
+import hashlib
+import json
 import os
 import threading
 from collections.abc import Mapping, Sequence
@@ -192,6 +197,7 @@ class ElevenLabsSpeech:
             )
         key = self._api_key(options)
         client = self._client(key, options)
+        server = str(options.get("base_url") or os.environ.get(BASE_URL_ENV) or "default")
         params: dict[str, Any] = {"model_id": model, "output_format": output_format}
         if code and model.startswith(_TAKES_LANGUAGE):
             params["language_code"] = code
@@ -203,6 +209,10 @@ class ElevenLabsSpeech:
         def speak(text: str, path: Path) -> SpeechSegment:
             entry = next(prepared)
             spoken = entry if entry is not None and not entry.lstrip().startswith("<") else text
+            fingerprint = _fingerprint(server, voice_id, params, spoken)
+            done = _reuse_paid(ctx, path, fingerprint, text)
+            if done is not None:
+                return done
             segment = self._speak_one(client, voice_id, params, text, spoken, path, key)
             ctx.report_usage(
                 operation="text_to_speech",
@@ -211,6 +221,7 @@ class ElevenLabsSpeech:
                 input_tokens=len(spoken),
                 cost_usd=None if price is None else cost_usd(price, len(spoken)),
             )
+            _remember_paid(ctx, path, fingerprint, segment)
             return segment
 
         return speak_sentences(texts, f"elevenlabs:{voice_id}", speak, ctx)
@@ -347,6 +358,41 @@ class ElevenLabsSpeech:
                 client = ElevenLabs(api_key=key, base_url=base_url, timeout=timeout)
                 self._clients[cache_key] = client
         return client
+
+
+def _fingerprint(server: str, voice_id: str, params: dict[str, Any], spoken: str) -> str:
+    """What a sentence's audio depends on (server, voice, model, settings, text), hashed."""
+    data = json.dumps([server, voice_id, params, spoken], sort_keys=True, default=str)
+    return hashlib.sha256(data.encode()).hexdigest()
+
+
+def _reuse_paid(ctx: NodeContext, path: Path, fingerprint: str, text: str) -> SpeechSegment | None:
+    """The segment an earlier attempt paid for, when ``path`` still holds it.
+
+    A retried node (a 429 on its fifth sentence) or a resumed run speaks again
+    from the first sentence; a sentence already paid for is taken from the
+    node's journal (the request's fingerprint, the WAV's sha256, the segment
+    with its word timings) instead of being bought twice.
+    """
+    note = ctx.journal.get(f"paid:{path.name}")
+    if note is None:
+        return None
+    data = json.loads(note)
+    if data.get("fingerprint") != fingerprint or not path.is_file():
+        return None
+    if hashlib.sha256(path.read_bytes()).hexdigest() != data.get("sha256"):
+        return None
+    ctx.log.info("sentence already paid for: reused", file=path.name)
+    return SpeechSegment.model_validate({**data["segment"], "path": path, "text": text})
+
+
+def _remember_paid(ctx: NodeContext, path: Path, fingerprint: str, segment: SpeechSegment) -> None:
+    note = {
+        "fingerprint": fingerprint,
+        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        "segment": segment.model_dump(mode="json", exclude={"path"}),
+    }
+    ctx.journal.record(f"paid:{path.name}", json.dumps(note))
 
 
 def _languages(model: str) -> frozenset[str]:

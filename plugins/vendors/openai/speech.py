@@ -34,6 +34,9 @@ environment never makes an offline run spend money. Languages: the guide's
 voice named, another language is refused before any request (the hookspec's
 ``None`` would leave a pinned node with no answer at all).
 
+A retried attempt or a resumed run does not buy a sentence twice: each paid
+sentence is noted in the node's journal (:func:`reuse_paid_segment`).
+
 Cost: ``tts-1`` / ``tts-1-hd`` bill input characters; ``gpt-4o-mini-tts``
 bills input text tokens and output audio tokens, which the endpoint does not
 report: audio tokens are counted from the returned duration at the rate
@@ -254,8 +257,13 @@ class OpenAISpeech:
 
         def speak(text: str, path: Path) -> SpeechSegment:
             spoken = _plain(next(prepared)) or text
+            fingerprint = _fingerprint(client.base_url, params, spoken)
+            done = reuse_paid_segment(ctx, path, fingerprint, text)
+            if done is not None:
+                return done
             segment = _speak_one(client, params, text, spoken, path, key)
             _report(ctx, model, price, spoken, segment.duration_s)
+            remember_paid_segment(ctx, path, fingerprint, segment)
             return segment
 
         return speak_sentences(texts, f"openai:{chosen}", speak, ctx)
@@ -285,6 +293,56 @@ class OpenAISpeech:
         speed = _speed(options.get("speed")) or 1.0
         bound_s = chars / (BOUND_CHARS_PER_S * speed)
         return _cost(price, model, chars, bound_s)
+
+
+def _fingerprint(base_url: Any, params: dict[str, Any], spoken: str) -> str:
+    """What a sentence's audio depends on (server, model, voice, settings, text), hashed."""
+    import hashlib
+    import json
+
+    data = json.dumps([str(base_url), params, spoken], sort_keys=True, default=str)
+    return hashlib.sha256(data.encode()).hexdigest()
+
+
+def reuse_paid_segment(
+    ctx: NodeContext, path: Path, fingerprint: str, text: str
+) -> SpeechSegment | None:
+    """The segment an earlier attempt of this node paid for, when ``path`` still holds it.
+
+    A retried node (a 429 on its fifth sentence) or a resumed run speaks again
+    from the first sentence; sentences already paid for are taken from the
+    node's journal (fingerprint of the request, sha256 of the WAV, the
+    segment) instead of being bought twice. ``None`` when there is no such
+    note, the request differs, or the file changed.
+    """
+    import hashlib
+    import json
+
+    note = ctx.journal.get(f"paid:{path.name}")
+    if note is None:
+        return None
+    data = json.loads(note)
+    if data.get("fingerprint") != fingerprint or not path.is_file():
+        return None
+    if hashlib.sha256(path.read_bytes()).hexdigest() != data.get("sha256"):
+        return None
+    ctx.log.info("sentence already paid for: reused", file=path.name)
+    return SpeechSegment.model_validate({**data["segment"], "path": path, "text": text})
+
+
+def remember_paid_segment(
+    ctx: NodeContext, path: Path, fingerprint: str, segment: SpeechSegment
+) -> None:
+    """Note a paid sentence in the node's journal (see :func:`reuse_paid_segment`)."""
+    import hashlib
+    import json
+
+    note = {
+        "fingerprint": fingerprint,
+        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        "segment": segment.model_dump(mode="json", exclude={"path"}),
+    }
+    ctx.journal.record(f"paid:{path.name}", json.dumps(note))
 
 
 def _check_sentences(sentences: Any) -> list[str]:
