@@ -263,9 +263,9 @@ class ElevenLabsSpeech:
     def environment_variables(self) -> list[tuple[str, str]]:
         """What this provider reads from the environment, for ``reelgraph doctor``."""
         return [
-            (_errors.KEY_ENV, "ElevenLabs API key (or a secret input as options.api_key)"),
-            (BASE_URL_ENV, "another ElevenLabs API base URL (a proxy, a test server)"),
-            ("REELGRAPH_PRICES", "a price file overriding prices.yaml (USD per 1M characters)"),
+            (_errors.KEY_ENV, "ElevenLabs API key, or a secret input as options.api_key"),
+            (BASE_URL_ENV, "another ElevenLabs API base URL: a proxy or a test server"),
+            ("REELGRAPH_PRICES", "a price file overriding prices.yaml, in USD per 1M characters"),
         ]
 
     @hookimpl
