@@ -359,7 +359,10 @@ def _run_routes(app: FastAPI, kernel: Any, manager: RunManager, cap: int) -> Non
     async def resume_run(
         run_id: str, body: Annotated[dict[str, Any] | None, Body()] = None
     ) -> dict[str, Any]:
-        """Resume a failed, cancelled, over-budget or orphaned run: ``{"budget", "force"}``.
+        """Resume a failed, cancelled, over-budget or orphaned run.
+
+        Body (all optional): ``{"budget": {"max_cost_usd": 10}, "force": false,
+        "inputs": {secret inputs, which are never stored}}``.
 
         A run left ``running`` by a server that died is taken over (its lease's
         process is gone); 409 when another live process holds it.
@@ -372,6 +375,7 @@ def _run_routes(app: FastAPI, kernel: Any, manager: RunManager, cap: int) -> Non
                 budget=body.get("budget"),
                 force=bool(body.get("force", False)),
                 cache=bool(body.get("cache", True)),
+                inputs=body.get("inputs"),
             )
         except ReelgraphError as err:
             raise _http_error(err) from None

@@ -78,9 +78,17 @@ class RunManager:
         return run_id
 
     async def resume(
-        self, run_id: str, *, budget: Mapping[str, Any] | None, force: bool, cache: bool
+        self,
+        run_id: str,
+        *,
+        budget: Mapping[str, Any] | None,
+        force: bool,
+        cache: bool,
+        inputs: Mapping[str, Any] | None = None,
     ) -> None:
         """Resume a stored run (``Kernel.aresume``) in a task.
+
+        ``inputs`` gives again the inputs declared ``secret: true`` (never stored).
 
         Raises:
             RunLeased: another live process executes the run (nothing ran).
@@ -93,7 +101,9 @@ class RunManager:
             raise ReelgraphError(f"run {row.id} is running in this server")
         await self._start(
             row.id,
-            lambda: self.kernel.aresume(row.id, budget=budget, force=force, cache=cache),
+            lambda: self.kernel.aresume(
+                row.id, budget=budget, force=force, cache=cache, inputs=inputs
+            ),
         )
 
     async def answer(self, run_id: str, answers: Mapping[str, str]) -> None:

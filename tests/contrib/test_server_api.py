@@ -216,3 +216,44 @@ def test_oversize_upload_is_refused_and_leaves_nothing(home):
     finally:
         running.stop()
     assert not (home / "runs").exists() or not any((home / "runs").iterdir())
+
+
+def test_budget_stops_a_run_and_resume_raises_it(served):
+    with httpx.Client(base_url=served.url) as client:
+        body = {"spec": chain_spec(4), "budget": {"max_cost_usd": 1.5 * STEP_COST_USD}}
+        run_id = client.post("/api/runs", json=body).json()["id"]
+        data = wait_for(client, run_id)
+        assert data["status"] == "over_budget"
+        assert data["cost_usd"] < 4 * STEP_COST_USD
+        raised = client.post(f"/api/runs/{run_id}/resume", json={"budget": {"max_cost_usd": 1}})
+        assert raised.status_code == 202
+        data = wait_for(client, run_id)
+        assert data["status"] == "succeeded" and data["outputs"] == {"last": 4}
+        assert data["cost_usd"] == 4 * STEP_COST_USD  # nothing paid twice
+
+
+def test_secret_inputs_stay_out_of_answers_and_store(served, home):
+    import secrets as random
+
+    key = "sk-proj-" + random.token_hex(20)
+    spec = chain_spec(2, delay_s=0.2)
+    spec["inputs"]["api_key"] = {"type": "string", "secret": True}
+    with httpx.Client(base_url=served.url) as client:
+        made = client.post("/api/runs", json={"spec": spec, "inputs": {"api_key": key}})
+        run_id = made.json()["id"]
+        assert client.post(f"/api/runs/{run_id}/cancel").json()["status"] == "cancelled"
+        # a secret input is never stored: resume takes it again, as the CLI's -i does
+        resumed = client.post(f"/api/runs/{run_id}/resume", json={"inputs": {"api_key": key}})
+        assert resumed.status_code == 202, resumed.text
+        assert wait_for(client, run_id)["status"] == "succeeded"
+        answers = [
+            made.text,
+            resumed.text,
+            client.get("/api/runs").text,
+            client.get(f"/api/runs/{run_id}").text,
+            client.get(f"/api/runs/{run_id}/events").text,
+        ]
+    assert all(key not in text for text in answers)
+    for path in home.rglob("*"):
+        if path.is_file():
+            assert key.encode() not in path.read_bytes(), path
