@@ -18,10 +18,9 @@ Everything else is here, the same for all of them, in the order the
 3. **cost**: ``ctx.report_cost`` once the vendor accepted the task (price per
    second from the tool catalog, ``plugins/production/tools.yaml``, which
    cites the vendor's page; ``options.price_usd_per_s`` overrides it); an
-   attempt that finds the task in the journal reports nothing more. (The
-   kernel stores a cost when its attempt ends: a process killed while
-   polling loses that one record, though the task is not paid twice.) A
-   task the vendor failed is cleared from the journal, so a resumed run
+   attempt that finds the task in the journal reports nothing more, unless
+   the process that reported it died before the kernel stored it (a kill -9
+   while polling: :meth:`ClipVendor._bill`). A task the vendor failed is cleared from the journal, so a resumed run
    submits a new one instead of polling the failure forever;
 4. **poll** at the vendor's cadence (:attr:`ClipVendor.poll_s`), backing off
    exponentially (x :attr:`ClipVendor.poll_backoff`, at most
@@ -46,6 +45,7 @@ hands the vendor's SDK exceptions to :meth:`ClipVendor.classify`.
 from __future__ import annotations
 
 import os
+import secrets
 import threading
 import time
 from collections.abc import Collection
@@ -383,6 +383,7 @@ class ClipVendor:
         try:
             task_id = self._submitted(request, ctx)
             url = self._wait(task_id, request, ctx)
+            return self._finish(url, request, ctx)
         except ProviderError:
             raise
         except Exception as err:
@@ -391,7 +392,10 @@ class ClipVendor:
             if classified is None:
                 raise
             raise classified from err
-        return self._finish(url, request, ctx)
+        finally:
+            # this attempt ends here and the kernel stores what it reported
+            if ctx.journal.get("billed"):
+                ctx.journal.record("billed", _SETTLED)
 
     @hookimpl
     def estimate_cost(
@@ -506,9 +510,25 @@ class ClipVendor:
         task_id = ctx.journal.get("task_id")
         if task_id:  # "" marks a task that failed: a later attempt submits anew
             ctx.log.info("clip.resumed", vendor=self.name, task_id=task_id)
+            if _lost_cost(ctx.journal.get("billed")):
+                self._bill(request, task_id, ctx)  # its process died before storing it
             return task_id
         task_id = self.submit(request, ctx)
         ctx.journal.record("task_id", task_id)
+        self._bill(request, task_id, ctx)
+        return task_id
+
+    def _bill(self, request: ClipRequest, task_id: str, ctx: Any) -> None:
+        """Report the task's price, and journal that this process reported it.
+
+        The kernel stores a reported cost when the attempt ends. The journal
+        says ``pending:<process>`` until this attempt's hook returns (then
+        ``settled``), so an attempt finding ``pending`` from another process
+        knows that process died before the cost was stored (a kill -9 while
+        polling) and reports it once more; in the same process (a retry) the
+        earlier attempt's cost was stored.
+        """
+        ctx.journal.record("billed", _PENDING + _process_token())
         cost = self.price_usd_per_s(request.model, request.options) * request.duration_s
         ctx.report_usage(operation="generate_video", provider_name=self.name, model=request.model)
         ctx.report_cost(
@@ -518,7 +538,6 @@ class ClipVendor:
             "clip.submitted", vendor=self.name, task_id=task_id, model=request.model,
             billed_s=request.duration_s, cost_usd=round(cost, 4),
         )  # fmt: skip
-        return task_id
 
     def _wait(self, task_id: str, request: ClipRequest, ctx: Any) -> str:
         """Poll until the task succeeds (its URL), fails or the deadline passes.
@@ -604,6 +623,26 @@ class ClipVendor:
             alt_text=_alt_text(shot),
             duration_s=shot.duration_s,
         )
+
+
+_PENDING = "pending:"
+_SETTLED = "settled"
+
+
+_TOKEN: tuple[int, str] | None = None
+
+
+def _process_token() -> str:
+    """This process: its pid and a random part (a pid can be reused after a kill)."""
+    global _TOKEN
+    if _TOKEN is None or _TOKEN[0] != os.getpid():  # first use, or a forked child
+        _TOKEN = (os.getpid(), f"{os.getpid()}-{secrets.token_hex(4)}")
+    return _TOKEN[1]
+
+
+def _lost_cost(billed: str | None) -> bool:
+    """Whether a journal's ``billed`` says another process reported a cost it never stored."""
+    return bool(billed and billed.startswith(_PENDING) and billed != _PENDING + _process_token())
 
 
 def _validated(model: Any, value: dict[str, Any], where: str) -> Any:

@@ -335,9 +335,11 @@ def test_estimate_is_price_times_billed_seconds(frame):
 
 
 def test_a_poll_timeout_is_retried_on_the_same_task(runway, frame, tmp_path):
-    runway.script = ["RUNNING"] * 12 + ["SUCCEEDED"]
+    # attempt 1 polls at 0 and 0.6 s, then stops (a third poll would pass its 1 s);
+    # attempt 2 polls the same task at 0 and 0.6 s and finds it done (0.4 s of slack)
+    runway.script = ["RUNNING"] * 3 + ["SUCCEEDED"]
     retry = {"max_attempts": 2, "initial_s": 0, "jitter_s": 0}
-    node = clip_node(frame=frame, retry=retry, timeout_s=0.4, poll_s=0.05, poll_max_s=0.05)
+    node = clip_node(frame=frame, retry=retry, timeout_s=1.0, poll_s=0.6, poll_max_s=0.6)
     run = kernel(tmp_path).run(spec(node))
     assert run.status == "succeeded", run.error
     assert run.nodes["clip"].attempts == 2

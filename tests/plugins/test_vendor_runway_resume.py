@@ -132,6 +132,9 @@ def test_kill_9_while_polling_then_resume_submits_once(setup, tmp_path):
     assert polls > polls_before and downloads == 1
     run = json.loads(done.stdout)
     assert run["status"] == "succeeded"
+    # the killed process reported the price but died before the kernel stored it: the
+    # resumed attempt reports it once (gen4.5: 12 credits/s x $0.01 x 3 s)
+    assert run.get("cost_usd") == pytest.approx(0.36), sorted(run)
     clip = Path(run["outputs"]["clip"]) if "outputs" in run else None
     assert clip is None or clip.is_file()
     made = list((tmp_path / "home").rglob("s01.mp4"))
