@@ -261,7 +261,7 @@ def _row(
     clip = run.outputs.get(_NODE)
     path = getattr(clip, "path", None) or (clip.get("path") if isinstance(clip, dict) else None)
     status = "succeeded" if run.status == "succeeded" and path else "failed"
-    if status == "succeeded":
+    if path and status == "succeeded":
         figures = _probe(Path(path))
         if not figures["decodable"]:
             status, error = "failed", figures.pop("error")

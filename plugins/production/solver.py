@@ -4,7 +4,10 @@
 file (as patches); ``plan_production`` chooses a tool per shot with a
 mixed-integer program (PuLP and its bundled CBC, a base dependency so the
 ``production-plan`` spec runs offline out of the box) and writes
-``plan.json`` and ``plan.md`` into the node's working folder.
+``plan.json`` and ``plan.md`` into the node's working folder. The solver
+plans with the figures the run store measured where it has them (see
+:mod:`.measured`; ``options.measured: false`` plans with the catalog's
+claims alone).
 """
 
 from __future__ import annotations
@@ -144,7 +147,7 @@ def plan_production(
     )
     catalog = _catalog(tools)
     options = options or {}
-    figures = []
+    figures: list[Any] = []
     if options.get("measured", True):
         catalog, figures = _measured(catalog, ctx)
     plan = make_plan(

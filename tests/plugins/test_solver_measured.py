@@ -162,7 +162,7 @@ def _clip_run(kernel, frame: dict) -> str:
     return kernel.run(spec, cache=False).status
 
 
-def _plan_run(kernel, tools: list[dict]):
+def _plan_run(kernel, tools: list[dict], options: dict | None = None):
     spec = {
         "name": "a-plan",
         "nodes": [
@@ -175,6 +175,7 @@ def _plan_run(kernel, tools: list[dict]):
                     "tools": tools,
                     "objective": "cost",
                     "min_quality": 3,
+                    "options": options or {},
                 },
             }
         ],
@@ -240,3 +241,6 @@ def test_ordinary_runs_teach_the_solver(tmp_path, monkeypatch):
     assert figures["runway-gen4-turbo"].basis["price_usd_per_s"] == "measured"
     assert set(figures["dear"].basis.values()) == {"claimed"}
     assert "runway-gen4-turbo: **excluded**" in Path(after.markdown_path).read_text()
+    # options.measured false: the catalog's claims alone, as before the runs
+    claims = _plan_run(kernel, tools, {"measured": False})
+    assert [s.tool for s in claims.shots] == ["runway-gen4-turbo"] and claims.figures == []
