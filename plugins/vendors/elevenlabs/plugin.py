@@ -84,40 +84,12 @@ DEFAULT_REQUEST_TIMEOUT_S = 120.0
 KEY_PATTERNS = [("elevenlabs", r"sk_[0-9a-f]{48}")]
 #: ISO 639-1 codes Multilingual v2 speaks (29 languages: "Supported languages",
 #: https://elevenlabs.io/docs/overview/capabilities/forced-alignment and the models page)
-MULTILINGUAL_V2 = frozenset(
-    [
-        "en",
-        "ja",
-        "zh",
-        "de",
-        "hi",
-        "fr",
-        "ko",
-        "pt",
-        "it",
-        "es",
-        "id",
-        "nl",
-        "tr",
-        "fil",
-        "tl",
-        "pl",
-        "sv",
-        "bg",
-        "ro",
-        "ar",
-        "cs",
-        "el",
-        "fi",
-        "hr",
-        "ms",
-        "sk",
-        "da",
-        "ta",
-        "uk",
-        "ru",
-    ]
-)
+# fmt: off
+MULTILINGUAL_V2 = frozenset({
+    "en", "ja", "zh", "de", "hi", "fr", "ko", "pt", "it", "es", "id", "nl", "tr", "fil", "tl",
+    "pl", "sv", "bg", "ro", "ar", "cs", "el", "fi", "hr", "ms", "sk", "da", "ta", "uk", "ru",
+})
+# fmt: on
 #: Flash/Turbo v2.5 add Hungarian, Norwegian and Vietnamese (32 languages, models page)
 V2_5 = MULTILINGUAL_V2 | {"hu", "no", "nb", "nn", "vi"}
 #: models that take ``language_code`` (the SDK: "not supported for multilingual_v2 models")

@@ -70,23 +70,12 @@ __all__ = [
 DEFAULT_SPEECH_MODEL = "gpt-4o-mini-tts"
 DEFAULT_VOICE = "alloy"
 #: built-in voices (API reference, createSpeech ``voice``)
-VOICES = frozenset(
-    [
-        "alloy",
-        "ash",
-        "ballad",
-        "coral",
-        "echo",
-        "fable",
-        "onyx",
-        "nova",
-        "sage",
-        "shimmer",
-        "verse",
-        "marin",
-        "cedar",
-    ]
-)
+# fmt: off
+VOICES = frozenset({
+    "alloy", "ash", "ballad", "coral", "echo", "fable", "onyx", "nova", "sage", "shimmer",
+    "verse", "marin", "cedar",
+})
+# fmt: on
 #: the voices tts-1 and tts-1-hd speak (the others are gpt-4o-mini-tts only)
 CLASSIC_VOICES = frozenset(
     ["alloy", "ash", "coral", "echo", "fable", "onyx", "nova", "sage", "shimmer"]
@@ -94,70 +83,14 @@ CLASSIC_VOICES = frozenset(
 #: models billed per input character (prices.yaml ``input`` is then USD per 1M characters)
 PER_CHARACTER_MODELS = ("tts-1", "tts-1-hd")
 #: ISO 639-1 codes of the text-to-speech guide's "Supported languages" (Whisper's list)
-LANGUAGES = frozenset(
-    [
-        "af",
-        "ar",
-        "hy",
-        "az",
-        "be",
-        "bs",
-        "bg",
-        "ca",
-        "zh",
-        "hr",
-        "cs",
-        "da",
-        "nl",
-        "en",
-        "et",
-        "fi",
-        "fr",
-        "gl",
-        "de",
-        "el",
-        "he",
-        "hi",
-        "hu",
-        "is",
-        "id",
-        "it",
-        "ja",
-        "kn",
-        "kk",
-        "ko",
-        "lv",
-        "lt",
-        "mk",
-        "ms",
-        "mr",
-        "mi",
-        "ne",
-        "no",
-        "nb",
-        "nn",
-        "fa",
-        "pl",
-        "pt",
-        "ro",
-        "ru",
-        "sr",
-        "sk",
-        "sl",
-        "es",
-        "sw",
-        "sv",
-        "tl",
-        "fil",
-        "ta",
-        "th",
-        "tr",
-        "uk",
-        "ur",
-        "vi",
-        "cy",
-    ]
-)
+# fmt: off
+LANGUAGES = frozenset({
+    "af", "ar", "hy", "az", "be", "bs", "bg", "ca", "zh", "hr", "cs", "da", "nl", "en", "et",
+    "fi", "fr", "gl", "de", "el", "he", "hi", "hu", "is", "id", "it", "ja", "kn", "kk", "ko",
+    "lv", "lt", "mk", "ms", "mr", "mi", "ne", "no", "nb", "nn", "fa", "pl", "pt", "ro", "ru",
+    "sr", "sk", "sl", "es", "sw", "sv", "tl", "fil", "ta", "th", "tr", "uk", "ur", "vi", "cy",
+})
+# fmt: on
 #: gpt-4o-mini-tts audio output tokens per second of speech: OpenAI's pricing page
 #: estimates $0.015 a minute at $12 per 1M audio tokens, i.e. 1,250 tokens a minute
 #: (https://platform.openai.com/docs/pricing, "Text to speech"; quoted in
