@@ -1,12 +1,12 @@
 """The ``black_silence`` quality gate: no long black picture, no long silence in the narration.
 
-Stage ``video`` only (needs ``video``). One ffmpeg pass decodes the MP4 with
-``blackdetect`` on the first video stream and ``silencedetect`` on the first
-audio stream; when keyframes come at least every ``max_black_s`` (the
-``ffmpeg`` assembler writes one every 0.5 s) black is sampled at the
-keyframes instead, each distinct keyframe decoded once (a held slide repeats
-one keyframe; ``probe.black_keyframes``), beside an audio-only
-``silencedetect``. Two results, both ``gate="black_silence"``, told apart by
+Stage ``video`` only (needs ``video``). ffmpeg decodes the first audio stream
+alone for ``silencedetect`` while one pass over the MP4's packets
+(``probe.scan_keyframes``) reads its length and keyframes: when keyframes come
+at least every ``max_black_s`` (the ``ffmpeg`` assembler writes one every
+0.5 s), black is sampled at the keyframes, each distinct keyframe decoded once
+(a held slide repeats one keyframe); otherwise ffmpeg's ``blackdetect``
+decodes every frame. Two results, both ``gate="black_silence"``, told apart by
 ``details["check"]``:
 
 - ``black_frames``: the longest run of black frames (seconds) must not exceed
@@ -42,6 +42,7 @@ Thresholds (``thresholds["black_silence"]``), with their sources:
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -50,10 +51,12 @@ from reelgraph.errors import InvalidInputError
 from reelgraph.models import GateResult, Video
 from reelgraph.plugins._media.probe import (
     Interval,
-    detect_black_and_silence,
-    max_keyframe_interval_s,
+    blackdetect,
+    scan_keyframes,
+    silencedetect_log,
+    silences,
 )
-from reelgraph.plugins.gates._common import gate_selected, probe_duration_s, resolve_thresholds
+from reelgraph.plugins.gates._common import gate_selected, resolve_thresholds
 
 if TYPE_CHECKING:
     from reelgraph.run.context import NodeContext
@@ -104,28 +107,36 @@ def check_quality(
         return None
     limits = resolve_thresholds(GATE, DEFAULTS, _LIMITS, thresholds)
     path = Path(video.path)
-    duration, has_audio = _duration_and_audio(path)
-    # Decoding every 1080p frame is the cost of this gate (16 s for 6 minutes);
-    # when keyframes come at least as often as the black limit, decoding only
-    # them samples black finely enough (to within one keyframe interval), and
-    # each distinct keyframe is decoded once: 22 minutes of slides, 15.3 CPU s
-    # for ffmpeg on every keyframe -> 2.6 CPU s (measured, bench/end_to_end.py's docs).
-    interval = max_keyframe_interval_s(path)
-    sampled = interval is not None and interval <= limits["max_black_s"]
-    black, silence = detect_black_and_silence(
-        path,
-        black_min_s=min(_DETECT_BLACK_S, limits["max_black_s"]) or 0.01,
-        pix_th=limits["black_pix_th"],
-        pic_th=limits["black_pic_th"],
-        silence_min_s=min(_DETECT_SILENCE_S, limits["max_silence_s"]) or 0.01,
-        noise_db=limits["silence_noise_db"],
-        duration_s=duration,
-        has_audio=has_audio,
-        keyframes_only=sampled,
-    )
-    if not has_audio:
-        silence = [Interval(0.0, duration)]
-    results = [_black_result(black, limits), _silence_result(silence, duration, has_audio, limits)]
+    if not path.is_file():
+        raise InvalidInputError(f"gate {GATE!r}: video file not found: {path}")
+    black_min_s = min(_DETECT_BLACK_S, limits["max_black_s"]) or 0.01
+    pix_th, pic_th = limits["black_pix_th"], limits["black_pic_th"]
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="reelgraph-silence") as pool:
+        # ffmpeg decodes the audio for silencedetect while this thread reads the packets
+        silence_log = pool.submit(
+            _silence_log, path, limits["silence_noise_db"], limits["max_silence_s"]
+        )
+        try:
+            scan = scan_keyframes(path, pix_th=pix_th, pic_th=pic_th)
+        except InvalidInputError as err:
+            raise InvalidInputError(f"gate {GATE!r}: {err}") from err
+        # Decoding every 1080p frame is the cost of this gate (16 s for 6 minutes);
+        # when keyframes come at least as often as the black limit, decoding only
+        # them samples black finely enough (to within one keyframe interval), and
+        # each distinct keyframe is decoded once: 22 minutes of slides, 15.3 CPU s
+        # for ffmpeg on every keyframe -> 2.6 CPU s (measured, bench/end_to_end.py's docs).
+        interval = scan.max_keyframe_interval_s
+        sampled = interval is not None and interval <= limits["max_black_s"]
+        if sampled:
+            black = scan.black_runs(black_min_s)
+        else:
+            black = blackdetect(path, black_min_s=black_min_s, pix_th=pix_th, pic_th=pic_th)
+        log = silence_log.result()
+    silence = silences(log, scan.duration_s) if scan.has_audio else [Interval(0.0, scan.duration_s)]
+    results = [
+        _black_result(black, limits),
+        _silence_result(silence, scan.duration_s, scan.has_audio, limits),
+    ]
     results[0].details["sampled_every_s"] = round(interval, 3) if sampled and interval else None
     ctx.log.info(
         "black_silence gate",
@@ -136,19 +147,18 @@ def check_quality(
     return results
 
 
-def _duration_and_audio(path: Path) -> tuple[float, bool]:
+def _silence_log(path: Path, noise_db: float, max_silence_s: float) -> str:
+    """silencedetect's log for ``path``, or ``""`` when it has no audio stream."""
     import av
 
-    if not path.is_file():
-        raise InvalidInputError(f"gate {GATE!r}: video file not found: {path}")
     try:
         with av.open(str(path)) as container:
-            has_audio, has_video = bool(container.streams.audio), bool(container.streams.video)
+            if not container.streams.audio:
+                return ""
     except (OSError, av.error.FFmpegError) as err:
         raise InvalidInputError(f"gate {GATE!r}: cannot read video {path}: {err}") from err
-    if not has_video:
-        raise InvalidInputError(f"gate {GATE!r}: {path} has no video stream; pass the MP4")
-    return probe_duration_s(path), has_audio
+    min_s = min(_DETECT_SILENCE_S, max_silence_s) or 0.01
+    return silencedetect_log(path, noise_db=noise_db, silence_min_s=min_s)
 
 
 def _segments(intervals: list[Interval]) -> list[dict[str, float]]:

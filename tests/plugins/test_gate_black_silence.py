@@ -227,7 +227,7 @@ def test_keyframe_sampling_when_keyframes_are_frequent(clips, tmp_path):
 
 def test_keyframes_decoded_once_each_agree_with_ffmpeg_blackdetect(media, tmp_path):
     """A black slide between two coloured ones: same runs as ffmpeg blackdetect on keyframes."""
-    from reelgraph.plugins._media.probe import _BLACK, _run_null, black_keyframes
+    from reelgraph.plugins._media.probe import _BLACK, _run_null, scan_keyframes
 
     visuals = [
         media.image(0, (640, 360), (40, 60, 200)),
@@ -239,9 +239,9 @@ def test_keyframes_decoded_once_each_agree_with_ffmpeg_blackdetect(media, tmp_pa
         script=media.script(narrations), visuals=visuals, narrations=narrations, fps=FPS,
         pause_s=0.5, options={"preset": "veryfast"}, ctx=NodeContext.for_testing(tmp_path / "a"),
     )  # fmt: skip
-    ours = black_keyframes(
-        video.path, black_min_s=0.1, pix_th=0.05, pic_th=0.98, duration_s=video.duration_s
-    )
+    scan = scan_keyframes(video.path, pix_th=0.05, pic_th=0.98)
+    assert scan.duration_s == pytest.approx(video.duration_s, abs=0.01) and scan.has_audio
+    ours = scan.black_runs(0.1)
     args = ["-map", "0:v:0", "-vf", "blackdetect=d=0.1:pix_th=0.05:pic_th=0.98"]
     log = _run_null(args, "scan", video.path, ["-skip_frame:v", "nokey"])
     theirs = [(float(m.group(1)), float(m.group(2))) for m in _BLACK.finditer(log)]
@@ -255,7 +255,19 @@ def test_keyframes_decoded_once_each_agree_with_ffmpeg_blackdetect(media, tmp_pa
 
 def test_a_long_tail_after_the_last_keyframe_forces_a_full_decode(clips):
     """x264 put keyframes at 0 and 1 s only: the 3 s tail is too long to sample."""
-    from reelgraph.plugins._media.probe import max_keyframe_interval_s
+    from reelgraph.plugins._media.probe import scan_keyframes
 
-    assert max_keyframe_interval_s(clips["black"].path) == pytest.approx(3.0, abs=0.05)
-    assert max_keyframe_interval_s(clips["black_keyed"].path) == pytest.approx(0.5, abs=0.01)
+    def interval(name: str) -> float | None:
+        return scan_keyframes(clips[name].path, pix_th=0.05, pic_th=0.98).max_keyframe_interval_s
+
+    assert interval("black") == pytest.approx(3.0, abs=0.05)
+    assert interval("black_keyed") == pytest.approx(0.5, abs=0.01)
+
+
+def test_one_pass_reads_the_same_length_as_the_gates_common_probe(clips):
+    from reelgraph.plugins._media.probe import scan_keyframes
+    from reelgraph.plugins.gates._common import probe_duration_s
+
+    for name in ("black", "black_keyed", "clean_keyed"):
+        scan = scan_keyframes(clips[name].path, pix_th=0.05, pic_th=0.98)
+        assert scan.duration_s == pytest.approx(probe_duration_s(clips[name].path), abs=1e-6)
