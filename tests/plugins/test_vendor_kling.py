@@ -321,3 +321,16 @@ def test_environment_variables_and_secret_patterns():
 
     ((_, pattern),) = plugin.secret_patterns()
     assert re.search(pattern, f"Bearer {jwt_token(ACCESS, SECRET, now=time.time())}")
+
+
+def test_without_pyjwt_the_plugin_fails_to_load_with_the_install_line(monkeypatch):
+    import importlib.util
+    import sys
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "jwt" else real(name, *a)
+    )
+    monkeypatch.delitem(sys.modules, "reelgraph.plugins.vendors.kling")
+    with pytest.raises(ImportError, match=r"pip install 'reelgraph\[kling\]'"):
+        importlib.import_module("reelgraph.plugins.vendors.kling")

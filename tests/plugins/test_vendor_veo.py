@@ -308,3 +308,19 @@ def test_environment_variables_and_secret_patterns():
     assert names == ["GEMINI_API_KEY", "GOOGLE_API_KEY", "GOOGLE_GEMINI_BASE_URL"]
     ((_, pattern),) = plugin.secret_patterns()
     assert re.fullmatch(pattern, KEY)
+
+
+def test_without_the_sdk_the_plugin_fails_to_load_with_the_install_line(monkeypatch):
+    import importlib
+    import importlib.util
+    import sys
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "google.genai" else real(name, *a),
+    )
+    monkeypatch.delitem(sys.modules, "reelgraph.plugins.vendors.veo")
+    with pytest.raises(ImportError, match=r"pip install 'reelgraph\[veo\]'"):
+        importlib.import_module("reelgraph.plugins.vendors.veo")
