@@ -273,7 +273,18 @@ def test_planted_key_appears_nowhere(how, key, server, reelgraph_home, monkeypat
         spec["inputs"] = {"voice_key": {"type": "string", "secret": True}}
         spec["nodes"][0]["with"]["options"]["api_key"] = "$inputs.voice_key"
         inputs = {"voice_key": key}
-    kernel = kernel_for()
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    spans = InMemorySpanExporter()
+    tracer_provider = TracerProvider()
+    tracer_provider.add_span_processor(SimpleSpanProcessor(spans))
+    kernel = Kernel(
+        plugins={"elevenlabs": ElevenLabsSpeech()},
+        entry_points=False,
+        tracer_provider=tracer_provider,
+    )
     server.queue(Fault.rate_limited(retry_after_s=0))
     good = kernel.run(spec, inputs=inputs)
     assert good.status == "succeeded", good.error
@@ -289,7 +300,9 @@ def test_planted_key_appears_nowhere(how, key, server, reelgraph_home, monkeypat
         json.dumps([n.to_dict() for run in (good, bad) for n in run.nodes.values()], default=str),
         capsys.readouterr().out,
         caplog.text,
+        *(span.to_json() for span in spans.get_finished_spans()),
     ]
+    assert len(texts) > 7  # the spans are there to search
     for text in texts:
         assert key not in text
     assert key.encode() not in everything_written(reelgraph_home)

@@ -226,8 +226,17 @@ def everything_written(home: Path) -> bytes:
 
 
 def test_planted_key_appears_nowhere(key, server, reelgraph_home, capsys, caplog):
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
     caplog.set_level(logging.DEBUG)
-    kernel = kernel_for()
+    spans = InMemorySpanExporter()
+    tracer_provider = TracerProvider()
+    tracer_provider.add_span_processor(SimpleSpanProcessor(spans))
+    kernel = Kernel(
+        plugins={"openai": OpenAIPlugin()}, entry_points=False, tracer_provider=tracer_provider
+    )
     server.queue(Step.rate_limited(0.05))
     good = kernel.run(speech_spec())
     assert good.status == "succeeded", good.error
@@ -242,7 +251,9 @@ def test_planted_key_appears_nowhere(key, server, reelgraph_home, capsys, caplog
         json.dumps([n.to_dict() for run in (good, bad) for n in run.nodes.values()], default=str),
         capsys.readouterr().out,
         caplog.text,
+        *(span.to_json() for span in spans.get_finished_spans()),
     ]
+    assert len(texts) > 6  # the spans are there to search
     for text in texts:
         assert key not in text
     assert key.encode() not in everything_written(reelgraph_home)
