@@ -207,7 +207,7 @@ class VeoClips(ClipVendor):
         from google.genai import types
 
         client = self.shared_client(request.options)
-        operation = client.operations.get(types.GenerateVideosOperation(name=task_id))
+        operation = client.operations.get(types.GenerateVideosOperation(name=task_id))  # type: ignore[call-arg]
         if not operation.done:
             return TaskState("running")
         if operation.error:
