@@ -1,7 +1,8 @@
 """A fast hook family for the server tests: no media, real kernel, real run store.
 
-``python -m tests.contrib.server_steps HOME PORT`` serves the same app in a
-process of its own (the restart test kills it mid-run).
+``python -m tests.contrib.server_steps HOME PORT [POLL_S]`` serves the same app
+in a process of its own (the restart test kills it mid-run; bench/server_load.py
+loads it).
 """
 
 from __future__ import annotations
@@ -110,4 +111,6 @@ if __name__ == "__main__":
     from reelgraph.contrib.server.app import create_app
 
     home, port = Path(sys.argv[1]), int(sys.argv[2])
-    uvicorn.run(create_app(make_kernel(home), poll_s=0.05), host="127.0.0.1", port=port)
+    poll_s = float(sys.argv[3]) if len(sys.argv) > 3 else 0.05
+    app = create_app(make_kernel(home), poll_s=poll_s)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
