@@ -290,3 +290,15 @@ def test_a_retry_after_a_429_mid_narration_pays_each_sentence_once(server):
     )
     first = run.outputs["narration"].segments[0]
     assert first.duration_s == pytest.approx(server.answered[0].samples / 24_000)
+
+
+def test_an_unpriced_model_has_no_estimate_and_estimating_never_speaks(server):
+    plugin = OpenAIPlugin()
+    arguments = {"sentences": SENTENCES, "options": {"model": "kokoro-local"}}
+    answer = (
+        kernel_for(plugin)
+        .registry.load()
+        .pm.hook.estimate_cost(hook="synthesize_speech", provider="openai", arguments=arguments)
+    )
+    assert answer is None  # unknown, not free; and no other estimate runs the hook
+    assert server.requests == []

@@ -212,7 +212,8 @@ class OpenAISpeech:
         characters). ``gpt-4o-mini-tts`` bills them as at most one input token
         each, plus audio tokens for speech no faster than
         :data:`BOUND_CHARS_PER_S` at the requested speed. ``None`` for other
-        hooks and providers, and for a model without a price.
+        hooks and providers, and for a model without a price (unknown, not
+        free: ``price_for`` logs the missing row).
         """
         if provider != self.reelgraph_name or hook != "synthesize_speech":
             return None
