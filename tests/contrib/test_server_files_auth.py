@@ -204,3 +204,18 @@ def test_files_module_refuses_without_a_server(tmp_path: Path):
     assert safe_upload_name("../../.bashrc", "doc") == "bashrc"
     assert safe_upload_name("..", "doc") == "doc"
     assert safe_upload_name("C:\\Users\\me\\notes é.md", "doc") == "notes__.md"
+
+
+def test_serve_without_the_extra_says_what_to_install():
+    """An install without reelgraph[server]: one line naming the extra, exit 2, no traceback."""
+    code = (
+        "import sys\n"
+        "sys.modules['fastapi'] = None  # what an environment without fastapi looks like\n"
+        "sys.argv = ['reelgraph', 'serve']\n"
+        "from reelgraph.cli.main import main\n"
+        "main()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "fastapi not installed: pip install 'reelgraph[server]'" in done.stderr
+    assert "Traceback" not in done.stderr
