@@ -200,6 +200,22 @@ def _spec_routes(app: FastAPI, kernel: Any) -> None:
             return {"valid": False, "order": [], "problems": _problems(err)}
         return {"valid": True, "order": plan.order, "problems": []}
 
+    @app.post("/api/specs/graph", tags=["specs"])
+    async def inline_spec_graph(
+        spec: Annotated[Any, Body(embed=True)],
+        format: Annotated[str, Body(embed=True, pattern="^(json|mermaid)$")] = "json",
+    ) -> Any:
+        """The DAG of a spec given in the body (a name or an object); 422 when it is invalid."""
+        try:
+            plan = kernel.plan(_spec_source(spec))
+        except SpecError as err:
+            raise _http_error(err) from None
+        if format == "mermaid":
+            from reelgraph.cli.display import mermaid
+
+            return PlainTextResponse(mermaid(plan))
+        return _graph_json(plan)
+
     @app.get("/api/specs/{name}/graph", tags=["specs"])
     async def spec_graph(name: str, format: str = Query("json", pattern="^(json|mermaid)$")) -> Any:
         """The DAG as ``{"nodes", "edges"}`` JSON, or ``format=mermaid``: a Mermaid flowchart."""
@@ -346,6 +362,30 @@ def _run_routes(app: FastAPI, kernel: Any, manager: RunManager, cap: int) -> Non
 
         row = _row(kernel, run_id)
         return {**describe_run(kernel, row.id), "live": manager.live(row.id)}
+
+    @app.get("/api/runs/{run_id}/graph", tags=["runs"])
+    async def run_graph(run_id: str) -> dict[str, Any]:
+        """The run's DAG with each node's state: ``{"nodes": [{id, hook, provider, map,
+        status, attempts, cached, seconds, cost_usd, error}], "edges": [{source, target}]}``.
+
+        ``status`` is ``pending`` for a node that has not started.
+        """
+        from reelgraph.errors import SpecError
+        from reelgraph.spec.stored import stored_spec
+
+        row = _row(kernel, run_id)
+        try:
+            plan = kernel.plan(stored_spec(row), row.inputs)
+        except SpecError as err:
+            raise HTTPException(409, f"the run's spec no longer validates: {err}") from None
+        graph = _graph_json(plan)
+        states = {n.node_id: n for n in kernel.store.get_nodes(row.id)}
+        for node in graph["nodes"]:
+            state = states.get(node["id"])
+            node["status"] = state.status if state else "pending"
+            for field in ("attempts", "cached", "seconds", "cost_usd", "error"):
+                node[field] = getattr(state, field) if state else None
+        return {"run": row.id, "status": row.status, **graph}
 
     @app.post("/api/runs/{run_id}/cancel", status_code=202, tags=["runs"])
     async def cancel_run(run_id: str) -> dict[str, Any]:

@@ -257,3 +257,36 @@ def test_secret_inputs_stay_out_of_answers_and_store(served, home):
     for path in home.rglob("*"):
         if path.is_file():
             assert key.encode() not in path.read_bytes(), path
+
+
+def test_graph_of_an_inline_spec(served):
+    with httpx.Client(base_url=served.url) as client:
+        graph = client.post("/api/specs/graph", json={"spec": chain_spec(3)}).json()
+        assert [n["id"] for n in graph["nodes"]] == ["s0", "s1", "s2"]
+        assert graph["edges"] == [
+            {"source": "s0", "target": "s1"},
+            {"source": "s1", "target": "s2"},
+        ]
+        chart = client.post("/api/specs/graph", json={"spec": chain_spec(2), "format": "mermaid"})
+        assert "n_s0 --> n_s1" in chart.text
+        broken = chain_spec(1)
+        broken["nodes"][0]["hook"] = "nope"
+        assert client.post("/api/specs/graph", json={"spec": broken}).status_code == 422
+
+
+def test_run_graph_shows_each_node_state(served):
+    with httpx.Client(base_url=served.url, timeout=30) as client:
+        run_id = client.post("/api/runs", json={"spec": chain_spec(3, delay_s=0.5)}).json()["id"]
+        deadline = time.monotonic() + 20
+        while node_status(client, run_id, "s0") != "succeeded":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        during = client.get(f"/api/runs/{run_id}/graph").json()
+        states = {n["id"]: n["status"] for n in during["nodes"]}
+        assert states["s0"] == "succeeded" and states["s2"] == "pending"
+        assert during["status"] == "running"
+        wait_for(client, run_id)
+        after = client.get(f"/api/runs/{run_id}/graph").json()
+        assert {n["status"] for n in after["nodes"]} == {"succeeded"}
+        assert all(n["cost_usd"] == STEP_COST_USD for n in after["nodes"])
+        assert len(after["edges"]) == 2
