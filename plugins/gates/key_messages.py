@@ -4,7 +4,9 @@ Messages: ``targets["key_messages"]``; when none are given, the document's
 section headings (level 1-6, except the title) stand in for them, those of
 sections with something of their own to narrate (not a heading over
 subsections only, a table, or a licence notice). Without a script, or
-without messages and a document, the gate returns ``None``.
+without messages and a document, the gate returns ``None``; with a document
+that has no such heading, one passing result that says there was nothing to
+check.
 
 A message is covered when the narration contains it, ignoring case and
 punctuation, or when every content word of it (stopwords ignored, the same
@@ -137,9 +139,26 @@ def check_quality(
     if not gate_selected(GATE, gates) or script is None:
         return None
     messages, explicit = _messages(targets, document, script.language)
-    if not messages:
-        return None
     limits = resolve_thresholds(GATE, DEFAULTS, _LIMITS, thresholds)
+    if not messages:
+        if document is None:
+            return None
+        # a document without section headings (a plain README, one web page):
+        # nothing to check, said in the report rather than left out of it
+        return [
+            GateResult(
+                gate=GATE,
+                passed=True,
+                severity="warning",
+                measured=1.0,
+                threshold=limits["min_coverage"],
+                unit="fraction",
+                stage=_stage(video, visuals),
+                message="no key messages given and no section heading with narration "
+                "of its own: nothing to check",
+                details={"source": "section headings", "covered": [], "missing": []},
+            )
+        ]
     scenes = [tokens(" ".join(scene.narration)) for scene in script.scenes]
     sections = {tuple(tokens(scene.section or "")) for scene in script.scenes}
     covered, missing = [], []

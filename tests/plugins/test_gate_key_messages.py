@@ -191,6 +191,22 @@ def test_only_headings_of_sections_with_something_to_say_stand_in(ctx) -> None:
     assert not result.passed
 
 
+def test_a_document_without_headings_reports_nothing_to_check(ctx) -> None:
+    # zlib's README and libffi's "The Basics" page have no heading but the title
+    document = Document(
+        title="zlib",
+        sections=[
+            Section(
+                heading="zlib",
+                level=0,
+                blocks=[Block(kind="paragraph", text="zlib compresses data.")],
+            )
+        ],
+    )
+    [result] = _check(ctx, document=document, script=SCRIPT)
+    assert result.passed and result.measured == 1.0 and "nothing to check" in result.message
+
+
 def _document() -> Document:
     def section(heading: str, sentences: list[str]) -> Section:
         return Section(
