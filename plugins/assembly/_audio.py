@@ -13,7 +13,7 @@ track. The join is exact because:
   with the picture to the sample;
 - a decoded AAC frame overlaps its neighbours by one frame (the MDCT window
   is 2048 samples), and the encoder looks one frame ahead: with at least
-  ``_QUIET_MARGIN`` samples of digital silence on both sides of a cut, both
+  ``_QUIET_FRAMES`` frames of digital silence on both sides of a cut, both
   pieces encode silence there, so the frames that meet decode to silence
   whichever piece they came from;
 - each piece but the first loses its priming packets (the encoder delay, its
@@ -44,9 +44,9 @@ __all__ = ["AAC_RATE_HZ", "Chunk", "chunks", "encode_chunk", "join_chunks", "res
 #: The delivered audio's sample rate (web-safe MP4: AAC-LC 48 kHz, FIELD.md).
 AAC_RATE_HZ = 48_000
 _FRAME = 1024  # samples per AAC-LC frame (ISO/IEC 14496-3, 4.5.2)
-# Digital silence needed each side of a cut, in samples at 48 kHz: the 2048-sample
-# MDCT window, the encoder's one-frame look-ahead, and as much again to spare.
-_QUIET_MARGIN = 4 * _FRAME
+# Frames of digital silence needed each side of a cut: the 2048-sample MDCT window,
+# the encoder's one-frame look-ahead, and as much again to spare.
+_QUIET_FRAMES = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,18 +83,20 @@ def _pipe(cmd: list[str], data: bytes, what: str) -> bytes:
 def chunks(pcm: bytes, pieces: int, tmp: Path) -> list[Chunk]:
     """Cut the 48 kHz track into at most ``pieces`` chunks, in silence only.
 
-    A cut may fall on any whole frame with ``_QUIET_MARGIN`` samples of
+    A cut may fall on any whole frame with ``_QUIET_FRAMES`` frames of
     digital silence on both sides; for each even division of the track the
     nearest such frame is taken. A track without pauses is one chunk.
     """
     import numpy as np
 
     samples = np.frombuffer(pcm, dtype="<i2")
-    # loud[k] = how many non-zero samples come before k: a span is silent when it adds none
-    loud = np.concatenate(([0], np.cumsum(samples != 0)))
-    at = np.arange(1, samples.size // _FRAME) * _FRAME
-    at = at[(at >= _QUIET_MARGIN) & (at + _QUIET_MARGIN <= samples.size)]
-    quiet = at[loud[at + _QUIET_MARGIN] == loud[at - _QUIET_MARGIN]]
+    whole = samples.size // _FRAME
+    loud = samples[: whole * _FRAME].reshape(whole, _FRAME).any(axis=1)  # per frame
+    # a cut before frame f is quiet when the _QUIET_FRAMES frames each side are silent
+    loud_before = np.concatenate(([0], np.cumsum(loud)))
+    f = np.arange(_QUIET_FRAMES, whole - _QUIET_FRAMES + 1)
+    quiet_frames = f[loud_before[f + _QUIET_FRAMES] == loud_before[f - _QUIET_FRAMES]]
+    quiet = quiet_frames * _FRAME  # sample offsets
     cuts = [0]
     for k in range(1, pieces):
         if quiet.size:
