@@ -311,6 +311,10 @@ def learned_stats(db_path: Path) -> list[dict[str, Any]]:
 def stats(
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
     hook: Annotated[str | None, typer.Option("--hook", help="Only this hook.")] = None,
+    clips: Annotated[
+        bool,
+        typer.Option("--clips", help="Clip providers per model, as the solver reads them."),
+    ] = False,
 ) -> None:
     """What past runs measured, per hook and provider: success rate, seconds, US dollars.
 
@@ -326,6 +330,9 @@ def stats(
 
     from reelgraph.kernel import default_home
 
+    if clips:
+        _clip_stats(default_home() / "reelgraph.db", as_json)
+        return
     try:
         rows = learned_stats(default_home() / "reelgraph.db")
     except sqlite3.Error as err:
@@ -356,6 +363,38 @@ def stats(
             f"{r['cost_usd']:.2f}",
             "-" if r["usd_per_success"] is None else f"{r['usd_per_success']:.4f}",
         )
+    Console().print(table)
+
+
+def _clip_stats(db_path: Path, as_json: bool) -> None:
+    """``tools stats --clips``: per clip provider and model, what the solver plans with."""
+    import sqlite3
+
+    from reelgraph.store.benchmarks import clip_measurements
+
+    try:
+        rows = [m.as_dict() for m in clip_measurements(db_path)]
+    except sqlite3.Error as err:
+        _fail(f"run store: {err}")
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="reelgraph tools stats --clips (generate_clip, from the run store)")
+    for column in ("provider", "model"):
+        table.add_column(column, no_wrap=True)
+    for column in ("runs", "attempts", "success", "median s", "clip s paid", "USD", "USD/s"):
+        table.add_column(column, justify="right")
+    for r in rows:
+        rate = "-" if r["success_rate"] is None else f"{r['success_rate']:.0%}"
+        table.add_row(
+            r["provider"], r["model"] or "(any)", str(r["runs"]), str(r["attempts"]), rate,
+            "-" if r["median_s"] is None else f"{r['median_s']:.2f}",
+            f"{r['billed_s']:g}", f"{r['cost_usd']:.2f}",
+            "-" if r["usd_per_s"] is None else f"{r['usd_per_s']:.4f}",
+        )  # fmt: skip
     Console().print(table)
 
 
@@ -412,7 +451,7 @@ def benchmark(
 
     from reelgraph.errors import ReelgraphError
     from reelgraph.kernel import Kernel, new_run_id
-    from reelgraph.plugins.production.benchmark import estimate_usd, plan_cases
+    from reelgraph.plugins.production.benchmark import estimate_usd, plan_cases, summarise
 
     catalog = load_catalog()
     options = _options(option or [])
@@ -441,7 +480,7 @@ def benchmark(
     if total > 0 and not yes:
         typer.confirm("submit them?", abort=True, err=True)
     rows = _run_with_progress(kernel, tool, planned, bench_id, max_cost_usd, options, err)
-    summary = _summary(rows)
+    summary = summarise(rows)
     if as_json:
         typer.echo(
             json.dumps(
@@ -498,26 +537,6 @@ def _row_dict(row: Any) -> dict[str, Any]:
     from dataclasses import asdict
 
     return asdict(row)
-
-
-def _summary(rows: list[Any]) -> dict[str, Any]:
-    """Clips made, succeeded, decodable; median latency (s); US dollars in all and per second."""
-    import statistics
-
-    made = [r for r in rows if r.status != "skipped"]
-    good = [r for r in made if r.status == "succeeded"]
-    cost = sum(r.cost_usd for r in made)
-    return {
-        "clips": len(made),
-        "skipped": len(rows) - len(made),
-        "succeeded": len(good),
-        "success_rate": round(len(good) / len(made), 3) if made else None,
-        "decodable": sum(bool(r.decodable) for r in made),
-        "median_latency_s": round(statistics.median(r.latency_s for r in good), 3)
-        if good
-        else None,
-        "cost_usd": round(cost, 6),
-    }
 
 
 def _print_rows(bench_id: str, name: str, rows: list[Any], summary: dict[str, Any]) -> None:

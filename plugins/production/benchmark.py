@@ -40,6 +40,7 @@ __all__ = [
     "plan_cases",
     "run_benchmark",
     "suite_version",
+    "summarise",
 ]
 
 _SUITE = Path(__file__).with_name("benchmark.yaml")
@@ -332,3 +333,23 @@ def run_benchmark(
         if on_case is not None:
             on_case(case, row)
     return rows
+
+
+def summarise(rows: Sequence[BenchmarkRow]) -> dict[str, Any]:
+    """Clips made, succeeded, decodable; median latency (s); US dollars in all and per second."""
+    import statistics
+
+    made = [r for r in rows if r.status != "skipped"]
+    good = [r for r in made if r.status == "succeeded"]
+    cost = sum(r.cost_usd for r in made)
+    return {
+        "clips": len(made),
+        "skipped": len(rows) - len(made),
+        "succeeded": len(good),
+        "success_rate": round(len(good) / len(made), 3) if made else None,
+        "decodable": sum(bool(r.decodable) for r in made),
+        "median_latency_s": round(statistics.median(r.latency_s for r in good), 3)
+        if good
+        else None,
+        "cost_usd": round(cost, 6),
+    }

@@ -8,7 +8,9 @@ solver plans with the measured figures instead. The rule, per catalog tool
 to a provider that brings a single tool):
 
 - **latency_s**: the median wall seconds of a successful ``generate_clip``
-  attempt, once there are :data:`MIN_CLIPS` of them;
+  attempt, once there are :data:`MIN_CLIPS` of them; not for a slides-only
+  tool, whose catalog latency is also the time to draw a storyboard frame
+  (``_options.frame_seconds``), not a whole animated clip;
 - **price_usd_per_s**: US dollars spent per second of clip paid for, once
   any priced clip was made (the offline ``slides`` reports no cost: its $0
   stays claimed);
@@ -82,7 +84,8 @@ def _adjusted(tool: ToolEntry, measure: ToolMeasure | None) -> tuple[ToolEntry |
     attempts = measure.attempts if measure else 0
     if measure is not None:
         median = measure.median_s
-        if median is not None and measure.succeeded >= MIN_CLIPS:
+        slide_only = set(tool.modes) == {"slide"}
+        if median is not None and measure.succeeded >= MIN_CLIPS and not slide_only:
             latency = max(median, 0.001)
             basis["latency_s"] = "measured"
             sources["latency_s"] = _source(

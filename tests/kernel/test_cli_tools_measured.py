@@ -60,6 +60,18 @@ def test_show_puts_measured_figures_beside_the_claims(home):
     # latency planned with: the median successful attempt / 0.75
     assert solver["used"]["latency_s"] == pytest.approx(runs["median_s"] / 0.75, abs=0.01)
 
+    stats = cli("tools", "stats", "--clips", "--json", home=home)
+    assert stats.returncode == 0, stats.stderr
+    (row,) = json.loads(stats.stdout)
+    assert (row["provider"], row["model"], row["attempts"], row["succeeded"]) == (
+        "runway",
+        "gen4_turbo",
+        4,
+        3,
+    )
+    assert (row["billed_s"], row["cost_usd"], row["usd_per_s"]) == (16, 0.8, 0.05)
+    assert row["median_s"] == runs["median_s"]
+
 
 def test_show_says_when_nothing_is_measured(tmp_path):
     result = cli("tools", "show", "luma-ray-2", home=tmp_path)

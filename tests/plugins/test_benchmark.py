@@ -9,13 +9,14 @@ the SQLite run store the command wrote.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from reelgraph.cli.main import app
 from reelgraph.store.benchmarks import clip_measurements, read_benchmarks
 from tests.fakes.runway_server import FakeRunway, tiny_mp4
 
@@ -45,13 +46,22 @@ def runway(mp4, home, monkeypatch):
         yield server
 
 
-def invoke(*args: str, input: str | None = None):
-    return CliRunner().invoke(app, ["tools", "benchmark", *args], input=input)
+def reelgraph(*args: str, input: str = ""):
+    """The CLI as a user runs it: a subprocess (this test's environment, its home)."""
+    env = {**os.environ, "COLUMNS": "160"}
+    return subprocess.run(
+        [sys.executable, "-m", "reelgraph.cli", *args],
+        capture_output=True, text=True, timeout=600, env=env, input=input,
+    )  # fmt: skip
+
+
+def invoke(*args: str, input: str = ""):
+    return reelgraph("tools", "benchmark", *args, input=input)
 
 
 def test_slides_offline_clip_is_measured_and_stored(home):
     result = invoke("slides", "--prompts", "1", "--json")
-    assert result.exit_code == 0, result.output
+    assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["summary"]["succeeded"] == 1 and report["summary"]["cost_usd"] == 0
     db = home / "reelgraph.db"
@@ -79,8 +89,8 @@ def test_slides_offline_clip_is_measured_and_stored(home):
         1,
         1,
     )
-    shown = CliRunner().invoke(app, ["tools", "show", "slides", "--json"])
-    assert shown.exit_code == 0, shown.output
+    shown = reelgraph("tools", "show", "slides", "--json")
+    assert shown.returncode == 0, shown.stderr
     measured = json.loads(shown.stdout)["measured"]
     assert measured["benchmark"]["clips"] == 1 and measured["benchmark"]["decodable"] == 1
     assert measured["runs"]["attempts"] == 1
@@ -89,7 +99,7 @@ def test_slides_offline_clip_is_measured_and_stored(home):
 def test_runway_fake_server_clips_cost_and_properties(runway, home):
     runway.script = ["PENDING", "RUNNING", "SUCCEEDED"]
     result = invoke("runway", "--model", "gen4_turbo", "--prompts", "2", "--yes", "--json", *FAST)
-    assert result.exit_code == 0, result.output
+    assert result.returncode == 0, result.stderr
     # gen4_turbo makes image-to-video only: the two image-to-video cases, 16:9 then 9:16
     assert runway.counts()[0] == 2
     rows = sorted(read_benchmarks(home / "reelgraph.db", provider="runway"), key=lambda r: r.aspect)
@@ -116,17 +126,17 @@ def test_runway_fake_server_clips_cost_and_properties(runway, home):
 
 def test_the_budget_skips_a_case_before_it_is_submitted(runway, home):
     result = invoke("runway", "--prompts", "2", "--yes", "--max-cost-usd", "0.3", *FAST)
-    assert result.exit_code == 0, result.output
+    assert result.returncode == 0, result.stderr
     assert runway.counts()[0] == 1
     statuses = {r.case_id: r.status for r in read_benchmarks(home / "reelgraph.db")}
     assert statuses == {"i2v-lighthouse": "succeeded", "i2v-field": "skipped"}
-    assert "cases past --max-cost-usd will be skipped" in result.output
+    assert "cases past --max-cost-usd will be skipped" in result.stderr
 
 
 def test_nothing_is_submitted_without_confirmation(runway, home):
     result = invoke("runway", "--prompts", "2", *FAST, input="n\n")
-    assert result.exit_code != 0
-    assert "estimated $0.40" in result.output
+    assert result.returncode != 0
+    assert "estimated $0.40" in result.stderr
     assert runway.counts() == (0, 0, 0)
     assert read_benchmarks(home / "reelgraph.db") == []
 
@@ -134,7 +144,7 @@ def test_nothing_is_submitted_without_confirmation(runway, home):
 def test_a_failed_generation_is_recorded_as_a_failure(runway, home):
     runway.script = ["RUNNING", "FAILED"]
     result = invoke("runway", "--prompts", "1", "--yes", "--json", *FAST)
-    assert result.exit_code == 1  # no clip succeeded
+    assert result.returncode == 1  # no clip succeeded
     (row,) = read_benchmarks(home / "reelgraph.db")
     assert row.status == "failed" and row.decodable is None and row.duration_s is None
     assert "SAFETY.INPUT.TEXT" in (row.error or "")
@@ -145,9 +155,9 @@ def test_a_failed_generation_is_recorded_as_a_failure(runway, home):
 
 def test_bad_requests_are_one_line_errors(home):
     result = invoke("nosuch")
-    assert result.exit_code == 2
-    assert "no tool of provider 'nosuch'" in result.output
+    assert result.returncode == 2
+    assert "no tool of provider 'nosuch'" in result.stderr
     result = invoke("runway", "--model", "gen9")
-    assert result.exit_code == 2 and "has no model 'gen9'" in result.output
+    assert result.returncode == 2 and "has no model 'gen9'" in result.stderr
     result = invoke("slides", "--option", "novalue")
-    assert result.exit_code == 2 and "expected KEY=VALUE" in result.output
+    assert result.returncode == 2 and "expected KEY=VALUE" in result.stderr

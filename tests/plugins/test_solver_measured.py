@@ -244,3 +244,13 @@ def test_ordinary_runs_teach_the_solver(tmp_path, monkeypatch):
     # options.measured false: the catalog's claims alone, as before the runs
     claims = _plan_run(kernel, tools, {"measured": False})
     assert [s.tool for s in claims.shots] == ["runway-gen4-turbo"] and claims.figures == []
+
+
+def test_a_slides_clip_latency_does_not_become_the_frame_time():
+    """slides' latency is also the storyboard frame's 2 s: 3 slow clips leave it claimed."""
+    slides = ToolMeasure("slides", None, attempts=3, succeeded=3, seconds=[20.0] * 3, runs=3)
+    plan, _ = plan_with([slides])
+    figures = by_tool(plan.figures)["slides"]
+    assert figures.basis["latency_s"] == "claimed" and figures.basis["success_rate"] == "measured"
+    assert figures.used["latency_s"] == 2.0
+    assert plan.timeline is not None and plan.timeline.makespan_s == 122  # as on the claims
