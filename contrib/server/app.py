@@ -26,6 +26,7 @@ from fastapi.security import HTTPBearer
 from sse_starlette import EventSourceResponse
 
 from reelgraph.contrib.server import events as streams
+from reelgraph.contrib.server.errors import http_error, problems, run_row
 from reelgraph.contrib.server.files import FileRefused, list_files, resolve_file, safe_upload_name
 from reelgraph.contrib.server.runs import RunManager
 
@@ -102,39 +103,6 @@ def create_app(
     return app
 
 
-# -- errors ---------------------------------------------------------------------------
-
-
-def _problems(err: Any) -> list[dict[str, Any]]:
-    return [
-        {"message": p.message, "file": p.file, "node": p.node, "field": p.field, "hint": p.hint}
-        for p in getattr(err, "problems", [])
-    ]
-
-
-def _http_error(err: Exception) -> HTTPException:
-    """The HTTP error for a kernel error (message redacted by the kernel already)."""
-    from reelgraph.errors import InputError, SpecError
-    from reelgraph.store.leases import RunLeased
-
-    if isinstance(err, SpecError | InputError):
-        return HTTPException(422, {"message": str(err), "problems": _problems(err)})
-    if isinstance(err, RunLeased):
-        return HTTPException(409, str(err))
-    text = str(err)
-    status = 404 if text.startswith(("no run", "run id")) else 409
-    return HTTPException(status, text)
-
-
-def _row(kernel: Any, run_id: str) -> Any:
-    from reelgraph.errors import ReelgraphError
-
-    try:
-        return kernel.find_run(run_id)
-    except ReelgraphError as err:
-        raise HTTPException(404, str(err)) from None
-
-
 # -- specs ----------------------------------------------------------------------------
 
 
@@ -197,7 +165,7 @@ def _spec_routes(app: FastAPI, kernel: Any) -> None:
         try:
             plan = kernel.plan(_spec_source(spec))
         except SpecError as err:
-            return {"valid": False, "order": [], "problems": _problems(err)}
+            return {"valid": False, "order": [], "problems": problems(err)}
         return {"valid": True, "order": plan.order, "problems": []}
 
     @app.post("/api/specs/graph", tags=["specs"])
@@ -209,7 +177,7 @@ def _spec_routes(app: FastAPI, kernel: Any) -> None:
         try:
             plan = kernel.plan(_spec_source(spec))
         except SpecError as err:
-            raise _http_error(err) from None
+            raise http_error(err) from None
         if format == "mermaid":
             from reelgraph.cli.display import mermaid
 
@@ -259,7 +227,7 @@ async def _submit(
             plan, inputs, run_id=run_id, budget=budget, cache=bool(body.get("cache", True))
         )
     except ReelgraphError as err:
-        raise _http_error(err) from None
+        raise http_error(err) from None
     return _summary(kernel.store.get_run(run_id), manager)
 
 
@@ -360,7 +328,7 @@ def _run_routes(app: FastAPI, kernel: Any, manager: RunManager, cap: int) -> Non
         """A run as ``reelgraph show --json`` prints it, plus ``live``."""
         from reelgraph.cli.inspect import describe_run
 
-        row = _row(kernel, run_id)
+        row = run_row(kernel, run_id)
         return {**describe_run(kernel, row.id), "live": manager.live(row.id)}
 
     @app.get("/api/runs/{run_id}/graph", tags=["runs"])
@@ -373,7 +341,7 @@ def _run_routes(app: FastAPI, kernel: Any, manager: RunManager, cap: int) -> Non
         from reelgraph.errors import SpecError
         from reelgraph.spec.stored import stored_spec
 
-        row = _row(kernel, run_id)
+        row = run_row(kernel, run_id)
         try:
             plan = kernel.plan(stored_spec(row), row.inputs)
         except SpecError as err:
@@ -390,7 +358,7 @@ def _run_routes(app: FastAPI, kernel: Any, manager: RunManager, cap: int) -> Non
     @app.post("/api/runs/{run_id}/cancel", status_code=202, tags=["runs"])
     async def cancel_run(run_id: str) -> dict[str, Any]:
         """Cancel a run this server executes; it is recorded ``cancelled`` (resumable)."""
-        row = _row(kernel, run_id)
+        row = run_row(kernel, run_id)
         if not await manager.cancel(row.id):
             raise HTTPException(409, f"run {row.id} is not running in this server")
         return _summary(kernel.store.get_run(row.id), manager)
@@ -408,7 +376,7 @@ def _run_routes(app: FastAPI, kernel: Any, manager: RunManager, cap: int) -> Non
         process is gone); 409 when another live process holds it.
         """
         body = body or {}
-        row = _row(kernel, run_id)
+        row = run_row(kernel, run_id)
         try:
             await manager.resume(
                 row.id,
@@ -418,7 +386,7 @@ def _run_routes(app: FastAPI, kernel: Any, manager: RunManager, cap: int) -> Non
                 inputs=body.get("inputs"),
             )
         except ReelgraphError as err:
-            raise _http_error(err) from None
+            raise http_error(err) from None
         return _summary(kernel.store.get_run(row.id), manager)
 
     @app.post("/api/runs/{run_id}/answers", status_code=202, tags=["runs"])
@@ -426,11 +394,11 @@ def _run_routes(app: FastAPI, kernel: Any, manager: RunManager, cap: int) -> Non
         run_id: str, answers: Annotated[dict[str, str], Body(embed=True)]
     ) -> dict[str, Any]:
         """Answer a ``needs_input`` run's questions (``{"answers": {key: text}}``); it resumes."""
-        row = _row(kernel, run_id)
+        row = run_row(kernel, run_id)
         try:
             await manager.answer(row.id, answers)
         except ReelgraphError as err:
-            raise _http_error(err) from None
+            raise http_error(err) from None
         return _summary(kernel.store.get_run(row.id), manager)
 
     @app.get("/api/runs/{run_id}/quality", tags=["runs"])
@@ -438,13 +406,13 @@ def _run_routes(app: FastAPI, kernel: Any, manager: RunManager, cap: int) -> Non
         """The run's gate results (``check_quality`` nodes): ``{"passed", "gates"}``."""
         from reelgraph.cli.inspect import describe_run
 
-        gates = describe_run(kernel, _row(kernel, run_id).id)["quality"]
+        gates = describe_run(kernel, run_row(kernel, run_id).id)["quality"]
         return {"passed": all(g["passed"] for g in gates), "gates": gates}
 
     @app.get("/api/runs/{run_id}/costs", tags=["runs"])
     async def run_costs(run_id: str) -> dict[str, Any]:
         """Costs in US dollars: ``{"total_usd", "by_node", "entries": [{node, usd, detail}]}``."""
-        row = _row(kernel, run_id)
+        row = run_row(kernel, run_id)
         entries = [
             {"node": node, "usd": usd, "detail": detail}
             for node, usd, detail in kernel.store.get_costs(row.id)
@@ -463,7 +431,7 @@ def _event_routes(app: FastAPI, kernel: Any, poll_s: float, ping_s: float) -> No
     @app.get("/api/runs/{run_id}/events", tags=["events"])
     async def list_events(run_id: str) -> list[dict[str, Any]]:
         """Every stored event of the run: ``[{"id", "run_id", "ts", "type", "node", "data"}]``."""
-        row = _row(kernel, run_id)
+        row = run_row(kernel, run_id)
         return [
             streams.event_json(row.id, i + 1, e)
             for i, e in enumerate(kernel.store.get_events(row.id))
@@ -472,7 +440,7 @@ def _event_routes(app: FastAPI, kernel: Any, poll_s: float, ping_s: float) -> No
     @app.get("/api/runs/{run_id}/events/stream", tags=["events"])
     async def stream_run_events(run_id: str, request: Request) -> EventSourceResponse:
         """The run's events as Server-Sent Events; ``Last-Event-ID`` resumes after that id."""
-        row = _row(kernel, run_id)
+        row = run_row(kernel, run_id)
         try:
             after = streams.parse_index(request.headers.get("last-event-id"))
         except ValueError:
@@ -499,13 +467,13 @@ def _file_routes(app: FastAPI, kernel: Any, manager: RunManager) -> None:
     @app.get("/api/runs/{run_id}/artifacts", tags=["artifacts"])
     async def list_artifacts(run_id: str) -> list[dict[str, Any]]:
         """Files in the run directory: ``[{"path", "bytes"}]`` (paths relative to it)."""
-        return list_files(manager.run_dir(_row(kernel, run_id).id))
+        return list_files(manager.run_dir(run_row(kernel, run_id).id))
 
     @app.get("/api/runs/{run_id}/artifacts/{path:path}", tags=["artifacts"])
     async def download_artifact(run_id: str, path: str) -> FileResponse:
         """One file of the run; honours ``Range`` (RFC 9110 section 14: 206 Partial Content)."""
         try:
-            target = resolve_file(manager.run_dir(_row(kernel, run_id).id), path)
+            target = resolve_file(manager.run_dir(run_row(kernel, run_id).id), path)
         except FileRefused as err:
             raise HTTPException(err.status, str(err)) from None
         return FileResponse(target, filename=target.name)

@@ -35,7 +35,7 @@ def node_status(client: httpx.Client, run_id: str, node_id: str) -> str:
 
 
 def test_specs_list_get_validate_and_graph(served):
-    with httpx.Client(base_url=served.url) as client:
+    with httpx.Client(base_url=served.url, timeout=60) as client:
         names = [s["name"] for s in client.get("/api/specs").json()]
         assert "document-to-video" in names
 
@@ -67,7 +67,7 @@ def test_specs_list_get_validate_and_graph(served):
 
 
 def test_submit_get_list_costs_and_store(served):
-    with httpx.Client(base_url=served.url) as client:
+    with httpx.Client(base_url=served.url, timeout=60) as client:
         made = client.post("/api/runs", json={"spec": chain_spec(3), "inputs": {"start": 5}})
         assert made.status_code == 201, made.text
         run_id = made.json()["id"]
@@ -97,7 +97,7 @@ def test_submit_get_list_costs_and_store(served):
 
 
 def test_bad_submissions_say_why(served):
-    with httpx.Client(base_url=served.url) as client:
+    with httpx.Client(base_url=served.url, timeout=60) as client:
         bad_input = client.post(
             "/api/runs", json={"spec": chain_spec(1), "inputs": {"start": "many"}}
         )
@@ -114,7 +114,7 @@ def test_bad_submissions_say_why(served):
 
 
 def test_answer_questions_over_http(served):
-    with httpx.Client(base_url=served.url) as client:
+    with httpx.Client(base_url=served.url, timeout=60) as client:
         run_id = client.post("/api/runs", json={"spec": asking_spec()}).json()["id"]
         data = wait_for(client, run_id)
         assert data["status"] == "needs_input"
@@ -135,7 +135,7 @@ def test_answer_questions_over_http(served):
 
 
 def test_cancel_then_resume(served):
-    with httpx.Client(base_url=served.url, timeout=30) as client:
+    with httpx.Client(base_url=served.url, timeout=60) as client:
         run_id = client.post("/api/runs", json={"spec": chain_spec(4, delay_s=0.5)}).json()["id"]
         deadline = time.monotonic() + 20
         while node_status(client, run_id, "s0") != "succeeded":
@@ -158,7 +158,7 @@ def test_cancel_then_resume(served):
 
 
 def test_quality_of_a_run_without_gates(served):
-    with httpx.Client(base_url=served.url) as client:
+    with httpx.Client(base_url=served.url, timeout=60) as client:
         run_id = client.post("/api/runs", json={"spec": chain_spec(1)}).json()["id"]
         wait_for(client, run_id)
         assert client.get(f"/api/runs/{run_id}/quality").json() == {"passed": True, "gates": []}
@@ -166,7 +166,7 @@ def test_quality_of_a_run_without_gates(served):
 
 def test_upload_is_stored_in_the_run_directory(served, home):
     text = "# Uploaded title\n\nSome words about the upload.\n"
-    with httpx.Client(base_url=served.url) as client:
+    with httpx.Client(base_url=served.url, timeout=60) as client:
         made = client.post(
             "/api/runs/with-files",
             data={"request": json.dumps({"spec": upload_spec()})},
@@ -190,7 +190,7 @@ def test_oversize_upload_is_refused_and_leaves_nothing(home):
 
     running = serve(make_kernel(home), max_upload_bytes=10_000)
     try:
-        with httpx.Client(base_url=running.url) as client:
+        with httpx.Client(base_url=running.url, timeout=60) as client:
             body = {"request": '{"spec": "document-to-video"}'}
             big = client.post(
                 "/api/runs/with-files",
@@ -219,7 +219,7 @@ def test_oversize_upload_is_refused_and_leaves_nothing(home):
 
 
 def test_budget_stops_a_run_and_resume_raises_it(served):
-    with httpx.Client(base_url=served.url) as client:
+    with httpx.Client(base_url=served.url, timeout=60) as client:
         body = {"spec": chain_spec(4), "budget": {"max_cost_usd": 1.5 * STEP_COST_USD}}
         run_id = client.post("/api/runs", json=body).json()["id"]
         data = wait_for(client, run_id)
@@ -238,7 +238,7 @@ def test_secret_inputs_stay_out_of_answers_and_store(served, home):
     key = "sk-proj-" + random.token_hex(20)
     spec = chain_spec(2, delay_s=0.2)
     spec["inputs"]["api_key"] = {"type": "string", "secret": True}
-    with httpx.Client(base_url=served.url) as client:
+    with httpx.Client(base_url=served.url, timeout=60) as client:
         made = client.post("/api/runs", json={"spec": spec, "inputs": {"api_key": key}})
         run_id = made.json()["id"]
         assert client.post(f"/api/runs/{run_id}/cancel").json()["status"] == "cancelled"
@@ -260,7 +260,7 @@ def test_secret_inputs_stay_out_of_answers_and_store(served, home):
 
 
 def test_graph_of_an_inline_spec(served):
-    with httpx.Client(base_url=served.url) as client:
+    with httpx.Client(base_url=served.url, timeout=60) as client:
         graph = client.post("/api/specs/graph", json={"spec": chain_spec(3)}).json()
         assert [n["id"] for n in graph["nodes"]] == ["s0", "s1", "s2"]
         assert graph["edges"] == [
@@ -275,7 +275,7 @@ def test_graph_of_an_inline_spec(served):
 
 
 def test_run_graph_shows_each_node_state(served):
-    with httpx.Client(base_url=served.url, timeout=30) as client:
+    with httpx.Client(base_url=served.url, timeout=60) as client:
         run_id = client.post("/api/runs", json={"spec": chain_spec(3, delay_s=0.5)}).json()["id"]
         deadline = time.monotonic() + 20
         while node_status(client, run_id, "s0") != "succeeded":

@@ -23,7 +23,7 @@ def finished_run(client: httpx.Client) -> str:
 
 
 def test_artifacts_list_download_and_range(served, home):
-    with httpx.Client(base_url=served.url) as client:
+    with httpx.Client(base_url=served.url, timeout=60) as client:
         run_id = finished_run(client)
         listed = {a["path"]: a["bytes"] for a in client.get(f"/api/runs/{run_id}/artifacts").json()}
         on_disk = home / "runs" / run_id / "s1" / "value.txt"
@@ -52,7 +52,7 @@ def test_artifacts_list_download_and_range(served, home):
 def test_files_outside_the_run_are_refused(served, home, tmp_path):
     secret = tmp_path / "outside.txt"
     secret.write_text("not the run's")
-    with httpx.Client(base_url=served.url) as client:
+    with httpx.Client(base_url=served.url, timeout=60) as client:
         run_id = finished_run(client)
         other = finished_run(client)
         run_dir = home / "runs" / run_id
@@ -88,7 +88,7 @@ def token() -> str:
 def test_token_is_checked_on_every_request(home, token):
     running = serve(make_kernel(home), token=token)
     try:
-        with httpx.Client(base_url=running.url) as client:
+        with httpx.Client(base_url=running.url, timeout=60) as client:
             for path in ("/api/runs", "/api/specs", "/docs", "/openapi.json", "/nowhere"):
                 refused = client.get(path)
                 assert refused.status_code == 401, path
@@ -104,14 +104,14 @@ def test_token_is_checked_on_every_request(home, token):
             assert client.get("/api/runs", headers=good).json() == []
             assert "/api/runs" in client.get("/openapi.json", headers=good).json()["paths"]
             stream = f"{running.url}/api/events/stream"
-            with httpx.stream("GET", stream, timeout=5) as response:
+            with httpx.stream("GET", stream, timeout=60) as response:
                 assert response.status_code == 401
     finally:
         running.stop()
 
 
 def test_no_token_needed_on_loopback(served):
-    with httpx.Client(base_url=served.url) as client:
+    with httpx.Client(base_url=served.url, timeout=60) as client:
         assert client.get("/api/runs").status_code == 200
         docs = client.get("/docs")
         assert docs.status_code == 200 and "swagger" in docs.text.lower()
@@ -155,7 +155,7 @@ def test_token_from_the_environment_lets_a_public_bind_start(tmp_path, token):
         url = f"http://127.0.0.1:{port}/api/runs"
         for _ in range(300):
             try:
-                answer = httpx.get(url, headers={"Authorization": f"Bearer {token}"})
+                answer = httpx.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=60)
                 break
             except httpx.TransportError:
                 assert server.poll() is None, server.stdout.read()
@@ -163,7 +163,7 @@ def test_token_from_the_environment_lets_a_public_bind_start(tmp_path, token):
 
                 time.sleep(0.1)
         assert answer.status_code == 200
-        assert httpx.get(url).status_code == 401
+        assert httpx.get(url, timeout=60).status_code == 401
     finally:
         server.terminate()
         output = server.communicate(timeout=30)[0]

@@ -35,7 +35,7 @@ def wait_until_up(url: str, process: subprocess.Popen) -> None:
     deadline = time.monotonic() + 60
     while True:
         try:
-            httpx.get(url + "/api/runs").raise_for_status()
+            httpx.get(url + "/api/runs", timeout=60).raise_for_status()
             return
         except httpx.TransportError:
             assert process.poll() is None, "the server process exited"
@@ -59,7 +59,7 @@ def test_run_of_a_killed_server_is_resumed_by_the_next(home):
     )
     try:
         wait_until_up(url, process)
-        with httpx.Client(base_url=url, timeout=30) as client:
+        with httpx.Client(base_url=url, timeout=60) as client:
             run_id = client.post("/api/runs", json={"spec": chain_spec(5, delay_s=0.4)}).json()[
                 "id"
             ]
@@ -73,7 +73,7 @@ def test_run_of_a_killed_server_is_resumed_by_the_next(home):
 
     running = serve(make_kernel(home))
     try:
-        with httpx.Client(base_url=running.url, timeout=30) as client:
+        with httpx.Client(base_url=running.url, timeout=60) as client:
             orphan = client.get(f"/api/runs/{run_id}").json()
             assert orphan["status"] == "running" and orphan["live"] is False
             resumed = client.post(f"/api/runs/{run_id}/resume", json={})
@@ -90,7 +90,7 @@ def test_run_of_a_killed_server_is_resumed_by_the_next(home):
 
 def test_run_of_a_stopped_server_is_cancelled_then_resumed(home):
     first = serve(make_kernel(home))
-    with httpx.Client(base_url=first.url, timeout=30) as client:
+    with httpx.Client(base_url=first.url, timeout=60) as client:
         run_id = client.post("/api/runs", json={"spec": chain_spec(4, delay_s=0.4)}).json()["id"]
         deadline = time.monotonic() + 30
         while node_status(client, run_id, "s0") != "succeeded":
@@ -101,7 +101,7 @@ def test_run_of_a_stopped_server_is_cancelled_then_resumed(home):
 
     second = serve(make_kernel(home))
     try:
-        with httpx.Client(base_url=second.url, timeout=30) as client:
+        with httpx.Client(base_url=second.url, timeout=60) as client:
             assert client.post(f"/api/runs/{run_id}/resume").status_code == 202
             assert client.post(f"/api/runs/{run_id}/resume").status_code == 409  # live here
             assert wait_for(client, run_id)["status"] == "succeeded"

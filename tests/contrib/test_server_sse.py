@@ -33,7 +33,7 @@ def read(client: httpx.Client, path: str, stop, last_id: str | None = None) -> l
 
 
 def test_run_stream_resumes_after_a_dropped_connection(served):
-    with httpx.Client(base_url=served.url, timeout=30) as client:
+    with httpx.Client(base_url=served.url, timeout=60) as client:
         run_id = client.post("/api/runs", json={"spec": chain_spec(6, delay_s=0.15)}).json()["id"]
         path = f"/api/runs/{run_id}/events/stream"
         first = read(client, path, lambda m: len(m) == 4)
@@ -52,7 +52,7 @@ def test_run_stream_resumes_after_a_dropped_connection(served):
 
 
 def test_stream_of_all_runs_resumes_without_loss(served):
-    with httpx.Client(base_url=served.url, timeout=30) as client:
+    with httpx.Client(base_url=served.url, timeout=60) as client:
         old = client.post("/api/runs", json={"spec": chain_spec(1)}).json()["id"]
         wait_for(client, old)
         finished: set[str] = set()
@@ -94,7 +94,7 @@ def test_stream_of_all_runs_resumes_without_loss(served):
 def test_keep_alive_comment_and_bad_ids(home):
     running = serve(make_kernel(home), ping_s=0.2)
     try:
-        with httpx.Client(base_url=running.url, timeout=10) as client:
+        with httpx.Client(base_url=running.url, timeout=60) as client:
             run_id = client.post("/api/runs", json={"spec": chain_spec(1)}).json()["id"]
             wait_for(client, run_id)
             count = len(running.kernel.store.get_events(run_id))
