@@ -59,17 +59,23 @@ class Chunk:
     out: Path
 
 
-def resample(ffmpeg: str, pcm: bytes, rate: int) -> bytes:
-    """16-bit mono PCM at ``rate`` Hz -> the same at :data:`AAC_RATE_HZ` (ffmpeg's swr).
+def resample(
+    ffmpeg: str, pcm: bytes, rate: int, out_rate: int = AAC_RATE_HZ, gain_db: float = 0.0
+) -> bytes:
+    """16-bit mono PCM at ``rate`` Hz -> the same at ``out_rate``, raised by ``gain_db``.
+
+    ffmpeg's ``volume`` then ``aresample`` (swr) in one run; the caller keeps
+    the gain from clipping.
 
     Raises:
         FatalError: ffmpeg failed.
     """
-    if rate == AAC_RATE_HZ:
+    if rate == out_rate and gain_db == 0:
         return pcm
     cmd = [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-f", "s16le"]
-    cmd += ["-ar", str(rate), "-ac", "1", "-i", "pipe:0", "-ar", str(AAC_RATE_HZ)]
-    return _pipe([*cmd, "-f", "s16le", "pipe:1"], pcm, "resampling the audio track to 48 kHz")
+    cmd += ["-ar", str(rate), "-ac", "1", "-i", "pipe:0"]
+    cmd += ["-af", f"volume={gain_db:.4f}dB,aresample={out_rate}"]
+    return _pipe([*cmd, "-f", "s16le", "pipe:1"], pcm, "resampling the audio track")
 
 
 def _pipe(cmd: list[str], data: bytes, what: str) -> bytes:

@@ -33,6 +33,7 @@ from typing import Any
 
 from reelgraph.errors import FatalError
 from reelgraph.plugins._media.probe import Loudness, ebur128_summary
+from reelgraph.plugins.assembly._audio import resample
 
 __all__ = ["Levels", "limit_peaks", "measure", "normalise", "to_pcm16"]
 
@@ -99,28 +100,30 @@ def measure(ffmpeg: str, pcm: bytes, rate: int, *, peak: bool) -> Loudness:
 
 
 def limit_peaks(
-    ffmpeg: str, x: Any, rate: int, gain_db: float, limit_dbfs: float
+    ffmpeg: str, x: Any, rate: int, gain_db: float, limit_dbfs: float, out_rate: int = 0
 ) -> tuple[Any, Loudness]:
     """``x`` raised by ``gain_db`` through ffmpeg's look-ahead ``alimiter`` at ``limit_dbfs``.
 
     ``x``: 1-D float32 samples at ``rate`` Hz, full scale 1.0 (``limit_dbfs``
-    from -24 to 0, alimiter's range). Returns as many samples, and their
-    loudness and true peak measured in the same ffmpeg run. The limiter runs
-    at ``_LIMITER_OVERSAMPLING`` times the rate (``aresample`` up, then back),
-    so it holds the peaks between the track's samples too. float32 samples in
-    and out through pipes (no file); ``latency=true`` compensates the
-    look-ahead, so the output is sample-aligned with the input;
-    ``level=false`` keeps the limiter from adding make-up gain.
+    from -24 to 0, alimiter's range). Returns the same span at ``out_rate``
+    (default ``rate``), and its loudness and true peak measured in the same
+    ffmpeg run. The limiter runs at ``_LIMITER_OVERSAMPLING`` times the rate
+    (``aresample`` up, then to ``out_rate``), so it holds the peaks between
+    the track's samples too. float32 samples in and out through pipes (no
+    file); ``latency=true`` compensates the look-ahead, so the output is
+    sample-aligned with the input; ``level=false`` keeps the limiter from
+    adding make-up gain.
 
     Raises:
         FatalError: ffmpeg failed.
     """
     import numpy as np
 
+    out_rate = out_rate or rate
     graph = (
         f"[0:a]volume={gain_db:.4f}dB,aresample={rate * _LIMITER_OVERSAMPLING},"
         f"alimiter=limit={10 ** (limit_dbfs / 20):.6f}:attack={_LIMITER_ATTACK_MS}"
-        f":release={_LIMITER_RELEASE_MS}:level=false:latency=true,aresample={rate},"
+        f":release={_LIMITER_RELEASE_MS}:level=false:latency=true,aresample={out_rate},"
         "asplit=2[out][meter];[meter]ebur128=peak=true:framelog=quiet,anullsink"
     )
     cmd = [*_head(ffmpeg, "f32le", rate), "-filter_complex", graph]
@@ -129,14 +132,20 @@ def limit_peaks(
         cmd, x.astype("<f4").tobytes(), "limiting the audio track", peak=True
     )
     y = np.frombuffer(raw, dtype="<f4")
-    y = y[: x.size] if y.size >= x.size else np.pad(y, (0, x.size - y.size))
+    size = round(x.size * out_rate / rate)
+    y = y[:size] if y.size >= size else np.pad(y, (0, size - y.size))
     return y, measured
 
 
-def normalise(ffmpeg: str, pcm: bytes, rate: int, target: float) -> tuple[bytes, Levels | None]:
+def normalise(
+    ffmpeg: str, pcm: bytes, rate: int, target: float, out_rate: int = 0
+) -> tuple[bytes, Levels | None]:
     """16-bit PCM at ``target`` LUFS integrated with true peak <= ``_CEILING_DBTP``.
 
-    One measurement of the track as spoken (:func:`measure`); when the
+    ``pcm``: 16-bit mono at ``rate`` Hz; returned at ``out_rate`` (default
+    ``rate``): the limiter's run resamples too, so the meter reads the
+    samples delivered. One measurement of the track as spoken
+    (:func:`measure`); when the
     linear gain ``target - measured`` keeps the true peak under the ceiling,
     that gain is all. Otherwise (espeak-ng speech has a crest factor of about
     20 dB: at -16 LUFS its peaks would reach +3 dBTP) the track goes through
@@ -148,17 +157,19 @@ def normalise(ffmpeg: str, pcm: bytes, rate: int, target: float) -> tuple[bytes,
     the -70 LUFS absolute gate only drops blocks 50 dB under the target,
     which the relative gate drops anyway). Each pass is one ffmpeg run.
     Out of passes (``_MAX_LIMITER_PASSES``), the true peak is put on the
-    ceiling and the track stays under the target. Returns the PCM unchanged
-    and ``None`` for silence or audio too short to measure (< 400 ms).
+    ceiling and the track stays under the target. Returns the PCM only
+    resampled and ``None`` for silence or audio too short to measure (< 400 ms).
 
     Raises:
         FatalError: ffmpeg failed.
     """
     import numpy as np
 
+    out_rate = out_rate or rate
     lufs = measure(ffmpeg, pcm, rate, peak=False).integrated_lufs
     if not math.isfinite(lufs) or lufs <= -70:
-        return pcm, None  # below BS.1770's absolute gate there is nothing to normalise
+        # below BS.1770's absolute gate there is nothing to normalise
+        return resample(ffmpeg, pcm, rate, out_rate), None
     x = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
     sample_peak = 20 * math.log10(float(np.abs(x).max()) or 1e-10)
     gain = target - lufs
@@ -166,8 +177,8 @@ def normalise(ffmpeg: str, pcm: bytes, rate: int, target: float) -> tuple[bytes,
     if sample_peak + gain <= _CEILING_DBTP:
         peak = measure(ffmpeg, pcm, rate, peak=True).true_peak_dbtp
         if peak + gain <= _CEILING_DBTP:
-            y = x * np.float32(10 ** (gain / 20))
-            return to_pcm16(y), Levels(lufs, sample_peak, gain, False, target, peak + gain, 0)
+            out = resample(ffmpeg, pcm, rate, out_rate, gain)
+            return out, Levels(lufs, sample_peak, gain, False, target, peak + gain, 0)
     needed = _CEILING_DBTP - target  # the largest PLR the final gain can take
     drive = (sample_peak - lufs - needed + _PLR_MARGIN_DB) / _PLR_PER_DRIVE_DB
     tried: list[tuple[float, float]] = []  # (drive, PLR reached)
@@ -175,7 +186,8 @@ def normalise(ffmpeg: str, pcm: bytes, rate: int, target: float) -> tuple[bytes,
     while True:
         passes += 1
         # the track's largest sample lands `drive` dB over the limit (the ceiling)
-        y, out = limit_peaks(ffmpeg, x, rate, _CEILING_DBTP + drive - sample_peak, _CEILING_DBTP)
+        raised = _CEILING_DBTP + drive - sample_peak
+        y, out = limit_peaks(ffmpeg, x, rate, raised, _CEILING_DBTP, out_rate)
         plr = out.true_peak_dbtp - out.integrated_lufs
         if plr <= needed or passes == _MAX_LIMITER_PASSES:
             break

@@ -64,7 +64,14 @@ from reelgraph.plugins._media.captions import (
     write_srt,
     write_vtt,
 )
-from reelgraph.plugins.assembly._audio import Chunk, chunks, encode_chunk, join_chunks, resample
+from reelgraph.plugins.assembly._audio import (
+    AAC_RATE_HZ,
+    Chunk,
+    chunks,
+    encode_chunk,
+    join_chunks,
+    resample,
+)
 from reelgraph.plugins.assembly._loudness import normalise
 from reelgraph.plugins.assembly._segments import (
     KEYFRAME_INTERVAL_S,
@@ -445,25 +452,26 @@ def _prepare_audio(
 ) -> list[Chunk]:
     """The track normalised to ``loudness_lufs``, at 48 kHz, cut into chunks to encode at once.
 
-    Normalised in memory (:func:`~reelgraph.plugins.assembly._loudness.normalise`);
-    chunks of about ``_AUDIO_CHUNK_S`` seconds, cut in silence
-    (:func:`~reelgraph.plugins.assembly._audio.chunks`).
+    Normalised in memory (:func:`~reelgraph.plugins.assembly._loudness.normalise`,
+    which resamples as it goes); chunks of about ``_AUDIO_CHUNK_S`` seconds,
+    cut in silence (:func:`~reelgraph.plugins.assembly._audio.chunks`).
     """
-    if s.loudness_lufs is not None:
-        pcm, levels = normalise(ffmpeg, pcm, rate, s.loudness_lufs)
-        if levels is not None:
-            ctx.log.info(
-                "audio normalised",
-                input_lufs=round(levels.input_lufs, 2),
-                input_peak_dbfs=round(levels.input_peak_dbfs, 2),
-                gain_db=round(levels.gain_db, 2),
-                limited=levels.limited,
-                limiter_passes=levels.passes,
-                output_lufs=round(levels.output_lufs, 2),
-                output_true_peak_dbtp=round(levels.output_true_peak_dbtp, 2),
-            )
     pieces = max(1, math.ceil(duration_s / _AUDIO_CHUNK_S))
-    return chunks(resample(ffmpeg, pcm, rate), pieces, tmp)
+    if s.loudness_lufs is None:
+        return chunks(resample(ffmpeg, pcm, rate), pieces, tmp)
+    pcm, levels = normalise(ffmpeg, pcm, rate, s.loudness_lufs, AAC_RATE_HZ)
+    if levels is not None:
+        ctx.log.info(
+            "audio normalised",
+            input_lufs=round(levels.input_lufs, 2),
+            input_peak_dbfs=round(levels.input_peak_dbfs, 2),
+            gain_db=round(levels.gain_db, 2),
+            limited=levels.limited,
+            limiter_passes=levels.passes,
+            output_lufs=round(levels.output_lufs, 2),
+            output_true_peak_dbtp=round(levels.output_true_peak_dbtp, 2),
+        )
+    return chunks(pcm, pieces, tmp)
 
 
 def _encode_all(
