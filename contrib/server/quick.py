@@ -24,7 +24,7 @@ from reelgraph.contrib.server.errors import http_error
 from reelgraph.contrib.server.files import safe_upload_name
 from reelgraph.contrib.server.runs import RunManager
 
-__all__ = ["QUICK_ACTIONS", "quick_routes"]
+__all__ = ["QUICK_ACTIONS", "quick_routes", "run_and_wait", "still_running"]
 
 #: quick action -> the spec output holding its JSON
 QUICK_ACTIONS = {
@@ -72,17 +72,64 @@ def _result(data: dict[str, Any], output: str) -> Any:
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
-def quick_routes(app: FastAPI, kernel: Any, manager: RunManager, cap: int) -> None:
-    """Add ``POST /api/workflows/quick/{name}`` to ``app``."""
+async def run_and_wait(
+    kernel: Any,
+    manager: RunManager,
+    spec: Any,
+    body: dict[str, Any],
+    documents: Any,
+    cap: int,
+) -> tuple[str, dict[str, Any] | None]:
+    """Save ``documents``, start ``spec`` with ``body["inputs"]`` and wait up to ``timeout_s``.
+
+    Returns the run id and ``describe_run``'s data, or None when the run is still going.
+
+    Raises:
+        HTTPException: 400 a malformed body, 413 documents over ``cap`` bytes, 422 a spec
+            or inputs that do not validate (nothing is left in the run directory then).
+    """
     import shutil
 
+    from reelgraph.cli.inspect import describe_run
     from reelgraph.errors import ReelgraphError
+    from reelgraph.kernel import new_run_id
+
+    inputs = body.get("inputs") or {}
+    timeout_s = body.get("timeout_s", 300)
+    if not isinstance(inputs, dict) or not isinstance(timeout_s, int | float):
+        raise HTTPException(400, "'inputs' must be an object and 'timeout_s' a number")
+    run_id = new_run_id()
+    run_dir = manager.run_dir(run_id)
+    try:
+        inputs = {**inputs, **_documents(documents, run_dir / "uploads", cap)}
+        plan = manager.check(spec, inputs)
+        await manager.submit(plan, inputs, run_id=run_id, budget=body.get("budget"), cache=True)
+    except ReelgraphError as err:
+        shutil.rmtree(run_dir, ignore_errors=True)
+        raise http_error(err) from None
+    except BaseException:
+        shutil.rmtree(run_dir, ignore_errors=True)
+        raise
+    try:
+        # shielded: a client that hangs up does not cancel the run
+        await asyncio.wait_for(asyncio.shield(manager.tasks[run_id]), max(0.0, float(timeout_s)))
+    except TimeoutError:
+        return run_id, None
+    return run_id, describe_run(kernel, run_id)
+
+
+def still_running(kernel: Any, run_id: str) -> JSONResponse:
+    """202 with the run id and status: the run goes on; follow its events."""
+    row = kernel.store.get_run(run_id)
+    return JSONResponse({"run": run_id, "status": row.status}, status_code=202)
+
+
+def quick_routes(app: FastAPI, kernel: Any, manager: RunManager, cap: int) -> None:
+    """Add ``POST /api/workflows/quick/{name}`` to ``app``."""
 
     @app.post("/api/workflows/quick/{name}", tags=["quick actions"])
     async def quick_action(name: str, body: Annotated[dict[str, Any] | None, Body()] = None) -> Any:
         """Run ``lesson-plan``, ``assessment`` or ``feedback`` and answer with its JSON."""
-        from reelgraph.cli.inspect import describe_run
-        from reelgraph.kernel import new_run_id
         from reelgraph.spec.model import shipped_specs
 
         body = body or {}
@@ -90,29 +137,11 @@ def quick_routes(app: FastAPI, kernel: Any, manager: RunManager, cap: int) -> No
         if name not in QUICK_ACTIONS or spec is None:
             known = ", ".join(n for n in QUICK_ACTIONS if n in shipped_specs())
             raise HTTPException(404, f"no quick action {name!r} (installed: {known or 'none'})")
-        inputs = body.get("inputs") or {}
-        timeout_s = body.get("timeout_s", 300)
-        if not isinstance(inputs, dict) or not isinstance(timeout_s, int | float):
-            raise HTTPException(400, "'inputs' must be an object and 'timeout_s' a number")
-        run_id = new_run_id()
-        run_dir = manager.run_dir(run_id)
-        try:
-            inputs = {**inputs, **_documents(body.get("documents") or {}, run_dir / "uploads", cap)}
-            plan = manager.check(str(spec), inputs)
-            await manager.submit(plan, inputs, run_id=run_id, budget=body.get("budget"), cache=True)
-        except ReelgraphError as err:
-            shutil.rmtree(run_dir, ignore_errors=True)
-            raise http_error(err) from None
-        except BaseException:
-            shutil.rmtree(run_dir, ignore_errors=True)
-            raise
-        task = manager.tasks[run_id]
-        try:
-            await asyncio.wait_for(asyncio.shield(task), timeout=max(0.0, float(timeout_s)))
-        except TimeoutError:
-            row = kernel.store.get_run(run_id)
-            return JSONResponse({"run": run_id, "status": row.status}, status_code=202)
-        data = describe_run(kernel, run_id)
+        run_id, data = await run_and_wait(
+            kernel, manager, str(spec), body, body.get("documents") or {}, cap
+        )
+        if data is None:
+            return still_running(kernel, run_id)
         return {
             "run": run_id,
             "status": data["status"],
