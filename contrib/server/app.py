@@ -28,6 +28,7 @@ from sse_starlette import EventSourceResponse
 from reelgraph.contrib.server import events as streams
 from reelgraph.contrib.server.errors import http_error, problems, run_row
 from reelgraph.contrib.server.files import FileRefused, list_files, resolve_file, safe_upload_name
+from reelgraph.contrib.server.production import production_routes
 from reelgraph.contrib.server.quick import quick_routes
 from reelgraph.contrib.server.runs import RunManager
 
@@ -102,6 +103,7 @@ def create_app(
     _event_routes(app, kernel, poll_s, ping_s)
     _file_routes(app, kernel, manager)
     quick_routes(app, kernel, manager, max_upload_bytes)
+    production_routes(app, kernel, manager, max_upload_bytes)
     return app
 
 
