@@ -103,7 +103,7 @@ def create_app(
     _event_routes(app, kernel, poll_s, ping_s)
     _file_routes(app, kernel, manager)
     quick_routes(app, kernel, manager, max_upload_bytes)
-    production_routes(app, kernel, manager, max_upload_bytes)
+    production_routes(app, kernel, manager, max_upload_bytes, poll_s)
     return app
 
 

@@ -38,3 +38,28 @@ def test_script_shots_and_plan_from_a_brief(served):
 
         assert client.post("/api/production/video", json={"brief": "x"}).status_code == 404
         assert client.post("/api/production/script", json={}).status_code == 400
+
+
+def test_stream_sends_each_stage_as_it_exists(served):
+    import json
+
+    from httpx_sse import connect_sse
+
+    brief = (FIXTURES / "briefs" / "trunk-based.yaml").read_text(encoding="utf-8")
+    body = {"brief": {"filename": "trunk-based.yaml", "text": brief}}
+    with (
+        httpx.Client(base_url=served.url, timeout=300) as client,
+        connect_sse(client, "POST", "/api/production/stream", json=body) as source,
+    ):
+        messages = [(sse.event, json.loads(sse.data)) for sse in source.iter_sse()]
+    assert messages[0][0] == "run"
+    run_id = messages[0][1]["run"]
+    stages = [data["stage"] for event, data in messages if event == "stage"]
+    assert stages == ["brief", "plan", "script", "shots", "production"]  # in pipeline order
+    assert messages[-1] == ("done", {"status": "succeeded", "error": None})
+    results = {data["stage"]: data["result"] for event, data in messages if event == "stage"}
+    assert results["script"]["title"] == "Trunk-based development"
+    assert len(results["production"]["shots"]) == len(results["shots"]["shots"])
+    # the run is an ordinary stored run: its events and status are in the store
+    assert served.kernel.store.get_events(run_id)[-1][1] == "run.finished"
+    assert served.kernel.store.get_run(run_id).status == "succeeded"
