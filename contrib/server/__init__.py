@@ -6,5 +6,7 @@ base install or by ``reelgraph --help``; the CLI imports
 
 Modules: :mod:`.app` (the FastAPI application and its routes), :mod:`.runs`
 (runs executed in the server's event loop), :mod:`.files` (which files of a run
-may be downloaded), :mod:`.events` (event streams), :mod:`.cli` (the command).
+may be downloaded), :mod:`.events` (event streams), :mod:`.quick` (quick actions
+for the text workflows), :mod:`.production` (brief -> script, shots, plan),
+:mod:`.errors` (kernel errors as HTTP errors), :mod:`.cli` (the command).
 """

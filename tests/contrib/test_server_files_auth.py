@@ -128,8 +128,8 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "192.0.2.7", "example.org", "::"])
-def test_public_bind_without_token_exits_2(host):
-    os.environ.pop("REELGRAPH_SERVER_TOKEN", None)
+def test_public_bind_without_token_exits_2(host, monkeypatch):
+    monkeypatch.delenv("REELGRAPH_SERVER_TOKEN", raising=False)
     done = run_cli("serve", "--host", host, "--port", "0")
     assert done.returncode == 2
     assert "--token or REELGRAPH_SERVER_TOKEN" in done.stderr
