@@ -544,23 +544,27 @@ def _print_rows(bench_id: str, name: str, rows: list[Any], summary: dict[str, An
     from rich.table import Table
 
     table = Table(title=f"reelgraph tools benchmark {name} ({bench_id})")
-    for column in ("case", "mode", "aspect", "status"):
+    table.add_column("case")
+    for column in ("mode", "aspect", "status"):
         table.add_column(column, no_wrap=True)
-    for column in ("latency s", "tries", "USD", "clip s", "size", "fps", "decodes"):
-        table.add_column(column, justify="right")
+    for column in ("latency s", "tries", "USD", "clip s", "size", "fps", "ok"):
+        table.add_column(column, justify="right", no_wrap=True)
 
     def num(value: Any, fmt: str) -> str:
         return "-" if value is None else format(value, fmt)
 
     for r in rows:
         size = f"{r.width_px}x{r.height_px}" if r.width_px else "-"
-        decodes = "-" if r.decodable is None else ("yes" if r.decodable else "NO")
+        decodes = "-" if r.decodable is None else ("yes" if r.decodable else "NO")  # decodable
         table.add_row(
-            r.case_id, r.mode.replace("_", "-"), r.aspect, r.status,
+            r.case_id, {"text_to_video": "t2v", "image_to_video": "i2v"}.get(r.mode, r.mode),
+            r.aspect, r.status,
             num(r.latency_s, ".2f"), str(r.attempts), f"{r.cost_usd:.2f}",
             num(r.duration_s, ".2f"), size, num(r.fps, "g"), decodes,
         )  # fmt: skip
     console = Console(highlight=False)
+    if not console.is_terminal:  # piped: rich's 80 columns would cut the figures
+        console = Console(highlight=False, width=130)
     console.print(table)
     rate = summary["success_rate"]
     console.print(
