@@ -8,5 +8,6 @@ Modules: :mod:`.app` (the FastAPI application and its routes), :mod:`.runs`
 (runs executed in the server's event loop), :mod:`.files` (which files of a run
 may be downloaded), :mod:`.events` (event streams), :mod:`.quick` (quick actions
 for the text workflows), :mod:`.production` (brief -> script, shots, plan),
-:mod:`.errors` (kernel errors as HTTP errors), :mod:`.cli` (the command).
+:mod:`.timeline` (attempts in lanes, Chrome trace, CSV), :mod:`.errors` (kernel
+errors as HTTP errors), :mod:`.cli` (the command).
 """

@@ -413,6 +413,24 @@ def _run_routes(app: FastAPI, kernel: Any, manager: RunManager, cap: int) -> Non
         gates = describe_run(kernel, run_row(kernel, run_id).id)["quality"]
         return {"passed": all(g["passed"] for g in gates), "gates": gates}
 
+    @app.get("/api/runs/{run_id}/timeline", tags=["runs"])
+    async def run_timeline(
+        run_id: str, format: str = Query("json", pattern="^(json|chrome|csv)$")
+    ) -> Any:
+        """Every attempt in lanes (one per call in flight): JSON rows, ``format=chrome``
+        (Chrome trace JSON, opens in Perfetto) or ``format=csv``."""
+        from reelgraph.contrib.server.timeline import chrome_trace, timeline, timeline_csv
+
+        row = run_row(kernel, run_id)
+        rows = timeline(kernel.store, row.id)
+        if format == "chrome":
+            headers = {"Content-Disposition": f'attachment; filename="{row.id}.trace.json"'}
+            return JSONResponse(chrome_trace(row.id, rows), headers=headers)
+        if format == "csv":
+            headers = {"Content-Disposition": f'attachment; filename="{row.id}.csv"'}
+            return PlainTextResponse(timeline_csv(rows), media_type="text/csv", headers=headers)
+        return rows
+
     @app.get("/api/runs/{run_id}/costs", tags=["runs"])
     async def run_costs(run_id: str) -> dict[str, Any]:
         """Costs in US dollars: ``{"total_usd", "by_node", "entries": [{node, usd, detail}]}``."""
