@@ -47,15 +47,15 @@ import shutil
 import subprocess
 import tempfile
 import wave
-from collections.abc import Sequence
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reelgraph import hookimpl
 from reelgraph.errors import ConfigurationError, FatalError, InvalidInputError
-from reelgraph.models import Narration, Script, Video, Visual, WordTiming
+from reelgraph.models import Caption, Narration, Script, Video, Visual, WordTiming
 from reelgraph.plugins._media.captions import (
     TimedSentence,
     build_cues,
@@ -483,22 +483,30 @@ def _encode_all(
     s: _Settings,
     tmp: Path,
     ctx: NodeContext,
-) -> list[Chunk]:
-    """Encode the audio and the segments concurrently; report progress from this thread.
+    meanwhile: Callable[[], object],
+) -> int:
+    """Encode and join the picture and the sound concurrently; report progress from this thread.
 
-    The audio is prepared first (normalised, cut into chunks) while the
-    segments are encoded; its chunks are encoded after the segments, so the
-    workers finish together. Returns the audio chunks, encoded, in order.
+    ``meanwhile`` runs in this thread once the encodes are started.
+
+    Writes ``picture.mp4`` and ``audio.m4a`` in ``tmp``. The audio is prepared
+    first (normalised, cut into chunks) while the segments are encoded; its
+    chunks are encoded after the segments, so the workers finish together,
+    and each stream is joined in this thread as soon as its last piece is
+    in. Returns the number of steps reported.
     """
     with ThreadPoolExecutor(max_workers=s.workers, thread_name_prefix="reelgraph-ffmpeg") as pool:
         audio = pool.submit(_prepare_audio, ffmpeg, pcm, rate, _seconds(pcm, rate), tmp, s, ctx)
-        pending = {audio: "audio track normalised"}
+        pending: dict[Future[Any], str] = {audio: "audio track normalised"}
+        segment_jobs: set[Future[Any]] = set()  # not finished yet; chunks_left likewise
         for seg in segments:
             future = pool.submit(encode_segment, ffmpeg, seg, size, s.fps, s.crf, s.preset, _gop(s))
             pending[future] = f"encoding scene {seg.scene + 1}/{len(segments)}"
-        parts: list[Chunk] = []
-        total, done = len(segments) + 2, 0
+            segment_jobs.add(future)
+        chunks_left: set[Future[Any]] = set()
+        total, done = len(segments) + 3, 0  # + the audio's preparation and the two joins
         try:
+            meanwhile()
             while pending:
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in finished:
@@ -512,13 +520,28 @@ def _encode_all(
                                 encode_chunk, ffmpeg, part, s.audio_channels, s.audio_bitrate_kbps
                             )
                             pending[job] = f"encoding audio part {part.index + 1}/{len(parts)}"
+                            chunks_left.add(job)
                     done += 1
                     ctx.progress(done, total, what)
+                    # a stream whose last piece is in is joined here, while the workers
+                    # go on (a job would queue behind the chunks)
+                    if future in segment_jobs:
+                        segment_jobs.discard(future)
+                        if not segment_jobs:
+                            join_segments(segments, tmp / "picture.mp4", s.fps)
+                            done += 1
+                            ctx.progress(done, total, "picture joined")
+                    elif future in chunks_left:
+                        chunks_left.discard(future)
+                        if not chunks_left:
+                            join_chunks(audio.result(), tmp / "audio.m4a")
+                            done += 1
+                            ctx.progress(done, total, "sound joined")
         except BaseException:
             for future in pending:
                 future.cancel()
             raise
-    return parts
+    return total
 
 
 def _seconds(pcm: bytes, rate: int) -> float:
@@ -637,17 +660,19 @@ def _build(
     segments = _segments(scenes, settings, tmp)
     pcm = _track(scenes, settings.fps, rate)
     size = (_even(visuals[0].width_px), _even(visuals[0].height_px))
-    parts = _encode_all(ffmpeg, pcm, rate, segments, size, settings, tmp, ctx)
-    join_segments(segments, tmp / "picture.mp4", settings.fps)
-    join_chunks(parts, tmp / "audio.m4a")
     sentences = [s for scene in scenes for s in scene.sentences]
-    cues = build_cues(sentences, duration_s, language=script.language)
-    srt = write_srt(cues, tmp / "video.srt")
-    write_vtt(cues, tmp / "video.vtt")
+    cues: list[Caption] = []
+
+    def write_captions() -> None:
+        cues.extend(build_cues(sentences, duration_s, language=script.language))
+        write_srt(cues, tmp / "video.srt")
+        write_vtt(cues, tmp / "video.vtt")
+
+    steps = _encode_all(ffmpeg, pcm, rate, segments, size, settings, tmp, ctx, write_captions)
+    srt = tmp / "video.srt"
     language = iso639_2(script.language)
     _mux(ffmpeg, tmp, srt if cues else None, settings, language, script.title)
     _verify(tmp / "video.mp4", total_frames, settings.fps)
-    steps = len(segments) + len(parts) + 2  # as _encode_all counts them, and the mux
     ctx.progress(steps, steps, "video muxed")
     return Video(
         path=tmp / "video.mp4",
