@@ -487,13 +487,12 @@ def _encode_all(
 ) -> int:
     """Encode and join the picture and the sound concurrently; report progress from this thread.
 
-    ``meanwhile`` runs in this thread once the encodes are started.
-
     Writes ``picture.mp4`` and ``audio.m4a`` in ``tmp``. The audio is prepared
     first (normalised, cut into chunks) while the segments are encoded; its
     chunks are encoded after the segments, so the workers finish together,
     and each stream is joined in this thread as soon as its last piece is
-    in. Returns the number of steps reported.
+    in. ``meanwhile`` (the captions) runs in this thread once the encodes
+    have started. Returns the number of progress steps.
     """
     with ThreadPoolExecutor(max_workers=s.workers, thread_name_prefix="reelgraph-ffmpeg") as pool:
         audio = pool.submit(_prepare_audio, ffmpeg, pcm, rate, _seconds(pcm, rate), tmp, s, ctx)
