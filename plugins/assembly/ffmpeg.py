@@ -2,13 +2,6 @@
 
 Uses the static ffmpeg shipped in imageio-ffmpeg (no ffprobe; PyAV probes).
 
-Why it is fast: a still slide is never encoded frame by frame. Each slide is
-encoded once as a short segment that is repeated, by copying its packets, to
-the scene's exact frame count (:mod:`~reelgraph.plugins.assembly._segments`);
-only the audio is encoded besides, beside the segments. See
-``bench/assemble_speed.py`` for the assembler alone and
-``bench/end_to_end.py`` for a whole run.
-
 Output, under ``ctx.workdir`` (each written to a temporary name, then renamed):
 
 - ``video.mp4``: H.264 High, yuv420p, BT.709, constant ``fps``; AAC-LC 48 kHz
@@ -17,26 +10,30 @@ Output, under ``ctx.workdir`` (each written to a temporary name, then renamed):
   before mdat).
 - ``video.srt`` and ``video.vtt``: the same cues as sidecar files.
 
-Timeline: scene ``i`` lasts its sentences' WAV audio plus ``pause_s``, rounded
-to whole frames (``min_scene_s`` when it has no speech). The audio track is the
-sentences back to back, each scene padded with silence to its frame-rounded
-length, so picture and sound never drift.
+How, one private module per part:
 
-Loudness (option ``loudness_lufs``, default -16 LUFS; ``None`` leaves the level
-as spoken): EBU R128 / ITU-R BS.1770 integrated loudness, -16 LUFS being the
-common streaming speech target (AES TD1004: -16 to -20), true peak at most
--1 dBTP. The assembler builds the narration PCM in memory, measures it once
-(pyloudnorm's BS.1770-4 meter; true peak by 4x oversampling) and applies one
-linear gain. When that gain would push the true peak over -1.5 dBTP (espeak-ng
-speech, crest factor ~20 dB, always does at -16 LUFS), the track first goes
-through ffmpeg's look-ahead ``alimiter`` (usually once) until its
-peak-to-loudness ratio allows the gain: the loudness gate's checks hold by
-construction (:mod:`~reelgraph.plugins.assembly._loudness`). The AAC encoder
-(``-aac_coder fast -aac_tns 0``) keeps the true peak within 0.1 dB of the
-normalised track (measured; see :func:`~reelgraph.plugins.assembly._audio.encode_chunk`),
-and the track is encoded in chunks at once (:mod:`~reelgraph.plugins.assembly._audio`).
-This replaced two ``loudnorm`` passes (loudnorm resamples to 192 kHz): 114 s
-of one core for 22 minutes of narration.
+- :mod:`~reelgraph.plugins.assembly._timeline`: scene ``i`` lasts its
+  sentences' audio plus ``pause_s``, in whole frames; the narration track is
+  the sentences back to back, each scene padded to its frame-rounded length,
+  so picture and sound never drift.
+- :mod:`~reelgraph.plugins.assembly._segments`: a still slide is never
+  encoded frame by frame: one short segment per scene, repeated by copying
+  its packets to the scene's exact frame count.
+- :mod:`~reelgraph.plugins.assembly._loudness` (option ``loudness_lufs``,
+  default -16 LUFS, the common streaming speech target, AES TD1004: -16 to
+  -20; ``None`` leaves the level as spoken): the track measured with ffmpeg's
+  ``ebur128`` (EBU R128 / ITU-R BS.1770), limited when a linear gain would
+  lift its true peak over -1.5 dBTP (espeak-ng speech, crest factor ~20 dB,
+  always is at -16 LUFS), then one gain: the loudness gate's checks hold by
+  construction. This replaced two ``loudnorm`` passes (loudnorm resamples to
+  192 kHz): 114 s of one core for 22 minutes of narration.
+- :mod:`~reelgraph.plugins.assembly._audio`: the track at 48 kHz, cut in its
+  silences and AAC-encoded in chunks at once (``-aac_coder fast -aac_tns 0``:
+  true peak within 0.1 dB of the normalised track, measured).
+
+The segments, the audio's preparation and its chunks share ``workers``
+threads (each runs an ffmpeg process); see ``bench/assemble_speed.py`` for the
+assembler alone and ``bench/end_to_end.py`` for a whole run.
 """
 
 from __future__ import annotations
@@ -46,21 +43,18 @@ import os
 import shutil
 import subprocess
 import tempfile
-import wave
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reelgraph import hookimpl
 from reelgraph.errors import ConfigurationError, FatalError, InvalidInputError
-from reelgraph.models import Caption, Narration, Script, Video, Visual, WordTiming
+from reelgraph.models import Caption, Narration, Script, Video, Visual
 from reelgraph.plugins._media.captions import (
-    TimedSentence,
     build_cues,
     iso639_2,
-    required_seconds,
     write_srt,
     write_vtt,
 )
@@ -79,6 +73,14 @@ from reelgraph.plugins.assembly._segments import (
     encode_segment,
     join_segments,
     timescale,
+)
+from reelgraph.plugins.assembly._timeline import (
+    SAMPLE_WIDTH,
+    Scene,
+    Timing,
+    first_rate,
+    plan,
+    track,
 )
 
 if TYPE_CHECKING:
@@ -103,15 +105,8 @@ _PRESETS = (
     "ultrafast", "superfast", "veryfast", "faster", "fast",
     "medium", "slow", "slower", "veryslow", "placebo",
 )  # fmt: skip
-_SAMPLE_WIDTH = 2  # bytes: 16-bit PCM
 # seconds of audio per AAC encoder run: the chunks share the workers with the segments
 _AUDIO_CHUNK_S = 30.0
-# longest silence a reading hold may leave between two sentences, counting the quiet
-# ends of their own audio: under the black_silence gate's max_silence_s (2 s)
-_MAX_GAP_S = 1.8
-# samples quieter than this (-70 dBFS) stay under the gate's -50 dBFS after up to +20 dB
-# of loudness gain: they count as the quiet ends of a sentence's audio
-_QUIET_SAMPLE = 10
 
 
 # -- settings and validation -----------------------------------------------------
@@ -239,194 +234,10 @@ def _run(cmd: list[str], what: str, error: type[Exception] = FatalError) -> None
         raise error(f"ffmpeg failed while {what} (exit {done.returncode}): {tail}")
 
 
-# -- timeline and audio ---------------------------------------------------------
-
-
-@dataclass(slots=True)
-class _Clip:
-    """One sentence's audio: a 16-bit mono WAV at the track's rate."""
-
-    text: str
-    path: Path
-    frames: int  # audio samples
-    words: list[WordTiming]
-    #: samples of silence after the speech so that its captions can be read
-    hold: int = 0
-
-
-@dataclass(slots=True)
-class _Scene:
-    index: int
-    visual: Visual
-    clips: list[_Clip]
-    start_frame: int = 0  # video frames
-    frames: int = 0
-    sentences: list[TimedSentence] = field(default_factory=list)
-
-
-def _wav_params(path: Path) -> tuple[int, int, int, int]:
-    """``(channels, sample_width_bytes, rate_hz, samples)``, or raise wave.Error/EOFError."""
-    with wave.open(str(path), "rb") as wav:
-        return wav.getnchannels(), wav.getsampwidth(), wav.getframerate(), wav.getnframes()
-
-
-def _first_rate(narrations: Sequence[Narration]) -> int:
-    for narration in narrations:
-        for segment in narration.segments:
-            try:
-                return _wav_params(Path(segment.path))[2]
-            except (wave.Error, EOFError):
-                continue
-    return 48_000
-
-
-def _load_clip(
-    ffmpeg: str, path: Path, text: str, words: list[WordTiming], rate: int, tmp: Path, key: str
-) -> _Clip:
-    """A sentence as 16-bit mono PCM at ``rate``; other formats are converted by ffmpeg."""
-    try:
-        channels, width, wav_rate, samples = _wav_params(path)
-        if (channels, width, wav_rate) == (1, _SAMPLE_WIDTH, rate):
-            return _Clip(text, path, samples, words)
-    except (wave.Error, EOFError):
-        pass  # not PCM the stdlib can read (float, extensible...): let ffmpeg convert it
-    out = tmp / f"speech_{key}.wav"
-    cmd = [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-i", str(path)]
-    cmd += ["-vn", "-ac", "1", "-ar", str(rate), "-c:a", "pcm_s16le", str(out)]
-    _run(cmd, f"converting {path} to {rate} Hz mono 16-bit PCM", InvalidInputError)
-    return _Clip(text, out, _wav_params(out)[3], words)
-
-
-def _samples_at(frame: int, fps: int, rate: int) -> int:
-    """Audio sample index at a video frame boundary (integer rounding, no drift)."""
-    return (2 * frame * rate + fps) // (2 * fps)
-
-
-def _place_sentences(scene: _Scene, fps: int, rate: int) -> None:
-    """Time each sentence on the video timeline: back to back from the scene's start."""
-    at = _samples_at(scene.start_frame, fps, rate)
-    for clip in scene.clips:
-        if clip.text.strip() and clip.frames:
-            end = (at + clip.frames) / rate
-            scene.sentences.append(TimedSentence(clip.text, at / rate, end, tuple(clip.words)))
-        at += clip.frames + clip.hold
-
-
-def _hold_for_reading(
-    clips: Sequence[_Clip], language: str | None, pause_s: float, rate: int
-) -> int:
-    """Give each sentence spoken faster than its captions can be read a silence after it.
-
-    A cue must stay up for its characters at the language's reading speed
-    (:func:`required_seconds`); a sentence whose speech is shorter than that
-    gets the difference as silence, so the caption builder can hold its cues
-    and the captions gate passes by construction. The last sentence of a
-    scene already has ``pause_s`` after it. The silence between two
-    sentences (the quiet end of one, the hold, the quiet start of the next)
-    stays under ``_MAX_GAP_S``, so the ``black_silence`` gate's 2 s holds
-    too: where both cannot be met, the silence limit wins. Returns how many
-    sentences were held.
-    """
-    held = 0
-    for n, clip in enumerate(clips):
-        if not clip.text.strip() or not clip.frames:
-            continue
-        last = n == len(clips) - 1
-        after = round(pause_s * rate) if last else 0
-        short = round(required_seconds(clip.text, language) * rate) - clip.frames - after
-        if short <= 0:
-            continue  # readable as spoken: no need to read its audio
-        quiet = _quiet_ends(clip)[1] + after + (0 if last else _quiet_ends(clips[n + 1])[0])
-        room = round(_MAX_GAP_S * rate) - quiet
-        if room > 0:
-            clip.hold = min(short, room)
-            held += 1
-    return held
-
-
-def _quiet_ends(clip: _Clip) -> tuple[int, int]:
-    """Samples of near-silence (under ``_QUIET_SAMPLE``) at the start and end of a sentence."""
-    import numpy as np
-
-    with wave.open(str(clip.path), "rb") as wav:
-        pcm = np.frombuffer(wav.readframes(clip.frames), dtype="<i2")
-    loud = np.flatnonzero(np.abs(pcm.astype(np.int32)) >= _QUIET_SAMPLE)
-    if loud.size == 0:
-        return pcm.size, 0
-    return int(loud[0]), int(pcm.size - 1 - loud[-1])
-
-
-def _plan(
-    visuals: Sequence[Visual],
-    narrations: Sequence[Narration],
-    settings: _Settings,
-    ffmpeg: str,
-    rate: int,
-    tmp: Path,
-    ctx: NodeContext,
-    language: str | None = None,
-) -> list[_Scene]:
-    """Lay the scenes on the timeline: whole frames per scene, times per sentence."""
-    fps, scenes, start = settings.fps, [], 0
-    for i, (visual, narration) in enumerate(zip(visuals, narrations, strict=True)):
-        clips = [
-            _load_clip(ffmpeg, Path(seg.path), seg.text, seg.words, rate, tmp, f"{i}_{j}")
-            for j, seg in enumerate(narration.segments)
-        ]
-        held = 0
-        if settings.hold_for_reading:
-            held = _hold_for_reading(clips, language, settings.pause_s, rate)
-        if held:
-            ctx.log.info("sentences held for reading speed", scene=i, sentences=held)
-        speech_s = sum(c.frames for c in clips) / rate
-        if abs(speech_s - narration.duration_s) > 1 / fps:
-            ctx.log.warning(
-                "narration duration differs from its audio; using the audio",
-                scene=i,
-                declared_s=narration.duration_s,
-                audio_s=speech_s,
-            )
-        if speech_s > 0:
-            held_s = sum(c.hold for c in clips) / rate
-            frames = max(1, round((speech_s + held_s + settings.pause_s) * fps))
-        else:
-            frames = settings.min_scene_frames
-        scene = _Scene(i, visual, clips, start, frames)
-        _place_sentences(scene, fps, rate)
-        scenes.append(scene)
-        start += frames
-    return scenes
-
-
-def _track(scenes: Sequence[_Scene], fps: int, rate: int) -> bytearray:
-    """Sentences back to back, each scene padded or cut to its frame-rounded length.
-
-    16-bit little-endian mono PCM at ``rate``, in memory (the narration of a
-    README-sized document is a few MB).
-    """
-    pcm = bytearray()
-    for scene in scenes:
-        span = _samples_at(scene.start_frame + scene.frames, fps, rate)
-        span -= _samples_at(scene.start_frame, fps, rate)
-        written = 0
-        for clip in scene.clips:
-            take = min(clip.frames, span - written)
-            if take <= 0:
-                break
-            with wave.open(str(clip.path), "rb") as wav:
-                pcm += wav.readframes(take)
-            written += take
-            hold = min(clip.hold, span - written)
-            pcm += b"\0" * (_SAMPLE_WIDTH * hold)
-            written += hold
-        pcm += b"\0" * (_SAMPLE_WIDTH * (span - written))
-    return pcm
-
-
 # -- video segments ---------------------------------------------------------------
 
 
-def _segments(scenes: Sequence[_Scene], settings: _Settings, tmp: Path) -> list[Segment]:
+def _segments(scenes: Sequence[Scene], settings: _Settings, tmp: Path) -> list[Segment]:
     """One segment per scene, in timeline order: a still encodes a short one, a clip all of it."""
     segments = []
     for scene in scenes:
@@ -544,7 +355,7 @@ def _encode_all(
 
 
 def _seconds(pcm: bytes, rate: int) -> float:
-    return len(pcm) / _SAMPLE_WIDTH / rate
+    return len(pcm) / SAMPLE_WIDTH / rate
 
 
 def _mux(ffmpeg: str, tmp: Path, srt: Path | None, s: _Settings, language: str, title: str) -> None:
@@ -652,12 +463,15 @@ def _build(
     ctx: NodeContext,
 ) -> Video:
     """Write ``video.mp4``, ``video.srt`` and ``video.vtt`` into ``tmp``."""
-    rate = _first_rate(narrations)
-    scenes = _plan(visuals, narrations, settings, ffmpeg, rate, tmp, ctx, script.language)
+    rate = first_rate(narrations)
+    timing = Timing(
+        settings.fps, settings.pause_s, settings.min_scene_frames, settings.hold_for_reading
+    )
+    scenes = plan(visuals, narrations, timing, ffmpeg, rate, tmp, ctx.log, script.language)
     total_frames = sum(scene.frames for scene in scenes)
     duration_s = total_frames / settings.fps
     segments = _segments(scenes, settings, tmp)
-    pcm = _track(scenes, settings.fps, rate)
+    pcm = track(scenes, settings.fps, rate)
     size = (_even(visuals[0].width_px), _even(visuals[0].height_px))
     sentences = [s for scene in scenes for s in scene.sentences]
     cues: list[Caption] = []
