@@ -1,14 +1,14 @@
 """The assembler's sound: the narration track AAC-encoded in pieces at once, joined by copy.
 
 ffmpeg's AAC encoder is single-threaded and the slowest step of a README-sized
-video (3 CPU s for 286 s of mono speech at 48 kHz, measured). The track is
-resampled to 48 kHz once, cut where it is digitally silent (the pauses
-between scenes), and the pieces are encoded by as many ffmpeg runs as the
-assembler has workers; :func:`join_chunks` then copies their packets into one
-track. The join is exact because:
+video (3 CPU s for 286 s of mono speech at 48 kHz, measured). The track, at
+48 kHz, is cut where it is digitally silent (the pauses between scenes) into
+chunks of about half a minute, which ffmpeg runs encode on the assembler's
+workers beside the picture's segments; :func:`join_chunks` then copies their
+packets into one track. The join is exact because:
 
-- every cut is a whole number of AAC frames (1024 samples, ISO/IEC 14496-3)
-  from the start, so a piece's packets tile the timeline with the next
+- every cut is a whole number of AAC frames (1024 samples: ISO/IEC 14496-3
+  AAC-LC with ``frameLengthFlag`` 0, ffmpeg's frame size) from the start, so a piece's packets tile the timeline with the next
   piece's: packet timestamps stay whole frames and the audio stays aligned
   with the picture to the sample;
 - a decoded AAC frame overlaps its neighbours by one frame (the MDCT window
@@ -43,7 +43,7 @@ __all__ = ["AAC_RATE_HZ", "Chunk", "chunks", "encode_chunk", "join_chunks", "res
 
 #: The delivered audio's sample rate (web-safe MP4: AAC-LC 48 kHz, FIELD.md).
 AAC_RATE_HZ = 48_000
-_FRAME = 1024  # samples per AAC-LC frame (ISO/IEC 14496-3, 4.5.2)
+_FRAME = 1024  # samples per AAC-LC frame (ISO/IEC 14496-3; checked in join_chunks)
 # Frames of digital silence needed each side of a cut: the 2048-sample MDCT window,
 # the encoder's one-frame look-ahead, and as much again to spare.
 _QUIET_FRAMES = 4
