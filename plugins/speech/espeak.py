@@ -622,9 +622,14 @@ _HOLD_S = 1.0
 
 
 def _readable(
-    text: str, path: Path, voice: str, rate_wpm: int, language: str | None, speech: str | None
+    text: str,
+    path: Path,
+    voice: str,
+    rate_wpm: int,
+    language: str | None,
+    speech: str | None = None,
 ) -> SpeechSegment:
-    """Speak ``text``; speak it again slower when it is too fast for its captions.
+    """Speak ``text`` (or its prepared ``speech``); again slower when too fast for its captions.
 
     Captions must stay up for their characters at the language's reading
     speed (:func:`~reelgraph.plugins._media.captions.required_seconds`;
