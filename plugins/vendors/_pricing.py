@@ -42,6 +42,7 @@ __all__ = [
     "estimate_call_usd",
     "estimate_usd",
     "first_request",
+    "hook_output",
     "load_prices",
     "price_for",
     "prompt_token_bound",
@@ -256,6 +257,27 @@ class _Captured(Exception):  # noqa: N818 - a signal, not an error
     def __init__(self, request: Any) -> None:
         super().__init__("captured")
         self.request = request
+
+
+def hook_output(hook: str) -> type[BaseModel] | None:
+    """The pydantic model a kernel hookspec returns (``VideoPlan | None`` -> ``VideoPlan``).
+
+    ``None`` for a hook that returns no model (or is not a kernel hookspec):
+    the vendors price a role's answer from this model's schema.
+    """
+    import typing
+
+    from reelgraph import hookspecs
+
+    spec = getattr(hookspecs, hook, None)
+    try:
+        annotation = typing.get_type_hints(spec).get("return") if spec else None
+    except (NameError, TypeError):
+        return None
+    for candidate in (annotation, *typing.get_args(annotation)):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    return None
 
 
 def first_request(plugin: Any, hook: str, arguments: Mapping[str, Any]) -> tuple[bool, Any]:

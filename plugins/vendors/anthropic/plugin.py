@@ -63,6 +63,7 @@ from reelgraph.plugins.vendors._pricing import (
     first_request,
     price_for,
 )
+from reelgraph.plugins.vendors._pricing import hook_output as _hook_output
 from reelgraph.plugins.vendors.anthropic._errors import KEY_ENV, classify, scrub
 
 if TYPE_CHECKING:
@@ -359,23 +360,6 @@ def _role_hooks(plugin: type) -> frozenset[str]:
         if getattr(getattr(plugin, name, None), "reelgraph_impl", None) is not None
     }
     return frozenset(names - KERNEL_HOOKS - {"environment_variables"})
-
-
-def _hook_output(hook: str) -> type[BaseModel] | None:
-    """The pydantic model a kernel hookspec returns (``VideoPlan | None`` -> ``VideoPlan``)."""
-    import typing
-
-    from reelgraph import hookspecs
-
-    spec = getattr(hookspecs, hook, None)
-    try:
-        annotation = typing.get_type_hints(spec).get("return") if spec else None
-    except (NameError, TypeError):
-        return None
-    for candidate in (annotation, *typing.get_args(annotation)):
-        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
-            return candidate
-    return None
 
 
 def _api_key(options: dict[str, Any]) -> str:

@@ -56,6 +56,7 @@ from reelgraph.plugins.roles.llm import LLMRoles, StructuredRequest
 from reelgraph.plugins.vendors import _openai_rules
 from reelgraph.plugins.vendors._genai import record_llm_call
 from reelgraph.plugins.vendors._pricing import estimate_call_usd, first_request, price_for
+from reelgraph.plugins.vendors._pricing import hook_output as _hook_output
 from reelgraph.plugins.vendors.openai import _errors
 from reelgraph.plugins.vendors.openai._schema import drop_nulls, strict_schema
 from reelgraph.plugins.vendors.openai.speech import OpenAISpeech
@@ -395,23 +396,6 @@ _LLM_HOOKS = _impl_names(LLMRoles)
 _PROBED_HOOKS = frozenset(
     n for n in _LLM_HOOKS if getattr(LLMRoles.__dict__.get(n), "reelgraph_impl", None)
 )
-
-
-def _hook_output(hook: str) -> type[BaseModel] | None:
-    """The pydantic model a kernel hookspec returns (``VideoPlan | None`` -> VideoPlan)."""
-    import typing
-
-    from reelgraph import hookspecs
-
-    spec = getattr(hookspecs, hook, None)
-    try:
-        annotation = typing.get_type_hints(spec).get("return") if spec else None
-    except (NameError, TypeError):
-        return None
-    for candidate in (annotation, *typing.get_args(annotation)):
-        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
-            return candidate
-    return None
 
 
 def _validate(content: str | None, output: type[BaseModel]) -> tuple[BaseModel | None, str]:
