@@ -55,6 +55,7 @@ def frames_and_size(path: Path) -> tuple[int, int, int]:
         return count, stream.codec_context.width, stream.codec_context.height
 
 
+@pytest.mark.slow  # a full render or kill-and-resume; run with -m slow
 def test_offline_video_is_made_of_moving_clips(brief, tmp_path):
     run = kernel(tmp_path).run(load_spec(SPEC), {"brief": str(brief)})
     assert run.status == "succeeded", run.error
@@ -105,6 +106,7 @@ def fast(spec_path: Path, tmp_path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow  # a full render or kill-and-resume; run with -m slow
 def test_auto_sends_each_shot_to_the_tool_the_plan_chose(brief, tmp_path, vendors):
     runway, luma = vendors
     spec = load_spec(fast(SPEC, tmp_path))

@@ -59,6 +59,7 @@ def invoke(*args: str, input: str = ""):
     return reelgraph("tools", "benchmark", *args, input=input)
 
 
+@pytest.mark.slow  # a full render or kill-and-resume; run with -m slow
 def test_slides_offline_clip_is_measured_and_stored(home):
     result = invoke("slides", "--prompts", "1", "--json")
     assert result.returncode == 0, result.stderr

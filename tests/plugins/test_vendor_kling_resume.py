@@ -83,6 +83,7 @@ def setup(tmp_path):
         yield server, _spec(tmp_path / "spec.yaml"), env
 
 
+@pytest.mark.slow  # a full render or kill-and-resume; run with -m slow
 def test_kill_9_while_polling_then_resume_submits_once(setup, tmp_path):
     server, spec, env = setup
     server.script = ["processing"]  # never finishes while the first process lives

@@ -347,6 +347,7 @@ def test_a_poll_timeout_is_retried_on_the_same_task(runway, frame, tmp_path):
     assert run.cost_usd == pytest.approx(0.60)  # reported once, at acceptance
 
 
+@pytest.mark.slow  # a full render or kill-and-resume; run with -m slow
 def test_resuming_after_a_failed_task_submits_a_new_one(runway, frame, tmp_path):
     runway.script = ["FAILED"]
     first = kernel(tmp_path).run(spec(clip_node(frame=frame)))

@@ -259,6 +259,7 @@ def test_bad_results_are_refused(veo, tmp_path, result, words):
     assert veo.keys_seen == []
 
 
+@pytest.mark.slow  # a full render or kill-and-resume; run with -m slow
 def test_budget_stops_before_the_clip_that_would_cross_it(veo, tmp_path):
     second = node("second", shot_=shot(id="s03", prompt="The finished bowl on a shelf"))
     second["needs"] = ["clip"]
