@@ -29,12 +29,13 @@ transient (the kernel's 5xx rule).
 
 from __future__ import annotations
 
-import math
 import sys
 from typing import Any
 
-from reelgraph.errors import ConfigurationError, ProviderError, TransientError
-from reelgraph.observe.classify import classify_error, header_value
+from reelgraph.errors import ConfigurationError, ProviderError
+from reelgraph.observe.classify import classify_error
+from reelgraph.plugins.vendors._sdk_rules import caused as _caused
+from reelgraph.plugins.vendors._sdk_rules import finish
 
 __all__ = ["KEY_PATTERNS", "SPEND_CAP_CODES", "classify"]
 
@@ -101,12 +102,7 @@ def classify(error: BaseException) -> ProviderError | None:
         ):
             hint = "a spend limit set on the organization or workspace; raise it in the Console"
             return _caused(ConfigurationError(f"{base} ({hint})"), error)
-        millis = _retry_after_ms(error.response.headers)
-        if millis is not None and isinstance(base, TransientError):
-            return _caused(type(base)(str(base), retry_after_s=millis), error)
-    elif base is None and isinstance(error, sdk.APIConnectionError):
-        base = _caused(TransientError(f"{type(error).__name__}: {error}"), error)
-    return base
+    return finish(base, error, sdk)
 
 
 def _error_object(error: Any) -> dict[str, Any]:
@@ -117,18 +113,3 @@ def _error_object(error: Any) -> dict[str, Any]:
         if isinstance(inner, dict):
             return inner
     return {}
-
-
-def _retry_after_ms(headers: Any) -> float | None:
-    """Seconds from a ``retry-after-ms`` header, or ``None`` when absent or not a number."""
-    value = header_value(headers, "retry-after-ms") if headers is not None else None
-    try:
-        seconds = float(value) / 1000 if value is not None else math.nan
-    except ValueError:
-        return None
-    return max(seconds, 0.0) if math.isfinite(seconds) else None
-
-
-def _caused(error: ProviderError, cause: BaseException) -> ProviderError:
-    error.__cause__ = cause
-    return error

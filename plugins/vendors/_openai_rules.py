@@ -20,12 +20,13 @@ They import no SDK: an exception is an OpenAI SDK error only when the
 
 from __future__ import annotations
 
-import math
 import sys
 from typing import Any
 
-from reelgraph.errors import ConfigurationError, ProviderError, TransientError
-from reelgraph.observe.classify import classify_error, header_value
+from reelgraph.errors import ConfigurationError, ProviderError
+from reelgraph.observe.classify import classify_error
+from reelgraph.plugins.vendors._sdk_rules import caused as _caused
+from reelgraph.plugins.vendors._sdk_rules import finish
 
 __all__ = ["BILLING_CODES", "KEY_PATTERNS", "classify"]
 
@@ -95,12 +96,7 @@ def classify(error: BaseException) -> ProviderError | None:
         code = _billing_code(error)
         if status == 429 and code is not None:
             return _caused(ConfigurationError(f"{base} ({BILLING_CODES[code]})"), error)
-        millis = _retry_after_ms(error.response.headers)
-        if millis is not None and isinstance(base, TransientError):
-            return _caused(type(base)(str(base), retry_after_s=millis), error)
-    elif base is None and isinstance(error, sdk.APIConnectionError):
-        base = _caused(TransientError(f"{type(error).__name__}: {error}"), error)
-    return base
+    return finish(base, error, sdk)
 
 
 def _billing_code(error: Any) -> str | None:
@@ -113,18 +109,3 @@ def _billing_code(error: Any) -> str | None:
         if isinstance(value, str) and value in BILLING_CODES:
             return value
     return None
-
-
-def _retry_after_ms(headers: Any) -> float | None:
-    """Seconds from a ``retry-after-ms`` header, or ``None`` when absent or not a number."""
-    value = header_value(headers, "retry-after-ms") if headers is not None else None
-    try:
-        seconds = float(value) / 1000 if value is not None else math.nan
-    except ValueError:
-        return None
-    return max(seconds, 0.0) if math.isfinite(seconds) else None
-
-
-def _caused(error: ProviderError, cause: BaseException) -> ProviderError:
-    error.__cause__ = cause
-    return error
