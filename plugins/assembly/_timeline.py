@@ -121,7 +121,11 @@ def _place_sentences(scene: Scene, fps: int, rate: int) -> None:
 
 
 def _hold_for_reading(
-    clips: Sequence[Clip], language: str | None, pause_s: float, rate: int
+    clips: Sequence[Clip],
+    language: str | None,
+    pause_s: float,
+    rate: int,
+    quiet_after: int = 0,
 ) -> int:
     """Give each sentence spoken faster than its captions can be read a silence after it.
 
@@ -129,11 +133,14 @@ def _hold_for_reading(
     (:func:`required_seconds`); a sentence whose speech is shorter than that
     gets the difference as silence, so the caption builder can hold its cues
     and the captions gate passes by construction. The last sentence of a
-    scene already has ``pause_s`` after it. The silence between two
-    sentences (the quiet end of one, the hold, the quiet start of the next)
+    scene already has ``pause_s`` after it, then ``quiet_after`` samples of
+    silence before the next speech (the frame rounding and the next scene's
+    quiet start: :func:`_quiet_after`). The silence between two sentences
+    (the quiet end of one, the hold, the pause, the quiet start of the next)
     stays under ``_MAX_GAP_S``, so the ``black_silence`` gate's 2 s holds
-    too: where both cannot be met, the silence limit wins. Returns how many
-    sentences were held.
+    too: where both cannot be met, the silence limit wins. A hold never
+    lengthens a silence that the engine's own audio and ``pause_s`` already
+    make longer. Returns how many sentences were held.
     """
     held = 0
     for n, clip in enumerate(clips):
@@ -144,12 +151,31 @@ def _hold_for_reading(
         short = round(required_seconds(clip.text, language) * rate) - clip.frames - after
         if short <= 0:
             continue  # readable as spoken: no need to read its audio
-        quiet = _quiet_ends(clip)[1] + after + (0 if last else _quiet_ends(clips[n + 1])[0])
+        following = quiet_after if last else _quiet_ends(clips[n + 1])[0]
+        quiet = _quiet_ends(clip)[1] + after + following
         room = round(_MAX_GAP_S * rate) - quiet
         if room > 0:
             clip.hold = min(short, room)
             held += 1
     return held
+
+
+def _quiet_after(next_clips: Sequence[Clip] | None, timing: Timing, rate: int) -> int:
+    """Samples of silence after a scene's pause before the next speech starts.
+
+    One video frame for rounding the scene to whole frames (it adds at most
+    half a frame of silence, plus a sample from :func:`_samples_at`), and then
+    the next scene's quiet start: its first sentence's leading near-silence,
+    or a whole ``min_scene_frames`` when the next scene has no speech. The
+    end of the video (``next_clips`` None) adds no silence inside the narration.
+    """
+    frame = -(-rate // timing.fps)
+    if next_clips is None:
+        return frame
+    for clip in next_clips:
+        if clip.frames:
+            return frame + _quiet_ends(clip)[0]
+    return frame + _samples_at(timing.min_scene_frames, timing.fps, rate)
 
 
 def _quiet_ends(clip: Clip) -> tuple[int, int]:
@@ -185,14 +211,19 @@ def plan(
         InvalidInputError: ffmpeg cannot convert a sentence's audio.
     """
     fps, scenes, start = timing.fps, [], 0
-    for i, (visual, narration) in enumerate(zip(visuals, narrations, strict=True)):
-        clips = [
+    loaded = [
+        [
             _load_clip(ffmpeg, Path(seg.path), seg.text, seg.words, rate, tmp, f"{i}_{j}")
             for j, seg in enumerate(narration.segments)
         ]
+        for i, narration in enumerate(narrations)
+    ]
+    for i, (visual, narration) in enumerate(zip(visuals, narrations, strict=True)):
+        clips = loaded[i]
         held = 0
         if timing.hold_for_reading:
-            held = _hold_for_reading(clips, language, timing.pause_s, rate)
+            following = _quiet_after(loaded[i + 1] if i + 1 < len(loaded) else None, timing, rate)
+            held = _hold_for_reading(clips, language, timing.pause_s, rate, following)
         if held:
             log.info("sentences held for reading speed", scene=i, sentences=held)
         speech_s = sum(c.frames for c in clips) / rate
