@@ -194,6 +194,20 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX benchmarks_provider ON benchmarks (provider, model);
     """,
+    # 7: every event gets a store-wide id, gid, in commit order (writes hold the write
+    # lock from BEGIN IMMEDIATE to COMMIT, so ids become visible in increasing order):
+    # a reader of all runs' events resumes after the last gid it saw
+    # (RunStore.read_events). Events stored before are numbered by time, then run, then
+    # seq. Runs gain an index by spec for per-spec reads (list_runs, store/stats.py).
+    """
+    ALTER TABLE events ADD COLUMN gid INTEGER;
+    UPDATE events SET gid = ordered.n FROM (
+        SELECT run_id, seq, ROW_NUMBER() OVER (ORDER BY ts, run_id, seq) AS n FROM events
+    ) AS ordered
+    WHERE events.run_id = ordered.run_id AND events.seq = ordered.seq;
+    CREATE UNIQUE INDEX events_gid ON events (gid);
+    CREATE INDEX runs_spec ON runs (spec, started_at);
+    """,
 ]
 
 SCHEMA_VERSION: int = len(MIGRATIONS)

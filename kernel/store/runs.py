@@ -40,6 +40,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "AttemptRow",
     "Batch",
+    "EventRow",
     "NodeRow",
     "RunRow",
     "RunStore",
@@ -77,9 +78,11 @@ _FINISH_NODE = (
     " cached = ?6, items = ?7, ended_at = ?8, seconds = ?9, error = ?10,"
     " output = ?11, cache_key = ?12"
 )
+# seq: the run's next; gid: the store's next (index events_gid), in commit order
 _ADD_EVENT = (
-    "INSERT INTO events (run_id, seq, ts, type, node_id, data) VALUES"
-    " (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE run_id = ?1), ?2, ?3, ?4, ?5)"
+    "INSERT INTO events (run_id, seq, gid, ts, type, node_id, data) VALUES"
+    " (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE run_id = ?1),"
+    " (SELECT COALESCE(MAX(gid), 0) + 1 FROM events), ?2, ?3, ?4, ?5)"
 )
 _ADD_ATTEMPT = (
     "INSERT OR REPLACE INTO attempts (run_id, node_id, item_index, attempt, started_at,"
@@ -185,6 +188,30 @@ class AttemptRow:
     ended_at: float | None
 
 
+@dataclass(slots=True)
+class EventRow:
+    """One stored event with its ids.
+
+    ``seq`` is its 1-based place in its run's events (write order; ids of runs
+    stored before schema 2 need not start at 1); ``gid`` its id across the
+    store, increasing in commit order, so a reader that saw ``gid`` N never
+    later finds a new event below N. ``ts`` is Unix seconds; ``data`` decoded
+    JSON or ``None``.
+    """
+
+    run_id: str
+    seq: int
+    gid: int
+    ts: float
+    type: str
+    node_id: str | None
+    data: Any
+
+    def as_tuple(self) -> Event:
+        """``(ts, type, node_id, data)``, as :meth:`RunStore.get_events` returns events."""
+        return (self.ts, self.type, self.node_id, self.data)
+
+
 def _run_row(row: tuple[Any, ...]) -> RunRow:
     values = list(row)
     values[4] = json.loads(values[4])
@@ -215,6 +242,18 @@ def _statements(script: str) -> list[str]:
     if pending.strip():
         statements.append(pending.strip())
     return statements
+
+
+def _run_filter(
+    status: str | None, spec: str | None, since: float | None
+) -> tuple[str, tuple[Any, ...]]:
+    """A ``WHERE`` clause over ``runs`` and its parameters (``""`` when nothing filters)."""
+    terms, params = [], []
+    for term, value in (("status = ?", status), ("spec = ?", spec), ("started_at >= ?", since)):
+        if value is not None:
+            terms.append(term)
+            params.append(value)
+    return (" WHERE " + " AND ".join(terms) if terms else ""), tuple(params)
 
 
 class Batch:
@@ -588,12 +627,26 @@ class RunStore:
         )
         return [_run_row(r) for r in rows]
 
-    def list_runs(self, limit: int = 50) -> list[RunRow]:
-        """The latest ``limit`` runs, newest first by ``started_at``."""
+    def list_runs(
+        self,
+        limit: int | None = 50,
+        *,
+        status: str | None = None,
+        spec: str | None = None,
+        since: float | None = None,
+    ) -> list[RunRow]:
+        """The latest ``limit`` runs (``None``: all), newest first by ``started_at``.
+
+        Args:
+            status: only runs with this status (``succeeded``, ``failed``, ...).
+            spec: only runs of the spec with this name.
+            since: only runs started at or after this Unix time (seconds).
+        """
+        where, params = _run_filter(status, spec, since)
         rows = self._read(
             "list runs",
-            f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY started_at DESC, id DESC LIMIT ?",
-            (limit,),
+            f"SELECT {_RUN_COLUMNS} FROM runs{where} ORDER BY started_at DESC, id DESC LIMIT ?",
+            (*params, -1 if limit is None else limit),
         )
         return [_run_row(r) for r in rows]
 
@@ -644,14 +697,40 @@ class RunStore:
         """Commit :meth:`Batch.events`: append ``(ts, type, node_id, data)`` events."""
         self.commit(Batch().events(run_id, events), "add events")
 
-    def get_events(self, run_id: str) -> list[Event]:
-        """A run's events in the order they were written."""
+    def get_events(self, run_id: str, after: int = 0) -> list[Event]:
+        """A run's events in the order they were written, those after ``seq`` ``after``.
+
+        ``after`` is an :attr:`EventRow.seq` (0: from the first event).
+        """
+        return [row.as_tuple() for row in self.read_events(run_id, after=after)]
+
+    def read_events(
+        self, run_id: str | None = None, *, after: int = 0, limit: int | None = None
+    ) -> list[EventRow]:
+        """Events with their ids: one run's after ``seq`` ``after``, in write order, or with
+        ``run_id`` ``None`` every run's after ``gid`` ``after``, in commit order.
+
+        One index range either way (primary key, or ``events_gid``). ``limit``
+        caps the rows (``None``: all); read again after the last id to page.
+        """
+        where: str = "gid > ? ORDER BY gid"
+        params: tuple[Any, ...] = (after,)
+        if run_id is not None:
+            where, params = "run_id = ? AND seq > ? ORDER BY seq", (run_id, after)
         rows = self._read(
-            "get events",
-            "SELECT ts, type, node_id, data FROM events WHERE run_id = ? ORDER BY seq",
-            (run_id,),
+            "read events",
+            f"SELECT run_id, seq, gid, ts, type, node_id, data FROM events WHERE {where} LIMIT ?",
+            (*params, -1 if limit is None else limit),
         )
-        return [(ts, t, n, None if d is None else json.loads(d)) for ts, t, n, d in rows]
+        return [
+            EventRow(r[0], r[1], r[2], r[3], r[4], r[5], None if r[6] is None else json.loads(r[6]))
+            for r in rows
+        ]
+
+    def last_event_id(self) -> int:
+        """The highest :attr:`EventRow.gid` stored (0 before any event): "now" for a reader."""
+        rows = self._read("read events", "SELECT COALESCE(MAX(gid), 0) FROM events")
+        return int(rows[0][0])
 
     def add_cost(
         self, run_id: str, node_id: str | None, amount_usd: float, detail: str = ""
