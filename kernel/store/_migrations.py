@@ -208,6 +208,17 @@ MIGRATIONS: list[str] = [
     CREATE UNIQUE INDEX events_gid ON events (gid);
     CREATE INDEX runs_spec ON runs (spec, started_at);
     """,
+    # 8: run lineage (store/lineage.py): a fork's parent run and the inputs it changed.
+    # parent_id has no foreign key: a parent removed by gc leaves its forks readable.
+    """
+    CREATE TABLE forks (
+        run_id     TEXT PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
+        parent_id  TEXT NOT NULL,
+        changed    TEXT NOT NULL,       -- JSON object: input name -> [parent value, fork value]
+        created_at REAL NOT NULL
+    );
+    CREATE INDEX forks_parent ON forks (parent_id, created_at);
+    """,
 ]
 
 SCHEMA_VERSION: int = len(MIGRATIONS)

@@ -190,10 +190,11 @@ def test_a_version_1_store_migrates_and_keeps_its_data(tmp_path: Path) -> None:
             (1, "luma"),  # a later execution's attempt 1 keeps the earlier one
         ]
     with contextlib.closing(sqlite3.connect(db)) as raw:
-        assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 7
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 8
         tables = {r[0] for r in raw.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         assert not {"events_v2", "attempts_v2"} & tables
         assert "benchmarks" in tables  # migration 6: tools benchmark results
+        assert "forks" in tables  # migration 8: run lineage
         assert raw.execute("PRAGMA foreign_key_check").fetchall() == []
     with RunStore(db) as again:  # opening a migrated store migrates nothing
         assert len(again.get_events("a")) == 4
