@@ -53,7 +53,14 @@ __all__ = ["KERNEL_HOOKS", "PROJECT", "defaults", "hookimpl", "hookspec"]
 
 #: hooks the kernel calls itself; spec nodes cannot name them
 KERNEL_HOOKS = frozenset(
-    {"estimate_cost", "classify_error", "secret_patterns", "environment_variables"}
+    {
+        "estimate_cost",
+        "classify_error",
+        "secret_patterns",
+        "environment_variables",
+        "choose_provider",
+        "publish_asset",
+    }
 )
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -960,6 +967,72 @@ def estimate_cost(hook: str, provider: str | None, arguments: dict[str, Any]) ->
         US dollars, or ``None`` when this implementation does not price
         this hook or provider (the next implementation is asked; with no
         answer the call is assumed free until it reports a cost).
+    """
+
+
+@hookspec(firstresult=True)
+def choose_provider(hook: str, arguments: dict[str, Any], providers: list[str]) -> str | None:
+    """Which provider answers one call of a node that names none.
+
+    A node without a provider (or with ``provider: $inputs.NAME`` given
+    ``auto``) is *open*. Before each of its calls (each ``map`` item) of a
+    one-answer hook the kernel asks this hook; a provider named here is
+    pinned for that call: it alone is called, the call takes a slot of
+    that provider's limit (``concurrency.providers``), its ``estimate_cost``
+    and attempts are that provider's, and ``ctx.provider`` names it. With no
+    answer every implementation may answer, as before, and no provider
+    limit applies. This hook is for the kernel; spec nodes do not call it.
+    It is called synchronously before every call: decide from the
+    arguments, do no I/O.
+
+    Args:
+        hook: the hook about to be called (``generate_clip``).
+        arguments: the call's resolved arguments (without ``ctx``): a map
+            item's ``shot`` and ``options``, for example.
+        providers: the installed providers of ``hook``, sorted.
+
+    Returns:
+        A provider name, or ``None`` when this implementation has no opinion
+        (the next one is asked).
+
+    Raises:
+        Nothing of its own; the kernel fails the call with a
+        :class:`~reelgraph.errors.ConfigurationError` (then the node's
+        ``on_error`` fallbacks are tried) when the answer is not an
+        installed provider of ``hook``.
+
+    Example provider: ``solver`` (a ``generate_clip`` call carrying a
+    production plan in ``options.plan`` goes to the provider the plan chose
+    for its shot).
+    """
+
+
+@hookspec(firstresult=True)
+def publish_asset(path: Path, content_type: str, expires_s: float) -> str | None:
+    """Put a local file where a remote vendor can fetch it; return its URL.
+
+    Some vendors take inputs only by URL (Luma's image-to-video keyframes).
+    A clip provider asks through ``ctx.publish_asset(path, ...)``, which
+    calls this hook. Implement it in a plugin that owns some storage (an
+    S3-compatible bucket with presigned GET URLs, a CDN, a web server).
+
+    Args:
+        path: the file to publish (a PNG storyboard frame, for example).
+        content_type: its media type (``image/png``), served with it.
+        expires_s: how long the URL must stay readable, in seconds.
+
+    Returns:
+        An ``https`` (or, for a loopback test server, ``http``) URL that
+        serves the file's bytes, or ``None`` when this plugin is not
+        configured (the next implementation is asked; with no answer the
+        caller goes without, e.g. text-to-video instead of image-to-video).
+
+    Raises:
+        ConfigurationError: the publisher is configured but cannot write
+            (bad bucket, rejected credentials), naming the setting to fix.
+        TransientError: the storage failed in a way a retry may fix.
+
+    Example provider: ``s3_assets`` (``REELGRAPH_ASSET_URL=s3://bucket/prefix``).
     """
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import os
 import secrets
 import time
@@ -17,9 +18,10 @@ from reelgraph.observe.logs import logging_listener
 from reelgraph.observe.resources import ResourceMeter
 from reelgraph.observe.secrets import redact_value
 from reelgraph.observe.tracing import active_tracer, end_run_span
-from reelgraph.plan.graph import Plan, build_plan
+from reelgraph.plan.graph import CompiledNode, Plan, build_plan
 from reelgraph.plan.providers import chooses_providers
 from reelgraph.plan.registry import PluginInfo, PluginRegistry
+from reelgraph.run.fork import ForkScheduler, Parent
 from reelgraph.run.lease import LeaseKeeper, takeover_event
 from reelgraph.run.outputs import publish_outputs, resolve_outputs
 from reelgraph.run.persist import Recorder, restore_outputs
@@ -251,18 +253,106 @@ class Kernel:
         run = Run(id=run_id or new_run_id(), spec=plan.spec.name, run_dir=Path(), inputs=bound)
         run.run_dir = self.home / "runs" / run.id
         if self.persist:
-            self.store.create_run(
-                run.id,
-                spec=plan.spec.name,
-                spec_path=str(plan.spec.path) if plan.spec.path else None,
-                spec_text=spec_text(plan.spec, limits),
-                inputs=jsonable(storable_inputs(plan.spec, bound)),
-                output_dir=str(Path(output_dir).resolve()) if output_dir is not None else None,
-                started_at=run.started_at,
-            )
-            lease = acquire_lease(self.store, run.id, ttl_s=self.lease_ttl_s)
+            lease = self._create_run(plan, run, limits, output_dir)
             return await self._execute(plan, run, output_dir, on_event, cache, {}, limits, lease)
         return await self._execute(plan, run, output_dir, on_event, cache, {}, limits)
+
+    def _create_run(
+        self, plan: Plan, run: Run, limits: BudgetSpec, output_dir: str | Path | None
+    ) -> tuple[Lease, Lease | None, str | None]:
+        """Store a new run (its spec, budget and inputs) and take its lease."""
+        self.store.create_run(
+            run.id,
+            spec=plan.spec.name,
+            spec_path=str(plan.spec.path) if plan.spec.path else None,
+            spec_text=spec_text(plan.spec, limits),
+            inputs=jsonable(storable_inputs(plan.spec, run.inputs)),
+            output_dir=str(Path(output_dir).resolve()) if output_dir is not None else None,
+            started_at=run.started_at,
+        )
+        return acquire_lease(self.store, run.id, ttl_s=self.lease_ttl_s)
+
+    def fork(
+        self,
+        run_id: str,
+        inputs: Mapping[str, Any] | None = None,
+        *,
+        output_dir: str | Path | None = None,
+        on_event: Callable[[Event], None] | None = None,
+        fork_id: str | None = None,
+        cache: bool = True,
+        budget: BudgetSpec | Mapping[str, Any] | None = None,
+    ) -> Run:
+        """Start a fork of a stored run with some inputs changed. See :meth:`afork`."""
+        return asyncio.run(
+            self.afork(
+                run_id,
+                inputs,
+                output_dir=output_dir,
+                on_event=on_event,
+                fork_id=fork_id,
+                cache=cache,
+                budget=budget,
+            )
+        )
+
+    async def afork(
+        self,
+        run_id: str,
+        inputs: Mapping[str, Any] | None = None,
+        *,
+        output_dir: str | Path | None = None,
+        on_event: Callable[[Event], None] | None = None,
+        fork_id: str | None = None,
+        cache: bool = True,
+        budget: BudgetSpec | Mapping[str, Any] | None = None,
+    ) -> Run:
+        """Run the spec of a stored run again, with ``inputs`` replacing some of its inputs.
+
+        The fork is a new run (id ``fork_id`` or a new one) of the parent's
+        stored spec and budget. Every node whose arguments come out equal to
+        those of the parent's node (the same inputs, equal upstream outputs,
+        the same provider) is not executed: its output is the parent's
+        recorded output, so a parent run with ``cache=False`` forks too.
+        The rest runs, through the memo cache unless ``cache=False``. See
+        :mod:`reelgraph.run.fork` for the rule. The store records the parent
+        and the changed inputs (:mod:`reelgraph.store.lineage`; ``reelgraph
+        show`` prints them); reused nodes emit ``node.succeeded`` with
+        ``{"cached": true, "reused": true, "from_run": PARENT_ID}``.
+
+        Args:
+            run_id: the parent run's id, or a unique prefix of it. It may have
+                any status: what it finished is reused.
+            inputs: the inputs to change, ``{name: value}`` (strings are
+                converted as for :meth:`run`), plus the parent's secret
+                inputs (never stored).
+            output_dir, on_event, cache, budget: as for :meth:`arun`.
+
+        Raises:
+            ReelgraphError: no such run, an ambiguous prefix, or the store is off.
+            InputError: an input the spec does not take (with the closest
+                names), a bad value, a missing file (nothing has run).
+            SpecError: the stored spec no longer validates (nothing has run).
+            StorageError: as for :meth:`arun`.
+        """
+        from reelgraph.run.fork import prepare_fork
+        from reelgraph.store.lineage import record_fork
+
+        if not self.persist:
+            raise ReelgraphError("fork needs the run store; this kernel has persist=False")
+        row = self.find_run(run_id)
+        plan, parent, bound, changed = prepare_fork(self, row, inputs or {})
+        limits = merged_budget(plan.spec.budget, budget)
+        if output_dir is not None:
+            check_writable(Path(output_dir))
+        run = Run(id=fork_id or new_run_id(), spec=plan.spec.name, run_dir=Path(), inputs=bound)
+        run.run_dir = self.home / "runs" / run.id
+        lease = self._create_run(plan, run, limits, output_dir)
+        record_fork(self.store, run.id, row.id, jsonable({k: list(v) for k, v in changed.items()}))
+        candidates = dict(parent.outputs)  # ForkScheduler drops those that changed
+        return await self._execute(
+            plan, run, output_dir, on_event, cache, candidates, limits, lease, parent=parent
+        )
 
     def resume(
         self,
@@ -472,6 +562,14 @@ class Kernel:
         )
         return None if answer is None else float(answer)
 
+    def _router(self) -> Callable[[CompiledNode, dict[str, Any]], CompiledNode] | None:
+        """Pins calls of open nodes to the provider ``choose_provider`` names, if a plugin
+        implements that hook (see :mod:`reelgraph.run.routing`)."""
+        from reelgraph.run.routing import Router
+
+        router = Router(self.registry.load())
+        return router.route if router.active else None
+
     def find_run(self, run_id: str) -> RunRow:
         """The stored run with this id, or the one run whose id starts with it.
 
@@ -501,6 +599,7 @@ class Kernel:
         lease: tuple[Lease, Lease | None, str | None] | None = None,
         *,
         answered: Mapping[str, str] | None = None,
+        parent: Parent | None = None,
     ) -> Run:
         tracer = active_tracer(self.tracer_provider)
         recorder = None
@@ -509,7 +608,9 @@ class Kernel:
             recorder = Recorder(
                 self.store, self.artifacts, run, self.registry, cache=cache, uncached=uncached
             )
-        scheduler = Scheduler(
+        # a fork reuses its parent's unchanged nodes (reelgraph.run.fork)
+        kind: Any = Scheduler if parent is None else functools.partial(ForkScheduler, parent=parent)
+        scheduler = kind(
             plan,
             run,
             run.inputs,
@@ -528,6 +629,7 @@ class Kernel:
             ),
             estimate=self._estimate if budget.max_cost_usd is not None else None,
             classify=self.registry.classify_error,
+            route=self._router(),
         )
         meter = ResourceMeter(
             self.home, (lambda: self.artifacts.bytes_written) if self.persist else (lambda: 0)

@@ -39,6 +39,7 @@ class CallPolicy:
         tracer: Any
         budget: Budget | None
         classify: Callable[[BaseException], ProviderError | None] | None
+        route: Callable[[CompiledNode, dict[str, Any]], CompiledNode] | None
         scope: dict[str, Any]
         _stored: dict[str, dict[int | None, tuple[bool, Any]]]
         _wall: float
@@ -101,7 +102,21 @@ class CallPolicy:
     # -- one call: cache, attempts, fallbacks ---------------------------------------
 
     async def _call(self, node: CompiledNode, kwargs: dict[str, Any], item: int | None) -> Any:
-        """One call of ``node``'s hook (one map item): cached, retried, fallen back."""
+        """One call of ``node``'s hook (one map item): routed, cached, retried, fallen back.
+
+        A call of an open node is first pinned to the provider chosen for it
+        (:attr:`route`); when the choice cannot be honoured (the provider is
+        not installed), the call fails as a first attempt would, and the
+        node's fallbacks are tried.
+        """
+        if self.route is not None and node.provider is None:
+            try:
+                node = self.route(node, kwargs)
+            except ProviderError as err:
+                failure = self._wrap(node, err, item)
+                failure.__cause__ = err
+                result, _ = await self._recover(node, kwargs, item, failure, time.perf_counter())
+                return result
         recorder = self.recorder
         key = None
         if recorder is not None:

@@ -4,6 +4,8 @@ Independent nodes and the items of a ``map`` node run concurrently. Every
 hook call (one attempt) takes a slot of the node's own limit (``concurrency:``),
 of its provider's limit (``concurrency.providers``) and of the run's global
 limit, always in that order, so the limits hold however calls are nested. A
+call of an open node (no provider named) takes the slot of the provider
+the ``choose_provider`` hook pins it to, if any (:mod:`reelgraph.run.routing`). A
 single ready node runs inline, without a task; a node that finishes without
 suspending needs no task at all. ``def`` hook implementations run in a worker
 thread, ``async def`` ones on the loop.
@@ -92,6 +94,9 @@ class Scheduler(CallPolicy, ReviewLoop):
         estimate: the ``estimate_cost`` hook, asked when a cost limit is set.
         classify: the plugins' ``classify_error`` hook, asked about a failed
             attempt's exception before the kernel's rules.
+        route: pins a call of an open node to the provider chosen for it
+            (:meth:`reelgraph.run.routing.Router.route`); ``None``: calls
+            of open nodes stay open.
     """
 
     def __init__(
@@ -110,9 +115,11 @@ class Scheduler(CallPolicy, ReviewLoop):
         spent_usd: float = 0.0,
         estimate: Callable[[str, str | None, dict[str, Any]], float | None] | None = None,
         classify: Callable[[BaseException], ProviderError | None] | None = None,
+        route: Callable[[CompiledNode, dict[str, Any]], CompiledNode] | None = None,
     ) -> None:
         self.plan = plan
         self.classify = classify
+        self.route = route
         self.recorder = recorder
         self.reuse = reuse or {}
         self.run = run
