@@ -320,12 +320,18 @@ def _run_routes(app: FastAPI, kernel: Any, manager: RunManager, cap: int) -> Non
     async def list_runs(
         status: str | None = None,
         spec: str | None = None,
+        since: Annotated[
+            float | None, Query(description="Unix seconds: started then or later")
+        ] = None,
         limit: int = Query(50, ge=1, le=1000),
     ) -> list[dict[str, Any]]:
-        """Runs, newest first, filtered by ``status`` and ``spec`` (among the latest 1000)."""
-        rows = kernel.store.list_runs(1000 if status or spec else limit)
-        rows = [r for r in rows if status in (None, r.status) and spec in (None, r.spec)]
-        return [_summary(r, manager) for r in rows[:limit]]
+        """Runs, newest first, filtered by ``status``, ``spec`` and start time ``since``."""
+        from anyio import to_thread
+
+        def read() -> list[Any]:
+            return kernel.store.list_runs(limit, status=status, spec=spec, since=since)
+
+        return [_summary(r, manager) for r in await to_thread.run_sync(read)]
 
     @app.get("/api/runs/{run_id}", tags=["runs"])
     async def get_run(run_id: str) -> dict[str, Any]:
@@ -455,8 +461,8 @@ def _event_routes(app: FastAPI, kernel: Any, poll_s: float, ping_s: float) -> No
         """Every stored event of the run: ``[{"id", "run_id", "ts", "type", "node", "data"}]``."""
         row = run_row(kernel, run_id)
         return [
-            streams.event_json(row.id, i + 1, e)
-            for i, e in enumerate(kernel.store.get_events(row.id))
+            streams.event_json(row.id, e.seq, e.as_tuple())
+            for e in kernel.store.read_events(row.id)
         ]
 
     @app.get("/api/runs/{run_id}/events/stream", tags=["events"])
@@ -472,13 +478,14 @@ def _event_routes(app: FastAPI, kernel: Any, poll_s: float, ping_s: float) -> No
 
     @app.get("/api/events/stream", tags=["events"])
     async def stream_all_events(request: Request) -> EventSourceResponse:
-        """Events of the latest 100 runs as Server-Sent Events, from now or ``Last-Event-ID``."""
+        """Events of every run as Server-Sent Events, from now or after ``Last-Event-ID``
+        (ids are the store's event ids, increasing in commit order)."""
         last = request.headers.get("last-event-id")
         try:
-            cursor = streams.decode_cursor(last) if last else streams.snapshot(kernel.store)
+            after = streams.parse_index(last) if last else await streams.snapshot(kernel.store)
         except ValueError:
             raise HTTPException(400, "Last-Event-ID is not an id from this stream") from None
-        source = streams.all_runs_events(kernel.store, cursor, poll_s=poll_s)
+        source = streams.all_runs_events(kernel.store, after, poll_s=poll_s)
         return EventSourceResponse(source, ping=ping_s)
 
 

@@ -11,7 +11,6 @@ import json
 import time
 
 import httpx
-import pytest
 from httpx_sse import connect_sse
 
 from tests.contrib.conftest import serve
@@ -116,10 +115,17 @@ def test_keep_alive_comment_and_bad_ids(home):
         running.stop()
 
 
-@pytest.mark.parametrize("counts", [{}, {"20261205-101010-abcdef": 3, "other": 0}])
-def test_cursor_round_trip(counts):
-    from reelgraph.contrib.server.events import decode_cursor, encode_cursor
-
-    text = encode_cursor(counts)
-    assert "\n" not in text and text.isascii()
-    assert decode_cursor(text) == counts
+def test_ids_of_the_all_runs_stream_are_the_store_event_ids(served):
+    """The all-runs stream's ids are RunStore gids: increasing, and exactly the stored ones."""
+    with httpx.Client(base_url=served.url, timeout=60) as client:
+        first = client.post("/api/runs", json={"spec": chain_spec(2)}).json()["id"]
+        wait_for(client, first)
+        start = served.kernel.store.read_events()[0].gid - 1
+        run_id = client.post("/api/runs", json={"spec": chain_spec(2)}).json()["id"]
+        wait_for(client, run_id)
+        stored = [r for r in served.kernel.store.read_events(after=start)]
+        seen = read(client, "/api/events/stream", lambda m: len(m) == len(stored), str(start))
+    assert [int(m.id) for m in seen] == [r.gid for r in stored]
+    assert [int(m.id) for m in seen] == sorted({int(m.id) for m in seen})
+    assert [json.loads(m.data)["run_id"] for m in seen] == [r.run_id for r in stored]
+    assert {r.run_id for r in stored} >= {first, run_id}
