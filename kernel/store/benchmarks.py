@@ -31,6 +31,8 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from reelgraph.store.runs import upsert_sql
+
 if TYPE_CHECKING:
     from reelgraph.store.runs import RunStore
 
@@ -88,8 +90,7 @@ def add_benchmarks(store: RunStore, rows: list[BenchmarkRow]) -> None:
     Raises:
         reelgraph.store.runs.StoreError: the store cannot be written.
     """
-    marks = ", ".join("?" for _ in _COLUMNS)
-    sql = f"INSERT OR REPLACE INTO benchmarks ({', '.join(_COLUMNS)}) VALUES ({marks})"
+    sql = upsert_sql("benchmarks", _COLUMNS, key=("bench_id", "case_id"))
     values = [tuple(getattr(r, c) for c in _COLUMNS) for r in rows]
 
     def body(db: sqlite3.Connection) -> None:

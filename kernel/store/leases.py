@@ -17,9 +17,10 @@ A stale lease is taken over; a live one is refused with :class:`RunLeased`,
 unless the caller forces it (an operator who knows the holder is gone).
 Leases are rows, not SQLite locks, so they survive the holder's process and
 can be inspected (``reelgraph show``, ``doctor``) and broken by hand. The same
-rows work on a PostgreSQL store (``SELECT ... FOR UPDATE`` in place of
-``BEGIN IMMEDIATE``), where an advisory lock would vanish with the holder's
-connection and could not say who held the run.
+rows work on a PostgreSQL store (``reelgraph.contrib.postgres.store``), whose
+writes hold a transaction-level advisory lock in place of ``BEGIN
+IMMEDIATE``; a session lock alone would vanish with the holder's connection
+and could not say who held the run.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from reelgraph.errors import ReelgraphError
+from reelgraph.store.runs import upsert_sql
 
 if TYPE_CHECKING:
     from reelgraph.store.runs import RunStore
@@ -184,7 +186,7 @@ def acquire_lease(
                 raise RunLeased(previous)
         lease = Lease(run_id, owner, host, os.getpid(), now, now, now + ttl_s)
         db.execute(
-            f"INSERT OR REPLACE INTO leases ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            upsert_sql("leases", _COLUMNS.split(", "), key=("run_id",)),
             (lease.run_id, lease.owner, lease.host, lease.pid, now, now, now + ttl_s),
         )
         return lease, previous, reason

@@ -27,7 +27,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,6 +45,7 @@ __all__ = [
     "RunRow",
     "RunStore",
     "StoreError",
+    "upsert_sql",
 ]
 
 _RETRIES = 5  # after busy_timeout has expired: the last resort against "database is locked"
@@ -62,6 +63,9 @@ _ATTEMPT_COLUMNS = (
 )
 
 # The statements a Batch collects. Numbered parameters (?1) let one value serve twice.
+# Portable SQL (store/backends.py): upserts are ON CONFLICT ... DO UPDATE, and the
+# table's own columns are qualified there (PostgreSQL finds "cost_usd" ambiguous
+# beside "excluded.cost_usd").
 _START_NODE = (
     "INSERT INTO nodes (run_id, node_id, hook, provider, status, attempts, started_at)"
     " VALUES (?1, ?2, ?3, ?4, 'running', ?5, ?6)"
@@ -74,7 +78,7 @@ _FINISH_NODE = (
     " started_at, ended_at, seconds, error, output, cache_key)"
     " VALUES (?1, ?2, COALESCE(?3, ''), ?4, ?5, ?6, ?7, ?8 - ?9, ?8, ?9, ?10, ?11, ?12)"
     " ON CONFLICT (run_id, node_id) DO UPDATE SET"
-    " hook = COALESCE(?3, hook), provider = COALESCE(?4, provider), status = ?5,"
+    " hook = COALESCE(?3, nodes.hook), provider = COALESCE(?4, nodes.provider), status = ?5,"
     " cached = ?6, items = ?7, ended_at = ?8, seconds = ?9, error = ?10,"
     " output = ?11, cache_key = ?12"
 )
@@ -84,19 +88,43 @@ _ADD_EVENT = (
     " (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE run_id = ?1),"
     " (SELECT COALESCE(MAX(gid), 0) + 1 FROM events), ?2, ?3, ?4, ?5)"
 )
-_ADD_ATTEMPT = (
-    "INSERT OR REPLACE INTO attempts (run_id, node_id, item_index, attempt, started_at,"
-    " status, ended_at, seconds, error, provider, cost_usd)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+
+
+def upsert_sql(table: str, columns: Sequence[str], key: Sequence[str]) -> str:
+    """``INSERT INTO table (columns) VALUES (?, ...)``, replacing the row with the same ``key``.
+
+    Standard upsert (``ON CONFLICT (key) DO UPDATE SET column = excluded.column``),
+    which SQLite (3.24+) and PostgreSQL both read; SQLite's ``INSERT OR REPLACE``
+    is its own (https://sqlite.org/lang_upsert.html).
+    """
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
+    return (
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
+        f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
+    )
+
+
+_ADD_ATTEMPT = upsert_sql(
+    "attempts",
+    ("run_id", "node_id", "item_index", "attempt", "started_at", "status", "ended_at")
+    + ("seconds", "error", "provider", "cost_usd"),
+    key=("run_id", "node_id", "item_index", "attempt", "started_at"),
 )
 _ADD_COST = "INSERT INTO costs (run_id, node_id, amount_usd, detail, ts) VALUES (?, ?, ?, ?, ?)"
 _RUN_COST = "UPDATE runs SET cost_usd = cost_usd + ?2 WHERE id = ?1"
 # a cost reported for a node not recorded yet makes its row, as "pending"
 _NODE_COST = (
     "INSERT INTO nodes (run_id, node_id, status, cost_usd) VALUES (?1, ?2, 'pending', ?3)"
-    " ON CONFLICT (run_id, node_id) DO UPDATE SET cost_usd = cost_usd + ?3"
+    " ON CONFLICT (run_id, node_id) DO UPDATE SET cost_usd = nodes.cost_usd + ?3"
 )
-_MEMO_PUT = "INSERT OR REPLACE INTO memo VALUES (?, ?, ?, ?, ?)"
+_MEMO_PUT = upsert_sql(
+    "memo", ("cache_key", "output", "run_id", "node_id", "created_at"), key=("cache_key",)
+)
+_JOURNAL_PUT = upsert_sql(
+    "journal",
+    ("run_id", "node_id", "item_index", "key", "value"),
+    key=("run_id", "node_id", "item_index", "key"),
+)
 
 Event = tuple[float, str, str | None, dict[str, Any] | None]
 
@@ -782,7 +810,7 @@ class RunStore:
         """Record (or replace) a journal entry of one run, node and map item."""
         self._exec(
             "write journal",
-            "INSERT OR REPLACE INTO journal VALUES (?, ?, ?, ?, ?)",
+            _JOURNAL_PUT,
             (run_id, node_id, _item(item_index), key, value),
         )
 
