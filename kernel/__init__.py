@@ -43,6 +43,7 @@ __all__ = [
     "Spec",
     "SpecError",
     "TransientError",
+    "Workflow",
     "__version__",
     "hookimpl",
     "load_spec",
@@ -60,6 +61,10 @@ def __getattr__(name: str) -> object:
         from reelgraph.run.context import NodeContext
 
         return NodeContext
+    if name == "Workflow":
+        from reelgraph.workflow import Workflow
+
+        return Workflow
     if name in ("Spec", "load_spec"):
         import reelgraph.spec.model as _spec
 

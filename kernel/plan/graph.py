@@ -19,7 +19,7 @@ from reelgraph import hookspecs
 from reelgraph.errors import PluginError, Problem, SpecError, did_you_mean
 from reelgraph.plan.providers import bind_providers
 from reelgraph.plan.registry import PluginRegistry
-from reelgraph.plan.signature import HookSignature, hook_signature
+from reelgraph.plan.signature import HookSignature, function_signature, hook_signature
 from reelgraph.plan.typecheck import (
     FieldMissing,
     Item,
@@ -31,7 +31,13 @@ from reelgraph.plan.typecheck import (
     node_output_type,
     reference_type,
 )
-from reelgraph.spec.conditions import Condition, ConditionError, compile_condition
+from reelgraph.spec.conditions import (
+    CallableCondition,
+    Condition,
+    ConditionError,
+    compile_condition,
+)
+from reelgraph.spec.functions import code_digest, is_python, unresolved
 from reelgraph.spec.model import NodeSpec, RetrySpec, ReviewSpec, Spec
 from reelgraph.spec.refs import Ref, compile_value, find_refs, parse_ref
 
@@ -66,7 +72,7 @@ class CompiledNode:
     deps: list[str] = field(default_factory=list)
     dependents: list[str] = field(default_factory=list)
     #: run only when this holds (``when:``); ``None`` = always
-    when: Condition | None = None
+    when: Condition | CallableCondition | None = None
     retry: RetrySpec = field(default_factory=RetrySpec)
     #: seconds per attempt; ``None`` = no limit
     timeout_s: float | None = None
@@ -81,6 +87,8 @@ class CompiledNode:
     fast: bool = False
     #: the implementation takes every argument the node passes (and ``ctx``)
     pass_all: bool = False
+    #: a function node's :func:`~reelgraph.spec.functions.code_digest`, part of its memo key
+    code: str | None = None
 
 
 @dataclass(slots=True)
@@ -164,7 +172,7 @@ def build_plan(
             Problem(f"cycle: {path}", file, cycle[0], None, "remove one of these references")
         )
     if problems:
-        raise SpecError(problems)
+        raise SpecError(spec.locate(problems))
     plan = _compile(spec, by_id, signatures, graph, registry)
     plan.spec = written  # as written: stored with runs, providers chosen again on resume
     return plan
@@ -173,6 +181,13 @@ def build_plan(
 def _check_hook(
     node: NodeSpec, registry: PluginRegistry, file: str, problems: list[Problem]
 ) -> HookSignature | None:
+    if node.function is not None:  # a function node (Workflow.call)
+        sig = function_signature(node.hook, node.function)
+        _check_arguments(node, sig, f"function '{node.hook}'", file, problems)
+        return sig
+    if is_python(node.hook):
+        problems.append(unresolved(node, "hook", file))
+        return None
     sig = hook_signature(node.hook, registry)
     if node.hook in hookspecs.KERNEL_HOOKS:
         problems.append(
@@ -233,30 +248,31 @@ def _check_hook(
                 "install a plugin that provides it (see `reelgraph plugins`)",
             )
         )
+    _check_arguments(node, sig, f"hook '{node.hook}'", file, problems)
+    return sig
+
+
+def _check_arguments(
+    node: NodeSpec, sig: HookSignature, what: str, file: str, problems: list[Problem]
+) -> None:
+    """Every argument is a parameter of the hook (or function); none is missing."""
     for arg in node.with_:
         if arg not in sig.params:
             hint = did_you_mean(arg, sig.params, f"{node.hook} takes: {', '.join(sig.params)}")
             problems.append(
-                Problem(
-                    f"hook '{node.hook}' has no argument '{arg}'",
-                    file,
-                    node.id,
-                    f"with.{arg}",
-                    hint,
-                )
+                Problem(f"{what} has no argument '{arg}'", file, node.id, f"with.{arg}", hint)
             )
     for param in sig.params:
         if param not in node.with_ and param not in sig.defaults:
             problems.append(
                 Problem(
-                    f"missing argument '{param}' of hook '{node.hook}'",
+                    f"missing argument '{param}' of {what}",
                     file,
                     node.id,
                     f"with.{param}",
                     f"add `{param}: ...` under `with:`",
                 )
             )
-    return sig
 
 
 def _firstresult(registry: PluginRegistry, hook: str) -> bool:
@@ -419,11 +435,14 @@ def _check_when(
     """``when:`` parses, and reads only ``inputs`` and other nodes (edges from them)."""
     assert node.when is not None
     try:
-        condition = compile_condition(node.when)
+        condition = _condition(node)
     except ConditionError as err:
         problems.append(
             Problem(str(err), file, node.id, "when", "write one expression, e.g. inputs.n > 2")
         )
+        return
+    if condition is None:
+        problems.append(unresolved(node, "when", file))
         return
     for name in sorted(condition.names):
         if name == "inputs":
@@ -440,6 +459,20 @@ def _check_when(
             problems.append(
                 Problem(f"condition reads unknown name '{name}'", file, node.id, "when", hint)
             )
+
+
+def _condition(node: NodeSpec) -> Condition | CallableCondition | None:
+    """A node's parsed ``when`` (``None`` for a Python condition without its callable).
+
+    Raises:
+        ConditionError: the expression does not parse.
+    """
+    if node.condition is not None:
+        return CallableCondition.of(node.condition)
+    if is_python(node.when):
+        return None
+    assert node.when is not None
+    return compile_condition(node.when)
 
 
 def _check_fallbacks(
@@ -639,7 +672,7 @@ def _compile(
         compiled.review = node.review
         compiled.deps = sorted(graph.predecessors(node_id))
         compiled.dependents = sorted(graph.successors(node_id), key=position)
-        compiled.when = compile_condition(node.when) if node.when is not None else None
+        compiled.when = _condition(node) if node.when is not None else None
         compiled.retry = node.retry or defaults.retry
         compiled.timeout_s = node.timeout_s if node.timeout_s is not None else defaults.timeout_s
         compiled.limit = node.concurrency if node.concurrency is not None else defaults.concurrency
@@ -663,7 +696,7 @@ def _compile(
         compiled.pass_all = set(compiled.argnames) == {*node.with_, *static, "ctx"}
         nodes[node_id] = compiled
     if problems:
-        raise SpecError(problems)
+        raise SpecError(spec.locate(problems))
     reviewers = {n.review.gate: n.id for n in spec.nodes if n.review is not None}
     standby = {f.node: n.id for n in spec.nodes for f in n.on_error if f.node is not None}
     return Plan(
@@ -679,6 +712,8 @@ def _compile_call(
     problems: list[Problem],
 ) -> CompiledNode | None:
     """A node's call of its hook through ``provider`` (arguments filled in by the caller)."""
+    if node.function is not None:
+        return _compile_function(node)
     try:
         caller = registry.caller(node.hook, provider)
     except PluginError as err:
@@ -702,6 +737,24 @@ def _compile_call(
         static_args={},
         map_ref=None,
         collect=collect,
+    )
+
+
+def _compile_function(node: NodeSpec) -> CompiledNode:
+    """A function node: its callable is called directly, as a pinned hookimpl is."""
+    function = node.function
+    return CompiledNode(
+        id=node.id,
+        hook=node.hook,
+        provider=None,
+        caller=None,
+        is_async=inspect.iscoroutinefunction(function),
+        function=function,
+        argnames=tuple(inspect.signature(function).parameters),
+        args=[],
+        static_args={},
+        map_ref=None,
+        code=code_digest(function),
     )
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from reelgraph import hookspecs
 from reelgraph.plan.registry import PluginRegistry
 
-__all__ = ["HookSignature", "hook_signature"]
+__all__ = ["HookSignature", "function_signature", "hook_signature"]
 
 
 @dataclass(slots=True)
@@ -54,7 +54,9 @@ def hook_signature(name: str, registry: PluginRegistry | None = None) -> HookSig
 _SIGNATURES: dict[tuple[Any, bool], HookSignature] = {}
 
 
-def _signature(name: str, fn: Any, collect: bool) -> HookSignature:
+def _signature(
+    name: str, fn: Any, collect: bool, defaults: dict[str, Any] | None = None
+) -> HookSignature:
     from reelgraph.run.context import NodeContext
 
     try:
@@ -65,11 +67,31 @@ def _signature(name: str, fn: Any, collect: bool) -> HookSignature:
     return HookSignature(
         name=name,
         params=params,
-        defaults=dict(getattr(fn, "reelgraph_defaults", {})),
+        defaults=dict(getattr(fn, "reelgraph_defaults", {}) if defaults is None else defaults),
         returns=_strip_optional(hints.get("return")),
         param_types={p: hints.get(p) for p in params},
         collect=collect,
     )
+
+
+def function_signature(name: str, func: Any) -> HookSignature:
+    """The signature of a function node's callable, read as a hookspec's is.
+
+    ``name`` is the node's ``hook`` (``python:module.qualname``). Parameters
+    are the callable's named ones but ``ctx`` (which receives the
+    :class:`~reelgraph.run.context.NodeContext`, as a hook's does); those
+    with a Python default may be left out of the node's arguments. The
+    return annotation is what downstream references are checked against.
+    """
+    return _signature(name, func, collect=False, defaults=_python_defaults(func))
+
+
+def _python_defaults(func: Any) -> dict[str, Any]:
+    return {
+        p.name: p.default
+        for p in inspect.signature(func).parameters.values()
+        if p.default is not inspect.Parameter.empty and p.name != "ctx"
+    }
 
 
 def _strip_optional(annotation: Any) -> Any:

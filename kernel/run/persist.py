@@ -6,7 +6,9 @@ docstring for when each write is committed.
 Memo cache: a hook call is keyed by hook, provider, the provider's package
 version and the digest of its resolved arguments (files by content). A call
 whose key matches a finished call of any earlier run is served from the
-cache, so a clip already paid for is never generated again.
+cache, so a clip already paid for is never generated again. A function node
+(:mod:`reelgraph.spec.functions`) is keyed by its ``python:`` name and a
+digest of its source instead of a provider's version.
 """
 
 from __future__ import annotations
@@ -242,14 +244,15 @@ class Recorder:
         """The memo key of one hook call, or ``None`` when caching is off for it."""
         if not self.cache or node.id in self.uncached:
             return None
-        return digest_value(
-            {
-                "hook": node.hook,
-                "provider": node.provider,
-                "version": self._version(node),
-                "args": kwargs,
-            }
-        )
+        key = {
+            "hook": node.hook,
+            "provider": node.provider,
+            "version": self._version(node),
+            "args": kwargs,
+        }
+        if node.code is not None:  # a function node: editing its source gives new keys
+            key["code"] = node.code
+        return digest_value(key)
 
     def lookup(self, key: str) -> tuple[bool, Any, Any]:
         """``(hit, value, dumped)`` for a memo key; a corrupt entry is dropped with a warning."""

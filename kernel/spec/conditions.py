@@ -10,6 +10,13 @@ listed in :data:`FUNCTIONS` can be called::
 
 A node whose condition is false is skipped, and so is every node that
 depends on it.
+
+In a spec built in Python (:class:`reelgraph.workflow.Workflow`), a
+condition may be a callable instead: its parameter names are what it reads
+(``inputs`` and node ids), it is called with those values, and its truth
+decides as an expression's does (:class:`CallableCondition`)::
+
+    wf.node(...).when(lambda plan: plan.needs_clips)
 """
 
 from __future__ import annotations
@@ -22,7 +29,13 @@ from typing import Any
 
 from reelgraph.errors import ReelgraphError
 
-__all__ = ["FUNCTIONS", "Condition", "ConditionError", "compile_condition"]
+__all__ = [
+    "FUNCTIONS",
+    "CallableCondition",
+    "Condition",
+    "ConditionError",
+    "compile_condition",
+]
 
 #: the functions a condition may call
 FUNCTIONS: dict[str, Any] = {
@@ -77,6 +90,75 @@ class Condition:
             raise ConditionError(f"when: {self.text!r}: {err}") from None
         except Exception as err:  # noqa: BLE001 - any failure of the expression itself
             raise ConditionError(f"when: {self.text!r}: {type(err).__name__}: {err}") from None
+
+
+class _Inputs(Mapping[str, Any]):
+    """A run's inputs for a callable condition: ``inputs.aspect`` or ``inputs["aspect"]``."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self._values = values
+
+    def __getitem__(self, key: str) -> Any:
+        return self._values[key]
+
+    def __iter__(self) -> Any:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(f"no input {name!r}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class CallableCondition:
+    """A condition written as a Python callable (a spec built in Python).
+
+    Attributes:
+        text: ``python:module.qualname``, as events and the run store show it.
+        function: the callable; called with one keyword argument per name.
+        names: its parameter names: ``inputs`` (the run's inputs, read as
+            attributes or keys) and the ids of the nodes it reads.
+    """
+
+    text: str
+    function: Any
+    names: frozenset[str]
+
+    @classmethod
+    def of(cls, function: Any) -> CallableCondition:
+        """The condition of ``function``; its parameters are the names it reads."""
+        import inspect
+
+        from reelgraph.spec.functions import PREFIX, qualified_name
+
+        names = frozenset(inspect.signature(function).parameters)
+        return cls(PREFIX + qualified_name(function), function, names)
+
+    def evaluate(self, scope: Mapping[str, Any]) -> bool:
+        """Call the function with the values it names; its truth is the answer.
+
+        Raises:
+            ConditionError: the function raised, or a name it reads is not
+                in ``scope``.
+        """
+        try:
+            values = {
+                name: _Inputs(scope[name]) if name == "inputs" else scope[name]
+                for name in self.names
+            }
+        except KeyError as err:
+            raise ConditionError(f"when: {self.text}: no value for {err}") from None
+        try:
+            return bool(self.function(**values))
+        except Exception as err:  # noqa: BLE001 - any failure of the condition itself
+            raise ConditionError(f"when: {self.text}: {type(err).__name__}: {err}") from None
 
 
 def compile_condition(text: str) -> Condition:

@@ -8,6 +8,7 @@ Edges of the DAG come from the references and from ``needs``.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
@@ -18,6 +19,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     field_validator,
     model_validator,
@@ -247,6 +249,22 @@ class NodeSpec(BaseModel):
     )
     description: str = Field(default="", description="What the node does, for readers.")
 
+    # Set only by reelgraph.workflow.Workflow (never from YAML or JSON): the
+    # Python callable a function node calls (its `hook` reads
+    # `python:module.qualname`), and a callable `when` (its text reads the same).
+    _function: Any = PrivateAttr(default=None)
+    _condition: Any = PrivateAttr(default=None)
+
+    @property
+    def function(self) -> Any:
+        """The Python callable of a function node (``Workflow.call``), else ``None``."""
+        return self._function
+
+    @property
+    def condition(self) -> Any:
+        """A callable ``when`` (``Workflow`` ``.when(func)``), else ``None``."""
+        return self._condition
+
     @field_validator("on_error", mode="before")
     @classmethod
     def _one_or_many(cls, value: Any) -> Any:
@@ -346,10 +364,79 @@ class Spec(BaseModel):
     )
     path: Path | None = Field(default=None, exclude=True)
 
+    # Where a spec built in Python was written: "file.py:LINE" by node id,
+    # "inputs.NAME" and "outputs.NAME", and "" for the Workflow(...) call.
+    _locations: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    def __eq__(self, other: object) -> bool:
+        """Specs are equal when they say the same: every field but ``path``, and the
+        same Python callables in function nodes; where a spec was loaded from or
+        written (its file, or the lines of a ``Workflow``) is not compared."""
+        if not isinstance(other, Spec):
+            return NotImplemented
+        return all(
+            getattr(self, name) == getattr(other, name)
+            for name in type(self).model_fields
+            if name != "path"
+        )
+
     @property
     def source(self) -> str:
-        """The spec file's path for error messages, or ``<spec NAME>``."""
-        return str(self.path) if self.path else f"<spec {self.name}>"
+        """The spec file's path for error messages, the ``file.py:LINE`` of the
+        ``Workflow(...)`` that built it, or ``<spec NAME>``."""
+        if self.path:
+            return str(self.path)
+        return self._locations.get("", f"<spec {self.name}>")
+
+    def locate(self, problems: list[Problem]) -> list[Problem]:
+        """``problems`` with the file of each set to the Python line that wrote its
+        node, input or output, for a spec built with :class:`reelgraph.workflow.Workflow`
+        (others are returned as they are)."""
+        if not self._locations or self.path:
+            return problems
+        located = []
+        for problem in problems:
+            key = problem.node or ".".join((problem.field or "").split(".")[:2])
+            where = self._locations.get(key)
+            located.append(dataclasses.replace(problem, file=where) if where else problem)
+        return located
+
+    def to_yaml(self) -> str:
+        """The spec as YAML text that :func:`load_spec` reads back to an equal spec.
+
+        Fields left at their defaults are left out, as a hand-written spec
+        would. The text starts with the ``yaml-language-server`` schema
+        comment the shipped specs carry.
+
+        Raises:
+            SpecError: a node calls a Python function or has a Python
+                condition (``Workflow.call``, ``.when(func)``): YAML cannot
+                carry code. The message names the node and its line.
+        """
+        from reelgraph.spec.functions import yaml_problems
+
+        problems = yaml_problems(self)
+        if problems:
+            raise SpecError(self.locate(problems))
+        data = self.model_dump(mode="json", by_alias=True, exclude_unset=True)
+        body = yaml.dump(data, Dumper=_YamlDumper, sort_keys=False, allow_unicode=True, width=100)
+        return "# yaml-language-server: $schema=spec.schema.json\n" + body
+
+
+class _YamlDumper(yaml.SafeDumper):
+    """Safe YAML with multi-line strings as literal blocks (``|``) and list items
+    indented under their key, as the shipped specs are written."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        return super().increase_indent(flow, False)
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    style = "|" if "\n" in value and not value.endswith((" ", "\t")) else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_YamlDumper.add_representer(str, _represent_str)
 
 
 def shipped_specs() -> dict[str, Path]:

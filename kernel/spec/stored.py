@@ -27,16 +27,22 @@ def spec_text(spec: Spec, budget: BudgetSpec) -> str:
 def stored_spec(row: Any) -> Spec:
     """The spec a stored run (a :class:`~reelgraph.store.runs.RunRow`) was started with.
 
+    Function nodes and Python conditions get their callables back from the
+    ``Workflow`` this process built under the spec's name, when their names
+    still match (:func:`reelgraph.spec.functions.restore`).
+
     Raises:
         SpecError: the stored spec no longer loads.
     """
     from pathlib import Path
 
+    from reelgraph.spec.functions import restore
     from reelgraph.spec.model import load_spec
 
     spec = load_spec(json.loads(row.spec_text))
     spec.path = Path(row.spec_path) if row.spec_path else None
-    return spec
+    # function nodes get their callables back when this process built the workflow
+    return restore(spec)
 
 
 def storable_inputs(spec: Spec, bound: Mapping[str, Any]) -> dict[str, Any]:
