@@ -13,7 +13,6 @@ do not validate (with ``problems``).
 from __future__ import annotations
 
 import contextlib
-import hmac
 import json
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
@@ -26,6 +25,8 @@ from fastapi.security import HTTPBearer
 from sse_starlette import EventSourceResponse
 
 from reelgraph.contrib.server import events as streams
+from reelgraph.contrib.server.dashboard import dashboard_routes
+from reelgraph.contrib.server.dashboard_auth import authorized
 from reelgraph.contrib.server.errors import http_error, problems, run_row
 from reelgraph.contrib.server.files import FileRefused, list_files, resolve_file, safe_upload_name
 from reelgraph.contrib.server.production import production_routes
@@ -39,7 +40,8 @@ ASGIApp = Callable[[Scope, Any, Any], Awaitable[None]]
 
 
 class BearerAuth:
-    """ASGI middleware: refuse any HTTP request without ``Authorization: Bearer <token>``."""
+    """ASGI middleware: refuse any HTTP request without ``Authorization: Bearer <token>``
+    (or the dashboard's session cookie, :mod:`reelgraph.contrib.server.dashboard_auth`)."""
 
     def __init__(self, app: ASGIApp, token: str) -> None:
         self.app = app
@@ -57,10 +59,8 @@ class BearerAuth:
         await self.app(scope, receive, send)
 
     def _allowed(self, scope: Scope) -> bool:
-        header = dict(scope["headers"]).get(b"authorization", b"")
-        scheme, _, given = header.partition(b" ")
-        # compare_digest on bytes of any length: the time does not depend on where they differ
-        return scheme.lower() == b"bearer" and hmac.compare_digest(given.strip(), self.token)
+        # the Bearer header or the dashboard's session cookie, both by hmac.compare_digest
+        return authorized(scope, self.token)
 
 
 def create_app(
@@ -104,6 +104,7 @@ def create_app(
     _file_routes(app, kernel, manager)
     quick_routes(app, kernel, manager, max_upload_bytes)
     production_routes(app, kernel, manager, max_upload_bytes, poll_s)
+    dashboard_routes(app, kernel, manager, token)  # the HTML pages: /, /runs/ID, /submit
     return app
 
 
