@@ -38,6 +38,7 @@ from reelgraph.spec.stored import (
     stored_spec,
 )
 from reelgraph.store.artifacts import ArtifactStore
+from reelgraph.store.backends import open_run_store
 from reelgraph.store.faults import StorageError, check_writable, storage_fault
 from reelgraph.store.leases import DEFAULT_TTL_S, Lease, acquire_lease, release_lease
 from reelgraph.store.runs import RunRow, RunStore
@@ -139,13 +140,21 @@ class Kernel:
     def store(self) -> RunStore:
         """The run store, ``<home>/reelgraph.db`` (opened on first use).
 
+        ``REELGRAPH_STORE`` names another by URL (``postgresql://user@host/db``
+        with ``reelgraph[postgres]``; see :mod:`reelgraph.store.backends`).
         ``REELGRAPH_STORE_TIMEOUT_S`` sets how long a write waits for another
         process's lock (30 s by default).
+
+        Raises:
+            StoreError: the store cannot be opened, or its URL names no
+                installed backend.
         """
         if self._store is None:
             env = os.environ if self._env is None else self._env
             timeout_s = float(env.get("REELGRAPH_STORE_TIMEOUT_S") or 30)
-            self._store = RunStore(self.home / "reelgraph.db", busy_timeout_s=timeout_s)
+            self._store = open_run_store(
+                env.get("REELGRAPH_STORE"), self.home, busy_timeout_s=timeout_s
+            )
         return self._store
 
     @property
