@@ -37,7 +37,10 @@ class Segment:
     """Encode ``frames`` frames of ``source`` into ``out``; the scene lasts ``total`` frames.
 
     A still (``kind="image"``) encodes one short segment that the join
-    repeats; a clip (``kind="video"``) encodes all ``total`` frames.
+    repeats; a clip (``kind="video"``) encodes all ``total`` frames, from its
+    frame ``skip``. With ``into``, the segment is a crossfade of ``total``
+    frames: ``source`` (from ``skip``) dissolves into the first frames of
+    ``into`` (ffmpeg ``xfade=transition=fade``), encoded in full.
     """
 
     scene: int
@@ -46,6 +49,14 @@ class Segment:
     frames: int
     total: int
     out: Path
+    #: frames of a clip skipped before its first (at ``fps``): the part shown earlier
+    skip: int = 0
+    #: a crossfade segment: ``source`` (from ``skip``) fades into ``into``'s first frames
+    into: Path | None = None
+    into_kind: str = "image"
+    #: a still's quick motion search (``subme=0``); it changes the PPS (x264 turns
+    #: psy-rd off, which moves the chroma QP offset), so only when every segment uses it
+    quick_still: bool = True
 
 
 def timescale(fps: int) -> int:
@@ -53,36 +64,70 @@ def timescale(fps: int) -> int:
     return 90_000 if 90_000 % fps == 0 else fps * 1000
 
 
+# Tag BT.709 on the frames: the encoder takes colour properties from them.
+_BT709 = "setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709:range=tv"
+
+
+def _fit(size: tuple[int, int]) -> str:
+    """Scale and letterbox to ``size``, square pixels, yuv420p tagged BT.709, last frame held."""
+    width, height = size
+    return (
+        f"scale={width}:{height}:force_original_aspect_ratio=decrease"
+        ":out_color_matrix=bt709:out_range=tv,"
+        f"pad={width}:{height}:(ow-iw)/2:(oh-ih)/2:color=black,setsar=1,format=yuv420p,"
+        f"{_BT709},tpad=stop=-1:stop_mode=clone"  # hold the last frame; -frames:v cuts exactly
+    )
+
+
+def _input(path: Path, kind: str, fps: int) -> list[str]:
+    if kind == "image":
+        # One decoded picture, cloned by tpad: the PNG is decoded and scaled once.
+        return ["-f", "image2", "-pattern_type", "none", "-framerate", str(fps), "-i", str(path)]
+    return ["-i", str(path)]
+
+
+def _skip(kind: str, skip: int) -> str:
+    """Drop a clip's first ``skip`` frames; past its end, its last frame is held."""
+    if kind == "image" or not skip:
+        return ""
+    return f"tpad=stop=-1:stop_mode=clone,trim=start_frame={skip},setpts=PTS-STARTPTS,"
+
+
 def _encode_cmd(
     ffmpeg: str, seg: Segment, size: tuple[int, int], fps: int, crf: int, preset: str, gop: int
 ) -> list[str]:
     """One segment; every segment shares these codec parameters so they join by copy."""
-    width, height = size
-    fit = (
-        f"scale={width}:{height}:force_original_aspect_ratio=decrease"
-        ":out_color_matrix=bt709:out_range=tv,"
-        f"pad={width}:{height}:(ow-iw)/2:(oh-ih)/2:color=black,setsar=1,format=yuv420p,"
-        # Tag BT.709 on the frames: the encoder takes colour properties from them.
-        "setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709:range=tv,"
-        "tpad=stop=-1:stop_mode=clone"  # hold the last frame; -frames:v cuts exactly
-    )
     cmd = [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
-    if seg.kind == "image":
-        # One decoded picture, cloned by tpad: the PNG is decoded and scaled once.
-        cmd += ["-f", "image2", "-pattern_type", "none", "-framerate", str(fps)]
+    cmd += _input(seg.source, seg.kind, fps)
+    if seg.into is not None:
+        # ffmpeg filters, xfade: "fade" over the whole segment, both inputs at fps and
+        # size (https://ffmpeg.org/ffmpeg-filters.html#xfade); each side cut to `total`
+        cmd += _input(seg.into, seg.into_kind, fps)
+        cut = f"trim=end_frame={seg.total},setpts=PTS-STARTPTS"
+        graph = (
+            f"[0:v]fps={fps},{_skip(seg.kind, seg.skip)}{_fit(size)},{cut}[a];"
+            f"[1:v]fps={fps},{_fit(size)},{cut}[b];"
+            f"[a][b]xfade=transition=fade:duration={seg.total / fps:.6f}:offset=0,"
+            f"format=yuv420p,{_BT709}[v]"  # xfade may choose another pixel format
+        )
+        cmd += ["-filter_complex", graph, "-map", "[v]"]
     else:
-        fit = f"fps={fps}," + fit
-    cmd += ["-i", str(seg.source), "-an", "-sn", "-dn", "-frames:v", str(seg.frames)]
-    cmd += ["-vf", fit, "-r", str(fps), "-c:v", "libx264", "-profile:v", "high"]
+        fit = _fit(size)
+        if seg.kind != "image":
+            fit = f"fps={fps},{_skip(seg.kind, seg.skip)}" + fit
+        cmd += ["-vf", fit]
+    cmd += ["-an", "-sn", "-dn", "-frames:v", str(seg.frames)]
+    cmd += ["-r", str(fps), "-c:v", "libx264", "-profile:v", "high"]
     cmd += ["-preset", preset, "-tune", "stillimage", "-crf", str(crf), "-threads", "1"]
     # Closed GOPs inside the segment; no B-frames, no lookahead, one reference:
     # P-frames of a still are all skips, which halves their cost at the same SSIM.
     x264 = f"keyint={gop}:min-keyint={gop}:scenecut=0:bframes=0:rc-lookahead=0:mbtree=0:ref=1"
-    if seg.kind == "image":
+    if seg.kind == "image" and seg.into is None and seg.quick_still:
         # Full-pixel search without refinement: a still's P-frames only need to find
         # "no motion". Measured on five README slides at 1080p: 0.26 -> 0.14 CPU s per
-        # segment, size within 4 %, PSNR within 0.5 dB (52-60 dB). Not signalled in the
-        # stream (SPS/PPS unchanged), so clips keep x264's refinement and still join.
+        # segment, size within 4 %, PSNR within 0.5 dB (52-60 dB). It changes the PPS
+        # (the chroma QP offset x264 derives from psy-rd), so a video that mixes stills
+        # with clips or crossfades encodes its stills without it (Segment.quick_still).
         x264 += ":subme=0"
     cmd += ["-x264-params", x264, "-video_track_timescale", str(timescale(fps))]
     return [*cmd, "-f", "mp4", str(seg.out)]

@@ -1,4 +1,4 @@
-"""The ``ffmpeg`` assembler: slides or clips + narration -> a captioned MP4.
+"""The ``ffmpeg`` assembler: slides or clips (one or more per scene) + narration -> a captioned MP4.
 
 Uses the static ffmpeg shipped in imageio-ffmpeg (no ffprobe; PyAV probes).
 
@@ -16,6 +16,10 @@ How, one private module per part:
   sentences' audio plus ``pause_s``, in whole frames; the narration track is
   the sentences back to back, each scene padded to its frame-rounded length,
   so picture and sound never drift.
+- :mod:`~reelgraph.plugins.assembly._shots`: a scene's shots share its
+  frames in proportion to their planned seconds; option ``transition:
+  fade`` puts a crossfade of ``transition_s`` at every boundary between
+  visuals without moving any boundary (length and A/V sync unchanged).
 - :mod:`~reelgraph.plugins.assembly._segments`: a still slide is never
   encoded frame by frame: one short segment per scene, repeated by copying
   its packets to the scene's exact frame count.
@@ -27,6 +31,10 @@ How, one private module per part:
   always is at -16 LUFS), then one gain: the loudness gate's checks hold by
   construction. This replaced two ``loudnorm`` passes (loudnorm resamples to
   192 kHz): 114 s of one core for 22 minutes of narration.
+- :mod:`~reelgraph.plugins.assembly._mix`: clips' own sound (option
+  ``clip_audio``) and a music bed (option ``music``) ducked under the voice
+  with ``sidechaincompress``, before the normalisation, so the final mix
+  meets the loudness target.
 - :mod:`~reelgraph.plugins.assembly._audio`: the track at 48 kHz, cut in its
   silences and AAC-encoded in chunks at once (``-aac_coder fast -aac_tns 0``:
   true peak within 0.1 dB of the normalised track, measured).
@@ -67,6 +75,7 @@ from reelgraph.plugins.assembly._audio import (
     resample,
 )
 from reelgraph.plugins.assembly._loudness import normalise
+from reelgraph.plugins.assembly._mix import Bed, ClipSound, has_audio, mix
 from reelgraph.plugins.assembly._segments import (
     KEYFRAME_INTERVAL_S,
     Segment,
@@ -74,9 +83,10 @@ from reelgraph.plugins.assembly._segments import (
     join_segments,
     timescale,
 )
+from reelgraph.plugins.assembly._shots import Placed, group, place
+from reelgraph.plugins.assembly._shots import segments as shot_segments
 from reelgraph.plugins.assembly._timeline import (
     SAMPLE_WIDTH,
-    Scene,
     Timing,
     first_rate,
     plan,
@@ -100,6 +110,12 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "loudness_lufs": -16.0,  # integrated loudness target (EBU R128); None = as spoken
     # silence after a sentence spoken faster than its captions can be read (false: none)
     "hold_for_reading": True,
+    "transition": "cut",  # between consecutive visuals: cut, or fade (a crossfade)
+    "transition_s": 0.4,  # a crossfade's length, seconds (shorter between short shots)
+    "clip_audio": "keep",  # a clip's own sound: keep (ducked under the voice) or drop
+    "clip_audio_db": -14.0,  # clip sound's loudness relative to the voice's, LU
+    "music": None,  # an audio file looped under the whole video, ducked under the voice
+    "music_db": -10.0,  # the music's loudness relative to the voice's, LU, before ducking
 }
 _PRESETS = (
     "ultrafast", "superfast", "veryfast", "faster", "fast",
@@ -125,6 +141,10 @@ class _Settings:
     workers: int
     loudness_lufs: float | None
     hold_for_reading: bool
+    fade_frames: int  # 0: cuts
+    clip_audio_db: float | None  # None: clips' sound dropped
+    music: Path | None
+    music_db: float
 
 
 def _number(options: dict[str, Any], key: str, low: float, high: float) -> float:
@@ -161,6 +181,10 @@ def _settings(fps: Any, pause_s: Any, options: dict[str, Any] | None) -> _Settin
         raise InvalidInputError(
             f"options.hold_for_reading must be true or false, got {opts['hold_for_reading']!r}"
         )
+    for key, allowed in (("transition", ("cut", "fade")), ("clip_audio", ("keep", "drop"))):
+        if opts[key] not in allowed:
+            raise InvalidInputError(f"options.{key} must be one of {allowed}, got {opts[key]!r}")
+    fade_s = _number(opts, "transition_s", 0, 5) if opts["transition"] == "fade" else 0.0
     return _Settings(
         fps=fps,
         pause_s=float(pause_s),
@@ -175,7 +199,24 @@ def _settings(fps: Any, pause_s: Any, options: dict[str, Any] | None) -> _Settin
         if opts["loudness_lufs"] is None
         else _number(opts, "loudness_lufs", -70, -5),
         hold_for_reading=opts["hold_for_reading"],
+        fade_frames=round(fade_s * fps),
+        clip_audio_db=None
+        if opts["clip_audio"] == "drop"
+        else _number(opts, "clip_audio_db", -60, 0),
+        music=_music(opts["music"]),
+        music_db=_number(opts, "music_db", -60, 0),
     )
+
+
+def _music(value: Any) -> Path | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str | os.PathLike):
+        raise InvalidInputError(f"options.music must be an audio file's path, got {value!r}")
+    path = Path(value).expanduser()
+    if not path.is_file():
+        raise InvalidInputError(f"options.music: file not found: {path}; pass an audio file")
+    return path
 
 
 def _coerce(
@@ -198,10 +239,11 @@ def _check_inputs(
     script: Script, visuals: Sequence[Visual], narrations: Sequence[Narration]
 ) -> None:
     scenes = len(script.scenes)
-    if len(visuals) != scenes or len(narrations) != scenes:
+    if len(visuals) < scenes or len(narrations) != scenes:
         raise InvalidInputError(
             f"the script has {scenes} scenes but got {len(visuals)} visuals and "
-            f"{len(narrations)} narrations; pass one visual and one narration per scene"
+            f"{len(narrations)} narrations; pass one narration per scene and one visual "
+            "per scene or per shot"
         )
     if not scenes:
         raise InvalidInputError("the script has no scenes; nothing to assemble")
@@ -237,18 +279,6 @@ def _run(cmd: list[str], what: str, error: type[Exception] = FatalError) -> None
 # -- video segments ---------------------------------------------------------------
 
 
-def _segments(scenes: Sequence[Scene], settings: _Settings, tmp: Path) -> list[Segment]:
-    """One segment per scene, in timeline order: a still encodes a short one, a clip all of it."""
-    segments = []
-    for scene in scenes:
-        kind, frames = scene.visual.kind, scene.frames
-        if kind == "image":
-            frames = min(frames, settings.segment_frames)
-        source, out = Path(scene.visual.path).resolve(), tmp / f"scene_{scene.index:04d}.mp4"
-        segments.append(Segment(scene.index, source, kind, frames, scene.frames, out))
-    return segments
-
-
 def _even(n: int) -> int:
     return n + (n % 2)  # yuv420p needs even dimensions
 
@@ -259,15 +289,24 @@ def _gop(s: _Settings) -> int:
 
 
 def _prepare_audio(
-    ffmpeg: str, pcm: bytes, rate: int, duration_s: float, tmp: Path, s: _Settings, ctx: NodeContext
+    ffmpeg: str,
+    pcm: bytes,
+    rate: int,
+    bed: Bed,
+    tmp: Path,
+    s: _Settings,
+    ctx: NodeContext,
 ) -> list[Chunk]:
-    """The track normalised to ``loudness_lufs``, at 48 kHz, cut into chunks to encode at once.
+    """The track with its bed, normalised to ``loudness_lufs``, at 48 kHz, cut into chunks.
 
-    Normalised in memory (:func:`~reelgraph.plugins.assembly._loudness.normalise`,
+    The bed (clips' sound, music) is ducked under the narration first
+    (:func:`~reelgraph.plugins.assembly._mix.mix`). Normalised in memory (:func:`~reelgraph.plugins.assembly._loudness.normalise`,
     which resamples as it goes); chunks of about ``_AUDIO_CHUNK_S`` seconds,
     cut in silence (:func:`~reelgraph.plugins.assembly._audio.chunks`).
     """
-    pieces = max(1, math.ceil(duration_s / _AUDIO_CHUNK_S))
+    pieces = max(1, math.ceil(_seconds(pcm, rate) / _AUDIO_CHUNK_S))
+    if bed:
+        pcm = mix(ffmpeg, pcm, rate, bed, tmp, ctx.log)
     if s.loudness_lufs is None:
         return chunks(resample(ffmpeg, pcm, rate), pieces, tmp)
     pcm, levels = normalise(ffmpeg, pcm, rate, s.loudness_lufs, AAC_RATE_HZ)
@@ -289,6 +328,7 @@ def _encode_all(
     ffmpeg: str,
     pcm: bytes,
     rate: int,
+    bed: Bed,
     segments: Sequence[Segment],
     size: tuple[int, int],
     s: _Settings,
@@ -306,12 +346,17 @@ def _encode_all(
     have started. Returns the number of progress steps.
     """
     with ThreadPoolExecutor(max_workers=s.workers, thread_name_prefix="reelgraph-ffmpeg") as pool:
-        audio = pool.submit(_prepare_audio, ffmpeg, pcm, rate, _seconds(pcm, rate), tmp, s, ctx)
+        audio = pool.submit(_prepare_audio, ffmpeg, pcm, rate, bed, tmp, s, ctx)
         pending: dict[Future[Any], str] = {audio: "audio track normalised"}
         segment_jobs: set[Future[Any]] = set()  # not finished yet; chunks_left likewise
-        for seg in segments:
+        scenes = segments[-1].scene + 1
+        for k, seg in enumerate(segments):
             future = pool.submit(encode_segment, ffmpeg, seg, size, s.fps, s.crf, s.preset, _gop(s))
-            pending[future] = f"encoding scene {seg.scene + 1}/{len(segments)}"
+            pending[future] = (
+                f"encoding scene {seg.scene + 1}/{scenes}"
+                if len(segments) == scenes
+                else f"encoding segment {k + 1}/{len(segments)} (scene {seg.scene + 1})"
+            )
             segment_jobs.add(future)
         chunks_left: set[Future[Any]] = set()
         total, done = len(segments) + 3, 0  # + the audio's preparation and the two joins
@@ -352,6 +397,29 @@ def _encode_all(
                 future.cancel()
             raise
     return total
+
+
+def _bed(shots: Sequence[Placed], s: _Settings, rate: int) -> Bed:
+    """What goes under the voice: the sound of every clip that has one (unless dropped), music."""
+    sounds = []
+    if s.clip_audio_db is not None:
+
+        def at(frame: int) -> int:
+            return (2 * frame * rate + s.fps) // (2 * s.fps)  # as the track's scene edges
+
+        for shot in shots:
+            if shot.visual.kind == "video" and has_audio(Path(shot.visual.path)):
+                first = at(shot.first)
+                sounds.append(
+                    ClipSound(
+                        Path(shot.visual.path),
+                        first,
+                        at(shot.first + shot.shown) - first,
+                        at(shot.fade_in),
+                        at(shot.fade_out),
+                    )
+                )
+    return Bed(sounds, s.clip_audio_db or 0.0, s.music, s.music_db)
 
 
 def _seconds(pcm: bytes, rate: int) -> float:
@@ -408,13 +476,18 @@ def assemble_video(
     options: dict[str, Any],
     ctx: NodeContext,
 ) -> Video:
-    """Join one visual and one narration per scene into ``video.mp4`` + captions.
+    """Join the visuals (one or more per scene) and one narration per scene into ``video.mp4``.
 
     Args:
-        script: scene ``i`` pairs ``visuals[i]`` with ``narrations[i]``.
-        visuals: PNG stills (``kind="image"``) or clips (``kind="video"``); the
-            frame size is ``visuals[0]``'s (rounded up to even pixels), others
-            are scaled and letterboxed to it.
+        script: scene ``i`` is spoken by ``narrations[i]`` and shown by the
+            visuals whose ``scene_index`` is ``i``.
+        visuals: PNG stills (``kind="image"``) or clips (``kind="video"``), one
+            per shot, in scene order; a scene's shots split its length in
+            proportion to their ``duration_s`` (a still counts 1 s), clips
+            trimmed or held on their last frame to their share. The frame
+            size is ``visuals[0]``'s (rounded up to even pixels), others are
+            scaled and letterboxed to it. A clip's own sound is mixed under
+            the voice unless ``options.clip_audio`` is ``drop``.
         narrations: 16-bit mono WAV per sentence (other formats are converted).
         fps: 1-120 frames per second.
         pause_s: seconds of silence after each scene's speech (0-60).
@@ -426,8 +499,9 @@ def assemble_video(
         or sentence piece (<= 2 lines of <= 42 characters).
 
     Raises:
-        InvalidInputError: list lengths differ from the script's scenes, a file
-            is missing or unreadable, or a setting is out of range.
+        InvalidInputError: not one narration per scene, a scene without a
+            visual or visuals out of scene order, a file (or ``options.music``)
+            missing or undecodable, or a setting out of range.
         ConfigurationError: ffmpeg is missing.
         FatalError: ffmpeg failed while muxing, or the result failed its check.
     """
@@ -467,11 +541,15 @@ def _build(
     timing = Timing(
         settings.fps, settings.pause_s, settings.min_scene_frames, settings.hold_for_reading
     )
-    scenes = plan(visuals, narrations, timing, ffmpeg, rate, tmp, ctx.log, script.language)
+    groups = group(visuals, len(script.scenes))
+    firsts = [shots[0] for shots in groups]
+    scenes = plan(firsts, narrations, timing, ffmpeg, rate, tmp, ctx.log, script.language)
     total_frames = sum(scene.frames for scene in scenes)
     duration_s = total_frames / settings.fps
-    segments = _segments(scenes, settings, tmp)
+    shots = place(groups, [(sc.start_frame, sc.frames) for sc in scenes], settings.fade_frames)
+    segments = shot_segments(shots, settings.segment_frames, tmp)
     pcm = track(scenes, settings.fps, rate)
+    bed = _bed(shots, settings, rate)
     size = (_even(visuals[0].width_px), _even(visuals[0].height_px))
     sentences = [s for scene in scenes for s in scene.sentences]
     cues: list[Caption] = []
@@ -481,7 +559,7 @@ def _build(
         write_srt(cues, tmp / "video.srt")
         write_vtt(cues, tmp / "video.vtt")
 
-    steps = _encode_all(ffmpeg, pcm, rate, segments, size, settings, tmp, ctx, write_captions)
+    steps = _encode_all(ffmpeg, pcm, rate, bed, segments, size, settings, tmp, ctx, write_captions)
     srt = tmp / "video.srt"
     language = iso639_2(script.language)
     _mux(ffmpeg, tmp, srt if cues else None, settings, language, script.title)
