@@ -22,7 +22,7 @@ from reelgraph.plugins.production.catalog import installed_catalog, shipped_tool
 if TYPE_CHECKING:
     from reelgraph.run.context import NodeContext
 
-__all__ = ["plan_production", "tool_catalog"]
+__all__ = ["choose_provider", "plan_production", "tool_catalog"]
 
 _OPTIONS = {"animate_slides", "max_hold_s", "max_nodes", "measured"}
 
@@ -31,6 +31,24 @@ _OPTIONS = {"animate_slides", "max_hold_s", "max_nodes", "measured"}
 def tool_catalog() -> list[dict[str, Any]]:
     """The shipped tools, then the user's tools file as patches (see :mod:`.catalog`)."""
     return [*shipped_tools(), *user_patches()]
+
+
+@hookimpl
+def choose_provider(hook: str, arguments: dict[str, Any], providers: list[str]) -> str | None:
+    """A ``generate_clip`` call's provider: the one the production plan (``options.plan``)
+    or ``options.provider`` chose for its shot, else ``None``.
+
+    The kernel then pins the call to it, so each clip of an open node (``-i
+    video=auto``) takes a slot of its own provider's limit
+    (``concurrency.providers``). A provider that is not installed is still
+    named: the kernel fails the call with that reason and tries the node's
+    fallbacks.
+    """
+    if hook != "generate_clip" or arguments.get("shot") is None:
+        return None
+    from reelgraph.plugins.vendors._clips import chosen_provider
+
+    return chosen_provider(arguments["shot"], arguments.get("options"))
 
 
 def _catalog(tools: list[Any] | None) -> ToolCatalog:

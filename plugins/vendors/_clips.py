@@ -81,6 +81,7 @@ __all__ = [
     "TaskState",
     "billed_seconds",
     "catalog_price",
+    "chosen_provider",
     "clip_inputs",
     "image_data_uri",
     "normalise_clip",
@@ -249,12 +250,10 @@ def clip_inputs(
         shot = _validated(Shot, shot, f"{name}: shot")
     if isinstance(first_frame, dict):
         first_frame = _validated(Visual, first_frame, f"{name} shot {shot.id}: first_frame")
-    chosen = options.get("provider")
-    planned = _planned(plan, shot.id)
-    if planned is not None:
-        chosen = chosen or planned.get("provider")
-        if planned.get("provider") == name and planned.get("model") and "model" not in options:
-            options["model"] = planned["model"]
+    chosen = chosen_provider(shot, {"plan": plan, **options})
+    planned = _planned(plan, shot.id) or {}
+    if planned.get("provider") == name and planned.get("model") and "model" not in options:
+        options["model"] = planned["model"]
     if first_frame is None:
         for frame in frames:
             if isinstance(frame, dict):
@@ -263,6 +262,23 @@ def clip_inputs(
                 first_frame = frame
                 break
     return ClipInputs(shot, first_frame, options, chosen)
+
+
+def chosen_provider(shot: Any, options: dict[str, Any] | None) -> str | None:
+    """The provider chosen for ``shot`` (a Shot or its dict): ``options.provider``,
+    else the plan's (``options.plan``, by ``shot_id``), else ``None``.
+
+    The solver's ``choose_provider`` answers with it, so the kernel pins each
+    clip of an open ``generate_clip`` node to its provider (and that
+    provider's concurrency limit).
+    """
+    options = options or {}
+    if options.get("provider"):
+        return str(options["provider"])
+    shot_id = shot.get("id") if isinstance(shot, dict) else getattr(shot, "id", None)
+    planned = _planned(options.get("plan"), str(shot_id))
+    provider = planned.get("provider") if planned is not None else None
+    return str(provider) if provider else None
 
 
 def _planned(plan: Any, shot_id: str) -> dict[str, Any] | None:
