@@ -171,7 +171,9 @@ def test_place_splits_in_proportion_and_fades_no_longer_than_half_a_shot(tmp_pat
 
 def test_visuals_out_of_scene_order_or_missing_a_scene_are_refused(tmp_path):
     def v(scene: int) -> Visual:
-        return Visual(scene_index=scene, path=tmp_path / "a.png", width_px=2, height_px=2, alt_text="a")
+        return Visual(
+            scene_index=scene, path=tmp_path / "a.png", width_px=2, height_px=2, alt_text="a"
+        )
 
     assert [len(g) for g in group([v(0), v(0), v(1)], 2)] == [2, 1]
     with pytest.raises(InvalidInputError, match=r"visuals\[2\].scene_index 0 comes after scene 1"):
