@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import json
 import statistics
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -52,6 +52,7 @@ __all__ = [
     "percentile",
     "provider_stats",
     "read_stats",
+    "spec_names",
     "spec_stats",
 ]
 
@@ -239,7 +240,7 @@ def node_history(
         "stats: nodes",
         "SELECT node_id, hook, provider, seconds, cost_usd FROM nodes"
         f" WHERE run_id IN ({marks}) AND status = 'succeeded' AND cached = 0"
-        " AND seconds IS NOT NULL ORDER BY rowid",
+        " AND seconds IS NOT NULL ORDER BY started_at",
         tuple(r[0] for r in recent),
     )
     seen: dict[str, list[Any]] = {}
@@ -403,27 +404,33 @@ def read_stats(
     spec: str | None = None,
     since: float | None = None,
     last: int = 20,
-    graphs: Mapping[str, nx.DiGraph | None] | None = None,
+    graph_of: Callable[[str], nx.DiGraph | None] | None = None,
 ) -> dict[str, Any]:
     """Everything above as JSON-ready data: ``{"filter", "providers", "specs"}``.
 
-    ``graphs`` gives each spec's DAG by name (for its critical path); a spec
-    without one has ``critical_path`` ``[]``.
+    ``graph_of(name)`` gives a spec's DAG (for its critical path), or ``None``;
+    a spec without one has ``critical_path`` ``[]``.
 
     Raises:
         reelgraph.store.runs.StoreError: the store cannot be read.
     """
-    where, params = _where(spec, since, alias="runs")
-    names = [r[0] for r in store._read(
-        "stats: specs", f"SELECT DISTINCT spec FROM runs WHERE {where} ORDER BY spec",
-        tuple(params),
-    )]  # fmt: skip
-    graphs = graphs or {}
+    specs = []
+    for name in spec_names(store, spec=spec, since=since):
+        graph = graph_of(name) if graph_of is not None else None
+        specs.append(spec_stats(store, name, since=since, last=last, graph=graph).as_dict())
     return {
         "filter": {"spec": spec, "since": since, "last": last},
         "providers": [p.as_dict() for p in provider_stats(store, spec=spec, since=since)],
-        "specs": [
-            spec_stats(store, name, since=since, last=last, graph=graphs.get(name)).as_dict()
-            for name in names
-        ],
+        "specs": specs,
     }
+
+
+def spec_names(
+    store: RunStore, *, spec: str | None = None, since: float | None = None
+) -> list[str]:
+    """Names of the specs with runs (``spec`` alone, if it has any) since ``since``, sorted."""
+    where, params = _where(spec, since, alias="runs")
+    rows = store._read(
+        "stats: specs", f"SELECT DISTINCT spec FROM runs WHERE {where} ORDER BY spec", tuple(params)
+    )
+    return [r[0] for r in rows]

@@ -137,7 +137,7 @@ def test_latency_percentiles_are_those_of_the_stored_successful_attempts(history
 
 def test_spec_trends_and_the_critical_path(history: Kernel) -> None:
     graph = history.plan(SPEC).graph
-    data = read_stats(history.store, graphs={"ads": graph})
+    data = read_stats(history.store, graph_of={"ads": graph}.get)
     (spec,) = data["specs"]
     rows = history.store.list_runs()
     assert (spec["spec"], spec["runs"], spec["statuses"]) == ("ads", 3, {"succeeded": 3})
