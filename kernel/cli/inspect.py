@@ -58,8 +58,13 @@ def describe_run(kernel: Any, run_id: str) -> dict[str, Any]:
     Raises:
         ReelgraphError: no such run, or an ambiguous id prefix.
     """
+    from reelgraph.cli.lineage import how_nodes_ran
+    from reelgraph.store.lineage import children, fork_of
+
     row = kernel.find_run(run_id)
     nodes = kernel.store.get_nodes(row.id)
+    how = how_nodes_ran(kernel, row.id)
+    parent = fork_of(kernel.store, row.id)
     return {
         "id": row.id,
         "spec": row.spec,
@@ -75,6 +80,9 @@ def describe_run(kernel: Any, run_id: str) -> dict[str, Any]:
         "questions": row.questions or [],
         "answers": row.answers or {},
         "outputs": _outputs(kernel, row, nodes),
+        # lineage: the run this one was forked from, and the forks made from it
+        "parent": None if parent is None else {"id": parent.parent_id, "changed": parent.changed},
+        "forks": [{"id": f.run_id, "changed": f.changed} for f in children(kernel.store, row.id)],
         "quality": _quality(kernel, nodes),
         "nodes": [
             {
@@ -84,6 +92,7 @@ def describe_run(kernel: Any, run_id: str) -> dict[str, Any]:
                 "status": n.status,
                 "attempts": n.attempts,
                 "cached": n.cached,
+                "how": how[n.node_id],  # ran, cached, reused from RUN, or its status
                 "items": n.items,
                 "started_at": n.started_at,
                 "ended_at": n.ended_at,
@@ -178,6 +187,23 @@ def _questions(console: Any, data: dict[str, Any]) -> None:
         console.print(f"  answer with: {escape(answer_command(data['questions'], data['id']))}")
 
 
+def _lineage(console: Any, data: dict[str, Any]) -> None:
+    """The run's parent (with the inputs the fork changed) and the forks made from it."""
+    from rich.markup import escape
+
+    from reelgraph.cli.lineage import changes_text
+
+    if data["parent"]:
+        parent = data["parent"]
+        console.print(
+            f"  fork of {parent['id']} ({escape(changes_text(parent['changed']))})", soft_wrap=True
+        )
+    for fork in data["forks"]:
+        console.print(
+            f"  forked  {fork['id']} ({escape(changes_text(fork['changed']))})", soft_wrap=True
+        )
+
+
 def show_command(kernel: Any, run_id: str, *, as_json: bool) -> None:
     data = describe_run(kernel, run_id)
     if as_json:
@@ -194,6 +220,7 @@ def show_command(kernel: Any, run_id: str, *, as_json: bool) -> None:
     )
     if data["error"]:
         console.print(f"[red]error:[/] {data['error']}", soft_wrap=True)
+    _lineage(console, data)
     for name, value in data["inputs"].items():
         console.print(f"  input  {name} = {value!r}")
     for name, value in data["outputs"].items():
@@ -225,7 +252,7 @@ def show_command(kernel: Any, run_id: str, *, as_json: bool) -> None:
             n["provider"] or "-",
             n["status"],
             str(n["attempts"]),
-            "yes" if n["cached"] else "",
+            "from parent" if n["how"].startswith("reused") else ("yes" if n["cached"] else ""),
             _when(n["started_at"]),
             _seconds(n["seconds"]),
             f"{n['cost_usd']:.4f}" if n["cost_usd"] else "",

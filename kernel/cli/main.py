@@ -392,16 +392,100 @@ def answer(
 
 
 @app.command()
+def fork(
+    run_id: Annotated[str, typer.Argument(help="The parent run's id (or a unique prefix of it).")],
+    inputs: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--input", "-i", help="An input to change, as NAME=VALUE; repeat for several."
+        ),
+    ] = None,
+    output_dir: Annotated[
+        Path, typer.Option("--output-dir", "-o", help="Where to write results and run.json.")
+    ] = Path("out"),
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the run as JSON on stdout, no progress bars.")
+    ] = False,
+    trace: Annotated[
+        bool, typer.Option("--trace", help="Print OpenTelemetry spans to stderr.")
+    ] = False,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Run changed nodes even when a cached result exists.")
+    ] = False,
+    max_cost_usd: Annotated[float | None, _MAX_COST] = None,
+    max_duration_s: Annotated[float | None, _MAX_DURATION] = None,
+) -> None:
+    """Start a new run of a stored run's spec with some inputs changed, reusing the rest.
+
+    Every node whose arguments come out equal to the parent's (the same
+    inputs, equal upstream outputs, the same provider) takes the parent's
+    output without running, even when the parent ran with --no-cache; what
+    depends on a changed input runs again. `reelgraph show` lists a run's
+    parent and forks; `reelgraph diff PARENT FORK` compares them. Exit codes
+    as for `reelgraph run`.
+
+    Example:
+
+        reelgraph fork 20261130-101500-3fa2c1 -i voice=en-gb -o out-en-gb
+    """
+    from reelgraph.cli.lineage import fork_command
+
+    fork_command(
+        _kernel(),
+        run_id,
+        parse_pairs(inputs or [], "-i", "voice=en-gb"),
+        output_dir=output_dir,
+        as_json=as_json,
+        cache=not no_cache,
+        budget=_budget(max_cost_usd, max_duration_s),
+        provider=tracing(trace),
+    )
+
+
+@app.command()
+def diff(
+    run_a: Annotated[str, typer.Argument(help="A run id (or a unique prefix).")],
+    run_b: Annotated[str, typer.Argument(help="Another run id (or a unique prefix).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the difference as JSON.")] = False,
+) -> None:
+    """Compare two runs: inputs that differ, nodes recomputed or reused, seconds, cost, gates.
+
+    Example:
+
+        reelgraph diff 20261130-101500-3fa2c1 20261130-104000-9b1e07 --json
+    """
+    from reelgraph.cli.lineage import diff_runs, print_diff
+    from reelgraph.errors import ReelgraphError
+
+    try:
+        data = diff_runs(_kernel(), run_a, run_b)
+    except ReelgraphError as err:
+        fail_with(err)
+    if as_json:
+        typer.echo(json.dumps(data, indent=2))
+    else:
+        print_diff(data)
+
+
+@app.command()
 def plan(
     spec: Annotated[str, typer.Argument(help="A spec file, or the name of a shipped spec.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
+    last: Annotated[
+        int, typer.Option("--last", min=1, help="Estimate from this many recent complete runs.")
+    ] = 20,
 ) -> None:
     """Validate a spec and print its execution order; exit 2 when it is invalid.
+
+    With history in the run store (earlier complete runs of a spec of this
+    name), also the estimated seconds and US dollars per node (medians) and the
+    critical path, before anything runs.
 
     Example:
 
         reelgraph plan document-to-video
     """
+    from reelgraph.cli.stats import plan_estimate, print_estimate
     from reelgraph.errors import SpecError
 
     kernel = _kernel()
@@ -433,6 +517,7 @@ def plan(
                 for name, decl in resolved.spec.inputs.items()
             },
             "problems": [],
+            "estimate": plan_estimate(kernel, resolved, last),
         }
         typer.echo(json.dumps(data, indent=2, default=str))
         return
@@ -446,6 +531,7 @@ def plan(
         default = "required" if decl.required else f"default {decl.default!r}"
         console.print(f"  input [bold]{name}[/] ({decl.type}, {default}) {decl.description}")
     console.print("[green]valid[/]")
+    print_estimate(console, plan_estimate(kernel, resolved, last), kernel.home)
 
 
 @app.command()
@@ -523,6 +609,37 @@ def show(
         show_command(_kernel(), run_id, as_json=as_json)
     except ReelgraphError as err:
         fail_with(err)
+
+
+@app.command()
+def stats(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+    spec: Annotated[str | None, typer.Option("--spec", help="Only runs of this spec.")] = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="Only runs started since: 30m, 12h, 7d, 2w or 2026-12-01."),
+    ] = None,
+    last: Annotated[
+        int, typer.Option("--last", min=1, help="Recent complete runs per spec for trends.")
+    ] = 20,
+) -> None:
+    """Where the time and money went, from the run store of REELGRAPH_HOME.
+
+    Per hook and provider: calls, success rate, p50/p95 seconds of a successful
+    attempt, retries (and how many retried calls succeeded), fallbacks taken,
+    US dollars. Per spec: runs by status, median duration and cost and their
+    trend per run, quality gate verdicts, and the slowest nodes on the critical
+    path. `reelgraph plan SPEC` estimates a run from the same history.
+
+    Examples:
+
+        reelgraph stats
+
+        reelgraph stats --spec document-to-video --since 7d --json
+    """
+    from reelgraph.cli.stats import stats_command
+
+    stats_command(_kernel(), as_json=as_json, spec=spec, since=since, last=last)
 
 
 @app.command()

@@ -45,7 +45,7 @@ from reelgraph.spec.conditions import ConditionError
 from reelgraph.spec.model import Spec
 from reelgraph.spec.refs import Ref, find_refs, resolve_path
 
-__all__ = ["ForkScheduler", "Parent", "changed_inputs", "fork_inputs", "prepare_fork"]
+__all__ = ["ForkScheduler", "Parent", "changed_inputs", "fork_inputs", "check_fork", "prepare_fork"]
 
 
 class _Modified:
@@ -234,15 +234,15 @@ def _resolve(ref: Ref, scope: Mapping[str, Any]) -> Any:
     return resolve_path(value, ref.path) if ref.path else value
 
 
-def prepare_fork(
+def check_fork(
     kernel: Any, row: Any, given: Mapping[str, Any]
-) -> tuple[Plan, Parent, dict[str, Any], dict[str, tuple[Any, Any]]]:
-    """Everything a fork of the stored run ``row`` needs, checked before anything runs.
+) -> tuple[Plan, Plan, dict[str, Any], dict[str, Any], dict[str, tuple[Any, Any]]]:
+    """Check a fork of the stored run ``row`` before anything runs (no artifact is read).
 
-    Returns ``(plan, parent, bound inputs, changed inputs)``: the plan of the
-    parent's stored spec (providers chosen by the fork's inputs), what the
-    fork takes from the parent, the fork's bound inputs, and
-    :func:`changed_inputs`.
+    Returns ``(plan, parent plan, bound inputs, parent's bound inputs,
+    changed inputs)``: the plan of the parent's stored spec with the
+    providers the fork's inputs choose, the same for the parent's inputs,
+    and :func:`changed_inputs`.
 
     Raises:
         InputError: an unknown input (with the closest names), a value of the
@@ -251,7 +251,6 @@ def prepare_fork(
     """
     from reelgraph.plan.graph import build_plan
     from reelgraph.plan.providers import chooses_providers
-    from reelgraph.run.persist import restore_outputs
     from reelgraph.spec.inputs import bind_inputs
     from reelgraph.spec.stored import stored_spec
 
@@ -265,6 +264,24 @@ def prepare_fork(
         build_plan(spec, kernel.registry, parent_bound) if chooses_providers(spec) else plan
     )
     changed = changed_inputs(spec, parent_bound, bound, row.started_at)
+    return plan, parent_plan, bound, parent_bound, changed
+
+
+def prepare_fork(
+    kernel: Any, row: Any, given: Mapping[str, Any]
+) -> tuple[Plan, Parent, dict[str, Any], dict[str, tuple[Any, Any]]]:
+    """:func:`check_fork`, then what the fork takes from the parent.
+
+    Returns ``(plan, parent, bound inputs, changed inputs)``. The parent's
+    outputs are read back with their checksums verified (a node whose
+    artifact is gone or corrupt runs again, with a warning).
+
+    Raises:
+        InputError, SpecError: as for :func:`check_fork`.
+    """
+    from reelgraph.run.persist import restore_outputs
+
+    plan, parent_plan, bound, parent_bound, changed = check_fork(kernel, row, given)
     values, stored = restore_outputs(kernel.store, kernel.artifacts, row.id)
     parent = Parent(
         run_id=row.id,
