@@ -374,10 +374,14 @@ class Spec(BaseModel):
         written (its file, or the lines of a ``Workflow``) is not compared."""
         if not isinstance(other, Spec):
             return NotImplemented
-        return all(
+        same = all(
             getattr(self, name) == getattr(other, name)
             for name in type(self).model_fields
             if name != "path"
+        )
+        # `default: null` and no default compare equal as fields, not as inputs
+        return same and all(
+            decl.required == other.inputs[name].required for name, decl in self.inputs.items()
         )
 
     @property
