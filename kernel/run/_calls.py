@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from reelgraph.run.policy import Budget
     from reelgraph.run.result import Run
 
-__all__ = ["CallPolicy", "end_node_span", "redact_text"]
+__all__ = ["CallPolicy", "end_node_span", "no_result", "redact_text"]
 
 
 class CallPolicy:
@@ -321,12 +321,7 @@ class CallPolicy:
                 for held in limits:
                     held.release()
             if result is None:
-                message = (
-                    f"provider '{node.provider}' returned no result"
-                    if node.provider
-                    else f"no installed plugin handled hook {node.hook} with these arguments"
-                )
-                raise self._wrap(node, ProviderError(message), item)
+                raise self._wrap(node, ProviderError(no_result(node)), item)
         except BaseException as err:
             failure = err
             raise
@@ -483,6 +478,15 @@ class CallPolicy:
             if self.recorder is not None:
                 detail = "; ".join(usage.details) if usage is not None else ""
                 self.recorder.add_cost(node.id, spent, redact_text(detail))
+
+
+def no_result(node: CompiledNode) -> str:
+    """Why a call that returned ``None`` failed (a hook's answer, or a function's output)."""
+    if node.code is not None:
+        return f"function {node.hook} returned None: a function node must return its output"
+    if node.provider:
+        return f"provider '{node.provider}' returned no result"
+    return f"no installed plugin handled hook {node.hook} with these arguments"
 
 
 async def _acquire_all(limiters: tuple[Limiter, ...]) -> None:

@@ -36,7 +36,7 @@ from reelgraph.errors import BudgetExceeded, GateFailed, NodeError, ProviderErro
 from reelgraph.models import GateResult
 from reelgraph.plan.graph import CompiledNode, Plan
 from reelgraph.run._aio import Limiter, cancel_all, first_error
-from reelgraph.run._calls import CallPolicy, end_node_span, redact_text
+from reelgraph.run._calls import CallPolicy, end_node_span, no_result, redact_text
 from reelgraph.run.context import MemoryJournal, NodeContext
 from reelgraph.run.policy import Budget
 from reelgraph.run.questions import asking, question_list
@@ -516,8 +516,7 @@ class Scheduler(CallPolicy, ReviewLoop):
                 else:
                     limiter.free += 1
             if failure is None and result is None:
-                message = f"provider '{node.provider}' returned no result"
-                failure = self._wrap(node, ProviderError(message), None)
+                failure = self._wrap(node, ProviderError(no_result(node)), None)
             if failure is not None:
                 result, _ = await self._recover(node, kwargs, None, failure, started)
         except asyncio.CancelledError:

@@ -172,6 +172,24 @@ def test_editing_a_functions_source_invalidates_its_cached_results(
     assert not edited.nodes["slug"].cached and edited.outputs == {"slug": "a__b"}
 
 
+async def nothing(words: list[str]) -> str:
+    return None  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize("persist", [True, False])  # False: the scheduler's fast path
+def test_a_function_node_must_return_its_output(tmp_path: Path, persist: bool) -> None:
+    kernel = Kernel(entry_points=False, home=tmp_path / "home", persist=persist)
+    wf = Workflow("none")
+    wf.input("text")
+    decision = wf.call("decision", decide, text=wf.inputs.text)
+    wf.call("total", count, words=decision.words)
+    wf.call("nothing", nothing, words=decision.words).retry(max_attempts=1)
+    run = kernel.run(wf.build(kernel), inputs={"text": "a b"})
+    assert run.nodes["total"].status == "succeeded"
+    assert run.status == "failed" and run.nodes["nothing"].status == "failed"
+    assert f"function python:{__name__}.nothing returned None" in str(run.error)
+
+
 # -- checked before the run -----------------------------------------------------------
 
 
