@@ -46,9 +46,9 @@ __all__ = [
 PREFIX = "python:"
 
 _PLUGIN_HINT = (
-    "register the function as a plugin instead: decorate it with @reelgraph.hookimpl "
-    "under a hook's name in a module listed under [project.entry-points.reelgraph] "
-    "(docs/kernel.md, 'Workflows in Python')"
+    "register the function as a plugin instead: a @reelgraph.hookimpl of a hook (one of "
+    "reelgraph.hookspecs, or your own hookspec given to Kernel(hookspecs=[...])) in a module "
+    "listed under [project.entry-points.reelgraph] (docs/kernel.md, 'Workflows in Python')"
 )
 
 #: spec name -> node id -> (function, condition), of specs built in this process

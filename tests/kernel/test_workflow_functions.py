@@ -19,7 +19,8 @@ from types import ModuleType
 import pytest
 from pydantic import BaseModel
 
-from reelgraph import Kernel, NodeContext, SpecError, TransientError, Workflow
+from reelgraph import Kernel, NodeContext, SpecError, TransientError, Workflow, hookimpl
+from reelgraph.hookspecs import hookspec
 from reelgraph.spec import functions
 from reelgraph.spec.model import load_spec
 from reelgraph.spec.stored import spec_text
@@ -406,3 +407,44 @@ def test_a_function_node_run_resumes_after_kill_9(tmp_path: Path, monkeypatch) -
     assert run.outputs == {"result": "HI!"}
     assert log.read_text().split() == ["first", "second", "second"]  # first reused
     assert run.nodes["first"].status == "succeeded"
+
+
+class SlugSpecs:
+    """The hook docs/kernel.md registers a function under, for YAML."""
+
+    @staticmethod
+    @hookspec(firstresult=True)
+    def slugify(text: str) -> str:
+        """``text`` as a lowercase, hyphenated slug."""
+
+
+class Slugs:
+    reelgraph_name = "slugs"
+
+    @hookimpl
+    def slugify(self, text: str) -> str:
+        return "-".join(text.lower().split())
+
+
+def test_the_plugin_route_the_refusal_suggests_runs_from_yaml(tmp_path: Path) -> None:
+    target = tmp_path / "slug.yaml"
+    target.write_text(
+        textwrap.dedent(
+            """
+            name: slug
+            inputs: {title: {}}
+            nodes:
+              - id: slug
+                hook: slugify
+                provider: slugs
+                with: {text: $inputs.title}
+            outputs: {slug: $slug}
+            """
+        ),
+        encoding="utf-8",
+    )
+    kernel = Kernel(
+        plugins=[Slugs()], entry_points=False, hookspecs=[SlugSpecs], home=tmp_path / "home"
+    )
+    run = kernel.run(target, inputs={"title": "Two Words"})
+    assert run.status == "succeeded" and run.outputs == {"slug": "two-words"}
