@@ -100,16 +100,22 @@ def _progress(events: list[tuple[Any, ...]]) -> dict[str, dict[str, Any]]:
     return last
 
 
-def node_states(plan: Any, rows: list[Any], events: list[Any], running: bool) -> list[dict]:
+def node_states(
+    plan: Any, rows: list[Any], events: list[Any], running: bool, attempts: list[Any]
+) -> list[dict]:
     """Each node of ``plan`` with the state the dashboard shows (see the module docstring).
 
     ``rows`` are the run's stored ``NodeRow``s; ``running``: whether the run is
-    executing now (a node not started is then ``waiting`` or ``pending``).
+    executing now (a node not started is then ``waiting`` or ``pending``);
+    ``attempts`` its ``AttemptRow``s (``attempts`` shown is the highest attempt number).
     Each item: ``{"id", "hook", "provider", "state", "attempts", "seconds",
     "cost_usd", "error", "error_class", "progress", "waiting_on"}``.
     """
     stored = {row.node_id: row for row in rows}
     progress = _progress(events)
+    tries: dict[str, int] = {}
+    for attempt in attempts:
+        tries[attempt.node_id] = max(tries.get(attempt.node_id, 0), attempt.attempt)
     out = []
     for node_id in plan.order:
         node, row = plan.nodes[node_id], stored.get(node_id)
@@ -130,7 +136,7 @@ def node_states(plan: Any, rows: list[Any], events: list[Any], running: bool) ->
                 "hook": node.hook,
                 "provider": row.provider if row is not None and row.provider else node.provider,
                 "state": state,
-                "attempts": row.attempts if row is not None else 0,
+                "attempts": max(row.attempts if row is not None else 0, tries.get(node_id, 0)),
                 "seconds": row.seconds if row is not None else None,
                 "cost_usd": row.cost_usd if row is not None else 0.0,
                 "error": error,
@@ -143,7 +149,8 @@ def node_states(plan: Any, rows: list[Any], events: list[Any], running: bool) ->
 
 
 def _durations(graph: nx.DiGraph, weights: dict[str, float]) -> list[str]:
-    """The path through ``graph`` whose nodes' ``weights`` (seconds) add up to the most."""
+    """The path through ``graph`` whose nodes' ``weights`` (seconds) add up to the most,
+    without the nodes that have no weight."""
     weighted = nx.DiGraph()
     end = object()  # every node leads to a sink, so a node's own weight counts as an edge
     for node_id in graph.nodes:
@@ -151,7 +158,7 @@ def _durations(graph: nx.DiGraph, weights: dict[str, float]) -> list[str]:
     for source, target in graph.edges:
         weighted.add_edge(source, target, seconds=weights.get(source, 0.0))
     path = nx.dag_longest_path(weighted, weight="seconds", default_weight=0.0)
-    return [n for n in path if n is not end]
+    return [n for n in path if n in weights]  # nodes without a duration are not on it
 
 
 def _history(kernel: Any, spec: str, run_id: str, limit: int = 20) -> dict[Any, list[float]]:
@@ -193,6 +200,50 @@ def _eta_s(kernel: Any, plan: Any, run: Any, states: list[dict], now: float) -> 
         remaining[state["id"]] = estimate
     path = _durations(plan.graph, remaining)
     return round(sum(remaining.get(n, 0.0) for n in path), 1)
+
+
+def _with_running(
+    bars: list[dict[str, Any]], attempts: list[Any], rows: list[Any]
+) -> tuple[list[dict[str, Any]], float | None]:
+    """The timeline's bars plus one open bar per running node whose attempt is not
+    stored yet (attempts are stored when they end), and the time they count from.
+
+    Each open bar takes the lowest lane free when it started; times are seconds
+    after the returned origin (Unix seconds: the earliest start of all bars).
+    """
+    shown = {b["node"] for b in bars if b["end_s"] is None}
+    running = sorted(
+        (r for r in rows if r.status == "running" and r.started_at and r.node_id not in shown),
+        key=lambda r: r.started_at,
+    )
+    starts = [a.started_at for a in attempts] + [r.started_at for r in running]
+    if not starts:
+        return bars, None
+    origin = min(starts)
+    shift = min(a.started_at for a in attempts) - origin if attempts else 0.0
+    for bar in bars:  # an open bar may have started before the first stored attempt
+        bar["start_s"] = round(bar["start_s"] + shift, 6)
+        if bar["end_s"] is not None:
+            bar["end_s"] = round(bar["end_s"] + shift, 6)
+    for row in running:
+        start = round(row.started_at - origin, 6)
+        busy = {b["lane"] for b in bars if b["end_s"] is None or b["end_s"] > start}
+        bars.append(
+            {
+                "lane": next(lane for lane in range(len(bars) + 1) if lane not in busy),
+                "node": row.node_id,
+                "item": None,
+                "attempt": max(row.attempts, 1),
+                "provider": row.provider,
+                "status": "running",
+                "start_s": start,
+                "end_s": None,
+                "seconds": None,
+                "cost_usd": 0.0,
+                "error": None,
+            }
+        )
+    return bars, origin
 
 
 def _tokens(details: list[str]) -> dict[str, int] | None:
@@ -245,7 +296,8 @@ def run_view(kernel: Any, plan: Any, run: Any, *, live: bool, files: list[dict])
 
     running = live or run.status == "running"
     rows = kernel.store.get_nodes(run.id)
-    states = node_states(plan, rows, kernel.store.get_events(run.id), running)
+    attempts = kernel.store.get_attempts(run.id)
+    states = node_states(plan, rows, kernel.store.get_events(run.id), running, attempts)
     now = time.time()
     seconds = {}
     for row in rows:
@@ -254,8 +306,7 @@ def run_view(kernel: Any, plan: Any, run: Any, *, live: bool, files: list[dict])
         elif row.status == "running" and row.started_at:
             seconds[row.node_id] = now - row.started_at
     critical = _durations(plan.graph, seconds) if seconds else []
-    bars = timeline(kernel.store, run.id)
-    attempts = kernel.store.get_attempts(run.id)
+    bars, origin = _with_running(timeline(kernel.store, run.id), attempts, rows)
     for bar in bars:
         planned = plan.nodes[bar["node"]].provider if bar["node"] in plan.nodes else None
         bar["retry"] = bar["attempt"] > 1
@@ -283,7 +334,7 @@ def run_view(kernel: Any, plan: Any, run: Any, *, live: bool, files: list[dict])
         },
         "nodes": states,
         "timeline": bars,
-        "timeline_origin": min((a.started_at for a in attempts), default=None),
+        "timeline_origin": origin,
         "critical_path": critical,
         "eta_s": _eta_s(kernel, plan, run, states, now) if running else None,
         "costs": {

@@ -142,7 +142,8 @@ def test_a_run_submitted_through_the_page_goes_live_to_succeeded(browser, page, 
         assert node_state(page, "a") == node_state(page, "b") == "succeeded"
         assert node_state(page, "d") == "waiting"
         assert page.text_content("#run-status") == "running"
-        page.wait_for_function("() => document.querySelectorAll('#timeline .bar').length >= 3")
+        # c's attempt is not stored until it ends: its open bar comes from its node row
+        page.wait_for_selector('#timeline .bar[data-node="c"][data-status="running"]')
         lanes = page.eval_on_selector_all("#timeline .lane", "ls => ls.length")
         assert lanes == 2  # a and b were in flight together
         page.screenshot(path=str(shots / "dashboard-run-mid.png"), full_page=True)
