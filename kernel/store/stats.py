@@ -61,6 +61,8 @@ COMPLETE = ("succeeded", "failed_quality")
 #: attempt statuses that say nothing of the provider (left out of rates)
 _NOT_AN_OUTCOME = ("cancelled", "needs_input", "running")
 _ANY = "(any)"  # a node that named no provider: pluggy chose
+#: a node row whose seconds measure its work: it succeeded, and not from the cache
+_MEASURED = "status = 'succeeded' AND cached = 0 AND seconds IS NOT NULL"
 
 
 def percentile(values: Iterable[float], q: float) -> float | None:
@@ -230,21 +232,28 @@ def _recent_runs(store: RunStore, spec: str, since: float | None, last: int) -> 
 def node_history(
     store: RunStore, spec: str, *, last: int = 20, since: float | None = None
 ) -> tuple[dict[str, NodeEstimate], int]:
-    """Per node id, its figures over the spec's last ``last`` complete runs; and how many
-    complete runs were read. Nodes that never ran uncached there are absent."""
-    recent = [r for r in _recent_runs(store, spec, since, last) if r[1] in COMPLETE]
+    """Per node id, its figures over the spec's last ``last`` complete runs that measured a
+    node (ran one uncached: a run served wholly from the cache measures nothing); and how
+    many runs that was. Nodes that never ran uncached there are absent."""
+    where, params = _where(spec, since, alias="runs")
+    recent = store._read(
+        "stats: measured runs",
+        f"SELECT id FROM runs WHERE {where} AND status IN {COMPLETE!r} AND EXISTS"
+        f" (SELECT 1 FROM nodes WHERE nodes.run_id = runs.id AND {_MEASURED})"
+        " ORDER BY started_at DESC, id DESC LIMIT ?",
+        (*params, last),
+    )
     if not recent:
         return {}, 0
     marks = ", ".join("?" for _ in recent)
     rows = store._read(
         "stats: nodes",
-        "SELECT node_id, hook, provider, seconds, cost_usd FROM nodes"
-        f" WHERE run_id IN ({marks}) AND status = 'succeeded' AND cached = 0"
-        " AND seconds IS NOT NULL ORDER BY started_at",
+        "SELECT run_id, node_id, hook, provider, seconds, cost_usd FROM nodes"
+        f" WHERE run_id IN ({marks}) AND {_MEASURED} ORDER BY started_at",
         tuple(r[0] for r in recent),
     )
     seen: dict[str, list[Any]] = {}
-    for node_id, hook, provider, seconds, cost in rows:
+    for _, node_id, hook, provider, seconds, cost in rows:
         seen.setdefault(node_id, []).append((hook, provider, max(0.0, seconds), cost or 0.0))
     found = {}
     for node_id, measured in seen.items():
