@@ -133,6 +133,43 @@ def test_a_function_node_is_served_from_the_memo_cache(kernel: Kernel) -> None:
     assert CALLS["decide"] == 2 and CALLS["shout"] == 3  # 'ONE' was cached as an item
 
 
+IN_FLIGHT: list[int] = [0, 0]  # now, most
+
+
+async def tracked(word: str) -> str:
+    IN_FLIGHT[0] += 1
+    IN_FLIGHT[1] = max(IN_FLIGHT)
+    await asyncio.sleep(0.02)
+    IN_FLIGHT[0] -= 1
+    return word
+
+
+def test_a_function_node_has_limits_and_spans(tmp_path: Path) -> None:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    kernel = Kernel(entry_points=False, home=tmp_path / "home", tracer_provider=provider)
+    wf = Workflow("limited")
+    wf.input("text")
+    decision = wf.call("decision", decide, text=wf.inputs.text)
+    wf.call("words", tracked, word=item).map(decision.words).limit(2)
+    IN_FLIGHT[:] = [0, 0]
+    run = kernel.run(wf.build(kernel), inputs={"text": "a b c d e f"})
+    assert run.status == "succeeded", run.error
+    assert IN_FLIGHT[1] == 2  # six items, two at a time
+    finished = exporter.get_finished_spans()
+    spans = {span.name: span for span in finished}
+    node = spans["node words"]
+    assert node.attributes["reelgraph.hook"] == f"python:{__name__}.tracked"
+    assert node.attributes["reelgraph.node.items"] == 6
+    assert sum(span.name == "attempt 1 words" for span in finished) == 6  # one per item
+    assert node.parent.span_id == spans["run limited"].context.span_id
+
+
 def _load(path: Path, name: str) -> ModuleType:
     found = importlib.util.spec_from_file_location(name, path)
     assert found is not None and found.loader is not None
