@@ -32,6 +32,7 @@ from reelgraph.contrib.server.files import FileRefused, list_files, resolve_file
 from reelgraph.contrib.server.production import production_routes
 from reelgraph.contrib.server.quick import quick_routes
 from reelgraph.contrib.server.runs import RunManager
+from reelgraph.contrib.server.stats import stats_routes
 
 __all__ = ["create_app"]
 
@@ -104,6 +105,7 @@ def create_app(
     _file_routes(app, kernel, manager)
     quick_routes(app, kernel, manager, max_upload_bytes)
     production_routes(app, kernel, manager, max_upload_bytes, poll_s)
+    stats_routes(app, kernel)
     dashboard_routes(app, kernel, manager, token)  # the HTML pages: /, /runs/ID, /submit
     return app
 
