@@ -65,7 +65,7 @@ def bind_inputs(spec: Spec, given: Mapping[str, Any]) -> dict[str, Any]:
         except ValueError as err:
             problems.append(Problem(str(err), file, None, f"inputs.{name}"))
     if problems:
-        raise InputError(problems)
+        raise InputError(spec.locate(problems))  # a Workflow's: at the line of wf.input(...)
     return bound
 
 

@@ -263,6 +263,20 @@ def test_a_function_output_is_checked_against_a_hook(tmp_path: Path) -> None:
         wf.build()
 
 
+def test_input_errors_point_at_the_input_line(kernel: Kernel) -> None:
+    from reelgraph import InputError
+
+    wf = Workflow("inputs")
+    line = inspect.currentframe().f_lineno + 1
+    wf.input("threshold", type="integer")
+    wf.call("decision", decide, text="a b", threshold=wf.inputs.threshold)
+    with pytest.raises(InputError) as caught:
+        kernel.run(wf.build(kernel), inputs={"threshold": "many"})
+    (problem,) = caught.value.problems
+    assert problem.file == f"{HERE}:{line}" and problem.field == "inputs.threshold"
+    assert "expected a whole number" in problem.message and CALLS["decide"] == 0
+
+
 def test_call_takes_plain_functions_with_named_parameters() -> None:
     wf = Workflow("bad")
     with pytest.raises(TypeError, match="def or async def"):
