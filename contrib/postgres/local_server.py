@@ -57,9 +57,16 @@ class LocalServer:
     Raises:
         RuntimeError: no PostgreSQL binaries (the message says which package
             to install), or ``initdb``/``pg_ctl`` failed (their output included).
+
+    Args:
+        settings: server settings (``postgresql.conf`` names) over the
+            defaults here, which favour throwaway speed: ``fsync=off``
+            (a test's data need not survive a power loss). A benchmark that
+            compares durability passes ``{"fsync": "on"}``.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, settings: dict[str, str] | None = None) -> None:
+        self.settings = {"fsync": "off", "max_connections": "100", **(settings or {})}
         binaries = find_binaries()
         if binaries is None:
             raise RuntimeError(
@@ -98,10 +105,13 @@ class LocalServer:
                 "initdb", "-D", str(self.data_dir), "-U", _USER, "--auth=trust",
                 "--encoding=UTF8", "--no-sync",
             )  # fmt: skip
-            options = (
-                f"-c listen_addresses=127.0.0.1 -c port={self.port} "
-                "-c unix_socket_directories='' -c fsync=off -c max_connections=100"
-            )
+            settings = {
+                "listen_addresses": "127.0.0.1",
+                "port": str(self.port),
+                "unix_socket_directories": "''",
+                **self.settings,
+            }
+            options = " ".join(f"-c {name}={value}" for name, value in settings.items())
             log = self._folder / "server.log"
             self._run("pg_ctl", "-D", str(self.data_dir), "-l", str(log), "-o", options, "-w",
                       "start")  # fmt: skip
