@@ -50,8 +50,6 @@ def test_stats_tables_and_filters(home: Path) -> None:
         assert text in result.stdout
     none = cli("stats", "--spec", "nothing-like-it", home=home)
     assert none.returncode == 0 and "no runs of spec 'nothing-like-it'" in none.stdout
-    later = cli("stats", "--since", "2999-01-01", "--json", home=home)
-    assert json.loads(later.stdout)["specs"] == []
     recent = json.loads(cli("stats", "--since", "1h", "--json", home=home).stdout)
     assert [s["spec"] for s in recent["specs"]] == ["ads"]
     bad = cli("stats", "--since", "yesterday", home=home)
