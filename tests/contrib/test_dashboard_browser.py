@@ -24,8 +24,10 @@ from typing import Any
 import httpx
 import pytest
 
+from reelgraph import hookimpl
+from reelgraph.hookspecs import hookspec
 from tests.contrib.conftest import serve
-from tests.contrib.server_steps import asking_spec, make_kernel
+from tests.contrib.server_steps import asking_spec, make_kernel, upload_spec
 from tests.contrib.test_server_api import wait_for
 
 CHROMIUM = os.environ.get("REELGRAPH_CHROMIUM", "/usr/bin/chromium")
@@ -247,4 +249,112 @@ def test_questions_are_answered_through_the_run_page(browser, page, home):
         assert running.kernel.store.get_run(run_id).answers == {"audience": "new hires"}
     finally:
         page.context.close()  # its event streams end before the server stops
+        running.stop()
+
+
+class FilmSpecs:
+    @staticmethod
+    @hookspec(firstresult=True)
+    def film(title, ctx):
+        """Write a 1-second ``video.mp4`` (H.264, AAC) and its ``video.vtt``; return the title."""
+
+
+class Filmer:
+    """Writes what the ffmpeg assembler writes beside each other: video.mp4 and video.vtt."""
+
+    reelgraph_name = "filmer"
+
+    @hookimpl
+    def film(self, title, ctx):
+        import subprocess
+
+        import imageio_ffmpeg
+
+        lavfi = ["-f", "lavfi", "-i"]
+        subprocess.run(
+            [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y"]
+            + [*lavfi, "testsrc=size=320x180:rate=25", *lavfi, "sine=frequency=440"]
+            + ["-t", "1", "-pix_fmt", "yuv420p", "-c:v", "libx264", "-c:a", "aac"]
+            + ["-movflags", "+faststart", str(ctx.workdir / "video.mp4")],
+            check=True,
+        )
+        cues = "WEBVTT\n\n00:00.000 --> 00:00.500\nfirst half\n\n00:00.500 --> 00:01.000\n"
+        (ctx.workdir / "video.vtt").write_text(cues + f"{title}\n", encoding="utf-8")
+        return title
+
+
+def test_the_video_plays_with_its_caption_track(browser, page, home):
+    from reelgraph import Kernel
+
+    kernel = Kernel(plugins=[Filmer()], hookspecs=[FilmSpecs], home=home, lease_ttl_s=30)
+    spec = {
+        "name": "film",
+        "nodes": [{"id": "render", "hook": "film", "with": {"title": "second half"}}],
+        "outputs": {"title": "$render"},
+    }
+    running = serve(kernel)
+    try:
+        with httpx.Client(base_url=running.url, timeout=60) as client:
+            run_id = client.post("/api/runs", json={"spec": spec}).json()["id"]
+            assert wait_for(client, run_id)["status"] == "succeeded"
+        page.goto(f"{running.url}/runs/{run_id}")
+        video = page.wait_for_selector("#run-video")
+        assert video.get_attribute("src") == f"/api/runs/{run_id}/artifacts/render/video.mp4"
+        # Chromium fetched the file through the artifacts route (Range requests)
+        page.wait_for_function(
+            "() => document.getElementById('run-video').readyState >= 2", timeout=TIMEOUT_MS
+        )  # HAVE_CURRENT_DATA: its first frame decoded (H.264 in Debian's Chromium)
+        duration = page.evaluate("() => document.getElementById('run-video').duration")
+        assert 0.9 <= duration <= 1.1
+        page.wait_for_function(
+            "() => { const t = document.querySelector('#run-video track');"
+            " return t && t.readyState === 2 && t.track.cues.length === 2; }"
+        )
+        texts = page.evaluate(
+            "() => [...document.querySelector('#run-video track').track.cues].map(c => c.text)"
+        )
+        assert texts == ["first half", "second half"]
+        page.screenshot(path=str(artifacts_dir() / "dashboard-video.png"), full_page=True)
+    finally:
+        page.context.close()
+        running.stop()
+
+
+def test_a_document_is_uploaded_through_the_submit_page(browser, page, home, tmp_path):
+    running = serve(make_kernel(home))
+    notes = tmp_path / "notes.md"
+    notes.write_text("# Uploaded through the page\n\nA paragraph.\n", encoding="utf-8")
+    try:
+        page.goto(f"{running.url}/submit")
+        page.select_option("#spec-pick", "")
+        page.fill("#spec-text", json.dumps(upload_spec()))
+        page.click("#load-inputs")
+        assert page.get_attribute("#input-document", "type") == "file"
+        page.set_input_files("#input-document", str(notes))
+        page.click("#submit-run")
+        page.wait_for_url("**/runs/*")
+        run_id = page.url.rsplit("/", 1)[1]
+        page.wait_for_function(
+            "() => document.getElementById('run-status').textContent === 'succeeded'"
+        )
+        stored = home / "runs" / run_id / "uploads" / "notes.md"
+        assert stored.read_text(encoding="utf-8") == notes.read_text(encoding="utf-8")
+        with httpx.Client(base_url=running.url, timeout=60) as client:
+            assert wait_for(client, run_id)["outputs"] == {"title": "Uploaded through the page"}
+
+        # a shipped spec's inputs become a form too; a broken pasted spec names node and field
+        page.goto(f"{running.url}/submit")
+        page.select_option("#spec-pick", "document-to-video")
+        page.click("#load-inputs")
+        assert page.get_attribute("#input-document", "type") == "file"
+        assert page.get_attribute("#input-duration_s", "type") == "number"
+        page.screenshot(path=str(artifacts_dir() / "dashboard-submit.png"), full_page=True)
+        page.select_option("#spec-pick", "")
+        broken = {"name": "broken", "nodes": [{"id": "n1", "hook": "stpe"}]}
+        page.fill("#spec-text", json.dumps(broken))
+        page.click("#load-inputs")
+        page.wait_for_selector("#spec-error:not([hidden])")
+        assert "n1: unknown hook 'stpe' (did you mean 'step'?)" in page.text_content("#spec-error")
+    finally:
+        page.context.close()
         running.stop()

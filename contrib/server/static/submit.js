@@ -30,12 +30,12 @@
       control = el("textarea", { id, name, rows: 3, cols: 70, placeholder: "JSON" });
       control.value = given === "" ? "" : JSON.stringify(given);
     } else {
-      control = el(decl.secret ? "input" : "textarea", { id, name, rows: 2, cols: 70, type: decl.secret ? "password" : null, required: decl.required });
+      control = el("input", { id, name, type: decl.secret ? "password" : "text", size: 70, required: decl.required });
       control.value = given;
     }
     control.dataset.type = decl.enum ? "enum" : decl.type;
     return el("p", { class: "field" }, label, el("br"), control,
-      decl.description ? el("small", { class: "hint", text: ` ${decl.description}` }) : null);
+      decl.description ? el("small", { class: "hint", text: decl.description }) : null);
   }
 
   document.getElementById("load-inputs").addEventListener("click", async () => {
