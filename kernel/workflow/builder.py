@@ -28,6 +28,7 @@ added its node (``app.py:12: node 'script': with.documnt: ...``).
 
 from __future__ import annotations
 
+import copy
 import inspect
 import re
 import sys
@@ -412,19 +413,23 @@ class Workflow:
 
         data = dict(self._spec)
         if self._inputs:
-            data["inputs"] = {name: dict(decl) for name, decl in self._inputs.items()}
-        data["nodes"] = [dict(node) for node in self._nodes]
+            data["inputs"] = self._inputs
+        data["nodes"] = self._nodes
         if self._outputs:
-            data["outputs"] = dict(self._outputs)
+            data["outputs"] = self._outputs
+        data = copy.deepcopy(data)  # the spec shares nothing with the builder
         try:
             spec = load_spec(data)
         except SpecError as err:
             raise SpecError(self._locate_schema(err)) from None
         spec._locations = dict(self._locations)
         for node in spec.nodes:
-            node._function = self._functions.get(node.id)
-            if node.when is not None and node.when.startswith(PREFIX):
-                node._condition = self._conditions.get(node.id)
+            function = self._functions.get(node.id)
+            if function is not None and node.hook == PREFIX + qualified_name(function):
+                node._function = function
+            condition = self._conditions.get(node.id)
+            if condition is not None and node.when == PREFIX + qualified_name(condition):
+                node._condition = condition
         remember(spec)
         if validate:
             from reelgraph.plan.graph import build_plan
