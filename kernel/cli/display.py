@@ -70,6 +70,11 @@ class RunDisplay:
                 label = f"{node.hook}" + (f" [dim]({node.provider})[/]" if node.provider else "")
                 self._tasks[node_id] = self.progress.add_task(label, node=node_id, total=None)
             elif task is None:
+                if event.type == "node.succeeded" and event.data and event.data.get("from_run"):
+                    # a fork took it from its parent without running it: one done line
+                    label = f"[dim]reused from {event.data['from_run']}[/]"
+                    done = self.progress.add_task(label, node=node_id, total=1)
+                    self.progress.update(done, completed=1)  # finished: no spinner, no clock
                 return
             elif event.type == "node.progress" and event.data:
                 self._on_progress(task, node_id, event.data)
