@@ -4,6 +4,9 @@
   file's first audio stream, from ffmpeg's ``ebur128=peak=true`` filter
   (EBU R128 / ITU-R BS.1770; true peak by 4x oversampling);
   :func:`ebur128_summary` reads the filter's summary from any ffmpeg log.
+- :func:`audio_scan`: that and ``silencedetect`` in one decode, remembered
+  per file for the other audio gate (the ``loudness`` and ``black_silence``
+  gates run in two nodes on the same video).
 - :func:`scan_keyframes`: in one demux pass, a file's duration, its keyframe
   spacing and a black verdict per keyframe (each distinct keyframe decoded
   once); :func:`blackdetect` (every frame) and :func:`silencedetect_log` /
@@ -26,9 +29,13 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 import re
 import struct
 import subprocess
+import threading
+from collections import OrderedDict
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,9 +43,13 @@ from typing import Any
 from reelgraph.errors import ConfigurationError, FatalError, InvalidInputError
 
 __all__ = [
+    "SILENCE_MIN_S",
+    "SILENCE_NOISE_DB",
+    "AudioScan",
     "Interval",
     "KeyframeScan",
     "Loudness",
+    "audio_scan",
     "blackdetect",
     "ebur128",
     "ebur128_summary",
@@ -136,7 +147,9 @@ def ebur128(path: Path) -> Loudness:
         FatalError: ffmpeg printed no summary.
     """
     _check_file(path)
-    log = _run_null(["-map", "0:a:0", "-af", "ebur128=peak=true"], "measure the loudness of", path)
+    # framelog=quiet: the per-100-ms lines (350 KB for 4 minutes) are not logged
+    meter = "ebur128=peak=true:framelog=quiet"
+    log = _run_null(["-map", "0:a:0", "-af", meter], "measure the loudness of", path)
     return ebur128_summary(log, str(path))
 
 
@@ -160,6 +173,80 @@ def ebur128_summary(log: str, what: str, *, peak: bool = True) -> Loudness:
     values = [_float(m.group(1)) for m in found if m]
     true_peak = values[2] if peak else math.nan
     return Loudness(integrated_lufs=values[0], range_lu=values[1], true_peak_dbtp=true_peak)
+
+
+#: ``silencedetect`` settings of :func:`audio_scan` by default: the ``black_silence``
+#: gate's defaults (-50 dBFS, silences of 0.25 s or more reported)
+SILENCE_NOISE_DB = -50.0
+SILENCE_MIN_S = 0.25
+
+
+@dataclass(frozen=True, slots=True)
+class AudioScan:
+    """What one decode of a file's first audio stream tells the audio gates.
+
+    Attributes:
+        loudness: its EBU R128 measurements (:func:`ebur128`'s).
+        silence_log: ffmpeg's ``silencedetect`` lines; :func:`silences` reads them.
+    """
+
+    loudness: Loudness
+    silence_log: str
+
+
+_SCANS: OrderedDict[tuple[Any, ...], Future[AudioScan]] = OrderedDict()
+_SCANS_LOCK = threading.Lock()
+_SCANS_KEPT = 8  # files remembered; a scan is a few kB of log
+
+
+def audio_scan(
+    path: Path, *, noise_db: float = SILENCE_NOISE_DB, silence_min_s: float = SILENCE_MIN_S
+) -> AudioScan:
+    """Loudness, true peak and silences of ``path``'s first audio stream, in one decode.
+
+    One ffmpeg run chains ``ebur128=peak=true`` (which passes its input on
+    unchanged) into ``silencedetect=noise=<noise_db>dB:d=<silence_min_s>``:
+    the same figures as the two filters run apart, for the cost of one
+    (a 223 s README video: 0.98 + 0.67 CPU s apart, 0.95 together). The
+    ``loudness`` and ``black_silence`` gates run in two nodes of one run on
+    the same file, so the scan is remembered for the last few files, keyed
+    by the file's identity (device, inode, size, modification time in ns)
+    and the settings: whichever gate asks first decodes, the other waits for
+    that answer instead of decoding again. A failed scan is not remembered.
+
+    Raises:
+        InvalidInputError: the file is missing or ffmpeg cannot decode it.
+        FatalError: ffmpeg printed no loudness summary.
+    """
+    _check_file(path)
+    stat = os.stat(path)
+    key = (
+        os.path.realpath(path), stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns,
+        float(noise_db), float(silence_min_s),
+    )  # fmt: skip
+    with _SCANS_LOCK:
+        future = _SCANS.get(key)
+        owner = future is None
+        if future is None:
+            future = _SCANS[key] = Future()
+            while len(_SCANS) > _SCANS_KEPT:
+                _SCANS.popitem(last=False)
+    if owner:
+        try:
+            future.set_result(_scan_audio(path, noise_db, silence_min_s))
+        except BaseException as err:
+            with _SCANS_LOCK:
+                if _SCANS.get(key) is future:
+                    del _SCANS[key]
+            future.set_exception(err)
+    return future.result()
+
+
+def _scan_audio(path: Path, noise_db: float, silence_min_s: float) -> AudioScan:
+    chain = f"ebur128=peak=true:framelog=quiet,silencedetect=noise={noise_db}dB:d={silence_min_s}"
+    log = _run_null(["-vn", "-map", "0:a:0", "-af", chain], "measure the audio of", path)
+    lines = [line for line in log.splitlines() if "silence_" in line]
+    return AudioScan(ebur128_summary(log, str(path)), "\n".join(lines))
 
 
 #: BS.1770-4 Annex 2: true peak from the signal oversampled 4x (for 48 kHz input, i.e.

@@ -1,7 +1,8 @@
 """The ``black_silence`` quality gate: no long black picture, no long silence in the narration.
 
 Stage ``video`` only (needs ``video``). ffmpeg decodes the first audio stream
-alone for ``silencedetect`` while one pass over the MP4's packets
+for ``silencedetect`` (in the same decode as the ``loudness`` gate's meter:
+``probe.audio_scan``, whichever gate runs first) while one pass over the MP4's packets
 (``probe.scan_keyframes``) reads its length and keyframes: when keyframes come
 at least every ``max_black_s`` (the ``ffmpeg`` assembler writes one every
 0.5 s), black is sampled at the keyframes, each distinct keyframe decoded once
@@ -50,10 +51,12 @@ from reelgraph import hookimpl
 from reelgraph.errors import InvalidInputError
 from reelgraph.models import GateResult, Video
 from reelgraph.plugins._media.probe import (
+    SILENCE_MIN_S,
+    SILENCE_NOISE_DB,
     Interval,
+    audio_scan,
     blackdetect,
     scan_keyframes,
-    silencedetect_log,
     silences,
 )
 from reelgraph.plugins.gates._common import gate_selected, resolve_thresholds
@@ -71,7 +74,7 @@ DEFAULTS: dict[str, float] = {
     "black_pix_th": 0.05,
     "black_pic_th": 0.98,
     "max_silence_s": 2.0,
-    "silence_noise_db": -50.0,
+    "silence_noise_db": SILENCE_NOISE_DB,  # -50.0
     "edge_s": 0.5,
 }
 _LIMITS: dict[str, tuple[float, float]] = {
@@ -83,7 +86,7 @@ _LIMITS: dict[str, tuple[float, float]] = {
     "edge_s": (0.0, 60.0),
 }
 _DETECT_BLACK_S = 0.1  # shortest black run reported (so short ones are measured too)
-_DETECT_SILENCE_S = 0.25  # shortest silence reported
+_DETECT_SILENCE_S = SILENCE_MIN_S  # shortest silence reported: 0.25 s
 
 
 @hookimpl
@@ -112,7 +115,8 @@ def check_quality(
     black_min_s = min(_DETECT_BLACK_S, limits["max_black_s"]) or 0.01
     pix_th, pic_th = limits["black_pix_th"], limits["black_pic_th"]
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="reelgraph-silence") as pool:
-        # ffmpeg decodes the audio for silencedetect while this thread reads the packets
+        # ffmpeg decodes the audio for silencedetect (or the loudness gate's decode
+        # is awaited) while this thread reads the packets
         silence_log = pool.submit(
             _silence_log, path, limits["silence_noise_db"], limits["max_silence_s"]
         )
@@ -158,7 +162,7 @@ def _silence_log(path: Path, noise_db: float, max_silence_s: float) -> str:
     except (OSError, av.error.FFmpegError) as err:
         raise InvalidInputError(f"gate {GATE!r}: cannot read video {path}: {err}") from err
     min_s = min(_DETECT_SILENCE_S, max_silence_s) or 0.01
-    return silencedetect_log(path, noise_db=noise_db, silence_min_s=min_s)
+    return audio_scan(path, noise_db=noise_db, silence_min_s=min_s).silence_log
 
 
 def _segments(intervals: list[Interval]) -> list[dict[str, float]]:

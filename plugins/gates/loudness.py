@@ -2,7 +2,9 @@
 
 Stage ``video`` only (needs ``video``). The MP4's first audio stream is measured
 with ffmpeg's ``ebur128=peak=true`` filter (EBU R128 / ITU-R BS.1770-4:
-K-weighted, gated integrated loudness; true peak by 4x oversampling). Two
+K-weighted, gated integrated loudness; true peak by 4x oversampling), in the
+decode the ``black_silence`` gate's ``silencedetect`` shares
+(:func:`~reelgraph.plugins._media.probe.audio_scan`). Two
 results, both ``gate="loudness"``, told apart by ``details["check"]``:
 
 - ``integrated``: passes when ``|I - target_lufs| <= tolerance_lu`` (unit LUFS);
@@ -27,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from reelgraph import hookimpl
 from reelgraph.errors import InvalidInputError
 from reelgraph.models import GateResult, Video
-from reelgraph.plugins._media.probe import ebur128, finite_or_none
+from reelgraph.plugins._media.probe import audio_scan, finite_or_none
 from reelgraph.plugins.gates._common import gate_selected, resolve_thresholds
 
 if TYPE_CHECKING:
@@ -80,7 +82,7 @@ def check_quality(
     path = Path(video.path)
     if not _has_audio(path):
         return _no_audio(limits)
-    measured = ebur128(path)
+    measured = audio_scan(path).loudness
     results = [
         _integrated(measured.integrated_lufs, measured.range_lu, limits),
         _true_peak(measured.true_peak_dbtp, limits),
