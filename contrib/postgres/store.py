@@ -206,6 +206,20 @@ class PostgresRunStore(RunStore):
             return f"schema version {version}, expected {SCHEMA_VERSION}"
         return "ok"
 
+    def size_bytes(self) -> int:
+        """Bytes the database takes on the server (``pg_database_size``)."""
+        rows = self._read("store size", "SELECT pg_database_size(current_database())")
+        return int(rows[0][0])
+
+    def compact(self) -> None:
+        """``VACUUM`` the database: dead rows' space becomes reusable (not returned to the OS).
+
+        Runs outside a transaction (the connection autocommits reads), as
+        VACUUM must (https://www.postgresql.org/docs/current/sql-vacuum.html).
+        """
+        with self._lock:
+            self._attempt("gc: vacuum", lambda: self._conn.execute("VACUUM"), reconnect=True)
+
 
 def open_store(url: str, *, busy_timeout_s: float = 30.0) -> PostgresRunStore:
     """The ``postgresql`` entry point of group ``reelgraph.stores``: open the store at ``url``."""

@@ -224,8 +224,9 @@ class GcPlan:
 class GcResult:
     """What :func:`apply_gc` removed. Sizes in bytes.
 
-    ``store_bytes_before``/``after``: the database file plus its WAL, around
-    the final ``VACUUM`` and ``wal_checkpoint(TRUNCATE)``; ``vacuum_error``
+    ``store_bytes_before``/``after``: the store's size on disk
+    (:meth:`RunStore.size_bytes`: the SQLite file plus its WAL) around the
+    final :meth:`RunStore.compact`; ``vacuum_error``
     says why those were skipped (the store busy), else ``None``.
     """
 
@@ -466,9 +467,9 @@ def apply_gc(store: RunStore, artifacts: ArtifactStore, runs_dir: Path, plan: Gc
 
     A run whose lease became live since the plan is kept (``protected``); an
     artifact that a run or memo entry references by now, or that was
-    modified after the (re-read) live cutoff, is kept. Ends with ``VACUUM``
-    and ``PRAGMA wal_checkpoint(TRUNCATE)`` (https://sqlite.org/lang_vacuum.html,
-    https://sqlite.org/pragma.html#pragma_wal_checkpoint).
+    modified after the (re-read) live cutoff, is kept. Ends with
+    :meth:`RunStore.compact` (SQLite: ``VACUUM`` and
+    ``PRAGMA wal_checkpoint(TRUNCATE)``).
 
     Raises:
         StoreError: the store could not be written (nothing of that write is kept).
@@ -531,20 +532,11 @@ def _delete_run(db: sqlite3.Connection, run: RunCandidate) -> str | None:
     return None
 
 
-def _store_bytes(path: Path) -> int:
-    total = 0
-    for suffix in ("", "-wal"):
-        with contextlib.suppress(OSError):
-            total += os.stat(f"{path}{suffix}").st_size
-    return total
-
-
 def _compact(store: RunStore, result: GcResult) -> None:
-    """``VACUUM``, then fold the WAL back into the database and truncate it."""
-    result.store_bytes_before = _store_bytes(store.path)
+    """Compact the store (:meth:`RunStore.compact`), measuring its size around it."""
+    result.store_bytes_before = store.size_bytes()
     try:
-        store._read("gc: vacuum", "VACUUM")
-        store._read("gc: checkpoint", "PRAGMA wal_checkpoint(TRUNCATE)")
+        store.compact()
     except StoreError as err:  # another process holds the store: compaction can wait
         result.vacuum_error = str(err)
-    result.store_bytes_after = _store_bytes(store.path)
+    result.store_bytes_after = store.size_bytes()

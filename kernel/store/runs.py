@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -818,6 +819,26 @@ class RunStore:
         """The result of ``PRAGMA integrity_check``: ``"ok"`` for a sound database."""
         rows = self._read("integrity check", "PRAGMA integrity_check")
         return "\n".join(str(r[0]) for r in rows)
+
+    def size_bytes(self) -> int:
+        """Bytes the store takes on disk: the database file and its WAL."""
+        total = 0
+        for suffix in ("", "-wal"):
+            with contextlib.suppress(OSError):
+                total += os.stat(f"{self.path}{suffix}").st_size
+        return total
+
+    def compact(self) -> None:
+        """``VACUUM``, then fold the WAL back into the database and truncate it.
+
+        See https://sqlite.org/lang_vacuum.html and
+        https://sqlite.org/pragma.html#pragma_wal_checkpoint.
+
+        Raises:
+            StoreError: another process holds the store (compaction can wait).
+        """
+        self._read("gc: vacuum", "VACUUM")
+        self._read("gc: checkpoint", "PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 class _Checkpointer:

@@ -244,3 +244,41 @@ def test_dialect_placeholders_limits_and_literals() -> None:
         "CREATE TABLE nodes (rowid BIGINT GENERATED ALWAYS AS IDENTITY,"
         "a DOUBLE PRECISION, b BIGINT);"
     )
+
+
+# -- gc ----------------------------------------------------------------------------------
+
+
+def test_gc_removes_old_runs_with_their_rows_and_keeps_a_leased_one(
+    postgres_url: str,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    from reelgraph.store.gc import GcPolicy, apply_gc, plan_gc
+    from tests.kernel.steps import AsyncAdder, StepSpecs, chain_spec
+
+    kernel = Kernel(
+        plugins=[AsyncAdder()],
+        entry_points=False,
+        hookspecs=[StepSpecs],
+        home=tmp_path,
+        env={"REELGRAPH_STORE": postgres_url},
+    )
+    try:
+        runs = [kernel.run(chain_spec(2), {"start": n}) for n in range(3)]
+        assert [r.status for r in runs] == ["succeeded"] * 3
+        store = kernel.store
+        acquire_lease(store, runs[0].id)  # live: this process holds it
+        plan = plan_gc(store, kernel.artifacts, tmp_path / "runs", GcPolicy(keep_last=1))
+        assert [r.id for r in plan.runs] == [runs[1].id]
+        assert [r.id for r in plan.protected] == [runs[0].id]
+        result = apply_gc(store, kernel.artifacts, tmp_path / "runs", plan)
+        assert result.runs == [runs[1].id] and result.vacuum_error is None
+        assert result.store_bytes_before > 0 and result.store_bytes_after > 0
+        assert store.get_run(runs[1].id) is None
+        for table in ("nodes", "events", "attempts"):
+            left = store._read("count", f"SELECT COUNT(*) FROM {table} WHERE run_id = ?",
+                               (runs[1].id,))  # fmt: skip
+            assert left == [(0,)], table  # ON DELETE CASCADE
+        assert {r.id for r in store.list_runs()} == {runs[0].id, runs[2].id}
+    finally:
+        kernel.close()
