@@ -209,3 +209,37 @@ def test_view_marks_retries_fallbacks_failures_tokens_and_the_critical_path(flak
     assert 'data-node="x" data-state="failed"' in page.text
     assert 'data-node="r" data-state="succeeded"' in page.text
     assert [r["id"] for r in listed] == [run_id] and listed[0]["verdict"] == ""
+
+
+def test_a_running_map_node_shows_its_progress(home):
+    from tests.contrib.server_steps import make_kernel
+
+    spec = {
+        "name": "mapped",
+        "inputs": {"items": {"type": "list", "default": [1, 2, 3]}},
+        "concurrency": {"max": 1},  # one item at a time: progress moves 1/3, 2/3, 3/3
+        "nodes": [
+            {
+                "id": "m",
+                "hook": "step",
+                "provider": "stepper",
+                "map": "$inputs.items",
+                "with": {"value": "$item", "delay_s": 0.4},
+            }
+        ],
+        "outputs": {"m": "$m"},
+    }
+    running = serve(make_kernel(home))
+    try:
+        with httpx.Client(base_url=running.url, timeout=60) as client:
+            run_id = client.post("/api/runs", json={"spec": spec}).json()["id"]
+            seen = []
+            while not seen or seen[-1][0] == "running":
+                node = client.get(f"/api/dashboard/runs/{run_id}").json()["nodes"][0]
+                progress = node["progress"] or {}
+                seen.append((node["state"], progress.get("completed"), progress.get("total")))
+            assert wait_for(client, run_id)["status"] == "succeeded"
+    finally:
+        running.stop()
+    assert ("running", 1, 3) in seen and ("running", 2, 3) in seen
+    assert seen[-1] == ("succeeded", None, None)  # progress is shown only while it runs
