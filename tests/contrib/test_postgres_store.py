@@ -1,7 +1,8 @@
 """The PostgreSQL run store on a real server: the SQLite store's tests, migrations, selection.
 
 Every test of ``tests/kernel/test_store.py`` that needs nothing but a
-``store`` runs here again on :class:`PostgresRunStore` (collected under the
+``store``, and three of ``test_store_costs.py``'s (the recorder's costs and
+attempts), run here again on :class:`PostgresRunStore` (collected under the
 same names), so the two backends answer the same questions the same way.
 """
 
@@ -23,6 +24,7 @@ from reelgraph.store.leases import RunLeased, acquire_lease, get_lease, release_
 from reelgraph.store.runs import SCHEMA_VERSION, RunStore, StoreError
 from tests.contrib.postgres_fixtures import postgres_server, postgres_url  # noqa: F401
 from tests.kernel import test_store as sqlite_suite
+from tests.kernel import test_store_costs as costs_suite
 
 
 @pytest.fixture
@@ -36,6 +38,17 @@ for _name, _test in list(vars(sqlite_suite).items()):
     if _name.startswith("test_") and list(inspect.signature(_test).parameters) == ["store"]:
         globals()[_name] = _test
 del _name, _test
+
+# and the recorder's cost and attempt tests (those that read through the store, not a file)
+test_attempts_and_costs_add_up_per_node_and_per_run = (
+    costs_suite.test_attempts_and_costs_add_up_per_node_and_per_run
+)
+test_run_cost_counts_earlier_executions_of_the_run = (
+    costs_suite.test_run_cost_counts_earlier_executions_of_the_run
+)
+test_a_cost_for_a_node_not_recorded_yet_makes_a_pending_row = (
+    costs_suite.test_a_cost_for_a_node_not_recorded_yet_makes_a_pending_row
+)
 
 new_run = sqlite_suite.new_run
 
