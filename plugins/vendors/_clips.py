@@ -1,11 +1,15 @@
 """What every clip vendor shares: limits, journaled submission, polling, download, checks.
 
-A vendor plugin (``runway``, ``luma``, ``kling``, ``veo``) subclasses
-:class:`ClipVendor` and writes three things: :meth:`ClipVendor.limits` (what
-a model can make), :meth:`ClipVendor.submit` (start a task, return its id)
-and :meth:`ClipVendor.poll` (one look at the task, as a :class:`TaskState`;
-it gets the :class:`ClipRequest` too, rebuilt from the same arguments on a
-resumed attempt).
+A vendor plugin (``runway``, ``luma``, ``kling``, ``veo``, or a third
+party's) subclasses :class:`ClipVendor` and writes three things:
+:meth:`ClipVendor.limits` (what a model can make), :meth:`ClipVendor.submit`
+(start a task, return its id) and :meth:`ClipVendor.poll` (one look at the
+task, as a :class:`TaskState`; it gets the :class:`ClipRequest` too, rebuilt
+from the same arguments on a resumed attempt). It may override the public
+:meth:`ClipVendor.download` (the result's bytes, when the vendor's URL needs
+its key or is not a URL at all: ``veo``) and :meth:`ClipVendor.price_usd_per_s`
+(a price that depends on more than the model: ``kling``); the private steps
+are not meant to be overridden.
 Everything else is here, the same for all of them, in the order the
 ``generate_clip`` hookspec (``kernel/hookspecs.py``) lays down:
 
@@ -15,7 +19,11 @@ Everything else is here, the same for all of them, in the order the
    killed while polling) is polled again; otherwise the task is submitted and
    its id recorded with ``ctx.journal.record`` *before* the first poll, so a
    resumed node never submits (or pays) twice;
-3. **cost**: ``ctx.report_cost`` once the vendor accepted the task (price per
+3. **cost**: the price is worked out *before* the submission
+   (:meth:`ClipVendor.quote`: a model with no known price is refused
+   before anything is paid; the kernel has already asked ``estimate_cost``,
+   the same quote, and let the run's budget refuse the call), and reported
+   with ``ctx.report_cost`` once the vendor accepted the task (price per
    second from the tool catalog, ``plugins/production/tools.yaml``, which
    cites the vendor's page; ``options.price_usd_per_s`` overrides it); an
    attempt that finds the task in the journal reports nothing more, unless
@@ -27,8 +35,9 @@ Everything else is here, the same for all of them, in the order the
    :attr:`ClipVendor.poll_max_s`) until the deadline (``options.timeout_s``,
    else :attr:`ClipVendor.timeout_s`); a 429 or a 5xx while polling waits
    and polls again;
-5. **download** with :func:`reelgraph.plugins._media.fetch.fetch` (https
-   only, redirects re-checked, private and loopback addresses refused unless
+5. **download** (:meth:`ClipVendor.download`; by default
+   :func:`reelgraph.plugins._media.fetch.fetch`: https only, redirects
+   re-checked, private and loopback addresses refused unless
    ``REELGRAPH_ALLOW_LOOPBACK=1``, a size cap, a video content type);
 6. **verify** by decoding with PyAV (a video stream, frames, a duration);
 7. **normalise** with ffmpeg (:func:`normalise_clip`): the aspect's frame
@@ -430,13 +439,12 @@ class ClipVendor:
             )
             if not item.answers(self.name, provider):
                 return None
-            options = item.options
             request = self.request(
-                item.shot, item.first_frame, arguments.get("aspect") or "16:9", options
+                item.shot, item.first_frame, arguments.get("aspect") or "16:9", item.options
             )
         except InvalidInputError:
             return None
-        return self.price_usd_per_s(request.model, options) * request.duration_s
+        return self.quote(request)
 
     @hookimpl
     def classify_error(self, error: BaseException) -> ProviderError | None:
@@ -466,6 +474,17 @@ class ClipVendor:
                 "or pass options.price_usd_per_s"
             )
         return price
+
+    def quote(self, request: ClipRequest) -> float:
+        """US dollars ``request`` will be billed: price per second x seconds billed.
+
+        Asked by ``estimate_cost`` (the run's budget) and again just before
+        the submission, so a clip whose price is unknown is never submitted.
+
+        Raises:
+            ConfigurationError: no price is known for the model.
+        """
+        return self.price_usd_per_s(request.model, request.options) * request.duration_s
 
     def request(
         self, shot: Shot, first_frame: Visual | None, aspect: str, options: dict[str, Any]
@@ -527,14 +546,16 @@ class ClipVendor:
         if task_id:  # "" marks a task that failed: a later attempt submits anew
             ctx.log.info("clip.resumed", vendor=self.name, task_id=task_id)
             if _lost_cost(ctx.journal.get("billed")):
-                self._bill(request, task_id, ctx)  # its process died before storing it
+                # its process died before storing it
+                self._bill(request, task_id, ctx, self.quote(request))
             return task_id
+        cost = self.quote(request)  # before paying: an unknown price submits nothing
         task_id = self.submit(request, ctx)
         ctx.journal.record("task_id", task_id)
-        self._bill(request, task_id, ctx)
+        self._bill(request, task_id, ctx, cost)
         return task_id
 
-    def _bill(self, request: ClipRequest, task_id: str, ctx: Any) -> None:
+    def _bill(self, request: ClipRequest, task_id: str, ctx: Any, cost: float) -> None:
         """Report the task's price, and journal that this process reported it.
 
         The kernel stores a reported cost when the attempt ends. The journal
@@ -545,7 +566,6 @@ class ClipVendor:
         earlier attempt's cost was stored.
         """
         ctx.journal.record("billed", _PENDING + _process_token())
-        cost = self.price_usd_per_s(request.model, request.options) * request.duration_s
         ctx.report_usage(operation="generate_video", provider_name=self.name, model=request.model)
         ctx.report_cost(
             cost, detail=f"{self.name} {request.model} {request.duration_s:g} s ({request.shot.id})"
@@ -602,17 +622,37 @@ class ClipVendor:
             _sleep(wait, ctx)
             wait = min(wait * self.poll_backoff, cap)
 
-    def _finish(self, url: str, request: ClipRequest, ctx: Any) -> Visual:
-        """Download, decode, normalise; the shot's clip as a ``Visual``."""
+    def download(self, url: str, request: ClipRequest, ctx: Any) -> bytes:
+        """The finished task's video, as bytes (``url``: what :meth:`poll` gave in
+        :attr:`TaskState.url`).
+
+        The default fetches ``url`` with
+        :func:`reelgraph.plugins._media.fetch.fetch`: https only, every
+        redirect re-checked, private and loopback addresses refused (unless
+        ``REELGRAPH_ALLOW_LOOPBACK=1``), at most ``options.max_bytes``
+        (:attr:`max_bytes`, 200 MiB), a content type in :attr:`accept`.
+        Override it when the vendor's result needs the key (send it to the
+        vendor's own origin only) or is not a URL (bytes in the answer); keep
+        the size cap. What it returns is decoded, checked and normalised
+        after it, the same for every vendor.
+
+        Raises:
+            InvalidInputError: a refused URL or redirect, an error answer, a
+                body too big or of another content type.
+            TransientError: the download failed in a way a retry may fix.
+        """
         from reelgraph.plugins._media.fetch import fetch
 
+        max_bytes = int(request.options.get("max_bytes", self.max_bytes))
+        return fetch(url, accept=self.accept, max_bytes=max_bytes).data
+
+    def _finish(self, url: str, request: ClipRequest, ctx: Any) -> Visual:
+        """Download (:meth:`download`), decode, normalise; the shot's clip as a ``Visual``."""
         shot = request.shot
         what = f"{self.name} clip for shot {shot.id}"
-        max_bytes = int(request.options.get("max_bytes", self.max_bytes))
-        fetched = fetch(url, accept=self.accept, max_bytes=max_bytes)
         workdir = Path(ctx.workdir)
         raw = workdir / f"{shot.id}.{self.name}.raw"
-        raw.write_bytes(fetched.data)
+        raw.write_bytes(self.download(url, request, ctx))
         found = probe_video(raw, what)
         if shot.needs_audio and not found.has_audio:
             raise InvalidInputError(f"{what}: the shot needs sound and the clip has none")

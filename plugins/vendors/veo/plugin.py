@@ -71,8 +71,6 @@ from reelgraph.plugins.vendors._clips import (
     ClipVendor,
     TaskState,
     image_data_uri,
-    normalise_clip,
-    probe_video,
 )
 
 __all__ = ["BASE_URL_ENV", "DEFAULT_BASE_URL", "INSTALL", "KEY_ENVS", "MODELS", "VeoClips"]
@@ -236,7 +234,8 @@ class VeoClips(ClipVendor):
     # -- download: the key to the API's own origin only ------------------------------------
 
     def download(self, url: str, request: ClipRequest, ctx: Any) -> bytes:
-        """The video's bytes: inline, from the API origin with the key, or fetched safely.
+        """The video's bytes (:meth:`ClipVendor.download`, overridden): inline, from the
+        API origin with the key, or fetched with every check.
 
         Raises:
             InvalidInputError: a refused URL or redirect target, an error
@@ -267,40 +266,6 @@ class VeoClips(ClipVendor):
                 location = str(target.join(response.headers["location"]))
                 return fetch(location, accept=self.accept, max_bytes=max_bytes).data
             return _read(response, url, self.accept, max_bytes).data
-
-    def _finish(self, url: str, request: ClipRequest, ctx: Any) -> Visual:
-        """As :meth:`ClipVendor._finish`, downloading with :meth:`download`."""
-        shot = request.shot
-        what = f"veo clip for shot {shot.id}"
-        workdir = Path(ctx.workdir)
-        raw = workdir / f"{shot.id}.veo.raw"
-        raw.write_bytes(self.download(url, request, ctx))
-        found = probe_video(raw, what)
-        if shot.needs_audio and not found.has_audio:
-            raise InvalidInputError(f"{what}: the shot needs sound and the clip has none")
-        target = workdir / f"{shot.id}.mp4"
-        made = normalise_clip(
-            raw,
-            target,
-            aspect=request.aspect,
-            duration_s=shot.duration_s,
-            keep_audio=shot.needs_audio,
-            what=what,
-        )
-        raw.unlink(missing_ok=True)
-        ctx.log.info(
-            "clip.ready", vendor=self.name, frames=found.frames,
-            source_s=round(found.duration_s, 3), duration_s=round(made.duration_s, 3),
-        )  # fmt: skip
-        return Visual(
-            scene_index=shot.scene_index,
-            kind="video",
-            path=target,
-            width_px=made.width_px,
-            height_px=made.height_px,
-            alt_text=f"Video: {shot.storyboard_frame or shot.prompt}".strip(),
-            duration_s=shot.duration_s,
-        )
 
     # -- errors and knowledge for the kernel --------------------------------------------
 
