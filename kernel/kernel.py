@@ -579,6 +579,11 @@ class Kernel:
         router = Router(self.registry.load())
         return router.route if router.active else None
 
+    def _publisher(self) -> Callable[..., str | None] | None:
+        """The ``publish_asset`` hook behind ``ctx.publish_asset``, if a plugin implements it."""
+        caller = self.registry.load().pm.hook.publish_asset
+        return caller if caller.get_hookimpls() else None
+
     def find_run(self, run_id: str) -> RunRow:
         """The stored run with this id, or the one run whose id starts with it.
 
@@ -639,6 +644,7 @@ class Kernel:
             estimate=self._estimate if budget.max_cost_usd is not None else None,
             classify=self.registry.classify_error,
             route=self._router(),
+            publish=self._publisher(),
         )
         meter = ResourceMeter(
             self.home, (lambda: self.artifacts.bytes_written) if self.persist else (lambda: 0)

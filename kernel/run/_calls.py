@@ -40,6 +40,7 @@ class CallPolicy:
         budget: Budget | None
         classify: Callable[[BaseException], ProviderError | None] | None
         route: Callable[[CompiledNode, dict[str, Any]], CompiledNode] | None
+        publish: Callable[..., str | None] | None
         scope: dict[str, Any]
         _stored: dict[str, dict[int | None, tuple[bool, Any]]]
         _wall: float
@@ -291,6 +292,7 @@ class CallPolicy:
             self._progress,
             self._journal,
         )
+        ctx._publish = self.publish
         kwargs = dict(kwargs) if attempt > 1 else kwargs
         kwargs["ctx"] = ctx
         reserved = 0.0

@@ -133,6 +133,7 @@ class NodeContext:
         "_journal",
         "_usage",
         "_cancelled",
+        "_publish",
     )
 
     def __init__(
@@ -162,6 +163,8 @@ class NodeContext:
         self._journal: Journal | None = None
         self._usage: Usage | None = None
         self._cancelled = False
+        #: the ``publish_asset`` hook (set by the scheduler when a plugin implements it)
+        self._publish: Callable[..., str | None] | None = None
 
     @classmethod
     def _for_call(
@@ -193,6 +196,7 @@ class NodeContext:
         self._journal = None
         self._usage = None
         self._cancelled = False
+        self._publish = None
         return self
 
     @property
@@ -257,6 +261,29 @@ class NodeContext:
             usage.output_tokens = (usage.output_tokens or 0) + int(output_tokens)
         if cost_usd is not None:
             self.report_cost(cost_usd)
+
+    def publish_asset(
+        self, path: Path | str, *, content_type: str | None = None, expires_s: float = 3600.0
+    ) -> str | None:
+        """Put a local file where a remote vendor can fetch it; its URL, or ``None``.
+
+        Asks the ``publish_asset`` hook (e.g. the ``s3_assets`` provider with
+        ``REELGRAPH_ASSET_URL=s3://bucket/prefix``: a presigned GET URL).
+        ``None`` means no publisher is configured: go without (say so in the
+        log). ``content_type`` is guessed from the file name when not given;
+        ``expires_s`` is how long the URL must stay readable, in seconds.
+
+        Raises:
+            ConfigurationError, TransientError: the publisher is configured but
+                failed (its message names the setting to fix).
+        """
+        if self._publish is None:
+            return None
+        if content_type is None:
+            import mimetypes
+
+            content_type = mimetypes.guess_type(str(path))[0] or "application/octet-stream"
+        return self._publish(path=Path(path), content_type=content_type, expires_s=expires_s)
 
     @property
     def usage(self) -> Usage:

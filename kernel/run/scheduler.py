@@ -97,6 +97,8 @@ class Scheduler(CallPolicy, ReviewLoop):
         route: pins a call of an open node to the provider chosen for it
             (:meth:`reelgraph.run.routing.Router.route`); ``None``: calls
             of open nodes stay open.
+        publish: the ``publish_asset`` hook, behind every call's
+            ``ctx.publish_asset``; ``None`` when no plugin implements it.
     """
 
     def __init__(
@@ -116,10 +118,12 @@ class Scheduler(CallPolicy, ReviewLoop):
         estimate: Callable[[str, str | None, dict[str, Any]], float | None] | None = None,
         classify: Callable[[BaseException], ProviderError | None] | None = None,
         route: Callable[[CompiledNode, dict[str, Any]], CompiledNode] | None = None,
+        publish: Callable[..., str | None] | None = None,
     ) -> None:
         self.plan = plan
         self.classify = classify
         self.route = route
+        self.publish = publish
         self.recorder = recorder
         self.reuse = reuse or {}
         self.run = run
@@ -495,6 +499,7 @@ class Scheduler(CallPolicy, ReviewLoop):
                 self._progress,
                 self._journal,
             )
+            kwargs["ctx"]._publish = self.publish
             limiter = self._limiter
             if limiter.free > 0 and not limiter.waiters:  # Limiter.acquire_nowait, inlined
                 limiter.free -= 1
