@@ -482,9 +482,10 @@ def assemble_video(
     """Join visuals and narration into a captioned video.
 
     Args:
-        script: the script; scene ``i`` pairs ``visuals[i]`` with
-            ``narrations[i]``.
-        visuals: one per scene, in scene order.
+        script: the script; scene ``i`` is spoken by ``narrations[i]`` and
+            shown by the visuals whose ``scene_index`` is ``i``.
+        visuals: one per scene, or one per shot (several for a scene, their
+            ``duration_s`` the shots' planned seconds), in scene order.
         narrations: one per scene, in scene order.
         fps: frames per second of the output.
         pause_s: silence after each scene's narration, in seconds.
