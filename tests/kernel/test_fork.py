@@ -262,3 +262,38 @@ def test_fork_needs_the_run_store(studio: Studio) -> None:
     kernel = Kernel(plugins=[studio], entry_points=False, hookspecs=[VideoSpecs], persist=False)
     with pytest.raises(ReelgraphError, match="fork needs the run store"):
         kernel.fork("any")
+
+
+def test_a_secret_input_is_given_again_and_never_counts_as_changed(
+    kernel: Kernel, studio: Studio
+) -> None:
+    spec = {**SPEC, "inputs": {**SPEC["inputs"], "api_key": {"type": "string", "secret": True}}}
+    parent = kernel.run(spec, {"document": DOCUMENT, "api_key": "sk-first-0123456789"})
+    with pytest.raises(InputError, match="pass it again: reelgraph fork RUN -i api_key=VALUE"):
+        kernel.fork(parent.id, {"voice": "bob"})
+    studio.calls.clear()
+    child = kernel.fork(parent.id, {"voice": "bob", "api_key": "sk-second-0123456789"})
+    assert child.status == "succeeded" and studio.calls == {"speak": 3, "join": 1}
+    assert fork_of(kernel.store, child.id).changed == {"voice": ["alice", "bob"]}
+    assert "api_key" not in kernel.store.get_run(child.id).inputs
+
+
+def test_a_fork_of_a_failed_run_reuses_what_it_finished(tmp_path: Path) -> None:
+    class Flaky(Studio):
+        broken = True
+
+        @hookimpl
+        def join(self, slides, narrations, ctx):
+            if self.broken:
+                raise ValueError("the joiner is broken")
+            return super().join(slides, narrations, ctx)
+
+    studio = Flaky()
+    kernel = Kernel(plugins=[studio], entry_points=False, hookspecs=[VideoSpecs], home=tmp_path)
+    parent = kernel.run(SPEC, {"document": DOCUMENT}, cache=False)
+    assert parent.status == "failed"
+    studio.broken = False
+    studio.calls.clear()
+    child = kernel.fork(parent.id, {"aspect": "9:16"}, cache=False)
+    assert child.status == "succeeded"
+    assert studio.calls == {"draw": 3, "join": 1}  # the narration the failed run made is kept
