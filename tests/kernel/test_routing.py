@@ -104,8 +104,10 @@ def test_each_call_takes_the_slot_of_the_provider_chosen_for_it() -> None:
     # ... while the two lanes ran side by side: some east call overlapped a west call
     lanes = {name: [(a, b) for n, a, b in seen if n == name] for name in ("east", "west")}
     assert any(a < d and c < b for a, b in lanes["east"] for c, d in lanes["west"])
-    # 3 calls per lane one after another: ~0.6 s; all six in a row would take 1.2 s
-    assert wall < 6 * CALL_S
+    # the two lanes together were busy longer than the run took: they overlapped in time
+    # (a comparison of durations, not a wall-clock bound, so a loaded machine passes too)
+    busy = sum(b - a for _, a, b in seen)
+    assert busy > wall
 
 
 def test_without_a_choice_the_node_stays_open_and_unlimited() -> None:
