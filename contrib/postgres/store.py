@@ -105,6 +105,7 @@ class PostgresRunStore(RunStore):
         self.busy_timeout_s = busy_timeout_s
         self._lock = threading.Lock()
         self._secret = conninfo_to_dict(url).get("password") if "://" in url or "=" in url else None
+        self._conn: psycopg.Connection[Any] | None = None
         self._conn = self._connect()
         try:
             self._write("migrate", self._migrate)
@@ -123,14 +124,28 @@ class PostgresRunStore(RunStore):
             )
             conn.execute(f"SET lock_timeout = {int(self.busy_timeout_s * 1000):d}")
         except psycopg.Error as err:
-            raise StoreError(self._message("cannot open run store", err)) from err
+            raise self._error("cannot open run store", err) from err
         return conn
 
-    def _message(self, what: str, err: BaseException) -> str:
+    def _error(self, what: str, err: psycopg.Error) -> StoreError:
+        """A StoreError naming the store (no password) and what the server or driver said.
+
+        A connection that failed or broke is kind ``unreachable``: the CLI
+        reports it as a storage fault in one line, and the run resumes once
+        the server is back.
+        """
         text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         if self._secret:
             text = text.replace(str(self._secret), "***")
-        return f"run store {self.location}: {what}: {text}"
+        unreachable = isinstance(err, psycopg.OperationalError) and (
+            self._conn is None or self._conn.broken or self._conn.closed
+        )
+        return StoreError(
+            f"run store {self.location}: {what}: {text}",
+            kind="unreachable" if unreachable else None,
+            location=self.location,
+            detail=text,
+        )
 
     def _migrate(self, db: _Connection) -> None:  # type: ignore[override]
         db.execute("CREATE TABLE IF NOT EXISTS reelgraph_schema (version BIGINT NOT NULL)")
@@ -169,7 +184,7 @@ class PostgresRunStore(RunStore):
                 if not retry or attempt == _RETRIES:
                     if isinstance(err, psycopg.errors.LockNotAvailable):
                         what += f" (another writer held the store for {self.busy_timeout_s:g} s)"
-                    raise StoreError(self._message(what, err)) from err
+                    raise self._error(what, err) from err
         raise AssertionError("unreachable")
 
     def _write(self, what: str, body: Callable[[Any], Any]) -> Any:

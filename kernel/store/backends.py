@@ -41,8 +41,9 @@ def open_run_store(url: str | None, home: Path, *, busy_timeout_s: float = 30.0)
     """Open the run store ``url`` names, or SQLite in ``home`` when it is empty.
 
     Args:
-        url: ``None`` or ``""`` (SQLite, ``home/reelgraph.db``),
-            ``sqlite:///abs/path/file.db`` (the path after ``sqlite://``), or a URL whose scheme names a
+        url: ``None`` or ``""`` (SQLite, ``home/reelgraph.db``), a file path
+            or ``sqlite:///abs/path/file.db`` (SQLite there: the path after
+            ``sqlite://``), or a URL whose scheme names a
             backend (``postgresql://user@host:5432/db``).
         home: the reelgraph home folder.
         busy_timeout_s: how long a write waits for another writer (seconds).
@@ -56,11 +57,8 @@ def open_run_store(url: str | None, home: Path, *, busy_timeout_s: float = 30.0)
     if not url:
         return RunStore(home / "reelgraph.db", busy_timeout_s=busy_timeout_s)
     scheme, sep, rest = url.partition("://")
-    if not sep:
-        raise StoreError(
-            f"REELGRAPH_STORE={_shown(url)!r} is not a URL: use postgresql://user@host/db "
-            "or sqlite:///path/file.db, or unset it for the SQLite store in REELGRAPH_HOME"
-        )
+    if not sep:  # a path: a SQLite file of its own
+        return RunStore(Path(url).expanduser(), busy_timeout_s=busy_timeout_s)
     scheme = scheme.lower()
     if scheme == "sqlite":
         path = Path(rest) if rest else home / "reelgraph.db"
@@ -71,7 +69,10 @@ def open_run_store(url: str | None, home: Path, *, busy_timeout_s: float = 30.0)
         hint = f'pip install "reelgraph[{extra}]"' if extra else "install a package that adds it"
         raise StoreError(
             f"REELGRAPH_STORE: no run store for {scheme}:// URLs ({hint}); "
-            f"installed: {', '.join(store_schemes())}"
+            f"installed: {', '.join(store_schemes())}",
+            kind="not_installed",
+            location=f"{scheme}://",
+            detail=f"no backend for {scheme}://; installed: {', '.join(store_schemes())}",
         )
     try:
         opener = found[0].load()
@@ -79,15 +80,13 @@ def open_run_store(url: str | None, home: Path, *, busy_timeout_s: float = 30.0)
         extra = _EXTRAS.get(scheme, scheme)
         raise StoreError(
             f"REELGRAPH_STORE: the {scheme} run store needs a package that is missing "
-            f'({err.name or err}): pip install "reelgraph[{extra}]"'
+            f'({err.name or err}): pip install "reelgraph[{extra}]"',
+            kind="not_installed",
+            location=f"{scheme}://",
+            detail=f"missing package {err.name or err}",
         ) from err
     store = opener(url, busy_timeout_s=busy_timeout_s)
     if not isinstance(store, RunStore):
         kind = type(store).__name__
         raise StoreError(f"REELGRAPH_STORE: the {scheme} backend returned {kind}, not a RunStore")
     return store
-
-
-def _shown(url: str) -> str:
-    """``url`` cut short enough not to show a password (no scheme: nothing to parse)."""
-    return url if len(url) <= 16 and "@" not in url else url[:8] + "..."

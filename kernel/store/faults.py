@@ -32,6 +32,8 @@ _CAUSES = {
     "missing": "the folder does not exist and cannot be created",
     "busy": "the run store is locked by another process beyond its busy timeout",
     "not_a_database": "the file is not a SQLite database",
+    "unreachable": "the run store's database server cannot be reached or refused the login",
+    "not_installed": "REELGRAPH_STORE names a run store that is not installed",
 }
 
 _REMEDIES = {
@@ -43,6 +45,14 @@ _REMEDIES = {
     "not_a_database": (
         "restore it from a backup, or move it aside (`mv FILE FILE.broken`) and the "
         "next run starts a new store"
+    ),
+    "unreachable": (
+        "check the host, port, database, user and password in REELGRAPH_STORE and that "
+        "the server is up, or unset REELGRAPH_STORE for the SQLite store in REELGRAPH_HOME"
+    ),
+    "not_installed": (
+        'install its backend (postgresql://: pip install "reelgraph[postgres]"), '
+        "or unset REELGRAPH_STORE for the SQLite store in REELGRAPH_HOME"
     ),
 }
 
@@ -70,18 +80,31 @@ class StorageError(ReelgraphError):
     """A file or the run store could not be written or read because of its storage.
 
     Attributes:
-        path: the file or folder concerned.
-        kind: ``full``, ``read_only``, ``permission``, ``missing``, ``busy`` or
-            ``not_a_database``.
+        path: the file or folder concerned (a store named by URL: the URL,
+            without its password, in ``location``).
+        kind: ``full``, ``read_only``, ``permission``, ``missing``, ``busy``,
+            ``not_a_database``, ``unreachable`` (a store's database server) or
+            ``not_installed`` (no backend for REELGRAPH_STORE's URL).
         resumable: True when the run can continue once the cause is fixed
             (``reelgraph resume RUN_ID``): everything finished is kept.
+        detail: what the layer below said, shown in parentheses (``None``: nothing).
     """
 
-    def __init__(self, path: Path | str, kind: str) -> None:
+    def __init__(self, path: Path | str, kind: str, detail: str | None = None) -> None:
         self.path = Path(path)
+        self.location = path if isinstance(path, str) and "://" in path else str(self.path)
         self.kind = kind
-        self.resumable = kind in ("full", "read_only", "permission", "missing", "busy")
-        super().__init__(f"{self.path}: {_CAUSES[kind]}; {_REMEDIES[kind]}")
+        self.detail = detail
+        self.resumable = kind in (
+            "full",
+            "read_only",
+            "permission",
+            "missing",
+            "busy",
+            "unreachable",
+        )
+        said = f" ({detail})" if detail else ""
+        super().__init__(f"{self.location}: {_CAUSES[kind]}{said}; {_REMEDIES[kind]}")
 
 
 def _chain(err: BaseException) -> Iterator[BaseException]:
@@ -110,6 +133,10 @@ def storage_fault(err: BaseException, path: Path | str | None = None) -> Storage
             known = known or current.path  # a StoreError names its database file
         if isinstance(current, StorageError):
             return current
+        kind = getattr(current, "kind", None)  # a StoreError whose backend knew the cause
+        if isinstance(current, ReelgraphError) and kind in ("unreachable", "not_installed"):
+            location = getattr(current, "location", None) or "run store"
+            return StorageError(location, kind, getattr(current, "detail", None))
         if isinstance(current, OSError) and current.errno in _ERRNO_KINDS:
             where = current.filename or known
             if where is not None:

@@ -134,12 +134,29 @@ class StoreError(ReelgraphError):
     """The run store cannot be opened, read or written; the message names its file.
 
     Attributes:
-        path: the store's database file.
+        path: the store's database file (``None`` for a store that is not a file).
+        kind: a :class:`~reelgraph.store.faults.StorageError` kind when the
+            cause is known (``unreachable``: a database server cannot be
+            reached; ``not_installed``: no backend for the URL), else ``None``.
+        location: where the store is, for messages: its file, or its URL
+            without the password.
+        detail: what the database or its driver said (one line), if known.
     """
 
-    def __init__(self, message: str, path: Path | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        path: Path | None = None,
+        *,
+        kind: str | None = None,
+        location: str | None = None,
+        detail: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.path = path
+        self.kind = kind
+        self.location = location if location is not None else (str(path) if path else None)
+        self.detail = detail
 
 
 @dataclass(slots=True)

@@ -202,11 +202,45 @@ def test_reelgraph_store_selects_postgresql_for_the_kernel(
         assert store.path == tmp_path / "elsewhere.db"
 
 
-def test_unknown_schemes_and_non_urls_are_one_line_errors(tmp_path: Path) -> None:
+def test_an_unknown_scheme_is_refused_and_a_path_is_a_sqlite_file(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match=r"no run store for mysql:// URLs .*installed: sqlite"):
         open_run_store("mysql://u@h/db", tmp_path)
-    with pytest.raises(StoreError, match="is not a URL"):
-        open_run_store("reelgraph.db", tmp_path)
+    with open_run_store(str(tmp_path / "mine.db"), tmp_path) as store:
+        assert type(store) is RunStore and store.path == tmp_path / "mine.db"
+
+
+def test_a_missing_psycopg_says_which_extra_to_install(monkeypatch, tmp_path: Path) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # import psycopg raises ImportError
+    monkeypatch.delitem(sys.modules, "reelgraph.contrib.postgres.store", raising=False)
+    with pytest.raises(StoreError, match=r'pip install "reelgraph\[postgres\]"') as caught:
+        open_run_store("postgresql://u@127.0.0.1/db", tmp_path)
+    assert caught.value.kind == "not_installed"
+
+
+def test_cli_with_an_unreachable_server_is_one_line_exit_6_without_the_password(
+    postgres_server,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    dead = f"postgresql://someone:s3cret-pw@127.0.0.1:{postgres_server.port + 1}/db"
+    env = {**os.environ, "REELGRAPH_STORE": dead, "REELGRAPH_HOME": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-m", "reelgraph.cli", "runs"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 6, done.stderr
+    assert "Traceback" not in done.stderr and "s3cret-pw" not in done.stderr + done.stdout
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) <= 3, done.stderr  # one message (rich may wrap it)
+    assert "cannot be reached" in done.stderr and "REELGRAPH_STORE" in done.stderr
 
 
 def test_a_password_never_appears_in_errors(postgres_server) -> None:  # noqa: F811
