@@ -69,6 +69,14 @@ def redact(url: str) -> str:
     return f"postgresql://{user}{parts.get('host', '')}{port}/{parts.get('dbname', '')}"
 
 
+def _password(url: str) -> str | None:
+    """The password in ``url``, to keep it out of messages (``None``: none, or unparsable)."""
+    try:
+        return conninfo_to_dict(url).get("password") or None
+    except psycopg.ProgrammingError:
+        return None
+
+
 class _Connection:
     """The part of ``sqlite3.Connection`` the store's transaction bodies use, on psycopg."""
 
@@ -104,7 +112,7 @@ class PostgresRunStore(RunStore):
         self.path = None  # type: ignore[assignment]  # no file: see location
         self.busy_timeout_s = busy_timeout_s
         self._lock = threading.Lock()
-        self._secret = conninfo_to_dict(url).get("password") if "://" in url or "=" in url else None
+        self._secret = _password(url)
         self._conn: psycopg.Connection[Any] | None = None
         self._conn = self._connect()
         try:
@@ -137,8 +145,8 @@ class PostgresRunStore(RunStore):
         text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         if self._secret:
             text = text.replace(str(self._secret), "***")
-        unreachable = isinstance(err, psycopg.OperationalError) and (
-            self._conn is None or self._conn.broken or self._conn.closed
+        unreachable = self._conn is None or (  # not connected yet, or the connection broke
+            isinstance(err, psycopg.OperationalError) and (self._conn.broken or self._conn.closed)
         )
         return StoreError(
             f"run store {self.location}: {what}: {text}",
