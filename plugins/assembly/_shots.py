@@ -165,8 +165,8 @@ def segments(shots: Sequence[Placed], still_frames: int, tmp: Path) -> list[Segm
     incoming one's first frames.
     """
     jobs: list[Segment] = []
-    # stills only, with cuts: the stills' quick search (same PPS in every segment)
-    quick = all(s.visual.kind == "image" and not s.fade_out for s in shots)
+    # stills only: every segment (fades too) with the quick search, for the same PPS
+    quick = all(s.visual.kind == "image" for s in shots)
     for k, shot in enumerate(shots):
         source, kind = Path(shot.visual.path).resolve(), shot.visual.kind
         body = shot.shown - shot.fade_in - shot.fade_out
@@ -198,6 +198,7 @@ def segments(shots: Sequence[Placed], still_frames: int, tmp: Path) -> list[Segm
                     skip=shot.shown - shot.fade_out,
                     into=Path(nxt.visual.path).resolve(),
                     into_kind=nxt.visual.kind,
+                    quick_still=quick,
                 )
             )
     return jobs

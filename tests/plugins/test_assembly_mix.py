@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import subprocess
+import wave
 from pathlib import Path
 
 import av
@@ -180,3 +181,45 @@ def test_an_undecodable_music_file_is_named_and_leaves_no_video(media, tmp_path)
     assert not (tmp_path / "run" / "video" / "video.mp4").exists()
     with pytest.raises(InvalidInputError, match=r"options.music: file not found"):
         run(media, visuals, narrations, tmp_path / "run", music=str(tmp_path / "none.wav"))
+
+
+def test_real_speech_ducks_the_bed_by_over_10_db(tmp_path):
+    """espeak-ng speech, a pause, the same speech: the ducked bed is the mix minus the voice."""
+    import imageio_ffmpeg
+    import structlog
+
+    from reelgraph.plugins.assembly._mix import Bed, mix
+    from reelgraph.plugins.speech.espeak import synthesize_speech
+
+    sentence = "Every backup needs a restore drill, once a quarter, with the whole team watching."
+    narration = synthesize_speech(
+        sentences=[sentence], voice=None, rate_wpm=None, options={},
+        ctx=NodeContext.for_testing(tmp_path / "tts"),
+    )  # fmt: skip
+    with wave.open(str(narration.segments[0].path)) as wav:
+        rate = wav.getframerate()
+        speech = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2")
+    pause = np.zeros(2 * rate, dtype="<i2")
+    voice = np.concatenate([speech, pause, speech, pause])
+    music = tmp_path / "music.wav"
+    make_tone_wav(music, 3.0, rate_hz=44_100, freq_hz=MUSIC_HZ, amplitude=12_000)
+    out = mix(
+        imageio_ffmpeg.get_ffmpeg_exe(), voice.tobytes(), rate, Bed(music=music), tmp_path,
+        structlog.get_logger(),
+    )  # fmt: skip
+    x = voice.astype(np.float64) / 32768
+    bed = np.frombuffer(out, dtype="<i2").astype(np.float64) / 32768 - x  # no peak scaling here
+
+    def rms_db(a: np.ndarray) -> float:
+        return 20 * math.log10(float(np.sqrt(np.mean(a**2))) + 1e-12)
+
+    k = speech.size
+    in_speech = rms_db(bed[round(0.3 * rate) : k])
+    in_pause = rms_db(bed[k + round(0.8 * rate) : k + round(1.9 * rate)])
+    voice_db = rms_db(x[round(0.3 * rate) : k])
+    print(
+        f"espeak: bed {in_pause - in_speech:.1f} dB lower in speech, {voice_db - in_speech:.1f} dB under the voice"
+    )
+    assert in_pause - in_speech >= 10
+    assert voice_db - in_speech >= 20
+    assert voice_db - in_pause == pytest.approx(10, abs=3)  # music_db, K-weighted

@@ -188,3 +188,15 @@ def test_bad_transition_option_is_named(shots_media, tmp_path):
     media, visuals, narrations = shots_media
     with pytest.raises(InvalidInputError, match=r"options.transition must be one of"):
         run(media, visuals, narrations, tmp_path, transition="wipe")
+
+
+def test_slides_with_crossfades_join_by_copy_and_keep_the_length(media, tmp_path):
+    """Stills only: bodies and fades all use the stills' quick search (one PPS)."""
+    narrations = [media.narration([(f"Slide {i}.", 1.0)], i) for i in range(3)]
+    visuals = [media.image(i, (320, 180), rgb) for i, rgb in enumerate((RED, GREEN, BLUE))]
+    video, events = run(media, visuals, narrations, tmp_path / "r", transition="fade")
+    pixels = frames(video.path)
+    assert len(pixels) == 3 * 45
+    assert close(pixels[10], RED) and close(pixels[67], GREEN) and close(pixels[120], BLUE)
+    assert not close(pixels[45], RED, 30) and not close(pixels[45], GREEN, 30)
+    assert sum("encoding segment" in e[4] for e in events) == 5  # 3 bodies, 2 fades
