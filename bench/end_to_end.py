@@ -228,6 +228,7 @@ def best_median(values: list[float], *, high: bool = False) -> str:
 def bench(document: Path, runs: int, moviepy_runs: int) -> dict[str, Any]:
     results: dict[str, Any] = {"document": str(document), "pipeline": [], "assembler": []}
     results["moviepy"] = []
+    results["load_before"] = os.getloadavg()[0]
     for index in range(runs):
         with tempfile.TemporaryDirectory(prefix="reelgraph-e2e-") as tmp:
             work = Path(tmp)
@@ -237,13 +238,17 @@ def bench(document: Path, runs: int, moviepy_runs: int) -> dict[str, Any]:
             results["assembler"].append(run_assembler(inputs, work))
             if index < moviepy_runs:
                 results["moviepy"].append(run_moviepy(inputs, work))
+    results["load_after"] = os.getloadavg()[0]
     return results
 
 
 def report(results: dict[str, Any]) -> None:
     pipeline, assembler, movie = results["pipeline"], results["assembler"], results["moviepy"]
     video_s = pipeline[0]["video_s"]
-    print(f"\n{results['document']}: {video_s:.1f} s of video, {len(pipeline)} runs")
+    print(
+        f"\n{results['document']}: {video_s:.1f} s of video, {len(pipeline)} runs "
+        f"(load average {results['load_before']:.1f} before, {results['load_after']:.1f} after)"
+    )
     walls = [r["wall_s"] for r in pipeline]
     print(
         f"  end to end (reelgraph run): wall s {best_median(walls)}; "
