@@ -44,11 +44,11 @@ def serve(host: str, port: int, token: str | None, *, max_upload_mb: float, log_
     """Serve the HTTP API on ``host:port`` until interrupted (runs in flight end cancelled).
 
     Raises:
-        ServeError: no token for a non-loopback ``host``, or fastapi, uvicorn or
-            sse-starlette is not installed.
+        ServeError: no token for a non-loopback ``host``, or fastapi, uvicorn,
+            sse-starlette or Jinja2 (the dashboard's templates) is not installed.
     """
     check_bind(host, token)
-    missing = [m for m in ("fastapi", "uvicorn", "sse_starlette") if not _installed(m)]
+    missing = [m for m in ("fastapi", "uvicorn", "sse_starlette", "jinja2") if not _installed(m)]
     if missing:
         raise ServeError(f"{', '.join(missing)} not installed: pip install 'reelgraph[server]'")
     import uvicorn
