@@ -134,13 +134,33 @@ class LocalServer:
             admin.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
 
+    def create_schema(self, name: str, database: str = "postgres") -> str:
+        """Create an empty schema ``name`` (letters, digits, _); a URL whose tables land there.
+
+        Much quicker than a database (no template copy): the URL sets
+        ``search_path`` to the schema through libpq's ``options``
+        (https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-CONNECT-OPTIONS).
+        """
+        import psycopg
+
+        if not name.replace("_", "").isalnum():
+            raise ValueError(f"schema name {name!r}: letters, digits and _ only")
+        with psycopg.connect(self.url(database), autocommit=True) as admin:
+            admin.execute(f'CREATE SCHEMA "{name}"')
+        return f"{self.url(database)}?options=-csearch_path%3D{name}"
+
     def stop(self) -> None:
-        """Stop the server (fast shutdown) and remove its folder."""
+        """Stop the server and remove its folder.
+
+        ``immediate`` shutdown: the data is thrown away, so the shutdown
+        checkpoint of a ``fast`` one (which took a minute on a loaded machine)
+        buys nothing.
+        """
         if self._folder is None:
             return
         if (self.data_dir / "postmaster.pid").exists():
             with contextlib.suppress(RuntimeError, subprocess.TimeoutExpired):
-                self._run("pg_ctl", "-D", str(self.data_dir), "-m", "fast", "-w", "stop")
+                self._run("pg_ctl", "-D", str(self.data_dir), "-m", "immediate", "-w", "stop")
         shutil.rmtree(self._folder, ignore_errors=True)
         self._folder = None
 

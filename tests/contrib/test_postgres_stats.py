@@ -22,7 +22,7 @@ from tests.kernel import test_stats as stats_suite
 
 @pytest.fixture(scope="module")
 def history(postgres_server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kernel]:  # noqa: F811
-    url = postgres_server.create_database(f"stats_{uuid.uuid4().hex[:10]}")
+    url = postgres_server.create_schema(f"stats_{uuid.uuid4().hex[:10]}")
     home = tmp_path_factory.mktemp("pgstats") / "home"
     kernel = Kernel(
         plugins=[stats_suite.Steady(), stats_suite.Flaky(), stats_suite.Broken()],

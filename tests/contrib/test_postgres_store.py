@@ -59,7 +59,7 @@ new_run = sqlite_suite.new_run
 def _tables(url: str) -> set[str]:
     with psycopg.connect(url) as raw:
         rows = raw.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
         ).fetchall()
     return {r[0] for r in rows}
 
@@ -75,7 +75,7 @@ def test_migrations_from_an_empty_database(postgres_url: str) -> None:  # noqa: 
         types = dict(
             raw.execute(
                 "SELECT column_name, data_type FROM information_schema.columns"
-                " WHERE table_name = 'runs'"
+                " WHERE table_schema = current_schema() AND table_name = 'runs'"
             ).fetchall()
         )
     assert types["started_at"] == "double precision"  # REAL would keep 6 digits of a time
