@@ -243,3 +243,41 @@ def test_a_running_map_node_shows_its_progress(home):
         running.stop()
     assert ("running", 1, 3) in seen and ("running", 2, 3) in seen
     assert seen[-1] == ("succeeded", None, None)  # progress is shown only while it runs
+
+
+def test_reelgraph_serve_never_logs_a_token_given_in_the_url(tmp_path):
+    """The real command: uvicorn's access log prints the URL, with ``token=`` blanked."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "REELGRAPH_SERVER_TOKEN": TOKEN, "REELGRAPH_HOME": str(tmp_path)}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "reelgraph.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}/submit"
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                answer = httpx.get(url, params={"token": TOKEN, "x": "1"}, timeout=60)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None and time.monotonic() < deadline
+                time.sleep(0.1)
+        assert answer.status_code == 303 and answer.headers["location"] == "/submit?x=1"
+        assert httpx.get(url, params={"token": "not-it"}, timeout=60).status_code == 401
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=30)[0]
+    assert "GET /submit?token=%2A%2A%2A&x=1" in output  # the access log is on ...
+    assert TOKEN not in output and "not-it" not in output  # ... and holds no token, right or wrong
