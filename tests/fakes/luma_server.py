@@ -15,6 +15,12 @@ real prefix ``/dream-machine/v1``:
 - ``GET /generations/{id}`` answers the generation: ``queued``, ``dreaming``,
   ``completed`` (``assets.video``) or ``failed`` (``failure_reason``).
 
+A keyframe URL on a loopback address (a presigned URL of moto's S3 server in
+a test) is fetched as Luma would fetch it: an answer other than 200, or bytes
+that are not a PNG or a JPEG, is a 400 ``{"detail": ...}``; what was fetched
+is kept (:attr:`FakeLuma.frames`). A URL elsewhere (``https://cdn.example.com``)
+is taken as given, not fetched.
+
 Scripting, media endpoints and counters come from
 :class:`tests.fakes.runway_server.FakeClipServer`.
 """
@@ -22,7 +28,10 @@ Scripting, media endpoints and counters come from
 from __future__ import annotations
 
 import re
+import urllib.error
+import urllib.request
 from typing import Any
+from urllib.parse import urlsplit
 
 from tests.fakes.runway_server import FakeClipServer
 
@@ -38,6 +47,11 @@ class FakeLuma(FakeClipServer):
     vendor = "luma"
     default_script = ("completed",)
 
+    def __init__(self, mp4: Any, *, key: str = "test-key-0123456789") -> None:
+        super().__init__(mp4, key=key)
+        #: the keyframe images fetched from loopback URLs: (url, content type, bytes)
+        self.frames: list[tuple[str, str, bytes]] = []
+
     @property
     def base_url(self) -> str:
         """What ``LUMAAI_BASE_URL`` is set to."""
@@ -52,7 +66,7 @@ class FakeLuma(FakeClipServer):
             status = self._next_error(self.submit_errors)
             if status is not None:
                 return status, {"detail": "Too many requests"}, {"retry-after": "0"}
-            problem = _check(body)
+            problem = _check(body) or self._fetch_keyframe(body)
             if problem:
                 return 400, {"detail": problem}, {}
             task_id = self._new_task(body)
@@ -67,6 +81,22 @@ class FakeLuma(FakeClipServer):
                 return 404, {"detail": "Generation not found"}, {}
             return 200, self._generation(task_id, self._advance(task_id)), {}
         return 404, {"detail": f"no route {method} {path}"}, {}
+
+    def _fetch_keyframe(self, body: dict[str, Any]) -> str | None:
+        """Fetch a loopback keyframe URL as Luma would; a 400 detail when it is unusable."""
+        frame0 = (body.get("keyframes") or {}).get("frame0")
+        if not frame0 or urlsplit(frame0["url"]).hostname not in ("127.0.0.1", "localhost"):
+            return None
+        try:
+            with urllib.request.urlopen(frame0["url"], timeout=10) as answer:  # noqa: S310
+                data, kind = answer.read(), answer.headers.get("content-type", "")
+        except urllib.error.HTTPError as err:
+            return f"keyframes.frame0: could not fetch the image (HTTP {err.code})"
+        if not (data.startswith(b"\x89PNG\r\n\x1a\n") or data.startswith(b"\xff\xd8\xff")):
+            return "keyframes.frame0: the URL does not serve a PNG or JPEG image"
+        with self.lock:
+            self.frames.append((frame0["url"], kind, data))
+        return None
 
     def _generation(self, task_id: str, state: str) -> dict[str, Any]:
         body = self.tasks[task_id]["body"]
@@ -101,7 +131,9 @@ def _check(body: Any) -> str | None:
         return "duration must be 5s or 9s"
     frame0 = (body.get("keyframes") or {}).get("frame0")
     if frame0 is not None:
-        if frame0.get("type") != "image" or not str(frame0.get("url", "")).startswith("https://"):
+        url = str(frame0.get("url", ""))
+        loopback = urlsplit(url).hostname in ("127.0.0.1", "localhost")
+        if frame0.get("type") != "image" or not (url.startswith("https://") or loopback):
             return "keyframes.frame0 must be an image with an https url"
     elif not body.get("prompt"):
         return "prompt is required"

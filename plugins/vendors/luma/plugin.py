@@ -15,10 +15,15 @@ SDK's generated types, ``lumaai/types/generation.py``,
 - The SDK's README polls every 3 s; we start there and back off to 30 s.
 
 Luma takes keyframe images by URL only (no data URIs in the schema): an
-image-to-video shot needs its storyboard frame at a public https URL,
-``options.first_frame_url``. A ``slide`` shot without one is made
-text-to-video from its prompt; an ``image_to_video`` shot without one is
-refused before anything is sent.
+image-to-video shot needs its storyboard frame at a URL Luma can fetch.
+``options.first_frame_url`` gives one; else the frame's file is published
+with ``ctx.publish_asset`` (the ``publish_asset`` hook: the ``s3_assets``
+provider with ``REELGRAPH_ASSET_URL=s3://bucket/prefix`` uploads it and
+answers a presigned URL that lives as long as the clip may take). With no
+publisher configured, a ``slide`` shot is made text-to-video from its prompt,
+and says so (a ``clip.text_to_video`` warning in the log and a progress
+message on the node); an ``image_to_video`` shot is refused before anything
+is sent.
 
 Key: ``LUMAAI_API_KEY`` (or ``options.api_key`` from a secret input); base
 URL: ``LUMAAI_BASE_URL`` (the SDK reads both). The SDK's own retries are
@@ -36,7 +41,6 @@ from typing import Any
 
 from reelgraph import hookimpl
 from reelgraph.errors import ConfigurationError, InvalidInputError, ProviderError, TransientError
-from reelgraph.models import Shot, Visual
 from reelgraph.observe.classify import classify_error as http_classify
 from reelgraph.plugins.vendors._clips import ClipLimits, ClipRequest, ClipVendor, TaskState
 
@@ -45,6 +49,8 @@ __all__ = ["INSTALL", "KEY_ENV", "MODELS", "LumaClips"]
 INSTALL = "pip install 'reelgraph[luma]'"
 KEY_ENV = "LUMAAI_API_KEY"
 BASE_URL_ENV = "LUMAAI_BASE_URL"
+#: the s3_assets publisher's setting, named in messages (plugins/vendors/s3_assets.py)
+ASSET_URL_ENV = "REELGRAPH_ASSET_URL"
 
 _ASPECTS = {"16:9": "16:9", "9:16": "9:16", "1:1": "1:1"}
 _BOTH = frozenset({"text_to_video", "image_to_video"})
@@ -80,21 +86,43 @@ class LumaClips(ClipVendor):
                 f"luma: unknown model {model!r} (options.model); use one of {known}"
             ) from None
 
-    def request(
-        self, shot: Shot, first_frame: Visual | None, aspect: str, options: dict[str, Any]
-    ) -> ClipRequest:
-        """As :meth:`ClipVendor.request`; without ``options.first_frame_url`` a slide
-        shot is made text-to-video (Luma takes keyframes by URL only)."""
-        if not options.get("first_frame_url"):
-            if shot.mode == "slide":
-                first_frame = None
-            elif shot.mode == "image_to_video":
-                raise InvalidInputError(
-                    f"luma shot {shot.id}: image_to_video needs the storyboard frame at a "
-                    "public https URL (Luma takes keyframes by URL); pass "
-                    "options.first_frame_url, or choose another provider"
-                )
-        return super().request(shot, first_frame, aspect, options)
+    def _frame_url(self, request: ClipRequest, ctx: Any) -> str | None:
+        """The keyframe's URL: ``options.first_frame_url``, else the frame published
+        through ``ctx.publish_asset`` (readable for the clip's timeout and an hour), else
+        ``None`` (no publisher configured)."""
+        given = request.options.get("first_frame_url")
+        if given:
+            return str(given)
+        if request.first_frame is None:
+            return None
+        timeout = float(request.options.get("timeout_s", self.timeout_s))
+        publish = getattr(ctx, "publish_asset", None)
+        return publish(request.first_frame, expires_s=timeout + 3600) if publish else None
+
+    def _keyframes(self, request: ClipRequest, ctx: Any) -> dict[str, Any] | None:
+        """``keyframes`` for an image-to-video request, ``None`` for text-to-video.
+
+        Raises:
+            InvalidInputError: an ``image_to_video`` shot whose frame has no URL.
+        """
+        if request.mode != "image_to_video":
+            return None
+        url = self._frame_url(request, ctx)
+        if url is not None:
+            return {"frame0": {"type": "image", "url": url}}
+        shot = request.shot
+        if shot.mode == "image_to_video":
+            raise InvalidInputError(
+                f"luma shot {shot.id}: image_to_video needs the storyboard frame at a URL "
+                f"(Luma takes keyframes by URL): set {ASSET_URL_ENV}=s3://bucket/prefix "
+                "(the s3_assets publisher), pass options.first_frame_url, or choose "
+                "another provider"
+            )
+        # a slide shot the plan animated: text-to-video from its prompt, said out loud
+        reason = f"no frame publisher configured ({ASSET_URL_ENV} unset)"
+        ctx.log.warning("clip.text_to_video", vendor=self.name, shot=shot.id, reason=reason)
+        ctx.progress(0.0, 1.0, f"shot {shot.id}: text-to-video, {reason}")
+        return None
 
     def client(self, options: dict[str, Any]) -> Any:
         """A ``lumaai.LumaAI`` client (key from the environment or ``options.api_key``).
@@ -113,9 +141,9 @@ class LumaClips(ClipVendor):
 
     def submit(self, request: ClipRequest, ctx: Any) -> str:
         extra: dict[str, Any] = {}
-        if request.mode == "image_to_video":
-            url = str(request.options["first_frame_url"])
-            extra["keyframes"] = {"frame0": {"type": "image", "url": url}}
+        keyframes = self._keyframes(request, ctx)
+        if keyframes is not None:
+            extra["keyframes"] = keyframes
         client = self.shared_client(request.options)
         generation = client.generations.create(
             model=request.model,
