@@ -60,6 +60,7 @@ KERNEL_HOOKS = frozenset(
         "environment_variables",
         "choose_provider",
         "publish_asset",
+        "register_executors",
     }
 )
 
@@ -1034,6 +1035,28 @@ def publish_asset(path: Path, content_type: str, expires_s: float) -> str | None
         TransientError: the storage failed in a way a retry may fix.
 
     Example provider: ``s3_assets`` (``REELGRAPH_ASSET_URL=s3://bucket/prefix``).
+    """
+
+
+@hookspec
+def register_executors(register: Callable[[str, Callable[..., Any]], None]) -> None:
+    """Register executors: where the scheduler's hook calls run.
+
+    Every implementation is called when a kernel opens its executor. Call
+    ``register(name, factory)`` once per executor; ``factory(**options)``
+    makes it (``Kernel(executor=name, executor_options={...})``,
+    ``reelgraph run --executor NAME``) and raises
+    :class:`~reelgraph.errors.ConfigurationError` when the options are bad
+    or a package is missing. The executor keeps the contract in
+    :mod:`reelgraph.run.executors` (``async call(node, kwargs)``,
+    ``close()``): it only runs calls; the scheduler keeps every decision.
+
+    Args:
+        register: ``register(name, factory)``; the first registration of a
+            name wins.
+
+    Example providers: ``asyncio`` (in-process, the default), ``dask``
+    (``reelgraph.contrib.dask``: calls of ``def`` hooks on Dask workers).
     """
 
 

@@ -21,6 +21,7 @@ from reelgraph.observe.tracing import active_tracer, end_run_span
 from reelgraph.plan.graph import CompiledNode, Plan, build_plan
 from reelgraph.plan.providers import chooses_providers
 from reelgraph.plan.registry import PluginInfo, PluginRegistry
+from reelgraph.run.executors import DEFAULT_EXECUTOR, Executor, open_executor
 from reelgraph.run.fork import ForkScheduler, Parent
 from reelgraph.run.lease import LeaseKeeper, takeover_event
 from reelgraph.run.outputs import publish_outputs, resolve_outputs
@@ -89,6 +90,12 @@ class Kernel:
         lease_ttl_s: seconds a run's lease stays live without a heartbeat
             (renewed every third of it); another host takes a run over once
             it lapses. See :mod:`reelgraph.store.leases`.
+        executor: where hook calls run: a registered executor's name
+            (``"asyncio"``, in-process, the default; ``"dask"`` with
+            ``reelgraph[dask]``) or an executor object. See
+            :mod:`reelgraph.run.executors`.
+        executor_options: the named executor's options (``{"scheduler":
+            "tcp://host:8786"}``, ``{"workers": 2}``).
 
     Example::
 
@@ -111,6 +118,8 @@ class Kernel:
         persist: bool = True,
         provider_concurrency: Mapping[str, int] | None = None,
         lease_ttl_s: float = DEFAULT_TTL_S,
+        executor: str | Executor = DEFAULT_EXECUTOR,
+        executor_options: Mapping[str, Any] | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -129,6 +138,23 @@ class Kernel:
         self.lease_ttl_s = lease_ttl_s
         self._store: RunStore | None = None
         self._artifacts: ArtifactStore | None = None
+        self._executor_choice = executor
+        self._executor_options = dict(executor_options or {})
+        self._executor: Executor | None = None
+
+    @property
+    def executor(self) -> Executor:
+        """The executor hook calls run on (opened on first use, closed by :meth:`close`).
+
+        Raises:
+            ConfigurationError: no executor has the name given, or it cannot start.
+        """
+        if self._executor is None:
+            choice = self._executor_choice
+            if isinstance(choice, str):
+                choice = open_executor(self.registry, choice, self._executor_options)
+            self._executor = choice
+        return self._executor
 
     @property
     def home(self) -> Path:
@@ -165,7 +191,10 @@ class Kernel:
         return self._artifacts
 
     def close(self) -> None:
-        """Close the run store (it reopens on next use)."""
+        """Close the run store and the executor (both reopen on next use)."""
+        if self._executor is not None:
+            executor, self._executor = self._executor, None
+            executor.close()
         if self._store is not None:
             self._store.close()
             self._store = None
@@ -645,6 +674,7 @@ class Kernel:
             classify=self.registry.classify_error,
             route=self._router(),
             publish=self._publisher(),
+            executor=self.executor,
         )
         meter = ResourceMeter(
             self.home, (lambda: self.artifacts.bytes_written) if self.persist else (lambda: 0)

@@ -8,20 +8,20 @@ module readable); the methods are annotated with ``self``.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from reelgraph.errors import NeedsInput, NodeError, ProviderError
 from reelgraph.plan.graph import CompiledNode
-from reelgraph.run._aio import Limiter, gather_answers
+from reelgraph.run._aio import Limiter
 from reelgraph.run.context import NodeContext
 from reelgraph.run.policy import classify, retry_wait
 from reelgraph.run.result import NodeRun
 
 if TYPE_CHECKING:
     from reelgraph.plan.graph import Plan
+    from reelgraph.run.executors import Executor
     from reelgraph.run.persist import Recorder
     from reelgraph.run.policy import Budget
     from reelgraph.run.result import Run
@@ -41,6 +41,7 @@ class CallPolicy:
         classify: Callable[[BaseException], ProviderError | None] | None
         route: Callable[[CompiledNode, dict[str, Any]], CompiledNode] | None
         publish: Callable[..., str | None] | None
+        executor: Executor
         scope: dict[str, Any]
         _stored: dict[str, dict[int | None, tuple[bool, Any]]]
         _wall: float
@@ -346,27 +347,10 @@ class CallPolicy:
         return tuple(found)
 
     async def _invoke(self, node: CompiledNode, kwargs: dict[str, Any], item: int | None) -> Any:
-        """Call the hook (one implementation directly, or through pluggy)."""
-        function = node.function
-        if function is not None:
-            # pluggy hands an implementation only the arguments it declares
-            kwargs = {name: kwargs[name] for name in node.argnames}
-        else:
-            function = node.caller
+        """Hand the call to the executor (:mod:`reelgraph.run.executors`): the one place a
+        hook implementation is called, apart from :meth:`_run_fast`'s ``async def``."""
         try:
-            if node.collect:
-                raw = (
-                    function(**kwargs)
-                    if node.is_async
-                    else await asyncio.to_thread(function, **kwargs)
-                )
-                return await gather_answers([raw] if node.function is not None else raw)
-            if node.is_async:
-                return await function(**kwargs)
-            result = await asyncio.to_thread(function, **kwargs)
-            if inspect.isawaitable(result):
-                result = await result
-            return result
+            return await self.executor.call(node, kwargs)
         except Exception as err:
             if isinstance(err, NodeError):
                 raise

@@ -38,6 +38,7 @@ from reelgraph.plan.graph import CompiledNode, Plan
 from reelgraph.run._aio import Limiter, cancel_all, first_error
 from reelgraph.run._calls import CallPolicy, end_node_span, no_result, redact_text
 from reelgraph.run.context import MemoryJournal, NodeContext
+from reelgraph.run.executors import Executor, InProcessExecutor
 from reelgraph.run.policy import Budget
 from reelgraph.run.questions import asking, question_list
 from reelgraph.run.result import Event, NodeRun, Run
@@ -99,6 +100,9 @@ class Scheduler(CallPolicy, ReviewLoop):
             of open nodes stay open.
         publish: the ``publish_asset`` hook, behind every call's
             ``ctx.publish_asset``; ``None`` when no plugin implements it.
+        executor: where hook calls run (:mod:`reelgraph.run.executors`);
+            in-process by default. :meth:`_run_fast`'s plain ``async def``
+            nodes always run on the kernel's loop.
     """
 
     def __init__(
@@ -119,8 +123,10 @@ class Scheduler(CallPolicy, ReviewLoop):
         classify: Callable[[BaseException], ProviderError | None] | None = None,
         route: Callable[[CompiledNode, dict[str, Any]], CompiledNode] | None = None,
         publish: Callable[..., str | None] | None = None,
+        executor: Executor | None = None,
     ) -> None:
         self.plan = plan
+        self.executor: Executor = executor if executor is not None else InProcessExecutor()
         self.classify = classify
         self.route = route
         self.publish = publish
