@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
+from anyio import to_thread
 from fastapi import Body, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -134,20 +135,27 @@ def _plan_of(kernel: Any, row: Any) -> Any:
         raise HTTPException(409, f"the run's spec no longer validates: {err}") from None
 
 
-def _view(kernel: Any, manager: Any, run_id: str) -> tuple[Any, dict[str, Any]]:
+async def _view(kernel: Any, manager: Any, run_id: str) -> tuple[Any, dict[str, Any]]:
+    """The run's plan and its view; the store and the run's folder are read in a worker
+    thread, so the event loop (the runs, the event streams) never waits on them."""
     from reelgraph.contrib.server.files import list_files
 
     row = run_row(kernel, run_id)
     plan = _plan_of(kernel, row)
-    files = list_files(manager.run_dir(row.id))
-    return plan, run_view(kernel, plan, row, live=manager.live(row.id), files=files)
+    live = manager.live(row.id)
+
+    def read() -> dict[str, Any]:
+        files = list_files(manager.run_dir(row.id))
+        return run_view(kernel, plan, row, live=live, files=files)
+
+    return plan, await to_thread.run_sync(read)
 
 
 def _pages(app: FastAPI, kernel: Any, manager: Any, templates: Jinja2Templates) -> None:
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def runs_page(request: Request, status: str = "", spec: str = "") -> Response:
-        runs = _runs(kernel, manager, status, spec)
-        specs = sorted({r.spec for r in kernel.store.list_runs(1000)})
+        runs = await to_thread.run_sync(_runs, kernel, manager, status, spec)
+        specs = sorted({r.spec for r in await to_thread.run_sync(kernel.store.list_runs, 1000)})
         context = {
             "runs": runs,
             "status": status,
@@ -159,7 +167,7 @@ def _pages(app: FastAPI, kernel: Any, manager: Any, templates: Jinja2Templates) 
 
     @app.get("/runs/{run_id}", response_class=HTMLResponse, include_in_schema=False)
     async def run_page(request: Request, run_id: str) -> Response:
-        plan, view = _view(kernel, manager, run_id)
+        plan, view = await _view(kernel, manager, run_id)
         context = {
             "view": view,
             "layout": dag_layout(plan.graph, plan.order),
@@ -182,14 +190,14 @@ def _data(app: FastAPI, kernel: Any, manager: Any) -> None:
         """The runs list of the dashboard (latest 100, filtered): ``[{id, spec, status,
         live, started_at (Unix s), seconds, cost_usd (USD), verdict}]``; ``verdict`` is
         ``passed``, ``warnings``, ``failed`` or ``""`` (no quality gate ran)."""
-        return _runs(kernel, manager, status, spec)
+        return await to_thread.run_sync(_runs, kernel, manager, status, spec)
 
     @app.get("/api/dashboard/runs/{run_id}", tags=["dashboard"])
     async def dashboard_run(run_id: str) -> dict[str, Any]:
         """What the run page shows (see ``dashboard_view.run_view``): node states, the
         timeline with retry, fallback and critical-path flags, the ETA (seconds), costs
         (USD) and tokens per node, the quality report, questions, the video and captions."""
-        return _view(kernel, manager, run_id)[1]
+        return (await _view(kernel, manager, run_id))[1]
 
     @app.post("/api/dashboard/spec", tags=["dashboard"])
     async def parse_spec(text: Annotated[str, Body(embed=True, max_length=1_000_000)]) -> Any:
