@@ -8,7 +8,7 @@ processes on several hosts share one database: they list, show and resume the
 same runs.
 
 Writes: every write transaction starts with ``pg_advisory_xact_lock`` on one
-key, the store's write lock, so writes are serialised store-wide as SQLite's
+key (per schema), the store's write lock, so writes are serialised store-wide as SQLite's
 ``BEGIN IMMEDIATE`` serialises them, and the SQL keeps SQLite's semantics
 unchanged:
 
@@ -52,8 +52,11 @@ from reelgraph.store.runs import RunStore, StoreError, _statements
 
 __all__ = ["PostgresRunStore", "open_store", "redact"]
 
-#: the key of the store's write lock (pg_advisory_xact_lock): "reel" in ASCII
+#: the store's write lock: pg_advisory_xact_lock(WRITE_LOCK_KEY, hashtext(current_schema())),
+#: "reel" in ASCII and the schema, so stores in two schemas of one database do not wait
+#: on each other
 WRITE_LOCK_KEY = 0x7265656C
+WRITE_LOCK = "SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))"
 _RETRIES = 5  # serialization failures and deadlocks, which the server asks us to retry
 _RETRY_STATES = ("40001", "40P01")  # serialization_failure, deadlock_detected
 
@@ -204,7 +207,7 @@ class PostgresRunStore(RunStore):
 
         def transaction() -> Any:
             with self._conn.transaction():
-                self._conn.execute("SELECT pg_advisory_xact_lock($1)", (WRITE_LOCK_KEY,))
+                self._conn.execute(WRITE_LOCK, (WRITE_LOCK_KEY,))
                 return body(_Connection(self._conn))
 
         with self._lock:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import time
+import uuid
 from pathlib import Path
 
 import psycopg
@@ -17,7 +18,7 @@ import pytest
 
 from reelgraph import Kernel
 from reelgraph.contrib.postgres import _dialect
-from reelgraph.contrib.postgres.store import PostgresRunStore, redact
+from reelgraph.contrib.postgres.store import WRITE_LOCK_KEY, PostgresRunStore, redact
 from reelgraph.store import benchmarks
 from reelgraph.store.backends import open_run_store
 from reelgraph.store.leases import RunLeased, acquire_lease, get_lease, release_lease
@@ -256,7 +257,9 @@ def test_a_write_waiting_past_the_timeout_names_the_wait(postgres_url: str) -> N
     with PostgresRunStore(postgres_url, busy_timeout_s=0.5) as store:
         new_run(store, "r1")
         with psycopg.connect(postgres_url) as holder:
-            holder.execute("SELECT pg_advisory_xact_lock(%s)", (0x7265656C,))  # in a transaction
+            holder.execute(  # in a transaction, held until it ends
+                "SELECT pg_advisory_xact_lock(%s, hashtext(current_schema()))", (WRITE_LOCK_KEY,)
+            )
             started = time.monotonic()
             with pytest.raises(StoreError, match="another writer held the store for 0.5 s"):
                 store.add_events("r1", [(1.0, "x", None, None)])
@@ -329,3 +332,17 @@ def test_gc_removes_old_runs_with_their_rows_and_keeps_a_leased_one(
         assert {r.id for r in store.list_runs()} == {runs[0].id, runs[2].id}
     finally:
         kernel.close()
+
+
+def test_stores_in_two_schemas_do_not_wait_on_each_other(postgres_server) -> None:  # noqa: F811
+    first = postgres_server.create_schema("a_" + uuid.uuid4().hex[:10])
+    second = postgres_server.create_schema("b_" + uuid.uuid4().hex[:10])
+    with PostgresRunStore(first) as one, PostgresRunStore(second, busy_timeout_s=1) as two:
+        new_run(one, "r1")
+        new_run(two, "r1")  # same id, other schema: no clash
+        with psycopg.connect(first) as holder:
+            holder.execute(
+                "SELECT pg_advisory_xact_lock(%s, hashtext(current_schema()))", (WRITE_LOCK_KEY,)
+            )
+            two.add_events("r1", [(1.0, "x", None, None)])  # not blocked by the first's lock
+        assert len(two.get_events("r1")) == 1 and one.get_events("r1") == []
