@@ -9,9 +9,13 @@ Text Discovery and Extraction"; the ScrapingHub article-extraction
 benchmark), and because, tried here on Debian's HTML manuals
 (``/usr/share/doc/libffi8/html``), it kept the text readability-lxml dropped
 and dropped the navigation bar readability kept. Its HTML output keeps
-``h1``-``h6``, paragraphs, lists, ``pre``, quotes and tables. Known loss:
-trafilatura drops nested list items and code languages. A page too short
-for trafilatura (it returns nothing) is read whole instead.
+``h1``-``h6``, paragraphs, lists, ``pre``, quotes and tables. Known losses:
+trafilatura drops nested list items and code languages, and the headings of
+DocBook pages (each wrapped in ``<div class="titlepage">``): a heading of the
+page missing from the main content is put back before the block that
+follows it on the page, when that block is in the main content (the Debian
+FAQ's French chapter came out as one section). A page too short for
+trafilatura (it returns nothing) is read whole instead.
 
 The main content is then read by :class:`HtmlReader`, built on the standard
 library's tolerant :class:`html.parser.HTMLParser` (unclosed ``<p>`` and
@@ -71,6 +75,7 @@ _NAV_REST = re.compile(
 )
 _LANG = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*$")  # BCP 47 shape
 _HEADINGS = {f"h{n}": n for n in range(1, 7)}
+_HEADING_TAGS = tuple(_HEADINGS)
 # Block-level containers whose start or end ends the running paragraph.
 _BREAKS = frozenset(
     {
@@ -105,6 +110,8 @@ def parse_html(text: str, source: Path | str) -> Document:
     """
     page_title, page_h1, language = _page_facts(text)
     main = _main_content(text)
+    if main:
+        main = _restore_headings(text, main)
     reader = HtmlReader()
     if main and page_h1 and _squash(page_h1) not in _squash(_headings(main)):
         reader.builder.heading(page_h1, 1)
@@ -170,6 +177,71 @@ def _main_content(text: str) -> str | None:
         if inline and "\n" not in "".join(pre.itertext()).strip():
             pre.tag = "code"
     return etree.tostring(root, encoding="unicode", method="html")
+
+
+_BLOCKS = ("p", "li", "pre", "dd", "dt", "td", "blockquote")
+_LIST_LIKE = frozenset({"ul", "ol", "li", "dl", "dd", "dt", "table", "tbody", "thead", "tr", "td"})
+_ANCHOR_CHARS = 40  # letters and digits of the following block that place a heading
+# DocBook title-page headings that name people, not parts of the text
+_CREDITS = frozenset({"author", "corpauthor", "editor", "othercredit", "collab"})
+
+
+def _restore_headings(page: str, main: str) -> str:
+    """``main`` with the page's headings that trafilatura dropped put back.
+
+    Every heading but the page's first ``h1`` (the title, which
+    :func:`parse_html` places) and DocBook's credits (``class="author"``,
+    ...) is placed by the first text block after it on
+    the page (its first :data:`_ANCHOR_CHARS` letters and digits): in
+    ``main`` it goes before the block that starts with them, or before the
+    list or table holding that block; in page order, never before a heading
+    already placed. A heading whose block is not in the main content (a
+    sidebar's) stays out, and so does one ``main`` already has.
+    """
+    import lxml.html
+    from lxml import etree
+
+    try:
+        page_root = lxml.html.document_fromstring(page.encode("utf-8"))
+        main_root = etree.fromstring(main.encode("utf-8"), etree.XMLParser(recover=True))
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError):
+        return main
+    if main_root is None:
+        return main
+    kept = {_squash(h.xpath("string()")) for h in main_root.iter(*_HEADING_TAGS)}
+    first_h1 = next(page_root.iter("h1"), None)  # the title: parse_html places it
+    wanted: list[tuple[str, int, str]] = []  # (heading text, level, anchor)
+    pending: list[tuple[str, int]] = []
+    for element in page_root.iter():
+        tag = element.tag if isinstance(element.tag, str) else ""
+        credit = _CREDITS.intersection((element.get("class") or "").lower().split())
+        if tag in _HEADING_TAGS and element is not first_h1 and not credit:
+            heading = _PERMALINK.sub("", normalize_space(element.text_content()))
+            if heading and _squash(heading) not in kept:
+                pending.append((heading, _HEADINGS[tag]))
+        elif pending and tag in _BLOCKS:
+            anchor = _squash(element.text_content())[:_ANCHOR_CHARS]
+            if anchor:
+                wanted += [(heading, level, anchor) for heading, level in pending]
+                pending = []
+    if not wanted:
+        return main
+    blocks = [el for el in main_root.iter(*_BLOCKS)]
+    at, changed = 0, False
+    for heading, level, anchor in wanted:
+        for index in range(at, len(blocks)):
+            if _squash(blocks[index].xpath("string()")).startswith(anchor):
+                target = blocks[index]
+                while target.getparent() is not None and target.getparent().tag in _LIST_LIKE:
+                    target = target.getparent()
+                if target.getparent() is None:
+                    break
+                element = etree.Element(f"h{level}")
+                element.text = heading
+                target.addprevious(element)
+                at, changed = index, True
+                break
+    return etree.tostring(main_root, encoding="unicode", method="html") if changed else main
 
 
 def _page_facts(text: str) -> tuple[str, str, str | None]:

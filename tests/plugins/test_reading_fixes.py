@@ -1,0 +1,53 @@
+"""What read badly in the corpus renders, each on the corpus document it was found on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reelgraph.plugins.ingest.html import parse_html
+
+CORPUS = Path(__file__).resolve().parents[1] / "corpus"
+
+
+def _html(name: str):
+    path = CORPUS / "html" / name
+    return parse_html(path.read_text(encoding="utf-8"), path)
+
+
+# -- DocBook headings trafilatura dropped --------------------------------------------
+
+
+def test_a_docbook_chapter_keeps_its_question_headings_in_order():
+    # the Debian FAQ's French chapter 2 came out as one section: its h2 headings sit
+    # in <div class="titlepage"> wrappers that trafilatura drops with the wrappers
+    document = _html("debian-faq-getting-debian.fr.html")
+    headings = [s.heading for s in document.sections]
+    assert headings[0] == "Chapitre 2. Obtenir et installer Debian GNU/Linux"
+    assert [h.split(" ", 1)[0] for h in headings[1:]] == [f"2.{n}." for n in range(1, 8)]
+    assert all(s.level == 2 for s in document.sections[1:])
+    # each question is followed by its own answer, not the next one's
+    first = {s.heading.split(" ", 1)[0]: s.blocks[0].text for s in document.sections[1:]}
+    assert first["2.1."].startswith("Actuellement il existe trois versions")
+    assert first["2.4."].startswith("Installer Debian depuis un CD est tout simple")
+    # nothing is read twice or lost: the paragraphs are those of the page, once each
+    texts = [b.text for s in document.sections for b in s.blocks if b.text]
+    assert len(texts) == len(set(texts))
+
+
+def test_nested_docbook_headings_keep_their_levels():
+    document = _html("debian-faq-support.de.html")
+    levels = {s.heading.split(" ", 1)[0]: s.level for s in document.sections}
+    assert levels["12.2."] == 2 and levels["12.2.1."] == 3 and levels["12.2.1.1."] == 4
+
+
+def test_title_page_credits_are_not_headings():
+    # DocBook's <h3 class="author"> names people: not sections of the text
+    document = _html("users-and-groups.html")
+    headings = [s.heading for s in document.sections]
+    assert not {"Joey Hess", "Colin Watson", "David Mandelberg"} & set(headings)
+    assert "Chapter 1. Introduction" in headings and "Chapter 2. Users and Groups" in headings
+
+
+def test_a_page_trafilatura_keeps_the_headings_of_is_unchanged():
+    document = _html("libffi-the-basics.html")
+    assert [s.heading for s in document.sections] == ["2.1 The Basics"]
