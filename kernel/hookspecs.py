@@ -962,7 +962,8 @@ def estimate_cost(hook: str, provider: str | None, arguments: dict[str, Any]) ->
 
     Args:
         hook: the hook about to be called (``render_shot``).
-        provider: the provider that will answer, when the node pins one.
+        provider: the provider that will answer, when the node pins one
+            (or ``choose_provider`` pinned this call of an open node).
         arguments: the call's resolved arguments (without ``ctx``).
 
     Returns:
