@@ -80,7 +80,7 @@ class Kernel:
             default. No spans are made when none is configured.
         hookspecs: extra hookspec modules for hook families of your own.
         env: the environment to read ``REELGRAPH_*`` variables from.
-        persist: keep runs in the SQLite run store and outputs in the
+        persist: keep runs in the run store and outputs in the
             artifact store under ``home`` (resume, memo cache, ``reelgraph
             runs``). ``False`` makes every run ephemeral: nothing is written.
         provider_concurrency: calls in flight per provider name (``{"runway":
@@ -96,6 +96,10 @@ class Kernel:
             :mod:`reelgraph.run.executors`.
         executor_options: the named executor's options (``{"scheduler":
             "tcp://host:8786"}``, ``{"workers": 2}``).
+        store: the run store by URL (``postgresql://user@host/db`` with
+            ``reelgraph[postgres]``, or a SQLite file path); ``$REELGRAPH_STORE``
+            by default, and SQLite in ``home`` when neither is set. See
+            :mod:`reelgraph.store.backends`.
 
     Example::
 
@@ -120,6 +124,7 @@ class Kernel:
         lease_ttl_s: float = DEFAULT_TTL_S,
         executor: str | Executor = DEFAULT_EXECUTOR,
         executor_options: Mapping[str, Any] | None = None,
+        store: str | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -137,6 +142,7 @@ class Kernel:
         self.persist = persist
         self.lease_ttl_s = lease_ttl_s
         self._store: RunStore | None = None
+        self._store_url = store
         self._artifacts: ArtifactStore | None = None
         self._executor_choice = executor
         self._executor_options = dict(executor_options or {})
@@ -166,8 +172,9 @@ class Kernel:
     def store(self) -> RunStore:
         """The run store, ``<home>/reelgraph.db`` (opened on first use).
 
-        ``REELGRAPH_STORE`` names another by URL (``postgresql://user@host/db``
-        with ``reelgraph[postgres]``; see :mod:`reelgraph.store.backends`).
+        The ``store`` argument or ``REELGRAPH_STORE`` names another by URL
+        (``postgresql://user@host/db`` with ``reelgraph[postgres]``; see
+        :mod:`reelgraph.store.backends`).
         ``REELGRAPH_STORE_TIMEOUT_S`` sets how long a write waits for another
         process's lock (30 s by default).
 
@@ -178,9 +185,8 @@ class Kernel:
         if self._store is None:
             env = os.environ if self._env is None else self._env
             timeout_s = float(env.get("REELGRAPH_STORE_TIMEOUT_S") or 30)
-            self._store = open_run_store(
-                env.get("REELGRAPH_STORE"), self.home, busy_timeout_s=timeout_s
-            )
+            url = self._store_url if self._store_url is not None else env.get("REELGRAPH_STORE")
+            self._store = open_run_store(url, self.home, busy_timeout_s=timeout_s)
         return self._store
 
     @property

@@ -194,6 +194,11 @@ def test_reelgraph_store_selects_postgresql_for_the_kernel(
         assert not (tmp_path / "reelgraph.db").exists()
     finally:
         kernel.close()
+    kernel = Kernel(entry_points=False, home=tmp_path, store=postgres_url, env={})
+    try:
+        assert isinstance(kernel.store, PostgresRunStore)
+    finally:
+        kernel.close()
     alias = postgres_url.replace("postgresql://", "postgres://")
     with open_run_store(alias, tmp_path) as store:
         assert isinstance(store, PostgresRunStore)
