@@ -358,3 +358,49 @@ def test_a_document_is_uploaded_through_the_submit_page(browser, page, home, tmp
     finally:
         page.context.close()
         running.stop()
+
+
+@pytest.mark.slow
+def test_a_document_to_video_run_shows_its_quality_report_and_captioned_video(
+    browser, page, home, tmp_path
+):
+    """The shipped offline pipeline through the page: a whole render (slow)."""
+    from reelgraph import Kernel
+
+    notes = tmp_path / "notes.md"
+    notes.write_text(
+        "# Dashboards\n\nA dashboard shows each node of a run as it happens.\n\n"
+        "## Colours\n\nGreen nodes succeeded; blue nodes are running.\n",
+        encoding="utf-8",
+    )
+    running = serve(Kernel(home=home))
+    try:
+        page.goto(f"{running.url}/submit")
+        page.select_option("#spec-pick", "document-to-video")
+        page.click("#load-inputs")
+        page.set_input_files("#input-document", str(notes))
+        page.click("#submit-run")
+        page.wait_for_url("**/runs/*")
+        page.wait_for_function(
+            "() => document.getElementById('run-status').textContent === 'succeeded'",
+            timeout=600_000,
+        )
+        page.wait_for_selector("#quality-section:not([hidden])")
+        gates = page.eval_on_selector_all("#quality tr", "rs => rs.length")
+        assert gates >= 3
+        assert page.text_content("#run-verdict") in ("passed", "warnings")
+        page.wait_for_function(
+            "() => { const v = document.getElementById('run-video');"
+            " return v && v.readyState >= 2 && v.textTracks.length === 1; }"
+        )
+        page.wait_for_function(
+            "() => document.querySelector('#run-video track').track.cues.length > 0"
+        )
+        states = page.eval_on_selector_all("#dag g.node", "gs => gs.map(g => g.dataset.state)")
+        assert set(states) <= {"succeeded", "skipped", "cached"}, states
+        page.screenshot(
+            path=str(artifacts_dir() / "dashboard-document-to-video.png"), full_page=True
+        )
+    finally:
+        page.context.close()
+        running.stop()
