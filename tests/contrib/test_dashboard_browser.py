@@ -226,6 +226,36 @@ def test_login_cookie_and_the_live_runs_list(browser, page, home):
         running.stop()
 
 
+def test_failures_retries_and_fallbacks_are_marked(browser, page, home):
+    from tests.contrib.test_dashboard_pages import flaky_kernel, rough_spec
+
+    running = serve(flaky_kernel(home))
+    try:
+        with httpx.Client(base_url=running.url, timeout=60) as client:
+            run_id = client.post("/api/runs", json={"spec": rough_spec()}).json()["id"]
+            assert wait_for(client, run_id)["status"] == "failed"
+        page.goto(f"{running.url}/runs/{run_id}")
+        assert node_state(page, "x") == "failed"
+        sub = '#dag g.node[data-node="x"] text.sub'
+        page.wait_for_function(f"() => document.querySelector('{sub}').textContent.includes('×')")
+        assert page.text_content(sub) == "failed: ValueError ×1"
+        assert page.text_content('#dag g.node[data-node="r"] text.sub') == "succeeded ×2"
+        retried = page.eval_on_selector_all(
+            "#timeline .bar.retry", "bs => bs.map(b => b.dataset.node)"
+        )
+        assert retried == ["r"]
+        fell_back = page.eval_on_selector_all(
+            "#timeline .bar.fallback", "bs => bs.map(b => b.dataset.node)"
+        )
+        assert fell_back == ["f"]
+        assert "ValueError: always broken" in page.text_content("#run-error")
+        assert page.text_content("#run-tokens") == "120 in / 30 out"
+        page.screenshot(path=str(artifacts_dir() / "dashboard-failed.png"), full_page=True)
+    finally:
+        page.context.close()
+        running.stop()
+
+
 def test_questions_are_answered_through_the_run_page(browser, page, home):
     running = serve(make_kernel(home))
     shots = artifacts_dir()

@@ -148,21 +148,25 @@ class Broken:
         raise ValueError("always broken")
 
 
-@pytest.fixture
-def flaky_served(home):
+def flaky_kernel(home: Path):
     from reelgraph import Kernel
 
-    kernel = Kernel(
+    return Kernel(
         plugins=[Stepper(), Flaky(), Broken()], hookspecs=[ServerSpecs], home=home, lease_ttl_s=30
     )
-    running = serve(kernel)
+
+
+@pytest.fixture
+def flaky_served(home):
+    running = serve(flaky_kernel(home))
     yield running
     running.stop()
 
 
-def test_view_marks_retries_fallbacks_failures_tokens_and_the_critical_path(flaky_served):
+def rough_spec() -> dict:
+    """r retried once (flaky), f falls back from broken to stepper, x fails (broken)."""
     retry = {"max_attempts": 2, "initial_s": 0.01, "jitter_s": 0}
-    spec = {
+    return {
         "name": "rough",
         "nodes": [
             {"id": "r", "hook": "step", "provider": "flaky", "with": {"value": 1}, "retry": retry},
@@ -185,8 +189,11 @@ def test_view_marks_retries_fallbacks_failures_tokens_and_the_critical_path(flak
         ],
         "outputs": {"f": "$f"},
     }
+
+
+def test_view_marks_retries_fallbacks_failures_tokens_and_the_critical_path(flaky_served):
     with httpx.Client(base_url=flaky_served.url, timeout=60) as client:
-        run_id = client.post("/api/runs", json={"spec": spec}).json()["id"]
+        run_id = client.post("/api/runs", json={"spec": rough_spec()}).json()["id"]
         assert wait_for(client, run_id)["status"] == "failed"
         view = client.get(f"/api/dashboard/runs/{run_id}").json()
         page = client.get(f"/runs/{run_id}")
@@ -281,3 +288,19 @@ def test_reelgraph_serve_never_logs_a_token_given_in_the_url(tmp_path):
         output = server.communicate(timeout=30)[0]
     assert "GET /submit?token=%2A%2A%2A&x=1" in output  # the access log is on ...
     assert TOKEN not in output and "not-it" not in output  # ... and holds no token, right or wrong
+
+
+@pytest.mark.parametrize(
+    ("gates", "status", "expected"),
+    [
+        ([], "succeeded", ""),
+        ([{"passed": True, "severity": "error"}], "succeeded", "passed"),
+        ([{"passed": True}, {"passed": False, "severity": "warning"}], "succeeded", "warnings"),
+        ([{"passed": False, "severity": "error"}], "failed_quality", "failed"),
+        ([], "failed_quality", "failed"),
+    ],
+)
+def test_quality_verdict(gates, status, expected):
+    from reelgraph.contrib.server.dashboard_view import verdict
+
+    assert verdict(gates, status) == expected
