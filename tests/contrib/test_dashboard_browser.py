@@ -248,7 +248,10 @@ def test_failures_retries_and_fallbacks_are_marked(browser, page, home):
             "#timeline .bar.fallback", "bs => bs.map(b => b.dataset.node)"
         )
         assert fell_back == ["f"]
-        assert "ValueError: always broken" in page.text_content("#run-error")
+        assert "ValueError: <b>always</b> broken" in page.text_content("#run-error")  # as text
+        assert (
+            page.query_selector("#run-error b") is None and page.query_selector("td.err b") is None
+        )
         assert page.text_content("#run-tokens") == "120 in / 30 out"
         page.screenshot(path=str(artifacts_dir() / "dashboard-failed.png"), full_page=True)
     finally:

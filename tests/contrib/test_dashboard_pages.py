@@ -145,7 +145,7 @@ class Broken:
 
     @hookimpl
     def step(self, value, delay_s, ctx):
-        raise ValueError("always broken")
+        raise ValueError("<b>always</b> broken")  # markup in an error stays text
 
 
 def flaky_kernel(home: Path):
@@ -215,6 +215,8 @@ def test_view_marks_retries_fallbacks_failures_tokens_and_the_critical_path(flak
     # the page shows those states as it is first drawn
     assert 'data-node="x" data-state="failed"' in page.text
     assert 'data-node="r" data-state="succeeded"' in page.text
+    assert "ValueError: &lt;b&gt;always&lt;/b&gt; broken" in page.text
+    assert "<b>always" not in page.text
     assert [r["id"] for r in listed] == [run_id] and listed[0]["verdict"] == ""
 
 
