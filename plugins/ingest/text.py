@@ -1,6 +1,7 @@
 """The ``text`` ingest plugin: a plain-text file -> :class:`~reelgraph.models.Document`.
 
-Paragraphs are split on blank lines and their lines joined. A paragraph whose
+Paragraphs are split on blank lines and their lines joined; one with no
+letter or digit (a rule, a stray mark) is dropped. A paragraph whose
 lines all start with a list marker (``-``, ``*``, ``+``, ``•``, ``1.``,
 ``1)``) is a list. Headings are recognised the way people type them in plain
 text:
@@ -128,7 +129,10 @@ def parse_text(text: str, source: Path | str) -> Document:
         [line.rstrip() for line in chunk.split("\n") if line.strip()]
         for chunk in re.split(r"\n[ \t]*\n", text)
     ]
-    paragraphs = [p for p in paragraphs if p]
+    # a paragraph without a letter or digit (a rule of dashes, a stray ">") says
+    # nothing and must not stand between the title and the text: the Debian FAQ's
+    # Japanese text opens with ">", and its title came from the file name
+    paragraphs = [p for p in paragraphs if any(ch.isalnum() for line in p for ch in line)]
     builder = SectionBuilder()
     fallback = prettify_stem(source)
     if len(paragraphs) > 1 and (

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from reelgraph.plugins._text import read_source
 from reelgraph.plugins.ingest.html import parse_html
+from reelgraph.plugins.ingest.text import parse_text
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 
@@ -51,3 +53,22 @@ def test_title_page_credits_are_not_headings():
 def test_a_page_trafilatura_keeps_the_headings_of_is_unchanged():
     document = _html("libffi-the-basics.html")
     assert [s.heading for s in document.sections] == ["2.1 The Basics"]
+
+
+# -- a plain-text title behind a stray mark ---------------------------------------------
+
+
+def test_the_shift_jis_faq_is_titled_by_its_title_line_not_its_file_name():
+    # the file opens with a line holding only ">", then the centred title
+    path = CORPUS / "text" / "debian-faq.ja.sjis.txt"
+    document = parse_text(read_source(path), path)
+    assert document.title == "Debian GNU/Linux FAQ"
+    assert document.sections[0].heading == "Debian GNU/Linux FAQ"
+
+
+def test_paragraphs_without_a_letter_or_digit_are_dropped():
+    text = ">\n\n\n        A Centred Title\n\n-----------\n\nThe first paragraph.\n\n* * *\n\nMore."
+    document = parse_text(text, "notes.txt")
+    assert document.title == "A Centred Title"
+    texts = [b.text for s in document.sections for b in s.blocks]
+    assert texts == ["The first paragraph.", "More."]
