@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import fnmatch
 import logging
+import time
 import tomllib
 from pathlib import Path
 
@@ -247,6 +248,7 @@ def test_a_running_map_node_shows_its_progress(home):
                 node = client.get(f"/api/dashboard/runs/{run_id}").json()["nodes"][0]
                 progress = node["progress"] or {}
                 seen.append((node["state"], progress.get("completed"), progress.get("total")))
+                time.sleep(0.05)
             assert wait_for(client, run_id)["status"] == "succeeded"
     finally:
         running.stop()
@@ -260,7 +262,6 @@ def test_reelgraph_serve_never_logs_a_token_given_in_the_url(tmp_path):
     import socket
     import subprocess
     import sys
-    import time
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -306,3 +307,29 @@ def test_quality_verdict(gates, status, expected):
     from reelgraph.contrib.server.dashboard_view import verdict
 
     assert verdict(gates, status) == expected
+
+
+def test_eta_comes_from_earlier_runs_of_the_spec(served):
+    from tests.contrib.server_steps import chain_spec
+
+    spec = chain_spec(3, delay_s=0.5)
+    with httpx.Client(base_url=served.url, timeout=60) as client:
+        first = client.post("/api/runs", json={"spec": spec}).json()["id"]
+        assert wait_for(client, first)["status"] == "succeeded"
+        assert client.get(f"/api/dashboard/runs/{first}").json()["eta_s"] is None  # not running
+        run_id = client.post("/api/runs", json={"spec": spec, "cache": False}).json()["id"]
+        seen = []  # (the running node, the ETA in seconds)
+        while True:
+            view = client.get(f"/api/dashboard/runs/{run_id}").json()
+            if view["run"]["status"] != "running":
+                break
+            now = [n["id"] for n in view["nodes"] if n["state"] == "running"]
+            if now and view["eta_s"] is not None:
+                seen.append((now[0], view["eta_s"]))
+            time.sleep(0.05)
+    # each step took about 0.5 s in the first run: the ETA is the steps still to go
+    by_node = {node: [eta for n, eta in seen if n == node] for node in ("s0", "s1", "s2")}
+    assert by_node["s0"] and by_node["s2"], seen
+    assert all(0.95 <= eta <= 1.6 for eta in by_node["s0"]), seen
+    assert all(0.0 <= eta <= 0.6 for eta in by_node["s2"]), seen
+    assert max(by_node["s2"]) < min(by_node["s0"])
