@@ -27,6 +27,10 @@ same way by every write cannot deadlock. A transaction-level advisory lock is
 released at COMMIT or ROLLBACK, and when a process dies its connection's
 transaction is rolled back by the server: a killed writer never leaves the
 store locked (https://www.postgresql.org/docs/current/explicit-locking.html#ADVISORY-LOCKS).
+A host that vanishes mid-transaction (no TCP FIN) is covered by
+``idle_in_transaction_session_timeout``, set to the busy timeout: the server
+ends that session and releases its lock (a write transaction lasts
+milliseconds; https://www.postgresql.org/docs/current/runtime-config-client.html).
 The leases themselves stay rows (they must outlive the connection that took
 them, and say who holds the run). Reads take no lock (MVCC snapshots).
 
@@ -133,7 +137,11 @@ class PostgresRunStore(RunStore):
                 connect_timeout=max(1, int(self.busy_timeout_s)),
                 application_name="reelgraph",
             )
-            conn.execute(f"SET lock_timeout = {int(self.busy_timeout_s * 1000):d}")
+            timeout_ms = int(self.busy_timeout_s * 1000)
+            conn.execute(f"SET lock_timeout = {timeout_ms:d}")
+            # a host that dies mid-transaction sends no FIN: the server ends the session
+            # (and its write lock) once it has sat idle in the transaction this long
+            conn.execute(f"SET idle_in_transaction_session_timeout = {timeout_ms:d}")
         except psycopg.Error as err:
             raise self._error("cannot open run store", err) from err
         return conn

@@ -351,3 +351,28 @@ def test_stores_in_two_schemas_do_not_wait_on_each_other(postgres_server) -> Non
             )
             two.add_events("r1", [(1.0, "x", None, None)])  # not blocked by the first's lock
         assert len(two.get_events("r1")) == 1 and one.get_events("r1") == []
+
+
+def test_a_writer_stuck_inside_a_transaction_loses_the_lock_after_the_timeout(
+    postgres_url: str,  # noqa: F811
+) -> None:
+    import contextlib
+
+    from reelgraph.contrib.postgres.store import WRITE_LOCK
+
+    with PostgresRunStore(postgres_url) as setup:
+        new_run(setup, "r1")
+    stuck = PostgresRunStore(postgres_url, busy_timeout_s=1)
+    transaction = stuck._conn.transaction()
+    transaction.__enter__()  # as a host that vanished mid-write: the lock held, then silence
+    stuck._conn.execute(WRITE_LOCK, (WRITE_LOCK_KEY,))
+    try:
+        started = time.monotonic()
+        with PostgresRunStore(postgres_url, busy_timeout_s=20) as other:  # opening writes too
+            other.add_events("r1", [(1.0, "x", None, None)])  # waits until the server ends it
+            assert 0.5 < time.monotonic() - started < 15
+            assert len(other.get_events("r1")) == 1
+    finally:
+        with contextlib.suppress(psycopg.Error):
+            transaction.__exit__(None, None, None)
+        stuck.close()
