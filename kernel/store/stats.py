@@ -35,7 +35,7 @@ import json
 import statistics
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -126,6 +126,24 @@ def _where(spec: str | None, since: float | None, alias: str = "r") -> tuple[str
     return " AND ".join(terms), params
 
 
+class _Attempt(NamedTuple):
+    run_id: str
+    node_id: str
+    item: int  # -1: not a map item
+    number: int
+    status: str
+    seconds: float | None
+    cost_usd: float | None
+    provider: str
+    hook: str
+
+    def same_call(self, other: _Attempt) -> bool:
+        """Whether ``other`` is of the same node, item and provider (a retry if numbered > 1)."""
+        return (self.run_id, self.node_id, self.item, self.provider) == (
+            other.run_id, other.node_id, other.item, other.provider,
+        )  # fmt: skip
+
+
 def provider_stats(
     store: RunStore, *, spec: str | None = None, since: float | None = None
 ) -> list[ProviderStats]:
@@ -153,35 +171,35 @@ def provider_stats(
     found: dict[tuple[str, str], ProviderStats] = {}
     runs: dict[tuple[str, str], set[str]] = {}
     first_provider: dict[tuple[str, str, int], tuple[str, str]] = {}
-    call: list[Any] = []
+    call: list[_Attempt] = []  # the attempts of the call being read
 
-    def close(call: list[Any]) -> None:
-        if not call or call[-1][4] in _NOT_AN_OUTCOME:
+    def close(attempts: list[_Attempt]) -> None:
+        last = attempts[-1] if attempts else None
+        if last is None or last.status in _NOT_AN_OUTCOME:
             return
-        stats = found[call[-1][8], call[-1][7] or _ANY]
+        stats = found[last.hook, last.provider]
+        won = last.status == "succeeded"
         stats.calls += 1
-        won = call[-1][4] == "succeeded"
         stats.succeeded += won
-        if len(call) > 1:
+        if len(attempts) > 1:
             stats.retried_calls += 1
             stats.retry_succeeded += won
 
     for row in attempts:
-        run_id, node_id, item, number, status, seconds, cost, provider, hook = row
-        key = (hook, provider or _ANY)
-        stats = found.setdefault(key, ProviderStats(hook, key[1]))
-        runs.setdefault(key, set()).add(run_id)
-        first_provider.setdefault((run_id, node_id, item), key)
-        same_call = call and call[-1][:3] == row[:3] and call[-1][7] == provider and number > 1
-        if not same_call:
+        one = _Attempt._make((*row[:7], row[7] or _ANY, row[8]))
+        key = (one.hook, one.provider)
+        stats = found.setdefault(key, ProviderStats(*key))
+        runs.setdefault(key, set()).add(one.run_id)
+        first_provider.setdefault((one.run_id, one.node_id, one.item), key)
+        if not (call and one.number > 1 and call[-1].same_call(one)):
             close(call)
             call = []
-        call.append(row)
+        call.append(one)
         stats.attempts += 1
-        stats.retries += number > 1
-        stats.cost_usd += cost or 0.0
-        if status == "succeeded" and seconds is not None:
-            stats.latencies_s.append(max(0.0, seconds))
+        stats.retries += one.number > 1
+        stats.cost_usd += one.cost_usd or 0.0
+        if one.status == "succeeded" and one.seconds is not None:
+            stats.latencies_s.append(max(0.0, one.seconds))
     close(call)
     for run_id, node_id, data in fallbacks:
         item = (json.loads(data) if data else {}).get("item")
