@@ -116,38 +116,42 @@ def _head(ffmpeg: str) -> list[str]:
 def load_music(ffmpeg: str, path: Path, rate: int, samples: int) -> tuple[Any, float]:
     """The music file as float mono at ``rate``: looped or cut to ``samples``, faded in and out.
 
-    One ffmpeg run decodes it and measures it (``asplit`` into ``ebur128``).
-    Returns the samples and their integrated loudness (LUFS; ``-inf`` if silent).
+    One ffmpeg run decodes at most ``samples`` of it and measures what it
+    decoded (``asplit`` into ``ebur128``); a shorter file is then repeated
+    in memory (not with ``-stream_loop``, which never ends on a file with no
+    samples), and faded in over ``_MUSIC_FADE_IN_S`` and out over
+    ``_MUSIC_FADE_OUT_S`` (linear, as ffmpeg ``afade``'s default curve), each
+    at most a quarter of the video. Returns the samples and the file's
+    integrated loudness (LUFS; ``-inf`` if silent).
 
     Raises:
-        InvalidInputError: the file is missing or ffmpeg cannot decode audio
+        InvalidInputError: the file is missing or ffmpeg decodes no audio
             from it (the message names ``options.music``).
     """
     import numpy as np
 
     if not Path(path).is_file():
         raise InvalidInputError(f"options.music: file not found: {path}; pass an audio file")
-    seconds = samples / rate
-    fade_in = min(_MUSIC_FADE_IN_S, seconds / 4)
-    fade_out = min(_MUSIC_FADE_OUT_S, seconds / 4)
     graph = (
         f"[0:a]aformat=channel_layouts=mono,aresample={rate},"
-        f"atrim=end_sample={samples},afade=t=in:d={fade_in:.3f},"
-        f"afade=t=out:st={seconds - fade_out:.3f}:d={fade_out:.3f},"
         "asplit=2[out][meter];[meter]ebur128=framelog=quiet,anullsink"
     )
-    cmd = [*_head(ffmpeg), "-stream_loop", "-1", "-i", str(path), "-filter_complex", graph]
-    cmd += ["-map", "[out]", "-ac", "1", "-ar", str(rate), "-f", "f32le", "pipe:1"]
+    cmd = [*_head(ffmpeg), "-i", str(path), "-filter_complex", graph, "-map", "[out]"]
+    cmd += ["-t", f"{samples / rate:.6f}", "-ac", "1", "-ar", str(rate), "-f", "f32le", "pipe:1"]
     what = f"decoding the music {path}"
     try:
         done = _run(cmd, what, error=InvalidInputError)
         lufs = ebur128_summary(done.stderr.decode(errors="replace"), what, peak=False)
     except (InvalidInputError, FatalError) as err:
         raise InvalidInputError(f"options.music: cannot decode {path} as audio ({err})") from err
-    x = np.frombuffer(done.stdout, dtype="<f4")
-    if x.size == 0:
+    once = np.frombuffer(done.stdout, dtype="<f4")
+    if once.size == 0:
         raise InvalidInputError(f"options.music: {path} has no audio; pass an audio file")
-    x = x[:samples] if x.size >= samples else np.pad(x, (0, samples - x.size))
+    x = np.tile(once, -(-samples // once.size))[:samples].copy()
+    fade_in = min(round(_MUSIC_FADE_IN_S * rate), samples // 4)
+    fade_out = min(round(_MUSIC_FADE_OUT_S * rate), samples // 4)
+    x[:fade_in] *= np.linspace(0, 1, fade_in, dtype=np.float32)
+    x[samples - fade_out :] *= np.linspace(1, 0, fade_out, dtype=np.float32)
     return x, lufs.integrated_lufs
 
 

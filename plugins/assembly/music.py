@@ -53,6 +53,8 @@ def check_quality(
         return None
     path = Path(str(given)).expanduser()
     seconds = _audio_seconds(path)
+    if seconds <= 0:
+        raise InvalidInputError(f"input music: {path} has no audio samples; pass an audio file")
     from reelgraph.plugins._media.probe import ebur128
 
     try:

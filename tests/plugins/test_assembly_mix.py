@@ -154,8 +154,9 @@ def test_music_is_looped_and_ducked_under_the_voice(music_video):
     assert depth >= 10
     # WCAG 2.x SC 1.4.7: background at least 20 dB under speech
     assert voice - during >= 20
-    # in the pauses, about music_db (-10 LU) under the voice (+-3 dB: K-weighting, release)
-    assert voice - gap == pytest.approx(10, abs=3)
+    # in the pauses, music_db (-10 LU) under the voice: in amplitude 10 dB plus what
+    # BS.1770's K-weighting adds at 2 kHz against 300 Hz (its shelf: about +3 dB)
+    assert 10 <= voice - gap <= 15
     # faded in: quieter in its first 0.2 s than at full level in the gap
     assert level_db(audio, MUSIC_HZ, 0.0, 0.2) < gap - 6
 
@@ -179,6 +180,10 @@ def test_an_undecodable_music_file_is_named_and_leaves_no_video(media, tmp_path)
     with pytest.raises(InvalidInputError, match=r"options.music: cannot decode .*music.mp3"):
         run(media, visuals, narrations, tmp_path / "run", music=str(bad))
     assert not (tmp_path / "run" / "video" / "video.mp4").exists()
+    empty = tmp_path / "empty.wav"
+    make_tone_wav(empty, 0.0)  # a header and no samples: no endless loop
+    with pytest.raises(InvalidInputError, match=r"options.music: .*empty.wav has no audio"):
+        run(media, visuals, narrations, tmp_path / "run", music=str(empty))
     with pytest.raises(InvalidInputError, match=r"options.music: file not found"):
         run(media, visuals, narrations, tmp_path / "run", music=str(tmp_path / "none.wav"))
 

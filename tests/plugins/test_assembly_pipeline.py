@@ -60,6 +60,10 @@ def test_the_music_gate_measures_a_good_file_and_names_the_input_for_a_bad_one(t
     text.write_text("these are not sounds\n")
     with pytest.raises(InvalidInputError, match=r"^input music: .*notes.mp3"):
         music_gate(targets={"music": text}, gates=["music"], ctx=ctx(tmp_path))
+    empty = tmp_path / "empty.wav"
+    make_tone_wav(empty, 0.0)
+    with pytest.raises(InvalidInputError, match=r"^input music: .*empty.wav has no audio samples"):
+        music_gate(targets={"music": empty}, gates=["music"], ctx=ctx(tmp_path))
     image = tmp_path / "cover.png"
     from tests.plugins.conftest import make_png
 
