@@ -145,7 +145,7 @@ def _spec_table(rows: list[dict[str, Any]], last: int) -> Any:
 def _gate_table(rows: list[dict[str, Any]]) -> Any:
     from rich.table import Table
 
-    table = Table(title="quality gates (stored verdicts of the recent runs)")
+    table = Table(title="quality gates (recent runs: passed/checked)")
     for column in ("spec", "gate", "passed"):
         table.add_column(column, justify="right" if column == "passed" else "left")
     for r in rows:
