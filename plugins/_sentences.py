@@ -6,7 +6,10 @@
   (``3.11``).
 - The other languages pysbd knows (22, among them de, fr, es, it, nl, pl,
   ru, zh, ja: its ``LANGUAGE_CODES``) are segmented by pysbd with their own
-  abbreviation lists and terminal marks (``。！？`` in Chinese and Japanese).
+  abbreviation lists and terminal marks (``。！？`` in Chinese and Japanese);
+  a break pysbd makes after an abbreviation that never ends a sentence
+  (Russian "см.", German "vgl.") or before a lower-case letter after a
+  short abbreviation is undone.
 - Any other language: a break after ``.!?`` and a space before a capital or
   an uncased letter (Korean, Thai...), or after ``。！？``.
 
@@ -42,6 +45,7 @@ __all__ = [
     "CLOSING_PUNCTUATION",
     "OPENING_PUNCTUATION",
     "end_sentence",
+    "ends_open",
     "max_sentence_chars",
     "split_long",
     "split_sentences",
@@ -105,7 +109,7 @@ def split_sentences(text: str, language: str | None = None) -> list[str]:
         text = _WIDE_SPACE.sub("", text)
     primary = primary_subtag(language)
     if primary in _PYSBD:
-        raw = _pysbd_split(text, primary)
+        raw = _rejoin_abbreviations(_pysbd_split(text, primary), primary)
     elif primary in ("", "en"):
         raw = _split_english(text)
     else:
@@ -139,6 +143,60 @@ def _rejoin_closers(sentences: list[str]) -> list[str]:
 
 
 _CLOSERS = frozenset(")]}）」』】〕〉》”’")
+
+#: Abbreviations that never end a sentence (they point at what follows), per
+#: language; pysbd ends a Russian sentence at "см." ("see") before a capital:
+#: "(см. Критерии Debian ...)". Those that may end one ("и т. д.", "и др.",
+#: "usw.", "etc.") are not listed. Sources: the abbreviation tables of
+#: Rosenthal's "Справочник по правописанию и стилистике" (ru) and Duden (de).
+_NEVER_FINAL = {
+    "ru": frozenset({
+        "см.", "ср.", "напр.", "т.е.", "т.к.", "т.н.", "рис.", "табл.", "стр.", "гл.",
+        "разд.", "ок.", "им.", "проф.", "акад.", "ул.", "св.", "прим.", "зам.",
+    }),
+    "de": frozenset({"vgl.", "bzw.", "ca.", "nr.", "z.b.", "d.h.", "sog.", "bspw."}),
+    "fr": frozenset({"cf.", "p.ex.", "env.", "nº."}),
+    "es": frozenset({"cf.", "p.ej.", "pág.", "núm.", "sr.", "sra.", "dr.", "dra."}),
+    "it": frozenset({"cfr.", "pag.", "sig.", "sig.ra", "dott."}),
+}  # fmt: skip
+# an abbreviation's shape: a few lower-case letters (and inner full stops) and a full stop
+_ABBREVIATION = re.compile(r"^(?:[^\W\d_]{1,4}\.){1,3}$")
+
+
+_ANY_NEVER_FINAL = frozenset().union(*_NEVER_FINAL.values())
+
+
+def ends_open(text: str) -> bool:
+    """True when ``text`` ends with an abbreviation that never ends a sentence in any
+    language of :data:`_NEVER_FINAL` ("... см.", "... vgl."): what follows belongs to it.
+
+    The PDF reader uses it to carry a paragraph over into the next text box
+    (a cross-reference set as a link, "см." | "Раздел 16.2.").
+    """
+    words = text.split()
+    if not words:
+        return False
+    return words[-1].lower() in _ANY_NEVER_FINAL or "".join(words[-2:]).lower() in _ANY_NEVER_FINAL
+
+
+def _rejoin_abbreviations(sentences: list[str], language: str) -> list[str]:
+    """A piece after an abbreviation that never ends a sentence goes back onto it, and so
+    does one starting with a lower-case letter after a short abbreviation ("т.е." +
+    "пример"): a sentence starts with a capital in these languages."""
+    never = _NEVER_FINAL.get(language, frozenset())
+    out: list[str] = []
+    for sentence in sentences:
+        if out:
+            words = out[-1].split()
+            last = words[-1].lower() if words else ""
+            # "т. е." is two tokens: look at the last two without their space
+            pair = "".join(words[-2:]).lower() if len(words) > 1 else last
+            lower_next = sentence[:1].islower() and bool(_ABBREVIATION.match(last))
+            if last in never or pair in never or lower_next:
+                out[-1] = f"{out[-1]} {sentence}"
+                continue
+        out.append(sentence)
+    return out
 
 
 def _guess_limit(text: str) -> int:

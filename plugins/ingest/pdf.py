@@ -60,6 +60,7 @@ from typing import TYPE_CHECKING, Any
 from reelgraph import hookimpl
 from reelgraph.errors import InvalidInputError
 from reelgraph.models import Block, Document
+from reelgraph.plugins._sentences import ends_open
 from reelgraph.plugins._text import (
     FORMAT_NAMES,
     SectionBuilder,
@@ -418,8 +419,14 @@ def _is_syntax(text: str) -> bool:
 
 def _continues(text: str, line: str) -> bool:
     """True when ``line``, opening a new box (or page), goes on the sentence ``text``
-    left open: no terminal punctuation before, a lower-case start after."""
-    return bool(text) and not re.search(r"[.!?:;\u201d\"')]$", text) and line[:1].islower()
+    left open: no terminal punctuation before, a lower-case start after; or ``text``
+    ends with an abbreviation that never ends a sentence ("см." before a
+    cross-reference set in a box of its own: "см." | "Раздел 16.2.")."""
+    if not text:
+        return False
+    if ends_open(text):
+        return True
+    return not re.search(r"[.!?:;\u201d\"')]$", text) and line[:1].islower()
 
 
 def _cover_title(lines: list[_Line], levels: dict[int, int]) -> _Line | None:

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from reelgraph.plugins._sentences import ends_open, split_sentences
 from reelgraph.plugins._text import read_source
 from reelgraph.plugins.ingest.html import parse_html
+from reelgraph.plugins.ingest.pdf import parse_pdf
 from reelgraph.plugins.ingest.text import parse_text
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
@@ -72,3 +76,45 @@ def test_paragraphs_without_a_letter_or_digit_are_dropped():
     assert document.title == "A Centred Title"
     texts = [b.text for s in document.sections for b in s.blocks]
     assert texts == ["The first paragraph.", "More."]
+
+
+# -- abbreviations that never end a sentence ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "expected"),
+    [
+        (  # pysbd ended the sentence at "см." before a capital
+            "ru",
+            "Термин свободное используется в значении GNU (см. Критерии Debian). Это важно.",
+            ["Термин свободное используется в значении GNU (см. Критерии Debian).", "Это важно."],
+        ),
+        (  # and before a lower-case word after "т.е.", and at "ок."
+            "ru",
+            "Это т.е. пример. Мы ждём ок. 5 минут. Так, напр. Debian.",
+            ["Это т.е. пример.", "Мы ждём ок. 5 минут.", "Так, напр. Debian."],
+        ),
+        (  # abbreviations that may end a sentence still end it
+            "ru",
+            "Вот пакеты, ядро и др. Ещё одна мысль.",
+            ["Вот пакеты, ядро и др.", "Ещё одна мысль."],
+        ),
+        (
+            "de",
+            "Siehe dazu vgl. Abschnitt drei. Dann mehr.",
+            ["Siehe dazu vgl. Abschnitt drei.", "Dann mehr."],
+        ),
+    ],
+)
+def test_no_sentence_ends_at_an_abbreviation_that_points_onwards(language, text, expected):
+    assert split_sentences(text, language) == expected
+
+
+def test_a_pdf_paragraph_goes_on_past_a_cross_reference_in_its_own_box():
+    # "..., см." | "Раздел 16.2." were two paragraphs: the link is a text box of its own
+    document = parse_pdf((CORPUS / "pdf" / "debian-faq.ru.pdf").read_bytes(), "faq.pdf")
+    texts = [b.text for s in document.sections for b in s.blocks if b.text]
+    assert not [t for t in texts if t.endswith(" см.")]
+    assert any(t.endswith("Если даже это не помогло, см. Раздел 16.2.") for t in texts)
+    assert "Раздел 16.2." not in texts
+    assert ends_open("..., см.") and ends_open("siehe vgl.") and not ends_open("и т. д.")
