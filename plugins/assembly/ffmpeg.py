@@ -300,7 +300,8 @@ def _prepare_audio(
     """The track with its bed, normalised to ``loudness_lufs``, at 48 kHz, cut into chunks.
 
     The bed (clips' sound, music) is ducked under the narration first
-    (:func:`~reelgraph.plugins.assembly._mix.mix`). Normalised in memory (:func:`~reelgraph.plugins.assembly._loudness.normalise`,
+    (:func:`~reelgraph.plugins.assembly._mix.mix`). Normalised in memory
+    (:func:`~reelgraph.plugins.assembly._loudness.normalise`,
     which resamples as it goes); chunks of about ``_AUDIO_CHUNK_S`` seconds,
     cut in silence (:func:`~reelgraph.plugins.assembly._audio.chunks`).
     """
