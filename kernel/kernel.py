@@ -11,7 +11,7 @@ import secrets
 import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reelgraph.errors import BudgetExceeded, GateFailed, ReelgraphError
 from reelgraph.observe.logs import logging_listener
@@ -43,6 +43,9 @@ from reelgraph.store.backends import open_run_store
 from reelgraph.store.faults import StorageError, check_writable, storage_fault
 from reelgraph.store.leases import DEFAULT_TTL_S, Lease, acquire_lease, release_lease
 from reelgraph.store.runs import RunRow, RunStore
+
+if TYPE_CHECKING:
+    from reelgraph.run.batch import BatchRow
 
 __all__ = ["Kernel", "Run", "default_home"]
 
@@ -300,6 +303,46 @@ class Kernel:
             lease = self._create_run(plan, run, limits, output_dir)
             return await self._execute(plan, run, output_dir, on_event, cache, {}, limits, lease)
         return await self._execute(plan, run, output_dir, on_event, cache, {}, limits)
+
+    def batch(
+        self,
+        spec: str | Path | Mapping[str, Any] | Spec | Plan,
+        rows: str | Path | Iterable[Mapping[str, Any]],
+        *,
+        output_dir: str | Path | None = None,
+        runs_at_once: int = 2,
+        cache: bool = True,
+        budget: Mapping[str, Any] | None = None,
+    ) -> list[BatchRow]:
+        """Run ``spec`` once per row of inputs, all on this kernel's executor.
+
+        ``rows`` is a CSV or JSON Lines file (see :mod:`reelgraph.run.batch`)
+        or an iterable of input mappings. Every row is checked first; then
+        runs go ``runs_at_once`` at a time, each row's files to
+        ``output_dir/row-N``. Returns the rows in order, each with its
+        :class:`Run` (a failed run does not stop the others).
+
+        Raises:
+            SpecError: the spec is invalid. InputError: a row's inputs are,
+                or the batch file is unreadable (every row checked, nothing run).
+        """
+        from reelgraph.run.batch import BatchRow, read_batch_file, run_batch
+
+        if isinstance(rows, str | Path):
+            found = read_batch_file(rows)
+        else:
+            found = [BatchRow(n, f"row {n}", dict(r)) for n, r in enumerate(rows, start=1)]
+        return asyncio.run(
+            run_batch(
+                self,
+                spec,
+                found,
+                output_dir=output_dir,
+                runs_at_once=runs_at_once,
+                cache=cache,
+                budget=budget,
+            )
+        )
 
     def _create_run(
         self, plan: Plan, run: Run, limits: BudgetSpec, output_dir: str | Path | None

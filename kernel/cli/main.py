@@ -24,6 +24,7 @@ from reelgraph.cli._exits import (
     spec_error_text,
     stderr,
 )
+from reelgraph.cli.batch import EXECUTOR, SCHEDULER, WORKERS, batch, make_kernel
 from reelgraph.cli.running import drive, finish, parse_pairs, tracing, write_json
 from reelgraph.cli.tools import tools_app
 
@@ -41,6 +42,7 @@ app = typer.Typer(
 )
 
 app.add_typer(tools_app, name="tools")
+app.command("batch")(batch)
 
 _MAX_COST = typer.Option(
     "--max-cost-usd",
@@ -133,6 +135,9 @@ def run(
     ] = False,
     max_cost_usd: Annotated[float | None, _MAX_COST] = None,
     max_duration_s: Annotated[float | None, _MAX_DURATION] = None,
+    executor: Annotated[str, EXECUTOR] = "asyncio",
+    scheduler: Annotated[str | None, SCHEDULER] = None,
+    workers: Annotated[int | None, WORKERS] = None,
 ) -> None:
     """Run a spec and write its outputs into OUTDIR.
 
@@ -163,7 +168,7 @@ def run(
     from reelgraph.errors import InputError, SpecError
 
     provider = tracing(trace)
-    kernel = _kernel(concurrency)
+    kernel = make_kernel(concurrency, executor, scheduler, workers)
     plan = _plan_or_exit(kernel, spec)
     given = parse_pairs(inputs or [], "-i", "document=README.md")
     try:
@@ -191,7 +196,10 @@ def run(
             budget=_budget(max_cost_usd, max_duration_s),
         )
 
-    result = drive(start, plan, run_id, console, quiet=as_json, provider=provider)
+    try:
+        result = drive(start, plan, run_id, console, quiet=as_json, provider=provider)
+    finally:
+        kernel.close()  # a LocalCluster the dask executor started stops here
     finish(result, output_dir, console, as_json)
 
 
