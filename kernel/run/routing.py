@@ -38,6 +38,8 @@ class Router:
         self._ask = registry.pm.hook.choose_provider
         #: (node id, provider) -> the node pinned to that provider
         self._pinned: dict[tuple[str, str], CompiledNode] = {}
+        #: hook -> its installed providers (the plugins do not change during a run)
+        self._providers: dict[str, list[str]] = {}
 
     @property
     def active(self) -> bool:
@@ -57,9 +59,11 @@ class Router:
         """
         if node.provider is not None or node.collect:
             return node
-        providers = self._registry.providers(node.hook)
+        providers = self._providers.get(node.hook)
+        if providers is None:
+            providers = self._providers[node.hook] = self._registry.providers(node.hook)
         arguments = {k: v for k, v in kwargs.items() if k != "ctx"}
-        chosen = self._ask(hook=node.hook, arguments=arguments, providers=providers)
+        chosen = self._ask(hook=node.hook, arguments=arguments, providers=list(providers))
         if chosen is None:
             return node
         pinned = self._pinned.get((node.id, chosen))
