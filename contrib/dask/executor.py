@@ -199,6 +199,7 @@ class DaskExecutor:
             store_location=store_location,
             journal=journal,
             carrier=carrier,
+            publishers=_publishers(ctx),
         )
 
     def _on_progress(self, event: tuple[float, dict[str, Any]]) -> None:
@@ -259,6 +260,13 @@ class DaskExecutor:
             client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _publishers(ctx: Any) -> tuple[str, ...]:
+    """The plugins behind the kernel's ``ctx.publish_asset`` (a worker loads them too)."""
+    if ctx._publish is None or not hasattr(ctx._publish, "get_hookimpls"):
+        return ()
+    return tuple(sorted({impl.plugin_name for impl in ctx._publish.get_hookimpls()}))
 
 
 def _deliver(

@@ -1,8 +1,9 @@
 """What runs on a Dask worker: one hook call, and what it reported.
 
-:func:`run_call` is the task the kernel submits. It loads the worker's
-plugins once per worker process through the ``reelgraph`` entry points (the
-provider names the kernel uses), builds the call's
+:func:`run_call` is the task the kernel submits. It loads the plugins the
+call names, once per worker process, through the ``reelgraph`` entry points
+(the provider names the kernel uses; only those, so a worker imports what
+its calls need), builds the call's
 :class:`~reelgraph.run.context.NodeContext`, calls the hook under a
 ``worker NODE`` span whose parent is the kernel's attempt span (the W3C
 ``traceparent`` the kernel injected), and returns an :class:`Outcome`: the
@@ -48,6 +49,7 @@ class RemoteCall:
         journal: an ephemeral run's journal entries for this call
             (``{key: value}``), ``None`` with a run store.
         carrier: the W3C trace context (``traceparent``) of the attempt span.
+        publishers: the plugins behind the kernel's ``ctx.publish_asset``.
     """
 
     key: str
@@ -65,6 +67,7 @@ class RemoteCall:
     store_location: str | None
     journal: dict[str, str] | None
     carrier: dict[str, str] = field(default_factory=dict)
+    publishers: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -106,7 +109,7 @@ def run_call(call: RemoteCall) -> Outcome:
             outcome.value = _invoke(call, ctx, worker.address)
     except Exception as err:
         err.add_note(f"reelgraph: raised on Dask worker {worker.address}")
-        outcome.error = _portable(err)
+        outcome.error = _portable(err, call)
     outcome.usage = ctx._usage
     if journal is not None:
         outcome.journal = journal.entries
@@ -138,8 +141,8 @@ def _context(call: RemoteCall, worker: Any, journal: _CallJournal | None) -> Any
         progress=progress,
         store=store,
     )
-    publish = _registry().pm.hook.publish_asset
-    ctx._publish = publish if publish.get_hookimpls() else None
+    publish = _registry(call).pm.hook.publish_asset
+    ctx._publish = publish if call.publishers and publish.get_hookimpls() else None
     return ctx
 
 
@@ -176,7 +179,7 @@ def _caller(call: RemoteCall, address: str) -> Any:
         ConfigurationError: a plugin the call needs is not installed (or
             failed to load) on this worker.
     """
-    registry = _registry()
+    registry = _registry(call)
     for name in call.plugins:
         info = registry.info(name)
         if info is None or info.error or name not in registry.providers(call.hook):
@@ -197,12 +200,17 @@ def _caller(call: RemoteCall, address: str) -> Any:
     return pm.subset_hook_caller(call.hook, remove_plugins=others)
 
 
+def _registry(call: RemoteCall) -> Any:
+    """The plugins ``call`` needs, loaded from this worker's ``reelgraph`` entry points."""
+    return _plugins(frozenset(call.plugins + call.publishers))
+
+
 @functools.cache
-def _registry() -> Any:
-    """This worker process's plugins, loaded once from the ``reelgraph`` entry points."""
+def _plugins(names: frozenset[str]) -> Any:
+    """The entry-point plugins ``names``, loaded once per worker process."""
     from reelgraph.plan.registry import PluginRegistry
 
-    return PluginRegistry().load()
+    return PluginRegistry(env={"REELGRAPH_PLUGINS": ",".join(sorted(names))}).load()
 
 
 class _LazyStore:
@@ -276,7 +284,7 @@ def _span(call: RemoteCall, address: str) -> Any:
     return scope()
 
 
-def _portable(err: Exception) -> BaseException:
+def _portable(err: Exception, call: RemoteCall) -> BaseException:
     """``err`` if it survives pickling; else what it amounts to, as a reelgraph error.
 
     The worker's plugins classify it (``classify_error``, then the kernel's
@@ -290,7 +298,7 @@ def _portable(err: Exception) -> BaseException:
         pass
     from reelgraph.run.policy import classify
 
-    answer = classify(err, _registry().classify_error)
+    answer = classify(err, _registry(call).classify_error)
     text = f"{type(err).__name__}: {err}"
     if answer is None:
         return ProviderError(text)

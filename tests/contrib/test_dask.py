@@ -30,6 +30,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import (  # noqa: E4
 from reelgraph import Kernel  # noqa: E402
 from reelgraph.contrib.dask import worker as dask_worker  # noqa: E402
 from reelgraph.contrib.dask.executor import DaskExecutor  # noqa: E402
+from reelgraph.errors import ConfigurationError  # noqa: E402
 from tests.kernel.steps import pip_install_fixtures  # noqa: E402
 
 DOC = (
@@ -106,13 +107,13 @@ def threads(probe_site: Path):
     """A LocalCluster of two thread workers in this process, the probe plugin installed."""
     with pytest.MonkeyPatch.context() as patch:
         patch.syspath_prepend(str(probe_site))
-        dask_worker._registry.cache_clear()  # workers load plugins afresh, probe included
+        dask_worker._plugins.cache_clear()  # workers load plugins afresh, probe included
         executor = DaskExecutor(workers=2, processes=False)
         try:
             yield executor
         finally:
             executor.close()
-            dask_worker._registry.cache_clear()
+            dask_worker._plugins.cache_clear()
 
 
 def digests(outputs: dict) -> list[str]:
@@ -298,6 +299,33 @@ def test_worker_killed_mid_node_is_retried_and_nothing_is_redone(
     assert kernel.store.journal_get(run.id, "second", None, "task") == "task-second"
 
 
+def test_a_worker_names_the_plugin_it_lacks() -> None:
+    call = dask_worker.RemoteCall(
+        key="k",
+        run_id="r",
+        node_id="script",
+        hook="write_script",
+        provider="no_such_writer",
+        plugins=("no_such_writer",),
+        collect=False,
+        kwargs={},
+        attempt=1,
+        item_index=None,
+        run_dir="/tmp",
+        store_path=None,
+        store_location=None,
+        journal={},
+    )
+    with pytest.raises(ConfigurationError) as caught:
+        dask_worker._caller(call, "tcp://10.0.0.7:40000")
+    assert str(caught.value) == (
+        "node 'script': plugin 'no_such_writer' (hook write_script) is unavailable on Dask "
+        "worker tcp://10.0.0.7:40000: not installed; install the package that provides the "
+        "'no_such_writer' entry point (group 'reelgraph') on every worker"
+    )
+
+
+@pytest.mark.slow
 def test_a_plugin_missing_on_the_workers_is_named(
     processes, tmp_path: Path, tmp_path_factory, monkeypatch
 ) -> None:
