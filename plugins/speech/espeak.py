@@ -572,7 +572,18 @@ def synthesize_speech(
     InvalidInputError (naming the fix, or the sentence's index), and no WAV is
     written. ``Narration.voice`` is ``"espeak:<voice>"``. No options are
     defined; unknown ones are logged and ignored.
+
+    English passages of a non-English document (an untranslated answer in
+    the Debian FAQ's French chapter) are read by espeak's English voice when
+    the voice was chosen for ``language`` (no ``voice`` given) and the
+    sentence has no prepared speech: the French voice read "You can boot"
+    with French vowels. Which sentences:
+    :func:`~reelgraph.plugins._language.passage_languages` (30 letters or
+    more, detected as English with 0.9 or more; short ones next to them when
+    they look English too). The captions keep the document's rules; one log
+    line counts the sentences.
     """
+    chosen = voice is None and bool(language)
     if voice is None and language:
         voice = _voice_or_stop(language)
     voice = _check_voice(DEFAULT_VOICE if voice is None else voice)
@@ -590,13 +601,33 @@ def synthesize_speech(
     name = f"espeak:{voice}"
     if not texts:
         return Narration(segments=[], voice=name, duration_s=0.0)
-    prepared = iter(spoken)  # speak_sentences speaks the texts in order
-    return speak_sentences(
-        texts,
-        name,
-        lambda text, path: _readable(text, path, voice, rate_wpm, language, next(prepared)),
-        ctx,
-    )
+    passages = _passages(texts, spoken, language) if chosen else [None] * len(texts)
+    if any(passages):
+        ctx.log.info(
+            "sentences read in another language's voice",
+            voices=sorted({v for v in passages if v}),
+            sentences=sum(1 for v in passages if v),
+        )
+    plan = iter(zip(spoken, passages, strict=True))  # speak_sentences speaks them in order
+
+    def speak(text: str, path: Path) -> SpeechSegment:
+        prepared, other = next(plan)
+        if other is None:
+            return _readable(text, path, voice, rate_wpm, language, prepared)
+        return _readable(text, path, other, rate_wpm, language, spoken_language=other)
+
+    return speak_sentences(texts, name, speak, ctx)
+
+
+def _passages(texts: list[str], spoken: list[str | None], language: str | None) -> list[str | None]:
+    """Per sentence, the espeak voice of the other language it is clearly written in
+    (English), when espeak has one and no prepared speech is given for it; else ``None``."""
+    from reelgraph.plugins._language import passage_languages
+
+    voices: list[str | None] = []
+    for other, prepared in zip(passage_languages(texts, language), spoken, strict=True):
+        voices.append(voice_for_language(other) if other and prepared is None else None)
+    return voices
 
 
 def check_speech(speech: Sequence[str] | None, texts: list[str], engine: str) -> list[str | None]:
@@ -628,8 +659,13 @@ def _readable(
     rate_wpm: int,
     language: str | None,
     speech: str | None = None,
+    spoken_language: str | None = None,
 ) -> SpeechSegment:
     """Speak ``text`` (or its prepared ``speech``); again slower when too fast for its captions.
+
+    ``language`` sets the captions' reading speed; ``spoken_language`` (default
+    ``language``) the text's normalisation for speech (an English passage in
+    a French document: English numbers and abbreviations).
 
     Captions must stay up for their characters at the language's reading
     speed (:func:`~reelgraph.plugins._media.captions.required_seconds`;
@@ -644,10 +680,12 @@ def _readable(
     ssml = speech if speech is not None and speech.lstrip().startswith("<speak") else None
     plain = speech if speech is not None and ssml is None else None
 
+    normalised_as = spoken_language or language
+
     def speak(rate: int) -> SpeechSegment:
         if plain is None:
-            return synthesize_to_wav(text, path, voice, rate, language, ssml)
-        segment = synthesize_to_wav(plain, path, voice, rate, language)
+            return synthesize_to_wav(text, path, voice, rate, normalised_as, ssml)
+        segment = synthesize_to_wav(plain, path, voice, rate, normalised_as)
         return segment.model_copy(update={"text": text, "words": []})  # captions: the sentence
 
     segment = speak(rate_wpm)

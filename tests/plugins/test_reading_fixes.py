@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import wave
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from reelgraph.plugins._language import passage_languages
 from reelgraph.plugins._sentences import ends_open, split_sentences
 from reelgraph.plugins._text import read_source
 from reelgraph.plugins.ingest.html import parse_html
 from reelgraph.plugins.ingest.pdf import parse_pdf
 from reelgraph.plugins.ingest.text import parse_text
+from reelgraph.plugins.speech.espeak import synthesize_speech, synthesize_to_wav
+from reelgraph.run.context import NodeContext
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 
@@ -118,3 +123,69 @@ def test_a_pdf_paragraph_goes_on_past_a_cross_reference_in_its_own_box():
     assert any(t.endswith("Если даже это не помогло, см. Раздел 16.2.") for t in texts)
     assert "Раздел 16.2." not in texts
     assert ends_open("..., см.") and ends_open("siehe vgl.") and not ends_open("и т. д.")
+
+
+# -- English passages in a non-English document ------------------------------------------
+
+FAQ_FR = [
+    "2.6. Puis-je installer directement depuis un site Internet distant ?",
+    "Yes.",
+    "You can boot the Debian installation system from a set of files you can download.",
+    "NB: not all methods are supported.",
+    "Une fois l'installateur démarré, le reste du système peut être téléchargé.",
+]
+
+
+def test_passage_languages_finds_the_untranslated_english_sentences():
+    # the Debian FAQ's French chapter 2 answers question 2.6 in English
+    assert passage_languages(FAQ_FR, "fr") == [None, None, "en", "en", None]
+    assert passage_languages(FAQ_FR, "en") == [None] * 5  # English documents: nothing to find
+    assert passage_languages(FAQ_FR, None) == [None] * 5
+
+
+def test_corpus_sentences_detected_as_english_in_other_documents_are_english():
+    # the threshold's evidence: the German FAQ's English paragraph, and no German one
+    path = CORPUS / "text" / "debian-faq.de.utf16.txt"
+    document = parse_text(read_source(path), path)
+    sentences = [
+        s for sec in document.sections for b in sec.blocks for s in split_sentences(b.text, "de")
+    ]
+    found = [s for s, tag in zip(sentences, passage_languages(sentences, "de"), strict=True) if tag]
+    assert len(found) >= 3
+    assert all(" the " in f" {s} " or s.startswith("The ") for s in found), found
+
+
+def _likeness(a, b) -> float:
+    """Best normalised cross-correlation of 1 s of ``a`` (from 0.5 s) with ``b``, within
+    +-500 samples: espeak's output varies by a few samples from run to run (measured:
+    0.73-0.79 for the same voice and text, 0.02-0.03 for en-us against fr)."""
+
+    def samples(path):
+        with wave.open(str(path), "rb") as wav:
+            return np.frombuffer(wav.readframes(wav.getnframes()), "<i2").astype(float)
+
+    x, y = samples(a), samples(b)
+    window = x[11_025:33_075]
+    best = 0.0
+    for lag in range(-500, 501):
+        other = y[11_025 + lag : 33_075 + lag]
+        norm = np.sqrt(np.dot(window, window) * np.dot(other, other))
+        best = max(best, float(np.dot(window, other) / norm) if norm else 0.0)
+    return best
+
+
+def test_english_passages_are_read_by_the_english_voice(tmp_path):
+    narration = synthesize_speech(FAQ_FR, None, 140, {}, NodeContext.for_testing(tmp_path), "fr")
+    assert narration.voice == "espeak:fr"
+    english = synthesize_to_wav(FAQ_FR[2], tmp_path / "en.wav", "en-us", 140, "en")
+    french = synthesize_to_wav(FAQ_FR[2], tmp_path / "fr.wav", "fr", 140, "fr")
+    assert _likeness(narration.segments[2].path, english.path) > 0.4
+    assert _likeness(narration.segments[2].path, french.path) < 0.15
+    question = synthesize_to_wav(FAQ_FR[4], tmp_path / "q.wav", "fr", 140, "fr")
+    assert _likeness(narration.segments[4].path, question.path) > 0.4  # French stays French
+
+
+def test_a_voice_the_user_named_reads_everything(tmp_path):
+    narration = synthesize_speech(FAQ_FR, "fr", 140, {}, NodeContext.for_testing(tmp_path), "fr")
+    french = synthesize_to_wav(FAQ_FR[2], tmp_path / "fr.wav", "fr", 140, "fr")
+    assert _likeness(narration.segments[2].path, french.path) > 0.4
