@@ -7,7 +7,10 @@ scheduler commits a node's state change with the events that came with it,
 usually 1 to 3). Two writers start together (a shared start time) and the
 figure for them is all events over the wall time from that start to the
 last writer's end. CPU seconds are the writers' own (user + system), not the
-server's.
+server's. Commit latency: the median (p50) and 95th percentile of one
+``add_events`` call, per writer (the median of the writers' p50s, the worst
+p95); on a loaded machine the mean, and so events/s, is dominated by the
+slow tail, while p50 says what one commit costs.
 
 Backends:
 
@@ -58,15 +61,21 @@ WRITER = textwrap.dedent(
         time.sleep(0.001)
     began = time.time()
     written = 0
+    commits = []
     while written < int(events):
         n = min(int(per_commit), int(events) - written)
         batch = [(time.time(), "node.progress", "n", {"i": written + k}) for k in range(n)]
+        t0 = time.perf_counter()
         store.add_events(run_id, batch)
+        commits.append(time.perf_counter() - t0)
         written += n
     ended = time.time()
     store.close()
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    print(json.dumps({"began": began, "ended": ended, "cpu_s": usage.ru_utime + usage.ru_stime}))
+    commits.sort()
+    print(json.dumps({"began": began, "ended": ended, "cpu_s": usage.ru_utime + usage.ru_stime,
+                      "p50_ms": 1000 * commits[len(commits) // 2],
+                      "p95_ms": 1000 * commits[int(len(commits) * 0.95)]}))
     """
 )
 
@@ -100,7 +109,12 @@ def _writers(target: str, count: int, events: int, per_commit: int, tag: str) ->
             raise SystemExit(f"a writer failed ({proc.returncode})")
         results.append(json.loads(out.strip().splitlines()[-1]))
     wall = max(r["ended"] for r in results) - min(r["began"] for r in results)
-    return {"events_s": count * events / wall, "cpu_s": sum(r["cpu_s"] for r in results)}
+    return {
+        "events_s": count * events / wall,
+        "cpu_s": sum(r["cpu_s"] for r in results),
+        "p50_ms": statistics.median(r["p50_ms"] for r in results),
+        "p95_ms": max(r["p95_ms"] for r in results),
+    }
 
 
 def main() -> None:
@@ -129,11 +143,10 @@ def main() -> None:
                             target = servers[backend].create_database(name)
                         figures.append(_writers(target, count, args.events, args.per_commit, tag))
                     rows.append(
-                        (
-                            backend,
-                            count,
-                            statistics.median(f["events_s"] for f in figures),
-                            statistics.median(f["cpu_s"] for f in figures),
+                        (backend, count)
+                        + tuple(
+                            statistics.median(f[key] for f in figures)
+                            for key in ("events_s", "cpu_s", "p50_ms", "p95_ms")
                         )
                     )
     finally:
@@ -145,9 +158,10 @@ def main() -> None:
         f"{args.events} events per writer, {args.per_commit} per commit, "
         f"median of {args.repeat} (wall clock; this process used {own.ru_utime:.1f} s CPU)"
     )
-    print(f"{'backend':<18} {'writers':>7} {'events/s':>10} {'writer CPU s':>13}")
-    for backend, count, events_s, cpu_s in rows:
-        print(f"{backend:<18} {count:>7} {events_s:>10.0f} {cpu_s:>13.2f}")
+    print(f"{'backend':<18} {'writers':>7} {'events/s':>10} {'writer CPU s':>13}"
+          f" {'commit p50 ms':>14} {'p95 ms':>8}")  # fmt: skip
+    for backend, count, events_s, cpu_s, p50, p95 in rows:
+        print(f"{backend:<18} {count:>7} {events_s:>10.0f} {cpu_s:>13.2f} {p50:>14.2f} {p95:>8.2f}")
 
 
 if __name__ == "__main__":
