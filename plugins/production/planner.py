@@ -149,11 +149,14 @@ def _steps(shot: Shot, opt: Option, frame_s: float) -> list[PlanStep]:
             )
         )
     verb = "image-to-video" if shot.mode == "image_to_video" else "text-to-video"
+    # a limitation of the tool that names this step (Luma: image-to-video needs the frame
+    # at a URL) is repeated in it, so the plan says what the clip depends on
+    notes = "".join(f"; {x}" for x in tool.limitations if x.lower().startswith(verb))
     steps.append(
         PlanStep(
             step=verb,
             tool=tool.name,
-            detail=f"{tool.vendor} {tool.model}: a {opt.billed_s:g} s clip from the prompt",
+            detail=f"{tool.vendor} {tool.model}: a {opt.billed_s:g} s clip from the prompt{notes}",
             seconds=tool.latency_s,
             cost_usd=round(opt.cost_usd, 4),
         )

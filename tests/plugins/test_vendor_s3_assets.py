@@ -197,3 +197,23 @@ def test_an_image_to_video_shot_without_a_publisher_is_refused_before_sending(
     done = run(tmp_path, clip_spec(frame, "image_to_video"))
     assert done.status == "failed"
     assert "REELGRAPH_ASSET_URL" in str(done.error) and luma.requests == []
+
+
+def test_the_plan_says_that_lumas_image_to_video_needs_a_published_frame():
+    from reelgraph.models import PlanConstraints, Shot, ShotList, ToolCatalog
+    from reelgraph.plugins.production.catalog import shipped_tools
+    from reelgraph.plugins.production.planner import make_plan
+
+    tools = [t for t in shipped_tools() if t["provider"] in ("luma", "slides")]
+    shot = Shot.model_validate(
+        clip_spec(Path("frame.png"), "image_to_video")["nodes"][0]["with"]["shot"]
+    )
+    plan = make_plan(
+        ShotList(title="Frames", shots=[shot]),
+        ToolCatalog.from_answers([tools]),
+        PlanConstraints(min_quality=2),
+    )
+    (decision,) = plan.shots
+    assert decision.provider == "luma"
+    step = next(s for s in decision.steps if s.step == "image-to-video")
+    assert "REELGRAPH_ASSET_URL" in step.detail and "text-to-video" in step.detail
