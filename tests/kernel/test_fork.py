@@ -297,3 +297,29 @@ def test_a_fork_of_a_failed_run_reuses_what_it_finished(tmp_path: Path) -> None:
     child = kernel.fork(parent.id, {"aspect": "9:16"}, cache=False)
     assert child.status == "succeeded"
     assert studio.calls == {"draw": 3, "join": 1}  # the narration the failed run made is kept
+
+
+def test_diff_names_the_changed_inputs_and_the_recomputed_nodes(
+    kernel: Kernel, studio: Studio
+) -> None:
+    from reelgraph.cli.lineage import diff_runs
+
+    parent = kernel.run(SPEC, {"document": DOCUMENT}, cache=False)
+    child = kernel.fork(parent.id, {"voice": "bob"}, cache=False)
+    data = diff_runs(kernel, parent.id, child.id)
+    assert data["inputs"] == {"voice": ["alice", "bob"]}
+    assert data["recomputed"] == ["narration", "video"]
+    assert data["reused"] == ["script", "slides"]
+    assert data["b"]["parent"] == parent.id and data["a"]["parent"] is None
+    assert data["nodes"]["slides"][1] == {
+        "how": f"reused from {parent.id}",
+        "seconds": 0.0,
+        "cost_usd": 0.0,
+    }
+    assert data["nodes"]["slides"][0]["how"] == "ran"
+    # two runs that are not parent and child: every node ran in both, the inputs differ
+    other = kernel.run(SPEC, {"document": "Four. Five.", "aspect": "9:16"}, cache=False)
+    data = diff_runs(kernel, parent.id, other.id)
+    assert data["inputs"] == {"document": [DOCUMENT, "Four. Five."], "aspect": ["16:9", "9:16"]}
+    assert data["recomputed"] == ["script", "slides", "narration", "video"]
+    assert data["reused"] == [] and data["b"]["parent"] is None

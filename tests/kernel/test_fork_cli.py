@@ -107,3 +107,10 @@ def test_fork_refuses_bad_input_with_one_line(parent: str, tmp_path: Path) -> No
     assert [r["id"] for r in runs] == [parent]  # nothing was started
     gone = cli("diff", parent, "nope", cwd=tmp_path)
     assert gone.returncode == 2 and "no run 'nope'" in gone.stderr
+
+
+@pytest.mark.parametrize("command", ["fork", "diff"])
+def test_help_teaches_with_an_example(command: str, tmp_path: Path) -> None:
+    result = cli(command, "--help", cwd=tmp_path)
+    assert result.returncode == 0
+    assert "Example" in result.stdout and f"reelgraph {command} " in result.stdout
