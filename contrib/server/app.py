@@ -324,15 +324,23 @@ def _run_routes(app: FastAPI, kernel: Any, manager: RunManager, cap: int) -> Non
         status: str | None = None,
         spec: str | None = None,
         since: Annotated[
-            float | None, Query(description="Unix seconds: started then or later")
+            str | None,
+            Query(description="started since: Unix seconds, 30m, 12h, 7d, 2w or an ISO date"),
         ] = None,
         limit: int = Query(50, ge=1, le=1000),
     ) -> list[dict[str, Any]]:
         """Runs, newest first, filtered by ``status``, ``spec`` and start time ``since``."""
         from anyio import to_thread
 
+        from reelgraph.cli.stats import parse_since
+
+        try:
+            since_ts = parse_since(since)
+        except ValueError as err:
+            raise HTTPException(400, str(err)) from None
+
         def read() -> list[Any]:
-            return kernel.store.list_runs(limit, status=status, spec=spec, since=since)
+            return kernel.store.list_runs(limit, status=status, spec=spec, since=since_ts)
 
         return [_summary(r, manager) for r in await to_thread.run_sync(read)]
 

@@ -22,14 +22,19 @@ _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
 def parse_since(text: str | None, now: float | None = None) -> float | None:
-    """``--since`` as a Unix time: ``30m``, ``12h``, ``7d``, ``2w`` ago, or an ISO 8601 date
-    or time (``2026-12-01``, ``2026-12-01T09:30``; local time unless it names a zone).
+    """``--since`` as a Unix time: ``30m``, ``12h``, ``7d``, ``2w`` ago, an ISO 8601 date or
+    time (``2026-12-01``, ``2026-12-01T09:30``; local time unless it names a zone), or
+    Unix seconds (``1796083200``).
 
     Raises:
         ValueError: none of these forms (the message lists them).
     """
     if not text:
         return None
+    try:
+        return float(text)
+    except ValueError:
+        pass
     match = _AGO.match(text.strip())
     if match:
         return (time.time() if now is None else now) - float(match[1]) * _UNIT_S[match[2]]
@@ -37,8 +42,8 @@ def parse_since(text: str | None, now: float | None = None) -> float | None:
         return datetime.fromisoformat(text.strip()).timestamp()
     except ValueError:
         raise ValueError(
-            f"--since {text!r}: give a time ago (30m, 12h, 7d, 2w) or an ISO date "
-            "(2026-12-01 or 2026-12-01T09:30)"
+            f"--since {text!r}: give a time ago (30m, 12h, 7d, 2w), an ISO date "
+            "(2026-12-01 or 2026-12-01T09:30) or Unix seconds"
         ) from None
 
 

@@ -74,7 +74,11 @@ def test_run_list_filters_in_the_store(served) -> None:
         since = http.get("/api/runs", params={"since": rows[1].started_at}).json()
         by_spec = http.get("/api/runs", params={"spec": "ads", "limit": 2}).json()
         failed = http.get("/api/runs", params={"status": "failed"}).json()
+        recent = http.get("/api/runs", params={"since": "1h"}).json()
+        bad = http.get("/api/runs", params={"since": "last week"})
     assert [r["id"] for r in since] == [rows[0].id, rows[1].id]
+    assert [r["id"] for r in recent] == [r.id for r in rows]
+    assert bad.status_code == 400 and "'last week'" in bad.json()["detail"]
     assert [r["id"] for r in by_spec] == [r.id for r in rows[:2]]
     assert failed == []
 

@@ -52,6 +52,8 @@ def test_stats_tables_and_filters(home: Path) -> None:
     assert none.returncode == 0 and "no runs of spec 'nothing-like-it'" in none.stdout
     recent = json.loads(cli("stats", "--since", "1h", "--json", home=home).stdout)
     assert [s["spec"] for s in recent["specs"]] == ["ads"]
+    help_text = cli("stats", "--help", home=home).stdout
+    assert "Examples" in help_text and "reelgraph stats --spec" in help_text
     bad = cli("stats", "--since", "yesterday", home=home)
     assert bad.returncode == 2 and "--since 'yesterday'" in bad.stderr
     assert "Traceback" not in bad.stderr
