@@ -13,7 +13,8 @@ different, is executed again; a recomputed node whose output equals the
 parent's (files compare by content: the artifact store names them by sha256)
 lets its dependents be reused again.
 
-The decision is taken per node when it becomes ready (its dependencies have
+A ``needs:`` dependency orders nodes without passing a value, so it does
+not count. The decision is taken per node when it becomes ready (its dependencies have
 finished), in :meth:`ForkScheduler._begin`. Three kinds of nodes always run
 again: nodes with ``cache: false`` (their output depends on more than their
 arguments), nodes whose ``when:`` is false in the fork (they are skipped, as
@@ -206,7 +207,7 @@ class ForkScheduler(Scheduler):
                 then = _resolve(ref, self._parent_scope)
             except LookupError:
                 return False
-            if now != then:
+            if now != then:  # stored forms: JSON values, paths, pydantic models
                 return False
         return True
 
