@@ -50,6 +50,8 @@ import threading
 from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
+from distributed.diagnostics.plugin import WorkerPlugin
+
 from reelgraph.errors import ConfigurationError, TransientError
 from reelgraph.run.context import MemoryJournal
 from reelgraph.run.executors import InProcessExecutor
@@ -242,6 +244,8 @@ class DaskExecutor:
                         dashboard_address=None,
                     )
                 client = Client(self._cluster)
+                if self._processes:  # worker processes log as this process does
+                    client.register_plugin(LoggingSetup(*_logging_now()))
             client.subscribe_topic(PROGRESS_TOPIC, self._on_progress)
             self._client = client
             return client
@@ -260,6 +264,43 @@ class DaskExecutor:
             client.close()
         if cluster is not None:
             cluster.close()
+
+
+class LoggingSetup(WorkerPlugin):
+    """Configures a worker process's structlog as the kernel's (format, lowest level),
+    so a LocalCluster's workers do not print every debug line of the plugins."""
+
+    name = "reelgraph-logging"
+
+    def __init__(self, fmt: str, level: str) -> None:
+        self.fmt = fmt
+        self.level = level
+
+    def setup(self, worker: Any) -> None:
+        from reelgraph.observe.logs import configure_logging
+
+        configure_logging(self.fmt, self.level)
+
+
+def _logging_now() -> tuple[str, str]:
+    """This process's structlog format and lowest level (``reelgraph --log-format``,
+    ``--log-level``); ``("console", "warning")`` when it was not configured."""
+    import logging
+
+    import structlog
+
+    config = structlog.get_config()
+    fmt = (
+        "json"
+        if any(isinstance(p, structlog.processors.JSONRenderer) for p in config["processors"])
+        else "console"
+    )
+    try:
+        number = config["wrapper_class"](None, [], {}).get_effective_level()
+        level = logging.getLevelName(number).lower()
+    except (TypeError, AttributeError):
+        return fmt, "warning"
+    return fmt, level if level in ("debug", "info", "warning", "error") else "warning"
 
 
 def _publishers(ctx: Any) -> tuple[str, ...]:
