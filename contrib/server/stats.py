@@ -1,4 +1,5 @@
-"""``GET /api/stats``: run analytics over the run store, as ``reelgraph stats --json`` prints them.
+"""``GET /api/stats``: run analytics over the run store, as ``reelgraph stats --json`` prints
+them; ``GET /api/specs/NAME/estimate``: what ``reelgraph plan NAME`` estimates from them.
 
 The figures are :func:`reelgraph.store.stats.read_stats`'s (see that module for
 what a call, a retry, a fallback and the critical path are); the response
@@ -14,7 +15,7 @@ from typing import Annotated, Any
 from fastapi import FastAPI, HTTPException, Query
 from pydantic import BaseModel, Field
 
-__all__ = ["StatsResponse", "stats_routes"]
+__all__ = ["EstimateResponse", "StatsResponse", "stats_routes"]
 
 
 class ProviderFigures(BaseModel):
@@ -69,6 +70,19 @@ class SpecFigures(BaseModel):
     slowest_on_critical_path: list[str]
 
 
+class EstimateResponse(BaseModel):
+    """``reelgraph plan SPEC --json``'s ``estimate``: medians over the spec's recent
+    complete runs; ``history_runs`` 0 when there is none."""
+
+    spec: str
+    history_runs: int
+    nodes: list[NodeFigures]
+    critical_path: list[str]
+    critical_path_s: float | None = Field(description="estimated duration, seconds")
+    cost_usd: float | None = Field(description="estimated cost, US dollars")
+    unmeasured: list[str] = Field(description="nodes with no history")
+
+
 class StatsResponse(BaseModel):
     """Everything ``reelgraph stats --json`` prints (without ``store``)."""
 
@@ -110,3 +124,32 @@ def stats_routes(app: FastAPI, kernel: Any) -> None:
             )
 
         return await to_thread.run_sync(read)
+
+    @app.get("/api/specs/{name}/estimate", tags=["stats"], response_model=EstimateResponse)
+    async def spec_estimate(
+        name: str,
+        last: Annotated[int, Query(ge=1, le=1000, description="recent complete runs")] = 20,
+    ) -> dict[str, Any]:
+        """A shipped spec's estimated seconds and US dollars per node and its critical path,
+        from the history of runs of a spec of that name (what ``reelgraph plan`` prints);
+        404 for no such shipped spec, 422 when it does not plan with the installed plugins."""
+        from anyio import to_thread
+
+        from reelgraph.cli.stats import plan_estimate
+        from reelgraph.spec.model import shipped_specs
+
+        path = shipped_specs().get(name)
+        if path is None:
+            raise HTTPException(404, f"no shipped spec {name!r} (GET /api/specs lists them)")
+
+        def estimate() -> dict[str, Any]:
+            from reelgraph.contrib.server.errors import http_error
+            from reelgraph.errors import SpecError
+
+            try:
+                plan = kernel.plan(str(path))
+            except SpecError as err:  # e.g. a plugin it names is not installed here
+                raise http_error(err) from None
+            return plan_estimate(kernel, plan, last)
+
+        return await to_thread.run_sync(estimate)

@@ -91,3 +91,29 @@ def test_events_of_a_run_carry_store_ids(served) -> None:
     assert [e["id"] for e in events] == [r.seq for r in stored]
     assert [e["type"] for e in events] == [r.type for r in stored]
     assert any(e["type"] == "node.fallback" and e["node"] == "broll" for e in events)
+
+
+def test_estimate_of_a_shipped_spec_from_history(tmp_path) -> None:
+    """The server's kernel with the installed plugins; history as in test_stats_cli.py."""
+    from reelgraph import Kernel
+    from reelgraph.cli.stats import plan_estimate
+    from tests.kernel.test_stats_cli import _history
+
+    home = tmp_path / "home"
+    kernel = Kernel(home=home)
+    running = serve(kernel)
+    try:
+        with httpx.Client(base_url=running.url, timeout=60) as http:
+            before = http.get("/api/specs/document-to-video/estimate").json()
+            _history(home / "reelgraph.db")
+            after = http.get("/api/specs/document-to-video/estimate").json()
+            one = http.get("/api/specs/document-to-video/estimate", params={"last": 1}).json()
+            missing = http.get("/api/specs/no-such-spec/estimate")
+    finally:
+        running.stop()
+    assert before["history_runs"] == 0 and before["nodes"] == []
+    assert after == plan_estimate(kernel, kernel.plan("document-to-video"))
+    assert after["history_runs"] == 3 and after["critical_path_s"] == pytest.approx(16.0)
+    assert "slides" in after["critical_path"] and "voice" not in after["critical_path"]
+    assert one["critical_path_s"] == pytest.approx(24.0)
+    assert missing.status_code == 404
