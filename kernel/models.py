@@ -26,6 +26,7 @@ __all__ = [
     "Brief",
     "Caption",
     "CostLine",
+    "Credit",
     "CriterionResult",
     "CriterionScore",
     "Document",
@@ -373,6 +374,34 @@ class ShotList(_Model):
 # -- visuals ----------------------------------------------------------------
 
 
+class Credit(_Model):
+    """Who made a piece of third-party footage, and where it lives (attribution).
+
+    Stock libraries ask for it: Pexels "Always credit our photographers when
+    possible (e.g. 'Photo by John Doe on Pexels' with a link to the photo
+    page on Pexels)" (https://www.pexels.com/api/documentation/#guidelines);
+    Pixabay "show your users where the images and videos are from"
+    (https://pixabay.com/api/docs/).
+
+    Attributes:
+        provider: the reelgraph provider that fetched it (``pexels``).
+        library: the library's name as shown to people (``Pexels``).
+        author: the author's name as the library gives it.
+        author_url: the author's page on the library, when given.
+        page_url: the footage's own page on the library.
+        media_id: the library's id of the footage.
+        query: the search terms that found it.
+    """
+
+    provider: str
+    library: str
+    author: str
+    author_url: str | None = None
+    page_url: str
+    media_id: str
+    query: str = ""
+
+
 class Visual(_Model):
     """A rendered shot: a still image or a video clip for one scene.
 
@@ -384,6 +413,8 @@ class Visual(_Model):
         alt_text: a description of what is shown, for accessibility (WCAG 2.x
             success criterion 1.1.1, non-text content).
         duration_s: the clip's length in seconds; ``None`` for images.
+        credit: the author and page of third-party footage shown (stock
+            clips), ``None`` for what reelgraph or a generator made.
     """
 
     scene_index: int = Field(ge=0)
@@ -393,6 +424,7 @@ class Visual(_Model):
     height_px: int = Field(gt=0)
     alt_text: str
     duration_s: float | None = None
+    credit: Credit | None = None
 
 
 # -- speech -----------------------------------------------------------------
