@@ -258,7 +258,13 @@ def check_fork(
     spec = stored_spec(row)
     parent_given, fork_given = fork_inputs(spec, row.inputs, given)
     bound = bind_inputs(spec, fork_given)
-    parent_bound = bind_inputs(spec, parent_given)
+    try:
+        parent_bound = bind_inputs(spec, parent_given)
+    except InputError:
+        # an input the fork replaces may no longer bind for the parent (its file is gone):
+        # the parent's stored value stands for it, unequal to the fork's
+        parent_bound = bind_inputs(spec, {**parent_given, **given})
+        parent_bound.update({name: parent_given.get(name) for name in given})
     plan = build_plan(spec, kernel.registry, bound)
     # provider: $inputs.NAME may have chosen other providers for the parent
     parent_plan = (

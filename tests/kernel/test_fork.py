@@ -323,3 +323,33 @@ def test_diff_names_the_changed_inputs_and_the_recomputed_nodes(
     assert data["inputs"] == {"document": [DOCUMENT, "Four. Five."], "aspect": ["16:9", "9:16"]}
     assert data["recomputed"] == ["script", "slides", "narration", "video"]
     assert data["reused"] == [] and data["b"]["parent"] is None
+
+
+def test_a_fork_replaces_a_file_the_parent_read_that_is_gone(tmp_path: Path) -> None:
+    spec = {
+        **SPEC,
+        "inputs": {**SPEC["inputs"], "document": {"type": "file"}},
+        "nodes": [{"id": "text", "hook": "write", "with": {"document": "$inputs.document"}}],
+        "outputs": {},
+    }
+
+    class Reader:
+        reelgraph_name = "reader"
+
+        @hookimpl
+        def write(self, document, ctx):
+            return Path(document).read_text().split(".")
+
+    kernel = Kernel(plugins=[Reader()], entry_points=False, hookspecs=[VideoSpecs], home=tmp_path)
+    old, new = tmp_path / "old.txt", tmp_path / "new.txt"
+    old.write_text("A. B")
+    new.write_text("C. D")
+    parent = kernel.run(spec, {"document": str(old)}, cache=False)
+    old.unlink()
+    with pytest.raises(InputError, match="file not found"):
+        kernel.fork(parent.id)  # nothing replaces it
+    child = kernel.fork(parent.id, {"document": str(new)}, cache=False)
+    assert child.status == "succeeded" and child.outputs["text"] == ["C", " D"]
+    assert fork_of(kernel.store, child.id).changed == {
+        "document": [str(old.resolve()), str(new.resolve())]
+    }
