@@ -101,8 +101,9 @@ class Scheduler(CallPolicy, ReviewLoop):
         publish: the ``publish_asset`` hook, behind every call's
             ``ctx.publish_asset``; ``None`` when no plugin implements it.
         executor: where hook calls run (:mod:`reelgraph.run.executors`);
-            in-process by default. :meth:`_run_fast`'s plain ``async def``
-            nodes always run on the kernel's loop.
+            in-process by default (then :meth:`_run_fast` may await a plain
+            ``async def`` node's implementation itself); any other executor
+            is handed every call.
     """
 
     def __init__(
@@ -149,6 +150,8 @@ class Scheduler(CallPolicy, ReviewLoop):
         #: nothing but the global limit between a node and its hook (see _fast_call)
         self._fast = tracer is None and recorder is None and self.budget is None
         self._fast = self._fast and not self._own_limits
+        # another executor is asked about every call, async ones included
+        self._fast = self._fast and type(self.executor) is InProcessExecutor
         self._skipped: set[str] = set()
         #: add to a time.perf_counter() reading to get Unix time (seconds)
         self._wall = time.time() - time.perf_counter()

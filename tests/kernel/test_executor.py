@@ -90,6 +90,15 @@ def test_a_plugin_executor_runs_every_call_and_the_kernel_still_retries() -> Non
     assert executor.closed
 
 
+def test_another_executor_is_handed_async_calls_too(adder) -> None:
+    kernel = Kernel(
+        plugins=[adder, FlakyPlugin()], entry_points=False, hookspecs=[StepSpecs], executor="flaky"
+    )
+    run = kernel.run(chain_spec(2), {"start": 1})  # plain async nodes: the fast path's shape
+    assert run.outputs == {"n1": 3}
+    assert kernel.executor.calls == [("n0", 1), ("n0", 2), ("n1", 1), ("n1", 2)]
+
+
 def test_cli_refuses_an_unknown_executor(tmp_path: Path) -> None:
     result = subprocess.run(
         [*CLI, "run", "document-to-video", "-i", "document=x.md", "--executor", "nope"],
