@@ -168,6 +168,9 @@ def main() -> None:
     parser.add_argument("--only", choices=["batch", "overhead"])
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    from reelgraph.observe.logs import configure_logging
+
+    configure_logging("console", "warning")  # warnings to stderr; figures alone on stdout
     report: dict = {"cores": os.cpu_count()}
     if args.only in (None, "batch"):
         docs = documents(args.count)
