@@ -1,0 +1,140 @@
+"""The ``pixabay`` provider: stock video from the Pixabay API over httpx.
+
+Protocol (Pixabay API documentation, https://pixabay.com/api/docs/, sections
+"Rate Limit", "Hotlinking", "Error Handling" and "Search Videos", read
+2026-12-05):
+
+- ``GET https://pixabay.com/api/videos/`` with ``key`` (the API key, a query
+  parameter), ``q`` (at most 100 characters), ``video_type``,
+  ``safesearch``, ``per_page`` (3-200) and ``page``;
+- the answer: ``{"total", "totalHits", "hits": [...]}``; a hit has ``id``,
+  ``pageURL``, ``tags``, ``duration`` (seconds), ``user_id``, ``user`` and
+  ``videos`` with the renditions ``large`` (usually 3840x2160, empty when
+  there is none), ``medium`` (1920x1080), ``small`` (1280x720) and ``tiny``
+  (960x540), each ``url``, ``width``, ``height``, ``size`` (bytes) and
+  ``thumbnail``; no orientation filter for videos: the choice reads the
+  renditions' sizes;
+- limits: 100 requests per 60 seconds per key; the headers
+  ``X-RateLimit-Limit``, ``X-RateLimit-Remaining`` and ``X-RateLimit-Reset``
+  (seconds until the window resets); past it, HTTP 429. "Requests must be
+  cached for 24 hours" (the providers' shared cache does);
+- terms: "show your users where the images and videos are from": every
+  clip's :class:`~reelgraph.models.Credit` goes to ``credits.txt``; videos
+  are downloaded, not hotlinked.
+
+The key travels in the URL, so no message here or in :mod:`._stock` shows a
+request URL. Key: ``PIXABAY_API_KEY`` (or ``options.api_key``); base URL
+``PIXABAY_BASE_URL`` (default :data:`DEFAULT_BASE_URL`). Registered as
+``pixabay = "reelgraph.plugins.stock.pixabay:plugin"``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from reelgraph.plugins.stock._stock import PER_PAGE, StockFile, StockLibrary, StockVideo
+from reelgraph.plugins.vendors._extras import require_sdk
+
+__all__ = ["DEFAULT_BASE_URL", "PixabayFootage", "plugin"]
+
+DEFAULT_BASE_URL = "https://pixabay.com"
+_DOCS = "https://pixabay.com/api/docs/"
+_RENDITIONS = ("large", "medium", "small", "tiny")
+_SOURCE = {"url": _DOCS, "date": "2026-12-05", "basis": "vendor"}
+_ESTIMATE = {
+    "url": _DOCS,
+    "date": "2026-12-05",
+    "basis": "estimate",
+    "note": "one search and one download of an HD file; real footage that matches the "
+    "words, not the shot: between a slide (1) and generated video (3)",
+}
+
+
+class PixabayFootage(StockLibrary):
+    """Pixabay video search (see the module docstring)."""
+
+    name = "pixabay"
+    library = "Pixabay"
+    key_variable = "PIXABAY_API_KEY"
+    base_url_variable = "PIXABAY_BASE_URL"
+    default_base_url = DEFAULT_BASE_URL
+    key_page = "https://pixabay.com/api/docs/"
+    tool = {
+        "name": "pixabay-stock",
+        "provider": "pixabay",
+        "vendor": "Pixabay",
+        "model": "stock video search",
+        "modes": ["text_to_video"],
+        "durations_s": [],
+        "resolutions": ["1920x1080", "1080x1920", "1080x1080"],
+        "aspects": ["16:9", "9:16", "1:1"],
+        "native_audio": False,
+        "price_usd_per_s": 0.0,
+        "latency_s": 10.0,
+        "concurrency": 2,
+        "quality_tier": 2,
+        "best_for": ["real footage behind narration", "no budget"],
+        "limitations": [
+            "found by keywords, not made to the prompt",
+            "100 searches a minute (free key)",
+            "mostly landscape footage",
+        ],
+        "sources": {
+            "modes": _SOURCE, "durations_s": _SOURCE, "resolutions": _SOURCE,
+            "aspects": _SOURCE, "native_audio": _SOURCE, "price_usd_per_s": _SOURCE,
+            "latency_s": _ESTIMATE, "concurrency": _SOURCE, "quality_tier": _ESTIMATE,
+        },
+    }  # fmt: skip
+
+    def request(
+        self, query: str, orientation: str, key: str
+    ) -> tuple[str, dict[str, Any], dict[str, str]]:
+        params = {
+            "key": key, "q": query[:100], "video_type": "film", "safesearch": "true",
+            "per_page": PER_PAGE, "page": 1,
+        }  # fmt: skip
+        return "/api/videos/", params, {}
+
+    def parse(self, answer: Any) -> list[StockVideo]:
+        videos = []
+        for hit in answer["hits"]:
+            renditions = hit.get("videos") or {}
+            files = tuple(
+                StockFile(
+                    url=str(r.get("url") or ""),
+                    width_px=int(r.get("width") or 0),
+                    height_px=int(r.get("height") or 0),
+                    size_bytes=int(r["size"]) if r.get("size") else None,
+                )
+                for name in _RENDITIONS
+                if isinstance(r := renditions.get(name), dict)
+            )
+            user, user_id = str(hit.get("user") or "unknown"), hit.get("user_id")
+            videos.append(
+                StockVideo(
+                    media_id=str(hit["id"]),
+                    page_url=str(hit["pageURL"]),
+                    author=user,
+                    author_url=f"https://pixabay.com/users/{user}-{user_id}/" if user_id else None,
+                    duration_s=float(hit.get("duration") or 0),
+                    files=files,
+                )
+            )
+        return videos
+
+    def reset_s(self, headers: httpx.Headers) -> float | None:
+        """``X-RateLimit-Reset`` (seconds until the window resets), or ``Retry-After``."""
+        for name in ("x-ratelimit-reset", "retry-after"):
+            try:
+                return max(0.0, float(headers.get(name, "")))
+            except ValueError:
+                continue
+        return None
+
+
+require_sdk("yake", "pixabay", "pip install 'reelgraph[stock]'", "the yake keyword extractor")
+
+#: the instance the entry point registers
+plugin = PixabayFootage()
