@@ -315,13 +315,17 @@ class Scene(_Model):
 class Script(_Model):
     """A video script: ordered scenes. ``language`` is a BCP 47 tag.
 
-    ``duration_s`` is the target length in seconds when the writer had one.
+    ``duration_s`` is the target length in seconds when the writer had one;
+    ``length`` says how the length was chosen (e.g. ``"summary: the whole
+    document would take 5,880 s; default target 300 s"``), when the writer
+    says.
     """
 
     title: str
     scenes: list[Scene]
     language: str = "en"
     duration_s: float | None = Field(None, gt=0)
+    length: str | None = None
 
 
 # -- shots (visual designer) -------------------------------------------------
@@ -491,11 +495,20 @@ class Video(_Model):
         language: the spoken and captioned language as a BCP 47 tag (the
             script's), or ``None`` when unknown; the captions gate picks
             that language's reading speed and line limits by it.
+        chapters_vtt_path, chapters_txt_path: the chapters as WebVTT and
+            as YouTube description lines (``0:00 Title``), when the video
+            has chapters (at least three of at least 10 s); the MP4 then
+            carries them as chapter markers too.
+        thumbnail_path: ``thumbnail.jpg`` (the title over the video's own
+            picture), when written.
     """
 
     path: Path
     srt_path: Path | None = None
     vtt_path: Path | None = None
+    chapters_vtt_path: Path | None = None
+    chapters_txt_path: Path | None = None
+    thumbnail_path: Path | None = None
     duration_s: float = Field(ge=0)
     width_px: int = Field(gt=0)
     height_px: int = Field(gt=0)
