@@ -11,8 +11,8 @@
 Setting one up: an empty database and a user that may create tables in it
 (``CREATE DATABASE reelgraph OWNER render;``); the first process to open it
 runs the migrations (under the store's lock: two first opens migrate once).
-Several stores can share a database in schemas of their own
-(``?options=-csearch_path%3Dstudio_a`` in the URL). Each process holds one
+Several stores can share a database, each in a schema of its own (created first;
+``?options=-csearch_path%3Dstudio_a`` in the URL). Each process holds one
 connection; session settings (``lock_timeout``,
 ``idle_in_transaction_session_timeout``) are set on it, so a pooler in front
 must keep sessions (PgBouncer's ``session`` mode, not ``transaction``).
