@@ -12,7 +12,7 @@ spec naming the provider stops on it, at plan time, before any node runs.
 
 from __future__ import annotations
 
-from importlib.util import find_spec
+import importlib.util
 
 __all__ = ["require_sdk"]
 
@@ -32,7 +32,7 @@ def require_sdk(module: str, provider: str, install: str, sdk: str | None = None
             shadowed install, or a missing namespace package such as ``google``).
     """
     try:
-        found = find_spec(module)
+        found = importlib.util.find_spec(module)
     except (ImportError, ValueError):  # a broken or shadowed install, or no parent package
         found = None
     if found is None:

@@ -27,7 +27,16 @@ from tests.fakes.luma_server import FakeLuma
 from tests.fakes.runway_server import FakeClipServer, FakeRunway, tiny_mp4
 from tests.fakes.veo_server import FakeVeo
 
-__all__ = ["CASES", "CLI", "VendorCase", "kill_while_polling", "one_clip_spec", "resume"]
+__all__ = [
+    "CASES",
+    "CLI",
+    "VendorCase",
+    "clip_node",
+    "kill_while_polling",
+    "one_clip_spec",
+    "resume",
+    "run_clip_nodes",
+]
 
 CLI = [sys.executable, "-m", "reelgraph.cli"]
 
@@ -149,6 +158,55 @@ def one_clip_spec(case: VendorCase, frame: Path | None = None, **options: Any) -
         "nodes": [{"id": "clip", "hook": "generate_clip", "provider": case.name, "with": with_}],
         "outputs": {"clip": "$clip.path"},
     }
+
+
+def clip_node(
+    provider: str,
+    shot: dict[str, Any],
+    node_id: str = "clip",
+    *,
+    aspect: str = "16:9",
+    retry: dict[str, Any] | None = None,
+    first_frame: Any = None,
+    on_error: list[dict[str, Any]] | None = None,
+    **options: Any,
+) -> dict[str, Any]:
+    """A ``generate_clip`` node pinned to ``provider``: fast polling, retries with no wait
+    (``retry`` replaces them), ``first_frame`` a Visual, ``options`` added to the node's."""
+    node: dict[str, Any] = {
+        "id": node_id,
+        "hook": "generate_clip",
+        "provider": provider,
+        "with": {
+            "shot": shot,
+            "aspect": aspect,
+            "options": {"poll_s": 0.05, "poll_max_s": 0.1, **options},
+        },
+        "retry": retry or {"max_attempts": 3, "initial_s": 0, "jitter_s": 0},
+    }
+    if first_frame is not None:
+        node["with"]["first_frame"] = first_frame.model_dump(mode="json")
+    if on_error:
+        node["on_error"] = on_error
+    return node
+
+
+def run_clip_nodes(
+    plugin: Any, tmp_path: Path, *nodes: dict[str, Any], budget: float | None = None
+) -> Any:
+    """Run ``nodes`` (each an output) with ``plugin`` and the offline ``slides`` (the
+    usual fallback), in a kernel of their own; ``budget``: the run's ``max_cost_usd``."""
+    from reelgraph import Kernel
+    from reelgraph.plugins.visuals import slides
+
+    spec: dict[str, Any] = {"name": f"{plugin.name}-clip", "nodes": list(nodes)}
+    spec["outputs"] = {n["id"]: f"${n['id']}" for n in nodes}
+    if budget is not None:
+        spec["budget"] = {"max_cost_usd": budget}
+    kernel = Kernel(
+        plugins={plugin.name: plugin, "slides": slides}, entry_points=False, home=tmp_path / "home"
+    )
+    return kernel.run(spec)
 
 
 def _wait_for(condition: Callable[[], bool], timeout_s: float, what: str) -> None:
