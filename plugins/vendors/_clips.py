@@ -366,9 +366,23 @@ class ClipVendor:
 
     # -- what a vendor writes ------------------------------------------------
 
+    #: the models this vendor makes, by id (the default :meth:`limits` looks them up)
+    models: dict[str, ClipLimits] = {}
+
     def limits(self, model: str) -> ClipLimits:
-        """What ``model`` can make. Raises InvalidInputError for an unknown model."""
-        raise NotImplementedError
+        """What ``model`` can make: its entry in :attr:`models` (override for models
+        known by pattern).
+
+        Raises:
+            InvalidInputError: an unknown model, naming the ones there are.
+        """
+        try:
+            return self.models[model]
+        except KeyError:
+            known = ", ".join(self.models) or "none"
+            raise InvalidInputError(
+                f"{self.name}: unknown model {model!r} (options.model); use one of {known}"
+            ) from None
 
     def submit(self, request: ClipRequest, ctx: Any) -> str:
         """Start the task; return the vendor's task id. Errors escape (classified)."""

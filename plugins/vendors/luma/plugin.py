@@ -77,14 +77,7 @@ class LumaClips(ClipVendor):
     sdk_module = "lumaai"
     base_url_variable = BASE_URL_ENV
 
-    def limits(self, model: str) -> ClipLimits:
-        try:
-            return MODELS[model]
-        except KeyError:
-            known = ", ".join(MODELS)
-            raise InvalidInputError(
-                f"luma: unknown model {model!r} (options.model); use one of {known}"
-            ) from None
+    models = MODELS
 
     def _frame_url(self, request: ClipRequest, ctx: Any) -> str | None:
         """The keyframe's URL: ``options.first_frame_url``, else the frame published

@@ -102,14 +102,7 @@ class RunwayClips(ClipVendor):
     sdk_module = "runwayml"
     base_url_variable = BASE_URL_ENV
 
-    def limits(self, model: str) -> ClipLimits:
-        try:
-            return MODELS[model]
-        except KeyError:
-            known = ", ".join(MODELS)
-            raise InvalidInputError(
-                f"runway: unknown model {model!r} (options.model); use one of {known}"
-            ) from None
+    models = MODELS
 
     def client(self, options: dict[str, Any]) -> Any:
         """A ``runwayml.RunwayML`` client (key from the environment or ``options.api_key``).
