@@ -27,7 +27,12 @@ Script shape:
 - a ``closing`` scene titled "Thank you" (in the script's language; none
   where there is no translation), recapping 2-6 short section headings.
 
-Length: speech is estimated at ``words_per_minute`` (160, a common figure for
+Length (:mod:`._summary`): with no ``duration_s`` and option ``full`` off, a
+document whose whole narration is estimated at 5 minutes or less is narrated
+whole, a longer one becomes a summary of about 5 minutes with sentences from
+every top-level section in proportion to its length (each kept sentence
+logged with its section); ``Script.duration_s`` and ``Script.length`` record
+the target and why. Speech is estimated at ``words_per_minute`` (160, a common figure for
 presentation narration) plus ``scene_overhead_s`` (1 s) per scene for the
 pause between scenes. When ``duration_s`` is exceeded, the lowest-ranked
 sentences are dropped (later in their section ranks lower; sections holding a
@@ -79,6 +84,7 @@ from reelgraph.plugins.gates.spoken_text import problems as speech_problems
 from reelgraph.plugins.writers._boilerplate import is_boilerplate, is_front_matter
 from reelgraph.plugins.writers._links import MARK, link_needed, mark_links
 from reelgraph.plugins.writers._phrases import phrases
+from reelgraph.plugins.writers._summary import choose_target, summarize
 
 if TYPE_CHECKING:
     from reelgraph.run.context import NodeContext
@@ -99,6 +105,7 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "recap": True,
     "drop_unspeakable": True,
     "language": None,
+    "full": False,
 }
 _LIMITS: dict[str, tuple[float, float]] = {
     "max_bullets": (2, 6),
@@ -181,7 +188,9 @@ def write_script(
     Args:
         document: the parsed source.
         duration_s: target length in seconds (estimated at ``words_per_minute``
-            plus ``scene_overhead_s`` per scene), or ``None``.
+            plus ``scene_overhead_s`` per scene), or ``None``: the whole
+            document up to 300 s, else a proportional summary of about 300 s
+            (see :mod:`._summary`; option ``full: true`` narrates all).
         key_messages: phrases whose best-matching section (by shared words)
             must stay in the script.
         feedback: acts on "too long"/"shorten" (about 20% shorter) and
@@ -222,21 +231,32 @@ def write_script(
         )
     _mark_keys(runs, keys, ctx)
     full_s = _estimate_s(runs, opts)
-    budget = duration_s if duration_s is not None else float("inf")
+    target_s, length, summary = choose_target(duration_s, bool(opts["full"]), full_s)
+    budget = target_s if target_s is not None else float("inf")
     if shorter:
         # cut at least what the gates asked for, and at least 20 % per request
         budget = min(budget, full_s - shorten_s, full_s * _SHORTEN_BY**shorter)
     if full_s > budget:
-        _fit(runs, budget, opts)
+        if summary:
+            summarize(runs, document, budget, lambda: _estimate_s(runs, opts), ctx)
+        else:
+            _fit(runs, budget, opts)
         if _estimate_s(runs, opts) > budget:
             ctx.log.warning("script longer than target even at its shortest", target_s=budget)
-    script = Script(title=title, scenes=_scenes(runs, title, opts), language=opts["language"])
+    script = Script(
+        title=title,
+        scenes=_scenes(runs, title, opts),
+        language=opts["language"],
+        duration_s=target_s,
+        length=length,
+    )
     ctx.log.info(
         "wrote script",
         scenes=len(script.scenes),
         estimated_s=round(_estimate_s(runs, opts), 1),
         full_estimate_s=round(full_s, 1),
-        target_s=duration_s,
+        target_s=target_s,
+        length=length,
     )
     return script
 
@@ -274,6 +294,8 @@ def _options(options: dict[str, Any] | None) -> dict[str, Any]:
                 raise InvalidInputError(
                     f"option {name!r} must be a number from {low:g} to {high:g}, got {value!r}"
                 )
+        if name == "full" and not isinstance(value, bool):
+            raise InvalidInputError(f"option 'full' must be true or false, got {value!r}")
         opts[name] = value
     return opts
 
