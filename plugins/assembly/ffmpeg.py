@@ -9,6 +9,10 @@ Output, under ``ctx.workdir`` (each written to a temporary name, then renamed):
   ``mov_text`` subtitle track with the script's language; ``+faststart`` (moov
   before mdat).
 - ``video.srt`` and ``video.vtt``: the same cues as sidecar files.
+- ``chapters.vtt`` and ``chapters.txt`` (and chapter markers in the MP4),
+  when the sections give at least three chapters of 10 s or more
+  (:mod:`~reelgraph.plugins.assembly.chapters`); ``thumbnail.jpg``
+  (:mod:`~reelgraph.plugins.visuals.thumbnail`).
 
 How, one private module per part:
 
@@ -76,6 +80,7 @@ from reelgraph.plugins.assembly._audio import (
 )
 from reelgraph.plugins.assembly._loudness import normalise
 from reelgraph.plugins.assembly._mix import Bed, ClipSound, has_audio, mix
+from reelgraph.plugins.assembly._publish import write_extras
 from reelgraph.plugins.assembly._segments import (
     KEYFRAME_INTERVAL_S,
     Segment,
@@ -430,13 +435,17 @@ def _seconds(pcm: bytes, rate: int) -> float:
 def _mux(ffmpeg: str, tmp: Path, srt: Path | None, s: _Settings, language: str, title: str) -> None:
     """Join the picture and the AAC track by stream copy, add mov_text subtitles, faststart.
 
-    Reads ``picture.mp4`` and ``audio.m4a`` in ``tmp``; writes ``video.mp4``.
+    Reads ``picture.mp4`` and ``audio.m4a`` in ``tmp`` (and ``chapters.ffmeta``
+    when there, its chapters mapped with ``-map_chapters``); writes ``video.mp4``.
     """
     cmd = [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
     cmd += ["-i", str(tmp / "picture.mp4")]
     cmd += ["-i", str(tmp / "audio.m4a")]
     if srt is not None:
         cmd += ["-f", "srt", "-i", str(srt)]
+    if (tmp / "chapters.ffmeta").exists():
+        cmd += ["-f", "ffmetadata", "-i", str(tmp / "chapters.ffmeta")]
+        cmd += ["-map_chapters", "3" if srt is not None else "2"]
     cmd += ["-map", "0:v:0", "-map", "1:a:0"] + (["-map", "2:s:0"] if srt else [])
     cmd += ["-c:v", "copy", "-c:a", "copy"]
     if srt is not None:
@@ -508,7 +517,8 @@ def assemble_video(
     """
     workdir = Path(ctx.workdir)
     final = {ext: workdir / f"video.{ext}" for ext in ("mp4", "srt", "vtt")}
-    _remove_stale(list(final.values()))  # a failed call leaves no stale video behind
+    extras = [workdir / file for file in _EXTRAS.values()]
+    _remove_stale([*final.values(), *extras])  # a failed call leaves no stale video behind
     settings = _settings(fps, pause_s, options)
     script, visuals, narrations = _coerce(script, visuals, narrations)
     _check_inputs(script, visuals, narrations)
@@ -516,16 +526,28 @@ def assemble_video(
     tmp = Path(tempfile.mkdtemp(dir=workdir, prefix=".assemble-"))
     try:
         video = _build(script, visuals, narrations, settings, ffmpeg, tmp, ctx)
+        for extra in extras:
+            if (tmp / extra.name).exists():
+                os.replace(tmp / extra.name, extra)
         for ext in ("srt", "vtt", "mp4"):  # the video last: it marks success
             os.replace(tmp / f"video.{ext}", final[ext])
     except BaseException:
-        _remove_stale(list(final.values()))
+        _remove_stale([*final.values(), *extras])
         raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    found = {name: workdir / file for name, file in _EXTRAS.items() if (workdir / file).exists()}
     return video.model_copy(
-        update={"path": final["mp4"], "srt_path": final["srt"], "vtt_path": final["vtt"]}
+        update={"path": final["mp4"], "srt_path": final["srt"], "vtt_path": final["vtt"], **found}
     )
+
+
+#: Files written beside the video when there is something to write, by Video field.
+_EXTRAS = {
+    "chapters_vtt_path": "chapters.vtt",
+    "chapters_txt_path": "chapters.txt",
+    "thumbnail_path": "thumbnail.jpg",
+}
 
 
 def _build(
@@ -562,6 +584,8 @@ def _build(
 
     steps = _encode_all(ffmpeg, pcm, rate, bed, segments, size, settings, tmp, ctx, write_captions)
     srt = tmp / "video.srt"
+    starts_s = [sc.start_frame / settings.fps for sc in scenes]
+    write_extras(script, visuals, starts_s, duration_s, size, tmp, ctx)  # chapters, thumbnail
     language = iso639_2(script.language)
     _mux(ffmpeg, tmp, srt if cues else None, settings, language, script.title)
     _verify(tmp / "video.mp4", total_frames, settings.fps)
