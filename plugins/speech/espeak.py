@@ -573,15 +573,15 @@ def synthesize_speech(
     written. ``Narration.voice`` is ``"espeak:<voice>"``. No options are
     defined; unknown ones are logged and ignored.
 
-    English passages of a non-English document (an untranslated answer in
-    the Debian FAQ's French chapter) are read by espeak's English voice when
-    the voice was chosen for ``language`` (no ``voice`` given) and the
-    sentence has no prepared speech: the French voice read "You can boot"
-    with French vowels. Which sentences:
+    English passages of a non-English document in the Latin script (an
+    untranslated answer in the Debian FAQ's French chapter) are read by
+    espeak's English voice when the voice was chosen for ``language`` (no
+    ``voice`` given) and the sentence has no prepared speech: the French
+    voice read "You can boot" with French vowels. Which sentences:
     :func:`~reelgraph.plugins._language.passage_languages` (30 letters or
     more, detected as English with 0.9 or more; short ones next to them when
-    they look English too). The captions keep the document's rules; one log
-    line counts the sentences.
+    they look English too); why only the Latin script: :func:`_passages`.
+    The captions keep the document's rules; one log line counts the sentences.
     """
     chosen = voice is None and bool(language)
     if voice is None and language:
@@ -621,9 +621,27 @@ def synthesize_speech(
 
 def _passages(texts: list[str], spoken: list[str | None], language: str | None) -> list[str | None]:
     """Per sentence, the espeak voice of the other language it is clearly written in
-    (English), when espeak has one and no prepared speech is given for it; else ``None``."""
+    (English), when espeak has one and no prepared speech is given for it; else ``None``.
+
+    Only for a document in the Latin script (CLDR's likely script, langcodes).
+    A voice of another script already reads Latin-alphabet words by English
+    rules (espeak-ng switches language by alphabet: the Russian voice reading
+    "You can boot the Debian installation system..." sounds like the English
+    one), and the captions of a Chinese or Japanese video hold every cue to
+    that language's reading speed (4 characters a second in Japanese), which
+    English speech at a natural rate cannot meet: the Japanese FAQ's English
+    paragraph failed the captions gate (42 characters in 1 ms).
+    """
+    import langcodes
+
     from reelgraph.plugins._language import passage_languages
 
+    try:
+        script = langcodes.Language.get(langcodes.standardize_tag(language or "")).maximize().script
+    except (langcodes.tag_parser.LanguageTagError, ValueError):
+        script = None
+    if script != "Latn":
+        return [None] * len(texts)
     voices: list[str | None] = []
     for other, prepared in zip(passage_languages(texts, language), spoken, strict=True):
         voices.append(voice_for_language(other) if other and prepared is None else None)

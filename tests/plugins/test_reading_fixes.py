@@ -14,7 +14,7 @@ from reelgraph.plugins._text import read_source
 from reelgraph.plugins.ingest.html import parse_html
 from reelgraph.plugins.ingest.pdf import parse_pdf
 from reelgraph.plugins.ingest.text import parse_text
-from reelgraph.plugins.speech.espeak import synthesize_speech, synthesize_to_wav
+from reelgraph.plugins.speech.espeak import _passages, synthesize_speech, synthesize_to_wav
 from reelgraph.run.context import NodeContext
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
@@ -189,3 +189,17 @@ def test_a_voice_the_user_named_reads_everything(tmp_path):
     narration = synthesize_speech(FAQ_FR, "fr", 140, {}, NodeContext.for_testing(tmp_path), "fr")
     french = synthesize_to_wav(FAQ_FR[2], tmp_path / "fr.wav", "fr", 140, "fr")
     assert _likeness(narration.segments[2].path, french.path) > 0.4
+
+
+def test_documents_in_other_scripts_keep_their_voice_for_english():
+    # espeak's Russian voice already reads Latin words by English rules, and a Japanese
+    # video's captions hold English cues to 4 characters a second: no switch there
+    english = FAQ_FR[2]
+    assert _passages([english, FAQ_FR[4]], [None, None], "fr") == ["en-us", None]
+    assert _passages([english, "Это предложение написано по-русски."], [None, None], "ru") == [
+        None,
+        None,
+    ]
+    assert _passages([english, "これは日本語の文です。"], [None, None], "ja") == [None, None]
+    # a sentence with prepared speech is spoken as prepared
+    assert _passages([english], ["<speak>prepared</speak>"], "fr") == [None]
