@@ -83,11 +83,12 @@ def scene_chapters(script: Script, starts_s: Sequence[float], duration_s: float)
         else:
             title = scene.section or scene.title
             key = ("section", title)
-        if keys and keys[-1] == key:
-            continue
+        title = " ".join(title.split()) or "Untitled"
+        if keys and (keys[-1] == key or chapters[-1].title == title):
+            continue  # the title scene is followed by the section of the same name
         if chapters:
             chapters[-1] = replace(chapters[-1], end_s=start)
-        chapters.append(Chapter(" ".join(title.split()) or "Untitled", start, duration_s))
+        chapters.append(Chapter(title, start, duration_s))
         keys.append(key)
     return chapters
 
