@@ -103,6 +103,10 @@ class Kernel:
             ``reelgraph[postgres]``, or a SQLite file path); ``$REELGRAPH_STORE``
             by default, and SQLite in ``home`` when neither is set. See
             :mod:`reelgraph.store.backends`.
+        artifacts: the artifact store by URL (``s3://bucket/prefix`` with
+            ``reelgraph[s3]``, any fsspec URL, or a local folder);
+            ``$REELGRAPH_ARTIFACTS`` by default, ``home/artifacts`` when
+            neither is set. See :mod:`reelgraph.store.remote_artifacts`.
 
     Example::
 
@@ -128,6 +132,7 @@ class Kernel:
         executor: str | Executor = DEFAULT_EXECUTOR,
         executor_options: Mapping[str, Any] | None = None,
         store: str | None = None,
+        artifacts: str | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -147,6 +152,7 @@ class Kernel:
         self._store: RunStore | None = None
         self._store_url = store
         self._artifacts: ArtifactStore | None = None
+        self._artifacts_url = artifacts
         self._executor_choice = executor
         self._executor_options = dict(executor_options or {})
         self._executor: Executor | None = None
@@ -194,9 +200,20 @@ class Kernel:
 
     @property
     def artifacts(self) -> ArtifactStore:
-        """The content-addressed artifact store, ``<home>/artifacts``."""
+        """The content-addressed artifact store, ``<home>/artifacts`` by default.
+
+        The ``artifacts`` argument or ``REELGRAPH_ARTIFACTS`` names another by
+        URL (``s3://bucket/prefix``; see :mod:`reelgraph.store.remote_artifacts`).
+
+        Raises:
+            ConfigurationError: the URL names no installed fsspec filesystem.
+        """
         if self._artifacts is None:
-            self._artifacts = ArtifactStore(self.home / "artifacts")
+            from reelgraph.store.remote_artifacts import ARTIFACTS_ENV, open_artifact_store
+
+            env = os.environ if self._env is None else self._env
+            url = self._artifacts_url if self._artifacts_url is not None else env.get(ARTIFACTS_ENV)
+            self._artifacts = open_artifact_store(url, self.home)
         return self._artifacts
 
     def close(self) -> None:
