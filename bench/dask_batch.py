@@ -15,12 +15,16 @@ overhead  a chain of ``--nodes`` no-op nodes (the dask_probe fixture plugin,
           node in-process, on thread workers and on process workers; the
           difference is the Dask round trip a node pays (submit, schedule,
           pickle, result).
+crash     a chain of ``--kills`` probe nodes on ``--workers`` process workers;
+          each node journals a "submission", then kills its worker on its first
+          attempt: workers lost, attempts made, nodes redone (a node's hook
+          called again after it succeeded: 0) and submissions duplicated (0).
 
 Wall figures depend on the machine's load: the script prints the 1-minute
 load average before and after each part. Usage:
 
     python bench/dask_batch.py [--count 20] [--workers 2] [--duration-s 20]
-        [--runs-at-once 2] [--nodes 50] [--only batch|overhead] [--json]
+        [--runs-at-once 2] [--nodes 50] [--kills 10] [--only batch|overhead|crash] [--json]
 """
 
 from __future__ import annotations
@@ -101,11 +105,8 @@ def run_batch(executor: str, options: dict, docs: list[Path], args: argparse.Nam
     }
 
 
-def overhead(args: argparse.Namespace) -> list[dict]:
-    """Wall time per no-op node, in-process and on Dask workers (threads, processes)."""
-    from reelgraph import Kernel
-    from reelgraph.contrib.dask.executor import DaskExecutor
-
+def install_probe() -> None:
+    """pip-install the dask_probe fixture plugin where this process and its workers see it."""
     site = Path(tempfile.mkdtemp(prefix="dask-probe-"))
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
@@ -116,6 +117,69 @@ def overhead(args: argparse.Namespace) -> list[dict]:
     os.environ["PYTHONPATH"] = os.pathsep.join(
         filter(None, [str(site), os.environ.get("PYTHONPATH")])
     )
+
+
+def crash(args: argparse.Namespace) -> dict:
+    """Workers killed mid-node: what was redone and what was submitted twice."""
+    from reelgraph import Kernel
+
+    install_probe()
+    work = Path(tempfile.mkdtemp(prefix="dask-crash-"))
+    calls, submissions = work / "calls.txt", work / "submissions.txt"
+    retry = {"max_attempts": 3, "initial_s": 0.1, "max_s": 0.5, "jitter_s": 0}
+    spec = {
+        "name": "crash-chain",
+        "nodes": [
+            {
+                "id": f"n{i}",
+                "hook": "write_script",
+                "provider": "dask_probe",
+                "retry": retry,
+                "with": {
+                    "options": {
+                        "tag": f"n{i}",
+                        "calls": str(calls),
+                        "submissions": str(submissions),
+                        "die_once": str(work / f"died-{i}"),
+                    }
+                },
+                **({"needs": [f"n{i - 1}"]} if i else {}),
+            }
+            for i in range(args.kills)
+        ],
+    }
+    kernel = Kernel(home=work / "home", executor="dask", executor_options={"workers": args.workers})
+    kernel.executor.client.wait_for_workers(args.workers, timeout=120)
+    started = time.perf_counter()
+    run = kernel.run(spec)
+    wall = time.perf_counter() - started
+    kernel.close()
+    lines = [line.split() for line in calls.read_text().splitlines()]
+    per_node: dict[str, list[int]] = {}
+    for node, attempt, _pid in lines:
+        per_node.setdefault(node, []).append(int(attempt))
+    # a node redone = its hook called after the attempt that succeeded (the last one)
+    redone = sum(len(a) - run.nodes[n].attempts for n, a in per_node.items())
+    sent = submissions.read_text().splitlines()
+    return {
+        "status": run.status,
+        "nodes": args.kills,
+        "workers_killed": len(list(work.glob("died-*"))),
+        "attempts": sum(r.attempts for r in run.nodes.values()),
+        "nodes_redone": redone,
+        "submissions": len(sent),
+        "submissions_duplicated": len(sent) - len(set(sent)),
+        "wall_s": round(wall, 1),
+        "load": load(),
+    }
+
+
+def overhead(args: argparse.Namespace) -> list[dict]:
+    """Wall time per no-op node, in-process and on Dask workers (threads, processes)."""
+    from reelgraph import Kernel
+    from reelgraph.contrib.dask.executor import DaskExecutor
+
+    install_probe()
     spec = {
         "name": "noop-chain",
         "nodes": [
@@ -165,7 +229,8 @@ def main() -> None:
     parser.add_argument("--runs-at-once", type=int, default=2)
     parser.add_argument("--nodes", type=int, default=50)
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--only", choices=["batch", "overhead"])
+    parser.add_argument("--kills", type=int, default=10)
+    parser.add_argument("--only", choices=["batch", "overhead", "crash"])
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     from reelgraph.observe.logs import configure_logging
@@ -180,6 +245,8 @@ def main() -> None:
         report["speed_up"] = round(local["wall_s"] / remote["wall_s"], 2)
     if args.only in (None, "overhead"):
         report["overhead"] = overhead(args)
+    if args.only in (None, "crash"):
+        report["crash"] = crash(args)
     if args.json:
         print(json.dumps(report, indent=2))
         return
@@ -191,6 +258,13 @@ def main() -> None:
         )
     if "speed_up" in report:
         print(f"speed-up (in-process wall / dask wall): {report['speed_up']}x")
+    if "crash" in report:
+        c = report["crash"]
+        print(
+            f"crash: {c['workers_killed']} workers killed over {c['nodes']} nodes, run {c['status']}, "
+            f"{c['attempts']} attempts, nodes redone {c['nodes_redone']}, submissions "
+            f"{c['submissions']} (duplicated {c['submissions_duplicated']}), wall {c['wall_s']} s"
+        )
     for row in report.get("overhead", []):
         print(
             f"{row['executor']:22} {row['best_ms_per_node']:7.2f} ms/node best, "
