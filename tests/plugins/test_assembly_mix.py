@@ -228,3 +228,23 @@ def test_real_speech_ducks_the_bed_by_over_10_db(tmp_path):
     assert in_pause - in_speech >= 10
     assert voice_db - in_speech >= 20
     assert voice_db - in_pause == pytest.approx(10, abs=3)  # music_db, K-weighted
+
+
+def test_each_clip_is_heard_while_it_is_shown(media, tmp_path):
+    """Two shots in a scene without speech (2 s): a 1 kHz clip, then a 1.5 kHz one, 1 s each."""
+    first = tone_clip(media.root / "first.mp4", 1.0, CLIP_HZ)
+    second = tone_clip(media.root / "second.mp4", 1.0, 1500)
+    narrations = [media.narration([], 0)]
+    for transition in ("cut", "fade"):
+        video = run(
+            media, [first, second], narrations, tmp_path / transition, transition=transition
+        )
+        audio = decoded(video.path)
+        assert video.duration_s == pytest.approx(2.0)
+        assert level_db(audio, CLIP_HZ, 0.1, 0.75) > -40
+        assert level_db(audio, 1500, 0.1, 0.75) < -60, transition
+        assert level_db(audio, 1500, 1.25, 1.9) > -40
+        assert level_db(audio, CLIP_HZ, 1.25, 1.9) < -60, transition
+    # with the crossfade both sound at the boundary, each about half way down
+    at_boundary = [level_db(audio, hz, 0.95, 1.05) for hz in (CLIP_HZ, 1500)]
+    assert all(-60 < level < level_db(audio, CLIP_HZ, 0.1, 0.75) for level in at_boundary)
