@@ -501,6 +501,11 @@ class Video(_Model):
             carries them as chapter markers too.
         thumbnail_path: ``thumbnail.jpg`` (the title over the video's own
             picture), when written.
+        burned_captions_path: ``burned_captions.json`` when the captions
+            are drawn into the picture (assembler option ``captions: burned``
+            or ``both``): per cue its text, box, the WCAG contrast measured on
+            the pixels behind it and the fonts that drew it (for the
+            accessibility gate); ``None`` for a soft track only.
     """
 
     path: Path
@@ -509,6 +514,7 @@ class Video(_Model):
     chapters_vtt_path: Path | None = None
     chapters_txt_path: Path | None = None
     thumbnail_path: Path | None = None
+    burned_captions_path: Path | None = None
     duration_s: float = Field(ge=0)
     width_px: int = Field(gt=0)
     height_px: int = Field(gt=0)
