@@ -101,12 +101,15 @@ def _picture(visual: Visual) -> Image.Image:
                 return image.convert("RGB")
         import av
 
+        middle_s = (visual.duration_s or 0.0) / 2
+        frame = None
         with av.open(str(path)) as container:
-            stream = container.streams.video[0]
-            frames = [f.to_image() for f in container.decode(stream)]
-        if not frames:
+            for frame in container.decode(video=0):  # stop at the middle: never all frames
+                if frame.time is not None and frame.time >= middle_s:
+                    break
+        if frame is None:
             raise InvalidInputError(f"thumbnail: clip {path} has no frame")
-        return frames[len(frames) // 2].convert("RGB")
+        return frame.to_image().convert("RGB")
     except (OSError, ValueError) as err:
         raise InvalidInputError(f"thumbnail: cannot read visual {path}: {err}") from err
 

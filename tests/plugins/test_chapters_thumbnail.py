@@ -195,3 +195,12 @@ def test_an_overlong_title_is_cut_not_shrunk_past_legibility(tmp_path: Path) -> 
     thumb = write_thumbnail(title, _slide(tmp_path, (1920, 1080)), (1920, 1080), tmp_path / "t.jpg")
     assert len(thumb.lines) == 3 and thumb.lines[-1].endswith("\u2026")
     assert thumb.cap_height_at_320_px >= MIN_CAP_PX_AT_320
+
+
+def test_a_clip_thumbnail_shows_the_clip_middle_frame(media, tmp_path: Path) -> None:
+    clip = media.clip(0, 2.0)  # ffmpeg testsrc: colour bars and a moving counter
+    thumb = write_thumbnail("Test pattern", clip, (1920, 1080), tmp_path / "clip.jpg")
+    with Image.open(thumb.path) as image:
+        assert image.size == (1280, 720)
+        colours = image.convert("RGB").resize((64, 36)).getcolors(64 * 36)
+    assert colours is not None and len(colours) > 50  # the clip's colours, not a flat fill
