@@ -357,3 +357,36 @@ def test_a_plugin_missing_on_the_workers_is_named(
     assert run.nodes["script"].attempts == 1  # a configuration error: not retried
     assert run.nodes["document"].status == "succeeded"
     assert sys.modules.get("reelgraph_shout") is not None  # the kernel itself had it
+
+
+@pytest.mark.slow
+def test_cli_batch_on_a_dask_local_cluster(probe_site: Path, tmp_path: Path) -> None:
+    import json
+    import subprocess
+
+    (tmp_path / "rows.jsonl").write_text('{"tag": "one"}\n{"tag": "two"}\n{"tag": "three"}\n')
+    spec = tmp_path / "tags.yaml"
+    spec.write_text(
+        "name: tags\ninputs:\n  tag: {type: string}\n"
+        "nodes:\n  - id: script\n    hook: write_script\n    provider: dask_probe\n"
+        "    with: {options: {tag: $inputs.tag}}\n"
+        "outputs:\n  title: $script.title\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(probe_site), "REELGRAPH_HOME": str(tmp_path / "home")}
+    result = subprocess.run(
+        [sys.executable, "-m", "reelgraph", "batch", str(spec), "--inputs", "rows.jsonl"]
+        + ["-o", "out", "--executor", "dask", "--workers", "1", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert [r["status"] for r in rows] == ["succeeded"] * 3
+    titles = [
+        json.loads((tmp_path / "out" / f"row-{n}" / "run.json").read_text())["outputs"]["title"]
+        for n in (1, 2, 3)
+    ]
+    assert titles == ["ONE", "TWO", "THREE"]
