@@ -121,6 +121,8 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "clip_audio_db": -14.0,  # clip sound's loudness relative to the voice's, LU
     "music": None,  # an audio file looped under the whole video, ducked under the voice
     "music_db": -10.0,  # the music's loudness relative to the voice's, LU, before ducking
+    "captions": "soft",  # soft (a mov_text track), burned (drawn on the picture) or both
+    "caption_style": "clean",  # a preset of caption_styles.yaml, or a mapping of its fields
 }
 _PRESETS = (
     "ultrafast", "superfast", "veryfast", "faster", "fast",
@@ -150,6 +152,8 @@ class _Settings:
     clip_audio_db: float | None  # None: clips' sound dropped
     music: Path | None
     music_db: float
+    captions: str  # soft, burned or both
+    caption_style: Any  # a preset name or a mapping (resolved in _build)
 
 
 def _number(options: dict[str, Any], key: str, low: float, high: float) -> float:
@@ -189,6 +193,10 @@ def _settings(fps: Any, pause_s: Any, options: dict[str, Any] | None) -> _Settin
     for key, allowed in (("transition", ("cut", "fade")), ("clip_audio", ("keep", "drop"))):
         if opts[key] not in allowed:
             raise InvalidInputError(f"options.{key} must be one of {allowed}, got {opts[key]!r}")
+    if opts["captions"] not in ("soft", "burned", "both"):
+        raise InvalidInputError(
+            f"options.captions must be soft, burned or both, got {opts['captions']!r}"
+        )
     fade_s = _number(opts, "transition_s", 0, 5) if opts["transition"] == "fade" else 0.0
     return _Settings(
         fps=fps,
@@ -210,6 +218,8 @@ def _settings(fps: Any, pause_s: Any, options: dict[str, Any] | None) -> _Settin
         else _number(opts, "clip_audio_db", -60, 0),
         music=_music(opts["music"]),
         music_db=_number(opts, "music_db", -60, 0),
+        captions=opts["captions"],
+        caption_style=opts["caption_style"],
     )
 
 
@@ -542,11 +552,41 @@ def assemble_video(
     )
 
 
+def _burned(
+    segments: list[Segment],
+    cues: list[Caption],
+    settings: _Settings,
+    tmp: Path,
+    language: str,
+    ctx: NodeContext,
+) -> list[Segment]:
+    """The segments with the cues drawn on the stills (:mod:`._burn`), logged."""
+    from reelgraph.plugins._media.caption_style import resolve_style
+    from reelgraph.plugins.assembly._burn import burn_segments, write_record
+
+    style = resolve_style(settings.caption_style)
+    burned = burn_segments(segments, cues, style, settings.fps, tmp, language)
+    write_record(burned, style, tmp / _EXTRAS["burned_captions_path"])
+    ctx.log.info(
+        "captions burned",
+        style=style.name,
+        stills_drawn=len(burned.stills),
+        segments=len(burned.segments),
+        lowest_contrast=None
+        if burned.lowest_contrast is None
+        else round(burned.lowest_contrast, 2),
+        uncaptioned_frames=burned.uncaptioned_frames,
+        word_highlight="not drawn: the cues carry sentence timings only",
+    )
+    return burned.segments
+
+
 #: Files written beside the video when there is something to write, by Video field.
 _EXTRAS = {
     "chapters_vtt_path": "chapters.vtt",
     "chapters_txt_path": "chapters.txt",
     "thumbnail_path": "thumbnail.jpg",
+    "burned_captions_path": "burned_captions.json",
 }
 
 
@@ -571,14 +611,18 @@ def _build(
     duration_s = total_frames / settings.fps
     shots = place(groups, [(sc.start_frame, sc.frames) for sc in scenes], settings.fade_frames)
     segments = shot_segments(shots, settings.segment_frames, tmp)
+    sentences = [s for scene in scenes for s in scene.sentences]
+    cues: list[Caption] = []
+    if settings.captions != "soft":  # burned: the track's cues drawn on the stills
+        cues.extend(build_cues(sentences, duration_s, language=script.language))
+        segments = _burned(segments, cues, settings, tmp, script.language, ctx)
     pcm = track(scenes, settings.fps, rate)
     bed = _bed(shots, settings, rate)
     size = (_even(visuals[0].width_px), _even(visuals[0].height_px))
-    sentences = [s for scene in scenes for s in scene.sentences]
-    cues: list[Caption] = []
 
     def write_captions() -> None:
-        cues.extend(build_cues(sentences, duration_s, language=script.language))
+        if settings.captions == "soft":
+            cues.extend(build_cues(sentences, duration_s, language=script.language))
         write_srt(cues, tmp / "video.srt")
         write_vtt(cues, tmp / "video.vtt")
 
@@ -587,7 +631,8 @@ def _build(
     starts_s = [sc.start_frame / settings.fps for sc in scenes]
     write_extras(script, visuals, starts_s, duration_s, size, tmp, ctx)  # chapters, thumbnail
     language = iso639_2(script.language)
-    _mux(ffmpeg, tmp, srt if cues else None, settings, language, script.title)
+    soft = bool(cues) and settings.captions != "burned"
+    _mux(ffmpeg, tmp, srt if soft else None, settings, language, script.title)
     _verify(tmp / "video.mp4", total_frames, settings.fps)
     ctx.progress(steps, steps, "video muxed")
     return Video(

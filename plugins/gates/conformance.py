@@ -26,7 +26,8 @@ faststart       ``moov`` before ``mdat`` (progressive playback)
 audio_codec     ``aac``
 audio_profile   ``LC``
 sample_rate     ``targets["sample_rate_hz"]`` (default 48000 Hz)
-subtitles       a ``mov_text`` subtitle stream (``require_subtitles``)
+subtitles       a ``mov_text`` subtitle stream (``require_subtitles``; not
+                required when the captions are burned into the picture)
 =============== ========================================================
 
 Thresholds (``thresholds["conformance"]``): ``fps_tolerance`` (0.01 fps),
@@ -99,6 +100,8 @@ def check_quality(
     if not gate_selected(GATE, gates) or video is None:
         return None
     limits = _limits(thresholds)
+    if video.burned_captions_path is not None:  # captions in the picture: a track is optional
+        limits["require_subtitles"] = False
     want = _targets(targets)
     path = Path(video.path)
     found = _probe(path)

@@ -1,0 +1,156 @@
+"""Burned-in captions: each cue drawn onto its still with Pillow, every still segment encoded once.
+
+How (chosen over libass, see ``bench/burned_captions.py`` and the figures in
+the module's commit): a still's segment is cut at the cue boundaries inside
+it; each piece shows the still with that cue drawn on it
+(:func:`reelgraph.plugins._media.caption_style.draw_cue`) or without a cue,
+and is, like every still, encoded once (``segment_s``) and repeated by packet
+copy to its length (``_segments.join_segments``). A README's burned render
+therefore encodes one short segment per cue instead of one per scene. The
+cues are the caption track's (:func:`~reelgraph.plugins._media.captions.build_cues`):
+the same text, lines and times.
+
+What was drawn is recorded (:func:`write_record`, ``burned_captions.json``
+beside the video): per drawn cue its text, box, the WCAG contrast measured on
+the still's pixels behind its lines, and the faces that drew its characters
+(``slides.glyph_record``'s form), so the accessibility gate checks contrast
+and glyphs of burned captions as it does for slides.
+
+Limits: clips and crossfades are not captioned when burned (their segments
+are encoded whole; a caption on them would need a filter in the encode): the
+assembler logs how many cue frames fell on them. Word-by-word highlight needs
+word timings per cue; espeak-ng gives sentence timings only, so it is not
+drawn (logged once).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from reelgraph.models import Caption
+from reelgraph.plugins._media.caption_style import CaptionStyle, contrast_behind, draw_cue
+from reelgraph.plugins.assembly._segments import Segment
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+__all__ = ["Burned", "burn_segments", "write_record"]
+
+
+@dataclass(frozen=True, slots=True)
+class Burned:
+    """The burned render's segments and what it drew."""
+
+    segments: list[Segment]
+    stills: list[Path]  # the drawn PNGs, one per (still, cue)
+    uncaptioned_frames: int  # cue frames on clips or crossfades (not captioned)
+    lowest_contrast: float | None  # the worst WCAG ratio measured behind a cue
+    #: per drawn still: cue index, text, box [l, t, r, b], contrast, glyphs (runs)
+    records: list[dict[str, Any]]
+
+
+def _cue_frames(cues: Sequence[Caption], fps: int) -> list[tuple[int, int, Caption]]:
+    spans = []
+    for cue in cues:
+        first, last = round(cue.start_s * fps), round(cue.end_s * fps)
+        if last > first:
+            spans.append((first, last, cue))
+    return spans
+
+
+def burn_segments(
+    segments: Sequence[Segment],
+    cues: Sequence[Caption],
+    style: CaptionStyle,
+    fps: int,
+    tmp: Path,
+    language: str | None,
+    load: Callable[[Path], Image.Image] | None = None,
+) -> Burned:
+    """Split still segments at cue boundaries and point each captioned piece at a drawn still.
+
+    Segments are in timeline order; segment ``k`` starts where ``k - 1``
+    ends (frames at ``fps``). A piece keeps its segment's ``frames`` (capped
+    at its own length) and repeats to its length like any still.
+
+    Raises:
+        InvalidInputError: no installed font has some character of a cue.
+    """
+    from PIL import Image
+
+    load = load or (lambda p: Image.open(p).convert("RGB"))
+    spans = _cue_frames(cues, fps)
+    drawn: dict[tuple[Path, int], Path] = {}
+    records: list[dict[str, Any]] = []
+    out: list[Segment] = []
+    uncaptioned = 0
+    start = 0
+    for k, seg in enumerate(segments):
+        end = start + seg.total
+        inside = [(max(a, start), min(b, end), cue) for a, b, cue in spans if a < end and b > start]
+        if seg.kind != "image" or seg.into is not None or not inside:
+            uncaptioned += sum(b - a for a, b, _ in inside) if inside else 0
+            out.append(seg)
+            start = end
+            continue
+        pieces: list[tuple[int, int, Caption | None]] = []
+        at = start
+        for a, b, cue in inside:
+            if a > at:
+                pieces.append((at, a, None))
+            pieces.append((a, b, cue))
+            at = b
+        if at < end:
+            pieces.append((at, end, None))
+        for j, (a, b, cue) in enumerate(pieces):
+            source = seg.source
+            if cue is not None:
+                key = (seg.source, cue.index)
+                if key not in drawn:
+                    path = tmp / f"burn_{k:04d}_{cue.index:05d}.png"
+                    records.append(_draw(load(seg.source), cue, style, language, path))
+                    drawn[key] = path
+                source = drawn[key]
+            length = b - a
+            out.append(
+                replace(
+                    seg,
+                    source=source,
+                    frames=min(seg.frames, length),
+                    total=length,
+                    out=tmp / f"burn_{k:04d}_{j:03d}.mp4",
+                )
+            )
+        start = end
+    lowest = min((r["contrast"] for r in records), default=None)
+    return Burned(out, list(drawn.values()), uncaptioned, lowest, records)
+
+
+def _draw(
+    image: Image.Image, cue: Caption, style: CaptionStyle, language: str | None, path: Path
+) -> dict[str, Any]:
+    """Draw ``cue`` on ``image`` and save it as PNG at ``path``; its record."""
+    from reelgraph.plugins.visuals.slides import glyph_record
+
+    captioned, layout, runs = draw_cue(image, cue.text, style, language)
+    captioned.save(path, format="PNG", compress_level=1)
+    return {
+        "cue": cue.index,
+        "text": cue.text,
+        "box": list(layout.box),
+        "size_px": layout.size_px,
+        "contrast": round(contrast_behind(image, style, layout), 2),
+        "glyphs": json.loads(glyph_record(runs)),
+    }
+
+
+def write_record(burned: Burned, style: CaptionStyle, path: Path) -> None:
+    """Write ``burned_captions.json``: ``{"style": {...}, "cues": [records]}``."""
+    from dataclasses import asdict
+
+    data = {"style": asdict(style), "cues": burned.records}
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
