@@ -1,0 +1,243 @@
+"""Burned-in styled captions (issue 18): styles, caption areas, contrast, the segment split,
+and a burned render read back with tesseract OCR."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from pathlib import Path
+
+import av
+import pytest
+from PIL import Image
+
+from reelgraph.errors import InvalidInputError
+from reelgraph.models import Caption
+from reelgraph.plugins._media.caption_style import (
+    KEEP_OUT_9_16,
+    CaptionStyle,
+    caption_area,
+    contrast_behind,
+    draw_cue,
+    layout_cue,
+    load_styles,
+    resolve_style,
+)
+from reelgraph.plugins.assembly._burn import burn_segments
+from reelgraph.plugins.assembly._segments import Segment
+from reelgraph.plugins.assembly.ffmpeg import assemble_video
+from reelgraph.run.context import NodeContext
+
+TWO_LINES = "Burned captions obey the same reading\nspeed and line rules as the track."
+
+
+def _inside(box: tuple[int, int, int, int], area: tuple[int, int, int, int]) -> bool:
+    return area[0] <= box[0] and area[1] <= box[1] and box[2] <= area[2] and box[3] <= area[3]
+
+
+# -- styles -----------------------------------------------------------------------
+
+
+def test_presets_ship_and_a_user_file_extends_them(tmp_path: Path) -> None:
+    styles = load_styles({"REELGRAPH_HOME": str(tmp_path)})
+    assert {"clean", "bold-social", "lower-third"} <= set(styles)
+    (tmp_path / "caption_styles.yaml").write_text(
+        "styles:\n  clean: {size_px: 60}\n  mine: {font: bold, colour: '#ffff00'}\n"
+    )
+    merged = load_styles({"REELGRAPH_HOME": str(tmp_path)})
+    assert merged["clean"].size_px == 60
+    assert merged["clean"].box == styles["clean"].box  # other fields kept
+    assert merged["mine"].colour == "#ffff00"
+
+
+def test_a_bad_style_names_file_style_and_field(tmp_path: Path) -> None:
+    user = tmp_path / "caption_styles.yaml"
+    user.write_text("styles:\n  mine: {sise_px: 60}\n")
+    with pytest.raises(InvalidInputError, match=r"caption_styles.yaml.*'mine'.*sise_px"):
+        load_styles({"REELGRAPH_HOME": str(tmp_path)})
+    user.write_text("styles:\n  mine: {position: middle}\n")
+    with pytest.raises(InvalidInputError, match="position='middle'; allowed: bottom"):
+        load_styles({"REELGRAPH_HOME": str(tmp_path)})
+    with pytest.raises(InvalidInputError, match="choose one of .*bold-social"):
+        resolve_style("glitter", {"REELGRAPH_HOME": str(tmp_path / "none")})
+
+
+# -- where captions go ---------------------------------------------------------------
+
+
+def test_caption_area_is_title_safe_in_16_9_and_clear_of_the_apps_in_9_16() -> None:
+    assert caption_area(1920, 1080) == (96, 54, 1824, 1026)  # 5 % each side
+    left, top, right, bottom = KEEP_OUT_9_16
+    assert caption_area(1080, 1920) == (left, top, 1080 - right, 1920 - bottom)
+    assert caption_area(720, 1280) == (40, 167, 597, 980)  # scaled by 720/1080
+    assert caption_area(1080, 1080) == (54, 54, 1026, 1026)
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (1080, 1920), (1080, 1080)])
+@pytest.mark.parametrize("position", ["bottom", "centre", "top"])
+def test_every_position_stays_in_the_area(size: tuple[int, int], position: str) -> None:
+    style = CaptionStyle(name="t", font="bold", size_px=72, outline_px=6, box="#000000",
+                         box_opacity=0.5, box_pad_px=12, position=position)  # fmt: skip
+    lay = layout_cue(TWO_LINES, style, *size)
+    area = caption_area(*size)
+    assert _inside(lay.box, area), (lay.box, area)
+    centre_y = (lay.box[1] + lay.box[3]) / 2
+    third = (area[3] - area[1]) / 3
+    expected = {"top": 0, "centre": 1, "bottom": 2}[position]
+    assert int((centre_y - area[1]) // third) == expected
+
+
+def test_size_scales_with_the_frame_and_shrinks_only_to_fit() -> None:
+    style = CaptionStyle(name="t", size_px=48, outline_px=0)
+    assert layout_cue("Short line", style, 1920, 1080).size_px == 48
+    assert layout_cue("Short line", style, 1280, 720).size_px == 32  # 48 * 720 / 1080
+    big = CaptionStyle(name="t", font="bold", size_px=72, outline_px=7)
+    wide = layout_cue(TWO_LINES, big, 1080, 1920)  # 42 characters do not fit 836 px at 72 px
+    assert wide.size_px < 72 and wide.lines == tuple(TWO_LINES.split("\n"))
+    assert _inside(wide.box, caption_area(1080, 1920))
+    assert layout_cue("a\nb\nc", CaptionStyle(name="t", max_lines=2), 1920, 1080).lines == (
+        "a",
+        "b c",
+    )
+
+
+# -- contrast ---------------------------------------------------------------------
+
+
+def test_contrast_is_measured_on_the_pixels_behind_the_text() -> None:
+    plain = CaptionStyle(name="t", colour="#ffffff", outline_px=0)
+    black = Image.new("RGB", (1920, 1080), (0, 0, 0))
+    white = Image.new("RGB", (1920, 1080), (255, 255, 255))
+    lay = layout_cue("Hello", plain, 1920, 1080)
+    assert contrast_behind(black, plain, lay) == pytest.approx(21.0)
+    assert contrast_behind(white, plain, lay) == pytest.approx(1.0)
+    # half of the area behind the text white: the worst part decides
+    half = black.copy()
+    half.paste((255, 255, 255), (0, 0, 1920, (lay.box[1] + lay.box[3]) // 2))
+    assert contrast_behind(half, plain, lay) == pytest.approx(1.0)
+    # a 55 % black box over white: 255 * 0.45 = 114.75 grey -> WCAG ratio
+    boxed = CaptionStyle(name="t", colour="#ffffff", outline_px=0, box="#000000",
+                         box_opacity=0.55, box_pad_px=10)  # fmt: skip
+    c = 114.75 / 255
+    grey = ((c + 0.055) / 1.055) ** 2.4
+    assert contrast_behind(white, boxed, layout_cue("Hello", boxed, 1920, 1080)) == (
+        pytest.approx(1.05 / (grey + 0.05), rel=1e-3)
+    )
+    # a black outline all round the glyphs carries white text over white
+    outlined = CaptionStyle(name="t", colour="#ffffff", outline_px=4, outline_colour="#000000")
+    assert contrast_behind(white, outlined, layout_cue("Hello", outlined, 1920, 1080)) > 4.5
+
+
+def test_every_preset_passes_wcag_on_a_mid_grey_slide() -> None:
+    grey = Image.new("RGB", (1920, 1080), (128, 128, 128))
+    for style in load_styles({"REELGRAPH_HOME": "/nonexistent"}).values():
+        _, lay, runs = draw_cue(grey, TWO_LINES, style, "en")
+        assert contrast_behind(grey, style, lay) >= 4.5, style.name
+        assert "".join(text for _, text in runs).replace(" ", "") == TWO_LINES.replace(
+            "\n", ""
+        ).replace(" ", "")
+
+
+# -- the segment split ----------------------------------------------------------------
+
+
+def test_still_segments_split_at_cue_edges_and_clips_stay_whole(tmp_path: Path) -> None:
+    still = tmp_path / "slide.png"
+    Image.new("RGB", (640, 360), (30, 30, 80)).save(still)
+    segs = [
+        Segment(0, still, "image", 12, 100, tmp_path / "a.mp4"),
+        Segment(1, tmp_path / "clip.mp4", "video", 50, 50, tmp_path / "b.mp4"),
+    ]
+    cues = [
+        Caption(index=1, start_s=0.8, end_s=2.0, text="First cue"),  # frames 20-50
+        Caption(index=2, start_s=3.6, end_s=4.4, text="Over the edge"),  # 90-110
+    ]
+    style = CaptionStyle(name="t")
+    burned = burn_segments(segs, cues, style, 25, tmp_path, "en")
+    pieces = [(s.source.name, s.total, s.frames, s.kind) for s in burned.segments]
+    assert pieces == [
+        ("slide.png", 20, 12, "image"),
+        ("burn_0000_00001.png", 30, 12, "image"),
+        ("slide.png", 40, 12, "image"),
+        ("burn_0000_00002.png", 10, 10, "image"),  # shorter than a segment: encoded whole
+        ("clip.mp4", 50, 50, "video"),
+    ]
+    assert burned.uncaptioned_frames == 10  # cue 2's frames over the clip
+    assert [r["text"] for r in burned.records] == ["First cue", "Over the edge"]
+    assert all(r["contrast"] >= 4.5 for r in burned.records)
+
+
+# -- a burned render read back with OCR ---------------------------------------------
+
+
+def _ocr_match(expected: str, read: str) -> float:
+    """Share of the cue's characters (spaces ignored) that OCR read, in order."""
+    a, b = "".join(expected.split()), "".join(read.split())
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    return sum(block.size for block in matcher.get_matching_blocks()) / len(a)
+
+
+def test_a_burned_frame_shows_its_cue(media, tmp_path: Path) -> None:
+    pytesseract = pytest.importorskip("pytesseract")
+    pytesseract.get_tesseract_version()  # fails (not skips) without the tesseract binary
+    sentences = [
+        ("Captions are drawn into the picture for social video.", 3.2),
+        ("Short video apps ignore caption tracks entirely.", 3.0),
+    ]
+    narrations = [media.narration(sentences[:1], 0), media.narration(sentences[1:], 1)]
+    visuals = [
+        media.image(0, (1920, 1080), (20, 40, 90)),
+        media.image(1, (1920, 1080), (230, 230, 230)),  # light slide: the box must carry it
+    ]
+    ctx = NodeContext.for_testing(tmp_path / "run", node_id="video")
+    video = assemble_video(
+        script=media.script(narrations),
+        visuals=visuals,
+        narrations=narrations,
+        fps=25,
+        pause_s=0.3,
+        options={"captions": "burned", "caption_style": "clean", "hold_for_reading": False},
+        ctx=ctx,
+    )
+    assert video.burned_captions_path is not None and len(video.captions) == 2
+    record = json.loads(video.burned_captions_path.read_text())
+    boxes = {r["cue"]: r["box"] for r in record["cues"]}
+    with av.open(str(video.path)) as container:
+        assert not container.streams.subtitles  # burned only: no soft track
+    for cue in video.captions:
+        middle = (cue.start_s + cue.end_s) / 2
+        with av.open(str(video.path)) as container:
+            frame = next(
+                f for f in container.decode(video=0) if f.time is not None and f.time >= middle
+            )
+            picture = frame.to_image()
+        left, top, right, bottom = boxes[cue.index]
+        text = pytesseract.image_to_string(picture.crop((left, top, right, bottom)), lang="eng")
+        assert _ocr_match(cue.text, text) >= 0.8, (cue.text, text)
+
+
+def test_both_keeps_the_soft_track(media, tmp_path: Path) -> None:
+    narrations = [media.narration([("One short sentence here.", 1.5)], 0)]
+    ctx = NodeContext.for_testing(tmp_path / "run", node_id="video")
+    video = assemble_video(
+        script=media.script(narrations),
+        visuals=[media.image(0, (640, 360), (20, 40, 90))],
+        narrations=narrations,
+        fps=25,
+        pause_s=0.3,
+        options={"captions": "both", "caption_style": "lower-third"},
+        ctx=ctx,
+    )
+    with av.open(str(video.path)) as container:
+        assert [s.codec_context.name for s in container.streams.subtitles] == ["mov_text"]
+    assert video.burned_captions_path is not None
+    with pytest.raises(InvalidInputError, match="options.captions must be soft, burned or both"):
+        assemble_video(
+            script=media.script(narrations),
+            visuals=[media.image(0, (640, 360), (20, 40, 90))],
+            narrations=narrations,
+            fps=25,
+            pause_s=0.3,
+            options={"captions": "burnt"},
+            ctx=ctx,
+        )
