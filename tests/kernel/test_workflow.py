@@ -64,7 +64,16 @@ def document_to_video() -> Workflow:
         "duration_s",
         type="number",
         default=None,
-        description="target video length in seconds (the duration gate allows +-5 s)",
+        description="target video length in seconds (the duration gate allows +-5 s); default, "
+        "the whole document when its narration fits in 5 minutes, else a summary of about 5 "
+        "minutes from every top-level section in proportion to its length (run.json's length "
+        "output says which and why)",
+    )
+    wf.input(
+        "full",
+        type="boolean",
+        default=False,
+        description="narrate the whole document however long (no 5-minute summary)",
     )
     wf.input(
         "key_messages",
@@ -85,6 +94,28 @@ def document_to_video() -> Workflow:
         description="an audio file looped under the video, faded in and out, ducked under the "
         "voice (the final mix still meets the loudness target)",
     )
+    wf.input(
+        "visuals",
+        default="slides",
+        enum=["slides", "pexels", "pixabay"],
+        description="what each scene shows: slides (offline), or stock footage from Pexels or "
+        "Pixabay under the scene's dimmed title (needs PEXELS_API_KEY or PIXABAY_API_KEY and pip "
+        "install 'reelgraph[stock]'; a scene with no result gets its slide; every clip's author "
+        "goes to credits.txt)",
+    )
+    wf.input(
+        "captions",
+        default="soft",
+        enum=["soft", "burned", "both"],
+        description="soft: a caption track the player can turn off; burned: the captions drawn "
+        "into the picture (TikTok, Shorts and Reels ignore caption tracks); both",
+    )
+    wf.input(
+        "caption_style",
+        default="clean",
+        description="burned captions' look: clean, bold-social, lower-third, or a style of your "
+        "own in <reelgraph home>/caption_styles.yaml",
+    )
     i = wf.inputs
     document = wf.node("document", "ingest_document", source=i.document, format=i.format)
     script = wf.node(
@@ -94,7 +125,7 @@ def document_to_video() -> Workflow:
         document=document,
         duration_s=i.duration_s,
         key_messages=i.key_messages,
-        options={"words_per_minute": 130, "language": i.language},
+        options={"words_per_minute": 130, "language": i.language, "full": i.full},
     ).review("script_quality", max_revisions=2)
     wf.node(
         "script_quality",
@@ -108,12 +139,15 @@ def document_to_video() -> Workflow:
     slides = wf.node(
         "slides",
         "render_shot",
-        provider="slides",
+        provider=i.visuals,
         scene=item,
         aspect=i.aspect,
         options={"language": script.language},
     ).map(script.scenes)
     wf.node("shots_quality", "check_quality", visuals=slides, gates=["accessibility"])
+    credits = wf.node(
+        "credits", "check_quality", script=script, visuals=slides, gates=["credits"]
+    ).when("inputs.visuals != 'slides'")
     voice = wf.node(
         "voice", "synthesize_speech", sentences=[], voice=i.voice, language=script.language
     )
@@ -137,7 +171,7 @@ def document_to_video() -> Workflow:
         visuals=slides,
         narrations=narration,
         pause_s=i.pause_s,
-        options={"music": i.music},
+        options={"music": i.music, "captions": i.captions, "caption_style": i.caption_style},
     )
     wf.node(
         "video_quality",
@@ -158,6 +192,13 @@ def document_to_video() -> Workflow:
     wf.output("video", video.path)
     wf.output("captions_srt", video.srt_path)
     wf.output("captions_vtt", video["vtt_path"])
+    wf.output("chapters_vtt", video.chapters_vtt_path)
+    wf.output("chapters_txt", video.chapters_txt_path)
+    wf.output("burned_captions", video.burned_captions_path)
+    wf.output("thumbnail", video.thumbnail_path)
+    wf.output("target_s", script.duration_s)
+    wf.output("length", script.length)
+    wf.output("credits", credits[0].details.credits_txt)
     return wf
 
 
