@@ -89,6 +89,8 @@ def gc_command(
             ("bytes freed (artifacts)", _size(plan.bytes), f"{_size(plan.disk_bytes)} on disk"),
             ("bytes freed (run folders)", _size(plan.run_dir_bytes), ""),
         ]
+        if plan.remote:  # REELGRAPH_ARTIFACTS=s3://...: the objects there
+            rows.append(("remote objects removed", str(len(plan.remote)), _size(plan.remote_bytes)))
         protected = plan.protected
         title = f"gc --dry-run in {kernel.home} (nothing changed)"
     else:
@@ -106,6 +108,10 @@ def gc_command(
                 result.vacuum_error or f"was {_size(result.store_bytes_before)} before VACUUM",
             ),
         ]
+        if result.remote_artifacts:
+            rows.append(
+                ("remote objects removed", str(result.remote_artifacts), _size(result.remote_bytes))
+            )
         protected = result.protected
         title = f"gc in {kernel.home}"
     if as_json:

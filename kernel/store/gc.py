@@ -25,6 +25,10 @@ What is kept, and why:
   references them (``{"$artifact": digest, "name": ...}`` in the stored JSON,
   see :mod:`reelgraph.store.serialize`); every other file under the artifact
   root goes, leftover ``.tmp-*`` files of interrupted writes included.
+- **Remote artifacts** (an :class:`~reelgraph.store.remote_artifacts.FsspecArtifactStore`,
+  ``REELGRAPH_ARTIFACTS=s3://...``): the same rule for the objects under its
+  URL, orphan ``.tmp/`` uploads of a killed process included; its local
+  cache is pruned like a local store (a pruned file is downloaded again on use).
 
 Safety against a concurrent run: a node's artifacts are written before its
 output is recorded, so while a run is live some of its files are referenced
@@ -65,6 +69,7 @@ from reelgraph.errors import InvalidInputError
 from reelgraph.run.result import RUN_STATUSES as RESULT_STATUSES
 from reelgraph.store.artifacts import ArtifactStore
 from reelgraph.store.leases import get_lease
+from reelgraph.store.remote_artifacts import FsspecArtifactStore, RemoteObject
 from reelgraph.store.runs import RunStore, StoreError
 
 __all__ = [
@@ -186,6 +191,8 @@ class GcPlan:
         run_dir_bytes: bytes in the removed runs' working folders.
         cutoff: files modified at or after this time are kept (``None``: no live run).
         made_at: when the plan was made.
+        remote: objects to remove from a remote artifact store (``.tmp/`` orphans included).
+        remote_bytes: their bytes.
     """
 
     runs: list[RunCandidate] = field(default_factory=list)
@@ -199,6 +206,8 @@ class GcPlan:
     run_dir_bytes: int = 0
     cutoff: float | None = None
     made_at: float = 0.0
+    remote: list[RemoteObject] = field(default_factory=list)
+    remote_bytes: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: counts, bytes and the ids and paths that go."""
@@ -217,6 +226,9 @@ class GcPlan:
             "disk_bytes": self.disk_bytes,
             "run_dir_bytes": self.run_dir_bytes,
             "artifact_paths": [str(a.path) for a in self.artifacts],
+            "remote_artifacts": len(self.remote),
+            "remote_bytes": self.remote_bytes,
+            "remote_keys": [o.key for o in self.remote],
         }
 
 
@@ -228,6 +240,7 @@ class GcResult:
     (:meth:`RunStore.size_bytes`: the SQLite file plus its WAL) around the
     final :meth:`RunStore.compact`; ``vacuum_error``
     says why those were skipped (the store busy), else ``None``.
+    ``remote_artifacts``/``remote_bytes``: objects deleted from a remote store.
     """
 
     runs: list[str] = field(default_factory=list)
@@ -240,6 +253,8 @@ class GcResult:
     store_bytes_before: int = 0
     store_bytes_after: int = 0
     vacuum_error: str | None = None
+    remote_artifacts: int = 0
+    remote_bytes: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -255,6 +270,8 @@ class GcResult:
             "store_bytes_before": self.store_bytes_before,
             "store_bytes_after": self.store_bytes_after,
             "vacuum_error": self.vacuum_error,
+            "remote_artifacts": self.remote_artifacts,
+            "remote_bytes": self.remote_bytes,
         }
 
 
@@ -285,7 +302,14 @@ def _refs_of(texts: Iterable[str | None]) -> set[tuple[str, str]]:
     return refs
 
 
-def _exists(artifacts: ArtifactStore, refs: Iterable[tuple[str, str]]) -> bool:
+def _exists(
+    artifacts: ArtifactStore, refs: Iterable[tuple[str, str]], remote: set[str] | None
+) -> bool:
+    """Every referenced file is stored (in ``remote``, the keys listed, for a remote store)."""
+    if remote is not None and isinstance(artifacts, FsspecArtifactStore):
+        refs = list(refs)
+        keys = artifacts.keys_for(refs)
+        return len(keys) == len(set(refs)) and keys <= remote
     try:
         return all(artifacts.path_for(d, n).is_file() for d, n in refs)
     except ValueError:  # not a digest or not a name: not a usable reference
@@ -408,11 +432,13 @@ def plan_gc(
 
     memo_rows = store._read("gc: read cache", "SELECT cache_key, output, created_at FROM memo")
     memo_cutoff = now - policy.older_than_s if policy.memo and policy.older_than_s else None
+    remote = artifacts.scan() if isinstance(artifacts, FsspecArtifactStore) else None
+    listed = None if remote is None else {o.key for o in remote}
     kept_memo = []
     for key, output, created_at in memo_rows:
         refs = _refs_of([output])
         expired = memo_cutoff is not None and created_at < memo_cutoff
-        if expired or not _exists(artifacts, refs):
+        if expired or not _exists(artifacts, refs, listed):
             plan.memo_keys.append(key)
         else:
             kept_memo.append(output)
@@ -420,6 +446,10 @@ def plan_gc(
     referenced = _refs_of(kept_memo) | _node_refs(store, exclude=removed)
     plan.artifacts, plan.recent = _garbage(artifacts, referenced, plan.cutoff)
     plan.bytes, plan.disk_bytes = _freed(plan.artifacts)
+    if remote is not None and isinstance(artifacts, FsspecArtifactStore):
+        plan.remote, recent = _remote_garbage(artifacts, remote, referenced, plan.cutoff)
+        plan.recent += recent
+        plan.remote_bytes = sum(o.size for o in plan.remote)
     return plan
 
 
@@ -456,6 +486,25 @@ def _garbage(
             recent += 1
             continue
         garbage.append(f)
+    return garbage, recent
+
+
+def _remote_garbage(
+    artifacts: FsspecArtifactStore,
+    objects: list[RemoteObject],
+    referenced: set[tuple[str, str]],
+    cutoff: float | None,
+) -> tuple[list[RemoteObject], int]:
+    """Unreferenced remote objects, and how many more were kept for being newer than ``cutoff``."""
+    wanted = artifacts.keys_for(referenced)
+    garbage, recent = [], 0
+    for o in objects:
+        if o.key in wanted:
+            continue
+        if cutoff is not None and o.mtime >= cutoff:
+            recent += 1
+            continue
+        garbage.append(o)
     return garbage, recent
 
 
@@ -508,6 +557,12 @@ def apply_gc(store: RunStore, artifacts: ArtifactStore, runs_dir: Path, plan: Gc
         for folder in (f.path.parent, f.path.parent.parent):
             with contextlib.suppress(OSError):  # not empty: another name or digest lives there
                 folder.rmdir()
+    if plan.remote and isinstance(artifacts, FsspecArtifactStore):
+        doomed_keys = {o.key for o in plan.remote}
+        again, _ = _remote_garbage(artifacts, artifacts.scan(), referenced, cutoff)
+        going = [o for o in again if o.key in doomed_keys and o.mtime <= plan.made_at]
+        result.remote_artifacts = artifacts.delete(going)
+        result.remote_bytes = sum(o.size for o in going)
     _compact(store, result)
     return result
 

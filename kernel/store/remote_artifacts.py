@@ -177,9 +177,9 @@ class FsspecArtifactStore(ArtifactStore):
 
     def __init__(self, url: str, cache: Path) -> None:
         super().__init__(Path(cache))
+        self.fs, self.base = _filesystem(url)
         self.url = url.rstrip("/")
         self.cache = ArtifactStore(Path(cache))
-        self.fs, self.base = _filesystem(self.url)
         self.bytes_downloaded = 0
         self._present: set[tuple[str, str]] = set()  # committed or seen by this instance
         self._lock = threading.Lock()
@@ -426,7 +426,9 @@ def _filesystem(url: str) -> tuple[Any, str]:
             "use s3://bucket/prefix (or another fsspec URL, e.g. gcs://, az://, memory://)"
         )
     try:
-        fs, root = fsspec.core.url_to_fs(url)
+        # a filesystem of our own: fsspec's instance cache would keep the endpoint and
+        # credentials of the first store made in this process for every later one
+        fs, root = fsspec.core.url_to_fs(url, skip_instance_cache=True)
     except ImportError as err:
         hint = _EXTRAS.get(scheme) or str(err)
         raise ConfigurationError(
