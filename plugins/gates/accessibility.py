@@ -29,6 +29,18 @@ Four results, ``details["check"]`` naming each:
 Video clips are described by their alt text only: contrast and safe area are
 not measured on them (an ``info`` result says so).
 
+Burned captions (a ``video`` whose ``burned_captions_path`` is set, assembler
+option ``captions: burned`` or ``both``; checked with or without visuals):
+
+- ``caption_contrast``: the WCAG 2.x ratio of each drawn cue's text colour
+  against the still's actual pixels behind its lines, its style's box
+  composited over them (measured as it was drawn,
+  ``caption_style.contrast_behind``); ``measured`` = the lowest across cues,
+  failed under ``min_contrast``.
+- ``caption_glyphs``: every character of every burned cue exists in the
+  font that drew it (the same record and check as ``glyphs``);
+  ``measured`` = how many cues fail.
+
 Thresholds (``thresholds["accessibility"]``):
     min_contrast: 4.5 -- WCAG 2.x success criterion 1.4.3 (AA), normal text
         (``slides.MIN_TEXT_CONTRAST``).
@@ -296,11 +308,18 @@ def check_quality(
     Defaults: ``min_contrast`` 4.5 (WCAG 2.x 1.4.3 AA), ``safe_margin`` 0.05
     (SMPTE ST 2046-1 / EBU R95 title safe). Returns ``None`` without visuals.
     """
-    if not gate_selected(GATE, gates) or not visuals:
+    burned = video is not None and video.burned_captions_path is not None
+    if not gate_selected(GATE, gates) or not (visuals or burned):
         return None
     limits = resolve_thresholds(GATE, DEFAULTS, _LIMITS, thresholds)
     stage = "video" if video is not None else "shots"
-    results = [_alt_text(visuals, stage)]
+    results = _burned_captions(video, limits["min_contrast"]) if burned and video else []
+    if not visuals:
+        ctx.log.info(
+            "accessibility gate", failed=[r.details["check"] for r in results if not r.passed]
+        )
+        return results
+    results.append(_alt_text(visuals, stage))
     images = [v for v in visuals if v.kind == "image"]
     clips = [v.scene_index for v in visuals if v.kind != "image"]
     if images:
@@ -328,6 +347,58 @@ def check_quality(
         )
     ctx.log.info("accessibility gate", failed=[r.details["check"] for r in results if not r.passed])
     return results
+
+
+def _burned_captions(video: Video, limit: float) -> list[GateResult]:
+    """``caption_contrast`` and ``caption_glyphs`` from ``burned_captions.json``."""
+    path = Path(str(video.burned_captions_path))
+    try:
+        cues = json.loads(path.read_text(encoding="utf-8"))["cues"]
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise InvalidInputError(
+            f"gate {GATE!r}: cannot read the burned captions' record {path}: {err}; "
+            "assemble the video again"
+        ) from err
+    if not cues:
+        return []
+    worst = min(cues, key=lambda c: c["contrast"])
+    low = [c["cue"] for c in cues if c["contrast"] < limit]
+    contrast = GateResult(
+        gate=GATE,
+        passed=not low,
+        measured=float(worst["contrast"]),
+        threshold=limit,
+        unit="ratio",
+        message=f"burned captions: lowest contrast {worst['contrast']:.2f}:1 against the "
+        f"picture behind them (cue {worst['cue']}); {len(low)} of {len(cues)} cues under "
+        f"{limit:g}:1",
+        remedy=""
+        if not low
+        else "choose a caption style with a box or an outline (e.g. -i caption_style=clean) "
+        f"or lighter/darker slides behind cues {low[:10]}",
+        stage="video",
+        details={"check": "caption_contrast", "low_contrast_cues": low, "worst_cue": worst["cue"]},
+    )
+    failing = [
+        {"cue": c["cue"], **problem} for c in cues for problem in missing_glyphs(c["glyphs"])
+    ]
+    bad = sorted({item["cue"] for item in failing})
+    glyphs = GateResult(
+        gate=GATE,
+        passed=not failing,
+        measured=float(len(bad)),
+        threshold=0.0,
+        unit="cues",
+        message=f"{len(bad)} of {len(cues)} burned cues draw characters their font has no "
+        "glyph for (shown as boxes)",
+        remedy=""
+        if not failing
+        else "install fonts that cover them (Debian: apt-get install fonts-noto-cjk) or set "
+        f"the caption style's font to one that does (cues {bad[:10]})",
+        stage="video",
+        details={"check": "caption_glyphs", "missing": failing[:20]},
+    )
+    return [contrast, glyphs]
 
 
 def _alt_text(visuals: list[Visual], stage: str) -> GateResult:

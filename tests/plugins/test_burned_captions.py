@@ -241,3 +241,36 @@ def test_both_keeps_the_soft_track(media, tmp_path: Path) -> None:
             options={"captions": "burnt"},
             ctx=ctx,
         )
+
+
+# -- the accessibility gate on burned captions -------------------------------------------
+
+
+def _gate(video, tmp_path: Path, visuals=None):
+    from reelgraph.plugins.gates.accessibility import check_quality
+
+    ctx = NodeContext.for_testing(tmp_path / "gate", node_id="q")
+    return check_quality(visuals=visuals, video=video, gates=None, thresholds={}, ctx=ctx)
+
+
+def test_the_gate_checks_burned_contrast_and_glyphs(tmp_path: Path) -> None:
+    from reelgraph.models import Video
+
+    record = tmp_path / "burned_captions.json"
+    dejavu = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+    cues = [
+        {"cue": 1, "contrast": 12.3, "glyphs": {"runs": [{"font": dejavu, "chars": "Hi"}]}},
+        {"cue": 2, "contrast": 2.1, "glyphs": {"runs": [{"font": dejavu, "chars": "\u4e2d"}]}},
+    ]
+    record.write_text(json.dumps({"style": {}, "cues": cues}))
+    video = Video(path=tmp_path / "v.mp4", duration_s=1, width_px=64, height_px=36, fps=25,
+                  burned_captions_path=record)  # fmt: skip
+    results = {r.details["check"]: r for r in _gate(video, tmp_path)}
+    assert set(results) == {"caption_contrast", "caption_glyphs"}  # no visuals: burned only
+    assert not results["caption_contrast"].passed
+    assert results["caption_contrast"].measured == 2.1
+    assert results["caption_contrast"].details["low_contrast_cues"] == [2]
+    assert not results["caption_glyphs"].passed
+    assert results["caption_glyphs"].details["missing"][0]["cue"] == 2
+    soft = video.model_copy(update={"burned_captions_path": None})
+    assert _gate(soft, tmp_path) is None  # soft captions, no visuals: nothing to check
