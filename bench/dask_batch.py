@@ -80,7 +80,7 @@ def run_batch(executor: str, options: dict, docs: list[Path], args: argparse.Nam
     if executor == "dask":  # the cluster starts before the clock does
         kernel.executor.client.wait_for_workers(args.workers, timeout=120)
     before_load, before_cpu, started = load(), cpu_s(), time.perf_counter()
-    done = kernel.batch("document-to-video", rows, runs_at_once=args.runs_at_once, cache=False)
+    done = kernel.batch(args.spec, rows, runs_at_once=args.runs_at_once, cache=False)
     wall = time.perf_counter() - started
     workers_cpu = 0.0
     if executor == "dask":
@@ -230,6 +230,7 @@ def main() -> None:
     parser.add_argument("--nodes", type=int, default=50)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--kills", type=int, default=10)
+    parser.add_argument("--spec", default="document-to-video", help="a spec name or file")
     parser.add_argument("--only", choices=["batch", "overhead", "crash"])
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
