@@ -63,7 +63,6 @@ from __future__ import annotations
 
 import re
 import textwrap
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from reelgraph import hookimpl
@@ -82,8 +81,10 @@ from reelgraph.plugins._text import (
 from reelgraph.plugins.gates.spoken_text import REMEDY_PREFIX
 from reelgraph.plugins.gates.spoken_text import problems as speech_problems
 from reelgraph.plugins.writers._boilerplate import is_boilerplate, is_front_matter
+from reelgraph.plugins.writers._fit import _STOPWORDS, _estimate_s, _fit, _mark_keys, _units
 from reelgraph.plugins.writers._links import MARK, link_needed, mark_links
 from reelgraph.plugins.writers._phrases import phrases
+from reelgraph.plugins.writers._runs import _chunk, _Run, _Sentence
 from reelgraph.plugins.writers._summary import choose_target, summarize
 
 if TYPE_CHECKING:
@@ -120,13 +121,6 @@ _SHORTEN_BY = 0.8  # "too long" feedback keeps ~80% of the estimated length
 _INTRO_MAX_WORDS = 45  # title-scene intro: at most 2 sentences and this many words
 _RECAP_MAX = 6  # recap headings only when there are 2..6 of them...
 _RECAP_HEADING_CHARS = 40  # ...each a short name, not a question ("1.3. What is Linux?")
-_STOPWORDS = frozenset(
-    {
-        "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "how", "in", "is",
-        "it", "of", "on", "or", "that", "the", "this", "to", "was", "we", "what", "when",
-        "where", "which", "who", "why", "will", "with", "you", "your",
-    }
-)  # fmt: skip
 _LANGUAGES = {
     "py": "Python", "python": "Python", "python3": "Python", "pycon": "Python",
     "sh": "shell", "bash": "shell", "shell": "shell", "console": "shell", "zsh": "shell",
@@ -138,40 +132,6 @@ _LANGUAGES = {
     "xml": "XML", "text": "text", "txt": "text", "diff": "diff", "mermaid": "Mermaid",
 }  # fmt: skip
 _VOWEL_SOUND = re.compile(r"^(?:[aeio]|u(?!s)|HTML|SQL|INI|XML|F\b)", re.IGNORECASE)
-
-
-@dataclass
-class _Sentence:
-    """One narratable sentence and where it came from."""
-
-    text: str  # spoken form
-    display: str  # on-screen form (for bullets)
-    section: int
-    pos: int  # position among the section's sentences
-    lead: bool = False  # first sentence of its block
-    item: str | None = None  # the whole list item, on its lead sentence
-    keep: bool = True
-    protected: bool = False
-    score: float = 0.0
-    items: list[str] = field(default_factory=list)  # a list read as a series: its items
-    recap: bool = False  # the closing recap of section headings
-
-
-@dataclass
-class _Run:
-    """Consecutive material of one section that becomes one or more scenes."""
-
-    kind: str  # title | content | code | closing
-    section: int
-    heading: str
-    sentences: list[_Sentence] = field(default_factory=list)
-    code: str | None = None
-    language: str | None = None
-    key: bool = False
-    dropped: bool = False
-
-    def kept(self) -> list[_Sentence]:
-        return [s for s in self.sentences if s.keep]
 
 
 @hookimpl
@@ -797,192 +757,7 @@ def _recap_headings(runs: list[_Run], title: str) -> list[str]:
     return seen
 
 
-# -- key messages and length --------------------------------------------------
-
-
-def _mark_keys(runs: list[_Run], keys: list[str], ctx: NodeContext) -> None:
-    """Protect, for each key message, the best-matching section and sentence."""
-    for message in keys:
-        wanted = set(words(message)) - _STOPWORDS or set(words(message))
-        best: tuple[int, int] | None = None  # (overlap, -section)
-        for run in runs:
-            if run.kind == "closing":
-                continue
-            text = " ".join([run.heading, *(s.text for s in run.sentences)])
-            overlap = len(wanted & set(words(text)))
-            if overlap and (best is None or (overlap, -run.section) > best):
-                best = (overlap, -run.section)
-        if best is None:
-            ctx.log.warning("key message not found in document", key_message=message)
-            continue
-        section = -best[1]
-        candidates: list[_Sentence] = []
-        for run in runs:
-            if run.section == section and run.kind != "closing":
-                run.key = True
-                candidates.extend(run.sentences)
-                for sentence in run.sentences:
-                    sentence.score += 2.0
-        if candidates:
-            top = max(candidates, key=lambda s: len(wanted & set(words(s.text))))
-            top.protected = True
-
-
-def _estimate_s(runs: list[_Run], opts: dict[str, Any]) -> float:
-    """Estimated seconds: kept words at ``words_per_minute`` plus the per-scene overhead."""
-    count_words = 0
-    scenes = 0
-    for run, kept in _units(runs):
-        count_words += sum(len(s.text.split()) for s in kept)
-        scenes += len(_chunk(kept, opts)) if run.kind == "content" else 1
-    return count_words / opts["words_per_minute"] * 60 + scenes * opts["scene_overhead_s"]
-
-
-def _units(runs: list[_Run]) -> list[tuple[_Run, list[_Sentence]]]:
-    """Live runs with their kept sentences; content runs of one section that
-    touch (the code scene between them was dropped) are merged."""
-    units: list[tuple[_Run, list[_Sentence]]] = []
-    for run in runs:
-        if run.dropped:
-            continue
-        last = units[-1][0] if units else None
-        if last and run.kind == last.kind == "content" and run.section == last.section:
-            units[-1][1].extend(run.kept())
-        else:
-            units.append((run, run.kept()))
-    return units
-
-
-def _fit(runs: list[_Run], budget_s: float, opts: dict[str, Any]) -> None:
-    """Drop sentences, then whole scenes, lowest-ranked first, until the estimate fits."""
-    _drop_sentences(runs, budget_s, opts)
-    if _estimate_s(runs, opts) > budget_s:
-        _drop_scenes(runs, budget_s, opts)
-        _restore_sentences(runs, budget_s, opts)
-    for run in runs:
-        for sentence in run.kept():  # the recap would name dropped sections
-            if sentence.recap:
-                sentence.keep = False
-
-
-def _drop_sentences(runs: list[_Run], budget_s: float, opts: dict[str, Any]) -> None:
-    """Drop sentences in rank order, keeping one per scene, until the estimate fits.
-
-    The estimate is kept up to date per scene group, so this is linear in the
-    number of sentences times the size of the largest group.
-    """
-    units = [kept for _, kept in _units(runs)]
-    content = [run.kind == "content" for run, _ in _units(runs)]
-    scenes = [len(_chunk(kept, opts)) if c else 1 for kept, c in zip(units, content, strict=True)]
-    alive = [len(kept) for kept in units]
-    per_word = 60.0 / opts["words_per_minute"]
-    total = sum(len(s.text.split()) for kept in units for s in kept) * per_word
-    total += sum(scenes) * opts["scene_overhead_s"]
-    order = sorted(
-        (s.score, -s.section, -s.pos, u, i)
-        for u, kept in enumerate(units)
-        for i, s in enumerate(kept)
-        if not s.protected
-    )
-    for *_, u, i in order:
-        if total <= budget_s:
-            return
-        if alive[u] <= 1:
-            continue
-        sentence = units[u][i]
-        sentence.keep = False
-        alive[u] -= 1
-        total -= len(sentence.text.split()) * per_word
-        if content[u]:
-            count = len(_chunk([s for s in units[u] if s.keep], opts))
-            total += (count - scenes[u]) * opts["scene_overhead_s"]
-            scenes[u] = count
-
-
-def _drop_scenes(runs: list[_Run], budget_s: float, opts: dict[str, Any]) -> None:
-    """Drop the fewest whole scenes (code first, then later sections) that fits.
-
-    Dropping more never lengthens the script, so a binary search finds how many.
-    """
-    order = sorted(
-        ((run.kind == "content", -run.section, -i), run)
-        for i, run in enumerate(runs)
-        if run.kind in ("content", "code") and not run.key
-    )
-    candidates = [run for _, run in order]
-
-    def fits(count: int) -> bool:
-        for n, run in enumerate(candidates):
-            run.dropped = n < count
-        return _estimate_s(runs, opts) <= budget_s
-
-    low, high = 1, len(candidates)
-    if not fits(high):
-        return  # as short as it gets: title, key sections, closing
-    while low < high:
-        middle = (low + high) // 2
-        if fits(middle):
-            high = middle
-        else:
-            low = middle + 1
-    fits(low)
-
-
-def _restore_sentences(runs: list[_Run], budget_s: float, opts: dict[str, Any]) -> None:
-    """Give scenes that survived back their best dropped sentences while the estimate fits.
-
-    Dropping whole scenes frees more time than was needed; without this the
-    script undershoots its target by up to a scene's worth of narration.
-    """
-    dropped = sorted(
-        (
-            (-s.score, s.section, s.pos, id(s), s)
-            for run in runs
-            if not run.dropped and run.kind == "content"
-            for s in run.sentences
-            if not s.keep
-        ),
-        key=lambda entry: entry[:4],
-    )
-    for *_, sentence in dropped[:_MAX_RESTORE]:
-        sentence.keep = True
-        if _estimate_s(runs, opts) > budget_s:
-            sentence.keep = False
-
-
-#: Bound on restore attempts: each re-estimates the script (linear in its size).
-_MAX_RESTORE = 300
-
-
 # -- scenes -------------------------------------------------------------------
-
-
-def _chunk(sentences: list[_Sentence], opts: dict[str, Any]) -> list[list[_Sentence]]:
-    """Greedy split into scenes of at most N sentences / M words each.
-
-    A lone last sentence takes one from the scene before, or joins it when that
-    scene has two (then it holds three, one over a limit of two), so that every
-    scene has sentences enough for two bullets.
-    """
-    chunks: list[list[_Sentence]] = []
-    current: list[_Sentence] = []
-    count = 0
-    for sentence in sentences:
-        n = len(sentence.text.split())
-        full = len(current) >= opts["max_sentences_per_scene"]
-        if current and (full or count + n > opts["max_words_per_scene"]):
-            chunks.append(current)
-            current, count = [], 0
-        current.append(sentence)
-        count += n
-    if current:
-        chunks.append(current)
-    if len(chunks) > 1 and len(chunks[-1]) == 1:  # no lone sentence at the end
-        if len(chunks[-2]) > 2:
-            chunks[-1].insert(0, chunks[-2].pop())
-        else:
-            chunks[-2].extend(chunks.pop())
-    return chunks
 
 
 def _bullets(chunk: list[_Sentence], opts: dict[str, Any]) -> list[str]:
