@@ -34,11 +34,12 @@ because those key files by URL and do not check the bytes against the digest.
    single-part S3 ETag it equals the md5 we sent (S3's ETag of a single-part
    plaintext/SSE-S3 object is the MD5 of its data:
    https://docs.aws.amazon.com/AmazonS3/latest/API/API_Object.html);
-3. it is moved to the content address with ``fs.mv``: a rename where the
-   filesystem has one (local, SFTP), a server-side CopyObject then a delete
-   of the temporary key on object stores (S3 has no rename). CopyObject,
-   like PutObject, never exposes a partial object: the destination key holds
-   the whole new object or nothing
+3. it is committed to the content address: on object stores (S3, GCS,
+   Azure, memory), which have no rename, by a server-side copy (S3
+   CopyObject), then the temporary key is deleted; elsewhere (SFTP, SMB) by
+   a rename (``fs.mv``), as the local store does. CopyObject, like
+   PutObject, never exposes a partial object: the destination key holds the
+   whole new object or nothing
    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/Welcome.html#ConsistencyModel);
 4. only then does :meth:`put_file` return, and only then does the kernel
    write the node's output (the reference) to the run store.
@@ -52,11 +53,12 @@ CompleteMultipartUpload); set the bucket's AbortIncompleteMultipartUpload
 lifecycle rule so its parts are not kept
 (https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpu-abort-incomplete-mpu-lifecycle-config.html).
 
-**Fault points for crash tests.** ``REELGRAPH_FAULT_PAUSE`` naming a point
-(``artifact-upload``: half the bytes sent; ``artifact-uploaded``: the
-temporary object checked, before the move; ``artifact-committed``: after the
-move) makes the process write its pid to ``REELGRAPH_FAULT_PAUSE_FILE`` and
-sleep there until it is killed.
+**Fault points for crash tests.** ``REELGRAPH_FAULT_PAUSE=POINT`` (or
+``POINT:NAME`` for the artifact stored as NAME only) makes the process write
+its pid to ``REELGRAPH_FAULT_PAUSE_FILE`` and sleep there until it is killed.
+Points: ``artifact-upload`` (half the bytes sent), ``artifact-uploaded`` (the
+temporary object checked, before the commit), ``artifact-committed`` (the
+object at its content address, the temporary one not yet deleted).
 """
 
 from __future__ import annotations
@@ -100,6 +102,11 @@ _FAULT_FILE_ENV = "REELGRAPH_FAULT_PAUSE_FILE"
 # packages fsspec needs per scheme, for the install hint (fsspec's own
 # registry names the package too; this adds our extra where we have one)
 _EXTRAS = {"s3": 'pip install "reelgraph[s3]"', "s3a": 'pip install "reelgraph[s3]"'}
+# fsspec protocols of object stores: no rename, but a server-side copy that
+# creates the destination whole (S3 CopyObject, GCS rewrite, Azure Copy Blob)
+_OBJECT_STORES = frozenset(
+    {"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "adl", "oss", "memory"}
+)
 
 
 def open_artifact_store(location: str | os.PathLike[str] | None, home: Path) -> ArtifactStore:
@@ -227,9 +234,8 @@ class FsspecArtifactStore(ArtifactStore):
         tmp = f"{self.base}/{TMP_DIR}/{artifact.digest}.{secrets.token_hex(8)}"
         try:
             self._send(artifact, tmp)
-            _fault_point("artifact-uploaded")
-            self.fs.mv(tmp, key)
-            _fault_point("artifact-committed")
+            _fault_point("artifact-uploaded", artifact.name)
+            self._commit(tmp, key, artifact.name)
         except ArtifactError:
             self._discard(tmp)
             raise
@@ -256,7 +262,7 @@ class FsspecArtifactStore(ArtifactStore):
                 out.write(chunk)
                 sent += len(chunk)
                 if sent * 2 >= artifact.size:
-                    _fault_point("artifact-upload")
+                    _fault_point("artifact-upload", artifact.name)
         self.fs.invalidate_cache(tmp)
         info = self.fs.info(tmp)
         problem = None
@@ -273,6 +279,16 @@ class FsspecArtifactStore(ArtifactStore):
                 f"{artifact.name}: upload to {redact_url(self.url)} did not check out: {problem}; "
                 "the object was discarded, resume the run to store it again"
             )
+
+    def _commit(self, tmp: str, key: str, name: str) -> None:
+        """Put the checked temporary object at its content address (step 3)."""
+        protocols = self.fs.protocol if isinstance(self.fs.protocol, tuple) else (self.fs.protocol,)
+        if _OBJECT_STORES.isdisjoint(protocols):
+            self.fs.mv(tmp, key)  # a rename: atomic where the filesystem has one
+            return
+        self.fs.copy(tmp, key)
+        _fault_point("artifact-committed", name)
+        self.fs.rm(tmp)
 
     def _discard(self, tmp: str) -> None:
         with contextlib.suppress(Exception):  # gc removes what a failed delete leaves
@@ -474,9 +490,11 @@ def _mtime(fs: Any, key: str, info: Mapping[str, Any]) -> float:
         return time.time()  # unknown: treat as new, so gc keeps it
 
 
-def _fault_point(name: str) -> None:
-    """Pause here for a crash test when ``REELGRAPH_FAULT_PAUSE`` names this point."""
-    if os.environ.get(_FAULT_ENV) != name:
+def _fault_point(point: str, name: str) -> None:
+    """Pause here for a crash test when ``REELGRAPH_FAULT_PAUSE`` names this point
+    (and, after a colon, this artifact's name)."""
+    wanted = os.environ.get(_FAULT_ENV)
+    if wanted not in (point, f"{point}:{name}"):
         return
     marker = os.environ.get(_FAULT_FILE_ENV)
     if marker:
