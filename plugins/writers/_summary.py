@@ -25,11 +25,17 @@ section. Every kept sentence is logged with the section it came from
 
 "Top-level" is the shallowest heading level below the title: a document with
 one level-1 heading (its title) and level-2 sections groups by level 2; text
-before the first such heading is a group of its own.
+before the first such heading is a group of its own. Headings of one level
+are told apart by their numbering, as plain text and PDF documents number
+them: "Chapter 2. Getting Debian" or "2. Getting Debian" is above "2.1. What
+is the latest version?" (depth = the count of numbers). In a document with
+numbered headings an unnumbered one ("Abstract", a command line a plain-text
+reader took for a heading) belongs to the numbered section around it.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -74,7 +80,9 @@ def choose_target(
 
 def top_sections(document: Document) -> list[int]:
     """For each section, the index of the top-level section it belongs to (see module doc)."""
-    levels = [s.level for s in document.sections if s.level > 0]
+    numbered = any(_NUMBERED.match(s.heading) for s in document.sections if s.level > 0)
+    ranks = [_rank(s.level, s.heading, numbered) for s in document.sections]
+    levels = [rank for rank, s in zip(ranks, document.sections, strict=True) if s.level > 0]
     if not levels:
         return list(range(len(document.sections)))
     top = min(levels)
@@ -83,11 +91,29 @@ def top_sections(document: Document) -> list[int]:
         top = min(deeper)  # the single shallowest heading is the title
     groups: list[int] = []
     current = 0
-    for i, section in enumerate(document.sections):
-        if i == 0 or 0 < section.level <= top:
+    for i, (section, rank) in enumerate(zip(document.sections, ranks, strict=True)):
+        if i == 0 or (section.level > 0 and rank <= top):
             current = i
         groups.append(current)
     return groups
+
+
+# "Chapter 2.", "Appendix A.", "2.", "2.1.", "2.1.3" at the start of a heading
+_NUMBERED = re.compile(
+    r"^\s*(?:(?:chapter|part|appendix|section)\s+)?([0-9]+(?:\.[0-9]+)*|[A-Z])\.?(?:\s|$)",
+    re.IGNORECASE,
+)
+
+
+def _rank(level: int, heading: str, numbered: bool) -> tuple[int, int]:
+    """``(heading level, numbering depth)``: lower is nearer the top."""
+    found = _NUMBERED.match(heading)
+    if found:
+        return (level, found.group(1).count(".") + 1)
+    return (level, _UNNUMBERED if numbered else 1)
+
+
+_UNNUMBERED = 99  # below every numbered heading of its level
 
 
 def _words(sentence: Any) -> int:

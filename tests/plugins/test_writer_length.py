@@ -145,3 +145,17 @@ def test_top_sections_group_under_the_level_below_a_single_title() -> None:
         sections=[Section(heading=h, level=1, blocks=[]) for h in ("a", "b", "c")],
     )
     assert top_sections(flat) == [0, 1, 2]
+
+
+def test_top_sections_of_one_level_are_told_apart_by_numbering() -> None:
+    headings = [
+        (0, "FAQ"),
+        (2, "Abstract"),
+        (2, "Chapter 1. Basics"),
+        (2, "1.1. What is it?"),
+        (2, "dpkg -l"),  # a command line a plain-text reader took for a heading
+        (2, "2. Installing"),
+        (2, "2.1. Where to get it?"),
+    ]
+    doc = Document(title="FAQ", sections=[Section(heading=h, level=level) for level, h in headings])
+    assert top_sections(doc) == [0, 0, 2, 2, 2, 5, 5]
