@@ -42,8 +42,9 @@ Everything else is here, the same for all of them, in the order the
 6. **verify** by decoding with PyAV (a video stream, frames, a duration);
 7. **normalise** with ffmpeg (:func:`normalise_clip`): the aspect's frame
    size (scaled and padded), square pixels, 30 fps, yuv420p H.264, trimmed
-   or the last frame held to ``shot.duration_s``, sound only when
-   ``shot.needs_audio``.
+   or the last frame held to ``shot.duration_s``, the clip's own sound kept
+   when it has any (the assembler mixes it under the voice, or drops it
+   with ``clip_audio: drop``).
 
 Decoding and normalising live in :mod:`._clip_media` (re-exported here).
 ``estimate_cost`` prices a call before it is made (price x seconds billed),
@@ -676,7 +677,7 @@ class ClipVendor:
             target,
             aspect=request.aspect,
             duration_s=shot.duration_s,
-            keep_audio=shot.needs_audio,
+            keep_audio=found.has_audio,
             what=what,
         )
         raw.unlink(missing_ok=True)

@@ -7,6 +7,7 @@ downloads) and decodes the clip that came out with PyAV.
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import av
@@ -332,3 +333,27 @@ def test_resuming_after_a_failed_task_submits_a_new_one(runway, frame, tmp_path)
     again = kernel(tmp_path).resume(first.id)
     assert again.status == "succeeded", again.error
     assert runway.counts()[0] == 2  # the failed task is not polled forever
+
+
+def test_a_clip_with_its_own_sound_keeps_it_for_the_assembler(frame, tmp_path, monkeypatch):
+    """A generated clip's sound survives normalisation (the assembler mixes it under
+    the voice or drops it with ``clip_audio: drop``), even when the shot did not ask."""
+    import imageio_ffmpeg
+
+    source = tmp_path / "sound.mp4"
+    subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-v", "error", "-y",
+         "-f", "lavfi", "-i", "testsrc=size=320x240:rate=24:duration=2",
+         "-f", "lavfi", "-i", "sine=frequency=440:duration=2",
+         "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(source)],
+        check=True,
+    )  # fmt: skip
+    with FakeRunway(source, key=KEY) as server:
+        monkeypatch.setenv("RUNWAYML_API_SECRET", KEY)
+        monkeypatch.setenv("RUNWAYML_BASE_URL", server.url)
+        monkeypatch.setenv("REELGRAPH_ALLOW_LOOPBACK", "1")
+        server.script = ["RUNNING", "SUCCEEDED"]
+        run = kernel(tmp_path).run(spec(clip_node(frame=frame, shot=shot(duration_s=2.0))))
+    assert run.status == "succeeded", run.error
+    *_, audio = decoded(run.outputs["clip"].path)
+    assert audio is True
