@@ -118,6 +118,19 @@ def test_objects_live_at_their_content_address_with_no_temporary_left(
     assert remote.bytes_written == len(data)
 
 
+def test_a_multipart_upload_and_an_empty_file_commit_whole(
+    remote: FsspecArtifactStore, bucket: Any, tmp_path: Path
+) -> None:
+    remote.fs.default_block_size = 5 * 1024 * 1024  # S3's smallest part: 11 MiB is 3 parts
+    data = bytes(range(251)) * (11 * 1024 * 1024 // 251)
+    big = remote.put_bytes(data, "video.mp4")
+    empty = remote.put_bytes(b"", "empty.srt")
+    assert [k for k in keys(bucket) if "/.tmp/" in k] == []
+    other = FsspecArtifactStore(f"s3://{bucket.name}/arts", cache=tmp_path / "cache-b")
+    assert other.get(big.digest, "video.mp4").read_bytes() == data
+    assert other.get(empty.digest, "empty.srt").read_bytes() == b""
+
+
 def test_another_host_downloads_once_and_checks_the_bytes(
     remote: FsspecArtifactStore, bucket: Any, tmp_path: Path
 ) -> None:
