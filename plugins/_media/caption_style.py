@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -305,11 +306,18 @@ def layout_cue(
 
 
 def draw_cue(
-    image: Image.Image, text: str, style: CaptionStyle, language: str | None = None
+    image: Image.Image,
+    text: str,
+    style: CaptionStyle,
+    language: str | None = None,
+    highlight: int | None = None,
 ) -> tuple[Image.Image, Layout, list[tuple[Any, str]]]:
     """``image`` (RGB) with the cue drawn on a copy; its layout; ``(face, text)`` drawn runs.
 
-    The runs are for the glyph record (``slides.glyph_record``).
+    ``highlight``: the index of a whitespace-separated word of ``text``
+    (counted across its lines) redrawn in ``style.highlight`` (the word
+    being spoken); ignored when the style has no highlight colour. The runs
+    are for the glyph record (``slides.glyph_record``).
 
     Raises:
         InvalidInputError: no installed font has some character of ``text``.
@@ -331,16 +339,31 @@ def draw_cue(
     colour = _rgb(style.colour, "colour")
     outline = _rgb(style.outline_colour, "outline_colour")
     drawn: list[tuple[Any, str]] = []
-    for line, (x, y) in zip(lay.lines, lay.origins, strict=True):
-        runs = font.runs(line) if isinstance(font, FontChain) else [(font, face_of(font), line)]
-        cursor = float(x)
+
+    def put(x: float, y: int, text: str, fill: RGB) -> None:
+        runs = font.runs(text) if isinstance(font, FontChain) else [(font, face_of(font), text)]
         for part_font, face, part in runs:
             draw.text(
-                (cursor, y), part, font=part_font, fill=colour, anchor="la",
+                (x, y), part, font=part_font, fill=fill, anchor="la",
                 stroke_width=stroke, stroke_fill=outline,
             )  # fmt: skip
             drawn.append((face, part))
-            cursor += part_font.getlength(part)
+            x += part_font.getlength(part)
+
+    first_word = 0
+    for line, (x, y) in zip(lay.lines, lay.origins, strict=True):
+        put(float(x), y, line, colour)
+        words = list(re.finditer(r"\S+", line))
+        k = -1 if highlight is None else highlight - first_word
+        if style.highlight and 0 <= k < len(words):
+            word = words[k]
+            put(
+                x + font.getlength(line[: word.start()]),
+                y,
+                word.group(),
+                _rgb(style.highlight, "highlight"),
+            )
+        first_word += len(words)
     return base, lay, drawn
 
 
@@ -353,7 +376,8 @@ def contrast_behind(image: Image.Image, style: CaptionStyle, layout: Layout) -> 
     luminance (whichever is worse), so a few stray pixels do not decide it.
     With an outline of at least 2 px at 1080 (a stroke all round every
     glyph), the text also counts against the outline colour and the better
-    of the two is returned.
+    of the two is taken. With a highlight colour, the worse of the text's
+    and the highlight's ratios is returned.
     """
     import numpy as np
 
@@ -364,23 +388,18 @@ def contrast_behind(image: Image.Image, style: CaptionStyle, layout: Layout) -> 
     if style.box:
         alpha = style.box_opacity
         crop = crop * (1 - alpha) + np.array(_rgb(style.box, "box")) * alpha
-    text_l = _luminance(np.array(_rgb(style.colour, "colour"), dtype=np.float64))
-    behind = _luminance(crop.reshape(-1, 3)) if crop.size else np.array([text_l])
-    low, high = np.percentile(behind, [2, 98])
-    ratio = min(_ratio(text_l, float(low)), _ratio(text_l, float(high)))
-    if style.outline_px >= 2:
-        ratio = max(
-            ratio,
-            _ratio(
-                text_l,
-                float(
-                    _luminance(
-                        np.array(_rgb(style.outline_colour, "outline_colour"), dtype=np.float64)
-                    )
-                ),
-            ),
-        )
-    return ratio
+    inks = [style.colour] + ([style.highlight] if style.highlight else [])
+    behind = _luminance(crop.reshape(-1, 3)) if crop.size else None
+    outline_l = float(_luminance(np.array(_rgb(style.outline_colour, "outline_colour"), float)))
+    worst = 21.0
+    for ink in inks:
+        text_l = float(_luminance(np.array(_rgb(ink, "colour"), dtype=np.float64)))
+        low, high = (text_l, text_l) if behind is None else np.percentile(behind, [2, 98])
+        ratio = min(_ratio(text_l, float(low)), _ratio(text_l, float(high)))
+        if style.outline_px >= 2:  # a stroke all round every glyph
+            ratio = max(ratio, _ratio(text_l, outline_l))
+        worst = min(worst, ratio)
+    return worst
 
 
 def _luminance(rgb: Any) -> Any:

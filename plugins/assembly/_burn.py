@@ -16,11 +16,16 @@ the still's pixels behind its lines, and the faces that drew its characters
 (``slides.glyph_record``'s form), so the accessibility gate checks contrast
 and glyphs of burned captions as it does for slides.
 
+Word-by-word highlight (a style with ``highlight``): where the speech engine
+gave word timings (``SpeechSegment.words``: espeak-ng's word events; piper
+gives none), each cue's words are matched to the timed words in order
+(:func:`word_times`) and the cue's piece is cut again at each word's start,
+the spoken word redrawn in the highlight colour: one more still segment per
+word. A cue whose words cannot be matched is drawn without highlight.
+
 Limits: clips and crossfades are not captioned when burned (their segments
 are encoded whole; a caption on them would need a filter in the encode): the
-assembler logs how many cue frames fell on them. Word-by-word highlight needs
-word timings per cue; espeak-ng gives sentence timings only, so it is not
-drawn (logged once).
+assembler logs how many cue frames fell on them.
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ from reelgraph.plugins.assembly._segments import Segment
 if TYPE_CHECKING:
     from PIL import Image
 
-__all__ = ["Burned", "burn_segments", "write_record"]
+__all__ = ["Burned", "burn_segments", "word_times", "write_record"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +53,7 @@ class Burned:
     segments: list[Segment]
     stills: list[Path]  # the drawn PNGs, one per (still, cue)
     uncaptioned_frames: int  # cue frames on clips or crossfades (not captioned)
+    highlighted_cues: int  # cues drawn word by word
     lowest_contrast: float | None  # the worst WCAG ratio measured behind a cue
     #: per drawn still: cue index, text, box [l, t, r, b], contrast, glyphs (runs)
     records: list[dict[str, Any]]
@@ -62,6 +68,44 @@ def _cue_frames(cues: Sequence[Caption], fps: int) -> list[tuple[int, int, Capti
     return spans
 
 
+def word_times(
+    cues: Sequence[Caption], words: Sequence[tuple[float, str]]
+) -> dict[int, list[float]]:
+    """Each cue's words' start times (seconds), by cue index, where they can be matched.
+
+    ``words``: ``(start_s, word)`` in speaking order, one per whitespace
+    token (a timing shared by several tokens repeats its time). A cue's
+    tokens are looked for, as a run, from where the previous cue's ended;
+    a cue not found gets no entry.
+    """
+
+    def norm(word: str) -> str:
+        return "".join(ch for ch in word.casefold() if ch.isalnum())
+
+    tokens = [norm(w) for _, w in words]
+    found: dict[int, list[float]] = {}
+    at = 0
+    for cue in cues:
+        wanted = [norm(w) for w in cue.text.split()]
+        n = len(wanted)
+        for i in range(at, len(tokens) - n + 1):
+            if n and tokens[i : i + n] == wanted:
+                found[cue.index] = [words[i + j][0] for j in range(n)]
+                at = i + n
+                break
+    return found
+
+
+def _word_pieces(
+    a: int, b: int, times: list[float] | None, fps: int
+) -> list[tuple[int, int, int | None]]:
+    """The frames ``a``-``b`` of a cue cut at its words' starts: ``(first, end, word)``."""
+    if not times:
+        return [(a, b, None)]
+    edges = [a] + [min(max(round(t * fps), a), b) for t in times[1:]] + [b]
+    return [(edges[j], edges[j + 1], j) for j in range(len(times)) if edges[j + 1] > edges[j]]
+
+
 def burn_segments(
     segments: Sequence[Segment],
     cues: Sequence[Caption],
@@ -70,12 +114,16 @@ def burn_segments(
     tmp: Path,
     language: str | None,
     load: Callable[[Path], Image.Image] | None = None,
+    words: Sequence[tuple[float, str]] = (),
 ) -> Burned:
     """Split still segments at cue boundaries and point each captioned piece at a drawn still.
 
     Segments are in timeline order; segment ``k`` starts where ``k - 1``
     ends (frames at ``fps``). A piece keeps its segment's ``frames`` (capped
     at its own length) and repeats to its length like any still.
+
+    ``words`` (``(start_s, word)``, see :func:`word_times`) draw the spoken
+    word highlighted when the style has a highlight colour.
 
     Raises:
         InvalidInputError: no installed font has some character of a cue.
@@ -84,7 +132,8 @@ def burn_segments(
 
     load = load or (lambda p: Image.open(p).convert("RGB"))
     spans = _cue_frames(cues, fps)
-    drawn: dict[tuple[Path, int], Path] = {}
+    timed = word_times(cues, words) if style.highlight and words else {}
+    drawn: dict[tuple[Path, int, int | None], Path] = {}
     records: list[dict[str, Any]] = []
     out: list[Segment] = []
     uncaptioned = 0
@@ -97,23 +146,24 @@ def burn_segments(
             out.append(seg)
             start = end
             continue
-        pieces: list[tuple[int, int, Caption | None]] = []
+        pieces: list[tuple[int, int, Caption | None, int | None]] = []
         at = start
         for a, b, cue in inside:
             if a > at:
-                pieces.append((at, a, None))
-            pieces.append((a, b, cue))
+                pieces.append((at, a, None, None))
+            times = timed.get(cue.index)
+            pieces.extend((p, q, cue, w) for p, q, w in _word_pieces(a, b, times, fps))
             at = b
         if at < end:
-            pieces.append((at, end, None))
-        for j, (a, b, cue) in enumerate(pieces):
+            pieces.append((at, end, None, None))
+        for j, (a, b, cue, word) in enumerate(pieces):
             source = seg.source
             if cue is not None:
-                key = (seg.source, cue.index)
+                key = (seg.source, cue.index, word)
                 if key not in drawn:
-                    path = tmp / f"burn_{k:04d}_{cue.index:05d}.png"
-                    records.append(_draw(load(seg.source), cue, style, language, path))
-                    drawn[key] = path
+                    name = f"burn_{k:04d}_{cue.index:05d}_{-1 if word is None else word}.png"
+                    records.append(_draw(load(seg.source), cue, style, language, tmp / name, word))
+                    drawn[key] = tmp / name
                 source = drawn[key]
             length = b - a
             out.append(
@@ -127,19 +177,25 @@ def burn_segments(
             )
         start = end
     lowest = min((r["contrast"] for r in records), default=None)
-    return Burned(out, list(drawn.values()), uncaptioned, lowest, records)
+    return Burned(out, list(drawn.values()), uncaptioned, len(timed), lowest, records)
 
 
 def _draw(
-    image: Image.Image, cue: Caption, style: CaptionStyle, language: str | None, path: Path
+    image: Image.Image,
+    cue: Caption,
+    style: CaptionStyle,
+    language: str | None,
+    path: Path,
+    word: int | None = None,
 ) -> dict[str, Any]:
-    """Draw ``cue`` on ``image`` and save it as PNG at ``path``; its record."""
+    """Draw ``cue`` (word ``word`` highlighted) on ``image``, save it at ``path``; its record."""
     from reelgraph.plugins.visuals.slides import glyph_record
 
-    captioned, layout, runs = draw_cue(image, cue.text, style, language)
+    captioned, layout, runs = draw_cue(image, cue.text, style, language, word)
     captioned.save(path, format="PNG", compress_level=1)
     return {
         "cue": cue.index,
+        "word": word,
         "text": cue.text,
         "box": list(layout.box),
         "size_px": layout.size_px,

@@ -555,6 +555,7 @@ def assemble_video(
 def _burned(
     segments: list[Segment],
     cues: list[Caption],
+    words: list[tuple[float, str]],
     settings: _Settings,
     tmp: Path,
     language: str,
@@ -565,7 +566,7 @@ def _burned(
     from reelgraph.plugins.assembly._burn import burn_segments, write_record
 
     style = resolve_style(settings.caption_style)
-    burned = burn_segments(segments, cues, style, settings.fps, tmp, language)
+    burned = burn_segments(segments, cues, style, settings.fps, tmp, language, words=words)
     write_record(burned, style, tmp / _EXTRAS["burned_captions_path"])
     ctx.log.info(
         "captions burned",
@@ -576,7 +577,9 @@ def _burned(
         if burned.lowest_contrast is None
         else round(burned.lowest_contrast, 2),
         uncaptioned_frames=burned.uncaptioned_frames,
-        word_highlight="not drawn: the cues carry sentence timings only",
+        word_highlight=f"{burned.highlighted_cues} of {len(cues)} cues"
+        if style.highlight
+        else "off in this style",
     )
     return burned.segments
 
@@ -615,7 +618,13 @@ def _build(
     cues: list[Caption] = []
     if settings.captions != "soft":  # burned: the track's cues drawn on the stills
         cues.extend(build_cues(sentences, duration_s, language=script.language))
-        segments = _burned(segments, cues, settings, tmp, script.language, ctx)
+        words = [
+            (sentence.start_s + word.start_s, token)
+            for sentence in sentences
+            for word in sentence.words
+            for token in word.text.split()
+        ]
+        segments = _burned(segments, cues, words, settings, tmp, script.language, ctx)
     pcm = track(scenes, settings.fps, rate)
     bed = _bed(shots, settings, rate)
     size = (_even(visuals[0].width_px), _even(visuals[0].height_px))

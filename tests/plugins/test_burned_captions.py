@@ -157,9 +157,9 @@ def test_still_segments_split_at_cue_edges_and_clips_stay_whole(tmp_path: Path) 
     pieces = [(s.source.name, s.total, s.frames, s.kind) for s in burned.segments]
     assert pieces == [
         ("slide.png", 20, 12, "image"),
-        ("burn_0000_00001.png", 30, 12, "image"),
+        ("burn_0000_00001_-1.png", 30, 12, "image"),
         ("slide.png", 40, 12, "image"),
-        ("burn_0000_00002.png", 10, 10, "image"),  # shorter than a segment: encoded whole
+        ("burn_0000_00002_-1.png", 10, 10, "image"),  # shorter than a segment: encoded whole
         ("clip.mp4", 50, 50, "video"),
     ]
     assert burned.uncaptioned_frames == 10  # cue 2's frames over the clip
@@ -274,3 +274,48 @@ def test_the_gate_checks_burned_contrast_and_glyphs(tmp_path: Path) -> None:
     assert results["caption_glyphs"].details["missing"][0]["cue"] == 2
     soft = video.model_copy(update={"burned_captions_path": None})
     assert _gate(soft, tmp_path) is None  # soft captions, no visuals: nothing to check
+
+
+@pytest.mark.slow
+def test_the_readme_with_burned_captions_passes_its_gates(tmp_path: Path) -> None:
+    from reelgraph import Kernel
+
+    readme = Path(__file__).resolve().parents[2] / "README.md"
+    run = Kernel(home=tmp_path / "home").run(
+        "document-to-video",
+        {"document": str(readme), "captions": "burned", "caption_style": "bold-social"},
+        output_dir=str(tmp_path / "out"),
+    )
+    run.raise_for_status()
+    record = json.loads((tmp_path / "out" / "burned_captions.json").read_text())
+    assert len(record["cues"]) >= 20 and record["style"]["name"] == "bold-social"
+    checks = {r.details.get("check"): r for r in run.quality_report if r.gate == "accessibility"}
+    assert checks["caption_contrast"].passed and checks["caption_glyphs"].passed
+
+
+def test_word_highlight_cuts_a_cue_at_each_spoken_word(tmp_path: Path) -> None:
+    from reelgraph.plugins.assembly._burn import word_times
+
+    cues = [
+        Caption(index=1, start_s=0.0, end_s=1.2, text="Hello big\nworld."),
+        Caption(index=2, start_s=1.2, end_s=2.0, text="Unmatched words"),
+    ]
+    words = [(0.0, "Hello"), (0.4, "big"), (0.8, "world."), (1.3, "something"), (1.6, "else")]
+    assert word_times(cues, words) == {1: [0.0, 0.4, 0.8]}
+    still = tmp_path / "slide.png"
+    Image.new("RGB", (640, 360), (30, 30, 80)).save(still)
+    segs = [Segment(0, still, "image", 12, 50, tmp_path / "a.mp4")]
+    style = CaptionStyle(name="t", highlight="#ffd400", outline_px=0)
+    burned = burn_segments(segs, cues, style, 25, tmp_path, "en", words=words)
+    assert [(s.total, s.source.name) for s in burned.segments] == [
+        (10, "burn_0000_00001_0.png"),  # "Hello" lit until "big" starts at frame 10
+        (10, "burn_0000_00001_1.png"),
+        (10, "burn_0000_00001_2.png"),
+        (20, "burn_0000_00002_-1.png"),  # no timings matched: drawn once, unlit
+    ]
+    assert burned.highlighted_cues == 1
+    # the lit word is drawn in the highlight colour, the others are not
+    lit = Image.open(tmp_path / "burn_0000_00001_1.png").convert("RGB")
+    plain = Image.open(tmp_path / "burn_0000_00002_-1.png").convert("RGB")
+    assert (255, 212, 0) in {c for _, c in lit.getcolors(1 << 16)}
+    assert (255, 212, 0) not in {c for _, c in plain.getcolors(1 << 16)}
