@@ -447,7 +447,7 @@ def plan_gc(
     plan.artifacts, plan.recent = _garbage(artifacts, referenced, plan.cutoff)
     plan.bytes, plan.disk_bytes = _freed(plan.artifacts)
     if remote is not None and isinstance(artifacts, FsspecArtifactStore):
-        plan.remote, recent = _remote_garbage(artifacts, remote, referenced, plan.cutoff)
+        plan.remote, recent = artifacts.garbage(remote, referenced, plan.cutoff)
         plan.recent += recent
         plan.remote_bytes = sum(o.size for o in plan.remote)
     return plan
@@ -486,25 +486,6 @@ def _garbage(
             recent += 1
             continue
         garbage.append(f)
-    return garbage, recent
-
-
-def _remote_garbage(
-    artifacts: FsspecArtifactStore,
-    objects: list[RemoteObject],
-    referenced: set[tuple[str, str]],
-    cutoff: float | None,
-) -> tuple[list[RemoteObject], int]:
-    """Unreferenced remote objects, and how many more were kept for being newer than ``cutoff``."""
-    wanted = artifacts.keys_for(referenced)
-    garbage, recent = [], 0
-    for o in objects:
-        if o.key in wanted:
-            continue
-        if cutoff is not None and o.mtime >= cutoff:
-            recent += 1
-            continue
-        garbage.append(o)
     return garbage, recent
 
 
@@ -559,7 +540,7 @@ def apply_gc(store: RunStore, artifacts: ArtifactStore, runs_dir: Path, plan: Gc
                 folder.rmdir()
     if plan.remote and isinstance(artifacts, FsspecArtifactStore):
         doomed_keys = {o.key for o in plan.remote}
-        again, _ = _remote_garbage(artifacts, artifacts.scan(), referenced, cutoff)
+        again, _ = artifacts.garbage(artifacts.scan(), referenced, cutoff)
         going = [o for o in again if o.key in doomed_keys and o.mtime <= plan.made_at]
         result.remote_artifacts = artifacts.delete(going)
         result.remote_bytes = sum(o.size for o in going)

@@ -48,9 +48,11 @@ A ``kill -9`` at any point leaves either nothing, or a whole temporary object
 (an orphan no run references; ``reelgraph gc`` deletes ``.tmp/`` objects
 older than the earliest live run), or a whole object at its content address
 that no run references yet (the resumed node stores the same bytes again, or
-gc deletes it). An S3 multipart upload cut short is invisible (no key until
-CompleteMultipartUpload); set the bucket's AbortIncompleteMultipartUpload
-lifecycle rule so its parts are not kept
+gc deletes it). An S3 multipart upload (s3fs sends files over its block
+size, 50 MiB by default, in parts) cut short is invisible: there is no key
+until CompleteMultipartUpload. Its parts are still stored: gc aborts such
+uploads under ``.tmp/`` (ListMultipartUploads, AbortMultipartUpload), and the
+bucket's AbortIncompleteMultipartUpload lifecycle rule is a good second net
 (https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpu-abort-incomplete-mpu-lifecycle-config.html).
 
 **Fault points for crash tests.** ``REELGRAPH_FAULT_PAUSE=POINT`` (or
@@ -155,12 +157,15 @@ class RemoteObject:
         size: bytes.
         mtime: last modified, Unix seconds.
         temporary: an upload's temporary object (under ``.tmp/``).
+        upload_id: set for an S3 multipart upload never completed (``mtime``:
+            when it was initiated; ``size`` 0: its parts are not listed).
     """
 
     key: str
     size: int
     mtime: float
     temporary: bool
+    upload_id: str | None = None
 
 
 class FsspecArtifactStore(ArtifactStore):
@@ -404,7 +409,41 @@ class FsspecArtifactStore(ArtifactStore):
                     temporary=key.startswith(tmp_prefix),
                 )
             )
-        return objects
+        return objects + self._unfinished_uploads()
+
+    def _unfinished_uploads(self) -> list[RemoteObject]:
+        """S3 multipart uploads under ``.tmp/`` never completed (s3fs only; else none)."""
+        lister = getattr(self.fs, "list_multipart_uploads", None)
+        if lister is None:
+            return []
+        bucket, _, prefix = self.base.partition("/")
+        tmp_prefix = f"{prefix}/{TMP_DIR}/" if prefix else f"{TMP_DIR}/"
+        found = []
+        for upload in lister(bucket):
+            key, initiated = str(upload.get("Key", "")), upload.get("Initiated")
+            if key.startswith(tmp_prefix) and upload.get("UploadId"):
+                mtime = initiated.timestamp() if isinstance(initiated, datetime) else time.time()
+                found.append(RemoteObject(f"{bucket}/{key}", 0, mtime, True, upload["UploadId"]))
+        return found
+
+    def garbage(
+        self,
+        objects: Iterable[RemoteObject],
+        referenced: Iterable[tuple[str, str]],
+        cutoff: float | None,
+    ) -> tuple[list[RemoteObject], int]:
+        """Objects no reference names, and how many more were kept for being newer than
+        ``cutoff`` (a live run's start: its uploads are not referenced yet)."""
+        wanted = self.keys_for(referenced)
+        garbage, recent = [], 0
+        for o in objects:
+            if o.key in wanted:
+                continue
+            if cutoff is not None and o.mtime >= cutoff:
+                recent += 1
+                continue
+            garbage.append(o)
+        return garbage, recent
 
     def keys_for(self, refs: Iterable[tuple[str, str]]) -> set[str]:
         """The keys of these ``(digest, name)`` references (bad ones left out)."""
@@ -416,14 +455,21 @@ class FsspecArtifactStore(ArtifactStore):
 
     def delete(self, objects: Iterable[RemoteObject]) -> int:
         """Delete these objects; how many went (a vanished one counts as gone)."""
-        keys = [o.key for o in objects]
-        if not keys:
-            return 0
-        self.fs.rm(keys)
+        objects = list(objects)
+        keys = [o.key for o in objects if o.upload_id is None]
+        if keys:
+            self.fs.rm(keys)
+        for o in objects:
+            if o.upload_id is not None:
+                bucket, _, key = o.key.partition("/")
+                with contextlib.suppress(FileNotFoundError):  # completed or aborted meanwhile
+                    self.fs.call_s3(
+                        "abort_multipart_upload", Bucket=bucket, Key=key, UploadId=o.upload_id
+                    )
         with self._lock:
             self._present.clear()
         self.fs.invalidate_cache(self.base)
-        return len(keys)
+        return len(objects)
 
 
 # -- helpers ------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ pytest.importorskip("s3fs", reason='the S3 artifact store needs s3fs: pip instal
 
 ROOT = Path(__file__).resolve().parents[2]
 SIZE = 3 * 1024 * 1024 + 17  # several 1 MiB chunks, so "half sent" is mid-stream
+MULTIPART_SIZE = 11 * 1024 * 1024  # three parts of S3's smallest size, 5 MiB
 PAUSE_TIMEOUT_S = 120
 
 
@@ -102,7 +103,8 @@ def child_main() -> None:
         os.environ["CRASH_URL"],
         os.environ["CRASH_RUN_ID"],
     )
-    run = kernel(home, url, Blobs()).run(SPEC, inputs={"size": SIZE}, run_id=run_id)
+    size = int(os.environ["CRASH_SIZE"])
+    run = kernel(home, url, Blobs()).run(SPEC, inputs={"size": size}, run_id=run_id)
     print(json.dumps({"status": run.status}))
 
 
@@ -147,11 +149,15 @@ def objects(bucket: Any) -> dict[str, bytes]:
     }
 
 
-def kill_at(point: str, home: Path, url: str, run_id: str, tmp_path: Path) -> None:
+def kill_at(point: str, size: int, home: Path, url: str, run_id: str, tmp_path: Path) -> None:
     """Start the child, wait until it pauses at ``point``, SIGKILL it."""
     marker = tmp_path / f"paused-{point}"
     env = {
         **os.environ,
+        "CRASH_SIZE": str(size),
+        # s3fs sends a file over its block size in parts: 5 MiB parts here (fsspec's
+        # FSSPEC_<PROTOCOL> configuration, a JSON object of the filesystem's options)
+        "FSSPEC_S3": json.dumps({"default_block_size": 5 * 1024 * 1024}),
         "CRASH_HOME": str(home),
         "CRASH_URL": url,
         "CRASH_RUN_ID": run_id,
@@ -184,14 +190,28 @@ def kill_at(point: str, home: Path, url: str, run_id: str, tmp_path: Path) -> No
     assert child.returncode == -signal.SIGKILL
 
 
-@pytest.mark.parametrize("point", ["artifact-upload", "artifact-uploaded", "artifact-committed"])
+def unfinished_uploads(bucket: Any) -> list[str]:
+    listing = bucket.list_multipart_uploads(Bucket=bucket.name)
+    return sorted(f"{bucket.name}/{u['Key']}" for u in listing.get("Uploads", []))
+
+
+@pytest.mark.parametrize(
+    ("point", "size"),
+    [
+        ("artifact-upload", SIZE),
+        ("artifact-upload", MULTIPART_SIZE),
+        ("artifact-uploaded", SIZE),
+        ("artifact-committed", SIZE),
+    ],
+    ids=["half-sent", "half-sent-multipart", "uploaded", "copied-not-deleted"],
+)
 def test_a_kill_during_an_upload_leaves_nothing_half_written_referenced(
-    point: str, bucket: Any, tmp_path: Path
+    point: str, size: int, bucket: Any, tmp_path: Path
 ) -> None:
     home, url, run_id = tmp_path / "home", f"s3://{bucket.name}/store", "20261205-crash-" + point
-    kill_at(point, home, url, run_id, tmp_path)
+    kill_at(point, size, home, url, run_id, tmp_path)
     # the first node finished and is recorded; the second was killed in its commit
-    data = payload("b", SIZE)
+    data = payload("b", size)
     digest = hashlib.sha256(data).hexdigest()
     final = f"store/{digest[:2]}/{digest}/b.bin"
     after_kill = objects(bucket)
@@ -203,6 +223,10 @@ def test_a_kill_during_an_upload_leaves_nothing_half_written_referenced(
     assert len(temporaries) == expected_tmp
     assert all(after_kill[k] == data for k in temporaries)  # an S3 object is whole or absent
     assert (final in addressed) is (point == "artifact-committed")
+    # a multipart upload cut short is no object at all, only an unfinished upload
+    unfinished = unfinished_uploads(bucket)
+    assert len(unfinished) == (size == MULTIPART_SIZE)
+    assert all(k.startswith(f"{bucket.name}/store/.tmp/") for k in unfinished)
     probe = kernel(home, url, Blobs())
     nodes = {n.node_id: n for n in probe.store.get_nodes(run_id)}
     assert nodes["first"].status == "succeeded"
@@ -220,8 +244,10 @@ def test_a_kill_during_an_upload_leaves_nothing_half_written_referenced(
     artifacts = store.artifacts
     assert isinstance(artifacts, FsspecArtifactStore)
     plan = plan_gc(store.store, artifacts, home / "runs", GcPolicy())
-    assert sorted(o.key.split("/", 1)[1] for o in plan.remote) == sorted(temporaries)
+    orphans = sorted([f"{bucket.name}/{k}" for k in temporaries] + unfinished)
+    assert sorted(o.key for o in plan.remote) == orphans
     apply_gc(store.store, artifacts, home / "runs", plan)
+    assert unfinished_uploads(bucket) == []  # aborted: its parts are no longer stored
     left = objects(bucket)
     assert not any(k.startswith("store/.tmp/") for k in left)
     assert left[final] == data and len(left) == 2  # both nodes' files, nothing else
