@@ -366,3 +366,34 @@ def test_gc_keeps_objects_newer_than_a_live_run(bucket: Any, tmp_path: Path) -> 
     )
     plan = plan_gc(kernel.store, kernel.artifacts, tmp_path / "home" / "runs", GcPolicy())
     assert plan.remote == [] and plan.recent == 1
+
+
+def test_reelgraph_gc_reports_and_removes_remote_orphans(bucket: Any, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    url = f"s3://{bucket.name}/cli"
+    kernel = Kernel(
+        plugins=[Maker()], entry_points=False, hookspecs=[FileSpecs], home=tmp_path, artifacts=url
+    )
+    assert kernel.run(SPEC, inputs={"text": "cli"}).status == "succeeded"
+    kernel.close()
+    orphan = "cli/.tmp/" + "ef" * 32 + ".0123456789abcdef"
+    bucket.put_object(Bucket=bucket.name, Key=orphan, Body=b"z" * 2048)
+    env = {
+        **os.environ,
+        "REELGRAPH_HOME": str(tmp_path),
+        "REELGRAPH_ARTIFACTS": url,
+        "COLUMNS": "200",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "reelgraph.cli", "gc"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "remote objects removed" in done.stdout and "2.0 kB" in done.stdout
+    assert keys(bucket) == [f"cli/{sha(b'cli')[:2]}/{sha(b'cli')}/out.txt"]
