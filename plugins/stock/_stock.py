@@ -162,6 +162,30 @@ def choose_file(video: StockVideo, aspect: str) -> StockFile | None:
     return min(usable, key=rank)
 
 
+class _RedactFilter:
+    """Redacts keys from httpx's own log lines (its INFO line shows the request URL,
+    and Pixabay's URL carries the key)."""
+
+    def filter(self, record: Any) -> bool:
+        from reelgraph.observe.secrets import redact
+
+        record.msg = redact(record.getMessage())
+        record.args = None
+        return True
+
+
+_HTTPX_FILTER = _RedactFilter()
+
+
+def _guard_httpx_log() -> None:
+    """Put :class:`_RedactFilter` on the ``httpx`` logger (once; on first search, not import)."""
+    import logging
+
+    logger = logging.getLogger("httpx")
+    if _HTTPX_FILTER not in logger.filters:
+        logger.addFilter(_HTTPX_FILTER)
+
+
 class StockLibrary:
     """The ``render_shot``, ``generate_clip`` and ``tool_catalog`` hooks of a stock library.
 
@@ -205,6 +229,10 @@ class StockLibrary:
     def reset_s(self, headers: httpx.Headers) -> float | None:
         """Seconds until the rate limit resets, from the answer's headers."""
         raise NotImplementedError
+
+    def refuses_key(self, response: httpx.Response) -> bool:
+        """Whether an error answer says the key is wrong (HTTP 401 or 403 by default)."""
+        return response.status_code in (401, 403)
 
     def rate_headers(self, headers: httpx.Headers) -> dict[str, str]:
         """The library's rate-limit headers present in ``headers`` (for logs and messages)."""
@@ -339,6 +367,7 @@ class StockLibrary:
             ctx.log.info("stock.search_cached", provider=self.name, query=query)
             return hit[1]
         path, params, headers = self.request(query, orientation, key)
+        _guard_httpx_log()
         try:
             with httpx.Client(base_url=base, timeout=_TIMEOUT) as client:
                 response = client.get(path, params=params, headers=headers)
@@ -366,7 +395,7 @@ class StockLibrary:
         if status == 200:
             return
         where = f"{self.name}: the {self.library} API answered HTTP {status}"
-        if status in (401, 403):
+        if self.refuses_key(response):
             raise ConfigurationError(f"{where}: it refused the key; check {self.key_variable}")
         if status == 429:
             reset = self.reset_s(response.headers)

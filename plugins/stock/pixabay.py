@@ -34,6 +34,7 @@ from typing import Any
 
 import httpx
 
+from reelgraph import hookimpl
 from reelgraph.plugins.stock._stock import PER_PAGE, StockFile, StockLibrary, StockVideo
 from reelgraph.plugins.vendors._extras import require_sdk
 
@@ -123,6 +124,17 @@ class PixabayFootage(StockLibrary):
                 )
             )
         return videos
+
+    @hookimpl
+    def secret_patterns(self) -> list[tuple[str, str]]:
+        """Pixabay's key shape: the account id, a dash, 32 hex digits (the docs' example key)."""
+        return [("pixabay", r"\b\d{5,10}-[0-9a-f]{32}\b")]
+
+    def refuses_key(self, response: httpx.Response) -> bool:
+        """A wrong key is HTTP 400 ``[ERROR 400] Invalid or missing API key`` (or 401/403)."""
+        if response.status_code in (401, 403):
+            return True
+        return response.status_code == 400 and "api key" in response.text.lower()
 
     def reset_s(self, headers: httpx.Headers) -> float | None:
         """``X-RateLimit-Reset`` (seconds until the window resets), or ``Retry-After``."""
