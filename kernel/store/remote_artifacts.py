@@ -193,8 +193,7 @@ class FsspecArtifactStore(ArtifactStore):
         self.url = url.rstrip("/")
         self.cache = ArtifactStore(Path(cache))
         self.bytes_downloaded = 0
-        self._present: set[tuple[str, str]] = set()  # committed or seen by this instance
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the byte counters
 
     def __repr__(self) -> str:
         return f"FsspecArtifactStore({redact_url(self.url)!r}, cache={str(self.root)!r})"
@@ -228,14 +227,11 @@ class FsspecArtifactStore(ArtifactStore):
 
     def _upload(self, artifact: Artifact) -> Artifact:
         ref = (artifact.digest, artifact.name)
-        with self._lock:
-            if ref in self._present:
-                return artifact
         key = self.key_for(*ref)
+        # dedup: these bytes are already stored under this name. Asked every time, not
+        # remembered: gc on another host may have deleted the object since.
         if self._remote_size(key) == artifact.size:
-            with self._lock:
-                self._present.add(ref)
-            return artifact  # dedup: these bytes are already stored under this name
+            return artifact
         tmp = f"{self.base}/{TMP_DIR}/{artifact.digest}.{secrets.token_hex(8)}"
         try:
             self._send(artifact, tmp)
@@ -252,7 +248,6 @@ class FsspecArtifactStore(ArtifactStore):
             ) from err
         self.fs.invalidate_cache(key)
         with self._lock:
-            self._present.add(ref)
             self.bytes_written += artifact.size
         return artifact
 
@@ -329,8 +324,6 @@ class FsspecArtifactStore(ArtifactStore):
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()  # a bad cached copy: fetch it again
         self._download(digest, name, key, size)
-        with self._lock:
-            self._present.add((digest, name))
         return path
 
     def verify(self, digest: str, name: str) -> bool:
@@ -466,8 +459,6 @@ class FsspecArtifactStore(ArtifactStore):
                     self.fs.call_s3(
                         "abort_multipart_upload", Bucket=bucket, Key=key, UploadId=o.upload_id
                     )
-        with self._lock:
-            self._present.clear()
         self.fs.invalidate_cache(self.base)
         return len(objects)
 
