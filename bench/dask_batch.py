@@ -229,6 +229,7 @@ def main() -> None:
     parser.add_argument("--runs-at-once", type=int, default=2)
     parser.add_argument("--nodes", type=int, default=50)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=1, help="threads per Dask worker")
     parser.add_argument("--kills", type=int, default=10)
     parser.add_argument("--spec", default="document-to-video", help="a spec name or file")
     parser.add_argument("--only", choices=["batch", "overhead", "crash"])
@@ -241,7 +242,8 @@ def main() -> None:
     if args.only in (None, "batch"):
         docs = documents(args.count)
         local = run_batch("asyncio", {}, docs, args)
-        remote = run_batch("dask", {"workers": args.workers}, docs, args)
+        options = {"workers": args.workers, "threads_per_worker": args.threads}
+        remote = run_batch("dask", options, docs, args)
         report["batch"] = [local, remote]
         report["speed_up"] = round(local["wall_s"] / remote["wall_s"], 2)
     if args.only in (None, "overhead"):
