@@ -159,6 +159,7 @@ def test_cli_writes_run_json_with_node_timings(tmp_path) -> None:
         "script_quality",
         "slides",
         "shots_quality",
+        "credits",  # stock footage's credits: skipped for slides (-i visuals)
         "voice",
         "narration",
         "video",
@@ -170,7 +171,9 @@ def test_cli_writes_run_json_with_node_timings(tmp_path) -> None:
     gates = {g["gate"] for g in quality["gates"]}
     assert {"captions", "accessibility", "loudness", "conformance", "black_silence"} <= gates
     assert all(g["passed"] or g["severity"] != "error" for g in quality["gates"])
-    assert all(n["status"] == "succeeded" and n["seconds"] >= 0 for n in record["nodes"])
+    ran = [n for n in record["nodes"] if n["id"] != "credits"]
+    assert all(n["status"] == "succeeded" and n["seconds"] >= 0 for n in ran)
+    assert record["nodes"][5]["status"] == "skipped" and "credits" not in record["outputs"]
     assert record["outputs"]["video"].endswith("video.mp4")
     info = probe(out / "video.mp4")
     assert (info["width"], info["height"]) == (1080, 1920)
