@@ -15,8 +15,10 @@ The summary takes sentences from every top-level section in proportion to
 the words the section has: section ``g`` with ``w_g`` narratable words keeps
 about ``f * w_g`` words, ``f`` found by bisection as the largest share whose
 estimate fits the target. Within a section the sentences are ranked: those a
-key message protects first, then higher score (a key message's section),
-then paragraph leads (a paragraph's first sentence states its topic), then
+key message protects first, then whole sentences before fragments (under
+6 words, or starting in lower case: "Yes.", "followed by."), then higher
+score (the writer's: a key message's section, earlier in its section), then
+paragraph leads (a paragraph's first sentence states its topic), then
 document order; each top-level section keeps at least its best sentence.
 Code scenes are left out of a summary unless a key message is in their
 section. Every kept sentence is logged with the section it came from
@@ -120,6 +122,17 @@ def _words(sentence: Any) -> int:
     return len(sentence.text.split())
 
 
+#: A sentence this short ("Yes.", "Go ahead.") says little on its own.
+_FRAGMENT_WORDS = 6
+
+
+def _fragment(sentence: Any) -> bool:
+    """Whether a sentence is a poor summary line: very short, or the tail of a broken one
+    (it starts in lower case: "followed by.")."""
+    text = sentence.text.strip()
+    return _words(sentence) < _FRAGMENT_WORDS or text[:1].islower()
+
+
 def summarize(
     runs: Sequence[Any],
     document: Document,
@@ -149,7 +162,7 @@ def summarize(
     ranked = {
         g: sorted(
             sentences,
-            key=lambda s: (not s.protected, -s.score, not s.lead, s.section, s.pos),
+            key=lambda s: (not s.protected, _fragment(s), -s.score, not s.lead, s.section, s.pos),
         )
         for g, sentences in by_group.items()
     }
@@ -158,10 +171,12 @@ def summarize(
     def select(share: float) -> None:
         for g, sentences in ranked.items():
             quota = share * totals[g]
-            taken = 0
+            taken, full = 0, False
             for n, sentence in enumerate(sentences):
                 size = _words(sentence)
-                sentence.keep = sentence.protected or n == 0 or taken + size <= quota
+                # in rank order until the quota is met: no short sentence fills the rest
+                full = full or (n > 0 and taken + size > quota)
+                sentence.keep = sentence.protected or not full
                 taken += size if sentence.keep else 0
         for run in content:
             run.dropped = not any(s.keep for s in run.sentences)

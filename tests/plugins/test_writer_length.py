@@ -159,3 +159,14 @@ def test_top_sections_of_one_level_are_told_apart_by_numbering() -> None:
     ]
     doc = Document(title="FAQ", sections=[Section(heading=h, level=level) for level, h in headings])
     assert top_sections(doc) == [0, 0, 2, 2, 2, 5, 5]
+
+
+def test_a_summary_prefers_whole_sentences_to_fragments(ctx: NodeContext) -> None:
+    doc = _document(SIZES)
+    for section in doc.sections[1:]:
+        for block in section.blocks:
+            block.text = "Yes. " + block.text  # a fragment leads every paragraph
+    script = _write(doc, ctx)
+    narrated = [s for scene in script.scenes for s in scene.narration]
+    assert "Yes." not in narrated
+    assert all(_facts(script)[name] >= 1 for name in SIZES)
