@@ -3,7 +3,9 @@
 Messages: ``targets["key_messages"]``; when none are given, the document's
 section headings (level 1-6, except the title) stand in for them, those of
 sections with something of their own to narrate (not a heading over
-subsections only, a table, or a licence notice). Without a script, or
+subsections only, a table, or a licence notice); for a script the writer
+made a summary of (``Script.length`` "summary: ..."), only top-level
+sections' headings. Without a script, or
 without messages and a document, the gate returns ``None``; with a document
 that has no such heading, one passing result that says there was nothing to
 check.
@@ -114,6 +116,15 @@ def _messages(
     return headings, False
 
 
+def _top_level(headings: list[str], document: Document) -> list[str]:
+    """The headings of top-level sections only: what a 5-minute summary of a long
+    document promises to cover (the extractive writer's ``_summary.top_sections``)."""
+    from reelgraph.plugins.writers._summary import top_sections
+
+    heads = {" ".join(document.sections[i].heading.split()) for i in set(top_sections(document))}
+    return [h for h in headings if h in heads]
+
+
 def _stage(video: Video | None, visuals: list[Visual] | None) -> str:
     if video is not None:
         return "video"
@@ -139,6 +150,8 @@ def check_quality(
     if not gate_selected(GATE, gates) or script is None:
         return None
     messages, explicit = _messages(targets, document, script.language)
+    if not explicit and document is not None and (script.length or "").startswith("summary:"):
+        messages = _top_level(messages, document)
     limits = resolve_thresholds(GATE, DEFAULTS, _LIMITS, thresholds)
     if not messages:
         if document is None:

@@ -170,3 +170,16 @@ def test_a_summary_prefers_whole_sentences_to_fragments(ctx: NodeContext) -> Non
     narrated = [s for scene in script.scenes for s in scene.narration]
     assert "Yes." not in narrated
     assert all(_facts(script)[name] >= 1 for name in SIZES)
+
+
+def test_the_key_messages_gate_checks_a_summary_against_top_level_headings(ctx) -> None:
+    from reelgraph.plugins.gates import key_messages
+
+    doc = _document(SIZES)
+    script = _write(doc, ctx)
+    results = key_messages.check_quality(
+        document=doc, script=script, visuals=None, video=None, targets={},
+        gates=None, thresholds={}, ctx=ctx,
+    )  # fmt: skip
+    assert results is not None and len(results) == 1 and results[0].passed
+    assert sorted(results[0].details["covered"]) == sorted(SIZES)  # not "Alpha details"...
