@@ -113,9 +113,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     configure_logging(level="warning")
+    started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="reelgraph-bench-burn-") as tmp:
         root = Path(tmp)
         inputs = prepare(args.document, root / "prep")
+        print(f"prepared in {time.perf_counter() - started:.0f} s", flush=True)
         figures: dict[str, list[tuple[float, float]]] = {"soft": [], "pillow": [], "libass": []}
         video = None
         for k in range(args.repeat):
@@ -126,6 +128,12 @@ def main() -> None:
             figures["pillow"].append((wall_b, cpu_b))
             wall_l, cpu_l, _ = timed(partial(libass_pass, video, root / f"soft{k}"))
             figures["libass"].append((wall + wall_l, cpu + cpu_l))
+            print(
+                f"round {k + 1}: soft {wall:.1f} s wall {cpu:.1f} CPU s; Pillow {wall_b:.1f} / "
+                f"{cpu_b:.1f}; libass {wall + wall_l:.1f} / {cpu + cpu_l:.1f} "
+                f"(load {os.getloadavg()[0]:.1f})",
+                flush=True,
+            )
         assert video is not None
         print(
             f"{args.document}: {video.duration_s:.1f} s of video, {len(video.captions)} cues, "
