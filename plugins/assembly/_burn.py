@@ -134,6 +134,7 @@ def burn_segments(
     spans = _cue_frames(cues, fps)
     timed = word_times(cues, words) if style.highlight and words else {}
     drawn: dict[tuple[Path, int, int | None], Path] = {}
+    loaded: dict[Path, Image.Image] = {}
     records: list[dict[str, Any]] = []
     out: list[Segment] = []
     uncaptioned = 0
@@ -162,7 +163,11 @@ def burn_segments(
                 key = (seg.source, cue.index, word)
                 if key not in drawn:
                     name = f"burn_{k:04d}_{cue.index:05d}_{-1 if word is None else word}.png"
-                    records.append(_draw(load(seg.source), cue, style, language, tmp / name, word))
+                    if seg.source not in loaded:  # each still decoded once
+                        loaded.clear()
+                        loaded[seg.source] = load(seg.source)
+                    picture = loaded[seg.source]
+                    records.append(_draw(picture, cue, style, language, tmp / name, word))
                     drawn[key] = tmp / name
                 source = drawn[key]
             length = b - a
@@ -192,7 +197,7 @@ def _draw(
     from reelgraph.plugins.visuals.slides import glyph_record
 
     captioned, layout, runs = draw_cue(image, cue.text, style, language, word)
-    captioned.save(path, format="PNG", compress_level=1)
+    captioned.save(path, format="PNG", compress_level=0)  # read once, by ffmpeg
     return {
         "cue": cue.index,
         "word": word,
