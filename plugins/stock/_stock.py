@@ -186,6 +186,38 @@ def _guard_httpx_log() -> None:
         logger.addFilter(_HTTPX_FILTER)
 
 
+def stock_tool(provider: str, vendor: str, docs: str, *, limitations: list[str]) -> dict[str, Any]:
+    """A stock library's tool-catalog entry (the ``tool_catalog`` hook's shape).
+
+    Free (``price_usd_per_s`` 0.0), text-to-video by keyword search, every
+    aspect. ``docs`` is the vendor's API page, cited (dated 2026-12-05) for
+    the figures it states; latency (one search plus one download of an HD
+    file, tens of MB) and the quality tier (real footage that matches the
+    words, not the shot: between a slide, 1, and generated video, 3) are
+    estimates and say so.
+    """
+    vendor_doc = {"url": docs, "date": "2026-12-05", "basis": "vendor"}
+    estimate = {
+        "url": docs, "date": "2026-12-05", "basis": "estimate",
+        "note": "one search and one download of an HD file (tens of MB); real footage that "
+        "matches the words, not the shot: between a slide (1) and generated video (3)",
+    }  # fmt: skip
+    return {
+        "name": f"{provider}-stock", "provider": provider, "vendor": vendor,
+        "model": "stock video search", "modes": ["text_to_video"], "durations_s": [],
+        "resolutions": ["1920x1080", "1080x1920", "1080x1080"],
+        "aspects": ["16:9", "9:16", "1:1"], "native_audio": False,
+        "price_usd_per_s": 0.0, "latency_s": 10.0, "concurrency": 2, "quality_tier": 2,
+        "best_for": ["real footage behind narration", "no budget"],
+        "limitations": ["found by keywords, not made to the prompt", *limitations],
+        "sources": {
+            "modes": vendor_doc, "durations_s": vendor_doc, "resolutions": vendor_doc,
+            "aspects": vendor_doc, "native_audio": vendor_doc, "price_usd_per_s": vendor_doc,
+            "latency_s": estimate, "concurrency": vendor_doc, "quality_tier": estimate,
+        },
+    }  # fmt: skip
+
+
 class StockLibrary:
     """The ``render_shot``, ``generate_clip`` and ``tool_catalog`` hooks of a stock library.
 

@@ -33,22 +33,19 @@ from typing import Any
 
 import httpx
 
-from reelgraph.plugins.stock._stock import PER_PAGE, StockFile, StockLibrary, StockVideo
+from reelgraph.plugins.stock._stock import (
+    PER_PAGE,
+    StockFile,
+    StockLibrary,
+    StockVideo,
+    stock_tool,
+)
 from reelgraph.plugins.vendors._extras import require_sdk
 
 __all__ = ["DEFAULT_BASE_URL", "PexelsFootage", "plugin"]
 
 DEFAULT_BASE_URL = "https://api.pexels.com"
 _DOCS = "https://www.pexels.com/api/documentation/"
-
-_SOURCE = {"url": _DOCS, "date": "2026-12-05", "basis": "vendor"}
-_ESTIMATE = {
-    "url": _DOCS,
-    "date": "2026-12-05",
-    "basis": "estimate",
-    "note": "one search and one download of an HD file (tens of MB); real footage that "
-    "matches the words, not the shot: between a slide (1) and generated video (3)",
-}
 
 
 class PexelsFootage(StockLibrary):
@@ -60,32 +57,15 @@ class PexelsFootage(StockLibrary):
     base_url_variable = "PEXELS_BASE_URL"
     default_base_url = DEFAULT_BASE_URL
     key_page = "https://www.pexels.com/api/"
-    tool = {
-        "name": "pexels-stock",
-        "provider": "pexels",
-        "vendor": "Pexels",
-        "model": "stock video search",
-        "modes": ["text_to_video"],
-        "durations_s": [],
-        "resolutions": ["1920x1080", "1080x1920", "1080x1080"],
-        "aspects": ["16:9", "9:16", "1:1"],
-        "native_audio": False,
-        "price_usd_per_s": 0.0,
-        "latency_s": 10.0,
-        "concurrency": 2,
-        "quality_tier": 2,
-        "best_for": ["real footage behind narration", "no budget"],
-        "limitations": [
-            "found by keywords, not made to the prompt",
+    tool = stock_tool(
+        "pexels",
+        "Pexels",
+        _DOCS,
+        limitations=[
             "200 searches an hour, 20,000 a month (free key)",
             "credit the author (credits.txt)",
         ],
-        "sources": {
-            "modes": _SOURCE, "durations_s": _SOURCE, "resolutions": _SOURCE,
-            "aspects": _SOURCE, "native_audio": _SOURCE, "price_usd_per_s": _SOURCE,
-            "latency_s": _ESTIMATE, "concurrency": _SOURCE, "quality_tier": _ESTIMATE,
-        },
-    }  # fmt: skip
+    )
 
     def request(
         self, query: str, orientation: str, key: str

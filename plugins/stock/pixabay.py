@@ -35,7 +35,13 @@ from typing import Any
 import httpx
 
 from reelgraph import hookimpl
-from reelgraph.plugins.stock._stock import PER_PAGE, StockFile, StockLibrary, StockVideo
+from reelgraph.plugins.stock._stock import (
+    PER_PAGE,
+    StockFile,
+    StockLibrary,
+    StockVideo,
+    stock_tool,
+)
 from reelgraph.plugins.vendors._extras import require_sdk
 
 __all__ = ["DEFAULT_BASE_URL", "PixabayFootage", "plugin"]
@@ -43,14 +49,6 @@ __all__ = ["DEFAULT_BASE_URL", "PixabayFootage", "plugin"]
 DEFAULT_BASE_URL = "https://pixabay.com"
 _DOCS = "https://pixabay.com/api/docs/"
 _RENDITIONS = ("large", "medium", "small", "tiny")
-_SOURCE = {"url": _DOCS, "date": "2026-12-05", "basis": "vendor"}
-_ESTIMATE = {
-    "url": _DOCS,
-    "date": "2026-12-05",
-    "basis": "estimate",
-    "note": "one search and one download of an HD file; real footage that matches the "
-    "words, not the shot: between a slide (1) and generated video (3)",
-}
 
 
 class PixabayFootage(StockLibrary):
@@ -62,32 +60,12 @@ class PixabayFootage(StockLibrary):
     base_url_variable = "PIXABAY_BASE_URL"
     default_base_url = DEFAULT_BASE_URL
     key_page = "https://pixabay.com/api/docs/"
-    tool = {
-        "name": "pixabay-stock",
-        "provider": "pixabay",
-        "vendor": "Pixabay",
-        "model": "stock video search",
-        "modes": ["text_to_video"],
-        "durations_s": [],
-        "resolutions": ["1920x1080", "1080x1920", "1080x1080"],
-        "aspects": ["16:9", "9:16", "1:1"],
-        "native_audio": False,
-        "price_usd_per_s": 0.0,
-        "latency_s": 10.0,
-        "concurrency": 2,
-        "quality_tier": 2,
-        "best_for": ["real footage behind narration", "no budget"],
-        "limitations": [
-            "found by keywords, not made to the prompt",
-            "100 searches a minute (free key)",
-            "mostly landscape footage",
-        ],
-        "sources": {
-            "modes": _SOURCE, "durations_s": _SOURCE, "resolutions": _SOURCE,
-            "aspects": _SOURCE, "native_audio": _SOURCE, "price_usd_per_s": _SOURCE,
-            "latency_s": _ESTIMATE, "concurrency": _SOURCE, "quality_tier": _ESTIMATE,
-        },
-    }  # fmt: skip
+    tool = stock_tool(
+        "pixabay",
+        "Pixabay",
+        _DOCS,
+        limitations=["100 searches a minute (free key)", "mostly landscape footage"],
+    )
 
     def request(
         self, query: str, orientation: str, key: str
