@@ -17,14 +17,21 @@ Used by :mod:`reelgraph.plugins.assembly.ffmpeg`.
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
 from reelgraph.errors import FatalError, InvalidInputError
 
-__all__ = ["KEYFRAME_INTERVAL_S", "Segment", "encode_segment", "join_segments", "timescale"]
+__all__ = [
+    "KEYFRAME_INTERVAL_S",
+    "Segment",
+    "encode_group",
+    "encode_segment",
+    "join_segments",
+    "timescale",
+]
 
 #: Seconds between keyframes in every encoded segment. A quality gate can look
 #: for black frames by decoding keyframes only (bench: 16 s -> ~4 s on a
@@ -58,6 +65,12 @@ class Segment:
     #: it changes the PPS (x264 turns psy-rd off, which moves the chroma QP offset),
     #: so a video either encodes every segment with it or none
     quick_still: bool = True
+    #: burned captions: several stills' pieces encoded into one ``out`` by
+    #: :func:`encode_group`; this piece's ``frames`` start at packet ``offset``
+    offset: int = 0
+    grouped: bool = False
+    #: run in the encoding worker before the encode (draws a burned caption's still)
+    prepare: Callable[[], object] | None = field(default=None, compare=False, repr=False)
 
 
 def timescale(fps: int) -> int:
@@ -156,6 +169,67 @@ def encode_segment(
         )
 
 
+def _concat_path(path: Path) -> str:
+    """``path`` quoted for an ffconcat ``file`` line (https://ffmpeg.org/ffmpeg-formats.html#concat-1)."""
+    return "'" + str(path).replace("'", "'\\''") + "'"
+
+
+def encode_group(
+    ffmpeg: str,
+    group: Sequence[Segment],
+    size: tuple[int, int],
+    fps: int,
+    crf: int,
+    preset: str,
+    gop: int,
+) -> None:
+    """Encode still pieces that share one ``out`` in one ffmpeg run, each from a forced IDR frame.
+
+    Burned captions cut a still into pieces (one per cue and gap); piece
+    ``j`` is ``group[j].frames`` frames of ``group[j].source`` starting at
+    packet ``group[j].offset`` (the sum of the earlier pieces' frames). The
+    pieces are read with the concat demuxer (each image lasts its frames /
+    ``fps`` seconds; https://ffmpeg.org/ffmpeg-formats.html#concat-1), each
+    picture scaled once and repeated by the ``fps`` filter, and every piece
+    starts with an IDR frame (``-force_key_frames`` at its first frame,
+    ``-forced-idr``), so :func:`join_segments` repeats a piece alone by
+    copying its packets, as it does a segment of its own. One run instead of
+    one per piece saves an ffmpeg start, an x264 set-up and an MP4 per piece.
+    Same codec parameters as :func:`encode_segment` (the join checks the
+    SPS/PPS). ``prepare`` of each piece runs first, in this (worker) thread.
+
+    Raises:
+        InvalidInputError: ffmpeg cannot read or encode a piece's still.
+    """
+    for seg in group:
+        if seg.prepare is not None:
+            seg.prepare()
+    first = group[0]
+    listing = first.out.with_suffix(".ffconcat")
+    lines = ["ffconcat version 1.0"]
+    for seg in group:
+        lines += [f"file {_concat_path(seg.source)}", f"duration {seg.frames / fps:.6f}"]
+    listing.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    frames = sum(seg.frames for seg in group)
+    cmd = _encode_cmd(ffmpeg, first, size, fps, crf, preset, gop)
+    at = cmd.index("-f")  # the image input of encode_segment, replaced by the listing
+    cmd[at : at + 8] = ["-f", "concat", "-safe", "0", "-i", str(listing)]
+    vf = cmd.index("-vf") + 1
+    # one frame per piece in; fps repeats it, tpad holds the last (concat's last duration)
+    cmd[vf] = _fit(size).replace(",tpad=", f",fps={fps},tpad=")
+    cmd[cmd.index("-frames:v") + 1] = str(frames)
+    keys = ",".join(f"{seg.offset / fps:.6f}" for seg in group)
+    at = cmd.index("-x264-params")
+    cmd[at:at] = ["-force_key_frames", keys, "-forced-idr", "1"]
+    done = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    if done.returncode != 0:
+        tail = "\n".join(done.stderr.strip().splitlines()[-6:])
+        raise InvalidInputError(
+            f"ffmpeg failed while encoding the captioned stills of scene {first.scene} "
+            f"({first.source}) (exit {done.returncode}): {tail}"
+        )
+
+
 def join_segments(segments: Sequence[Segment], out: Path, fps: int) -> int:
     """Write the scenes' video, in order, into one MP4 (video only) by copying packets.
 
@@ -176,24 +250,37 @@ def join_segments(segments: Sequence[Segment], out: Path, fps: int) -> int:
 
     extradata: bytes | None = None
     written = 0
+    opened: tuple[Path, list[tuple[bytes, bool]]] | None = None  # a group's file, read once
     with av.open(str(out), "w", format="mp4") as container:
         stream = None
         for seg in segments:
-            with av.open(str(seg.out)) as source:
-                video = source.streams.video[0]
-                params = bytes(video.codec_context.extradata or b"")
-                if stream is None:
-                    stream = container.add_stream_from_template(video)
-                    stream.time_base = Fraction(1, timescale(fps))
-                    extradata = params
-                elif params != extradata:
-                    raise FatalError(
-                        f"the video segment of scene {seg.scene} was encoded with other "
-                        "H.264 parameters than scene 0's; the scenes cannot be joined by copy"
+            if opened is None or opened[0] != seg.out:
+                with av.open(str(seg.out)) as source:
+                    video = source.streams.video[0]
+                    params = bytes(video.codec_context.extradata or b"")
+                    if stream is None:
+                        stream = container.add_stream_from_template(video)
+                        stream.time_base = Fraction(1, timescale(fps))
+                        extradata = params
+                    elif params != extradata:
+                        raise FatalError(
+                            f"the video segment of scene {seg.scene} was encoded with other "
+                            "H.264 parameters than scene 0's; the scenes cannot be joined by copy"
+                        )
+                    opened = (
+                        seg.out,
+                        [(bytes(p), p.is_keyframe) for p in source.demux(video) if p.size],
                     )
-                packets = [(bytes(p), p.is_keyframe) for p in source.demux(video) if p.size]
+            packets = opened[1]
+            if seg.grouped:
+                packets = packets[seg.offset : seg.offset + seg.frames]
+            if seg.grouped and (not packets or not packets[0][1]):
+                raise FatalError(
+                    f"the captioned stills of scene {seg.scene}: no keyframe at frame {seg.offset}"
+                )
             if not packets:
                 raise FatalError(f"the video segment of scene {seg.scene} has no frames")
+            assert stream is not None  # added with the first file
             for n in range(seg.total):
                 data, keyframe = packets[n % len(packets)]
                 packet = av.Packet(data)

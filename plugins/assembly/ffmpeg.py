@@ -84,6 +84,7 @@ from reelgraph.plugins.assembly._publish import write_extras
 from reelgraph.plugins.assembly._segments import (
     KEYFRAME_INTERVAL_S,
     Segment,
+    encode_group,
     encode_segment,
     join_segments,
     timescale,
@@ -340,6 +341,17 @@ def _prepare_audio(
     return chunks(pcm, pieces, tmp)
 
 
+def _jobs(segments: Sequence[Segment]) -> list[list[Segment]]:
+    """One encode per segment; burned captions' pieces of one still (``grouped``) share one."""
+    jobs: list[list[Segment]] = []
+    for seg in segments:
+        if seg.grouped and jobs and jobs[-1][0].grouped and jobs[-1][0].out == seg.out:
+            jobs[-1].append(seg)
+        else:
+            jobs.append([seg])
+    return jobs
+
+
 def _encode_all(
     ffmpeg: str,
     pcm: bytes,
@@ -366,16 +378,20 @@ def _encode_all(
         pending: dict[Future[Any], str] = {audio: "audio track normalised"}
         segment_jobs: set[Future[Any]] = set()  # not finished yet; chunks_left likewise
         scenes = segments[-1].scene + 1
-        for k, seg in enumerate(segments):
-            future = pool.submit(encode_segment, ffmpeg, seg, size, s.fps, s.crf, s.preset, _gop(s))
+        jobs = _jobs(segments)
+        for k, group in enumerate(jobs):
+            seg = group[0]
+            encode = encode_group if seg.grouped else encode_segment
+            work = group if seg.grouped else seg
+            future = pool.submit(encode, ffmpeg, work, size, s.fps, s.crf, s.preset, _gop(s))
             pending[future] = (
                 f"encoding scene {seg.scene + 1}/{scenes}"
-                if len(segments) == scenes
-                else f"encoding segment {k + 1}/{len(segments)} (scene {seg.scene + 1})"
+                if len(jobs) == scenes
+                else f"encoding segment {k + 1}/{len(jobs)} (scene {seg.scene + 1})"
             )
             segment_jobs.add(future)
         chunks_left: set[Future[Any]] = set()
-        total, done = len(segments) + 3, 0  # + the audio's preparation and the two joins
+        total, done = len(jobs) + 3, 0  # + the audio's preparation and the two joins
         try:
             meanwhile()
             while pending:
@@ -560,14 +576,31 @@ def _burned(
     tmp: Path,
     language: str,
     ctx: NodeContext,
-) -> list[Segment]:
-    """The segments with the cues drawn on the stills (:mod:`._burn`), logged."""
+) -> tuple[list[Segment], Callable[[], None]]:
+    """The segments with the cues to draw on the stills (:mod:`._burn`); what to do after.
+
+    The encoders draw the stills; the returned function, called once they
+    have, writes ``burned_captions.json`` and logs what was drawn.
+    """
     from reelgraph.plugins._media.caption_style import resolve_style
     from reelgraph.plugins.assembly._burn import burn_segments, write_record
 
     style = resolve_style(settings.caption_style)
     burned = burn_segments(segments, cues, style, settings.fps, tmp, language, words=words)
-    write_record(burned, style, tmp / _EXTRAS["burned_captions_path"])
+
+    def record() -> None:
+        burned.draw_all()  # drawn by the encoders already: nothing left
+        write_record(burned, style, tmp / _EXTRAS["burned_captions_path"])
+        _log_burned(burned, style, len(cues), ctx)
+
+    return burned.segments, record
+
+
+def _nothing() -> None:
+    """Nothing to do after the encodes (soft captions)."""
+
+
+def _log_burned(burned: Any, style: Any, cues: int, ctx: NodeContext) -> None:
     ctx.log.info(
         "captions burned",
         style=style.name,
@@ -577,11 +610,10 @@ def _burned(
         if burned.lowest_contrast is None
         else round(burned.lowest_contrast, 2),
         uncaptioned_frames=burned.uncaptioned_frames,
-        word_highlight=f"{burned.highlighted_cues} of {len(cues)} cues"
+        word_highlight=f"{burned.highlighted_cues} of {cues} cues"
         if style.highlight
         else "off in this style",
     )
-    return burned.segments
 
 
 #: Files written beside the video when there is something to write, by Video field.
@@ -616,6 +648,7 @@ def _build(
     segments = shot_segments(shots, settings.segment_frames, tmp)
     sentences = [s for scene in scenes for s in scene.sentences]
     cues: list[Caption] = []
+    after_encode: Callable[[], object] = _nothing
     if settings.captions != "soft":  # burned: the track's cues drawn on the stills
         cues.extend(build_cues(sentences, duration_s, language=script.language))
         words = [
@@ -624,7 +657,7 @@ def _build(
             for word in sentence.words
             for token in word.text.split()
         ]
-        segments = _burned(segments, cues, words, settings, tmp, script.language, ctx)
+        segments, after_encode = _burned(segments, cues, words, settings, tmp, script.language, ctx)
     pcm = track(scenes, settings.fps, rate)
     bed = _bed(shots, settings, rate)
     size = (_even(visuals[0].width_px), _even(visuals[0].height_px))
@@ -636,6 +669,7 @@ def _build(
         write_vtt(cues, tmp / "video.vtt")
 
     steps = _encode_all(ffmpeg, pcm, rate, bed, segments, size, settings, tmp, ctx, write_captions)
+    after_encode()
     srt = tmp / "video.srt"
     starts_s = [sc.start_frame / settings.fps for sc in scenes]
     write_extras(script, visuals, starts_s, duration_s, size, tmp, ctx)  # chapters, thumbnail

@@ -154,15 +154,25 @@ def test_still_segments_split_at_cue_edges_and_clips_stay_whole(tmp_path: Path) 
     ]
     style = CaptionStyle(name="t")
     burned = burn_segments(segs, cues, style, 25, tmp_path, "en")
-    pieces = [(s.source.name, s.total, s.frames, s.kind) for s in burned.segments]
+    pieces = [(s.source.name, s.total, s.frames, s.offset, s.kind) for s in burned.segments]
     assert pieces == [
-        ("slide.png", 20, 12, "image"),
-        ("burn_0000_00001_-1.png", 30, 12, "image"),
-        ("slide.png", 40, 12, "image"),
-        ("burn_0000_00002_-1.png", 10, 10, "image"),  # shorter than a segment: encoded whole
-        ("clip.mp4", 50, 50, "video"),
+        ("burn_0000_plain.bmp", 20, 12, 0, "image"),
+        ("burn_0000_00001_-1.bmp", 30, 12, 12, "image"),
+        ("burn_0000_plain.bmp", 40, 12, 24, "image"),
+        ("burn_0000_00002_-1.bmp", 10, 10, 36, "image"),  # shorter than a segment: whole
+        ("clip.mp4", 50, 50, 0, "video"),
     ]
+    # the slide's pieces share one encode; the clip keeps its own
+    assert [s.out.name for s in burned.segments] == ["burn_0000.mp4"] * 4 + ["b.mp4"]
+    assert [s.grouped for s in burned.segments] == [True] * 4 + [False]
     assert burned.uncaptioned_frames == 10  # cue 2's frames over the clip
+    # drawn by the encoder (the first piece's prepare), not before
+    assert burned.records == [] and not (tmp_path / "burn_0000_00001_-1.bmp").exists()
+    assert burned.segments[0].prepare is not None
+    assert all(s.prepare is None for s in burned.segments[1:])
+    burned.draw_all()
+    assert all(path.is_file() for path in burned.stills)
+    assert Image.open(tmp_path / "burn_0000_plain.bmp").mode == "RGB"
     assert [r["text"] for r in burned.records] == ["First cue", "Over the edge"]
     assert all(r["contrast"] >= 4.5 for r in burned.records)
 
@@ -214,6 +224,55 @@ def test_a_burned_frame_shows_its_cue(media, tmp_path: Path) -> None:
         left, top, right, bottom = boxes[cue.index]
         text = pytesseract.image_to_string(picture.crop((left, top, right, bottom)), lang="eng")
         assert _ocr_match(cue.text, text) >= 0.8, (cue.text, text)
+
+
+def test_captions_start_and_end_on_their_frames_in_one_encode_per_slide(
+    media, tmp_path: Path
+) -> None:
+    # three cues on the first slide, one on the second, plain pauses after each scene;
+    # each slide's pieces share one ffmpeg run
+    sentences = [
+        ("The first caption of this slide is long enough to stand alone.", 1.3),
+        ("A second caption follows it on the same slide without a pause.", 1.1),
+        ("Then a third one closes the scene before the pause begins.", 1.2),
+    ]
+    narrations = [
+        media.narration(sentences, 0),
+        media.narration([("The last slide has a single caption of its own.", 1.0)], 1),
+    ]
+    ctx = NodeContext.for_testing(tmp_path / "run", node_id="video")
+    fps = 25
+    video = assemble_video(
+        script=media.script(narrations),
+        visuals=[
+            media.image(0, (640, 360), (20, 40, 90)),
+            media.image(1, (640, 360), (90, 40, 20)),
+        ],
+        narrations=narrations,
+        fps=fps,
+        pause_s=0.3,
+        options={"captions": "burned", "caption_style": "clean", "hold_for_reading": False},
+        ctx=ctx,
+    )
+    assert len(video.captions) >= 3
+    work = ctx.workdir
+    assert not list(work.glob("burn_*_*.mp4"))  # no encode per piece
+    expected = set()
+    for cue in video.captions:
+        expected |= set(range(round(cue.start_s * fps), round(cue.end_s * fps)))
+    record = json.loads(video.burned_captions_path.read_text())
+    left, top, right, bottom = record["cues"][0]["box"]
+    captioned, keyframes = set(), []
+    with av.open(str(video.path)) as container:
+        for n, frame in enumerate(container.decode(video=0)):
+            band = frame.to_image().crop((left, top, right, bottom)).convert("L")
+            lo, hi = band.getextrema()
+            if hi - lo > 60:  # text and box, not the flat slide colour
+                captioned.add(n)
+            if frame.key_frame:
+                keyframes.append(n)
+    assert captioned == expected  # every cue on exactly its frames
+    assert max(b - a for a, b in zip(keyframes, [*keyframes[1:], n + 1], strict=True)) <= 13
 
 
 def test_both_keeps_the_soft_track(media, tmp_path: Path) -> None:
@@ -307,15 +366,16 @@ def test_word_highlight_cuts_a_cue_at_each_spoken_word(tmp_path: Path) -> None:
     segs = [Segment(0, still, "image", 12, 50, tmp_path / "a.mp4")]
     style = CaptionStyle(name="t", highlight="#ffd400", outline_px=0)
     burned = burn_segments(segs, cues, style, 25, tmp_path, "en", words=words)
+    burned.draw_all()
     assert [(s.total, s.source.name) for s in burned.segments] == [
-        (10, "burn_0000_00001_0.png"),  # "Hello" lit until "big" starts at frame 10
-        (10, "burn_0000_00001_1.png"),
-        (10, "burn_0000_00001_2.png"),
-        (20, "burn_0000_00002_-1.png"),  # no timings matched: drawn once, unlit
+        (10, "burn_0000_00001_0.bmp"),  # "Hello" lit until "big" starts at frame 10
+        (10, "burn_0000_00001_1.bmp"),
+        (10, "burn_0000_00001_2.bmp"),
+        (20, "burn_0000_00002_-1.bmp"),  # no timings matched: drawn once, unlit
     ]
     assert burned.highlighted_cues == 1
     # the lit word is drawn in the highlight colour, the others are not
-    lit = Image.open(tmp_path / "burn_0000_00001_1.png").convert("RGB")
-    plain = Image.open(tmp_path / "burn_0000_00002_-1.png").convert("RGB")
+    lit = Image.open(tmp_path / "burn_0000_00001_1.bmp").convert("RGB")
+    plain = Image.open(tmp_path / "burn_0000_00002_-1.bmp").convert("RGB")
     assert (255, 212, 0) in {c for _, c in lit.getcolors(1 << 16)}
     assert (255, 212, 0) not in {c for _, c in plain.getcolors(1 << 16)}
