@@ -1,20 +1,31 @@
-"""Burned-in captions: each cue drawn onto its still with Pillow, every still segment encoded once.
+"""Burned-in captions: each cue drawn onto its still with Pillow, each captioned still one encode.
 
-How (chosen over libass, measured with ``bench/burned_captions.py`` on this
-README, 272 s of video, 57 cues, 20 scenes, 2 cores at load ~4: soft 6.1 s
-wall / 6.9 CPU s; burned with Pillow 18.3 s / 19.5 CPU s (3.0x soft wall);
-burned with libass, the soft render's picture re-encoded through the ``ass``
-filter, 118 s / 149 CPU s (25x): libass must encode every frame, the stills'
-packet copy is lost). Pillow misses the 1.3x budget: each cue's still costs
-one more 1080p segment encode (~0.15 CPU s) and its drawing (~0.075 CPU s,
-in the calling thread before the encodes start). A still's segment is cut at the cue boundaries inside
-it; each piece shows the still with that cue drawn on it
+How: a still's segment is cut at the cue boundaries inside it; each piece
+shows the still with that cue drawn on it
 (:func:`reelgraph.plugins._media.caption_style.draw_cue`) or without a cue,
-and is, like every still, encoded once (``segment_s``) and repeated by packet
-copy to its length (``_segments.join_segments``). A README's burned render
-therefore encodes one short segment per cue instead of one per scene. The
-cues are the caption track's (:func:`~reelgraph.plugins._media.captions.build_cues`):
-the same text, lines and times.
+is encoded once (``segment_s``, from an IDR frame) and repeated by packet
+copy to its length (``_segments.join_segments``), like every still. The
+pieces of one still are encoded in one ffmpeg run
+(``_segments.encode_group``), and the worker that runs it draws its cues
+first (:class:`Burned`). The cues are the caption track's
+(:func:`~reelgraph.plugins._media.captions.build_cues`): the same text,
+lines and times.
+
+Cost (``bench/burned_captions.py --skip-libass`` on this README, 272 s of
+video, 57 cues, 20 scenes, 2 cores shared with other work at load ~4, medians
+of 3): soft 6.7 s wall / 7.4 CPU s, burned 15.4 s / 16.5 CPU s (2.3x soft
+wall, 2.2x CPU; before the grouped encode, drawing in the workers and BMP
+stills, medians of 2 at load ~6.6: soft 8.6 s / 8.4, burned 24.0 s / 20.5,
+2.8x wall, 2.4x CPU). Burning with libass,
+the soft render's picture re-encoded through the ``ass`` filter, cost 118 s
+/ 149 CPU s (25x): libass must encode every frame, the stills' packet copy
+is lost. The 1.3x budget is still missed: each cue needs its own IDR frame
+(a piece is repeated from its first packet, and a keyframe every
+``KEYFRAME_INTERVAL_S`` must show the caption), so a cue change cannot be a
+P-frame that codes only the caption band; each cue costs one 1080p IDR
+frame plus a segment's P-frames (~0.13 CPU s in a grouped run, ~0.085 s of
+it the P-frames' analysis, measured with x264 at ``preset=medium``) and its
+drawing (~0.04 CPU s, half of it measuring the contrast behind the text).
 
 What was drawn is recorded (:func:`write_record`, ``burned_captions.json``
 beside the video): per drawn cue its text, box, the WCAG contrast measured on
