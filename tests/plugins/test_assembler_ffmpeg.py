@@ -21,6 +21,7 @@ from reelgraph.models import Video
 from reelgraph.plugins.assembly._loudness import normalise
 from reelgraph.plugins.assembly.ffmpeg import assemble_video
 from reelgraph.run.context import NodeContext
+from tests.package_text import package_description
 
 FPS = 30
 PAUSE_S = 0.5
@@ -537,7 +538,7 @@ def real_sentences(count: int) -> list[str]:
     """Plain sentences from an installed package's README (h11's), not text written here."""
     import re
 
-    text = " ".join(str(metadata.metadata("h11").get_payload()).split())
+    text = " ".join(package_description("h11").split())
     sentences = re.findall(r"[A-Z][A-Za-z ,'-]{30,160}[.!?]", text)
     assert len(sentences) >= count, "h11's description changed: pick another package"
     return sentences[:count]

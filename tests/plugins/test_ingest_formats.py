@@ -32,6 +32,7 @@ from reelgraph.errors import InvalidInputError
 from reelgraph.models import Document
 from reelgraph.plugins._text import decode_text, read_source, sniff_format
 from reelgraph.run.context import NodeContext
+from tests.package_text import description_of, package_description
 
 DOCS = Path(__file__).resolve().parents[1] / "fixtures" / "docs"
 FORMATS = DOCS / "formats"
@@ -71,7 +72,7 @@ def hook(ctx: NodeContext):
 
 
 def _description(name: str) -> str:
-    return importlib.metadata.metadata(name).get_payload() or ""
+    return package_description(name)
 
 
 def _texts(document: Document) -> list[str]:
@@ -231,7 +232,7 @@ def test_rst_every_installed_description_reads_clean() -> None:
     for dist in importlib.metadata.distributions():
         meta = dist.metadata
         name, kind = meta["Name"], (meta.get("Description-Content-Type") or "").lower()
-        body = meta.get_payload() or ""
+        body = description_of(meta)
         if name in seen or len(body) < 300 or (kind and not kind.startswith("text/x-rst")):
             continue
         seen.add(name)

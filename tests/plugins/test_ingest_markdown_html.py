@@ -7,17 +7,16 @@ importlib.metadata at test time.
 
 from __future__ import annotations
 
-import importlib.metadata
-
 import pytest
 
 from reelgraph.models import Document
 from reelgraph.plugins.ingest._images import is_content_image
 from reelgraph.plugins.ingest.markdown import parse_markdown
+from tests.package_text import package_description
 
 
 def _readme(name: str) -> Document:
-    return parse_markdown(importlib.metadata.metadata(name).get_payload() or "", f"{name}.md")
+    return parse_markdown(package_description(name), f"{name}.md")
 
 
 def _texts(document: Document) -> list[str]:
