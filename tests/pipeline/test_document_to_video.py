@@ -75,8 +75,11 @@ def test_run_succeeds_and_publishes_files(rendered) -> None:
     run, out = rendered
     assert run.status == "succeeded", run.error
     assert {p.name for p in out.iterdir()} >= {"video.mp4", "video.srt", "video.vtt"}
-    # 6 steps (the voice check included), 4 gate nodes
-    assert [n.status for n in run.nodes.values()] == ["succeeded"] * 10
+    # 6 steps (the voice check included), 4 gate nodes; the stock footage credits node
+    # is skipped when the visuals are slides (-i visuals)
+    statuses = {node_id: n.status for node_id, n in run.nodes.items()}
+    assert statuses.pop("credits") == "skipped"
+    assert list(statuses.values()) == ["succeeded"] * 10
     scenes = run.nodes["slides"].items
     assert scenes == run.nodes["narration"].items
     assert scenes >= 4  # title, two sections (one with code), closing
