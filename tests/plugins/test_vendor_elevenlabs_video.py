@@ -73,7 +73,10 @@ def rendered(tmp_path_factory):
 def test_the_spec_runs_on_elevenlabs_with_every_gate_passing(rendered):
     run, server, root, key = rendered
     assert run.status == "succeeded", run.error
-    assert all(node.status == "succeeded" for node in run.nodes.values())
+    # every node succeeds but the stock footage credits, skipped for slides
+    assert {i: n.status for i, n in run.nodes.items() if n.status != "succeeded"} == {
+        "credits": "skipped"
+    }
     narrations = run.outputs["narrations"]
     sentences = [s.text for n in narrations for s in n.segments]
     assert sorted(c.body["text"] for c in server.answered) == sorted(sentences)

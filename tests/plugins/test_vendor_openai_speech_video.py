@@ -65,7 +65,10 @@ def rendered(tmp_path_factory):
 def test_the_spec_runs_on_openai_speech_with_every_gate_passing(rendered):
     run, server, root, key = rendered
     assert run.status == "succeeded", run.error
-    assert all(node.status == "succeeded" for node in run.nodes.values())
+    # every node succeeds but the stock footage credits, skipped for slides
+    assert {i: n.status for i, n in run.nodes.items() if n.status != "succeeded"} == {
+        "credits": "skipped"
+    }
     segments = [s for n in run.outputs["narrations"] for s in n.segments]
     assert len(server.requests) == len(segments) == len(server.answered)
     assert {r.body["voice"] for r in server.requests} == {"nova"}
