@@ -188,7 +188,9 @@ def document_to_video() -> Workflow:
         },
         gates=["duration", "key_messages", "spoken_text", "captions", "loudness", "conformance"],
     )
-    wf.node("frames_quality", "check_quality", video=video, gates=["black_silence"])
+    wf.node(
+        "frames_quality", "check_quality", video=video, gates=["black_silence", "accessibility"]
+    )
     wf.output("video", video.path)
     wf.output("captions_srt", video.srt_path)
     wf.output("captions_vtt", video["vtt_path"])
