@@ -108,19 +108,6 @@ def child_main() -> None:
     print(json.dumps({"status": run.status}))
 
 
-@pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
-
-
 @pytest.fixture
 def bucket(moto_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     import boto3

@@ -21,19 +21,6 @@ KEY = "luma-s3-test-key-5f0c1e2d3b4a6978"
 BUCKET = "frames"
 
 
-@pytest.fixture(scope="module")
-def moto_url():
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
-
-
 @pytest.fixture
 def storage(moto_url, monkeypatch):
     """An empty bucket on the moto server, and the environment pointing at it."""
