@@ -71,6 +71,9 @@ class Segment:
     grouped: bool = False
     #: run in the encoding worker before the encode (draws a burned caption's still)
     prepare: Callable[[], object] | None = field(default=None, compare=False, repr=False)
+    #: encodes this segment instead of :func:`encode_segment`'s command, with the same
+    #: arguments (burned captions overlaid on a clip or a crossfade, ``_burn_clips``)
+    encode: Callable[..., None] | None = field(default=None, compare=False, repr=False)
 
 
 def timescale(fps: int) -> int:
@@ -159,6 +162,9 @@ def encode_segment(
     Raises:
         InvalidInputError: ffmpeg cannot read or encode the source.
     """
+    if seg.encode is not None:
+        seg.encode(ffmpeg, seg, size, fps, crf, preset, gop)
+        return
     cmd = _encode_cmd(ffmpeg, seg, size, fps, crf, preset, gop)
     done = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
     if done.returncode != 0:
