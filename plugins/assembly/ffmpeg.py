@@ -584,9 +584,11 @@ def _burned(
     """
     from reelgraph.plugins._media.caption_style import resolve_style
     from reelgraph.plugins.assembly._burn import burn_segments, write_record
+    from reelgraph.plugins.assembly._burn_clips import burn_clips
 
     style = resolve_style(settings.caption_style)
     burned = burn_segments(segments, cues, style, settings.fps, tmp, language, words=words)
+    burned = burn_clips(burned, cues, style, settings.fps, tmp, language, words=words)
 
     def record() -> None:
         burned.draw_all()  # drawn by the encoders already: nothing left
