@@ -39,7 +39,7 @@ from reelgraph.spec.stored import (
     stored_spec,
 )
 from reelgraph.store.artifacts import ArtifactStore
-from reelgraph.store.backends import open_run_store
+from reelgraph.store.backends import open_run_store, sqlite_file
 from reelgraph.store.faults import StorageError, check_writable, storage_fault
 from reelgraph.store.leases import DEFAULT_TTL_S, Lease, acquire_lease, release_lease
 from reelgraph.store.runs import RunRow, RunStore
@@ -194,9 +194,31 @@ class Kernel:
         if self._store is None:
             env = os.environ if self._env is None else self._env
             timeout_s = float(env.get("REELGRAPH_STORE_TIMEOUT_S") or 30)
-            url = self._store_url if self._store_url is not None else env.get("REELGRAPH_STORE")
-            self._store = open_run_store(url, self.home, busy_timeout_s=timeout_s)
+            self._store = open_run_store(self.store_url, self.home, busy_timeout_s=timeout_s)
         return self._store
+
+    @property
+    def store_url(self) -> str | None:
+        """The run store's URL: the ``store`` argument, else ``REELGRAPH_STORE``
+        (``None``: SQLite, ``<home>/reelgraph.db``). May hold a password: never print it."""
+        if self._store_url is not None:
+            return self._store_url
+        env = os.environ if self._env is None else self._env
+        return env.get("REELGRAPH_STORE") or None
+
+    def existing_store(self) -> RunStore | None:
+        """The run store for a reader, ``None`` when it is a SQLite file not made yet.
+
+        Readers (``reelgraph doctor``, ``tools stats``, the solver's measured
+        figures) read whichever store is configured and never create one.
+
+        Raises:
+            StoreError: as :attr:`store`.
+        """
+        path = sqlite_file(self.store_url, self.home)
+        if self._store is None and path is not None and not path.is_file():
+            return None
+        return self.store
 
     @property
     def artifacts(self) -> ArtifactStore:

@@ -10,14 +10,16 @@ stays fast.
 
 from __future__ import annotations
 
+import contextlib
 import json
-from pathlib import Path
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
 if TYPE_CHECKING:
     from reelgraph.models import ToolCatalog, ToolEntry
+    from reelgraph.store.runs import RunStore
 
 __all__ = ["DEFAULT_MAX_COST_USD", "learned_stats", "load_catalog", "tools_app"]
 
@@ -50,6 +52,24 @@ def _fail(message: str) -> NoReturn:
         f"[bold red]error:[/] {escape(redact(message))}", soft_wrap=True
     )
     raise typer.Exit(2)
+
+
+@contextlib.contextmanager
+def _run_store() -> Iterator[RunStore | None]:
+    """The configured run store (``REELGRAPH_STORE``, else ``<home>/reelgraph.db``),
+    closed afterwards; ``None`` before the first run. One that cannot be opened exits 2."""
+    from reelgraph.errors import ReelgraphError
+    from reelgraph.kernel import Kernel
+
+    kernel = Kernel(entry_points=False)
+    try:
+        store = kernel.existing_store()
+    except ReelgraphError as err:
+        _fail(str(err))
+    try:
+        yield store
+    finally:
+        kernel.close()
 
 
 def load_catalog() -> ToolCatalog:
@@ -187,18 +207,18 @@ def show_tool(
 
 def _measured(catalog: ToolCatalog, tool: ToolEntry) -> dict[str, Any]:
     """What the run store measured of ``tool`` (``{}`` before anything): runs and benchmarks."""
-    import sqlite3
-
-    from reelgraph.kernel import default_home
+    from reelgraph.errors import ReelgraphError
     from reelgraph.plugins.production.measured import apply_measurements, measure_for
     from reelgraph.store.benchmarks import clip_measurements, read_benchmarks
 
-    db_path = default_home() / "reelgraph.db"
-    try:
-        measures = clip_measurements(db_path)
-        bench = read_benchmarks(db_path, provider=tool.provider, model=tool.model)
-    except sqlite3.Error as err:
-        _fail(f"run store {db_path}: {err}")
+    with _run_store() as store:
+        if store is None:
+            return {}
+        try:
+            measures = clip_measurements(store)
+            bench = read_benchmarks(store, provider=tool.provider, model=tool.model)
+        except ReelgraphError as err:
+            _fail(str(err))
     measure = measure_for(tool, catalog, measures)
     if measure is None and not bench:
         return {}
@@ -254,33 +274,34 @@ def _beside(measured: dict[str, Any]) -> dict[str, str]:
     return lines
 
 
-def learned_stats(db_path: Path) -> list[dict[str, Any]]:
-    """What the run store has seen of each provider, read-only, per hook and provider.
+def learned_stats(store: RunStore | None) -> list[dict[str, Any]]:
+    """What the run store has seen of each provider, per hook and provider.
 
     Attempts of nodes that pinned a provider: how many, how many succeeded,
     median and longest seconds per attempt, US dollars spent and per success.
 
+    Args:
+        store: the run store (any backend: ``Kernel.existing_store()``);
+            ``None``: none yet, no rows.
+
     Raises:
-        sqlite3.Error: the store cannot be read (the caller reports it).
+        StoreError: the store cannot be read (the caller reports it).
     """
-    import sqlite3
     import statistics
 
-    if not db_path.is_file():
+    if store is None:
         return []
-    con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-    try:
-        attempts = con.execute(
-            "SELECT n.hook, n.provider, a.status, a.ended_at - a.started_at"
-            " FROM attempts a JOIN nodes n ON a.run_id = n.run_id AND a.node_id = n.node_id"
-            " WHERE n.provider IS NOT NULL AND a.ended_at IS NOT NULL"
-        ).fetchall()
-        spent = con.execute(
-            "SELECT hook, provider, COUNT(DISTINCT run_id), SUM(cost_usd) FROM nodes"
-            " WHERE provider IS NOT NULL GROUP BY hook, provider"
-        ).fetchall()
-    finally:
-        con.close()
+    attempts = store._read(
+        "tools stats",
+        "SELECT n.hook, n.provider, a.status, a.ended_at - a.started_at"
+        " FROM attempts a JOIN nodes n ON a.run_id = n.run_id AND a.node_id = n.node_id"
+        " WHERE n.provider IS NOT NULL AND a.ended_at IS NOT NULL",
+    )
+    spent = store._read(
+        "tools stats",
+        "SELECT hook, provider, COUNT(DISTINCT run_id), SUM(cost_usd) FROM nodes"
+        " WHERE provider IS NOT NULL GROUP BY hook, provider",
+    )
     seconds: dict[tuple[str, str], list[float]] = {}
     succeeded: dict[tuple[str, str], int] = {}
     for hook, provider, status, took in attempts:
@@ -326,17 +347,16 @@ def stats(
 
         reelgraph tools stats --hook plan_production
     """
-    import sqlite3
-
-    from reelgraph.kernel import default_home
+    from reelgraph.errors import ReelgraphError
 
     if clips:
-        _clip_stats(default_home() / "reelgraph.db", as_json)
+        _clip_stats(as_json)
         return
-    try:
-        rows = learned_stats(default_home() / "reelgraph.db")
-    except sqlite3.Error as err:
-        _fail(f"run store: {err}")
+    with _run_store() as store:
+        try:
+            rows = learned_stats(store)
+        except ReelgraphError as err:
+            _fail(str(err))
     if hook:
         rows = [r for r in rows if r["hook"] == hook]
     if as_json:
@@ -366,16 +386,16 @@ def stats(
     Console().print(table)
 
 
-def _clip_stats(db_path: Path, as_json: bool) -> None:
+def _clip_stats(as_json: bool) -> None:
     """``tools stats --clips``: per clip provider and model, what the solver plans with."""
-    import sqlite3
-
+    from reelgraph.errors import ReelgraphError
     from reelgraph.store.benchmarks import clip_measurements
 
-    try:
-        rows = [m.as_dict() for m in clip_measurements(db_path)]
-    except sqlite3.Error as err:
-        _fail(f"run store: {err}")
+    with _run_store() as store:
+        try:
+            rows = [] if store is None else [m.as_dict() for m in clip_measurements(store)]
+        except ReelgraphError as err:
+            _fail(str(err))
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return

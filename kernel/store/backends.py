@@ -23,7 +23,7 @@ from pathlib import Path
 
 from reelgraph.store.runs import RunStore, StoreError
 
-__all__ = ["ENTRY_POINT_GROUP", "open_run_store", "store_schemes"]
+__all__ = ["ENTRY_POINT_GROUP", "open_run_store", "sqlite_file", "store_schemes"]
 
 ENTRY_POINT_GROUP = "reelgraph.stores"
 
@@ -35,6 +35,23 @@ def store_schemes() -> list[str]:
     """URL schemes with an installed backend, ``sqlite`` first."""
     names = {ep.name for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)}
     return ["sqlite", *sorted(names - {"sqlite"})]
+
+
+def sqlite_file(url: str | None, home: Path) -> Path | None:
+    """The SQLite file of the run store ``url`` names, ``None`` for another backend's.
+
+    Readers that must not create a store (``doctor``, ``tools stats``, the
+    solver's measured figures) ask this first: a SQLite store whose file
+    does not exist yet holds no runs. Same URL forms as :func:`open_run_store`.
+    """
+    if not url:
+        return home / "reelgraph.db"
+    scheme, sep, rest = url.partition("://")
+    if not sep:  # a path: a SQLite file of its own
+        return Path(url).expanduser()
+    if scheme.lower() == "sqlite":
+        return Path(rest) if rest else home / "reelgraph.db"
+    return None
 
 
 def open_run_store(url: str | None, home: Path, *, busy_timeout_s: float = 30.0) -> RunStore:
@@ -54,15 +71,11 @@ def open_run_store(url: str | None, home: Path, *, busy_timeout_s: float = 30.0)
             a store that cannot be opened. The message never shows the URL's
             password.
     """
-    if not url:
-        return RunStore(home / "reelgraph.db", busy_timeout_s=busy_timeout_s)
-    scheme, sep, rest = url.partition("://")
-    if not sep:  # a path: a SQLite file of its own
-        return RunStore(Path(url).expanduser(), busy_timeout_s=busy_timeout_s)
-    scheme = scheme.lower()
-    if scheme == "sqlite":
-        path = Path(rest) if rest else home / "reelgraph.db"
+    path = sqlite_file(url, home)
+    if path is not None:
         return RunStore(path, busy_timeout_s=busy_timeout_s)
+    assert url is not None  # no URL is SQLite in home
+    scheme = url.partition("://")[0].lower()
     found = [ep for ep in metadata.entry_points(group=ENTRY_POINT_GROUP) if ep.name == scheme]
     if not found:
         extra = _EXTRAS.get(scheme)

@@ -1,7 +1,8 @@
 """What the run store knows of each clip provider: benchmark rows and measured figures.
 
-Two readers and one writer over the run store (``<home>/reelgraph.db``,
-:mod:`reelgraph.store.runs`), vendor-free (a provider and a model are
+Two readers and one writer over the run store (whichever is configured:
+``<home>/reelgraph.db`` or ``REELGRAPH_STORE``'s, :mod:`reelgraph.store.runs`
+and :mod:`reelgraph.store.backends`), vendor-free (a provider and a model are
 whatever the plugin is called and was asked for):
 
 - :func:`add_benchmarks` writes the rows of one ``reelgraph tools
@@ -24,17 +25,16 @@ several models) the model is ``None``: the figures are the provider's.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sqlite3
 import statistics
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from reelgraph.store.runs import upsert_sql
-
-if TYPE_CHECKING:
-    from reelgraph.store.runs import RunStore
+from reelgraph.store.runs import RunStore, upsert_sql
 
 __all__ = [
     "BenchmarkRow",
@@ -99,32 +99,51 @@ def add_benchmarks(store: RunStore, rows: list[BenchmarkRow]) -> None:
     store._write("benchmarks", body)
 
 
-def _connect(db_path: Path) -> sqlite3.Connection | None:
-    """A read-only connection, or ``None`` when there is no store yet."""
-    if not Path(db_path).is_file():
-        return None
-    return sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30)
+#: runs one read-only query: ``query(sql, params) -> rows``
+_Query = Callable[[str, Sequence[Any]], list[Any]]
+
+
+@contextlib.contextmanager
+def _reading(source: RunStore | Path) -> Iterator[_Query | None]:
+    """Queries on ``source``: a run store (any backend), or a SQLite file opened
+    read-only (no migration); ``None`` when that file does not exist yet."""
+    if isinstance(source, RunStore):
+        yield lambda sql, params: source._read("read clip measurements", sql, tuple(params))
+        return
+    if not Path(source).is_file():
+        yield None
+        return
+    con = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
+    try:
+        yield lambda sql, params: con.execute(sql, params).fetchall()
+    finally:
+        con.close()
 
 
 def read_benchmarks(
-    db_path: Path, provider: str | None = None, model: str | None = None
+    source: RunStore | Path, provider: str | None = None, model: str | None = None
 ) -> list[BenchmarkRow]:
     """Benchmark rows, newest first, of ``provider`` (and ``model``) or all.
 
-    Returns ``[]`` for a store without benchmarks (or an older schema).
+    Args:
+        source: the run store (``Kernel.store``: SQLite or a server's), or a
+            SQLite file, read read-only.
+
+    Returns ``[]`` for a store without benchmarks (or a file of an older schema).
 
     Raises:
-        sqlite3.Error: the store cannot be read.
+        StoreError: the run store cannot be read.
+        sqlite3.Error: the SQLite file cannot be read.
     """
-    con = _connect(db_path)
-    if con is None:
-        return []
-    try:
-        known = con.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'benchmarks'"
-        ).fetchone()
-        if not known:
+    with _reading(source) as query:
+        if query is None:
             return []
+        if not isinstance(source, RunStore):  # a file: maybe from before migration 6
+            known = query(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'benchmarks'", ()
+            )
+            if not known:
+                return []
         sql = f"SELECT {', '.join(_COLUMNS)} FROM benchmarks WHERE 1 = 1"
         params: list[Any] = []
         if provider is not None:
@@ -133,9 +152,7 @@ def read_benchmarks(
         if model is not None:
             sql += " AND model = ?"
             params.append(model)
-        rows = con.execute(sql + " ORDER BY created_at DESC, case_id", params).fetchall()
-    finally:
-        con.close()
+        rows = query(sql + " ORDER BY created_at DESC, case_id", params)
     out = []
     for row in rows:
         data = dict(zip(_COLUMNS, row, strict=True))
@@ -195,21 +212,25 @@ class ToolMeasure:
         return data
 
 
-def clip_measurements(db_path: Path, hook: str = "generate_clip") -> list[ToolMeasure]:
+def clip_measurements(source: RunStore | Path, hook: str = "generate_clip") -> list[ToolMeasure]:
     """Per provider and model, what every stored run of ``hook`` measured (see the module).
 
     The provider of an attempt is the one that ran it (a fallback's, if the
     node fell back), else the node's. Cancelled attempts and those that asked
     a question are not counted; any other end but ``succeeded`` is a failure.
 
+    Args:
+        source: the run store (``Kernel.store``: SQLite or a server's), or a
+            SQLite file, read read-only (``[]`` when it does not exist).
+
     Raises:
-        sqlite3.Error: the store cannot be read.
+        StoreError: the run store cannot be read.
+        sqlite3.Error: the SQLite file cannot be read.
     """
-    con = _connect(db_path)
-    if con is None:
-        return []
-    try:
-        attempts = con.execute(
+    with _reading(source) as query:
+        if query is None:
+            return []
+        attempts = query(
             "SELECT a.run_id, a.node_id, COALESCE(a.provider, n.provider), a.status,"
             " COALESCE(a.seconds, a.ended_at - a.started_at)"
             " FROM attempts a JOIN nodes n ON a.run_id = n.run_id AND a.node_id = n.node_id"
@@ -217,14 +238,12 @@ def clip_measurements(db_path: Path, hook: str = "generate_clip") -> list[ToolMe
             " AND a.status NOT IN ('cancelled', 'needs_input', 'running')"
             " AND COALESCE(a.provider, n.provider) IS NOT NULL",
             (hook,),
-        ).fetchall()
-        costs = con.execute(
+        )
+        costs = query(
             "SELECT c.run_id, c.node_id, c.amount_usd, c.detail FROM costs c"
             " JOIN nodes n ON c.run_id = n.run_id AND c.node_id = n.node_id WHERE n.hook = ?",
             (hook,),
-        ).fetchall()
-    finally:
-        con.close()
+        )
     models: dict[tuple[str, str, str], set[str]] = {}
     found: dict[tuple[str, str | None], ToolMeasure] = {}
     for run_id, node_id, usd, detail in costs:

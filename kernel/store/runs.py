@@ -442,6 +442,8 @@ class RunStore:
 
     def __init__(self, path: Path, busy_timeout_s: float = 30.0) -> None:
         self.path = Path(path)
+        #: where the store is, for messages: its file here, a URL without password elsewhere
+        self.location = str(self.path)
         self.busy_timeout_s = busy_timeout_s
         self._lock = threading.Lock()
         self._checkpointer: _Checkpointer | None = None
@@ -831,6 +833,10 @@ class RunStore:
             _JOURNAL_PUT,
             (run_id, node_id, _item(item_index), key, value),
         )
+
+    def schema_version(self) -> int:
+        """The migrations applied to the store (``SCHEMA_VERSION`` once opened)."""
+        return int(self._read("schema version", "PRAGMA user_version")[0][0])
 
     def integrity_check(self) -> str:
         """The result of ``PRAGMA integrity_check``: ``"ok"`` for a sound database."""

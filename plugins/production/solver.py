@@ -114,21 +114,24 @@ def _shot_list(shots: Any) -> ShotList:
 def _measured(catalog: ToolCatalog, ctx: NodeContext) -> tuple[ToolCatalog, list[Any]]:
     """The catalog with the run store's measured figures (see :mod:`.measured`).
 
-    The store is the one beside the run: ``<home>/reelgraph.db``, the run's
-    folder being ``<home>/runs/<run id>``. A store that cannot be read
-    leaves the claims in place (logged).
+    The store is the run's own (``REELGRAPH_STORE``'s or
+    ``<home>/reelgraph.db``), which the kernel hands the context. Without one
+    (``Kernel(persist=False)``, a remote worker) or when it cannot be read,
+    the claims stay in place (logged).
     """
-    import sqlite3
-    from pathlib import Path
-
+    from reelgraph.errors import ReelgraphError
     from reelgraph.plugins.production.measured import apply_measurements
     from reelgraph.store.benchmarks import clip_measurements
+    from reelgraph.store.runs import RunStore
 
-    db_path = Path(ctx.run_dir).parent.parent / "reelgraph.db"
+    store = ctx._store  # the kernel's run store, or a journal when runs are not stored
+    if not isinstance(store, RunStore):
+        ctx.log.info("measured figures unavailable: this run has no run store")
+        return catalog, []
     try:
-        measures = clip_measurements(db_path)
-    except sqlite3.Error as err:
-        ctx.log.warning("measured figures unavailable", store=str(db_path), error=str(err))
+        measures = clip_measurements(store)
+    except ReelgraphError as err:
+        ctx.log.warning("measured figures unavailable", store=store.location, error=str(err))
         return catalog, []
     adjusted, figures = apply_measurements(catalog, measures)
     measured = [f.tool for f in figures if "measured" in f.basis.values()]
