@@ -6,10 +6,11 @@ beside this module, merged with the user's ``<reelgraph home>/caption_styles.yam
 Sizes are pixels of a 1080-pixel short side and scale with the frame.
 
 The cue's text and line breaks are the caption track's
-(:func:`reelgraph.plugins._media.captions.build_cues`: <= 2 lines of <= 42
-characters, reading speed): nothing here re-breaks a cue. When a line is wider
-than the caption area at the style's size, the size steps down until every
-line fits (:func:`layout_cue`), so the burned text is the track's text.
+(:func:`reelgraph.plugins._media.captions.build_cues`), built for the width
+its lines have at the style's size (:mod:`.caption_fit`): nothing here
+re-breaks a cue. A line still too wide (one long word) makes the size step
+down until it fits (:func:`layout_cue`), so the burned text is the track's
+text.
 
 Where captions may go (:func:`caption_area`):
 

@@ -64,8 +64,8 @@ from typing import TYPE_CHECKING, Any
 from reelgraph import hookimpl
 from reelgraph.errors import ConfigurationError, FatalError, InvalidInputError
 from reelgraph.models import Caption, Narration, Script, Video, Visual
+from reelgraph.plugins._media.caption_fit import track_cues
 from reelgraph.plugins._media.captions import (
-    build_cues,
     iso639_2,
     write_srt,
     write_vtt,
@@ -651,8 +651,13 @@ def _build(
     sentences = [s for scene in scenes for s in scene.sentences]
     cues: list[Caption] = []
     after_encode: Callable[[], object] = _nothing
+    size = (_even(visuals[0].width_px), _even(visuals[0].height_px))
+    fitted = {  # lines fitted to the frame and the caption style (caption_fit.track_cues)
+        "captions": settings.captions, "caption_style": settings.caption_style,
+        "frame_px": size, "language": script.language, "log": ctx.log,
+    }  # fmt: skip
     if settings.captions != "soft":  # burned: the track's cues drawn on the stills
-        cues.extend(build_cues(sentences, duration_s, language=script.language))
+        cues.extend(track_cues(sentences, duration_s, **fitted))
         words = [
             (sentence.start_s + word.start_s, token)
             for sentence in sentences
@@ -662,11 +667,10 @@ def _build(
         segments, after_encode = _burned(segments, cues, words, settings, tmp, script.language, ctx)
     pcm = track(scenes, settings.fps, rate)
     bed = _bed(shots, settings, rate)
-    size = (_even(visuals[0].width_px), _even(visuals[0].height_px))
 
     def write_captions() -> None:
         if settings.captions == "soft":
-            cues.extend(build_cues(sentences, duration_s, language=script.language))
+            cues.extend(track_cues(sentences, duration_s, **fitted))
         write_srt(cues, tmp / "video.srt")
         write_vtt(cues, tmp / "video.vtt")
 
