@@ -48,6 +48,7 @@ already had).
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 from collections.abc import Sequence
@@ -83,6 +84,7 @@ def _backgrounds() -> list[tuple[int, int, int]]:
     return greys + pure
 
 
+@functools.cache
 def worst_contrast(style: CaptionStyle) -> float:
     """The lowest WCAG ratio ``contrast_behind`` gives ``style`` over any background (1-21).
 
@@ -103,7 +105,7 @@ def style_for_clips(style: CaptionStyle, limit: float = MIN_CONTRAST) -> Caption
 
     The box is the style's colour if it has one, else black or white,
     whichever contrasts more with the text (and highlight) colours; its
-    opacity rises from the style's in steps of 5 %.
+    opacity is the lowest on a 5 % grid above the style's that holds.
 
     Raises:
         InvalidInputError: even an opaque box does not reach ``limit`` (a
@@ -117,12 +119,23 @@ def style_for_clips(style: CaptionStyle, limit: float = MIN_CONTRAST) -> Caption
         light = replace(style, box="#ffffff", box_opacity=1.0)
         box = "#000000" if worst_contrast(dark) >= worst_contrast(light) else "#ffffff"
     pad = max(style.box_pad_px, _BOX_PAD_PX)
-    opacity = style.box_opacity if style.box else 0.0
-    while opacity < 1.0:
-        opacity = min(1.0, round(opacity + _OPACITY_STEP, 2))
-        candidate = replace(style, box=box, box_opacity=opacity, box_pad_px=pad)
-        if worst_contrast(candidate) >= limit:
-            return candidate
+    # opacities on the 5 % grid above the style's; bisected: over backgrounds of every
+    # lightness, a box that contrasts with the text only helps as it grows more opaque
+    grid = [round(k * _OPACITY_STEP, 2) for k in range(1, round(1 / _OPACITY_STEP) + 1)]
+    grid = [o for o in grid if o > (style.box_opacity if style.box else 0.0)]
+
+    def candidate(opacity: float) -> CaptionStyle:
+        return replace(style, box=box, box_opacity=opacity, box_pad_px=pad)
+
+    low, high = 0, len(grid)
+    while low < high:
+        middle = (low + high) // 2
+        if worst_contrast(candidate(grid[middle])) >= limit:
+            high = middle
+        else:
+            low = middle + 1
+    if low < len(grid):
+        return candidate(grid[low])
     raise InvalidInputError(
         f"caption_style {style.name!r}: its text colour {style.colour} cannot reach "
         f"{limit:g}:1 over moving pictures even on an opaque {box} box; choose a text "
