@@ -5,15 +5,18 @@ Target: ``targets["duration_s"]`` in seconds; without it the gate returns ``None
 - Stage ``video``: the MP4 is demuxed with PyAV and its length taken from the
   packets' own timestamps (end of the last packet of any stream), not from
   ``Video.duration_s``; passes when ``|measured - target| <= tolerance_s``.
-- Stage ``script`` (a script and no video): the spoken length is estimated the
-  way the ``extractive`` writer estimates it (its options ``words_per_minute``
-  and ``scene_overhead_s``: words / 160 wpm * 60 + 1 s per scene), so a script
-  that is too long fails before any audio is made. The writer can only
+- Stage ``script`` (a script and no video): the spoken length is estimated
+  with the ``extractive`` writer's own function
+  (:func:`reelgraph.plugins.writers.estimate.estimate_s`: words at 160 wpm,
+  Chinese and Japanese by characters at espeak's measured rates, + 1 s per
+  scene), so a script the writer fitted passes here and a script that is too
+  long fails before any audio is made. The writer can only
   shorten: "too long" is an error whose remedy it acts on ("too long: shorten
   by about N s"); "too short" is a warning at this stage.
 
 Thresholds (``thresholds["duration"]``):
-    tolerance_s: 5.0 -- the product brief's promise of the target +-5 s.
+    tolerance_s: 5.0 -- the product brief's promise of the target +-5 s
+        (``estimate.TOLERANCE_S``, which the writer refuses a target by).
     words_per_minute: 160 -- ``extractive.DEFAULT_OPTIONS`` (a common
         narration rate); set it to the writer's option when that differs.
     scene_overhead_s: 1.0 -- ``extractive.DEFAULT_OPTIONS`` (the pause an
@@ -32,7 +35,9 @@ from typing import TYPE_CHECKING, Any
 from reelgraph import hookimpl
 from reelgraph.errors import InvalidInputError
 from reelgraph.models import GateResult, Script, Video
+from reelgraph.plugins._language import writes_without_spaces
 from reelgraph.plugins.gates._common import gate_selected, probe_duration_s, resolve_thresholds
+from reelgraph.plugins.writers.estimate import TOLERANCE_S, estimate_s
 from reelgraph.plugins.writers.extractive import DEFAULT_OPTIONS as _WRITER_OPTIONS
 
 if TYPE_CHECKING:
@@ -51,7 +56,7 @@ GATE = "duration"
 
 #: Default thresholds; sources in the module docstring.
 DEFAULTS: dict[str, float] = {
-    "tolerance_s": 5.0,
+    "tolerance_s": TOLERANCE_S,
     "words_per_minute": float(_WRITER_OPTIONS["words_per_minute"]),
     "scene_overhead_s": float(_WRITER_OPTIONS["scene_overhead_s"]),
 }
@@ -63,13 +68,19 @@ _LIMITS: dict[str, tuple[float, float]] = {
 
 
 def estimate_script_s(script: Script, words_per_minute: float, scene_overhead_s: float) -> float:
-    """Estimated spoken seconds: narration words at ``words_per_minute`` + overhead per scene.
+    """Estimated spoken seconds of ``script`` in its language, + ``scene_overhead_s`` per scene.
 
-    The same estimate as the ``extractive`` writer's (words split on
-    whitespace), so a script it fitted to a target passes here.
+    The ``extractive`` writer's own estimate (:func:`.estimate.estimate_s`:
+    words at ``words_per_minute``; Chinese and Japanese by characters), so a
+    script it fitted to a target passes here.
     """
-    count = sum(len(sentence.split()) for scene in script.scenes for sentence in scene.narration)
-    return count / words_per_minute * 60 + len(script.scenes) * scene_overhead_s
+    return estimate_s(
+        (sentence for scene in script.scenes for sentence in scene.narration),
+        len(script.scenes),
+        script.language,
+        words_per_minute,
+        scene_overhead_s,
+    )
 
 
 # -- the gate -------------------------------------------------------------------
@@ -155,7 +166,12 @@ def _script_result(script: Script, target: float, limits: dict[str, float]) -> G
         "difference_s": round(diff, 3),
         "words": sum(len(s.split()) for scene in script.scenes for s in scene.narration),
         "scenes": len(script.scenes),
-        "method": f"estimate: words / {wpm:g} wpm * 60 + {overhead:g} s per scene",
+        "method": f"estimate: words / {wpm:g} wpm * 60 + {overhead:g} s per scene"
+        + (
+            " (Chinese and Japanese by characters)"
+            if writes_without_spaces(script.language)
+            else ""
+        ),
     }
     common = {
         "gate": GATE,

@@ -81,11 +81,20 @@ from reelgraph.plugins._text import (
 from reelgraph.plugins.gates.spoken_text import REMEDY_PREFIX
 from reelgraph.plugins.gates.spoken_text import problems as speech_problems
 from reelgraph.plugins.writers._boilerplate import is_boilerplate, is_front_matter
-from reelgraph.plugins.writers._fit import _STOPWORDS, _estimate_s, _fit, _mark_keys, _units
+from reelgraph.plugins.writers._fit import (
+    _STOPWORDS,
+    _estimate_s,
+    _fit,
+    _mark_keys,
+    _units,
+    fitted_length,
+    too_short,
+)
 from reelgraph.plugins.writers._links import MARK, link_needed, mark_links
 from reelgraph.plugins.writers._phrases import phrases
 from reelgraph.plugins.writers._runs import _chunk, _Run, _Sentence
 from reelgraph.plugins.writers._summary import choose_target, summarize
+from reelgraph.plugins.writers.estimate import TOLERANCE_S
 
 if TYPE_CHECKING:
     from reelgraph.run.context import NodeContext
@@ -201,8 +210,12 @@ def write_script(
             summarize(runs, document, budget, lambda: _estimate_s(runs, opts), ctx)
         else:
             _fit(runs, budget, opts)
-        if _estimate_s(runs, opts) > budget:
+            length = fitted_length(runs, length, ctx)
+        shortest = _estimate_s(runs, opts)
+        if shortest > budget:
             ctx.log.warning("script longer than target even at its shortest", target_s=budget)
+        if duration_s is not None and shortest > duration_s + TOLERANCE_S:
+            raise InvalidInputError(too_short(document, duration_s, shortest, keys))
     script = Script(
         title=title,
         scenes=_scenes(runs, title, opts),
