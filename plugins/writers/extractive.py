@@ -32,13 +32,19 @@ document whose whole narration is estimated at 5 minutes or less is narrated
 whole, a longer one becomes a summary of about 5 minutes with sentences from
 every top-level section in proportion to its length (each kept sentence
 logged with its section); ``Script.duration_s`` and ``Script.length`` record
-the target and why. Speech is estimated at ``words_per_minute`` (160, a common figure for
-presentation narration) plus ``scene_overhead_s`` (1 s) per scene for the
-pause between scenes. When ``duration_s`` is exceeded, the lowest-ranked
+the target and why. Speech is estimated by :mod:`.estimate` (the ``duration``
+gate's estimate too): words at ``words_per_minute`` (160, a common figure for
+presentation narration), Chinese and Japanese by characters at espeak's
+measured rates, plus ``scene_overhead_s`` (1 s) per scene for the pause
+between scenes. When ``duration_s`` is exceeded, the lowest-ranked
 sentences are dropped (later in their section ranks lower; sections holding a
 key message rank higher; each kept scene keeps one sentence), then whole
-scenes (code before content, last sections first). Tables are shown in no
-scene and never narrated.
+scenes (code before content, last sections first; never a key message's
+section), then the closing scene; the sections left out are logged and named
+in ``Script.length``. The title and the document's first sentence always
+stay; when even that script (with the key messages' sections) is more than
+5 s over ``duration_s``, the writer refuses it, naming the shortest length it
+can make. Tables are shown in no scene and never narrated.
 
 Never narrated (the ``spoken_text`` gate measures the same things, with the
 same :func:`~reelgraph.plugins.gates.spoken_text.problems`):
@@ -175,7 +181,9 @@ def write_script(
     Raises:
         InvalidInputError: no document (this writer extracts; from a brief
             alone use ``offline`` or an LLM writer), the document has no
-            narratable sentence, or an option or ``duration_s`` is out of range.
+            narratable sentence, an option or ``duration_s`` is out of range,
+            or ``duration_s`` is more than 5 s shorter than the shortest
+            script it can make (the message names that length).
     """
     if document is None:
         raise InvalidInputError(
