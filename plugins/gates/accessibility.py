@@ -27,7 +27,10 @@ Four results, ``details["check"]`` naming each:
   ``slides``) are listed as unchecked, not failed.
 
 Video clips are described by their alt text only: contrast and safe area are
-not measured on them (an ``info`` result says so).
+not measured on them (an ``info`` result says so). A stock clip's title is
+checked, from the record the clip carries (``stock._footage.title_record``):
+its characters join ``glyphs`` and its contrast, measured on sampled frames
+of the footage behind it as the overlay dimmed them, joins ``contrast``.
 
 Burned captions (a ``video`` whose ``burned_captions_path`` is set, assembler
 option ``captions: burned`` or ``both``; checked with or without visuals):
@@ -322,27 +325,38 @@ def check_quality(
     results.append(_alt_text(visuals, stage))
     images = [v for v in visuals if v.kind == "image"]
     clips = [v.scene_index for v in visuals if v.kind != "image"]
-    if images:
+    titled = _titled_clips(visuals)
+    if images or titled:
         measured = []
-        records = []
+        records: list[tuple[Visual, dict[str, Any] | None]] = []
         for visual in images:
             image, record = _open_rgb(visual)
             colours = measure_colours(image, limits["safe_margin"])
             sides = safe_area_sides(image, colours.background, limits["safe_margin"])
             measured.append((visual, colours, sides))
             records.append((visual, record))
-        results.append(_contrast(measured, limits["min_contrast"], stage))
-        results.append(_safe_area(measured, limits["safe_margin"], stage))
+        records += [(visual, title.get("glyphs") or {}) for visual, title in titled]
+        titles = [
+            {"scene": v.scene_index, "background": "footage", "text": "#ffffff",
+             "ratio": float(t["contrast"])}
+            for v, t in titled if isinstance(t.get("contrast"), int | float)
+        ]  # fmt: skip
+        results.append(_contrast(measured, limits["min_contrast"], stage, titles))
+        if images:
+            results.append(_safe_area(measured, limits["safe_margin"], stage))
         results.append(_glyphs(records, stage))
     if clips:
+        measured_titles = [v.scene_index for v, _ in titled]
+        also = f"; titles measured on their footage (scenes {measured_titles})" if titled else ""
         results.append(
             GateResult(
                 gate=GATE,
                 passed=True,
                 severity="info",
-                message=f"contrast and safe area not measured on video clips (scenes {clips})",
+                message=f"contrast and safe area not measured on video clips (scenes {clips})"
+                + also,
                 stage=stage,
-                details={"check": "clips", "scenes": clips},
+                details={"check": "clips", "scenes": clips, "titled_scenes": measured_titles},
             )
         )
     ctx.log.info("accessibility gate", failed=[r.details["check"] for r in results if not r.passed])
@@ -420,8 +434,23 @@ def _hex(colour: RGB | None) -> str | None:
     return None if colour is None else "#{:02x}{:02x}{:02x}".format(*colour)
 
 
+def _titled_clips(visuals: list[Visual]) -> list[tuple[Visual, dict[str, Any]]]:
+    """Clips with the title record stock footage stores (``stock._footage.title_record``:
+    its fonts and characters, its contrast measured on the footage)."""
+    clips = [v for v in visuals if v.kind != "image"]
+    if not clips:
+        return []
+    from reelgraph.plugins.stock._footage import title_record
+
+    found = [(visual, title_record(Path(visual.path))) for visual in clips]
+    return [(visual, record) for visual, record in found if record is not None]
+
+
 def _contrast(
-    measured: list[tuple[Visual, SlideColours, list[str]]], limit: float, stage: str
+    measured: list[tuple[Visual, SlideColours, list[str]]],
+    limit: float,
+    stage: str,
+    titles: list[dict[str, Any]] | None = None,
 ) -> GateResult:
     slides = [
         {
@@ -431,7 +460,7 @@ def _contrast(
             "ratio": None if c.ratio is None else round(c.ratio, 2),
         }
         for visual, c, _ in measured
-    ]
+    ] + (titles or [])
     rated = [s for s in slides if s["ratio"] is not None]
     low = [s["scene"] for s in rated if s["ratio"] < limit]
     details: dict[str, Any] = {"check": "contrast", "slides": slides, "low_contrast_scenes": low}
