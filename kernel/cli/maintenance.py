@@ -481,8 +481,8 @@ def _integrity_read_only(db: Path) -> str:
         connection.close()
 
 
-def check_store(kernel: Any) -> Check:
-    """``PRAGMA integrity_check`` through the RunStore.
+def check_store(kernel: Any, db: Path) -> Check:
+    """``PRAGMA integrity_check`` of the SQLite store ``db`` through the RunStore.
 
     A store from an older reelgraph is checked through a read-only
     connection instead: opening it as a RunStore would migrate it, and doctor
@@ -490,7 +490,6 @@ def check_store(kernel: Any) -> Check:
     """
     from reelgraph.store.runs import StoreError
 
-    db = kernel.home / "reelgraph.db"
     if not db.exists():
         return Check("store integrity", "ok", f"no store yet at {db} (made on the first run)")
     fix = (
@@ -508,25 +507,31 @@ def check_store(kernel: Any) -> Check:
     return Check("store integrity", "ok", f"{db}: integrity_check ok")
 
 
-def check_leases(kernel: Any) -> Check:
-    """Leases whose holder is gone: the runs they held need ``reelgraph resume``.
+_LEASES = "SELECT run_id, owner, host, pid, acquired_at, heartbeat_at, expires_at FROM leases"
+
+
+def check_leases(db: Path) -> Check:
+    """Leases whose holder is gone, in the SQLite store ``db``: the runs they held
+    need ``reelgraph resume``.
 
     Read through a read-only connection, as the schema is (no migration).
     """
-    from reelgraph.store.leases import Lease
-
-    db = kernel.home / "reelgraph.db"
     if not db.exists():
         return Check("stale leases", "ok", "no store yet")
     connection = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
     try:
-        rows = connection.execute(
-            "SELECT run_id, owner, host, pid, acquired_at, heartbeat_at, expires_at FROM leases"
-        ).fetchall()
+        rows = connection.execute(_LEASES).fetchall()
     except sqlite3.OperationalError:  # no such table: a store from before leases
         return Check("stale leases", "ok", "none (the store predates leases)")
     finally:
         connection.close()
+    return _stale_leases(rows)
+
+
+def _stale_leases(rows: list[Any]) -> Check:
+    """The stale-lease check over the rows of :data:`_LEASES`."""
+    from reelgraph.store.leases import Lease
+
     now = time.time()
     stale = [row[0] for row in rows if Lease(*row).stale_reason(now) is not None]
     if stale:
@@ -539,13 +544,66 @@ def check_leases(kernel: Any) -> Check:
     return Check("stale leases", "ok", "none")
 
 
-def doctor_checks(kernel: Any, output: Path) -> list[Check]:
-    """Every check, in the order ``doctor`` prints them.
+def check_server_store(kernel: Any) -> list[Check]:
+    """Schema, integrity and stale leases of a run store on a server (``REELGRAPH_STORE``).
+
+    The store is opened as every command opens it (through its backend, which
+    brings an older schema up to date); it is named by its location, which
+    never shows a password. A store that cannot be opened fails all three.
+    """
+    from reelgraph.errors import ReelgraphError
+    from reelgraph.store.runs import SCHEMA_VERSION
+
+    names = ("schema version", "store integrity", "stale leases")
+    try:
+        store = kernel.store
+        version = store.schema_version()
+        integrity = store.integrity_check()
+        rows = store._read("doctor: leases", _LEASES)
+    except ReelgraphError as err:
+        detail = f"{err}; check REELGRAPH_STORE and that the server is up"
+        return [Check(names[0], "fail", detail)] + [
+            Check(name, "fail", "not checked: see schema version") for name in names[1:]
+        ]
+    where = store.location
+    schema = Check(names[0], "ok", f"{where}: {version}")
+    if version != SCHEMA_VERSION:
+        schema = Check(names[0], "fail", f"{where}: {version}, expected {SCHEMA_VERSION}")
+    if integrity != "ok":
+        first = integrity.splitlines()[0]
+        return [schema, Check(names[1], "fail", f"{where}: {first}"), _stale_leases(rows)]
+    return [schema, Check(names[1], "ok", f"{where}: ok"), _stale_leases(rows)]
+
+
+def _sqlite_store_checks(kernel: Any, db: Path) -> list[Check]:
+    """Schema, integrity and stale leases of the SQLite store ``db``, changing nothing.
 
     The store checks run only when the schema check passed: a store written
     by a newer reelgraph cannot be opened (and must not be migrated).
     """
-    db = kernel.home / "reelgraph.db"
+    checks = [check_schema(db)]
+    if _newer_schema(db):
+        checks.append(Check("store integrity", "fail", "not checked: see schema version"))
+        checks.append(Check("stale leases", "fail", "not checked: see schema version"))
+        return checks
+    store = check_store(kernel, db)
+    checks.append(store)
+    if store.verdict == "fail":
+        checks.append(Check("stale leases", "fail", "not checked: see store integrity"))
+    else:
+        checks.append(check_leases(db))
+    return checks
+
+
+def doctor_checks(kernel: Any, output: Path) -> list[Check]:
+    """Every check, in the order ``doctor`` prints them.
+
+    The run store checked is the configured one (``REELGRAPH_STORE`` or
+    ``Kernel(store=)``, else ``<home>/reelgraph.db``; see
+    :mod:`reelgraph.store.backends`).
+    """
+    from reelgraph.store.backends import sqlite_file
+
     checks = [_writable("home", kernel.home), _writable("output", output)]
     steps: list[Callable[[], Check | list[Check]]] = [
         lambda: check_free_space(kernel.home, output),
@@ -559,18 +617,8 @@ def doctor_checks(kernel: Any, output: Path) -> list[Check]:
     for step in steps:
         found = step()
         checks += found if isinstance(found, list) else [found]
-    schema = check_schema(db)
-    checks.append(schema)
-    if _newer_schema(db):
-        checks.append(Check("store integrity", "fail", "not checked: see schema version"))
-        checks.append(Check("stale leases", "fail", "not checked: see schema version"))
-    else:
-        store = check_store(kernel)
-        checks.append(store)
-        if store.verdict == "fail":
-            checks.append(Check("stale leases", "fail", "not checked: see store integrity"))
-        else:
-            checks.append(check_leases(kernel))
+    db = sqlite_file(kernel.store_url, kernel.home)
+    checks += check_server_store(kernel) if db is None else _sqlite_store_checks(kernel, db)
     with contextlib.suppress(Exception):
         kernel.close()
     return checks
