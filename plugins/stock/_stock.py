@@ -466,8 +466,9 @@ class StockLibrary:
             seconds=round(time.perf_counter() - started, 3),
         )  # fmt: skip
         found, made = make_clip(
-            data, target, aspect=aspect, duration_s=seconds, title=title, what=what
-        )
+            data, target, aspect=aspect, duration_s=seconds, title=title, what=what,
+            language=options.get("language"),
+        )  # fmt: skip
         ctx.log.info(
             "stock.clip_ready", provider=self.name, media_id=video.media_id,
             source_s=round(found.duration_s, 3), duration_s=round(made.duration_s, 3),
