@@ -74,7 +74,7 @@ def stats_command(
     except ValueError as err:
         fail(str(err))
     data = read_stats(kernel.store, spec=spec, since=since_ts, last=last, graph_of=graph_of(kernel))
-    data["store"] = str(getattr(kernel.store, "path", "") or kernel.home)
+    data["store"] = kernel.store.location  # a file, or a server's URL without its password
     if as_json:
         print(json.dumps(data, indent=2))
         return
@@ -174,9 +174,10 @@ def plan_estimate(kernel: Any, plan: Any, last: int = 20) -> dict[str, Any]:
     name = plan.spec.name
     empty = {"spec": name, "history_runs": 0, "nodes": [], "critical_path": [],
              "critical_path_s": None, "cost_usd": None, "unmeasured": list(plan.order)}  # fmt: skip
-    if not (kernel.home / "reelgraph.db").is_file() and not _store_url():
+    store = kernel.existing_store()  # REELGRAPH_STORE's, or the home's SQLite file
+    if store is None:
         return empty
-    found, runs = node_history(kernel.store, name, last=last)
+    found, runs = node_history(store, name, last=last)
     if not runs:
         return empty
     medians = {n: found[n].median_s for n in plan.order if n in found}
@@ -190,12 +191,6 @@ def plan_estimate(kernel: Any, plan: Any, last: int = 20) -> dict[str, Any]:
         "cost_usd": round(sum(found[n].median_cost_usd for n in medians), 6),
         "unmeasured": [n for n in plan.order if n not in found],
     }
-
-
-def _store_url() -> str | None:
-    import os
-
-    return os.environ.get("REELGRAPH_STORE") or None
 
 
 def print_estimate(console: Any, estimate: dict[str, Any], home: Any) -> None:

@@ -237,3 +237,14 @@ def test_doctor_checks_the_configured_store_and_its_leases(history: dict, tmp_pa
         store = kernel.store
         store._write("test: lease gone", lambda db: db.execute("DELETE FROM leases"))
         kernel.close()
+
+
+def test_plan_estimates_read_the_configured_store(history: dict) -> None:
+    """``reelgraph plan``'s estimate: the clip node's median from the two succeeded runs."""
+    from reelgraph.cli.stats import plan_estimate
+
+    kernel = _kernel(history)
+    estimate = plan_estimate(kernel, kernel.plan(_clip_spec(False)))
+    kernel.close()
+    assert estimate["history_runs"] == 2, estimate
+    assert [n["node"] for n in estimate["nodes"]] == ["clip"] and estimate["unmeasured"] == []
