@@ -24,6 +24,18 @@ and the task brief (12 for Korean); they could not be re-read offline here.
 Every cue stays at least ``MIN_CUE_S`` = 1 s (the General Requirements' 5/6 s
 minimum, rounded up; the captions gate's figure).
 
+Rules apply per cue, by the cue's script (:func:`cue_rules`): in a Chinese,
+Japanese or Korean video, a sentence written in the Latin script alone (an
+untranslated English paragraph of the Japanese Debian FAQ, spoken by the
+English voice) is split, wrapped at spaces and timed by the default rules,
+as the same guides ask of English text; a sentence with any Han, kana or
+Hangul ("Debian GNU/Linux は:") keeps its language's rules. The gate and
+:func:`required_seconds` use the same choice, so the narration's pace, the
+reading hold and the cues agree. CJK limits are the tighter ones for Latin
+text (13 cells hold 26 Latin letters, 4-12 characters a second), so a
+Latin-only piece of a CJK sentence that the gate measures by the default
+rules passes them.
+
 Lines break at natural points: after punctuation, before a conjunction or
 preposition, never after an article (BBC and Netflix guidelines); in Chinese
 and Japanese between phrases (BudouX; between characters in a phrase longer
@@ -54,6 +66,7 @@ from pathlib import Path
 
 from reelgraph.models import Caption, WordTiming
 from reelgraph.plugins._language import (
+    is_latin_text,
     is_wide,
     phrase_starts,
     primary_subtag,
@@ -74,6 +87,7 @@ __all__ = [
     "build_cues",
     "caption_rules",
     "cue_problems",
+    "cue_rules",
     "iso639_2",
     "line_width",
     "required_seconds",
@@ -139,6 +153,7 @@ _RULES = {
     "zh": CaptionRules(16, 2, 9.0, MIN_CUE_S, by_character=True, cells=True),
     "ko": CaptionRules(16, 2, 12.0, MIN_CUE_S, by_character=False, cells=True),
 }
+_LATIN = CaptionRules()
 
 
 def caption_rules(language: str | None, text: str = "") -> CaptionRules:
@@ -155,6 +170,40 @@ def caption_rules(language: str | None, text: str = "") -> CaptionRules:
     if writes_without_spaces(primary):
         return _RULES["zh"]
     return CaptionRules()
+
+
+def cue_rules(rules: CaptionRules, text: str) -> CaptionRules:
+    """The rules one cue or sentence ``text`` follows in a video whose language's rules
+    are ``rules``.
+
+    In a Chinese, Japanese or Korean video (``rules.cells``), text written
+    in the Latin script alone (:func:`~reelgraph.plugins._language.is_latin_text`:
+    every letter Latin, punctuation and digits aside) follows the default
+    rules: 42 characters a line, broken at spaces, 17 characters a second.
+    Text with any Han, kana or Hangul letter keeps ``rules``, as does every
+    cue of any other video.
+    """
+    if rules.cells and is_latin_text(text):
+        return _LATIN
+    return rules
+
+
+def _latin_for(rules: CaptionRules, base: CaptionRules) -> CaptionRules:
+    """Latin-script cue rules in a CJK video whose ``base`` rules were narrowed to
+    ``rules`` (a caption style's line limit, a slower reading speed): the default
+    rules narrowed in the same proportion."""
+    if not rules.cells:
+        return rules
+    return replace(
+        _LATIN,
+        max_line_chars=min(
+            MAX_LINE_CHARS,
+            max(1.0, math.floor(MAX_LINE_CHARS * rules.max_line_chars / base.max_line_chars)),
+        ),
+        max_cps=min(MAX_CPS, MAX_CPS * rules.max_cps / base.max_cps),
+        max_lines=rules.max_lines,
+        min_cue_s=rules.min_cue_s,
+    )
 
 
 def line_width(line: str, rules: CaptionRules | None = None) -> float:
@@ -174,10 +223,12 @@ def required_seconds(text: str, language: str | None = None) -> float:
     """Seconds a sentence's speech (plus the pause after it) must last for its cues to be readable.
 
     The sum, over the cues ``text`` is split into, of the longer of the
-    minimum cue duration and characters / the language's reading speed. A
-    speech engine can slow a sentence to this length (its ``rate_wpm``).
+    minimum cue duration and characters / the reading speed of ``text``'s
+    own script (:func:`cue_rules`: a Latin-script sentence in a Japanese
+    video is read at 17 characters a second). A speech engine can slow a
+    sentence to this length (its ``rate_wpm``).
     """
-    rules = caption_rules(language, text)
+    rules = cue_rules(caption_rules(language, text), text)
     return sum(_need_ms(p, rules) for p in _split(text, rules)) / 1000
 
 
@@ -466,6 +517,7 @@ class _Piece:
     high: int  # and no later
     need: int  # it must last this long
     first: bool = True  # the first piece of its sentence
+    rules: CaptionRules = _LATIN  # its sentence's rules (cue_rules)
 
 
 def _anchors(text: str, duration_s: float, words: Sequence[WordTiming]) -> list[tuple[int, float]]:
@@ -524,7 +576,9 @@ def _sentence_pieces(sentence: TimedSentence, rules: CaptionRules) -> list[_Piec
             low, high = start - _ms(MAX_LEAD_S), start + _ms(MAX_DELAY_S)
         else:
             low, high = s0, max(s0, s1 - 1)
-        out.append(_Piece(text, start, max(end, start), max(0, low), max(0, high), 0, k == 0))
+        out.append(
+            _Piece(text, start, max(end, start), max(0, low), max(0, high), 0, k == 0, rules)
+        )
     for piece in out:
         piece.need = _need_ms(piece.text, rules)
     return out
@@ -534,17 +588,19 @@ def _fits(text: str, rules: CaptionRules) -> bool:
     return len(_wrap_tokens(_tokens(text, rules), rules)) <= rules.max_lines
 
 
-def _merge_short(pieces: list[_Piece], rules: CaptionRules) -> list[_Piece]:
+def _merge_short(pieces: list[_Piece]) -> list[_Piece]:
     """Join a too-short piece with the next when the pair fits one cue and needs no more time.
 
     Short sentences ("Tiny Talk.") make cues that flash by; a cue that holds
     two of them reads better, as subtitle guidelines advise. Pieces across a
-    pause longer than ``MERGE_GAP_S`` (a scene change) stay apart.
+    pause longer than ``MERGE_GAP_S`` (a scene change), or under different
+    rules (a Latin-script sentence beside a Japanese one), stay apart.
     """
-    sep = "" if rules.by_character else " "
     merged: list[_Piece] = []
     for piece in pieces:
-        if merged:
+        rules = piece.rules
+        sep = "" if rules.by_character else " "
+        if merged and merged[-1].rules == rules:
             last = merged[-1]
             hurried = last.end - last.start < last.need or piece.end - piece.start < piece.need
             joined = f"{last.text}{sep}{piece.text}"
@@ -552,7 +608,7 @@ def _merge_short(pieces: list[_Piece], rules: CaptionRules) -> list[_Piece]:
             close = piece.start - last.end <= _ms(MERGE_GAP_S)
             if hurried and close and need <= last.need + piece.need and _fits(joined, rules):
                 merged[-1] = _Piece(
-                    joined, last.start, piece.end, last.low, last.high, need, last.first
+                    joined, last.start, piece.end, last.low, last.high, need, last.first, rules
                 )
                 continue
         merged.append(piece)
@@ -717,10 +773,12 @@ def build_cues(
         sentences: in timeline order, not overlapping.
         video_duration_s: no cue ends after this, in seconds.
         language: BCP 47 tag choosing the limits (:func:`caption_rules`);
-            ``None`` guesses from the text's writing system.
+            ``None`` guesses from the text's writing system. Each sentence
+            follows the rules of its own script (:func:`cue_rules`).
         max_line_chars, max_lines, min_cue_s, max_cps: override the
             language's limits (characters per line, lines per cue, seconds,
-            characters per second).
+            characters per second). In a CJK video, Latin-script sentences
+            get the default limits narrowed in the same proportion.
 
     Returns:
         Cues numbered from 1, times in whole milliseconds, text wrapped into
@@ -732,6 +790,7 @@ def build_cues(
     """
     items = sorted(sentences, key=lambda s: s.start_s)
     sample = " ".join(s.text for s in items[:20])
+    base = caption_rules(language, sample)
     rules = _rules(
         language,
         sample,
@@ -740,15 +799,22 @@ def build_cues(
         min_cue_s=min_cue_s,
         max_cps=max_cps,
     )
-    pieces = [piece for sentence in items for piece in _sentence_pieces(sentence, rules)]
-    pieces = _merge_short(pieces, rules)
+    latin = _latin_for(rules, base)
+    pieces = [
+        piece
+        for sentence in items
+        for piece in _sentence_pieces(
+            sentence, latin if rules.cells and is_latin_text(sentence.text) else rules
+        )
+    ]
+    pieces = _merge_short(pieces)
     end_ms = math.floor(video_duration_s * 1000 + 1e-6)
     cues: list[Caption] = []
     for piece, (start, end) in zip(pieces, _schedule(pieces, end_ms), strict=True):
         start, end = max(0, start), min(end, end_ms)
         if end <= start:
             continue  # no room at all: the video ends before this speech
-        lines = _wrap_tokens(_tokens(piece.text, rules), rules)
+        lines = _wrap_tokens(_tokens(piece.text, piece.rules), piece.rules)
         cues.append(
             Caption(
                 index=len(cues) + 1, start_s=start / 1000, end_s=end / 1000, text="\n".join(lines)
@@ -761,12 +827,14 @@ def cue_problems(captions: Sequence[Caption], language: str | None = None) -> li
     """What breaks the language's limits in ``captions``, one line per problem (``[]``: none).
 
     The same measures as the captions gate: characters per second (line
-    breaks excluded), line length (:func:`line_width`), lines, duration.
+    breaks excluded), line length (:func:`line_width`), lines, duration, each
+    by the rules of the cue's script (:func:`cue_rules`).
     """
     sample = " ".join(c.text for c in captions[:20])
-    rules = caption_rules(language, sample)
+    base = caption_rules(language, sample)
     problems = []
     for cue in captions:
+        rules = cue_rules(base, cue.text)
         lines = cue.text.split("\n")
         duration = cue.end_s - cue.start_s
         chars = sum(len(line) for line in lines)

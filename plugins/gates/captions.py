@@ -27,7 +27,12 @@ Every result names the worst cue (its SRT index) in ``details["worst_cue"]``.
 Thresholds (``thresholds["captions"]``), by default those of the video's
 language (``Video.language``; without one, guessed from the cues' writing
 system), the same limits the caption builder meets
-(:func:`reelgraph.plugins._media.captions.caption_rules`):
+(:func:`reelgraph.plugins._media.captions.caption_rules`), applied per cue
+by the cue's script (:func:`reelgraph.plugins._media.captions.cue_rules`):
+in a Chinese, Japanese or Korean video a cue in the Latin script alone (an
+English sentence, spoken by the English voice) is held to the English
+limits, a cue with any Han, kana or Hangul to its language's. A threshold
+given in ``thresholds["captions"]`` applies to every cue:
     max_cps: 17 -- Netflix timed text style guide, English (adult content);
         Japanese 4, Chinese 9, Korean 12.
     max_line_chars: 42 -- Netflix timed text style guide; BBC subtitle
@@ -55,6 +60,7 @@ from reelgraph.plugins._media.captions import (
     MIN_CUE_S,
     CaptionRules,
     caption_rules,
+    cue_rules,
     line_width,
 )
 from reelgraph.plugins.gates._common import gate_selected, probe_duration_s, resolve_thresholds
@@ -196,11 +202,13 @@ def check_quality(
     limits = resolve_thresholds(GATE, defaults, _LIMITS, thresholds)
     if not cues:
         return [present]
+    given = (thresholds or {}).get(GATE) or {}
+    per_cue = {cue.index: _cue_limits(cue, rules, limits, given) for cue in cues}
     results = [
         present,
         _sync(cues, video, narrations, limits),
-        _cps(cues, limits["max_cps"]),
-        _line_length(cues, limits["max_line_chars"], rules),
+        _cps(cues, per_cue),
+        _line_length(cues, per_cue),
         _lines(cues, int(limits["max_lines"])),
         _min_duration(cues, limits["min_duration_s"]),
     ]
@@ -211,6 +219,31 @@ def check_quality(
         failed=[r.details["check"] for r in results if not r.passed],
     )
     return results
+
+
+@dataclass(frozen=True, slots=True)
+class _Limits:
+    """One cue's reading speed (characters a second) and line length (characters, or
+    cells under CJK ``rules``), and the rules its lines are measured by."""
+
+    max_cps: float
+    max_line_chars: float
+    rules: CaptionRules
+
+
+def _cue_limits(
+    cue: Cue, rules: CaptionRules, limits: dict[str, float], given: dict[str, Any]
+) -> _Limits:
+    """The limits of ``cue``: the rules of its script (``cue_rules``), a threshold the
+    spec gives winning over them."""
+    own = cue_rules(rules, " ".join(cue.lines))
+    if own is rules:
+        return _Limits(limits["max_cps"], limits["max_line_chars"], rules)
+    return _Limits(
+        limits["max_cps"] if "max_cps" in given else own.max_cps,
+        limits["max_line_chars"] if "max_line_chars" in given else float(own.max_line_chars),
+        own,
+    )
 
 
 def _result(check: str, passed: bool, message: str, remedy: str, **fields: Any) -> GateResult:
@@ -417,18 +450,29 @@ def _words(text: str) -> list[str]:
     return [part for token in tokens(text) for part in _CJK_SPLIT.findall(token)]
 
 
-def _cps(cues: list[Cue], limit: float) -> GateResult:
+def _limits_note(per_cue: dict[int, _Limits], field: str) -> str:
+    """``" (limits 4 and 17 by each cue's script)"`` when cues have different limits."""
+    values = sorted({getattr(limits, field) for limits in per_cue.values()})
+    if len(values) < 2:
+        return ""
+    return f" (limits {' and '.join(f'{v:g}' for v in values)} by each cue's script)"
+
+
+def _cps(cues: list[Cue], per_cue: dict[int, _Limits]) -> GateResult:
+    """The fastest cue for its own limit: the one read furthest over (or nearest) it."""
+
     def speed(cue: Cue) -> float:
         return cue.chars / cue.duration_s if cue.duration_s > 0 else float("inf")
 
-    worst = max(cues, key=speed)
-    value = speed(worst)
-    over = [cue.index for cue in cues if speed(cue) > limit]
+    worst = max(cues, key=lambda cue: speed(cue) / per_cue[cue.index].max_cps)
+    value, limit = speed(worst), per_cue[worst.index].max_cps
+    over = [cue.index for cue in cues if speed(cue) > per_cue[cue.index].max_cps]
     return _result(
         "cps",
         not over,
         f"fastest cue {worst.index}: {value:.1f} characters per second "
-        f"({worst.chars} in {worst.duration_s:.2f} s); {len(over)} over {limit:g}",
+        f"({worst.chars} in {worst.duration_s:.2f} s); {len(over)} over {limit:g}"
+        + _limits_note(per_cue, "max_cps"),
         f"slow the captions to {limit:g} characters per second or less: give cues "
         f"{_first(over)} more time or fewer words (slower speech rate, or a pause between scenes)",
         measured=round(value, 2) if value != float("inf") else None,
@@ -438,18 +482,22 @@ def _cps(cues: list[Cue], limit: float) -> GateResult:
     )
 
 
-def _line_length(cues: list[Cue], limit: float, rules: CaptionRules) -> GateResult:
+def _line_length(cues: list[Cue], per_cue: dict[int, _Limits]) -> GateResult:
+    """The longest line for its cue's limit (cells under CJK rules, else characters)."""
+
     def widest(cue: Cue) -> float:
+        rules = per_cue[cue.index].rules
         return max((line_width(line, rules) for line in cue.lines), default=0.0)
 
-    worst = max(cues, key=widest)
-    value = widest(worst)
-    over = [cue.index for cue in cues if widest(cue) > limit]
-    unit = "cells" if rules.cells else "characters"
+    worst = max(cues, key=lambda cue: widest(cue) / per_cue[cue.index].max_line_chars)
+    value, limit = widest(worst), per_cue[worst.index].max_line_chars
+    over = [cue.index for cue in cues if widest(cue) > per_cue[cue.index].max_line_chars]
+    unit = "cells" if per_cue[worst.index].rules.cells else "characters"
     return _result(
         "line_length",
         not over,
-        f"longest caption line: {value:g} {unit} (cue {worst.index}); {len(over)} cues over {limit:g}",
+        f"longest caption line: {value:g} {unit} (cue {worst.index}); {len(over)} cues over "
+        f"{limit:g}" + _limits_note(per_cue, "max_line_chars"),
         f"wrap caption lines at {limit:g} {unit} (cues {_first(over)})",
         measured=float(value),
         threshold=float(limit),

@@ -11,7 +11,7 @@ import reelgraph.plugins.gates.captions as gate_captions
 from reelgraph.errors import InvalidInputError
 from reelgraph.models import Caption, Narration, SpeechSegment, Video
 from reelgraph.plan.registry import PluginRegistry
-from reelgraph.plugins._media.captions import write_srt, write_vtt
+from reelgraph.plugins._media.captions import caption_rules, write_srt, write_vtt
 from reelgraph.run.context import NodeContext
 
 from .conftest import make_tone_wav
@@ -267,7 +267,8 @@ def test_a_cue_exactly_at_the_reading_speed_passes() -> None:
     cue = gate_captions.Cue(index=15, start_s=126.128, end_s=131.378, lines=lines)
     assert cue.chars / (131.378 - 126.128) > 4.0  # the float subtraction alone fails it
     assert cue.duration_s == 5.25
-    result = gate_captions._cps([cue], 4.0)
+    limits = gate_captions._Limits(4.0, 13.0, caption_rules("ja"))
+    result = gate_captions._cps([cue], {15: limits})
     assert result.passed and result.measured == 4.0
 
 
