@@ -574,14 +574,17 @@ def synthesize_speech(
     defined; unknown ones are logged and ignored.
 
     English passages of a non-English document in the Latin script (an
-    untranslated answer in the Debian FAQ's French chapter) are read by
-    espeak's English voice when the voice was chosen for ``language`` (no
-    ``voice`` given) and the sentence has no prepared speech: the French
-    voice read "You can boot" with French vowels. Which sentences:
+    untranslated answer in the Debian FAQ's French chapter) or in Chinese,
+    Japanese or Korean are read by espeak's English voice when the voice was
+    chosen for ``language`` (no ``voice`` given) and the sentence has no
+    prepared speech: the French voice read "You can boot" with French
+    vowels, the Japanese one spelled English out. Which sentences:
     :func:`~reelgraph.plugins._language.passage_languages` (30 letters or
-    more, detected as English with 0.9 or more; short ones next to them when
-    they look English too); why only the Latin script: :func:`_passages`.
-    The captions keep the document's rules; one log line counts the sentences.
+    more, detected as English with 0.9 or more; neighbours that are English
+    rather than the document's language, "Yes."); which scripts:
+    :func:`_passages`. A Latin-script caption cue follows English caption
+    rules in any document (:func:`~reelgraph.plugins._media.captions.cue_rules`);
+    one log line counts the sentences.
     """
     chosen = voice is None and bool(language)
     if voice is None and language:
@@ -623,14 +626,19 @@ def _passages(texts: list[str], spoken: list[str | None], language: str | None) 
     """Per sentence, the espeak voice of the other language it is clearly written in
     (English), when espeak has one and no prepared speech is given for it; else ``None``.
 
-    Only for a document in the Latin script (CLDR's likely script, langcodes).
-    A voice of another script already reads Latin-alphabet words by English
-    rules (espeak-ng switches language by alphabet: the Russian voice reading
-    "You can boot the Debian installation system..." sounds like the English
-    one), and the captions of a Chinese or Japanese video hold every cue to
-    that language's reading speed (4 characters a second in Japanese), which
-    English speech at a natural rate cannot meet: the Japanese FAQ's English
-    paragraph failed the captions gate (42 characters in 1 ms).
+    Only for a document in the Latin script or in Han, kana or Hangul (CLDR's
+    likely script, langcodes; :data:`_SWITCH_SCRIPTS`). A voice of another
+    script already reads Latin-alphabet words by English rules (espeak-ng
+    switches language by alphabet: the Russian voice reading "You can boot
+    the Debian installation system..." sounds like the English one). The
+    Japanese voice spells them out letter by letter instead: the Japanese
+    FAQ's 24-word English sentence took 41.9 s at 165 words a minute against
+    11.0 s in the English voice (the Mandarin and Korean voices switch, at
+    10.9 and 10.7 s, but read its numbers in their own language). In those
+    documents only sentences in the Latin script alone switch, and their
+    captions follow English rules (line length, wrapping and reading speed:
+    :func:`~reelgraph.plugins._media.captions.cue_rules`), which English
+    speech at a natural rate meets.
     """
     import langcodes
 
@@ -640,12 +648,17 @@ def _passages(texts: list[str], spoken: list[str | None], language: str | None) 
         script = langcodes.Language.get(langcodes.standardize_tag(language or "")).maximize().script
     except (langcodes.tag_parser.LanguageTagError, ValueError):
         script = None
-    if script != "Latn":
+    if script not in _SWITCH_SCRIPTS:
         return [None] * len(texts)
     voices: list[str | None] = []
     for other, prepared in zip(passage_languages(texts, language), spoken, strict=True):
         voices.append(voice_for_language(other) if other and prepared is None else None)
     return voices
+
+
+#: Scripts (ISO 15924) of the documents whose English passages switch voice:
+#: Latin, Japanese (Han + kana), Simplified and Traditional Han, Korean.
+_SWITCH_SCRIPTS = frozenset({"Latn", "Jpan", "Hans", "Hant", "Kore"})
 
 
 def check_speech(speech: Sequence[str] | None, texts: list[str], engine: str) -> list[str | None]:

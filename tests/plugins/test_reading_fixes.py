@@ -137,8 +137,8 @@ FAQ_FR = [
 
 
 def test_passage_languages_finds_the_untranslated_english_sentences():
-    # the Debian FAQ's French chapter 2 answers question 2.6 in English
-    assert passage_languages(FAQ_FR, "fr") == [None, None, "en", "en", None]
+    # the Debian FAQ's French chapter 2 answers question 2.6 in English, "Yes." first
+    assert passage_languages(FAQ_FR, "fr") == [None, "en", "en", "en", None]
     assert passage_languages(FAQ_FR, "en") == [None] * 5  # English documents: nothing to find
     assert passage_languages(FAQ_FR, None) == [None] * 5
 
@@ -191,15 +191,64 @@ def test_a_voice_the_user_named_reads_everything(tmp_path):
     assert _likeness(narration.segments[2].path, french.path) > 0.4
 
 
+def test_a_short_sentence_follows_the_passage_beside_it_not_a_lone_one():
+    # "Yes." alone is Kabyle to the detector; of French and English alone, English
+    # (0.86): it joins the English answer it starts, and stays French alone
+    lone = ["Puis-je installer Debian depuis un site distant ?", "Yes.", FAQ_FR[4]]
+    assert passage_languages(lone, "fr") == [None, None, None]
+    # the French FAQ's "See the ... Installation Guide" (English at 0.56 over all
+    # languages) follows the English answer; French sentences beside it do not
+    after = [
+        "Once the installer has booted, the rest of the system can be downloaded.",
+        "See the Debian GNU/Linux Installation Guide for more information.",
+        "La distribution « unstable ».",
+        "Oui.",
+    ]
+    assert passage_languages(after, "fr") == ["en", "en", None, None]
+    # a run of short ones joins one by one; German "Siehe unten." does not
+    run = ["Yes.", "See below.", FAQ_FR[2], "Siehe unten."]
+    assert passage_languages(run, "de") == ["en", "en", "en", None]
+
+
+JA_FAQ = [
+    "正式に Debian GNU/Linux の一部であるパッケージは全て自由に再配布できます。",
+    "The Debian archives also carry approximately 1000 software packages (in the "
+    "non-free and contrib sections), which are distributable under specific terms "
+    "included with each package.",
+    "The archives are updated twice every day.",
+    "Debian GNU/Linux は:",
+    "Debian GNU/Linux FAQ。",
+]
+
+
+def test_english_in_chinese_japanese_and_korean_documents_switches_voice():
+    # the Japanese FAQ's untranslated sentences; a Japanese sentence with Latin names
+    # ("Debian GNU/Linux は:") stays Japanese, and so does a lone short Latin title
+    assert _passages(JA_FAQ, [None] * 5, "ja") == [None, "en-us", "en-us", None, None]
+    assert _passages(JA_FAQ[1:3], [None] * 2, "zh") == ["en-us", "en-us"]
+    assert _passages(JA_FAQ[1:3], [None] * 2, "ko") == ["en-us", "en-us"]
+
+
+def test_an_english_sentence_in_a_japanese_scene_is_spoken_at_english_pace(tmp_path):
+    # the Japanese voice spelled it out (41.9 s) and was slowed to 4 characters a
+    # second for its captions (51.8 s in the corpus render); English captions read at 17
+    narration = synthesize_speech(
+        JA_FAQ[1:3], None, 165, {}, NodeContext.for_testing(tmp_path), "ja"
+    )
+    assert narration.voice == "espeak:ja"
+    english = synthesize_to_wav(JA_FAQ[1], tmp_path / "en.wav", "en-us", 165, "en")
+    assert abs(narration.segments[0].duration_s - english.duration_s) < 0.5
+    assert narration.segments[0].duration_s < 13
+    assert _likeness(narration.segments[0].path, english.path) > 0.4
+
+
 def test_documents_in_other_scripts_keep_their_voice_for_english():
-    # espeak's Russian voice already reads Latin words by English rules, and a Japanese
-    # video's captions hold English cues to 4 characters a second: no switch there
+    # espeak's Russian voice already reads Latin words by English rules
     english = FAQ_FR[2]
     assert _passages([english, FAQ_FR[4]], [None, None], "fr") == ["en-us", None]
     assert _passages([english, "Это предложение написано по-русски."], [None, None], "ru") == [
         None,
         None,
     ]
-    assert _passages([english, "これは日本語の文です。"], [None, None], "ja") == [None, None]
     # a sentence with prepared speech is spoken as prepared
     assert _passages([english], ["<speak>prepared</speak>"], "fr") == [None]
