@@ -370,8 +370,10 @@ def _encode_all(
     first (normalised, cut into chunks) while the segments are encoded; its
     chunks are encoded after the segments, so the workers finish together,
     and each stream is joined in this thread as soon as its last piece is
-    in. ``meanwhile`` (the captions) runs in this thread once the encodes
-    have started. Returns the number of progress steps.
+    in. ``meanwhile`` (the captions, chapters and thumbnail, which need no
+    encoded frame) runs in this thread once the encodes have started, so only
+    the joins and the mux follow the last encode. Returns the number of
+    progress steps.
     """
     with ThreadPoolExecutor(max_workers=s.workers, thread_name_prefix="reelgraph-ffmpeg") as pool:
         audio = pool.submit(_prepare_audio, ffmpeg, pcm, rate, bed, tmp, s, ctx)
@@ -668,17 +670,19 @@ def _build(
     pcm = track(scenes, settings.fps, rate)
     bed = _bed(shots, settings, rate)
 
-    def write_captions() -> None:
+    starts_s = [sc.start_frame / settings.fps for sc in scenes]
+
+    def while_encoding() -> None:
+        """Captions, chapters and thumbnail: they need the plan, not the encoded frames."""
         if settings.captions == "soft":
             cues.extend(track_cues(sentences, duration_s, **fitted))
         write_srt(cues, tmp / "video.srt")
         write_vtt(cues, tmp / "video.vtt")
+        write_extras(script, visuals, starts_s, duration_s, size, tmp, ctx)
 
-    steps = _encode_all(ffmpeg, pcm, rate, bed, segments, size, settings, tmp, ctx, write_captions)
+    steps = _encode_all(ffmpeg, pcm, rate, bed, segments, size, settings, tmp, ctx, while_encoding)
     after_encode()
     srt = tmp / "video.srt"
-    starts_s = [sc.start_frame / settings.fps for sc in scenes]
-    write_extras(script, visuals, starts_s, duration_s, size, tmp, ctx)  # chapters, thumbnail
     language = iso639_2(script.language)
     soft = bool(cues) and settings.captions != "burned"
     _mux(ffmpeg, tmp, srt if soft else None, settings, language, script.title)
