@@ -14,7 +14,9 @@ trafilatura drops nested list items and code languages, and the headings of
 DocBook pages (each wrapped in ``<div class="titlepage">``): a heading of the
 page missing from the main content is put back before the block that
 follows it on the page, when that block is in the main content (the Debian
-FAQ's French chapter came out as one section). A page too short for
+FAQ's French chapter came out as one section). trafilatura also turns a term
+list (``dl``) into a list of terms and definitions one after the other: each
+term is joined to its definition first (:mod:`._terms`). A page too short for
 trafilatura (it returns nothing) is read whole instead.
 
 The main content is then read by :class:`HtmlReader`, built on the standard
@@ -60,6 +62,7 @@ from reelgraph.plugins._text import (
 )
 from reelgraph.plugins.ingest._images import is_content_image
 from reelgraph.plugins.ingest._mediawiki import mediawiki_article
+from reelgraph.plugins.ingest._terms import join_terms
 
 if TYPE_CHECKING:
     from reelgraph.run.context import NodeContext
@@ -119,6 +122,7 @@ def parse_html(text: str, source: Path | str) -> Document:
         if wiki_title or page_h1:
             reader.builder.heading(wiki_title or page_h1, 1)
     else:
+        text = join_terms(text)  # <dt>/<dd> pairs: one sentence each (see _terms)
         main = _main_content(text)
         if main:
             main = _restore_headings(text, main)
