@@ -49,6 +49,7 @@ from reelgraph import hookimpl
 from reelgraph.errors import ConfigurationError, FatalError, InvalidInputError
 from reelgraph.models import Narration, SpeechSegment, WordTiming
 from reelgraph.plugins.speech._common import speak_sentences
+from reelgraph.plugins.speech._latin_runs import mark_latin_runs
 from reelgraph.plugins.speech._normalize import normalize
 
 if TYPE_CHECKING:
@@ -464,6 +465,7 @@ def synthesize_to_wav(
     rate_wpm: int = DEFAULT_RATE_WPM,
     language: str | None = None,
     ssml: str | None = None,
+    latin_voice: str | None = None,
 ) -> SpeechSegment:
     """Speak one sentence into a WAV file.
 
@@ -484,6 +486,10 @@ def synthesize_to_wav(
             text. Its word events point into the markup, so the segment then
             has no word timings (the caption builder times the sentence's
             words itself, as for piper).
+        latin_voice: an espeak voice (``"en-us"``) for each run of Latin
+            words inside the text, in the same utterance (SSML ``<voice>``,
+            :mod:`._latin_runs`); word timings are kept. For the Japanese
+            voice, which spells Latin words out letter by letter.
 
     Returns:
         The segment: PCM mono 16-bit at the engine's rate (22050 Hz), exactly as
@@ -504,8 +510,12 @@ def synthesize_to_wav(
     words: list[tuple[int, int]] = []
     with _LOCK:
         engine = _engine()
+        marked = mark_latin_runs(spoken.text, latin_voice) if latin_voice and not ssml else None
         if ssml is not None:
             pcm, _ = engine.synthesize(_unwrap(_check_text(ssml, "speech")), voice, rate_wpm, True)
+        elif marked is not None:
+            pcm, events = engine.synthesize(marked.ssml, voice, rate_wpm, True)
+            words = [(marked.source_index(position - 1) + 1, sample) for position, sample in events]
         else:
             pcm, words = engine.synthesize(spoken.text, voice, rate_wpm)
         sample_rate_hz = engine.sample_rate_hz
@@ -582,7 +592,9 @@ def synthesize_speech(
     :func:`~reelgraph.plugins._language.passage_languages` (30 letters or
     more, detected as English with 0.9 or more; neighbours that are English
     rather than the document's language, "Yes."); which scripts:
-    :func:`_passages`. A Latin-script caption cue follows English caption
+    :func:`_passages`. Inside a Japanese sentence, runs of Latin words
+    ("Free Software Foundation") are read by the English voice in the same
+    utterance (:mod:`._latin_runs`; the Japanese voice spells them out). A Latin-script caption cue follows English caption
     rules in any document (:func:`~reelgraph.plugins._media.captions.cue_rules`);
     one log line counts the sentences.
     """
@@ -612,11 +624,12 @@ def synthesize_speech(
             sentences=sum(1 for v in passages if v),
         )
     plan = iter(zip(spoken, passages, strict=True))  # speak_sentences speaks them in order
+    latin = _latin_voice(voice) if chosen else None
 
     def speak(text: str, path: Path) -> SpeechSegment:
         prepared, other = next(plan)
         if other is None:
-            return _readable(text, path, voice, rate_wpm, language, prepared)
+            return _readable(text, path, voice, rate_wpm, language, prepared, latin_voice=latin)
         return _readable(text, path, other, rate_wpm, language, spoken_language=other)
 
     return speak_sentences(texts, name, speak, ctx)
@@ -656,6 +669,13 @@ def _passages(texts: list[str], spoken: list[str | None], language: str | None) 
     return voices
 
 
+def _latin_voice(voice: str) -> str | None:
+    """The voice for runs of Latin words inside a sentence: English for espeak's
+    Japanese voice, which spells them out (:mod:`._latin_runs`); else ``None`` (the
+    Mandarin and Korean voices switch to English rules by themselves)."""
+    return DEFAULT_VOICE if (_language_of(voice) or "").split("-")[0] == "ja" else None
+
+
 #: Scripts (ISO 15924) of the documents whose English passages switch voice:
 #: Latin, Japanese (Han + kana), Simplified and Traditional Han, Korean.
 _SWITCH_SCRIPTS = frozenset({"Latn", "Jpan", "Hans", "Hant", "Kore"})
@@ -691,12 +711,14 @@ def _readable(
     language: str | None,
     speech: str | None = None,
     spoken_language: str | None = None,
+    latin_voice: str | None = None,
 ) -> SpeechSegment:
     """Speak ``text`` (or its prepared ``speech``); again slower when too fast for its captions.
 
     ``language`` sets the captions' reading speed; ``spoken_language`` (default
     ``language``) the text's normalisation for speech (an English passage in
-    a French document: English numbers and abbreviations).
+    a French document: English numbers and abbreviations); ``latin_voice``
+    reads runs of Latin words inside the sentence (:func:`synthesize_to_wav`).
 
     Captions must stay up for their characters at the language's reading
     speed (:func:`~reelgraph.plugins._media.captions.required_seconds`;
@@ -715,7 +737,7 @@ def _readable(
 
     def speak(rate: int) -> SpeechSegment:
         if plain is None:
-            return synthesize_to_wav(text, path, voice, rate, normalised_as, ssml)
+            return synthesize_to_wav(text, path, voice, rate, normalised_as, ssml, latin_voice)
         segment = synthesize_to_wav(plain, path, voice, rate, normalised_as)
         return segment.model_copy(update={"text": text, "words": []})  # captions: the sentence
 
