@@ -24,6 +24,20 @@ from reelgraph.cli._exits import (
     spec_error_text,
     stderr,
 )
+from reelgraph.cli._options import (
+    Concurrency,
+    Executor,
+    MaxCost,
+    MaxDuration,
+    Scheduler,
+    Trace,
+    Workers,
+    budget,
+    json_option,
+    no_cache_option,
+    output_dir_option,
+)
+from reelgraph.cli.running import tracing
 
 __all__ = ["batch", "executor_options", "make_kernel"]
 
@@ -34,17 +48,6 @@ _STATUS_EXIT = {
     "needs_input": EXIT_NEEDS_INPUT,
     "cancelled": EXIT_CANCELLED,
 }
-
-EXECUTOR = typer.Option(
-    "--executor", help="Where hook calls run: asyncio (in-process, default) or dask."
-)
-SCHEDULER = typer.Option(
-    "--scheduler",
-    help="--executor dask: a running scheduler (tcp://HOST:8786); default, a LocalCluster.",
-)
-WORKERS = typer.Option(
-    "--workers", min=1, help="--executor dask: LocalCluster worker processes (default 2)."
-)
 
 
 def executor_options(scheduler: str | None, workers: int | None) -> dict[str, Any]:
@@ -84,25 +87,25 @@ def batch(
             "--inputs", help="A CSV file (header row of input names) or JSON Lines (.jsonl)."
         ),
     ],
-    output_dir: Annotated[
-        Path, typer.Option("--output-dir", "-o", help="Each row's files go to OUTDIR/row-N.")
-    ] = Path("out"),
+    output_dir: Annotated[Path, output_dir_option("Each row's files go to OUTDIR/row-N.")] = Path(
+        "out"
+    ),
     runs_at_once: Annotated[
         int, typer.Option("--runs-at-once", "-j", min=1, help="Runs in flight at once.")
     ] = 2,
-    executor: Annotated[str, EXECUTOR] = "asyncio",
-    scheduler: Annotated[str | None, SCHEDULER] = None,
-    workers: Annotated[int | None, WORKERS] = None,
-    concurrency: Annotated[
-        int | None,
-        typer.Option("--concurrency", "-c", min=1, help="Hook calls in flight at once, per run."),
-    ] = None,
+    executor: Executor = "asyncio",
+    scheduler: Scheduler = None,
+    workers: Workers = None,
+    concurrency: Concurrency = None,
     no_cache: Annotated[
-        bool, typer.Option("--no-cache", help="Run every node, even when a cached result exists.")
+        bool, no_cache_option("Run every node, even when a cached result exists.")
     ] = False,
     as_json: Annotated[
-        bool, typer.Option("--json", help="Print the rows and their runs as JSON on stdout.")
+        bool, json_option("Print the rows and their runs as JSON on stdout.")
     ] = False,
+    trace: Trace = False,
+    max_cost_usd: MaxCost = None,
+    max_duration_s: MaxDuration = None,
 ) -> None:
     """Run SPEC once per row of a CSV or JSON Lines file, all on one executor.
 
@@ -120,7 +123,8 @@ def batch(
         talks/b.md,
 
     An empty cell leaves the input to its default. Every row is checked
-    before any run starts. Each row's files go to OUTDIR/row-N and its
+    before any run starts. A budget (--max-cost-usd, --max-duration-s) is
+    each run's. Each row's files go to OUTDIR/row-N and its
     run.json with them; a failed run does not stop the others, and `reelgraph
     resume RUN_ID` continues it. Exit status: 0 when every run succeeded,
     else the most serious status a run ended with (as for `reelgraph run`).
@@ -131,6 +135,7 @@ def batch(
     from reelgraph.run.batch import read_batch_file, run_batch
 
     console = stderr()
+    provider = tracing(trace)
     kernel = make_kernel(concurrency, executor, scheduler, workers)
     executor_name = kernel.executor.name
     try:
@@ -153,6 +158,7 @@ def batch(
                     output_dir=output_dir,
                     runs_at_once=runs_at_once,
                     cache=not no_cache,
+                    budget=budget(max_cost_usd, max_duration_s),
                     on_done=done,
                 )
             )
@@ -171,6 +177,8 @@ def batch(
         raise
     finally:
         kernel.close()
+        if provider is not None:
+            provider.shutdown()  # exports the spans still queued
     _write_records(rows)
     if as_json:
         typer.echo(json.dumps([_record(row) for row in rows], indent=2))

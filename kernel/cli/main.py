@@ -24,7 +24,22 @@ from reelgraph.cli._exits import (
     spec_error_text,
     stderr,
 )
-from reelgraph.cli.batch import EXECUTOR, SCHEDULER, WORKERS, batch, make_kernel
+from reelgraph.cli._options import (
+    AsJson,
+    Concurrency,
+    Executor,
+    Force,
+    MaxCost,
+    MaxDuration,
+    Scheduler,
+    SecretInputs,
+    Trace,
+    Workers,
+    budget,
+    no_cache_option,
+    output_dir_option,
+)
+from reelgraph.cli.batch import batch, make_kernel
 from reelgraph.cli.running import drive, finish, parse_pairs, tracing, write_json
 from reelgraph.cli.tools import tools_app
 
@@ -43,24 +58,6 @@ app = typer.Typer(
 
 app.add_typer(tools_app, name="tools")
 app.command("batch")(batch)
-
-_MAX_COST = typer.Option(
-    "--max-cost-usd",
-    min=0,
-    help="Stop before a node would take the run's cost past this many US dollars.",
-)
-_MAX_DURATION = typer.Option(
-    "--max-duration-s", min=0, help="Start no node after this many seconds of wall time."
-)
-
-
-def _budget(max_cost_usd: float | None, max_duration_s: float | None) -> dict[str, float] | None:
-    budget = {}
-    if max_cost_usd is not None:
-        budget["max_cost_usd"] = max_cost_usd
-    if max_duration_s is not None:
-        budget["max_duration_s"] = max_duration_s
-    return budget or None
 
 
 def _version(value: bool) -> None:
@@ -118,26 +115,20 @@ def run(
         list[str] | None,
         typer.Option("--input", "-i", help="An input as NAME=VALUE; repeat for several."),
     ] = None,
-    output_dir: Annotated[
-        Path, typer.Option("--output-dir", "-o", help="Where to write results and run.json.")
-    ] = Path("out"),
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the run as JSON on stdout, no progress bars.")
-    ] = False,
-    trace: Annotated[
-        bool, typer.Option("--trace", help="Print OpenTelemetry spans to stderr.")
-    ] = False,
-    concurrency: Annotated[
-        int | None, typer.Option("--concurrency", "-c", min=1, help="Hook calls in flight at once.")
-    ] = None,
+    output_dir: Annotated[Path, output_dir_option("Where to write results and run.json.")] = Path(
+        "out"
+    ),
+    as_json: AsJson = False,
+    trace: Trace = False,
+    concurrency: Concurrency = None,
     no_cache: Annotated[
-        bool, typer.Option("--no-cache", help="Run every node, even when a cached result exists.")
+        bool, no_cache_option("Run every node, even when a cached result exists.")
     ] = False,
-    max_cost_usd: Annotated[float | None, _MAX_COST] = None,
-    max_duration_s: Annotated[float | None, _MAX_DURATION] = None,
-    executor: Annotated[str, EXECUTOR] = "asyncio",
-    scheduler: Annotated[str | None, SCHEDULER] = None,
-    workers: Annotated[int | None, WORKERS] = None,
+    max_cost_usd: MaxCost = None,
+    max_duration_s: MaxDuration = None,
+    executor: Executor = "asyncio",
+    scheduler: Scheduler = None,
+    workers: Workers = None,
 ) -> None:
     """Run a spec and write its outputs into OUTDIR.
 
@@ -193,7 +184,7 @@ def run(
             run_id=run_id,
             on_event=on_event,
             cache=not no_cache,
-            budget=_budget(max_cost_usd, max_duration_s),
+            budget=budget(max_cost_usd, max_duration_s),
         )
 
     try:
@@ -207,35 +198,21 @@ def run(
 def resume(
     run_id: Annotated[str, typer.Argument(help="The run id (or a unique prefix of it).")],
     output_dir: Annotated[
-        Path | None,
-        typer.Option(
-            "--output-dir", "-o", help="Where to publish; default: where the run was started."
-        ),
+        Path | None, output_dir_option("Where to publish; default: where the run was started.")
     ] = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the run as JSON on stdout, no progress bars.")
-    ] = False,
-    trace: Annotated[
-        bool, typer.Option("--trace", help="Print OpenTelemetry spans to stderr.")
-    ] = False,
+    as_json: AsJson = False,
+    trace: Trace = False,
     no_cache: Annotated[
-        bool, typer.Option("--no-cache", help="Do not serve unfinished nodes from the cache.")
+        bool, no_cache_option("Do not serve unfinished nodes from the cache.")
     ] = False,
-    max_cost_usd: Annotated[float | None, _MAX_COST] = None,
-    max_duration_s: Annotated[float | None, _MAX_DURATION] = None,
-    inputs: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--input", "-i", help="A secret input as NAME=VALUE (secret inputs are not stored)."
-        ),
-    ] = None,
-    force: Annotated[
-        bool,
-        typer.Option(
-            "--force",
-            help="Take the run over even when another live process holds it (recorded as an event).",
-        ),
-    ] = False,
+    max_cost_usd: MaxCost = None,
+    max_duration_s: MaxDuration = None,
+    inputs: SecretInputs = None,
+    force: Force = False,
+    concurrency: Concurrency = None,
+    executor: Executor = "asyncio",
+    scheduler: Scheduler = None,
+    workers: Workers = None,
 ) -> None:
     """Continue a run that crashed, failed or was cancelled, under the same id.
 
@@ -254,7 +231,7 @@ def resume(
     """
 
     provider = tracing(trace)
-    kernel = _kernel()
+    kernel = make_kernel(concurrency, executor, scheduler, workers)
     given = parse_pairs(inputs or [], "-i", "api_key=VALUE")
     row, plan = _stored_run(kernel, run_id, given)
     target = output_dir or Path(row.output_dir or "out")
@@ -268,7 +245,7 @@ def resume(
             output_dir=target,
             on_event=on_event,
             cache=not no_cache,
-            budget=_budget(max_cost_usd, max_duration_s),
+            budget=budget(max_cost_usd, max_duration_s),
             inputs=given,
             force=force,
         )
@@ -329,35 +306,21 @@ def answer(
         ),
     ] = None,
     output_dir: Annotated[
-        Path | None,
-        typer.Option(
-            "--output-dir", "-o", help="Where to publish; default: where the run was started."
-        ),
+        Path | None, output_dir_option("Where to publish; default: where the run was started.")
     ] = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the run as JSON on stdout, no progress bars.")
-    ] = False,
-    trace: Annotated[
-        bool, typer.Option("--trace", help="Print OpenTelemetry spans to stderr.")
-    ] = False,
+    as_json: AsJson = False,
+    trace: Trace = False,
     no_cache: Annotated[
-        bool, typer.Option("--no-cache", help="Do not serve unfinished nodes from the cache.")
+        bool, no_cache_option("Do not serve unfinished nodes from the cache.")
     ] = False,
-    max_cost_usd: Annotated[float | None, _MAX_COST] = None,
-    max_duration_s: Annotated[float | None, _MAX_DURATION] = None,
-    inputs: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--input", "-i", help="A secret input as NAME=VALUE (secret inputs are not stored)."
-        ),
-    ] = None,
-    force: Annotated[
-        bool,
-        typer.Option(
-            "--force",
-            help="Take the run over even when another live process holds it (recorded as an event).",
-        ),
-    ] = False,
+    max_cost_usd: MaxCost = None,
+    max_duration_s: MaxDuration = None,
+    inputs: SecretInputs = None,
+    force: Force = False,
+    concurrency: Concurrency = None,
+    executor: Executor = "asyncio",
+    scheduler: Scheduler = None,
+    workers: Workers = None,
 ) -> None:
     """Answer the questions of a run that stopped needs_input (exit 7), and resume it.
 
@@ -373,7 +336,7 @@ def answer(
         reelgraph answer 20261130-101500-3fa2c1 -a audience="new engineers" -a key_messages="one; two"
     """
     provider = tracing(trace)
-    kernel = _kernel()
+    kernel = make_kernel(concurrency, executor, scheduler, workers)
     given = parse_pairs(inputs or [], "-i", "api_key=VALUE")
     replies = parse_pairs(answers or [], "-a", "audience=engineers")
     row, plan = _stored_run(kernel, run_id, given, replies)
@@ -390,7 +353,7 @@ def answer(
             output_dir=target,
             on_event=on_event,
             cache=not no_cache,
-            budget=_budget(max_cost_usd, max_duration_s),
+            budget=budget(max_cost_usd, max_duration_s),
             inputs=given,
             force=force,
         )
@@ -408,20 +371,20 @@ def fork(
             "--input", "-i", help="An input to change, as NAME=VALUE; repeat for several."
         ),
     ] = None,
-    output_dir: Annotated[
-        Path, typer.Option("--output-dir", "-o", help="Where to write results and run.json.")
-    ] = Path("out"),
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the run as JSON on stdout, no progress bars.")
-    ] = False,
-    trace: Annotated[
-        bool, typer.Option("--trace", help="Print OpenTelemetry spans to stderr.")
-    ] = False,
+    output_dir: Annotated[Path, output_dir_option("Where to write results and run.json.")] = Path(
+        "out"
+    ),
+    as_json: AsJson = False,
+    trace: Trace = False,
     no_cache: Annotated[
-        bool, typer.Option("--no-cache", help="Run changed nodes even when a cached result exists.")
+        bool, no_cache_option("Run changed nodes even when a cached result exists.")
     ] = False,
-    max_cost_usd: Annotated[float | None, _MAX_COST] = None,
-    max_duration_s: Annotated[float | None, _MAX_DURATION] = None,
+    max_cost_usd: MaxCost = None,
+    max_duration_s: MaxDuration = None,
+    concurrency: Concurrency = None,
+    executor: Executor = "asyncio",
+    scheduler: Scheduler = None,
+    workers: Workers = None,
 ) -> None:
     """Start a new run of a stored run's spec with some inputs changed, reusing the rest.
 
@@ -439,13 +402,13 @@ def fork(
     from reelgraph.cli.lineage import fork_command
 
     fork_command(
-        _kernel(),
+        make_kernel(concurrency, executor, scheduler, workers),
         run_id,
         parse_pairs(inputs or [], "-i", "voice=en-gb"),
         output_dir=output_dir,
         as_json=as_json,
         cache=not no_cache,
-        budget=_budget(max_cost_usd, max_duration_s),
+        budget=budget(max_cost_usd, max_duration_s),
         provider=tracing(trace),
     )
 
