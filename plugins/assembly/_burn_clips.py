@@ -203,19 +203,29 @@ def draw_layer(
     return _Layer(path, x0, y0, layout, runs)
 
 
-def _graph(cmd: list[str], layers: Sequence[tuple[_Layer, _Piece]], samples: Sequence[int]) -> int:
+def _graph(
+    cmd: list[str],
+    layers: Sequence[tuple[_Layer, _Piece]],
+    samples: Sequence[int],
+    frames: int,
+) -> None:
     """Rewrite ``cmd`` in place: the layers overlaid on their frames, the samples split off.
 
     The base graph is ``_encode_cmd``'s (``-vf`` for a clip, ``-filter_complex
-    ... [v]`` for a crossfade). Returns the index where the output options start.
+    ... [v]`` for a crossfade), cut at the segment's ``frames``: its last
+    frame is held without end (``tpad``) for ``-frames:v`` to cut, and with
+    a second output ffmpeg 9 went on queueing those frames for the finished
+    first one until memory ran out (measured: 22 GB, killed), so the graph
+    itself ends.
     """
+    cut = f",trim=end_frame={frames}[base]"
     if "-vf" in cmd:
         at = cmd.index("-vf")
-        base = f"[0:v]{cmd[at + 1]}[base]"
+        base = f"[0:v]{cmd[at + 1]}{cut}"
         del cmd[at : at + 2]
     else:
         at = cmd.index("-filter_complex")
-        base = cmd[at + 1].removesuffix("[v]") + "[base]"
+        base = cmd[at + 1].removesuffix("[v]") + cut
         del cmd[at : at + 4]  # -filter_complex GRAPH -map [v]
     inputs = cmd[:at].count("-i")
     chain, last, extra = [base], "base", []
@@ -238,7 +248,6 @@ def _graph(cmd: list[str], layers: Sequence[tuple[_Layer, _Piece]], samples: Seq
         last = f"o{j}"
     chain.append(f"[{last}]format=yuv420p,{_BT709}[v]")
     cmd[at:at] = [*extra, "-filter_complex", ";".join(chain), "-map", "[v]"]
-    return at + len(extra) + 4
 
 
 class ClipCaptions:
@@ -293,7 +302,7 @@ class ClipCaptions:
         samples = sorted({n for _, piece in layers for n in piece.samples})
         probe = self.stem.with_suffix(".rgb")
         cmd = _encode_cmd(ffmpeg, seg, size, fps, crf, preset, gop)
-        _graph(cmd, layers, samples)
+        _graph(cmd, layers, samples, seg.frames)
         if samples:
             cmd += ["-map", "[seen]", "-frames:v", str(len(samples)), "-fps_mode", "passthrough"]
             cmd += ["-f", "rawvideo", str(probe)]
