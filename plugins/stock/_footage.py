@@ -303,7 +303,7 @@ def _sample_band(source: Path, chain: str, aspect: str, span_s: float, rows: int
     rate = SAMPLE_FRAMES / max(span_s, 0.1)
     args = [
         ffmpeg_exe(), "-nostdin", "-v", "error", "-i", str(source),
-        "-vf", f"{chain},fps={rate:.6f},crop={width}:{rows}:0:0",
+        "-vf", f"fps={rate:.6f},{chain},crop={width}:{rows}:0:0",
         "-frames:v", str(SAMPLE_FRAMES), "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1",
     ]  # fmt: skip
     done = subprocess.run(args, capture_output=True, check=False)
