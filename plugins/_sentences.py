@@ -9,7 +9,8 @@
   abbreviation lists and terminal marks (``。！？`` in Chinese and Japanese);
   a break pysbd makes after an abbreviation that never ends a sentence
   (Russian "см.", German "vgl.") or before a lower-case letter after a
-  short abbreviation is undone.
+  short abbreviation is undone, and one it misses after an abbreviation that
+  often ends a sentence ("и т. д.", "usw.", "etc.") before a capital is made.
 - Any other language: a break after ``.!?`` and a space before a capital or
   an uncased letter (Korean, Thai...), or after ``。！？``.
 
@@ -110,6 +111,7 @@ def split_sentences(text: str, language: str | None = None) -> list[str]:
     primary = primary_subtag(language)
     if primary in _PYSBD:
         raw = _rejoin_abbreviations(_pysbd_split(text, primary), primary)
+        raw = _split_after_final_abbreviations(raw, primary)
     elif primary in ("", "en"):
         raw = _split_english(text)
     else:
@@ -197,6 +199,55 @@ def _rejoin_abbreviations(sentences: list[str], language: str) -> list[str]:
                 continue
         out.append(sentence)
     return out
+
+
+#: Abbreviations that end a list and so often end a sentence ("etc."), per
+#: language; pysbd runs on after them when a capital follows: "…des
+#: Betriebssystems usw. Es beinhaltet auch…" (the German Debian FAQ), "…arm и
+#: т. д. Список…". Sources: Rosenthal's "Справочник по правописанию и
+#: стилистике" (ru: "и т. д.", "и т. п.", "и др.", "и пр."), Duden (de:
+#: "usw.", "usf."), the Accademia della Crusca's abbreviation list (it: "ecc.").
+_OFTEN_FINAL = {
+    "ru": ("и т. д.", "и т. п.", "и др.", "и пр."),
+    "de": ("usw.", "usf.", "etc."),
+    "fr": ("etc.",),
+    "es": ("etc.",),
+    "it": ("ecc.", "etc."),
+    "nl": ("enz.", "etc."),
+    "pl": ("itd.", "itp.", "etc."),
+}
+
+
+@lru_cache(maxsize=16)
+def _final_abbreviation(language: str) -> re.Pattern[str] | None:
+    """A pattern for one of ``language``'s :data:`_OFTEN_FINAL` abbreviations (inner
+    spaces optional: "и т.д." and "и т. д.") followed by spaces, or ``None``."""
+    found = _OFTEN_FINAL.get(language)
+    if not found:
+        return None
+    forms = [r"\s?".join(re.escape(part) for part in a.split()) for a in found]
+    return re.compile(rf"(?<![^\W\d_])(?:{'|'.join(forms)})\s+", re.IGNORECASE)
+
+
+def _split_after_final_abbreviations(sentences: list[str], language: str) -> list[str]:
+    """Break after an abbreviation of :data:`_OFTEN_FINAL` where what follows starts a
+    plausible sentence: a capital then a lower-case letter ("Es", "Список"; not an
+    acronym), two words or more, and no parenthesis left open before the break."""
+    pattern = _final_abbreviation(language)
+    if pattern is None:
+        return sentences
+    out: list[str] = []
+    for sentence in sentences:
+        start = 0
+        for match in pattern.finditer(sentence):
+            rest = sentence[match.end() :]
+            head = sentence[start : match.end()]
+            plausible = rest[:1].isupper() and rest[1:2].islower() and len(rest.split()) > 1
+            if plausible and head.count("(") <= head.count(")"):
+                out.append(head.strip())
+                start = match.end()
+        out.append(sentence[start:].strip())
+    return [s for s in out if s]
 
 
 def _guess_limit(text: str) -> int:
