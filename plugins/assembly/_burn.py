@@ -48,19 +48,25 @@ assembler logs how many cue frames fell on them.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from reelgraph.errors import InvalidInputError
 from reelgraph.models import Caption
-from reelgraph.plugins._media.caption_style import CaptionStyle, contrast_behind, draw_cue
-from reelgraph.plugins.assembly._segments import Segment
+from reelgraph.plugins._media.caption_style import (
+    CaptionStyle,
+    Layout,
+    contrast_behind,
+    draw_cue,
+)
+from reelgraph.plugins.assembly._segments import Segment, SkipFrames
 
 if TYPE_CHECKING:
     from PIL import Image
 
-__all__ = ["Burned", "burn_segments", "word_times", "write_record"]
+__all__ = ["GROUP_PICTURES", "Burned", "burn_segments", "word_times", "write_record"]
 
 
 @dataclass(slots=True)
@@ -73,7 +79,7 @@ class Burned:
     """
 
     segments: list[Segment]
-    stills: list[Path]  # the drawn BMPs, one per (still, cue, word)
+    stills: list[Path]  # the still each captioned picture is drawn on, one per (cue, word)
     uncaptioned_frames: int  # cue frames on clips or crossfades (not captioned)
     highlighted_cues: int  # cues drawn word by word
     #: per drawn still: cue index, text, box [l, t, r, b], contrast, glyphs (runs)
@@ -84,11 +90,9 @@ class Burned:
         """The worst WCAG ratio measured behind a drawn cue (None before any is drawn)."""
         return min((r["contrast"] for r in self.records), default=None)
 
-    def draw_all(self) -> None:
-        """Draw every still not drawn yet, in this thread (what the encoders would do)."""
-        for seg in self.segments:
-            if seg.prepare is not None:
-                seg.prepare()
+    def draw_all(self) -> list[Image.Image]:
+        """Draw every picture not drawn yet, in this thread (what the encoders would do)."""
+        return [p for seg in self.segments if seg.pictures for p in seg.pictures()]
 
 
 def _cue_frames(cues: Sequence[Caption], fps: int) -> list[tuple[int, int, Caption]]:
@@ -138,32 +142,61 @@ def _word_pieces(
     return [(edges[j], edges[j + 1], j) for j in range(len(times)) if edges[j + 1] > edges[j]]
 
 
-class _Drawing:
-    """Draw one still's cues (once): the plain still and each ``(cue, word)`` as a BMP."""
+#: Pictures per ffmpeg run at most: a run costs a process start and an x264
+#: set-up (~30 ms), and the runs are what the workers share (README: 77
+#: pictures in 5 runs for 2 workers).
+GROUP_PICTURES = 16
+
+
+@dataclass(slots=True)
+class _Still:
+    """One still's pictures, in order: ``None`` the plain still, else ``(cue, word)``."""
+
+    source: Path
+    pictures: list[tuple[Caption, int | None] | None]
+
+
+class _Group:
+    """Draw a group's pictures (once), in offset order, as the encoder takes them."""
 
     def __init__(
         self,
-        source: Path,
-        plain: Path,
-        cues: list[tuple[Caption, int | None, Path]],
-        draw: Callable[[Image.Image, Caption, Path, int | None], dict[str, Any]],
+        stills: list[_Still],
+        draw: Callable[[Image.Image, Caption, int | None, dict[int, float]], Image.Image],
         load: Callable[[Path], Image.Image],
-        records: list[dict[str, Any]],
     ) -> None:
-        self.source, self.plain, self.cues = source, plain, cues
-        self.draw, self.load, self.records = draw, load, records
+        self.stills, self.draw, self.load = stills, draw, load
         self.done = False
 
-    def __call__(self) -> None:
+    def __call__(self) -> Iterator[Image.Image]:
         if self.done:
             return
         self.done = True
-        picture = self.load(self.source)  # each still decoded once
-        # the plain pieces read the same RGB form as the drawn ones (one pixel format
-        # through the concat demuxer, no filter graph re-configured mid-stream)
-        picture.save(self.plain, format="BMP")
-        for cue, word, path in self.cues:
-            self.records.append(self.draw(picture, cue, path, word))
+        for still in self.stills:
+            picture = self.load(still.source)  # each still decoded once
+            contrasts: dict[int, float] = {}  # a cue's words share its box: measured once
+            for entry in still.pictures:
+                yield picture if entry is None else self.draw(picture, *entry, contrasts)
+
+
+def _pieces(
+    start: int,
+    end: int,
+    inside: list[tuple[int, int, Caption]],
+    times: dict[int, list[float]],
+    fps: int,
+) -> list[tuple[int, int, Caption | None, int | None]]:
+    """A still's frames ``start``-``end`` cut at its cues (and words): ``(a, b, cue, word)``."""
+    pieces: list[tuple[int, int, Caption | None, int | None]] = []
+    at = start
+    for a, b, cue in inside:
+        if a > at:
+            pieces.append((at, a, None, None))
+        pieces.extend((p, q, cue, w) for p, q, w in _word_pieces(a, b, times.get(cue.index), fps))
+        at = b
+    if at < end:
+        pieces.append((at, end, None, None))
+    return pieces
 
 
 def burn_segments(
@@ -176,17 +209,18 @@ def burn_segments(
     load: Callable[[Path], Image.Image] | None = None,
     words: Sequence[tuple[float, str]] = (),
 ) -> Burned:
-    """Split still segments at cue boundaries; each captioned still becomes one group of pieces.
+    """Split still segments at cue boundaries; each distinct picture becomes one IDR frame.
 
     Segments are in timeline order; segment ``k`` starts where ``k - 1``
-    ends (frames at ``fps``). A still with cues becomes pieces (a cue, a
-    word of it, or a gap without a cue) that share one encode,
-    ``burn_KKKK.mp4`` (:func:`~reelgraph.plugins.assembly._segments.encode_group`):
-    piece ``j`` keeps its segment's ``frames`` (capped at its own length),
-    starts at packet ``offset`` of that file and repeats to its length like
-    any still. The first piece's ``prepare`` draws the still's cues
-    (``burn_KKKK_CCCCC_W.bmp``, ``W`` the highlighted word or -1) and the
-    plain still (``burn_KKKK_plain.bmp``); see :class:`Burned`.
+    ends (frames at ``fps``). A still (not a crossfade) becomes pieces: a
+    cue, a word of it, or a gap without a cue. Consecutive stills of one
+    pixel size share an encode, ``burn_GGGG.mp4``, of at most
+    :data:`GROUP_PICTURES` pictures (the plain still, once, when a gap or no
+    cue shows it, and each ``(cue, word)`` drawn on it): piece ``j`` shows
+    picture ``offset`` (one frame, an IDR) and repeats it, with the shared
+    skip frames (``burn_skips.mp4``, :class:`~._segments.SkipFrames`), to
+    its length. The group's first piece draws its pictures as they are
+    encoded (``pictures``); see :class:`Burned`.
 
     ``words`` (``(start_s, word)``, see :func:`word_times`) draw the spoken
     word highlighted when the style has a highlight colour.
@@ -201,65 +235,82 @@ def burn_segments(
     timed = word_times(cues, words) if style.highlight and words else {}
     records: list[dict[str, Any]] = []
     stills: list[Path] = []
+    skips = SkipFrames(tmp / "burn_skips.mp4")
     out: list[Segment] = []
     uncaptioned = 0
     start = 0
+    group: _Group | None = None  # the group the last segment joined, while it may grow
+    group_size: tuple[int, int] | None = None
+    group_pictures = 0
+    groups = 0
 
-    def draw(picture: Image.Image, cue: Caption, path: Path, word: int | None) -> dict[str, Any]:
-        return _draw(picture, cue, style, language, path, word)
+    def draw(
+        picture: Image.Image, cue: Caption, word: int | None, contrasts: dict[int, float]
+    ) -> Image.Image:
+        captioned, record = _draw(picture, cue, style, language, word, contrasts)
+        records.append(record)
+        return captioned
 
-    for k, seg in enumerate(segments):
+    for seg in segments:
         end = start + seg.total
         inside = [(max(a, start), min(b, end), cue) for a, b, cue in spans if a < end and b > start]
-        if seg.kind != "image" or seg.into is not None or not inside:
-            uncaptioned += sum(b - a for a, b, _ in inside) if inside else 0
+        if seg.kind != "image" or seg.into is not None:
+            uncaptioned += sum(b - a for a, b, _ in inside)
             out.append(seg)
+            group = None
             start = end
             continue
-        pieces: list[tuple[int, int, Caption | None, int | None]] = []
-        at = start
-        for a, b, cue in inside:
-            if a > at:
-                pieces.append((at, a, None, None))
-            times = timed.get(cue.index)
-            pieces.extend((p, q, cue, w) for p, q, w in _word_pieces(a, b, times, fps))
-            at = b
-        if at < end:
-            pieces.append((at, end, None, None))
-        plain = tmp / f"burn_{k:04d}_plain.bmp"
-        drawn: dict[tuple[int, int | None], Path] = {}
-        group: list[Segment] = []
-        offset = 0
+        pieces = _pieces(start, end, inside, timed, fps)
+        keys: list[tuple[Caption, int | None] | None] = []
+        for _, _, cue, word in pieces:
+            key = None if cue is None else (cue, word)
+            if key not in keys:
+                keys.append(key)
+        try:
+            with Image.open(seg.source) as header:  # the size only: nothing decoded
+                size = header.size
+        except OSError as err:
+            raise InvalidInputError(
+                f"cannot read the still of scene {seg.scene} to burn captions on: {err}"
+            ) from err
+        if group is None or size != group_size or group_pictures + len(keys) > GROUP_PICTURES:
+            group = _Group([], draw, load)
+            group_size, group_pictures, groups = size, 0, groups + 1
+            leader = True
+        else:
+            leader = False
+        group.stills.append(_Still(seg.source, keys))
         for a, b, cue, word in pieces:
-            source = plain
-            if cue is not None:
-                key = (cue.index, word)
-                if key not in drawn:
-                    name = f"burn_{k:04d}_{cue.index:05d}_{-1 if word is None else word}.bmp"
-                    drawn[key] = tmp / name
-                source = drawn[key]
-            frames = min(seg.frames, b - a)
-            group.append(
-                replace(
-                    seg,
-                    source=source,
-                    frames=frames,
-                    total=b - a,
-                    out=tmp / f"burn_{k:04d}.mp4",
-                    offset=offset,
-                    grouped=True,
-                )
+            key = None if cue is None else (cue, word)
+            piece = replace(
+                seg,
+                frames=1,
+                total=b - a,
+                out=tmp / f"burn_{groups - 1:04d}.mp4",
+                offset=group_pictures + keys.index(key),
+                grouped=True,
+                skips=skips,
+                pictures=group if leader else None,
             )
-            offset += frames
-        todo = [
-            (next(c for _, _, c in inside if c.index == i), w, path)
-            for (i, w), path in drawn.items()
-        ]
-        group[0] = replace(group[0], prepare=_Drawing(seg.source, plain, todo, draw, load, records))
-        stills.extend(drawn.values())
-        out.extend(group)
+            out.append(piece)
+            leader = False
+        group_pictures += len(keys)
+        stills.extend(seg.source for key in keys if key is not None)
         start = end
     return Burned(out, stills, uncaptioned, len(timed), records)
+
+
+def _contrast(image: Image.Image, style: CaptionStyle, layout: Layout) -> float:
+    """``contrast_behind`` measured on the cue's box cut out of ``image`` (not the whole frame).
+
+    Converting the whole 1080p frame to floats was 20 of its 22 ms (measured).
+    """
+    left, top, right, bottom = layout.box
+    box = (max(0, left), max(0, top), min(image.width, right), min(image.height, bottom))
+    if box[2] <= box[0] or box[3] <= box[1]:
+        return contrast_behind(image, style, layout)  # nothing behind: as it counts that
+    crop = image.crop(box)
+    return contrast_behind(crop, style, replace(layout, box=(0, 0, crop.width, crop.height)))
 
 
 def _draw(
@@ -267,25 +318,30 @@ def _draw(
     cue: Caption,
     style: CaptionStyle,
     language: str | None,
-    path: Path,
     word: int | None = None,
-) -> dict[str, Any]:
-    """Draw ``cue`` (word ``word`` highlighted) on ``image``, save it at ``path``; its record."""
+    contrasts: dict[int, float] | None = None,
+) -> tuple[Image.Image, dict[str, Any]]:
+    """``image`` with ``cue`` drawn (word ``word`` highlighted), and its record.
+
+    ``contrasts``: by cue index, the contrast already measured on this
+    ``image`` (a cue's words share one box); filled in.
+    """
     from reelgraph.plugins.visuals.slides import glyph_record
 
     captioned, layout, runs = draw_cue(image, cue.text, style, language, word)
-    # BMP: read once, by ffmpeg; written in 7 ms at 1080p against 31 ms for an
-    # uncompressed PNG (Pillow, measured), which was half of a cue's drawing
-    captioned.save(path, format="BMP")
-    return {
+    contrasts = {} if contrasts is None else contrasts
+    if cue.index not in contrasts:
+        contrasts[cue.index] = round(_contrast(image, style, layout), 2)
+    record = {
         "cue": cue.index,
         "word": word,
         "text": cue.text,
         "box": list(layout.box),
         "size_px": layout.size_px,
-        "contrast": round(contrast_behind(image, style, layout), 2),
+        "contrast": contrasts[cue.index],
         "glyphs": json.loads(glyph_record(runs)),
     }
+    return captioned, record
 
 
 def write_record(burned: Burned, style: CaptionStyle, path: Path) -> None:

@@ -17,16 +17,23 @@ Used by :mod:`reelgraph.plugins.assembly.ffmpeg`.
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+import tempfile
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reelgraph.errors import FatalError, InvalidInputError
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 __all__ = [
     "KEYFRAME_INTERVAL_S",
     "Segment",
+    "SkipFrames",
     "encode_group",
     "encode_segment",
     "join_segments",
@@ -37,6 +44,35 @@ __all__ = [
 #: for black frames by decoding keyframes only (bench: 16 s -> ~4 s on a
 #: 6-minute 1080p video); still P-frames stay all skips.
 KEYFRAME_INTERVAL_S = 0.5
+
+
+class SkipFrames:
+    """A GOP of a flat grey picture whose P-frames are all skips: "repeat the picture before".
+
+    An H.264 P-frame whose macroblocks are all P_Skip with no neighbour
+    moving decodes to its reference picture exactly, whatever that picture
+    is (ITU-T H.264 8.4.1.1: the skip motion vector is zero when a neighbour
+    is unavailable or still; 8.7.2.1: no deblocking between skipped blocks
+    of zero motion). x264 codes a flat picture's P-frames so (73 bytes each
+    at 1080p), and with the same codec parameters they carry the same frame
+    numbers as any GOP's; so any IDR frame followed by them is a valid GOP
+    showing that IDR's picture for ``gop`` frames. One encode of ``gop``
+    flat frames at the video's size (``path``) serves every burned caption
+    picture of the video, which then needs its IDR frame alone.
+
+    The first :func:`encode_group` to :meth:`claim` it encodes it.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._claimed = False
+
+    def claim(self) -> bool:
+        """True once, for the caller that must encode the frames."""
+        with self._lock:
+            first, self._claimed = not self._claimed, True
+            return first
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,12 +101,18 @@ class Segment:
     #: it changes the PPS (x264 turns psy-rd off, which moves the chroma QP offset),
     #: so a video either encodes every segment with it or none
     quick_still: bool = True
-    #: burned captions: several stills' pieces encoded into one ``out`` by
-    #: :func:`encode_group`; this piece's ``frames`` start at packet ``offset``
+    #: burned captions: several stills' pictures encoded into one ``out`` by
+    #: :func:`encode_group`, one IDR frame each; this piece shows picture ``offset``
+    #: (its ``frames`` packets from there: 1) followed by ``skips``' P-frames
     offset: int = 0
     grouped: bool = False
-    #: run in the encoding worker before the encode (draws a burned caption's still)
-    prepare: Callable[[], object] | None = field(default=None, compare=False, repr=False)
+    #: on a group's first piece: its pictures in ``offset`` order, RGB images of one
+    #: size, drawn as the encoder takes them (in the encoding worker; ``_burn``)
+    pictures: Callable[[], Iterable[Image.Image]] | None = field(
+        default=None, compare=False, repr=False
+    )
+    #: the all-skip P-frames that complete this piece's GOP after its IDR frame
+    skips: SkipFrames | None = field(default=None, compare=False, repr=False)
     #: encodes this segment instead of :func:`encode_segment`'s command, with the same
     #: arguments (burned captions overlaid on a clip or a crossfade, ``_burn_clips``)
     encode: Callable[..., None] | None = field(default=None, compare=False, repr=False)
@@ -166,18 +208,34 @@ def encode_segment(
         seg.encode(ffmpeg, seg, size, fps, crf, preset, gop)
         return
     cmd = _encode_cmd(ffmpeg, seg, size, fps, crf, preset, gop)
+    _run(cmd, f"{seg.source} (scene {seg.scene})")
+
+
+def _run(cmd: list[str], what: str) -> None:
     done = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
     if done.returncode != 0:
         tail = "\n".join(done.stderr.strip().splitlines()[-6:])
         raise InvalidInputError(
-            f"ffmpeg failed while encoding {seg.source} (scene {seg.scene}) "
-            f"(exit {done.returncode}): {tail}"
+            f"ffmpeg failed while encoding {what} (exit {done.returncode}): {tail}"
         )
 
 
-def _concat_path(path: Path) -> str:
-    """``path`` quoted for an ffconcat ``file`` line (https://ffmpeg.org/ffmpeg-formats.html#concat-1)."""
-    return "'" + str(path).replace("'", "'\\''") + "'"
+def _encode_skips(
+    ffmpeg: str,
+    first: Segment,
+    size: tuple[int, int],
+    fps: int,
+    crf: int,
+    preset: str,
+    gop: int,
+) -> None:
+    """Encode :class:`SkipFrames`: ``gop`` frames of flat grey, with ``first``'s codec parameters."""
+    assert first.skips is not None
+    flat = replace(first, frames=gop, out=first.skips.path)
+    cmd = _encode_cmd(ffmpeg, flat, size, fps, crf, preset, gop)
+    at = cmd.index("-f")  # the image input, replaced by ffmpeg's colour source
+    cmd[at : at + 8] = ["-f", "lavfi", "-i", f"color=c=gray:s={size[0]}x{size[1]}:r={fps}"]
+    _run(cmd, "the skip frames of the captioned stills")
 
 
 def encode_group(
@@ -189,50 +247,72 @@ def encode_group(
     preset: str,
     gop: int,
 ) -> None:
-    """Encode still pieces that share one ``out`` in one ffmpeg run, each from a forced IDR frame.
+    """Encode a group's pictures in one ffmpeg run, each as one IDR frame, into ``group[0].out``.
 
-    Burned captions cut a still into pieces (one per cue and gap); piece
-    ``j`` is ``group[j].frames`` frames of ``group[j].source`` starting at
-    packet ``group[j].offset`` (the sum of the earlier pieces' frames). The
-    pieces are read with the concat demuxer (each image lasts its frames /
-    ``fps`` seconds; https://ffmpeg.org/ffmpeg-formats.html#concat-1), each
-    picture scaled once and repeated by the ``fps`` filter, and every piece
-    starts with an IDR frame (``-force_key_frames`` at its first frame,
-    ``-forced-idr``), so :func:`join_segments` repeats a piece alone by
-    copying its packets, as it does a segment of its own. One run instead of
-    one per piece saves an ffmpeg start, an x264 set-up and an MP4 per piece.
-    Same codec parameters as :func:`encode_segment` (the join checks the
-    SPS/PPS). ``prepare`` of each piece runs first, in this (worker) thread.
+    Burned captions: ``group[0].pictures()`` gives the pictures (RGB, one
+    size), drawn as they are piped to ffmpeg as raw frames (no image file
+    written or decoded); picture ``k`` becomes the IDR frame at packet
+    ``k`` (``-force_key_frames expr:1``, ``-forced-idr``), the pieces that
+    show it have ``offset`` ``k``. :func:`join_segments` completes each
+    piece's GOP with the :class:`SkipFrames` P-frames, which the first group
+    to claim them encodes (one more ffmpeg run per video). Same codec
+    parameters as :func:`encode_segment` (the join checks the SPS/PPS).
 
     Raises:
-        InvalidInputError: ffmpeg cannot read or encode a piece's still.
+        InvalidInputError: ffmpeg cannot encode the pictures, or drawing one
+            failed (no installed font has a cue's character).
+        FatalError: the pictures are not as many as the pieces' offsets say.
     """
-    for seg in group:
-        if seg.prepare is not None:
-            seg.prepare()
     first = group[0]
-    listing = first.out.with_suffix(".ffconcat")
-    lines = ["ffconcat version 1.0"]
-    for seg in group:
-        lines += [f"file {_concat_path(seg.source)}", f"duration {seg.frames / fps:.6f}"]
-    listing.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    frames = sum(seg.frames for seg in group)
-    cmd = _encode_cmd(ffmpeg, first, size, fps, crf, preset, gop)
-    at = cmd.index("-f")  # the image input of encode_segment, replaced by the listing
-    cmd[at : at + 8] = ["-f", "concat", "-safe", "0", "-i", str(listing)]
-    vf = cmd.index("-vf") + 1
-    # one frame per piece in; fps repeats it, tpad holds the last (concat's last duration)
-    cmd[vf] = _fit(size).replace(",tpad=", f",fps={fps},tpad=")
-    cmd[cmd.index("-frames:v") + 1] = str(frames)
-    keys = ",".join(f"{seg.offset / fps:.6f}" for seg in group)
+    if first.pictures is None or first.skips is None:
+        raise FatalError(f"the captioned stills of scene {first.scene} have no pictures to encode")
+    if first.skips.claim():
+        _encode_skips(ffmpeg, first, size, fps, crf, preset, gop)
+    count = max(seg.offset for seg in group) + 1
+    pictures = iter(first.pictures())
+    picture = next(pictures, None)
+    if picture is None:
+        raise FatalError(f"the captioned stills of scene {first.scene}: no picture drawn")
+    width, height = picture.size
+    cmd = _encode_cmd(ffmpeg, replace(first, frames=count), size, fps, crf, preset, gop)
+    at = cmd.index("-f")  # the image input, replaced by raw RGB frames on stdin
+    cmd[at : at + 8] = ["-f", "rawvideo", "-pixel_format", "rgb24", "-video_size"]
+    cmd[at + 5 : at + 5] = [f"{width}x{height}", "-framerate", str(fps), "-i", "pipe:0"]
     at = cmd.index("-x264-params")
-    cmd[at:at] = ["-force_key_frames", keys, "-forced-idr", "1"]
-    done = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
-    if done.returncode != 0:
-        tail = "\n".join(done.stderr.strip().splitlines()[-6:])
+    cmd[at:at] = ["-force_key_frames", "expr:1", "-forced-idr", "1"]
+    sent = 0
+    with tempfile.TemporaryFile() as errors:
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=errors)
+        assert proc.stdin is not None
+        try:
+            while picture is not None:
+                if picture.size != (width, height):
+                    raise FatalError(
+                        f"the captioned stills of scene {first.scene} differ in size "
+                        f"({picture.size} after {(width, height)}); group stills of one size"
+                    )
+                proc.stdin.write(picture.convert("RGB").tobytes())
+                sent += 1
+                picture = next(pictures, None)
+            proc.stdin.close()
+        except BrokenPipeError:
+            pass  # ffmpeg stopped: its exit status and message are reported below
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
+        code = proc.wait()
+        errors.seek(0)
+        message = errors.read().decode("utf-8", "replace")
+    if code != 0:
+        tail = "\n".join(message.strip().splitlines()[-6:])
         raise InvalidInputError(
             f"ffmpeg failed while encoding the captioned stills of scene {first.scene} "
-            f"({first.source}) (exit {done.returncode}): {tail}"
+            f"({first.source}) (exit {code}): {tail}"
+        )
+    if sent != count:
+        raise FatalError(
+            f"the captioned stills of scene {first.scene}: {sent} pictures drawn, {count} expected"
         )
 
 
@@ -242,8 +322,9 @@ def join_segments(segments: Sequence[Segment], out: Path, fps: int) -> int:
     Scene ``i`` gets ``segments[i].total`` frames: a segment shorter than that
     is repeated and the last repeat cut; the cut is a valid stream because a
     segment starts with a keyframe and has no B-frames (each frame refers
-    only to earlier ones of its own repeat). Timestamps are whole frames at
-    ``fps`` in a :func:`timescale` time base.
+    only to earlier ones of its own repeat). A burned caption's piece repeats
+    its picture's IDR frame followed by the :class:`SkipFrames` P-frames.
+    Timestamps are whole frames at ``fps`` in a :func:`timescale` time base.
 
     Returns:
         The number of frames written.
@@ -256,34 +337,46 @@ def join_segments(segments: Sequence[Segment], out: Path, fps: int) -> int:
 
     extradata: bytes | None = None
     written = 0
-    opened: tuple[Path, list[tuple[bytes, bool]]] | None = None  # a group's file, read once
+    opened: dict[Path, list[tuple[bytes, bool]]] = {}  # the skip frames and the last file
+    skips = {seg.skips.path for seg in segments if seg.skips is not None}
     with av.open(str(out), "w", format="mp4") as container:
         stream = None
-        for seg in segments:
-            if opened is None or opened[0] != seg.out:
-                with av.open(str(seg.out)) as source:
-                    video = source.streams.video[0]
-                    params = bytes(video.codec_context.extradata or b"")
-                    if stream is None:
-                        stream = container.add_stream_from_template(video)
-                        stream.time_base = Fraction(1, timescale(fps))
-                        extradata = params
-                    elif params != extradata:
-                        raise FatalError(
-                            f"the video segment of scene {seg.scene} was encoded with other "
-                            "H.264 parameters than scene 0's; the scenes cannot be joined by copy"
-                        )
-                    opened = (
-                        seg.out,
-                        [(bytes(p), p.is_keyframe) for p in source.demux(video) if p.size],
+
+        def packets_of(path: Path, scene: int) -> list[tuple[bytes, bool]]:
+            nonlocal stream, extradata
+            if path in opened:
+                return opened[path]
+            with av.open(str(path)) as source:
+                video = source.streams.video[0]
+                params = bytes(video.codec_context.extradata or b"")
+                if stream is None:
+                    stream = container.add_stream_from_template(video)
+                    stream.time_base = Fraction(1, timescale(fps))
+                    extradata = params
+                elif params != extradata:
+                    raise FatalError(
+                        f"the video segment of scene {scene} was encoded with other "
+                        "H.264 parameters than scene 0's; the scenes cannot be joined by copy"
                     )
-            packets = opened[1]
+                packets = [(bytes(p), p.is_keyframe) for p in source.demux(video) if p.size]
+            for older in [p for p in opened if p not in skips]:
+                del opened[older]
+            opened[path] = packets
+            return packets
+
+        for seg in segments:
+            packets = packets_of(seg.out, seg.scene)
             if seg.grouped:
                 packets = packets[seg.offset : seg.offset + seg.frames]
-            if seg.grouped and (not packets or not packets[0][1]):
-                raise FatalError(
-                    f"the captioned stills of scene {seg.scene}: no keyframe at frame {seg.offset}"
-                )
+                if not packets or not packets[0][1]:
+                    raise FatalError(
+                        f"the captioned stills of scene {seg.scene}: no keyframe at {seg.offset}"
+                    )
+            if seg.skips is not None:
+                tail = packets_of(seg.skips.path, seg.scene)
+                if not tail or not tail[0][1] or any(key for _, key in tail[1:]):
+                    raise FatalError(f"the skip frames {seg.skips.path} are not one GOP")
+                packets = packets[:1] + tail[1:]
             if not packets:
                 raise FatalError(f"the video segment of scene {seg.scene} has no frames")
             assert stream is not None  # added with the first file

@@ -154,27 +154,47 @@ def test_still_segments_split_at_cue_edges_and_clips_stay_whole(tmp_path: Path) 
     ]
     style = CaptionStyle(name="t")
     burned = burn_segments(segs, cues, style, 25, tmp_path, "en")
-    pieces = [(s.source.name, s.total, s.frames, s.offset, s.kind) for s in burned.segments]
-    assert pieces == [
-        ("burn_0000_plain.bmp", 20, 12, 0, "image"),
-        ("burn_0000_00001_-1.bmp", 30, 12, 12, "image"),
-        ("burn_0000_plain.bmp", 40, 12, 24, "image"),
-        ("burn_0000_00002_-1.bmp", 10, 10, 36, "image"),  # shorter than a segment: whole
-        ("clip.mp4", 50, 50, 0, "video"),
-    ]
-    # the slide's pieces share one encode; the clip keeps its own
+    pieces = [(s.total, s.frames, s.offset, s.kind) for s in burned.segments]
+    # the plain still is one picture (offset 0) for both gaps; each cue one more
+    assert pieces == [(20, 1, 0, "image"), (30, 1, 1, "image"), (40, 1, 0, "image"),
+                      (10, 1, 2, "image"), (50, 50, 0, "video")]  # fmt: skip
+    # the slide's pictures share one encode and the skip frames; the clip keeps its own
     assert [s.out.name for s in burned.segments] == ["burn_0000.mp4"] * 4 + ["b.mp4"]
     assert [s.grouped for s in burned.segments] == [True] * 4 + [False]
+    assert {s.skips.path.name for s in burned.segments[:4]} == {"burn_skips.mp4"}
+    assert burned.segments[4].skips is None
     assert burned.uncaptioned_frames == 10  # cue 2's frames over the clip
-    # drawn by the encoder (the first piece's prepare), not before
-    assert burned.records == [] and not (tmp_path / "burn_0000_00001_-1.bmp").exists()
-    assert burned.segments[0].prepare is not None
-    assert all(s.prepare is None for s in burned.segments[1:])
-    burned.draw_all()
-    assert all(path.is_file() for path in burned.stills)
-    assert Image.open(tmp_path / "burn_0000_plain.bmp").mode == "RGB"
+    # drawn by the encoder (the group's first piece's pictures), not before
+    assert burned.records == []
+    assert burned.segments[0].pictures is not None
+    assert all(s.pictures is None for s in burned.segments[1:])
+    pictures = burned.draw_all()
+    assert [p.size for p in pictures] == [(640, 360)] * 3
+    assert pictures[0].getcolors() == [(640 * 360, (30, 30, 80))]  # the plain still
     assert [r["text"] for r in burned.records] == ["First cue", "Over the edge"]
     assert all(r["contrast"] >= 4.5 for r in burned.records)
+    assert burned.draw_all() == []  # drawn once
+
+
+def test_consecutive_stills_share_an_encode_up_to_its_size(tmp_path: Path) -> None:
+    from reelgraph.plugins.assembly._burn import GROUP_PICTURES
+
+    small, wide = tmp_path / "small.png", tmp_path / "wide.png"
+    Image.new("RGB", (640, 360), (30, 30, 80)).save(small)
+    Image.new("RGB", (1280, 720), (30, 30, 80)).save(wide)
+    # 10 stills of 25 frames with a cue inside each (3 pieces, 2 pictures), then a still
+    # of another size: 8 stills fill a group, 2 make the next, the wide still its own
+    segs = [Segment(k, small, "image", 12, 25, tmp_path / f"{k}.mp4") for k in range(10)]
+    segs.append(Segment(10, wide, "image", 12, 25, tmp_path / "10.mp4"))
+    cues = [
+        Caption(index=k + 1, start_s=k + 0.2, end_s=k + 0.8, text=f"Cue {k}") for k in range(11)
+    ]
+    burned = burn_segments(segs, cues, CaptionStyle(name="t"), 25, tmp_path, "en")
+    assert GROUP_PICTURES == 16
+    outs = [s.out.name for s in burned.segments]
+    assert outs == ["burn_0000.mp4"] * 24 + ["burn_0001.mp4"] * 6 + ["burn_0002.mp4"] * 3
+    assert [s.offset for s in burned.segments[21:27]] == [14, 15, 14, 0, 1, 0]
+    assert [len(list(s.pictures())) for s in burned.segments if s.pictures] == [16, 4, 2]
 
 
 # -- a burned render read back with OCR ---------------------------------------------
@@ -262,7 +282,8 @@ def test_captions_start_and_end_on_their_frames_in_one_encode_per_slide(
         expected |= set(range(round(cue.start_s * fps), round(cue.end_s * fps)))
     record = json.loads(video.burned_captions_path.read_text())
     left, top, right, bottom = record["cues"][0]["box"]
-    captioned, keyframes = set(), []
+    captioned, keyframes, changed = set(), [], []
+    previous = None
     with av.open(str(video.path)) as container:
         for n, frame in enumerate(container.decode(video=0)):
             band = frame.to_image().crop((left, top, right, bottom)).convert("L")
@@ -271,7 +292,17 @@ def test_captions_start_and_end_on_their_frames_in_one_encode_per_slide(
                 captioned.add(n)
             if frame.key_frame:
                 keyframes.append(n)
+            planes = frame.to_ndarray(format="yuv420p").tobytes()
+            if planes != previous:
+                changed.append(n)
+            previous = planes
     assert captioned == expected  # every cue on exactly its frames
+    # a picture is its IDR frame and skip frames: between keyframes nothing changes, to
+    # the bit (the shared skip frames decode to whatever IDR frame they follow)
+    assert set(changed) <= set(keyframes)
+    edges = {round(c.start_s * fps) for c in video.captions}
+    edges |= {round(c.end_s * fps) for c in video.captions}
+    assert edges - {n + 1} <= set(changed)  # each cue's first and first-after frame change
     assert max(b - a for a, b in zip(keyframes, [*keyframes[1:], n + 1], strict=True)) <= 13
 
 
@@ -366,16 +397,16 @@ def test_word_highlight_cuts_a_cue_at_each_spoken_word(tmp_path: Path) -> None:
     segs = [Segment(0, still, "image", 12, 50, tmp_path / "a.mp4")]
     style = CaptionStyle(name="t", highlight="#ffd400", outline_px=0)
     burned = burn_segments(segs, cues, style, 25, tmp_path, "en", words=words)
-    burned.draw_all()
-    assert [(s.total, s.source.name) for s in burned.segments] == [
-        (10, "burn_0000_00001_0.bmp"),  # "Hello" lit until "big" starts at frame 10
-        (10, "burn_0000_00001_1.bmp"),
-        (10, "burn_0000_00001_2.bmp"),
-        (20, "burn_0000_00002_-1.bmp"),  # no timings matched: drawn once, unlit
+    pictures = burned.draw_all()
+    assert [(s.total, s.offset) for s in burned.segments] == [
+        (10, 0),  # "Hello" lit until "big" starts at frame 10
+        (10, 1),
+        (10, 2),
+        (20, 3),  # no timings matched: drawn once, unlit
     ]
+    assert [(r["cue"], r["word"]) for r in burned.records] == [(1, 0), (1, 1), (1, 2), (2, None)]
     assert burned.highlighted_cues == 1
     # the lit word is drawn in the highlight colour, the others are not
-    lit = Image.open(tmp_path / "burn_0000_00001_1.bmp").convert("RGB")
-    plain = Image.open(tmp_path / "burn_0000_00002_-1.bmp").convert("RGB")
+    lit, plain = pictures[1], pictures[3]
     assert (255, 212, 0) in {c for _, c in lit.getcolors(1 << 16)}
     assert (255, 212, 0) not in {c for _, c in plain.getcolors(1 << 16)}
