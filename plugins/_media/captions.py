@@ -138,6 +138,10 @@ class CaptionRules:
         by_character: lines may break between any two characters (Chinese,
             Japanese), else only at spaces.
         cells: measure lines in cells (Chinese, Japanese, Korean).
+        max_word_chars: a word (text broken at spaces) up to this long is
+            never cut, even when longer than ``max_line_chars`` (a caption
+            style's narrow line; the burned line is drawn smaller); 0: words
+            are cut at ``max_line_chars``.
     """
 
     max_line_chars: float = MAX_LINE_CHARS
@@ -146,6 +150,7 @@ class CaptionRules:
     min_cue_s: float = MIN_CUE_S
     by_character: bool = False
     cells: bool = False
+    max_word_chars: float = 0.0
 
 
 _RULES = {
@@ -292,7 +297,8 @@ def _tokens(text: str, rules: CaptionRules) -> list[str]:
     wider than a line is cut.
     """
     if not rules.by_character:
-        return _fit_width(text.split(), rules)
+        whole = max(rules.max_line_chars, rules.max_word_chars)
+        return _fit_width(text.split(), replace(rules, max_line_chars=whole))
     glued = _kinsoku(_fit_width(_phrases(text.strip()), rules))
     if all(line_width(token.strip(), rules) <= rules.max_line_chars for token in glued):
         return glued
@@ -766,6 +772,7 @@ def build_cues(
     max_lines: int | None = None,
     min_cue_s: float | None = None,
     max_cps: float | None = None,
+    max_word_chars: float | None = None,
 ) -> list[Caption]:
     """Caption cues for timed sentences: ordered, non-overlapping, inside the video.
 
@@ -779,6 +786,8 @@ def build_cues(
             language's limits (characters per line, lines per cue, seconds,
             characters per second). In a CJK video, Latin-script sentences
             get the default limits narrowed in the same proportion.
+        max_word_chars: words up to this many characters stay whole on a
+            line of their own even past ``max_line_chars`` (``CaptionRules``).
 
     Returns:
         Cues numbered from 1, times in whole milliseconds, text wrapped into
@@ -799,6 +808,8 @@ def build_cues(
         min_cue_s=min_cue_s,
         max_cps=max_cps,
     )
+    if max_word_chars:
+        rules = replace(rules, max_word_chars=max_word_chars)
     latin = _latin_for(rules, base)
     pieces = [
         piece
