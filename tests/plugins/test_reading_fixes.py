@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import wave
 from pathlib import Path
 
@@ -153,6 +154,21 @@ def test_corpus_sentences_detected_as_english_in_other_documents_are_english():
     found = [s for s, tag in zip(sentences, passage_languages(sentences, "de"), strict=True) if tag]
     assert len(found) >= 3
     assert all(" the " in f" {s} " or s.startswith("The ") for s in found), found
+
+
+def test_the_french_faqs_english_answers_are_found_with_their_yes_and_nothing_french():
+    # chapter 2 answers questions 2.6 and 2.7 in English, each starting "Yes."
+    document = _html("debian-faq-getting-debian.fr.html")
+    found = []
+    for section in document.sections:
+        for block in section.blocks:
+            sentences = split_sentences(block.text, "fr") if block.text else []
+            tags = passage_languages(sentences, "fr")
+            found += [s for s, tag in zip(sentences, tags, strict=True) if tag == "en"]
+    assert found.count("Yes.") == 2
+    assert "See the Debian GNU/Linux Installation Guide for more information." in found
+    french = re.compile(r"[éèêàçù]|\b(?:le|la|les|des|une|est|pour|vous)\b", re.IGNORECASE)
+    assert not [s for s in found if french.search(s)], found
 
 
 def _likeness(a, b) -> float:
