@@ -337,9 +337,9 @@ def passage_languages(
         for i in range(len(found)):
             if found[i] is not None:
                 continue
-            for tag in dict.fromkeys(found[max(0, i - 1) : i] + found[i + 1 : i + 2]):
-                if tag is not None and shares[i].get(tag, 0.0) >= NEIGHBOUR_MIN_SHARE:
-                    found[i] = tag
+            for beside in dict.fromkeys(found[max(0, i - 1) : i] + found[i + 1 : i + 2]):
+                if beside is not None and shares[i].get(beside, 0.0) >= NEIGHBOUR_MIN_SHARE:
+                    found[i] = beside
                     changed = True
                     break
     return found
