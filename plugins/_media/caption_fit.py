@@ -82,7 +82,7 @@ class LineFit:
 def _room(style: CaptionStyle, width_px: int, height_px: int) -> tuple[int, int]:
     """``(size, width)``: the style's size on this frame and the widest a line's text may
     be there, pixels (the caption area less the box padding and the outline, as
-    :func:`layout_cue` measures)."""
+    :func:`.caption_style.layout_cue` measures)."""
     scale = min(width_px, height_px) / 1080
     left, _, right, _ = caption_area(width_px, height_px)
     pad = round(style.box_pad_px * scale) if style.box else 0
@@ -123,9 +123,11 @@ def fit_cues(
     construction), every line is measured in each style, and while a line of
     more than one word (CJK: more than one character) is wider than its
     room, the limit is lowered in proportion and the cues built again (at
-    most 8 times, not below :data:`MIN_LINE_CHARS`). One word wider than
-    the room is left to :func:`layout_cue`'s shrinking. ``max_lines`` is
-    the smallest of the styles'.
+    most 8 times, not below :data:`MIN_LINE_CHARS`). A word longer than the
+    limit stays whole on its own line (``max_word_chars``: up to the
+    language's limit, where the captions gate would cut it), and one word
+    wider than the room is left to :func:`.caption_style.layout_cue`'s shrinking.
+    ``max_lines`` is the smallest of the styles'.
 
     Args:
         sentences: timed sentences in timeline order.
@@ -154,12 +156,14 @@ def fit_cues(
     estimate = min(_estimate(f, room, text, rules.cells) for f, room, _ in targets)
     limit = max(floor, min(float(rules.max_line_chars), float(math.floor(estimate))))
     narrowest = min(targets, key=lambda t: t[1])
+    whole = 0.0 if rules.by_character else float(rules.max_line_chars)  # words kept whole
     rounds = 0
     while True:
         rounds += 1
         cues = build_cues(
-            items, video_duration_s, language=language, max_line_chars=limit, max_lines=max_lines
-        )
+            items, video_duration_s, language=language, max_line_chars=limit,
+            max_lines=max_lines, max_word_chars=whole,
+        )  # fmt: skip
         ratio, widest = 1.0, 0.0
         for font, room, _ in targets:
             for cue in cues:
@@ -167,7 +171,7 @@ def fit_cues(
                     width = font.getlength(line)
                     if room == narrowest[1]:
                         widest = max(widest, width)
-                    if width > room and _breakable(line, rules.by_character):
+                    if width > room and _breakable(line, rules):
                         ratio = min(ratio, room / width)
         if ratio >= 1.0 or limit <= floor or rounds >= 8:
             break
@@ -214,6 +218,14 @@ def track_cues(
     return cues
 
 
-def _breakable(line: str, by_character: bool) -> bool:
-    """Whether a shorter line limit could break ``line`` (more than one word or character)."""
-    return len(line.strip()) > 1 if by_character else len(line.split()) > 1
+def _breakable(line: str, rules: Any) -> bool:
+    """Whether a shorter line limit should break ``line``: more than one word (CJK: more
+    than one character). In a CJK video a line in the Latin script alone is not counted:
+    ``build_cues`` gives it the default limit narrowed in proportion to the cells
+    (``captions.cue_rules``), so lowering the limit for it would narrow every CJK line
+    too; such a line is drawn smaller instead."""
+    from reelgraph.plugins._language import is_latin_text
+
+    if rules.cells and is_latin_text(line):
+        return False
+    return len(line.strip()) > 1 if rules.by_character else len(line.split()) > 1
