@@ -6,7 +6,8 @@ README by default: script, slides, espeak-ng speech), then times
 
 1. ``soft``: today's default, a mov_text track;
 2. ``burned (Pillow)``: ``captions: burned``, each cue drawn onto its still,
-   a captioned still's pieces encoded in one ffmpeg run (the shipped way,
+   each distinct picture one IDR frame completed by shared skip frames, the
+   pictures of consecutive stills piped to one ffmpeg run (the shipped way,
    ``assembly/_burn.py``);
 3. ``burned (libass)``: the soft render, then its picture re-encoded through
    ffmpeg's ``ass`` filter (libass, in the imageio-ffmpeg build) with an ASS

@@ -1,31 +1,37 @@
-"""Burned-in captions: each cue drawn onto its still with Pillow, each captioned still one encode.
+"""Burned-in captions: each cue drawn onto its still with Pillow, each picture one IDR frame.
 
 How: a still's segment is cut at the cue boundaries inside it; each piece
 shows the still with that cue drawn on it
-(:func:`reelgraph.plugins._media.caption_style.draw_cue`) or without a cue,
-is encoded once (``segment_s``, from an IDR frame) and repeated by packet
-copy to its length (``_segments.join_segments``), like every still. The
-pieces of one still are encoded in one ffmpeg run
-(``_segments.encode_group``), and the worker that runs it draws its cues
-first (:class:`Burned`). The cues are the caption track's
-(:func:`~reelgraph.plugins._media.captions.build_cues`): the same text,
-lines and times.
+(:func:`reelgraph.plugins._media.caption_style.draw_cue`) or without a cue.
+Each distinct picture (the plain still, each cue, each highlighted word) is
+encoded as one IDR frame; the join (``_segments.join_segments``) repeats it
+to the piece's length as a GOP of that IDR frame and the video's shared
+all-skip P-frames (``_segments.SkipFrames``: one flat GOP encoded once per
+video; a P-frame of skips decodes to whatever picture precedes it). The
+pictures of consecutive stills (up to :data:`GROUP_PICTURES`) are encoded
+in one ffmpeg run (``_segments.encode_group``), piped as raw RGB while the
+worker that runs it draws them (:class:`Burned`). The cues are the caption
+track's (``caption_fit.track_cues``): the same text, lines and times.
 
-Cost (``bench/burned_captions.py --skip-libass`` on this README, 272 s of
-video, 57 cues, 20 scenes, 2 cores shared with other work at load ~4, medians
-of 3): soft 6.7 s wall / 7.4 CPU s, burned 15.4 s / 16.5 CPU s (2.3x soft
-wall, 2.2x CPU; before the grouped encode, drawing in the workers and BMP
-stills, medians of 2 at load ~6.6: soft 8.6 s / 8.4, burned 24.0 s / 20.5,
-2.8x wall, 2.4x CPU). Burning with libass,
-the soft render's picture re-encoded through the ``ass`` filter, cost 118 s
-/ 149 CPU s (25x): libass must encode every frame, the stills' packet copy
-is lost. The 1.3x budget is still missed: each cue needs its own IDR frame
-(a piece is repeated from its first packet, and a keyframe every
-``KEYFRAME_INTERVAL_S`` must show the caption), so a cue change cannot be a
-P-frame that codes only the caption band; each cue costs one 1080p IDR
-frame plus a segment's P-frames (~0.13 CPU s in a grouped run, ~0.085 s of
-it the P-frames' analysis, measured with x264 at ``preset=medium``) and its
-drawing (~0.04 CPU s, half of it measuring the contrast behind the text).
+Why so: the black-frame gate samples keyframes and needs one every
+``KEYFRAME_INTERVAL_S`` (0.5 s), and a still piece is repeated by packet
+copy, so each picture needs its own IDR frame; but the P-frames after it
+cost x264 ~6 ms each at 1080p even when all are skips (measured: 15 frames
+0.15 CPU s against 0.07 s for the IDR frame alone, ``-preset ultrafast``
+no better), and they were 14 of each piece's 15 encoded frames. With the
+shared skip frames a picture costs its IDR frame (~25 ms with the RGB to
+YUV conversion) and its drawing (~18 ms: ``draw_cue`` ~7 ms, the contrast
+~3 ms on the box's pixels, the raw frame ~2 ms). Quality: the IDR frame
+alone is what a still shows for its first frame anyway (README slide: 52.4
+dB PSNR, 53.6 dB after x264's 14 refining P-frames).
+
+Cost (``bench/burned_captions.py --repeat 3 --skip-libass`` on this README,
+~273 s of video, 57 cues, 20 scenes, 77 pictures; 2 cores shared with other
+work at load ~20, so CPU is the figure to read): soft 7.5 CPU s, burned 8.4
+CPU s (1.11x; wall 18.1 / 20.7 s, 1.14x). Before (one encode per still,
+pieces of 15 frames from a forced IDR each, BMP stills): 7.4 / 17.2 CPU s,
+2.3x. Burning with libass, the soft render's picture re-encoded through the
+``ass`` filter, cost 118 s / 149 CPU s (25x): libass must encode every frame.
 
 What was drawn is recorded (:func:`write_record`, ``burned_captions.json``
 beside the video): per drawn cue its text, box, the WCAG contrast measured on
@@ -37,12 +43,11 @@ Word-by-word highlight (a style with ``highlight``): where the speech engine
 gave word timings (``SpeechSegment.words``: espeak-ng's word events; piper
 gives none), each cue's words are matched to the timed words in order
 (:func:`word_times`) and the cue's piece is cut again at each word's start,
-the spoken word redrawn in the highlight colour: one more still segment per
-word. A cue whose words cannot be matched is drawn without highlight.
+the spoken word redrawn in the highlight colour: one more picture per word.
+A cue whose words cannot be matched is drawn without highlight.
 
-Limits: clips and crossfades are not captioned when burned (their segments
-are encoded whole; a caption on them would need a filter in the encode): the
-assembler logs how many cue frames fell on them.
+Clips and crossfades are captioned in their own encodes
+(:mod:`~reelgraph.plugins.assembly._burn_clips`).
 """
 
 from __future__ import annotations

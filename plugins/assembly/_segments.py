@@ -11,6 +11,11 @@ frame, 1.4 s with segment copies (2-core machine); the packet join in Python
 replaced one ``-stream_loop`` ffmpeg run per scene and the concat demuxer
 (0.8 CPU s for a 16-scene README, against 0.17 s).
 
+Burned captions make many pictures of one still (:mod:`._burn`): each is
+encoded as one IDR frame (:func:`encode_group`) and its GOP completed, in
+the join, by :class:`SkipFrames`, P-frames that repeat whatever picture
+precedes them, encoded once per video.
+
 Used by :mod:`reelgraph.plugins.assembly.ffmpeg`.
 """
 
