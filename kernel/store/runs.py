@@ -18,6 +18,9 @@ so waits on ``busy_timeout`` for another writer instead of failing when a
 read transaction tries to upgrade (https://sqlite.org/lang_transaction.html).
 Times are Unix seconds (REAL), money is US dollars (REAL); JSON columns hold
 ``json.dumps`` text.
+
+The rows read back are in :mod:`._rows`, the batched writes in :mod:`._batch`,
+the background checkpoints in :mod:`._checkpoint`; this module re-exports them.
 """
 
 from __future__ import annotations
@@ -28,14 +31,27 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from reelgraph.errors import ReelgraphError
 from reelgraph.run.result import jsonable
+from reelgraph.store._batch import _JOURNAL_PUT, _NO_ITEM, Batch, _item, upsert_sql
+from reelgraph.store._checkpoint import _Checkpointer
 from reelgraph.store._migrations import MIGRATIONS, SCHEMA_VERSION
+from reelgraph.store._rows import (
+    _ATTEMPT_COLUMNS,
+    _NODE_COLUMNS,
+    _RUN_COLUMNS,
+    AttemptRow,
+    Event,
+    EventRow,
+    NodeRow,
+    RunRow,
+    _node_row,
+    _run_row,
+)
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -50,84 +66,6 @@ __all__ = [
 ]
 
 _RETRIES = 5  # after busy_timeout has expired: the last resort against "database is locked"
-_NO_ITEM = -1
-_RUN_COLUMNS = (
-    "id, spec, spec_path, spec_text, inputs, output_dir, status, "
-    "started_at, ended_at, seconds, error, cost_usd, resources, questions, answers"
-)
-_NODE_COLUMNS = (
-    "run_id, node_id, hook, provider, status, attempts, cached, items, "
-    "started_at, ended_at, seconds, error, output, cache_key, cost_usd"
-)
-_ATTEMPT_COLUMNS = (
-    "node_id, item_index, attempt, provider, status, error, seconds, cost_usd, started_at, ended_at"
-)
-
-# The statements a Batch collects. Numbered parameters (?1) let one value serve twice.
-# Portable SQL (store/backends.py): upserts are ON CONFLICT ... DO UPDATE, and the
-# table's own columns are qualified there (PostgreSQL finds "cost_usd" ambiguous
-# beside "excluded.cost_usd").
-_START_NODE = (
-    "INSERT INTO nodes (run_id, node_id, hook, provider, status, attempts, started_at)"
-    " VALUES (?1, ?2, ?3, ?4, 'running', ?5, ?6)"
-    " ON CONFLICT (run_id, node_id) DO UPDATE SET hook = ?3, provider = ?4,"
-    " status = 'running', attempts = ?5, started_at = ?6, ended_at = NULL,"
-    " seconds = NULL, error = NULL"
-)
-_FINISH_NODE = (
-    "INSERT INTO nodes (run_id, node_id, hook, provider, status, cached, items,"
-    " started_at, ended_at, seconds, error, output, cache_key)"
-    " VALUES (?1, ?2, COALESCE(?3, ''), ?4, ?5, ?6, ?7, ?8 - ?9, ?8, ?9, ?10, ?11, ?12)"
-    " ON CONFLICT (run_id, node_id) DO UPDATE SET"
-    " hook = COALESCE(?3, nodes.hook), provider = COALESCE(?4, nodes.provider), status = ?5,"
-    " cached = ?6, items = ?7, ended_at = ?8, seconds = ?9, error = ?10,"
-    " output = ?11, cache_key = ?12"
-)
-# seq: the run's next; gid: the store's next (index events_gid), in commit order
-_ADD_EVENT = (
-    "INSERT INTO events (run_id, seq, gid, ts, type, node_id, data) VALUES"
-    " (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE run_id = ?1),"
-    " (SELECT COALESCE(MAX(gid), 0) + 1 FROM events), ?2, ?3, ?4, ?5)"
-)
-
-
-def upsert_sql(table: str, columns: Sequence[str], key: Sequence[str]) -> str:
-    """``INSERT INTO table (columns) VALUES (?, ...)``, replacing the row with the same ``key``.
-
-    Standard upsert (``ON CONFLICT (key) DO UPDATE SET column = excluded.column``),
-    which SQLite (3.24+) and PostgreSQL both read; SQLite's ``INSERT OR REPLACE``
-    is its own (https://sqlite.org/lang_upsert.html).
-    """
-    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
-    return (
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
-        f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
-    )
-
-
-_ADD_ATTEMPT = upsert_sql(
-    "attempts",
-    ("run_id", "node_id", "item_index", "attempt", "started_at", "status", "ended_at")
-    + ("seconds", "error", "provider", "cost_usd"),
-    key=("run_id", "node_id", "item_index", "attempt", "started_at"),
-)
-_ADD_COST = "INSERT INTO costs (run_id, node_id, amount_usd, detail, ts) VALUES (?, ?, ?, ?, ?)"
-_RUN_COST = "UPDATE runs SET cost_usd = cost_usd + ?2 WHERE id = ?1"
-# a cost reported for a node not recorded yet makes its row, as "pending"
-_NODE_COST = (
-    "INSERT INTO nodes (run_id, node_id, status, cost_usd) VALUES (?1, ?2, 'pending', ?3)"
-    " ON CONFLICT (run_id, node_id) DO UPDATE SET cost_usd = nodes.cost_usd + ?3"
-)
-_MEMO_PUT = upsert_sql(
-    "memo", ("cache_key", "output", "run_id", "node_id", "created_at"), key=("cache_key",)
-)
-_JOURNAL_PUT = upsert_sql(
-    "journal",
-    ("run_id", "node_id", "item_index", "key", "value"),
-    key=("run_id", "node_id", "item_index", "key"),
-)
-
-Event = tuple[float, str, str | None, dict[str, Any] | None]
 
 
 class StoreError(ReelgraphError):
@@ -159,124 +97,6 @@ class StoreError(ReelgraphError):
         self.detail = detail
 
 
-@dataclass(slots=True)
-class RunRow:
-    """One run. Times are Unix seconds; ``inputs`` is the decoded JSON object.
-
-    ``cost_usd`` is the sum of every cost recorded for the run, over all its
-    executions (a resumed run keeps what the interrupted one spent).
-    """
-
-    id: str
-    spec: str
-    spec_path: str | None
-    spec_text: str
-    inputs: dict[str, Any]
-    output_dir: str | None
-    status: str
-    started_at: float
-    ended_at: float | None
-    seconds: float | None
-    error: str | None
-    cost_usd: float
-    #: what the last execution cost the machine (see reelgraph.observe.resources)
-    resources: dict[str, Any] | None = None
-    #: the last clarifying questions asked (``needs_input``; see reelgraph.run.questions)
-    questions: list[dict[str, Any]] | None = None
-    #: every answer given to them, by question key
-    answers: dict[str, str] | None = None
-
-
-@dataclass(slots=True)
-class NodeRow:
-    """One node of a run. ``output`` is decoded JSON (``dump_value`` form) or ``None``.
-
-    ``cost_usd`` sums the costs recorded for the node (US dollars), over all
-    executions of the run.
-    """
-
-    run_id: str
-    node_id: str
-    hook: str
-    provider: str | None
-    status: str
-    attempts: int
-    cached: bool
-    items: int | None
-    started_at: float | None
-    ended_at: float | None
-    seconds: float | None
-    error: str | None
-    output: Any
-    cache_key: str | None
-    cost_usd: float = 0.0
-
-
-@dataclass(slots=True)
-class AttemptRow:
-    """One attempt of a node or of one of its map items.
-
-    ``item`` is the map item's index (``None`` for a node without ``map``);
-    ``attempt`` counts from 1 within one execution of the run; ``provider`` is
-    the plugin that ran it; ``seconds`` its wall time; ``cost_usd`` what it
-    reported (US dollars); times are Unix seconds.
-    """
-
-    node_id: str
-    item: int | None
-    attempt: int
-    provider: str | None
-    status: str
-    error: str | None
-    seconds: float | None
-    cost_usd: float
-    started_at: float
-    ended_at: float | None
-
-
-@dataclass(slots=True)
-class EventRow:
-    """One stored event with its ids.
-
-    ``seq`` is its 1-based place in its run's events (write order; ids of runs
-    stored before schema 2 need not start at 1); ``gid`` its id across the
-    store, increasing in commit order, so a reader that saw ``gid`` N never
-    later finds a new event below N. ``ts`` is Unix seconds; ``data`` decoded
-    JSON or ``None``.
-    """
-
-    run_id: str
-    seq: int
-    gid: int
-    ts: float
-    type: str
-    node_id: str | None
-    data: Any
-
-    def as_tuple(self) -> Event:
-        """``(ts, type, node_id, data)``, as :meth:`RunStore.get_events` returns events."""
-        return (self.ts, self.type, self.node_id, self.data)
-
-
-def _run_row(row: tuple[Any, ...]) -> RunRow:
-    values = list(row)
-    values[4] = json.loads(values[4])
-    for index in (12, 13, 14):  # resources, questions, answers
-        values[index] = None if values[index] is None else json.loads(values[index])
-    return RunRow(*values)
-
-
-def _node_row(row: tuple[Any, ...]) -> NodeRow:
-    values = list(row)
-    values[6] = bool(values[6])
-    values[12] = None if values[12] is None else json.loads(values[12])
-    return NodeRow(*values)
-
-
-def _item(item_index: int | None) -> int:
-    return _NO_ITEM if item_index is None else item_index
-
-
 def _statements(script: str) -> list[str]:
     """Split a script into statements (``executescript`` would commit mid-migration)."""
     statements, pending = [], ""
@@ -300,128 +120,6 @@ def _run_filter(
             terms.append(term)
             params.append(value)
     return (" WHERE " + " AND ".join(terms) if terms else ""), tuple(params)
-
-
-class Batch:
-    """Writes for one transaction, kept in the order they were added.
-
-    Building a batch touches no database; :meth:`RunStore.commit` writes it in
-    one transaction. The recorder puts a node's new state together with the
-    events, attempts and costs that came since its last commit, so a state
-    change costs one commit. Methods return the batch, for chaining.
-    """
-
-    __slots__ = ("_ops",)
-
-    def __init__(self) -> None:
-        #: (sql, parameters, executemany?)
-        self._ops: list[tuple[str, Any, bool]] = []
-
-    def __len__(self) -> int:
-        return len(self._ops)
-
-    def clear(self) -> None:
-        self._ops.clear()
-
-    def truncate(self, length: int) -> None:
-        """Drop the writes added after the first ``length``."""
-        del self._ops[length:]
-
-    def node_started(
-        self,
-        run_id: str,
-        node_id: str,
-        *,
-        hook: str,
-        provider: str | None,
-        started_at: float,
-        attempt: int,
-    ) -> Batch:
-        """Mark a node ``running`` on its ``attempt`` (1-based); clears a previous error."""
-        params = (run_id, node_id, hook, provider, attempt, started_at)
-        self._ops.append((_START_NODE, params, False))
-        return self
-
-    def node_finished(
-        self,
-        run_id: str,
-        node_id: str,
-        *,
-        status: str,
-        ended_at: float,
-        seconds: float,
-        error: str | None = None,
-        output: Any = None,
-        cache_key: str | None = None,
-        cached: bool = False,
-        items: int | None = None,
-        hook: str | None = None,
-        provider: str | None = None,
-    ) -> Batch:
-        """Record how a node ended. ``output`` is JSON data (``dump_value`` form).
-
-        A node never started (served from the cache, skipped) is inserted, with
-        ``started_at = ended_at - seconds``; ``hook`` and ``provider`` are kept
-        from ``node_started`` when not given.
-        """
-        dumped = None if output is None else json.dumps(output)
-        params = (run_id, node_id, hook, provider, status, int(cached), items, ended_at, seconds)
-        self._ops.append((_FINISH_NODE, (*params, error, dumped, cache_key), False))
-        return self
-
-    def events(self, run_id: str, events: Iterable[Event]) -> Batch:
-        """Append ``(ts, type, node_id, data)`` events; ``data`` must be JSON-ready or models."""
-        rows = [
-            (run_id, ts, type_, node_id, None if data is None else json.dumps(jsonable(data)))
-            for ts, type_, node_id, data in events
-        ]
-        if rows:
-            self._ops.append((_ADD_EVENT, rows, True))
-        return self
-
-    def attempt(
-        self,
-        run_id: str,
-        node_id: str,
-        item_index: int | None,
-        attempt: int,
-        *,
-        status: str,
-        started_at: float,
-        ended_at: float | None,
-        error: str | None,
-        provider: str | None = None,
-        seconds: float | None = None,
-        cost_usd: float = 0.0,
-    ) -> Batch:
-        """Record (or replace) one attempt; ``seconds`` defaults to ``ended_at - started_at``."""
-        if seconds is None and ended_at is not None:
-            seconds = ended_at - started_at
-        params = (run_id, node_id, _item(item_index), attempt, started_at, status, ended_at)
-        self._ops.append((_ADD_ATTEMPT, (*params, seconds, error, provider, cost_usd), False))
-        return self
-
-    def cost(
-        self,
-        run_id: str,
-        node_id: str | None,
-        amount_usd: float,
-        detail: str = "",
-        ts: float | None = None,
-    ) -> Batch:
-        """Record a cost (US dollars), adding it to the run's and the node's ``cost_usd``."""
-        when = time.time() if ts is None else ts
-        self._ops.append((_ADD_COST, (run_id, node_id, amount_usd, detail, when), False))
-        self._ops.append((_RUN_COST, (run_id, amount_usd), False))
-        if node_id is not None:
-            self._ops.append((_NODE_COST, (run_id, node_id, amount_usd), False))
-        return self
-
-    def memo_put(self, cache_key: str, output: Any, *, run_id: str, node_id: str) -> Batch:
-        """Cache ``output`` (JSON data) under ``cache_key``, replacing an older entry."""
-        row = (cache_key, json.dumps(output), run_id, node_id, time.time())
-        self._ops.append((_MEMO_PUT, row, False))
-        return self
 
 
 class RunStore:
@@ -862,47 +560,3 @@ class RunStore:
         """
         self._read("gc: vacuum", "VACUUM")
         self._read("gc: checkpoint", "PRAGMA wal_checkpoint(TRUNCATE)")
-
-
-class _Checkpointer:
-    """Checkpoints a WAL database from a daemon thread with a connection of its own.
-
-    ``PRAGMA wal_checkpoint(PASSIVE)`` copies committed WAL frames into the
-    database file without blocking writers or readers
-    (https://www.sqlite.org/wal.html#checkpointing); its fsyncs would
-    otherwise land inside whichever commit crossed SQLite's automatic
-    threshold, on the event loop. A process crash loses nothing: the WAL is
-    replayed on the next open. Requests coalesce: one pending at a time.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self._path = path
-        self._wanted = threading.Event()
-        self._stopping = False
-        self._thread = threading.Thread(target=self._loop, name="reelgraph-checkpoint", daemon=True)
-        self._thread.start()
-
-    def request(self) -> None:
-        self._wanted.set()
-
-    def stop(self) -> None:
-        self._stopping = True
-        self._wanted.set()
-        self._thread.join(timeout=30)
-
-    def _loop(self) -> None:
-        try:
-            db = sqlite3.connect(self._path, timeout=30, isolation_level=None)
-        except sqlite3.Error:
-            return  # checkpoints then happen when the last connection closes
-        try:
-            db.execute("PRAGMA busy_timeout = 30000")
-            while True:
-                self._wanted.wait()
-                self._wanted.clear()
-                if self._stopping:
-                    return
-                with contextlib.suppress(sqlite3.Error):  # busy: the next request retries
-                    db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-        finally:
-            db.close()
