@@ -197,6 +197,70 @@ def test_consecutive_stills_share_an_encode_up_to_its_size(tmp_path: Path) -> No
     assert [len(list(s.pictures())) for s in burned.segments if s.pictures] == [16, 4, 2]
 
 
+@pytest.mark.parametrize("quick_still", [True, False])
+def test_skip_frames_repeat_any_picture_to_the_bit(tmp_path: Path, quick_still: bool) -> None:
+    # noise and a gradient, the hardest pictures for a copy: any motion vector or
+    # residual in the shared skip frames would show; with and without the quick search
+    # (a video with clips encodes its stills without it)
+    import imageio_ffmpeg
+    import numpy as np
+
+    from reelgraph.plugins.assembly._segments import SkipFrames, encode_group, join_segments
+
+    rng = np.random.default_rng(18)
+    noise = Image.fromarray(rng.integers(0, 256, (360, 640, 3), dtype=np.uint8))
+    gradient = Image.linear_gradient("L").resize((640, 360)).convert("RGB")
+    skips = SkipFrames(tmp_path / "skips.mp4")
+    common = {"grouped": True, "skips": skips, "quick_still": quick_still}
+    pieces = [
+        Segment(0, tmp_path / "a.png", "image", 1, 20, tmp_path / "g.mp4", offset=0, **common,
+                pictures=lambda: [noise, gradient]),
+        Segment(1, tmp_path / "b.png", "image", 1, 17, tmp_path / "g.mp4", offset=1, **common),
+        Segment(2, tmp_path / "a.png", "image", 1, 5, tmp_path / "g.mp4", offset=0, **common),
+    ]  # fmt: skip
+    encode_group(imageio_ffmpeg.get_ffmpeg_exe(), pieces, (640, 360), 25, 20, "medium", 12)
+    assert join_segments(pieces, tmp_path / "joined.mp4", 25) == 42
+    with av.open(str(tmp_path / "joined.mp4")) as container:
+        frames = [(f.key_frame, f.to_ndarray(format="yuv420p")) for f in container.decode(video=0)]
+    assert [n for n, (key, _) in enumerate(frames) if key] == [0, 12, 20, 32, 37]
+    for first, end in ((0, 20), (20, 37), (37, 42)):
+        assert all(np.array_equal(frames[first][1], f) for _, f in frames[first:end])
+    assert not np.array_equal(frames[0][1], frames[20][1])
+    assert np.array_equal(frames[0][1], frames[37][1])  # one picture, one IDR frame
+    with av.open(str(tmp_path / "g.mp4")) as container:
+        assert container.streams.video[0].frames == 2
+
+
+def test_stills_and_clips_burned_in_one_video_join_by_copy(media, tmp_path: Path) -> None:
+    # a video with a clip encodes its stills without the quick search (one PPS): the
+    # stills' pictures and the shared skip frames must be encoded the same way
+    narrations = [
+        media.narration([("A slide with its caption burned in.", 1.6)], 0),
+        media.narration([("Then a clip with its own caption.", 1.4)], 1),
+    ]
+    ctx = NodeContext.for_testing(tmp_path / "run", node_id="video")
+    fps = 25
+    video = assemble_video(
+        script=media.script(narrations),
+        visuals=[media.image(0, (640, 360), (20, 40, 90)), media.clip(1, 2.0)],
+        narrations=narrations,
+        fps=fps,
+        pause_s=0.3,
+        options={"captions": "burned", "caption_style": "clean", "hold_for_reading": False},
+        ctx=ctx,
+    )
+    still_end = round(video.captions[0].end_s * fps)
+    with av.open(str(video.path)) as container:
+        frames = [(f.key_frame, f.to_ndarray(format="yuv420p")) for f in container.decode(video=0)]
+    assert len(frames) == round(video.duration_s * fps)
+    changed = [
+        n for n in range(1, still_end) if frames[n][1].tobytes() != frames[n - 1][1].tobytes()
+    ]
+    assert set(changed) <= {n for n, (key, _) in enumerate(frames) if key}
+    record = json.loads(video.burned_captions_path.read_text())
+    assert {r["cue"] for r in record["cues"]} == {c.index for c in video.captions}
+
+
 # -- a burned render read back with OCR ---------------------------------------------
 
 
