@@ -225,7 +225,7 @@ def _run(cmd: list[str], what: str) -> None:
         )
 
 
-def _encode_skips(
+def _skips_cmd(
     ffmpeg: str,
     first: Segment,
     size: tuple[int, int],
@@ -233,14 +233,14 @@ def _encode_skips(
     crf: int,
     preset: str,
     gop: int,
-) -> None:
+) -> list[str]:
     """Encode :class:`SkipFrames`: ``gop`` frames of flat grey, with ``first``'s codec parameters."""
     assert first.skips is not None
     flat = replace(first, frames=gop, out=first.skips.path)
     cmd = _encode_cmd(ffmpeg, flat, size, fps, crf, preset, gop)
     at = cmd.index("-f")  # the image input, replaced by ffmpeg's colour source
     cmd[at : at + 8] = ["-f", "lavfi", "-i", f"color=c=gray:s={size[0]}x{size[1]}:r={fps}"]
-    _run(cmd, "the skip frames of the captioned stills")
+    return cmd
 
 
 def encode_group(
@@ -260,8 +260,8 @@ def encode_group(
     ``k`` (``-force_key_frames expr:1``, ``-forced-idr``), the pieces that
     show it have ``offset`` ``k``. :func:`join_segments` completes each
     piece's GOP with the :class:`SkipFrames` P-frames, which the first group
-    to claim them encodes (one more ffmpeg run per video). Same codec
-    parameters as :func:`encode_segment` (the join checks the SPS/PPS).
+    to claim them encodes (one more ffmpeg run per video, alongside). Same
+    codec parameters as :func:`encode_segment` (the join checks the SPS/PPS).
 
     Raises:
         InvalidInputError: ffmpeg cannot encode the pictures, or drawing one
@@ -271,8 +271,37 @@ def encode_group(
     first = group[0]
     if first.pictures is None or first.skips is None:
         raise FatalError(f"the captioned stills of scene {first.scene} have no pictures to encode")
+    flat = None
     if first.skips.claim():
-        _encode_skips(ffmpeg, first, size, fps, crf, preset, gop)
+        cmd = _skips_cmd(ffmpeg, first, size, fps, crf, preset, gop)
+        flat = subprocess.Popen(
+            cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+    try:
+        _encode_pictures(ffmpeg, group, size, fps, crf, preset, gop)
+    finally:
+        if flat is not None:
+            _, stderr = flat.communicate()
+    if flat is not None and flat.returncode != 0:
+        tail = "\n".join(stderr.decode("utf-8", "replace").strip().splitlines()[-6:])
+        raise InvalidInputError(
+            f"ffmpeg failed while encoding the skip frames of the captioned stills "
+            f"(exit {flat.returncode}): {tail}"
+        )
+
+
+def _encode_pictures(
+    ffmpeg: str,
+    group: Sequence[Segment],
+    size: tuple[int, int],
+    fps: int,
+    crf: int,
+    preset: str,
+    gop: int,
+) -> None:
+    """The pictures of :func:`encode_group`, drawn and piped to one ffmpeg run."""
+    first = group[0]
+    assert first.pictures is not None
     count = max(seg.offset for seg in group) + 1
     pictures = iter(first.pictures())
     picture = next(pictures, None)
@@ -296,7 +325,8 @@ def encode_group(
                         f"the captioned stills of scene {first.scene} differ in size "
                         f"({picture.size} after {(width, height)}); group stills of one size"
                     )
-                proc.stdin.write(picture.convert("RGB").tobytes())
+                rgb = picture if picture.mode == "RGB" else picture.convert("RGB")
+                proc.stdin.write(rgb.tobytes())
                 sent += 1
                 picture = next(pictures, None)
             proc.stdin.close()
