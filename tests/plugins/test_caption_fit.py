@@ -159,3 +159,16 @@ def test_a_long_word_stays_whole_and_shrinks_only_its_cue() -> None:
     shrunk = [c.text for c, size in zip(cues, sizes, strict=True) if size < 72]
     assert shrunk and all("electroencephalograms" in text for text in shrunk)
     assert fit.max_line_chars >= 14  # one word does not lower the whole track
+
+
+def test_an_english_sentence_in_japanese_does_not_narrow_the_japanese_lines() -> None:
+    style = resolve_style("bold-social")
+    sentences = _spoken(f"{JA} The bridge was built in 1887 by the county engineers. {JA}", 3.5)
+    cues, fit = fit_cues(
+        sentences, sentences[-1].end_s + 1, styles=[style], width_px=1080, height_px=1920,
+        language="ja",
+    )  # fmt: skip
+    assert fit.max_line_chars == 11  # as without the English sentence
+    japanese = [cue for cue in cues if "bridge" not in cue.text]
+    assert len(japanese) < len(cues)
+    assert {layout_cue(cue.text, style, 1080, 1920, "ja").size_px for cue in japanese} == {72}
