@@ -36,10 +36,11 @@ Burned captions (a ``video`` whose ``burned_captions_path`` is set, assembler
 option ``captions: burned`` or ``both``; checked with or without visuals):
 
 - ``caption_contrast``: the WCAG 2.x ratio of each drawn cue's text colour
-  against the still's actual pixels behind its lines, its style's box
-  composited over them (measured as it was drawn,
-  ``caption_style.contrast_behind``); ``measured`` = the lowest across cues,
-  failed under ``min_contrast``.
+  against the actual pixels behind its lines (a still's, or a clip's or
+  crossfade's on the cue's first, middle and last frames,
+  ``assembly._burn_clips``), its style's box composited over them (measured
+  as it was drawn, ``caption_style.contrast_behind``); ``measured`` = the
+  lowest across cues, failed under ``min_contrast``.
 - ``caption_glyphs``: every character of every burned cue exists in the
   font that drew it (the same record and check as ``glyphs``);
   ``measured`` = how many cues fail.
