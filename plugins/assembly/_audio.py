@@ -39,7 +39,7 @@ from typing import Any
 
 from reelgraph.errors import FatalError
 
-__all__ = ["AAC_RATE_HZ", "Chunk", "chunks", "encode_chunk", "join_chunks", "resample"]
+__all__ = ["AAC_RATE_HZ", "Chunk", "TrackJoin", "chunks", "encode_chunk", "join_chunks", "resample"]
 
 #: The delivered audio's sample rate (web-safe MP4: AAC-LC 48 kHz, FIELD.md).
 AAC_RATE_HZ = 48_000
@@ -143,45 +143,90 @@ def join_chunks(parts: Sequence[Chunk], out: Path) -> None:
     Timestamps are samples at 48 kHz: a chunk's own plus its ``start``. The
     first chunk keeps its priming packets (negative timestamps; the MP4 edit
     list skips them), the others drop theirs (see the module doc).
+    :class:`TrackJoin` does the same as the chunks come in.
 
     Raises:
         FatalError: a chunk has no packet, another frame size or time base, or
             packets that do not follow the previous chunk's frame by frame.
     """
-    import av
-
-    time_base = Fraction(1, AAC_RATE_HZ)
-    next_pts: int | None = None  # where the next packet must start: the frames tile the track
-    with av.open(str(out), "w", format="mp4") as container:
-        stream = None
+    join = TrackJoin(parts, out)
+    try:
         for part in parts:
-            with av.open(str(part.out)) as source:
-                audio = source.streams.audio[0]
-                if audio.time_base != time_base or audio.codec_context.frame_size != _FRAME:
-                    raise FatalError(
-                        f"audio part {part.index + 1} is not AAC in {_FRAME}-sample frames "
-                        f"at {AAC_RATE_HZ} Hz; cannot join the audio track"
-                    )
-                if stream is None:
-                    stream = container.add_stream_from_template(audio)
-                packets = [_copy(p) for p in source.demux(audio) if p.size]
-            for data, pts, duration in packets:
-                if part.index > 0 and pts < 0:
-                    continue  # priming: the previous chunk's last frames stand in for it
-                if next_pts is not None and pts + part.start != next_pts:
-                    raise FatalError(
-                        f"audio part {part.index + 1} starts at sample {pts + part.start}, "
-                        f"not {next_pts}; cannot join the audio track"
-                    )
-                packet = av.Packet(data)
-                packet.stream = stream
-                packet.time_base = time_base
-                packet.pts = packet.dts = pts + part.start
-                packet.duration = duration
-                container.mux(packet)
-                next_pts = pts + part.start + _FRAME
-            if next_pts is None:
-                raise FatalError(f"audio part {part.index + 1} has no packets")
+            join.add(part)
+    finally:
+        join.close()
+
+
+class TrackJoin:
+    """:func:`join_chunks` as the chunks are encoded: each is copied once those before it are.
+
+    The assembler adds each chunk when its encode ends, in any order, so
+    only the packets of the chunks that end last are left to copy after the
+    last encode. ``out`` is complete when :meth:`add` returns ``True``; call
+    :meth:`close` in any case (it closes the file when a chunk failed).
+
+    Raises (from :meth:`add`):
+        FatalError: as :func:`join_chunks`.
+    """
+
+    def __init__(self, parts: Sequence[Chunk], out: Path) -> None:
+        self._parts = sorted(parts, key=lambda part: part.index)
+        self._out = out
+        self._encoded: set[int] = set()
+        self._copied = 0  # self._parts[:_copied] are in the track
+        self._container: Any = None
+        self._stream: Any = None
+        self._next_pts: int | None = None  # where the next packet must start: frames tile
+
+    def add(self, part: Chunk) -> bool:
+        """Chunk ``part`` is encoded: copy it (and the chunks waiting for it); ``True`` when done."""
+        self._encoded.add(part.index)
+        while self._copied < len(self._parts) and self._parts[self._copied].index in self._encoded:
+            self._copy_chunk(self._parts[self._copied])
+            self._copied += 1
+        if self._copied < len(self._parts):
+            return False
+        self.close()
+        return True
+
+    def close(self) -> None:
+        if self._container is not None:
+            self._container.close()
+            self._container = None
+
+    def _copy_chunk(self, part: Chunk) -> None:
+        import av
+
+        time_base = Fraction(1, AAC_RATE_HZ)
+        if self._container is None:
+            self._container = av.open(str(self._out), "w", format="mp4")
+        with av.open(str(part.out)) as source:
+            audio = source.streams.audio[0]
+            if audio.time_base != time_base or audio.codec_context.frame_size != _FRAME:
+                raise FatalError(
+                    f"audio part {part.index + 1} is not AAC in {_FRAME}-sample frames "
+                    f"at {AAC_RATE_HZ} Hz; cannot join the audio track"
+                )
+            if self._stream is None:
+                self._stream = self._container.add_stream_from_template(audio)
+            packets = [_copy(p) for p in source.demux(audio) if p.size]
+        for data, pts, duration in packets:
+            if part.index > 0 and pts < 0:
+                continue  # priming: the previous chunk's last frames stand in for it
+            if self._next_pts is not None and pts + part.start != self._next_pts:
+                raise FatalError(
+                    f"audio part {part.index + 1} starts at sample {pts + part.start}, "
+                    f"not {self._next_pts}; cannot join the audio track"
+                )
+            packet = av.Packet(data)
+            packet.stream = self._stream
+            packet.time_base = time_base
+            packet.pts = packet.dts = pts + part.start
+            packet.duration = duration
+            self._container.mux(packet)
+            self._next_pts = pts + part.start + _FRAME
+        if self._next_pts is None:
+            raise FatalError(f"audio part {part.index + 1} has no packets")
 
 
 def _copy(packet: Any) -> tuple[bytes, int, int]:

@@ -73,9 +73,9 @@ from reelgraph.plugins._media.captions import (
 from reelgraph.plugins.assembly._audio import (
     AAC_RATE_HZ,
     Chunk,
+    TrackJoin,
     chunks,
     encode_chunk,
-    join_chunks,
     resample,
 )
 from reelgraph.plugins.assembly._loudness import normalise
@@ -368,12 +368,13 @@ def _encode_all(
 
     Writes ``picture.mp4`` and ``audio.m4a`` in ``tmp``. The audio is prepared
     first (normalised, cut into chunks) while the segments are encoded; its
-    chunks are encoded after the segments, so the workers finish together,
-    and each stream is joined in this thread as soon as its last piece is
-    in. ``meanwhile`` (the captions, chapters and thumbnail, which need no
-    encoded frame) runs in this thread once the encodes have started, so only
-    the joins and the mux follow the last encode. Returns the number of
-    progress steps.
+    chunks are encoded after the segments, so the workers finish together.
+    This thread joins the picture as soon as its last segment is in, and the
+    sound chunk by chunk as they are encoded (``_audio.TrackJoin``).
+    ``meanwhile`` (the captions, chapters and thumbnail, which need no
+    encoded frame) runs in this thread once the encodes have started, so
+    only the joins' last pieces and the mux follow the last encode. Returns
+    the number of progress steps.
     """
     with ThreadPoolExecutor(max_workers=s.workers, thread_name_prefix="reelgraph-ffmpeg") as pool:
         audio = pool.submit(_prepare_audio, ffmpeg, pcm, rate, bed, tmp, s, ctx)
@@ -392,7 +393,8 @@ def _encode_all(
                 else f"encoding segment {k + 1}/{len(jobs)} (scene {seg.scene + 1})"
             )
             segment_jobs.add(future)
-        chunks_left: set[Future[Any]] = set()
+        chunks_left: dict[Future[Any], Chunk] = {}  # an encode not finished yet: its chunk
+        sound: TrackJoin | None = None  # the track, joined chunk by chunk as they are encoded
         total, done = len(jobs) + 3, 0  # + the audio's preparation and the two joins
         try:
             meanwhile()
@@ -403,17 +405,19 @@ def _encode_all(
                     future.result()
                     if future is audio:
                         parts = audio.result()
+                        sound = TrackJoin(parts, tmp / "audio.m4a")
                         total += len(parts)
                         for part in parts:
                             job = pool.submit(
                                 encode_chunk, ffmpeg, part, s.audio_channels, s.audio_bitrate_kbps
                             )
                             pending[job] = f"encoding audio part {part.index + 1}/{len(parts)}"
-                            chunks_left.add(job)
+                            chunks_left[job] = part
                     done += 1
                     ctx.progress(done, total, what)
-                    # a stream whose last piece is in is joined here, while the workers
-                    # go on (a job would queue behind the chunks)
+                    # joined here, while the workers go on (a job would queue behind the
+                    # chunks): the picture once its last segment is in, the sound chunk
+                    # by chunk, so little of it is left to copy after the last encode
                     if future in segment_jobs:
                         segment_jobs.discard(future)
                         if not segment_jobs:
@@ -421,15 +425,17 @@ def _encode_all(
                             done += 1
                             ctx.progress(done, total, "picture joined")
                     elif future in chunks_left:
-                        chunks_left.discard(future)
-                        if not chunks_left:
-                            join_chunks(audio.result(), tmp / "audio.m4a")
+                        assert sound is not None  # made when the chunks were
+                        if sound.add(chunks_left.pop(future)):
                             done += 1
                             ctx.progress(done, total, "sound joined")
         except BaseException:
             for future in pending:
                 future.cancel()
             raise
+        finally:
+            if sound is not None:
+                sound.close()
     return total
 
 
