@@ -21,8 +21,8 @@ text:
   up to three lines that stay left of the body. A numbered line followed by
   a block of numbered lines is a table of contents, not a heading;
 - a later single short line (at most 60 characters) with no terminal
-  punctuation that starts with a capital (or a letter of a caseless
-  script), does not look like a command or code (``make deb-pkg``,
+  punctuation that is one word or starts with a capital (or a letter of a
+  caseless script), does not look like a command or code (``make deb-pkg``,
   ``ln -s /usr/local/bin/foo``: option dashes, paths, ``< > [ ] { } | = ;``)
   and is followed by a paragraph, is a level-2 heading;
 - when the body text is indented, nothing as indented as the body is a
@@ -203,7 +203,7 @@ def _heading_level(lines: list[str], following: list[str] | None, body: int) -> 
         _is_heading_line(lines, _HEADING_MAX)
         and not numbered
         and not _CODE.search(joined)
-        and not _COMMAND_START.match(joined)
+        and not (_COMMAND_START.match(joined) and " " in joined)  # "arm", "libgccjit" pass
         and not _is_heading_line(following, _HEADING_MAX)
     ):
         return 2
@@ -359,10 +359,10 @@ def parse_text(text: str, source: Path | str) -> Document:
             continue
         elif _is_underlined(lines):
             builder.heading(lines[0], 1 if lines[1].lstrip().startswith("=") else 2)
-        elif (level := _heading_level(lines, following, body)) is not None:
-            builder.heading(_join_lines(lines), level)
         elif _is_command(lines, previous):
             builder.add(Block(kind="code", text=lines[0].strip()))
+        elif (level := _heading_level(lines, following, body)) is not None:
+            builder.heading(_join_lines(lines), level)
         elif (items := _list_items(lines)) is not None:
             ordered = lines[0].lstrip()[0].isdigit()
             builder.add(Block(kind="list", items=items, ordered=ordered))

@@ -7,7 +7,8 @@ Sources, as installed on the project's Debian 12 machine:
   modified copies); lines are copied with their indentation;
 * valgrind 1:3.19.0-1, /usr/share/doc/valgrind/FAQ.txt.gz (GPL-2.0-or-later);
 * xz-utils 5.4.1-1, /usr/share/doc/xz-utils/faq.txt.gz (public domain);
-* zlib's README, tests/corpus/text/zlib-README.txt (Zlib licence).
+* zlib's README, tests/corpus/text/zlib-README.txt (Zlib licence);
+* cpp-12 12.2.0, /usr/share/doc/cpp-12/NEWS.gz (GCC 12's release notes, GFDL).
 """
 
 from __future__ import annotations
@@ -259,3 +260,25 @@ def test_a_japanese_chapter_line_and_a_question_wrapped_mid_word() -> None:
             "1.6. Debian プロジェクトは Free Software Foundation の GNU プロジェクトにとってどういう存在?",
         ),
     ]
+
+
+# cpp-12 NEWS.gz lines 326-336: one-word headings in lower case (component names)
+GCC_NEWS = """\
+GCC 12 Release Series
+
+Caveats
+
+    * An ABI incompatibility between C and C++ when passing or returning by
+      value certain aggregates containing zero width bit-fields has been
+      discovered on various targets.
+
+libgccjit
+
+    * The libgccjit API gained 30 new entry points:
+          o 17 new "reflection" entrypoints for querying functions and types
+"""
+
+
+def test_gcc_news_one_word_lower_case_headings_stay_headings() -> None:
+    document = parse_text(GCC_NEWS, "NEWS")
+    assert [h for _, h in _headings(document)] == ["Caveats", "libgccjit"]
