@@ -196,18 +196,22 @@ def cue_rules(rules: CaptionRules, text: str) -> CaptionRules:
 def _latin_for(rules: CaptionRules, base: CaptionRules) -> CaptionRules:
     """Latin-script cue rules in a CJK video whose ``base`` rules were narrowed to
     ``rules`` (a caption style's line limit, a slower reading speed): the default
-    rules narrowed in the same proportion."""
+    rules narrowed in the same proportion. A word up to the default line
+    (42 characters, the gate's limit for such a cue) stays whole past a narrowed
+    line, as ``max_word_chars`` keeps words whole in a Latin-script video."""
     if not rules.cells:
         return rules
+    line = min(
+        MAX_LINE_CHARS,
+        max(1.0, math.floor(MAX_LINE_CHARS * rules.max_line_chars / base.max_line_chars)),
+    )
     return replace(
         _LATIN,
-        max_line_chars=min(
-            MAX_LINE_CHARS,
-            max(1.0, math.floor(MAX_LINE_CHARS * rules.max_line_chars / base.max_line_chars)),
-        ),
+        max_line_chars=line,
         max_cps=min(MAX_CPS, MAX_CPS * rules.max_cps / base.max_cps),
         max_lines=rules.max_lines,
         min_cue_s=rules.min_cue_s,
+        max_word_chars=MAX_LINE_CHARS if line < MAX_LINE_CHARS else 0.0,
     )
 
 

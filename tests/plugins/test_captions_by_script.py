@@ -95,6 +95,16 @@ def test_a_narrower_line_limit_narrows_latin_cues_in_proportion():
     cues = build_cues([TimedSentence(ENGLISH, 0.0, 12.0)], 13.0, language="ja", max_line_chars=10)
     widest = max(len(line) for cue in cues for line in cue.text.split("\n"))
     assert 26 < widest <= 32
+    # a word longer than that stays whole (up to the 42 characters the gate allows)
+    word = "debian-archive-keyring-and-friends.deb"  # 38 characters
+    cues = build_cues(
+        [TimedSentence(f"Install the {word} package first.", 0.0, 4.0)],
+        5.0,
+        language="ja",
+        max_line_chars=10,
+    )
+    assert word in [line for cue in cues for line in cue.text.split("\n")]
+    assert cue_problems(cues, "ja") == []
 
 
 # -- the gate ----------------------------------------------------------------------
