@@ -118,7 +118,7 @@ def _rank(level: int, heading: str, numbered: bool) -> tuple[int, int]:
 _UNNUMBERED = 99  # below every numbered heading of its level
 
 
-def _words(sentence: Any) -> int:
+def _words(sentence: Any) -> float:
     return len(sentence.text.split())
 
 
@@ -126,11 +126,11 @@ def _words(sentence: Any) -> int:
 _FRAGMENT_WORDS = 6
 
 
-def _fragment(sentence: Any) -> bool:
+def _fragment(sentence: Any, words: Callable[[Any], float] = _words) -> bool:
     """Whether a sentence is a poor summary line: very short, or the tail of a broken one
     (it starts in lower case: "followed by.")."""
     text = sentence.text.strip()
-    return _words(sentence) < _FRAGMENT_WORDS or text[:1].islower()
+    return words(sentence) < _FRAGMENT_WORDS or text[:1].islower()
 
 
 def summarize(
@@ -139,6 +139,7 @@ def summarize(
     budget_s: float,
     estimate_s: Callable[[], float],
     ctx: NodeContext,
+    words: Callable[[Any], float] = _words,
 ) -> None:
     """Keep sentences from every top-level section in proportion to its length, to fit ``budget_s``.
 
@@ -150,6 +151,9 @@ def summarize(
         budget_s: the target in seconds.
         estimate_s: the writer's estimate of the script as the runs now stand.
         ctx: the node context (the choice is logged).
+        words: a sentence's length in words (default: split on spaces); the
+            writer passes word equivalents of its spoken length, so that
+            Chinese and Japanese, written without spaces, are measured too.
     """
     groups = top_sections(document)
     for run in runs:
@@ -162,18 +166,25 @@ def summarize(
     ranked = {
         g: sorted(
             sentences,
-            key=lambda s: (not s.protected, _fragment(s), -s.score, not s.lead, s.section, s.pos),
+            key=lambda s: (
+                not s.protected,
+                _fragment(s, words),
+                -s.score,
+                not s.lead,
+                s.section,
+                s.pos,
+            ),
         )
         for g, sentences in by_group.items()
     }
-    totals = {g: sum(_words(s) for s in sentences) for g, sentences in by_group.items()}
+    totals = {g: sum(words(s) for s in sentences) for g, sentences in by_group.items()}
 
     def select(share: float) -> None:
         for g, sentences in ranked.items():
             quota = share * totals[g]
-            taken, full = 0, False
+            taken, full = 0.0, False
             for n, sentence in enumerate(sentences):
-                size = _words(sentence)
+                size = words(sentence)
                 # in rank order until the quota is met: no short sentence fills the rest
                 full = full or (n > 0 and taken + size > quota)
                 sentence.keep = sentence.protected or not full
@@ -194,7 +205,7 @@ def summarize(
         for sentence in run.sentences:
             if sentence.recap:  # it would name sections the summary left out
                 sentence.keep = False
-    _explain(runs, document, groups, by_group, totals, low, ctx)
+    _explain(runs, document, groups, by_group, totals, low, ctx, words)
 
 
 def _explain(
@@ -202,9 +213,10 @@ def _explain(
     document: Document,
     groups: list[int],
     by_group: dict[int, list[Any]],
-    totals: dict[int, int],
+    totals: dict[int, float],
     share: float,
     ctx: NodeContext,
+    words: Callable[[Any], float],
 ) -> None:
     for g, sentences in by_group.items():
         kept = [s for s in sentences if s.keep]
@@ -213,8 +225,8 @@ def _explain(
             section=document.sections[g].heading,
             sentences_kept=len(kept),
             sentences=len(sentences),
-            words_kept=sum(_words(s) for s in kept),
-            words=totals[g],
+            words_kept=round(sum(words(s) for s in kept)),
+            words=round(totals[g]),
         )
     for run in runs:
         if run.kind != "content" or run.dropped:

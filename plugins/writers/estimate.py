@@ -8,24 +8,28 @@ punctuation: East Asian Width ``W``/``F``) at one rate and the rest (Latin
 letters, digits and ASCII punctuation of "matplotlib", "1.0", "GNU/Linux")
 at another. A script costs its sentences plus ``scene_overhead_s`` per scene.
 
-The Chinese and Japanese rates were measured on this machine with espeak-ng
-at the shipped ``document-to-video`` spec's ``rate_wpm`` of 140, the setting
-at which its English voice speaks 130 words a minute of finished audio (the
-spec's ``words_per_minute``): every narrated sentence (the extractive
-writer's, ``full: true``) of the corpus documents below, each synthesised
-with ``espeak.synthesize_to_wav`` and its length fitted by least squares on
-the two character counts (``tests/plugins/test_writer_estimate.py``'s slow
-test measures it again):
+The Chinese and Japanese rates were measured on this machine with the
+``espeak`` provider as the shipped ``document-to-video`` spec calls it
+(``synthesize_speech`` with the script's language at ``rate_wpm`` 140, the
+setting at which its English voice speaks 130 words a minute of finished
+audio, the spec's ``words_per_minute``; English words inside a Japanese
+sentence read by the English voice, as espeak.py does since 64f0932): the
+first 60 narrated sentences (the extractive writer's, ``full: true``) of each
+corpus document below, each sentence's audio length fitted by least squares
+on the two character counts (``tests/plugins/test_writer_estimate.py``
+measures it again):
 
 - ``ja`` voice, 143 sentences (debian-faq-basic-defs.ja.html,
-  debian-faq.ja.sjis.txt, japanize-matplotlib.md, jaconv-ja.rst; 4,659
-  full-width and 2,056 other characters, 2,982 s): 0.490 s per full-width
-  character (2.0 a second), 0.333 s per other character; each document's
-  total within 0.89-1.00 of the measured one.
+  debian-faq.ja.sjis.txt, japanize-matplotlib.md, jaconv-ja.rst; 4,712
+  full-width and 2,069 other characters, 2,582 s): 0.500 s per full-width
+  character (2.0 a second), 0.096 s per other character (about 10 a second,
+  the English voice); each document's total within 0.88-1.00 of the
+  measured one.
 - ``cmn`` voice, 173 sentences (debian-faq.zh-cn.gb18030.txt,
-  debian-faq.zh-cn.docx, pypinyin.rst; 4,077 and 1,953 characters,
-  1,498 s): 0.305 s per full-width character (3.3 a second), 0.138 s per
-  other one; each document within 1.00-1.02.
+  debian-faq.zh-cn.docx, pypinyin.rst; 4,169 and 1,944 characters,
+  1,526 s): 0.305 s per full-width character (3.3 a second), 0.138 s per
+  other one (the Chinese voice reads Latin words itself); each document
+  within 1.01-1.02.
 
 espeak's Japanese (2 characters a second) is slower than the captions'
 reading speed (4 a second), so the captions never slow it further. The rates
@@ -51,7 +55,7 @@ TOLERANCE_S = 5.0
 REFERENCE_WPM = 130.0
 #: Seconds per (full-width, other non-space) character; sources in the module docstring.
 CHARACTER_SECONDS: dict[str, tuple[float, float]] = {
-    "ja": (0.490, 0.333),
+    "ja": (0.500, 0.096),
     "zh": (0.305, 0.138),
 }
 

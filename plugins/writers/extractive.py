@@ -100,7 +100,7 @@ from reelgraph.plugins.writers._links import MARK, link_needed, mark_links
 from reelgraph.plugins.writers._phrases import phrases
 from reelgraph.plugins.writers._runs import _chunk, _Run, _Sentence
 from reelgraph.plugins.writers._summary import choose_target, summarize
-from reelgraph.plugins.writers.estimate import TOLERANCE_S
+from reelgraph.plugins.writers.estimate import TOLERANCE_S, sentence_s
 
 if TYPE_CHECKING:
     from reelgraph.run.context import NodeContext
@@ -215,7 +215,14 @@ def write_script(
         budget = min(budget, full_s - shorten_s, full_s * _SHORTEN_BY**shorter)
     if full_s > budget:
         if summary:
-            summarize(runs, document, budget, lambda: _estimate_s(runs, opts), ctx)
+            summarize(
+                runs,
+                document,
+                budget,
+                lambda: _estimate_s(runs, opts),
+                ctx,
+                _word_equivalents(opts),
+            )
         else:
             _fit(runs, budget, opts)
             length = fitted_length(runs, length, ctx)
@@ -240,6 +247,13 @@ def write_script(
         length=length,
     )
     return script
+
+
+def _word_equivalents(opts: dict[str, Any]) -> Any:
+    """A sentence's spoken length in words at ``words_per_minute`` (its words, where words
+    are separated by spaces; in Chinese and Japanese, from its characters)."""
+    wpm = opts["words_per_minute"]
+    return lambda s: sentence_s(s.text, opts["language"], wpm) * wpm / 60
 
 
 # -- options and feedback -----------------------------------------------------
