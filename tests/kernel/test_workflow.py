@@ -67,7 +67,9 @@ def document_to_video() -> Workflow:
         description="target video length in seconds (the duration gate allows +-5 s); default, "
         "the whole document when its narration fits in 5 minutes, else a summary of about 5 "
         "minutes from every top-level section in proportion to its length (run.json's length "
-        "output says which and why)",
+        "output says which and why, and which sections a short target left out); a target "
+        "more than 5 s shorter than the shortest script (title and first sentence) stops the "
+        "run before any audio (exit 2), naming that length",
     )
     wf.input(
         "full",
