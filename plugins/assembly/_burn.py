@@ -78,9 +78,10 @@ __all__ = ["GROUP_PICTURES", "Burned", "burn_segments", "word_times", "write_rec
 class Burned:
     """The burned render's segments and what it drew.
 
-    The stills are drawn by the segments' ``prepare`` (in the worker that
-    encodes them, :func:`~reelgraph.plugins.assembly._segments.encode_group`);
-    ``records`` fills as they are drawn. :meth:`draw_all` draws the rest here.
+    The pictures are drawn by each group's first segment's ``pictures`` (in
+    the worker that encodes them,
+    :func:`~reelgraph.plugins.assembly._segments.encode_group`); ``records``
+    fills as they are drawn. :meth:`draw_all` draws the rest here.
     """
 
     segments: list[Segment]
@@ -96,7 +97,7 @@ class Burned:
         return min((r["contrast"] for r in self.records), default=None)
 
     def draw_all(self) -> list[Image.Image]:
-        """Draw every picture not drawn yet, in this thread (what the encoders would do)."""
+        """Draw every picture not drawn yet, in this thread; those pictures (RGB), in order."""
         return [p for seg in self.segments if seg.pictures for p in seg.pictures()]
 
 
