@@ -83,8 +83,9 @@ _UNDERLINE = re.compile(r"^\s*(=+|-+)\s*$")
 _TITLE_MAX = 80  # characters; longer first lines read as prose, not a title
 _HEADING_MAX = 60
 # A numbered heading ("1.2. What is Debian GNU/Linux?"): two or more numbers, or
-# one and a full stop, then a capital or any letter of a caseless script.
-_NUMBERED = re.compile(r"^(?:\d{1,3}\.){1,4}\d{0,3}\.?\s+(?=[^\W\d_a-z])")
+# one and a full stop, then a capital or any letter of a caseless script, maybe
+# after an opening bracket or quote ("5.7. (How) Does Debian support Java?").
+_NUMBERED = re.compile(r"^(?:\d{1,3}\.){1,4}\d{0,3}\.?\s+(?=[(\"'\u201c\u2018\u00ab]?[^\W\d_a-z])")
 _NUMBERED_MAX = 120
 _DEEP = re.compile(r"^\d{1,3}\.\d{1,3}")  # "1.2", "3.1.4": a numbered subsection
 _WRAPPED_MAX = 240  # a numbered heading wrapped over up to three lines

@@ -84,6 +84,23 @@ def test_debian_faq_chapter_heading_before_a_question_and_a_wrapped_question() -
     assert ("paragraph", "Freedom:") in _blocks(document, _headings(document)[2][1])
 
 
+# debian-faq.en.txt lines 1469-1472: a question that opens with a bracket (a no-break
+# space after its number, as the FAQ has)
+DEBIAN_FAQ_JAVA = """\
+                      The Debian GNU/Linux FAQ
+
+5.7.\u00a0(How) Does Debian support Java?
+
+    Several free implementations of Java technology are available as
+    Debian packages.
+"""
+
+
+def test_a_numbered_question_may_open_with_a_bracket() -> None:
+    document = parse_text(DEBIAN_FAQ_JAVA, "debian-faq.en.txt")
+    assert _headings(document) == [(3, "5.7. (How) Does Debian support Java?")]
+
+
 # debian-faq.en.txt line 2, lines 3173-3186 and 1322-1335 (commands shown after a
 # colon, at the body's indent)
 DEBIAN_FAQ_COMMANDS = """\
