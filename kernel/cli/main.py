@@ -355,7 +355,7 @@ def doctor(
 
         reelgraph doctor -o out --json
     """
-    from reelgraph.cli.maintenance import doctor_command
+    from reelgraph.cli.doctor import doctor_command
 
     raise typer.Exit(doctor_command(_kernel(), output=output_dir, as_json=as_json))
 
