@@ -103,7 +103,10 @@ class Fetcher:
         import httpx
 
         url = f"https://raw.githubusercontent.com/{repo}/{commit}/{path}"
-        response = httpx.get(url, follow_redirects=True, timeout=60)
+        try:
+            response = httpx.get(url, follow_redirects=True, timeout=60)
+        except httpx.HTTPError as err:
+            raise SystemExit(f"{url}: {err} (a github source needs network access)") from err
         if response.status_code != 200:
             raise SystemExit(f"{url}: HTTP {response.status_code}")
         return response.content
