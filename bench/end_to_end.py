@@ -6,7 +6,8 @@ nothing comes from the memo cache):
 1. ``python -m reelgraph.cli run document-to-video -i document=DOC -i voice=en-us`` as a
    subprocess, as a user runs it: wall seconds, CPU seconds (user + system of
    the process tree), video seconds (PyAV) and the realtime factor (video s /
-   wall s); per-node seconds from ``run.json``;
+   wall s); per-node seconds from ``run.json``, and the seconds before the
+   run starts (start-up: imports, plugins, plan) and after it ends (exit);
 2. the ``ffmpeg`` assembler alone, in this process, on the run's own script,
    slides and narration (loaded from the run store): wall and CPU seconds;
 3. (``--moviepy-runs``, default 1 per document) moviepy 2.x assembling the
@@ -154,9 +155,11 @@ def run_pipeline(document: Path, work: Path) -> dict[str, Any]:
     env = {**os.environ, **CLI_ENV, "REELGRAPH_HOME": str(home)}
     command = [sys.executable, "-m", "reelgraph.cli", "run", "document-to-video"]
     command += ["-i", f"document={document}", "-i", f"voice={VOICE}", "-o", str(out), "--json"]
+    launched = time.time()  # the run's own times (run.json) are wall-clock seconds
     wall, cpu = time.perf_counter(), cpu_seconds()
     done = subprocess.run(command, env=env, capture_output=True, text=True)
     wall, cpu = time.perf_counter() - wall, cpu_seconds() - cpu
+    exited = time.time()
     record_path = out / "run.json"
     if not record_path.is_file() or not (out / "video.mp4").is_file():
         raise SystemExit(f"the run made no video (exit {done.returncode}):\n{done.stderr[-3000:]}")
@@ -170,6 +173,10 @@ def run_pipeline(document: Path, work: Path) -> dict[str, Any]:
         "video_s": seconds,
         "realtime": seconds / wall,
         "nodes_s": {n["id"]: n["seconds"] for n in record["nodes"]},
+        # serial costs around the nodes: process start to the run's start (imports,
+        # plugins, plan, store), and the run's end to the process's exit
+        "startup_s": record["started_at"] - launched,
+        "after_run_s": exited - record["ended_at"],
         "home": home,
         "run_id": record["id"],
     }
@@ -305,7 +312,10 @@ def report(results: dict[str, Any]) -> None:
     for r in pipeline:
         failed = f" (exit {r['exit_code']}: {str(r['error'])[:120]})" if r["exit_code"] else ""
         nodes = ", ".join(f"{k} {v:.2f}" for k, v in r["nodes_s"].items() if v is not None)
-        print(f"    {r['wall_s']:.1f} s{failed}: {nodes}")
+        print(
+            f"    {r['wall_s']:.1f} s{failed} (CPU {r['cpu_s']:.1f}): start-up "
+            f"{r['startup_s']:.2f}, {nodes}, after the run {r['after_run_s']:.2f}"
+        )
     a_walls = [r["wall_s"] for r in assembler]
     print(
         f"  assembler alone: wall s {best_median(a_walls)} "
