@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
-import functools
 import os
 import secrets
 import time
@@ -13,22 +11,15 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reelgraph.errors import BudgetExceeded, GateFailed, ReelgraphError
-from reelgraph.observe.logs import logging_listener
-from reelgraph.observe.resources import ResourceMeter
-from reelgraph.observe.secrets import redact_value
-from reelgraph.observe.tracing import active_tracer, end_run_span
+from reelgraph._execution import execute_run
+from reelgraph.errors import ReelgraphError
 from reelgraph.plan.graph import CompiledNode, Plan, build_plan
 from reelgraph.plan.providers import chooses_providers
 from reelgraph.plan.registry import PluginInfo, PluginRegistry
 from reelgraph.run.executors import DEFAULT_EXECUTOR, Executor, open_executor
-from reelgraph.run.fork import ForkScheduler, Parent
-from reelgraph.run.lease import LeaseKeeper, takeover_event
-from reelgraph.run.outputs import publish_outputs, resolve_outputs
-from reelgraph.run.persist import Recorder, restore_outputs
-from reelgraph.run.questions import ANSWERS_INPUT, asking, merge_answers
+from reelgraph.run.persist import restore_outputs
+from reelgraph.run.questions import ANSWERS_INPUT, merge_answers
 from reelgraph.run.result import Event, Run, jsonable
-from reelgraph.run.scheduler import Scheduler
 from reelgraph.spec.inputs import bind_inputs
 from reelgraph.spec.model import BudgetSpec, Spec, load_spec
 from reelgraph.spec.stored import (
@@ -40,7 +31,7 @@ from reelgraph.spec.stored import (
 )
 from reelgraph.store.artifacts import ArtifactStore
 from reelgraph.store.backends import open_run_store, sqlite_file
-from reelgraph.store.faults import StorageError, check_writable, storage_fault
+from reelgraph.store.faults import check_writable
 from reelgraph.store.leases import DEFAULT_TTL_S, Lease, acquire_lease, release_lease
 from reelgraph.store.runs import RunRow, RunStore
 
@@ -340,8 +331,10 @@ class Kernel:
         run.run_dir = self.home / "runs" / run.id
         if self.persist:
             lease = self._create_run(plan, run, limits, output_dir)
-            return await self._execute(plan, run, output_dir, on_event, cache, {}, limits, lease)
-        return await self._execute(plan, run, output_dir, on_event, cache, {}, limits)
+            return await execute_run(
+                self, plan, run, output_dir, on_event, cache, {}, limits, lease
+            )
+        return await execute_run(self, plan, run, output_dir, on_event, cache, {}, limits)
 
     def batch(
         self,
@@ -476,8 +469,8 @@ class Kernel:
         lease = self._create_run(plan, run, limits, output_dir)
         record_fork(self.store, run.id, row.id, jsonable({k: list(v) for k, v in changed.items()}))
         candidates = dict(parent.outputs)  # ForkScheduler drops those that changed
-        return await self._execute(
-            plan, run, output_dir, on_event, cache, candidates, limits, lease, parent=parent
+        return await execute_run(
+            self, plan, run, output_dir, on_event, cache, candidates, limits, lease, parent=parent
         )
 
     def resume(
@@ -670,8 +663,8 @@ class Kernel:
         target = output_dir if output_dir is not None else row.output_dir
         if target is not None:
             check_writable(Path(target))
-        return await self._execute(
-            plan, run, target, on_event, cache, reuse, limits, lease, answered=answered
+        return await execute_run(
+            self, plan, run, target, on_event, cache, reuse, limits, lease, answered=answered
         )
 
     def _provider_limits(self, plan: Plan) -> dict[str, int]:
@@ -717,166 +710,3 @@ class Kernel:
             raise ReelgraphError(f"no run {run_id!r} in {self.home} (see `reelgraph runs`)")
         ids = ", ".join(m.id for m in matches[:5])
         raise ReelgraphError(f"run id {run_id!r} is ambiguous: {ids}")
-
-    async def _execute(
-        self,
-        plan: Plan,
-        run: Run,
-        output_dir: str | Path | None,
-        on_event: Callable[[Event], None] | None,
-        cache: bool,
-        reuse: dict[str, tuple[Any, Any]],
-        budget: BudgetSpec,
-        lease: tuple[Lease, Lease | None, str | None] | None = None,
-        *,
-        answered: Mapping[str, str] | None = None,
-        parent: Parent | None = None,
-    ) -> Run:
-        tracer = active_tracer(self.tracer_provider)
-        recorder = None
-        if self.persist:
-            uncached = frozenset(n.id for n in plan.spec.nodes if not n.cache)
-            recorder = Recorder(
-                self.store, self.artifacts, run, self.registry, cache=cache, uncached=uncached
-            )
-        # a fork reuses its parent's unchanged nodes (reelgraph.run.fork)
-        kind: Any = Scheduler if parent is None else functools.partial(ForkScheduler, parent=parent)
-        scheduler = kind(
-            plan,
-            run,
-            run.inputs,
-            concurrency=min(self.concurrency, plan.spec.concurrency.max or self.concurrency),
-            provider_limits=self._provider_limits(plan),
-            tracer=tracer,
-            emit=logging_listener(run, on_event),
-            recorder=recorder,
-            reuse=reuse,
-            budget=budget,
-            # what earlier executions spent counts, even if none of their nodes finished
-            spent_usd=(
-                recorder.run_cost()
-                if recorder is not None and budget.max_cost_usd is not None
-                else 0.0
-            ),
-            estimate=self._estimate if budget.max_cost_usd is not None else None,
-            classify=self.registry.classify_error,
-            route=self._router(),
-            publish=self._publisher(),
-            executor=self.executor,
-        )
-        meter = ResourceMeter(
-            self.home, (lambda: self.artifacts.bytes_written) if self.persist else (lambda: 0)
-        )
-        started = time.perf_counter()
-        scheduler.emit("run.started", None, {"run_id": run.id, "spec": run.spec})
-        if answered:
-            scheduler.emit("run.answered", None, {"answers": redact_value(dict(answered))})
-        keeper = None
-        if lease is not None:
-            keeper = LeaseKeeper(self.store, lease[0], self.lease_ttl_s)
-            if lease[1] is not None:
-                scheduler.emit("run.lease_taken_over", None, takeover_event(*lease))
-        span = None
-        if tracer is not None:
-            span = tracer.start_span(
-                f"run {plan.spec.name}",
-                attributes={"reelgraph.run.id": run.id, "reelgraph.spec": plan.spec.name},
-            )
-        try:
-            async with keeper or contextlib.nullcontext():
-                if span is None:
-                    await scheduler.execute()
-                else:
-                    from opentelemetry import trace
-
-                    with trace.use_span(
-                        span,
-                        end_on_exit=False,
-                        record_exception=False,
-                        set_status_on_exception=False,
-                    ):
-                        await scheduler.execute()
-            skipped = frozenset(n for n, r in run.nodes.items() if r.status == "skipped")
-            run.outputs = resolve_outputs(plan, scheduler.scope, skipped=skipped)
-            if output_dir is not None:
-                run.published = publish_outputs(run.outputs, Path(output_dir))
-            run.status = "succeeded"
-        except GateFailed as err:
-            # keep what was made: publish the outputs that exist, for inspection
-            run.status, run.error = "failed_quality", err
-            run.outputs = resolve_outputs(plan, scheduler.scope, partial=True)
-            if output_dir is not None:
-                try:
-                    run.published = publish_outputs(run.outputs, Path(output_dir))
-                except StorageError as publish_fault:
-                    run.status, run.error = "failed", publish_fault
-        except BudgetExceeded as err:
-            run.status, run.error = "over_budget", err
-        except asyncio.CancelledError:
-            if keeper is None or keeper.lost is None:
-                run.status = "cancelled"
-                raise
-            # another process took the run over: it owns the run's status now
-            asyncio.current_task().uncancel()  # type: ignore[union-attr]
-            run.status, run.error = "failed", keeper.lost
-        except (ReelgraphError, OSError) as err:  # NodeError, StorageError, ...
-            if asking(err) is not None:  # clarifying questions: Kernel.answer resumes the run
-                run.status, run.error, run.questions = "needs_input", err, scheduler.questions
-            else:
-                # a plugin's OSError may name no file: it was writing under the run's folder
-                fault = storage_fault(err, run.run_dir)
-                if fault is None and isinstance(err, OSError):
-                    raise
-                run.status, run.error = "failed", fault or err
-        finally:
-            run.ended_at = time.time()
-            run.seconds = time.perf_counter() - started
-            run.resources = meter.finish()
-            scheduler.emit("run.finished", None, {"status": run.status, "seconds": run.seconds})
-            try:
-                self._record_end(run, recorder, lease, owner=keeper is None or keeper.lost is None)
-            except ReelgraphError as err:
-                # the store itself is full or gone: the run stays resumable as it was
-                store_fault = storage_fault(err)
-                if store_fault is None:
-                    raise
-                if not isinstance(run.error, StorageError):
-                    run.status, run.error = "failed", store_fault
-            if span is not None:
-                end_run_span(span, run)
-        return run
-
-    def _record_end(
-        self,
-        run: Run,
-        recorder: Recorder | None,
-        lease: tuple[Lease, Lease | None, str | None] | None,
-        *,
-        owner: bool,
-    ) -> None:
-        """Write the run's last events, its status and error, and give its lease up.
-
-        A process that lost the lease writes events only: the new owner owns
-        the status.
-        """
-        if recorder is None:
-            return
-        try:
-            recorder.flush_events()
-            if owner:
-                error = run.error
-                text = None if error is None else str(error)
-                if isinstance(error, StorageError):
-                    text = f"StorageError ({error.kind}): {error}"
-                self.store.set_run_status(
-                    run.id,
-                    run.status,
-                    ended_at=run.ended_at,
-                    seconds=run.seconds,
-                    error=text,
-                    resources=run.resources,
-                    questions=run.questions or None,
-                )
-        finally:
-            if lease is not None and owner:
-                release_lease(self.store, lease[0])

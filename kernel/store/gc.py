@@ -90,7 +90,7 @@ __all__ = [
 #: fraction of a second; a minute is a wide margin that costs nothing).
 CLOCK_SKEW_S = 60.0
 
-#: Every status a run row can have (kernel.py, ``Kernel._execute``).
+#: Every status a run row can have (``reelgraph._execution.execute_run``).
 RUN_STATUSES = frozenset(RESULT_STATUSES)
 
 # s, m, h, d, w: seconds per unit
