@@ -310,8 +310,9 @@ def test_a_burned_frame_shows_its_cue(media, tmp_path: Path) -> None:
         assert _ocr_match(cue.text, text) >= 0.8, (cue.text, text)
 
 
+@pytest.mark.parametrize("captions", ["burned", "both"])
 def test_captions_start_and_end_on_their_frames_in_one_encode_per_slide(
-    media, tmp_path: Path
+    media, tmp_path: Path, captions: str
 ) -> None:
     # three cues on the first slide, one on the second, plain pauses after each scene;
     # each slide's pieces share one ffmpeg run
@@ -335,7 +336,7 @@ def test_captions_start_and_end_on_their_frames_in_one_encode_per_slide(
         narrations=narrations,
         fps=fps,
         pause_s=0.3,
-        options={"captions": "burned", "caption_style": "clean", "hold_for_reading": False},
+        options={"captions": captions, "caption_style": "clean", "hold_for_reading": False},
         ctx=ctx,
     )
     assert len(video.captions) >= 3
