@@ -14,6 +14,7 @@ that help.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -24,8 +25,10 @@ __all__ = [
     "Concurrency",
     "Executor",
     "Force",
+    "NoCacheUnfinished",
     "MaxCost",
     "MaxDuration",
+    "PublishDir",
     "Scheduler",
     "SecretInputs",
     "Trace",
@@ -104,6 +107,13 @@ Workers = Annotated[
     typer.Option(
         "--workers", min=1, help="--executor dask: LocalCluster worker processes (default 2)."
     ),
+]
+#: ``resume`` and ``answer``: where the continued run publishes, and its cache
+PublishDir = Annotated[
+    Path | None, output_dir_option("Where to publish; default: where the run was started.")
+]
+NoCacheUnfinished = Annotated[
+    bool, no_cache_option("Do not serve unfinished nodes from the cache.")
 ]
 #: ``resume`` and ``answer``: inputs given again (secrets are never stored)
 SecretInputs = Annotated[

@@ -19,6 +19,8 @@ from reelgraph.cli._options import (
     Force,
     MaxCost,
     MaxDuration,
+    NoCacheUnfinished,
+    PublishDir,
     Scheduler,
     SecretInputs,
     Trace,
@@ -129,14 +131,10 @@ def run(
 
 def resume(
     run_id: Annotated[str, typer.Argument(help="The run id (or a unique prefix of it).")],
-    output_dir: Annotated[
-        Path | None, output_dir_option("Where to publish; default: where the run was started.")
-    ] = None,
+    output_dir: PublishDir = None,
     as_json: AsJson = False,
     trace: Trace = False,
-    no_cache: Annotated[
-        bool, no_cache_option("Do not serve unfinished nodes from the cache.")
-    ] = False,
+    no_cache: NoCacheUnfinished = False,
     max_cost_usd: MaxCost = None,
     max_duration_s: MaxDuration = None,
     inputs: SecretInputs = None,
@@ -236,14 +234,10 @@ def answer(
             help="An answer as KEY=ANSWER, KEY as the question listed it; repeat for several.",
         ),
     ] = None,
-    output_dir: Annotated[
-        Path | None, output_dir_option("Where to publish; default: where the run was started.")
-    ] = None,
+    output_dir: PublishDir = None,
     as_json: AsJson = False,
     trace: Trace = False,
-    no_cache: Annotated[
-        bool, no_cache_option("Do not serve unfinished nodes from the cache.")
-    ] = False,
+    no_cache: NoCacheUnfinished = False,
     max_cost_usd: MaxCost = None,
     max_duration_s: MaxDuration = None,
     inputs: SecretInputs = None,
