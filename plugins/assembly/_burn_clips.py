@@ -40,10 +40,13 @@ each cue, on its first, middle and last frames, taken from the same encode
 (a ``split`` of the normalised frames before the overlay, written as raw
 RGB; no second decode).
 
-Cost: two ``draw_cue`` calls and a matte per cue or word (~0.1 CPU s at
-1080p), and the overlay of a cropped layer on the cue's frames (a blend of
-the layer's rectangle per frame; the encode itself is the one the clip
-already had).
+Cost: two ``draw_cue`` calls and a matte per cue or word, the overlay of a
+cropped layer on the cue's frames, the sampled frames' conversion to RGB and
+their contrast; the encode itself is the one the clip already had. Measured
+on a 5.5 s 1080p clip at 30 fps with two cues (x264 ``preset=medium``, 3
+rounds alternated, load ~15 on 2 cores): 5.43 / 5.45 / 6.22 CPU s plain,
+6.55 / 5.63 / 6.31 captioned, about +15 % (medians). ffmpeg's peak memory
+stayed at 334 MB for a 30 s 1080p clip with ten cues.
 """
 
 from __future__ import annotations
