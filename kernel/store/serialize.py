@@ -125,8 +125,17 @@ def _key(key: Any) -> str:
     return key
 
 
+#: the modules that define the models :mod:`reelgraph.models` exports; a model of
+#: theirs is stored and hashed as ``reelgraph.models:Name``, so moving a model between
+#: them changes neither stored values nor cache keys
+_MODEL_MODULES = frozenset(
+    {"reelgraph._models_media", "reelgraph._models_production", "reelgraph._models_text"}
+)
+
+
 def _model_name(cls: type) -> str:
-    return f"{cls.__module__}:{cls.__qualname__}"
+    module = "reelgraph.models" if cls.__module__ in _MODEL_MODULES else cls.__module__
+    return f"{module}:{cls.__qualname__}"
 
 
 def _import_model(name: str) -> type[BaseModel]:
