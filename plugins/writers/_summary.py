@@ -21,7 +21,8 @@ score (the writer's: a key message's section, earlier in its section), then
 paragraph leads (a paragraph's first sentence states its topic), then
 document order; each top-level section keeps at least its best sentence.
 Code scenes are left out of a summary unless a key message is in their
-section. Every kept sentence is logged with the section it came from
+section, or their top-level section has nothing else to narrate (its first
+code scene stays: "Installation" over ``pip install``). Every kept sentence is logged with the section it came from
 (``summary.sentence``), and every top-level section with its share
 (``summary.section``), so the choice can be explained.
 
@@ -156,9 +157,15 @@ def summarize(
             Chinese and Japanese, written without spaces, are measured too.
     """
     groups = top_sections(document)
+    spoken = {groups[r.section] for r in runs if r.kind == "content" and r.sentences}
+    shown: set[int] = set()
     for run in runs:
         if run.kind == "code" and not run.key:
-            run.dropped = True
+            # a top-level section of code only ("Installation": pip install ...) keeps
+            # its first code scene, as every other top-level section keeps a sentence
+            group = groups[run.section]
+            run.dropped = group in spoken or group in shown
+            shown.add(group)
     content = [r for r in runs if r.kind == "content"]
     by_group: dict[int, list[Any]] = {}
     for run in content:
