@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
 
-__all__ = ["APPENDICES", "mediawiki_article"]
+__all__ = ["APPENDICES", "drop_citation_marks", "mediawiki_article"]
 
 #: Classes whose elements are not article text (see the module docstring).
 _DROP_CLASSES = (
@@ -85,6 +85,12 @@ APPENDICES = frozenset(
 _HEADING = re.compile(r"^h[1-6]$")
 _TEX_WRAPPER = re.compile(r"^\{\\displaystyle\s*(.*)\}$", re.DOTALL)
 _MATH_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]{0,2}|[0-9]{1,6}")
+# a footnote or maintenance marker in a <sup>: [12], [a], [note 3], [citation needed]
+_SUP_MARK = re.compile(
+    r"<sup\b[^>]*>\s*(?:<a\b[^>]*>\s*)?\[\s*(?:\d{1,4}|[a-z]{1,2}|(?:note|nb|n)\.?\s*\d{1,3}"
+    r"|citation needed|update|clarification needed)\s*\](?:\s*</a>)?\s*</sup>",
+    re.IGNORECASE,
+)
 _PRONOUNCED = re.compile(r"\s*\bpronounced\s*$", re.IGNORECASE)
 
 
@@ -114,6 +120,18 @@ def mediawiki_article(page: HtmlElement) -> tuple[str, str] | None:
         comment.drop_tree()  # keeps its tail
     _drop_appendices(content)
     return title, etree.tostring(content, encoding="unicode", method="html")
+
+
+def drop_citation_marks(page: str) -> str:
+    """``page`` without the footnote markers a ``<sup>`` holds ("[12]", "[a]",
+    "[note 3]", "[citation needed]", maybe inside a link), for pages that are
+    not MediaWiki's own (a mirror of an article, a blog quoting one). Only the
+    markers' own markup is cut from the text; the rest of the page is left
+    byte for byte (a re-serialised DocBook page lost headings in trafilatura).
+    """
+    if "<sup" not in page and "<SUP" not in page:
+        return page
+    return _SUP_MARK.sub("", page)
 
 
 def _replace_math(math: HtmlElement) -> None:

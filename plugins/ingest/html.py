@@ -61,7 +61,7 @@ from reelgraph.plugins._text import (
     read_source,
 )
 from reelgraph.plugins.ingest._images import is_content_image
-from reelgraph.plugins.ingest._mediawiki import mediawiki_article
+from reelgraph.plugins.ingest._mediawiki import drop_citation_marks, mediawiki_article
 from reelgraph.plugins.ingest._terms import join_terms
 
 if TYPE_CHECKING:
@@ -123,6 +123,7 @@ def parse_html(text: str, source: Path | str) -> Document:
             reader.builder.heading(wiki_title or page_h1, 1)
     else:
         text = join_terms(text)  # <dt>/<dd> pairs: one sentence each (see _terms)
+        text = drop_citation_marks(text)  # "[12]" after a sentence (see _mediawiki)
         main = _main_content(text)
         if main:
             main = _restore_headings(text, main)

@@ -167,3 +167,18 @@ def test_a_page_that_is_not_mediawiki_keeps_the_generic_path() -> None:
     )
     document = parse_html(page, "notes.html")
     assert "References" in [s.heading for s in document.sections]
+
+
+def test_citation_markers_go_from_a_page_that_is_not_mediawiki() -> None:
+    # the Mozilla paragraph as a mirror serves it: the article's HTML without
+    # MediaWiki's #mw-content-text wrapper, so the generic path reads it
+    paragraph = MOZILLA_HISTORY.split("<p>", 1)[1].split("</p>", 1)[0]
+    page = (
+        "<html><head><title>Mozilla</title></head><body><article><h1>Mozilla</h1>"
+        f"<p>{paragraph}</p><p>Energy is E = mc<sup>2</sup>, as Einstein wrote.</p>"
+        "</article></body></html>"
+    )
+    text = _text(parse_html(page, "mirror.html"))
+    assert "also be free. One day later, Jamie Zawinski" in text
+    assert "[3]" not in text
+    assert "E = mc2, as Einstein wrote." in text  # a superscript that is not a marker stays
