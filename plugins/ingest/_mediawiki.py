@@ -23,6 +23,9 @@ reference lists. Then the standard appendices that close an article
 their usual variants) are dropped whole, and so is any top-level section that
 the removals left without text (a reference list under a heading in another
 language, such as "Einzelnachweise").
+
+:func:`drop_citation_marks` serves every other page: it cuts footnote markers
+held in a ``<sup>`` ("[12]", "[citation needed]") out of the page's markup.
 """
 
 from __future__ import annotations
