@@ -32,6 +32,7 @@ __all__ = [
     "declared_extras",
     "doctor_checks",
     "doctor_command",
+    "store_checks",
 ]
 
 
@@ -505,6 +506,15 @@ def _sqlite_store_checks(kernel: Any, db: Path) -> list[Check]:
     return checks
 
 
+def store_checks(kernel: Any) -> list[Check]:
+    """Schema version, integrity and stale leases of the configured run store
+    (``REELGRAPH_STORE`` or ``Kernel(store=)``, else ``<home>/reelgraph.db``)."""
+    from reelgraph.store.backends import sqlite_file
+
+    db = sqlite_file(kernel.store_url, kernel.home)
+    return check_server_store(kernel) if db is None else _sqlite_store_checks(kernel, db)
+
+
 def doctor_checks(kernel: Any, output: Path) -> list[Check]:
     """Every check, in the order ``doctor`` prints them.
 
@@ -512,8 +522,6 @@ def doctor_checks(kernel: Any, output: Path) -> list[Check]:
     ``Kernel(store=)``, else ``<home>/reelgraph.db``; see
     :mod:`reelgraph.store.backends`).
     """
-    from reelgraph.store.backends import sqlite_file
-
     checks = [_writable("home", kernel.home), _writable("output", output)]
     steps: list[Callable[[], Check | list[Check]]] = [
         lambda: check_free_space(kernel.home, output),
@@ -527,8 +535,7 @@ def doctor_checks(kernel: Any, output: Path) -> list[Check]:
     for step in steps:
         found = step()
         checks += found if isinstance(found, list) else [found]
-    db = sqlite_file(kernel.store_url, kernel.home)
-    checks += check_server_store(kernel) if db is None else _sqlite_store_checks(kernel, db)
+    checks += store_checks(kernel)
     with contextlib.suppress(Exception):
         kernel.close()
     return checks

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from reelgraph import Kernel, hookimpl
-from reelgraph.cli.maintenance import doctor_checks
+from reelgraph.cli.doctor import store_checks
 from reelgraph.cli.tools import learned_stats
 from reelgraph.errors import TransientError
 from reelgraph.models import Visual
@@ -200,42 +200,59 @@ def test_tools_stats_cli_reads_the_configured_store(history: dict) -> None:
     assert (clip["model"], clip["usd_per_s"], clip["billed_s"]) == ("m1", 0.1, 15)
 
 
-def test_doctor_checks_the_configured_store_and_its_leases(history: dict, tmp_path) -> None:
-    kernel = _kernel(history)
+def _stale_lease(kernel: Kernel) -> str:
+    """A lease on the history's plan run whose holder is gone (pid far above pid_max)."""
     store = kernel.store
     (run,) = [r for r in store.list_runs() if r.spec == "a-plan"]
 
-    def stale(db: Any) -> None:  # a holder whose process is gone (pid far above pid_max)
+    def stale(db: Any) -> None:
         db.execute(
             "INSERT INTO leases VALUES (?, 'o', ?, 999999999, 0, 0, 1)",
             (run.id, socket.gethostname()),
         )
 
     store._write("test: stale lease", stale)
+    return run.id
+
+
+def _integrity_detail(history: dict, kernel: Kernel) -> str:
+    return {
+        "home": f"{history['home'] / 'reelgraph.db'}: integrity_check ok",
+        "sqlite-url": f"{history['home'].parent / 'elsewhere' / 'runs.db'}: integrity_check ok",
+        "postgresql": f"{kernel.store.location}: ok",
+    }[history["kind"]]
+
+
+def test_doctor_checks_the_configured_store_and_its_leases(history: dict) -> None:
+    kernel = _kernel(history)
+    run_id = _stale_lease(kernel)
     try:
-        checks = {c.name: c for c in doctor_checks(kernel, tmp_path / "out")}
+        checks = {c.name: c for c in store_checks(kernel)}
         assert checks["schema version"].verdict == "ok"
         assert checks["schema version"].detail.endswith(str(SCHEMA_VERSION))
         assert checks["store integrity"].verdict == "ok"
-        where = checks["store integrity"].detail
-        expected = {
-            "home": f"{history['home'] / 'reelgraph.db'}: integrity_check ok",
-            "sqlite-url": f"{history['home'].parent / 'elsewhere' / 'runs.db'}: integrity_check ok",
-            "postgresql": f"{store.location}: ok",
-        }[history["kind"]]
-        assert where == expected
+        assert checks["store integrity"].detail == _integrity_detail(history, kernel)
         if history["kind"] == "postgresql":
-            assert where.startswith("postgresql://")
+            assert checks["store integrity"].detail.startswith("postgresql://")
         assert checks["stale leases"].verdict == "warn"
-        assert checks["stale leases"].detail.startswith(f"1: {run.id}")
-        if history["kind"] != "home":  # the CLI reads REELGRAPH_STORE itself
-            data = _cli(history, "doctor", "--json", "--output-dir", str(tmp_path / "out"))
-            by_name = {c["name"]: c for c in data["checks"]}
-            assert by_name["store integrity"]["detail"] == expected
-            assert by_name["stale leases"]["detail"].startswith(f"1: {run.id}")
+        assert checks["stale leases"].detail.startswith(f"1: {run_id}")
     finally:
-        store = kernel.store
-        store._write("test: lease gone", lambda db: db.execute("DELETE FROM leases"))
+        kernel.store._write("test: lease gone", lambda db: db.execute("DELETE FROM leases"))
+        kernel.close()
+
+
+@pytest.mark.slow  # every doctor check in a subprocess: about 15 s a store
+@CONFIGURED
+def test_doctor_cli_checks_the_configured_store(history: dict, tmp_path) -> None:
+    kernel = _kernel(history)
+    run_id = _stale_lease(kernel)
+    try:
+        data = _cli(history, "doctor", "--json", "--output-dir", str(tmp_path / "out"))
+        by_name = {c["name"]: c for c in data["checks"]}
+        assert by_name["store integrity"]["detail"] == _integrity_detail(history, kernel)
+        assert by_name["stale leases"]["detail"].startswith(f"1: {run_id}")
+    finally:
+        kernel.store._write("test: lease gone", lambda db: db.execute("DELETE FROM leases"))
         kernel.close()
 
 
