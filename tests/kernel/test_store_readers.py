@@ -265,3 +265,23 @@ def test_plan_estimates_read_the_configured_store(history: dict) -> None:
     kernel.close()
     assert estimate["history_runs"] == 2, estimate
     assert [n["node"] for n in estimate["nodes"]] == ["clip"] and estimate["unmeasured"] == []
+
+
+def test_benchmark_rows_round_trip_in_the_configured_store(history: dict) -> None:
+    """``tools show`` reads benchmark rows from the store they were written to."""
+    from reelgraph.store.benchmarks import BenchmarkRow, add_benchmarks, read_benchmarks
+
+    kernel = _kernel(history)
+    row = BenchmarkRow(
+        bench_id="bench-1", case_id="c1", run_id=None, provider="fakeclip", model="m1",
+        mode="text_to_video", aspect="16:9", requested_s=5.0, status="succeeded",
+        latency_s=12.5, attempts=1, cost_usd=0.5, duration_s=5.0, width_px=1920,
+        height_px=1080, fps=30.0, frames=150, decodable=True, created_at=1.0,
+    )  # fmt: skip
+    add_benchmarks(kernel.store, [row])
+    try:
+        assert read_benchmarks(kernel.store, provider="fakeclip", model="m1") == [row]
+        assert read_benchmarks(kernel.store, provider="other") == []
+    finally:
+        kernel.store._write("test: gone", lambda db: db.execute("DELETE FROM benchmarks"))
+        kernel.close()
