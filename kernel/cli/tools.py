@@ -339,9 +339,9 @@ def stats(
 ) -> None:
     """What past runs measured, per hook and provider: success rate, seconds, US dollars.
 
-    Read from the run store (read-only): attempts of nodes that named a
-    provider. A vendor's real latency and success rate, next to what the
-    catalog claims.
+    Read from the configured run store (REELGRAPH_STORE, else the home's;
+    nothing is written): attempts of nodes that named a provider. A vendor's
+    real latency and success rate, next to what the catalog claims.
 
     Example:
 
