@@ -189,6 +189,36 @@ def load_voice(path: Path) -> Any:
     return voice
 
 
+#: Below this level a sample counts as silence when the edges are trimmed
+#: (-50 dBFS, the threshold the black_silence gate's ``silencedetect`` uses).
+SILENCE_DBFS = -50.0
+#: Silence kept at each end of a sentence, in seconds: piper's own tail after
+#: the last phoneme is 0.16-0.17 s ("Hello world.", measured here).
+EDGE_KEEP_S = 0.15
+
+
+def trim_silent_edges(pcm: bytes, sample_rate_hz: int) -> bytes:
+    """``pcm`` (mono 16-bit) with leading and trailing silence cut to :data:`EDGE_KEEP_S`.
+
+    piper now and then ends a long sentence with well over a second of
+    silence (1.68 s after a 20 s sentence of the Debian FAQ), which the
+    assembler's timeline cannot see: with the pause after the scene, the video
+    then held 2.48 s of silence and failed the black_silence gate's 2 s limit.
+    Nothing above :data:`SILENCE_DBFS` is cut; all-silent audio is returned as is.
+    """
+    import numpy as np  # not at import time: loading the plugin stays cheap
+
+    samples = np.frombuffer(pcm, dtype="<i2")
+    threshold = 32768 * 10 ** (SILENCE_DBFS / 20)
+    loud = np.flatnonzero(np.abs(samples.astype(np.int32)) > threshold)
+    if loud.size == 0:
+        return pcm
+    keep = int(EDGE_KEEP_S * sample_rate_hz)
+    start = max(0, int(loud[0]) - keep)
+    end = min(samples.size, int(loud[-1]) + 1 + keep)
+    return samples[start:end].tobytes()
+
+
 def synthesize_to_wav(
     text: str,
     path: str | os.PathLike[str],
@@ -239,7 +269,7 @@ def synthesize_to_wav(
         except Exception as err:
             raise FatalError(f"piper: synthesis failed for {text[:60]!r}: {err}") from err
     sample_rate_hz = chunks[0].sample_rate if chunks else int(voice.config.sample_rate)
-    pcm = b"".join(chunk.audio_int16_bytes for chunk in chunks)
+    pcm = trim_silent_edges(b"".join(chunk.audio_int16_bytes for chunk in chunks), sample_rate_hz)
     _write_wav(target, pcm, sample_rate_hz)
     return SpeechSegment(
         text=text,

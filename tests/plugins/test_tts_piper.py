@@ -153,3 +153,31 @@ def test_help_and_import_do_not_load_piper() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=os.environ
     ).stdout
     assert out.strip() == "[]"
+
+
+def test_silent_edges_are_cut_to_a_short_margin() -> None:
+    # piper ended a 20 s Debian FAQ sentence with 1.68 s of silence, which pushed
+    # the gap between two scenes past the black_silence gate's 2 s
+    rate = 22050
+    tone = array("h", [8000 if (i // 25) % 2 else -8000 for i in range(rate)])  # 1 s, loud
+    silence = array("h", [3] * (2 * rate))  # 2 s under -50 dBFS (hiss at 3/32768)
+    pcm = (silence[: rate // 2] + tone + silence).tobytes()
+    trimmed = piper_tts.trim_silent_edges(pcm, rate)
+    seconds = len(trimmed) / 2 / rate
+    assert seconds == pytest.approx(1 + 2 * piper_tts.EDGE_KEEP_S, abs=0.002)
+    assert tone.tobytes() in trimmed  # nothing loud was cut
+    quiet = array("h", [3] * rate).tobytes()
+    assert piper_tts.trim_silent_edges(quiet, rate) == quiet  # all silence: left as is
+
+
+def test_a_sentence_ends_within_the_margin_of_its_last_sound(tmp_path: Path) -> None:
+    segment = piper_tts.synthesize_to_wav(
+        "Other codenames are potato for release 2.2 and buster for release 10.",
+        tmp_path / "s.wav",
+    )
+    with wave.open(str(segment.path)) as wav:
+        samples = array("h", wav.readframes(wav.getnframes()))
+        rate = wav.getframerate()
+    loud = [i for i, s in enumerate(samples) if abs(s) > 32768 * 10 ** (-50 / 20)]
+    assert (len(samples) - loud[-1]) / rate <= piper_tts.EDGE_KEEP_S + 0.001
+    assert loud[0] / rate <= piper_tts.EDGE_KEEP_S + 0.001
