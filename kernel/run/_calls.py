@@ -138,7 +138,8 @@ class CallPolicy:
             if fell_back:
                 return result  # stored by the fallback's own call
         if recorder is not None:
-            result, dumped = recorder.persist(node, key, result)
+            dumped = await asyncio.to_thread(recorder.store_result, result)
+            result, dumped = recorder.remember(node, key, dumped)
             self._stored[node.id][item] = (False, dumped)
         return result
 

@@ -21,6 +21,7 @@ import hashlib
 import os
 import re
 import secrets
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,6 +79,7 @@ class ArtifactStore:
         #: bytes of new files written since this store was made (deduplicated and
         #: hard-linked files cost nothing); a run reports its share
         self.bytes_written = 0
+        self._lock = threading.Lock()  # results are stored from worker threads
 
     def __repr__(self) -> str:
         return f"ArtifactStore({str(self.root)!r})"
@@ -142,7 +144,8 @@ class ArtifactStore:
                     f"(hashed {digest}, copied {written}); store it again"
                 )
             _replace(tmp, target)
-            self.bytes_written += size
+            with self._lock:
+                self.bytes_written += size
         finally:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
