@@ -382,21 +382,24 @@ def contrast_behind(image: Image.Image, style: CaptionStyle, layout: Layout) -> 
     and the highlight's ratios is returned.
     """
     import numpy as np
+    from PIL import Image
 
     left, top, right, bottom = layout.box
-    crop = np.asarray(image.convert("RGB"), dtype=np.float64)[
-        max(0, top) : max(0, bottom), max(0, left) : max(0, right)
-    ]
-    if style.box:
-        alpha = style.box_opacity
-        crop = crop * (1 - alpha) + np.array(_rgb(style.box, "box")) * alpha
+    rgb = image.convert("RGB")
+    area = (max(0, left), max(0, top), min(rgb.width, right), min(rgb.height, bottom))
+    under = rgb.crop(area) if area[2] > area[0] and area[3] > area[1] else None
+    if under is not None and style.box:  # the pixels draw_cue writes: Image.blend's
+        solid = Image.new("RGB", under.size, _rgb(style.box, "box"))
+        under = Image.blend(under, solid, style.box_opacity)
+    crop = np.asarray(under) if under is not None else np.zeros((0, 3), np.uint8)
     inks = [style.colour] + ([style.highlight] if style.highlight else [])
     behind = _luminance(crop.reshape(-1, 3)) if crop.size else None
     outline_l = float(_luminance(np.array(_rgb(style.outline_colour, "outline_colour"), float)))
+    spread = None if behind is None else np.percentile(behind, [2, 98])
     worst = 21.0
     for ink in inks:
         text_l = float(_luminance(np.array(_rgb(ink, "colour"), dtype=np.float64)))
-        low, high = (text_l, text_l) if behind is None else np.percentile(behind, [2, 98])
+        low, high = (text_l, text_l) if spread is None else spread
         ratio = min(_ratio(text_l, float(low)), _ratio(text_l, float(high)))
         if style.outline_px >= 2:  # a stroke all round every glyph
             ratio = max(ratio, _ratio(text_l, outline_l))
@@ -405,12 +408,27 @@ def contrast_behind(image: Image.Image, style: CaptionStyle, layout: Layout) -> 
 
 
 def _luminance(rgb: Any) -> Any:
-    """WCAG 2.x relative luminance of 8-bit sRGB values (last axis: R, G, B)."""
+    """WCAG 2.x relative luminance of 8-bit sRGB values (last axis: R, G, B).
+
+    ``uint8`` arrays are linearised through a 256-entry table: the same
+    values, without a power per pixel (23 of a cue's 28 ms at 1080p).
+    """
     import numpy as np
 
+    if getattr(rgb, "dtype", None) == np.uint8:
+        return _linear_table()[rgb] @ np.array([0.2126, 0.7152, 0.0722])
     c = rgb / 255.0
     lin = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
     return lin @ np.array([0.2126, 0.7152, 0.0722])
+
+
+@functools.cache
+def _linear_table() -> Any:
+    """Linear light of each 8-bit sRGB level (WCAG 2.x's sRGB formula), 256 floats."""
+    import numpy as np
+
+    c = np.arange(256) / 255.0
+    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
 
 
 def _ratio(l1: float, l2: float) -> float:
