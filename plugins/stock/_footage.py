@@ -158,7 +158,8 @@ def _balanced(text: str, font: Any, max_px: float) -> list[str]:
 
 
 def title_layout(title: str, aspect: str, language: str | None = None) -> TitleLayout:
-    """The title's lines: at most three inside the title-safe width, from 90 px (on a
+    """The title's lines: at most three inside the title-safe width (in 9:16, clear of
+    the platforms' overlays: ``caption_style.KEEP_OUT_9_16``), from 90 px (on a
     1080-px short side) down to 48 px until they fit, balanced (:func:`_balanced`),
     in the slides' bold face with
     their glyph fallback (``_fonts.choose_faces``: an installed face that has every
@@ -168,6 +169,7 @@ def title_layout(title: str, aspect: str, language: str | None = None) -> TitleL
         InvalidInputError: no installed font has some character of ``title``
             (the message names them and the package to install).
     """
+    from reelgraph.plugins._media.caption_style import KEEP_OUT_9_16
     from reelgraph.plugins.visuals._fonts import choose_faces
     from reelgraph.plugins.visuals._layout import face_for_role, line_metrics, load_faces
 
@@ -175,8 +177,14 @@ def title_layout(title: str, aspect: str, language: str | None = None) -> TitleL
     width, height = frame_size(aspect)
     short = min(width, height)
     faces = choose_faces([title], "bold", face_for_role("bold"), language=language)
-    margin_x, top = int(width * 0.05), int(height * 0.08)
-    usable = width - 2 * margin_x
+    if height > width:  # 9:16: clear of TikTok's, Shorts' and Reels' own overlays
+        scale = width / 1080
+        margin_x, top, right, _ = (round(m * scale) for m in KEEP_OUT_9_16)
+        margin_x, top = margin_x + round(16 * scale), top + round(16 * scale)  # outline too
+        usable = width - margin_x - right - round(16 * scale)
+    else:  # the title-safe area (5 % each side) and 8 % from the top
+        margin_x, top = int(width * 0.05), int(height * 0.08)
+        usable = width - 2 * margin_x
     lines: list[str] = []
     font: Any = None
     for size in range(int(short * 90 / 1080), int(short * 48 / 1080) - 1, -6):

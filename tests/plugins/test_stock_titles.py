@@ -130,3 +130,16 @@ def test_the_gate_reads_the_title_record(clips: dict[str, Path], tmp_path: Path)
     found = check(bad)
     assert not found["contrast"].passed and found["contrast"].measured == 2.1
     assert not found["glyphs"].passed and found["glyphs"].measured == 1
+
+
+def test_a_vertical_title_keeps_out_of_the_platforms_overlays() -> None:
+    # 9:16: TikTok's, Shorts' and Reels' own buttons and captions cover the top
+    # 250 px and the right 184 px at 1080x1920 (caption_style.KEEP_OUT_9_16)
+    from reelgraph.plugins._media.caption_style import KEEP_OUT_9_16
+
+    left, top, right, _ = KEEP_OUT_9_16
+    layout = title_layout("Tokyo at night: streets, trains and neon lights", "9:16")
+    assert layout.boxes and all(box[1] >= top for box in layout.boxes)
+    assert all(box[0] >= left and box[2] <= 1080 - right for box in layout.boxes)
+    wide = title_layout("Tokyo at night: streets, trains and neon lights", "16:9")
+    assert wide.boxes[0][1] < top  # 16:9 keeps its place, 8 % from the top
