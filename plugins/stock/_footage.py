@@ -128,19 +128,10 @@ class TitleLayout:
 
 
 def _wrap(text: str, font: Any, max_px: float) -> list[str]:
-    """Greedy lines no wider than ``max_px``: by words, or by characters for a title in a
-    script written without spaces (CJK, U+2E80 on) that has none."""
-    spaced = " " in text or not any(ord(ch) >= 0x2E80 for ch in text)
-    tokens = text.split() if spaced else list(text)
-    joiner = " " if spaced else ""
-    lines: list[str] = []
-    for token in tokens:
-        candidate = f"{lines[-1]}{joiner}{token}" if lines else token
-        if lines and font.getlength(candidate) <= max_px:
-            lines[-1] = candidate
-        else:
-            lines.append(token)
-    return lines or [""]
+    """The thumbnail's greedy lines (:func:`~reelgraph.plugins.visuals.thumbnail.wrap_title`)."""
+    from reelgraph.plugins.visuals.thumbnail import wrap_title
+
+    return wrap_title(text, font, max_px) or [""]
 
 
 def _balanced(text: str, font: Any, max_px: float) -> list[str]:

@@ -44,6 +44,7 @@ __all__ = [
     "Thumbnail",
     "render_thumbnail",
     "thumbnail_size",
+    "wrap_title",
     "write_thumbnail",
 ]
 
@@ -139,9 +140,12 @@ def _cap_height(font: Font) -> float:
     return float(bottom - top)
 
 
-def _wrap(title: str, font: Font, width_px: float) -> list[str]:
+def wrap_title(title: str, font: Font, width_px: float) -> list[str]:
     """Greedy lines of ``title`` no wider than ``width_px``: by words; by characters when a
-    title in a script written without spaces (CJK, U+2E80 on) has none."""
+    title in a script written without spaces (CJK, U+2E80 on) has none.
+
+    Also the stock footage titles' (``stock._footage``). ``[]`` for a blank title.
+    """
     spaced = " " in title or not any(ord(ch) >= 0x2E80 for ch in title)
     tokens = title.split() if spaced else list(title)
     joiner = " " if spaced else ""
@@ -167,12 +171,12 @@ def _fit(
         if _cap_height(font) * 320 / size[0] < MIN_CAP_PX_AT_320:
             break
         smallest = font
-        lines = _wrap(title, font, width)
+        lines = wrap_title(title, font, width)
         widest = max(font.getlength(line) for line in lines)
         if len(lines) <= _MAX_LINES and widest <= width:
             return font, lines
     font = smallest or load_faces(faces, start)
-    lines = _wrap(title, font, width)[:_MAX_LINES]
+    lines = wrap_title(title, font, width)[:_MAX_LINES]
     while font.getlength(lines[-1] + "\u2026") > width and len(lines[-1]) > 1:
         lines[-1] = lines[-1][:-1]
     lines[-1] = lines[-1].rstrip() + "\u2026"
