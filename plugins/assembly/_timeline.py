@@ -22,7 +22,17 @@ from reelgraph.errors import InvalidInputError
 from reelgraph.models import Narration, Visual, WordTiming
 from reelgraph.plugins._media.captions import TimedSentence, required_seconds
 
-__all__ = ["SAMPLE_WIDTH", "Clip", "Scene", "Timing", "first_rate", "plan", "track"]
+__all__ = [
+    "PAUSE_RANGE_S",
+    "SAMPLE_WIDTH",
+    "Clip",
+    "Scene",
+    "Timing",
+    "first_rate",
+    "fit_pause",
+    "plan",
+    "track",
+]
 
 SAMPLE_WIDTH = 2  # bytes: 16-bit PCM
 # longest silence a reading hold may leave between two sentences, counting the quiet
@@ -70,6 +80,43 @@ def _wav_params(path: Path) -> tuple[int, int, int, int]:
     """``(channels, sample_width_bytes, rate_hz, samples)``, or raise wave.Error/EOFError."""
     with wave.open(str(path), "rb") as wav:
         return wav.getnchannels(), wav.getsampwidth(), wav.getframerate(), wav.getnframes()
+
+
+#: Pauses after a scene a length target may choose, seconds: at least a breath
+#: between scenes, and at most what keeps a scene change's silence (the quiet
+#: ends of both sentences, a reading hold, the pause) under _MAX_GAP_S.
+PAUSE_RANGE_S = (0.25, 1.2)
+#: A timeline this close to its target is left as it is, seconds.
+_NEAR_TARGET_S = 1.0
+
+
+def fit_pause(scenes: Sequence[Scene], fps: int, pause_s: float, target_s: float) -> float:
+    """The pause after each spoken scene that brings the video nearest ``target_s``.
+
+    The writer can only estimate how long its script will be spoken (for
+    English, 130 words a minute came to 0.83-1.16 of espeak's real time over
+    nine README-sized documents), so a video can miss a length target by
+    more than the duration gate's +-5 s. The pauses after scenes are the
+    assembler's own knob: each spoken scene's pause moves by the same amount,
+    within :data:`PAUSE_RANGE_S`.
+
+    Args:
+        scenes: the planned timeline (:func:`plan`) with ``pause_s``.
+        fps: frames per second of the timeline.
+        pause_s: the pause the timeline was planned with, seconds.
+        target_s: the wanted video length, seconds.
+
+    Returns:
+        The pause to plan again with, seconds; ``pause_s`` itself when the
+        timeline is within 1 s of the target or has no spoken scene.
+    """
+    total_s = sum(scene.frames for scene in scenes) / fps
+    spoken = sum(1 for scene in scenes if scene.clips)
+    if not spoken or abs(total_s - target_s) <= _NEAR_TARGET_S:
+        return pause_s
+    low, high = PAUSE_RANGE_S
+    wanted = pause_s + (target_s - total_s) / spoken
+    return min(max(wanted, min(low, pause_s)), max(high, pause_s))
 
 
 def first_rate(narrations: Sequence[Narration]) -> int:

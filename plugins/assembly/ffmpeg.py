@@ -57,7 +57,7 @@ import subprocess
 import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -95,6 +95,7 @@ from reelgraph.plugins.assembly._timeline import (
     SAMPLE_WIDTH,
     Timing,
     first_rate,
+    fit_pause,
     plan,
     track,
 )
@@ -124,6 +125,9 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "music_db": -10.0,  # the music's loudness relative to the voice's, LU, before ducking
     "captions": "soft",  # soft (a mov_text track), burned (drawn on the picture) or both
     "caption_style": "clean",  # a preset of caption_styles.yaml, or a mapping of its fields
+    # a target video length, seconds: the pauses after scenes stretch or shrink (within
+    # _timeline.PAUSE_RANGE_S) to come nearer it; None: pause_s as given
+    "target_s": None,
 }
 _PRESETS = (
     "ultrafast", "superfast", "veryfast", "faster", "fast",
@@ -155,6 +159,7 @@ class _Settings:
     music_db: float
     captions: str  # soft, burned or both
     caption_style: Any  # a preset name or a mapping (resolved in _build)
+    target_s: float | None  # the pauses are fitted to this video length
 
 
 def _number(options: dict[str, Any], key: str, low: float, high: float) -> float:
@@ -221,6 +226,7 @@ def _settings(fps: Any, pause_s: Any, options: dict[str, Any] | None) -> _Settin
         music_db=_number(opts, "music_db", -60, 0),
         captions=opts["captions"],
         caption_style=opts["caption_style"],
+        target_s=None if opts["target_s"] is None else _number(opts, "target_s", 1, 86400),
     )
 
 
@@ -669,6 +675,19 @@ def _build(
     groups = group(visuals, len(script.scenes))
     firsts = [shots[0] for shots in groups]
     scenes = plan(firsts, narrations, timing, ffmpeg, rate, tmp, ctx.log, script.language)
+    if settings.target_s is not None:
+        pause_s = fit_pause(scenes, settings.fps, timing.pause_s, settings.target_s)
+        if pause_s != timing.pause_s:
+            before_s = sum(scene.frames for scene in scenes) / settings.fps
+            timing = replace(timing, pause_s=pause_s)
+            scenes = plan(firsts, narrations, timing, ffmpeg, rate, tmp, ctx.log, script.language)
+            ctx.log.info(
+                "pauses fitted to the target",
+                target_s=settings.target_s,
+                before_s=round(before_s, 2),
+                after_s=round(sum(scene.frames for scene in scenes) / settings.fps, 2),
+                pause_s=round(pause_s, 3),
+            )
     total_frames = sum(scene.frames for scene in scenes)
     duration_s = total_frames / settings.fps
     shots = place(groups, [(sc.start_frame, sc.frames) for sc in scenes], settings.fade_frames)

@@ -173,7 +173,12 @@ def document_to_video() -> Workflow:
         visuals=slides,
         narrations=narration,
         pause_s=i.pause_s,
-        options={"music": i.music, "captions": i.captions, "caption_style": i.caption_style},
+        options={
+            "music": i.music,
+            "captions": i.captions,
+            "caption_style": i.caption_style,
+            "target_s": i.duration_s,
+        },
     )
     wf.node(
         "video_quality",

@@ -760,3 +760,21 @@ def test_a_reading_hold_never_leaves_a_silence_the_silence_gate_fails(media, tmp
     assert video.duration_s == pytest.approx(2.0 + 1.8 + 2.0 + PAUSE_S, abs=0.1)
     assert audio_rms(video.path, 2.1, 3.7) < 0.01  # the hold is silence
     assert audio_rms(video.path, 3.9, 5.7) > 0.1  # and the second sentence follows it
+
+
+def test_a_length_target_moves_the_pauses_after_scenes(media, tmp_path):
+    # the writer's length is an estimate; the assembler lands nearer the target by
+    # stretching or shrinking each spoken scene's pause (within PAUSE_RANGE_S)
+    from reelgraph.plugins.assembly._timeline import PAUSE_RANGE_S
+
+    narrations = [media.narration([("One.", 1.0)], i) for i in range(3)]
+    visuals = [media.image(i, (320, 180), RED) for i in range(3)]
+    as_given, _ = run(media, visuals, narrations, tmp_path / "given")
+    planned_s = as_given.duration_s
+    assert planned_s == pytest.approx(3 * (1.0 + PAUSE_S), abs=0.1)
+    longer, _ = run(media, visuals, narrations, tmp_path / "long",
+                    options={"target_s": planned_s + 1.2})  # fmt: skip
+    assert longer.duration_s == pytest.approx(planned_s + 1.2, abs=2 / FPS)
+    far, _ = run(media, visuals, narrations, tmp_path / "far", options={"target_s": 60})
+    high = PAUSE_RANGE_S[1]
+    assert far.duration_s == pytest.approx(3 * (1.0 + high), abs=0.1)  # no longer than allowed

@@ -10,12 +10,23 @@ import wave
 from pathlib import Path
 
 import numpy as np
+import pytest
 import structlog
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reelgraph.models import Narration, SpeechSegment, Visual
-from reelgraph.plugins.assembly._timeline import _MAX_GAP_S, _QUIET_SAMPLE, Timing, plan, track
+from reelgraph.plugins.assembly._timeline import (
+    _MAX_GAP_S,
+    _QUIET_SAMPLE,
+    PAUSE_RANGE_S,
+    Clip,
+    Scene,
+    Timing,
+    fit_pause,
+    plan,
+    track,
+)
 
 RATE = 24_000
 # a sentence whose captions need ~8 s of reading time: spoken in 0.4 s it wants a long hold
@@ -126,3 +137,30 @@ def test_holds_never_make_a_silence_over_the_limit(tmp_path_factory, scenes, pau
     assert any(c.hold for s in laid for c in s.clips) or all(
         t != LONG for scene in scenes for *_, t in scene
     )
+
+
+# -- a length target: the pauses after scenes ---------------------------------------
+
+
+def _timeline(seconds: list[float], fps: int = 30) -> list[Scene]:
+    spoken = Clip(text="x", path=Path("x.wav"), frames=1, words=[])
+    return [
+        Scene(index=i, visual=None, clips=[spoken], frames=round(s * fps))  # type: ignore[arg-type]
+        for i, s in enumerate(seconds)
+    ]
+
+
+def test_pauses_shrink_or_stretch_toward_the_target_within_their_range() -> None:
+    scenes = _timeline([10.0] * 8)  # 80 s planned with 0.75 s pauses
+    assert fit_pause(scenes, 30, 0.75, 78.0) == pytest.approx(0.5)  # 2 s over: 8 x 0.25 s
+    assert fit_pause(scenes, 30, 0.75, 82.0) == pytest.approx(1.0)
+    low, high = PAUSE_RANGE_S
+    assert fit_pause(scenes, 30, 0.75, 60.0) == low  # far over: as short as a pause may be
+    assert fit_pause(scenes, 30, 0.75, 120.0) == high  # silences stay under the gate's 2 s
+    assert fit_pause(scenes, 30, 0.75, 80.8) == 0.75  # within 1 s: left alone
+    assert fit_pause(scenes, 30, 2.0, 120.0) == 2.0  # a longer pause the user chose stays
+
+
+def test_scenes_without_speech_keep_their_length() -> None:
+    silent = [Scene(index=0, visual=None, clips=[], frames=300)]  # type: ignore[arg-type]
+    assert fit_pause(silent, 30, 0.75, 5.0) == 0.75
