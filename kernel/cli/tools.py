@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
@@ -55,13 +56,21 @@ def _fail(message: str) -> NoReturn:
 
 
 @contextlib.contextmanager
-def _run_store() -> Iterator[RunStore | None]:
+def _run_store() -> Iterator[RunStore | Path | None]:
     """The configured run store (``REELGRAPH_STORE``, else ``<home>/reelgraph.db``),
-    closed afterwards; ``None`` before the first run. One that cannot be opened exits 2."""
+    closed afterwards; ``None`` before the first run. One that cannot be opened exits 2.
+
+    A SQLite store is its file, which the readers open read-only: a reader
+    never migrates it, nor checkpoints its write-ahead log into it."""
     from reelgraph.errors import ReelgraphError
     from reelgraph.kernel import Kernel
+    from reelgraph.store.backends import sqlite_file
 
     kernel = Kernel(entry_points=False)
+    path = sqlite_file(kernel.store_url, kernel.home)
+    if path is not None:
+        yield path if path.is_file() else None
+        return
     try:
         store = kernel.existing_store()
     except ReelgraphError as err:
@@ -274,34 +283,39 @@ def _beside(measured: dict[str, Any]) -> dict[str, str]:
     return lines
 
 
-def learned_stats(store: RunStore | None) -> list[dict[str, Any]]:
+def learned_stats(store: RunStore | Path | None) -> list[dict[str, Any]]:
     """What the run store has seen of each provider, per hook and provider.
 
     Attempts of nodes that pinned a provider: how many, how many succeeded,
     median and longest seconds per attempt, US dollars spent and per success.
 
     Args:
-        store: the run store (any backend: ``Kernel.existing_store()``);
-            ``None``: none yet, no rows.
+        store: the run store (any backend: ``Kernel.existing_store()``), or
+            a SQLite file read read-only; ``None``: none yet, no rows.
 
     Raises:
         StoreError: the store cannot be read (the caller reports it).
     """
     import statistics
 
+    from reelgraph.store.benchmarks import _reading
+
     if store is None:
         return []
-    attempts = store._read(
-        "tools stats",
-        "SELECT n.hook, n.provider, a.status, a.ended_at - a.started_at"
-        " FROM attempts a JOIN nodes n ON a.run_id = n.run_id AND a.node_id = n.node_id"
-        " WHERE n.provider IS NOT NULL AND a.ended_at IS NOT NULL",
-    )
-    spent = store._read(
-        "tools stats",
-        "SELECT hook, provider, COUNT(DISTINCT run_id), SUM(cost_usd) FROM nodes"
-        " WHERE provider IS NOT NULL GROUP BY hook, provider",
-    )
+    with _reading(store) as query:
+        if query is None:
+            return []
+        attempts = query(
+            "SELECT n.hook, n.provider, a.status, a.ended_at - a.started_at"
+            " FROM attempts a JOIN nodes n ON a.run_id = n.run_id AND a.node_id = n.node_id"
+            " WHERE n.provider IS NOT NULL AND a.ended_at IS NOT NULL",
+            (),
+        )
+        spent = query(
+            "SELECT hook, provider, COUNT(DISTINCT run_id), SUM(cost_usd) FROM nodes"
+            " WHERE provider IS NOT NULL GROUP BY hook, provider",
+            (),
+        )
     seconds: dict[tuple[str, str], list[float]] = {}
     succeeded: dict[tuple[str, str], int] = {}
     for hook, provider, status, took in attempts:

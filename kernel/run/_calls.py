@@ -138,8 +138,7 @@ class CallPolicy:
             if fell_back:
                 return result  # stored by the fallback's own call
         if recorder is not None:
-            dumped = await asyncio.to_thread(recorder.store_result, result)
-            result, dumped = recorder.remember(node, key, dumped)
+            result, dumped = recorder.persist(node, key, result)
             self._stored[node.id][item] = (False, dumped)
         return result
 

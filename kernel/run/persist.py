@@ -274,23 +274,13 @@ class Recorder:
             self.store.memo_delete(key)
             return False, None, None
 
-    def store_result(self, result: Any) -> Any:
-        """A call's result in JSON form, its files put into the artifact store.
-
-        The slow half of storing a result (hashing, copying and fsyncing each
-        file, or uploading it to a remote store), and safe to call from a
-        worker thread: the scheduler calls it with ``asyncio.to_thread`` so
-        the event loop keeps dispatching other nodes meanwhile (the 60-odd
-        artifacts of a document-to-video run held the loop for about 1.5 s).
-        """
-        return dump_value(result, self.artifacts)
-
-    def remember(self, node: CompiledNode, key: str | None, dumped: Any) -> tuple[Any, Any]:
-        """Record a stored result in the memo cache (on the event loop).
+    def persist(self, node: CompiledNode, key: str | None, result: Any) -> tuple[Any, Any]:
+        """Put a call's result into the artifact store (and the memo cache).
 
         Returns ``(value, dumped)``: the value with file paths pointing into the
         artifact store, and its JSON form for the run store.
         """
+        dumped = dump_value(result, self.artifacts)
         if key is not None:
             self._queue.memo_put(key, dumped, run_id=self.run.id, node_id=node.id)
             self._memo[key] = (dumped, node.id)
