@@ -68,14 +68,14 @@ def _run_store() -> Iterator[RunStore | Path | None]:
 
     kernel = Kernel(entry_points=False)
     path = sqlite_file(kernel.store_url, kernel.home)
-    if path is not None:
-        yield path if path.is_file() else None
-        return
     try:
-        store = kernel.existing_store()
-    except ReelgraphError as err:
-        _fail(str(err))
-    try:
+        if path is not None:
+            yield path if path.is_file() else None
+            return
+        try:
+            store = kernel.existing_store()
+        except ReelgraphError as err:
+            _fail(str(err))
         yield store
     finally:
         kernel.close()

@@ -622,11 +622,12 @@ def _plain_stills(
     nothing, where one picture and the shared all-skip P-frames cost one
     frame's encode (README: 1.2 CPU s less per soft render, B18's measurement).
     """
-    from reelgraph.plugins._media.caption_style import resolve_style
+    from reelgraph.plugins._media.caption_style import CaptionStyle
     from reelgraph.plugins.assembly._burn import burn_segments
 
-    style = resolve_style(settings.caption_style)
-    return burn_segments(segments, [], style, settings.fps, tmp, language).segments
+    # no cue is drawn, so no style is read: a soft render never opens caption_styles.yaml
+    unused = CaptionStyle(name="soft")
+    return burn_segments(segments, [], unused, settings.fps, tmp, language).segments
 
 
 def _nothing() -> None:
